@@ -1,0 +1,51 @@
+//! VJP kernels on nalgebra for the `#[grad]` attribute, and a finite-difference gradient checker.
+//!
+//! Each operation that `#[grad]` understands lives here as a small trait with its primal
+//! (the forward computation) and its vector-Jacobian products (the pullbacks) side by side.
+//! The macro never guesses a type: it emits calls to the free functions of this crate, such
+//! as [`mul`] and [`mul_pullback_lhs`], and rustc's trait resolution picks the kernel for
+//! scalar·matrix, matrix·vector, matrix·matrix and so on.
+//!
+//! Pullbacks *accumulate*: each takes the adjoint of an input as `&mut Option<X>`, where
+//! `None` means "zero so far". The first contribution initialises it, later contributions add
+//! in place (for products through `gemm` with `beta = 1`), so a value used twice costs no
+//! zero-fill and no extra allocation.
+//!
+//! Supported value types are float scalars ([`Scalar`]: `f32` and `f64`) and owned nalgebra
+//! matrices of any dimension, static or dynamic (`DMatrix`, `DVector`, `RowDVector`,
+//! `SMatrix`, ...).
+//!
+//! # Example
+//!
+//! ```
+//! use autodiff_runtime as rt;
+//! use nalgebra::{dmatrix, dvector};
+//!
+//! let a = dmatrix![1.0, 2.0; 3.0, 4.0; 5.0, 6.0];
+//! let x = dvector![0.5, -1.0];
+//! let y = rt::mul(&a, &x); // y = A·x
+//! let g = dvector![1.0, 0.0, 0.0]; // cotangent of y
+//! let mut x_bar = None;
+//! rt::mul_pullback_rhs(&g, &a, &x, &mut x_bar); // x̄ += Aᵀ·ḡ
+//! assert_eq!(x_bar.unwrap(), dvector![1.0, 2.0]);
+//! assert_eq!(y, dvector![-1.5, -2.5, -3.5]);
+//! ```
+
+pub mod check;
+pub mod elementwise;
+pub mod index;
+pub mod linalg;
+pub mod linear;
+pub mod products;
+pub mod reductions;
+mod shape;
+pub mod value;
+
+pub use check::{check_gradient, compare, finite_difference, GradCheck};
+pub use elementwise::*;
+pub use index::*;
+pub use linalg::*;
+pub use linear::*;
+pub use products::*;
+pub use reductions::*;
+pub use value::{accumulate, finish, seed, slot, Differentiable, Scalar};

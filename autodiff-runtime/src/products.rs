@@ -1,0 +1,272 @@
+//! Bilinear operations: `*` (scalar·scalar, scalar·matrix, matrix·scalar, matrix·matrix
+//! including matrix·vector and row·column), `/` by a scalar, `.dot()` and `.component_mul()`.
+//!
+//! Each has a left and a right pullback. The matrix product follows the usual pair:
+//! `Ā += Ḡ·Bᵀ`, `B̄ += Aᵀ·Ḡ`, accumulated with `gemm` (`beta = 1`) once the slot is filled.
+
+use crate::shape;
+use crate::value::{accumulate_with, Differentiable, Scalar};
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
+
+// ---------------------------------------------------------------- mul
+
+/// `lhs * rhs`, with its two pullbacks.
+///
+/// Implemented for scalar·scalar, scalar·matrix, matrix·scalar, and matrix·matrix where the
+/// left's column dimension is the right's row dimension (so `DMatrix·DVector`,
+/// `RowDVector·DVector`, `DVector·RowDVector`, ... all work).
+pub trait MulRule<Rhs>: Sized {
+    /// The type of `lhs * rhs`.
+    type Output;
+    /// `lhs * rhs`.
+    fn mul(&self, rhs: &Rhs) -> Self::Output;
+    /// `l̄ += ∂(l·r)/∂l applied to ḡ`.
+    fn pullback_lhs(g: &Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Self>);
+    /// `r̄ += ∂(l·r)/∂r applied to ḡ`.
+    fn pullback_rhs(g: &Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>);
+}
+
+/// `s̄ += ⟨G, M⟩` (the sum of the entry-wise product).
+#[inline]
+fn inner<T: Scalar, R: Dim, C: Dim>(g: &OMatrix<T, R, C>, m: &OMatrix<T, R, C>) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    g.dot(m)
+}
+
+impl<T: Scalar> MulRule<T> for T {
+    type Output = T;
+    #[inline]
+    fn mul(&self, rhs: &T) -> T {
+        *self * *rhs
+    }
+    #[inline]
+    fn pullback_lhs(g: &T, _lhs: &T, rhs: &T, acc: &mut Option<T>) {
+        accumulate_with(acc, || *g * *rhs, |a| *a += *g * *rhs)
+    }
+    #[inline]
+    fn pullback_rhs(g: &T, lhs: &T, _rhs: &T, acc: &mut Option<T>) {
+        accumulate_with(acc, || *g * *lhs, |a| *a += *g * *lhs)
+    }
+}
+
+impl<T: Scalar, R: Dim, C: Dim> MulRule<OMatrix<T, R, C>> for T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Output = OMatrix<T, R, C>;
+    #[inline]
+    fn mul(&self, rhs: &OMatrix<T, R, C>) -> OMatrix<T, R, C> {
+        rhs * *self
+    }
+    /// `s̄ += ⟨Ḡ, M⟩`.
+    #[inline]
+    fn pullback_lhs(g: &Self::Output, _lhs: &T, rhs: &OMatrix<T, R, C>, acc: &mut Option<T>) {
+        let c = inner(g, rhs);
+        accumulate_with(acc, || c, |a| *a += c)
+    }
+    /// `M̄ += s·Ḡ`.
+    #[inline]
+    fn pullback_rhs(
+        g: &Self::Output,
+        lhs: &T,
+        _rhs: &OMatrix<T, R, C>,
+        acc: &mut Option<OMatrix<T, R, C>>,
+    ) {
+        accumulate_with(acc, || g * *lhs, |a| a.axpy(*lhs, g))
+    }
+}
+
+impl<T: Scalar, R: Dim, C: Dim> MulRule<T> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Output = OMatrix<T, R, C>;
+    #[inline]
+    fn mul(&self, rhs: &T) -> OMatrix<T, R, C> {
+        self * *rhs
+    }
+    /// `M̄ += s·Ḡ`.
+    #[inline]
+    fn pullback_lhs(g: &Self::Output, _lhs: &Self, rhs: &T, acc: &mut Option<Self>) {
+        accumulate_with(acc, || g * *rhs, |a| a.axpy(*rhs, g))
+    }
+    /// `s̄ += ⟨Ḡ, M⟩`.
+    #[inline]
+    fn pullback_rhs(g: &Self::Output, lhs: &Self, _rhs: &T, acc: &mut Option<T>) {
+        let c = inner(g, lhs);
+        accumulate_with(acc, || c, |a| *a += c)
+    }
+}
+
+impl<T: Scalar, R1: Dim, C1: Dim, C2: Dim> MulRule<OMatrix<T, C1, C2>> for OMatrix<T, R1, C1>
+where
+    DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2> + Allocator<C2, C1>,
+{
+    type Output = OMatrix<T, R1, C2>;
+    #[inline]
+    #[track_caller]
+    fn mul(&self, rhs: &OMatrix<T, C1, C2>) -> OMatrix<T, R1, C2> {
+        shape::multipliable(self.shape(), rhs.shape());
+        self * rhs
+    }
+    /// `Ā += Ḡ·Bᵀ`.
+    #[inline]
+    fn pullback_lhs(
+        g: &Self::Output,
+        _lhs: &Self,
+        rhs: &OMatrix<T, C1, C2>,
+        acc: &mut Option<Self>,
+    ) {
+        let bt = rhs.transpose();
+        accumulate_with(acc, || g * &bt, |a| a.gemm(T::one(), g, &bt, T::one()))
+    }
+    /// `B̄ += Aᵀ·Ḡ`.
+    #[inline]
+    fn pullback_rhs(
+        g: &Self::Output,
+        lhs: &Self,
+        _rhs: &OMatrix<T, C1, C2>,
+        acc: &mut Option<OMatrix<T, C1, C2>>,
+    ) {
+        accumulate_with(
+            acc,
+            || lhs.tr_mul(g),
+            |a| a.gemm_tr(T::one(), lhs, g, T::one()),
+        )
+    }
+}
+
+/// `lhs * rhs`.
+///
+/// # Panics
+/// If the left's column count differs from the right's row count.
+///
+/// # Example
+/// ```
+/// use nalgebra::{dmatrix, dvector};
+/// let y = autodiff_runtime::mul(&dmatrix![1.0, 2.0; 3.0, 4.0], &dvector![1.0, 1.0]);
+/// assert_eq!(y, dvector![3.0, 7.0]);
+/// ```
+#[inline]
+#[track_caller]
+pub fn mul<L: MulRule<R>, R>(lhs: &L, rhs: &R) -> L::Output {
+    lhs.mul(rhs)
+}
+
+/// `l̄ += ḡ·rᵀ` (or its scalar forms) for `y = l·r`.
+#[inline]
+pub fn mul_pullback_lhs<L: MulRule<R>, R>(g: &L::Output, lhs: &L, rhs: &R, acc: &mut Option<L>) {
+    L::pullback_lhs(g, lhs, rhs, acc)
+}
+
+/// `r̄ += lᵀ·ḡ` (or its scalar forms) for `y = l·r`.
+#[inline]
+pub fn mul_pullback_rhs<L: MulRule<R>, R>(g: &L::Output, lhs: &L, rhs: &R, acc: &mut Option<R>) {
+    L::pullback_rhs(g, lhs, rhs, acc)
+}
+
+// ---------------------------------------------------------------- div
+
+/// `x / s`: a scalar or a matrix divided by a scalar.
+///
+/// The pullbacks are `x̄ += ḡ / s` and `s̄ -= ⟨ḡ, x⟩ / s²`.
+#[inline]
+pub fn div<V: Differentiable>(x: &V, s: &V::Elem) -> V {
+    let mut y = x.clone();
+    for i in 0..y.len() {
+        *y.entry_mut(i) /= *s;
+    }
+    y
+}
+
+/// `x̄ += ḡ / s` for `y = x / s`.
+#[inline]
+pub fn div_pullback_lhs<V: Differentiable>(g: &V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
+    let inv = nalgebra::one::<V::Elem>() / *s;
+    accumulate_with(acc, || g.scaled(inv), |a| a.axpy(inv, g))
+}
+
+/// `s̄ -= ⟨ḡ, x⟩ / s²` for `y = x / s`.
+#[inline]
+pub fn div_pullback_rhs<V: Differentiable>(g: &V, x: &V, s: &V::Elem, acc: &mut Option<V::Elem>) {
+    let mut c = nalgebra::zero::<V::Elem>();
+    for i in 0..x.len() {
+        c += g.entry(i) * x.entry(i);
+    }
+    let c = -c / (*s * *s);
+    accumulate_with(acc, || c, |a| *a += c)
+}
+
+// ---------------------------------------------------------------- dot
+
+/// `⟨x, y⟩ = Σᵢ xᵢ·yᵢ` for two matrices (or vectors) of one shape.
+///
+/// # Panics
+/// If the shapes differ.
+#[inline]
+#[track_caller]
+pub fn dot<V: Differentiable>(x: &V, y: &V) -> V::Elem {
+    shape::same("dot", x.shape(), y.shape());
+    let mut s = nalgebra::zero::<V::Elem>();
+    for i in 0..x.len() {
+        s += x.entry(i) * y.entry(i);
+    }
+    s
+}
+
+/// `x̄ += ḡ·y` for `s = ⟨x, y⟩`.
+#[inline]
+pub fn dot_pullback_lhs<V: Differentiable>(g: &V::Elem, _x: &V, y: &V, acc: &mut Option<V>) {
+    accumulate_with(acc, || y.scaled(*g), |a| a.axpy(*g, y))
+}
+
+/// `ȳ += ḡ·x` for `s = ⟨x, y⟩`.
+#[inline]
+pub fn dot_pullback_rhs<V: Differentiable>(g: &V::Elem, x: &V, _y: &V, acc: &mut Option<V>) {
+    accumulate_with(acc, || x.scaled(*g), |a| a.axpy(*g, x))
+}
+
+// ---------------------------------------------------------------- component_mul
+
+/// `x ⊙ y`, the entry-wise (Hadamard) product.
+///
+/// # Panics
+/// If the shapes differ.
+#[inline]
+#[track_caller]
+pub fn component_mul<V: Differentiable>(x: &V, y: &V) -> V {
+    shape::same("component_mul", x.shape(), y.shape());
+    let mut z = x.clone();
+    for i in 0..z.len() {
+        *z.entry_mut(i) *= y.entry(i);
+    }
+    z
+}
+
+/// `x̄ += ḡ ⊙ y` for `z = x ⊙ y`.
+#[inline]
+pub fn component_mul_pullback_lhs<V: Differentiable>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
+    hadamard_acc(g, y, acc)
+}
+
+/// `ȳ += ḡ ⊙ x` for `z = x ⊙ y`.
+#[inline]
+pub fn component_mul_pullback_rhs<V: Differentiable>(g: &V, x: &V, _y: &V, acc: &mut Option<V>) {
+    hadamard_acc(g, x, acc)
+}
+
+/// `acc += g ⊙ other`.
+#[inline]
+fn hadamard_acc<V: Differentiable>(g: &V, other: &V, acc: &mut Option<V>) {
+    accumulate_with(
+        acc,
+        || component_mul(g, other),
+        |a| {
+            for i in 0..a.len() {
+                *a.entry_mut(i) += g.entry(i) * other.entry(i);
+            }
+        },
+    )
+}

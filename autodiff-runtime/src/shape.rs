@@ -1,0 +1,40 @@
+//! Shape checks shared by the kernels: each panics with the operation and both shapes.
+
+/// Formats a shape as `rows×cols`.
+pub(crate) fn fmt(shape: (usize, usize)) -> String {
+    format!("{}×{}", shape.0, shape.1)
+}
+
+/// Panics unless both operands of the element-wise operation `op` have the same shape.
+#[track_caller]
+pub(crate) fn same(op: &str, lhs: (usize, usize), rhs: (usize, usize)) {
+    if lhs != rhs {
+        panic!(
+            "autodiff: `{op}` needs operands of the same shape, got {} and {}",
+            fmt(lhs),
+            fmt(rhs)
+        );
+    }
+}
+
+/// Panics unless a `lhs`-shaped matrix can multiply a `rhs`-shaped one.
+#[track_caller]
+pub(crate) fn multipliable(lhs: (usize, usize), rhs: (usize, usize)) {
+    if lhs.1 != rhs.0 {
+        panic!(
+            "autodiff: `*` cannot multiply a {} matrix by a {} matrix: the left has {} columns, the right {} rows",
+            fmt(lhs),
+            fmt(rhs),
+            lhs.1,
+            rhs.0
+        );
+    }
+}
+
+/// Panics unless the operand of `op` is square.
+#[track_caller]
+pub(crate) fn square(op: &str, shape: (usize, usize)) {
+    if shape.0 != shape.1 {
+        panic!("autodiff: `{op}` needs a square matrix, got {}", fmt(shape));
+    }
+}

@@ -1,0 +1,177 @@
+//! The values `#[grad]` differentiates, and the adjoint slots its generated code accumulates into.
+
+#[allow(unused_imports)]
+use nalgebra::ComplexField as _;
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, RealField};
+
+/// A float scalar that `#[grad]` code computes with: `f32` or `f64`.
+///
+/// Generic functions (`fn f<T: RealField>(..)`) get the bound `T: Scalar` added to their
+/// generated companions by the macro.
+pub trait Scalar: RealField + Copy + std::fmt::LowerExp {
+    /// The machine epsilon: the gap between 1 and the next representable number.
+    const EPSILON: Self;
+}
+impl Scalar for f32 {
+    const EPSILON: f32 = f32::EPSILON;
+}
+impl Scalar for f64 {
+    const EPSILON: f64 = f64::EPSILON;
+}
+
+/// A value with a gradient of its own type: a [`Scalar`] or an owned nalgebra matrix.
+///
+/// Entries are numbered in nalgebra's storage order (column-major); a scalar has one entry.
+pub trait Differentiable: Clone {
+    /// The element type.
+    type Elem: Scalar;
+    /// A value of the same shape filled with zeros.
+    fn zeros_like(&self) -> Self;
+    /// `self += other`, entry by entry.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    fn add_assign(&mut self, other: &Self);
+    /// `self += a·x`, entry by entry.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    fn axpy(&mut self, a: Self::Elem, x: &Self);
+    /// `a·self`.
+    fn scaled(&self, a: Self::Elem) -> Self;
+    /// `(rows, columns)`; `(1, 1)` for a scalar.
+    fn shape(&self) -> (usize, usize);
+    /// The number of entries.
+    fn len(&self) -> usize {
+        let (r, c) = self.shape();
+        r * c
+    }
+    /// Whether there are no entries (a 0×n matrix).
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Entry `i` in storage order.
+    fn entry(&self, i: usize) -> Self::Elem;
+    /// A mutable reference to entry `i` in storage order.
+    fn entry_mut(&mut self, i: usize) -> &mut Self::Elem;
+}
+
+impl<T: Scalar> Differentiable for T {
+    type Elem = T;
+    fn zeros_like(&self) -> T {
+        T::zero()
+    }
+    fn add_assign(&mut self, other: &T) {
+        *self += *other;
+    }
+    fn axpy(&mut self, a: T, x: &T) {
+        *self += a * *x;
+    }
+    fn scaled(&self, a: T) -> T {
+        a * *self
+    }
+    fn shape(&self) -> (usize, usize) {
+        (1, 1)
+    }
+    fn entry(&self, i: usize) -> T {
+        assert_eq!(
+            i, 0,
+            "autodiff: a scalar has one entry, asked for entry {i}"
+        );
+        *self
+    }
+    fn entry_mut(&mut self, i: usize) -> &mut T {
+        assert_eq!(
+            i, 0,
+            "autodiff: a scalar has one entry, asked for entry {i}"
+        );
+        self
+    }
+}
+
+impl<T: Scalar, R: Dim, C: Dim> Differentiable for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    type Elem = T;
+    fn zeros_like(&self) -> Self {
+        let (r, c) = self.shape_generic();
+        OMatrix::zeros_generic(r, c)
+    }
+    #[track_caller]
+    fn add_assign(&mut self, other: &Self) {
+        crate::shape::same("+=", self.shape(), other.shape());
+        *self += other;
+    }
+    #[track_caller]
+    fn axpy(&mut self, a: T, x: &Self) {
+        crate::shape::same("+=", self.shape(), x.shape());
+        for (s, xi) in self.iter_mut().zip(x.iter()) {
+            *s += a * *xi;
+        }
+    }
+    fn scaled(&self, a: T) -> Self {
+        self * a
+    }
+    fn shape(&self) -> (usize, usize) {
+        nalgebra::Matrix::shape(self)
+    }
+    fn entry(&self, i: usize) -> T {
+        self[i]
+    }
+    fn entry_mut(&mut self, i: usize) -> &mut T {
+        &mut self[i]
+    }
+}
+
+/// An empty adjoint slot for a value like `_like`: `None`, meaning zero so far.
+///
+/// The argument only fixes the slot's type for the compiler.
+#[inline(always)]
+pub fn slot<V>(_like: &V) -> Option<V> {
+    None
+}
+
+/// The adjoint slot of a scalar output seeded with one: `Some(1)`.
+#[inline(always)]
+pub fn seed<T: Scalar>(_output: &T) -> Option<T> {
+    Some(T::one())
+}
+
+/// `slot += contribution`, where an empty slot counts as zero.
+#[inline]
+#[track_caller]
+pub fn accumulate<V: Differentiable>(slot: &mut Option<V>, contribution: V) {
+    match slot {
+        Some(acc) => acc.add_assign(&contribution),
+        None => *slot = Some(contribution),
+    }
+}
+
+/// Updates `slot` in place with `update`, or initialises it with `init` when empty.
+///
+/// Kernels use it to add a contribution without allocating (`gemm` with `beta = 1`).
+#[inline]
+pub(crate) fn accumulate_with<V>(
+    slot: &mut Option<V>,
+    init: impl FnOnce() -> V,
+    update: impl FnOnce(&mut V),
+) {
+    match slot {
+        Some(acc) => update(acc),
+        None => *slot = Some(init()),
+    }
+}
+
+/// The finished gradient of a parameter: the slot's content, or zeros shaped like `primal`.
+#[inline]
+pub fn finish<V: Differentiable>(slot: Option<V>, primal: &V) -> V {
+    slot.unwrap_or_else(|| primal.zeros_like())
+}
+
+/// A reference to the contents of a slot the generated code knows is filled.
+#[doc(hidden)]
+#[inline(always)]
+pub fn filled<V>(slot: &Option<V>) -> Option<&V> {
+    slot.as_ref()
+}
