@@ -1,0 +1,251 @@
+//! The annotated function's signature: which parameters are differentiated, what the
+//! gradient struct holds, and whether the return type is a scalar.
+
+use crate::args::Args;
+use crate::error::Errors;
+use syn::{
+    FnArg, GenericParam, Ident, ItemFn, Pat, ReturnType, Type, TypeParamBound, WherePredicate,
+};
+
+/// One parameter of the annotated function.
+pub struct Param {
+    /// The parameter's name (`None` for a destructuring pattern).
+    pub ident: Option<Ident>,
+    /// The value type with references stripped: `DMatrix<f64>` for `&DMatrix<f64>`.
+    pub value_ty: Type,
+    /// Whether the parameter is passed by shared reference.
+    pub by_ref: bool,
+    /// Whether `#[grad]` computes this parameter's gradient.
+    pub differentiated: bool,
+}
+
+/// What the emitter needs to know about the signature.
+pub struct Signature {
+    pub params: Vec<Param>,
+    /// Type parameters bounded by `RealField`: the companions add `T: Scalar` for them.
+    pub real_type_params: Vec<Ident>,
+}
+
+/// How a parameter's type takes part in differentiation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `f32`, `f64` or a generic type parameter.
+    Float,
+    /// An owned nalgebra matrix or vector type.
+    Matrix,
+    /// Anything else: integers, booleans, slices, user types.
+    Other,
+}
+
+const MATRIX_PREFIXES: &[&str] = &[
+    "DMatrix",
+    "DVector",
+    "RowDVector",
+    "Matrix",
+    "OMatrix",
+    "SMatrix",
+    "Vector",
+    "SVector",
+    "OVector",
+    "RowVector",
+    "RowSVector",
+    "RowOVector",
+];
+
+fn kind(ty: &Type, type_params: &[Ident]) -> Kind {
+    match ty {
+        Type::Paren(p) => kind(&p.elem, type_params),
+        Type::Group(g) => kind(&g.elem, type_params),
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return Kind::Other;
+            };
+            let name = last.ident.to_string();
+            if p.path.segments.len() == 1
+                && (name == "f64" || name == "f32" || type_params.contains(&last.ident))
+            {
+                Kind::Float
+            } else if MATRIX_PREFIXES.iter().any(|m| name.starts_with(m)) {
+                Kind::Matrix
+            } else {
+                Kind::Other
+            }
+        }
+        _ => Kind::Other,
+    }
+}
+
+/// Reads the parameters and return type, reporting misuse into `errors`.
+pub fn analyze(func: &ItemFn, args: &Args, errors: &mut Errors) -> Signature {
+    let sig = &func.sig;
+    let type_params: Vec<Ident> = sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|g| match g {
+            GenericParam::Type(t) => Some(t.ident.clone()),
+            _ => None,
+        })
+        .collect();
+
+    if let Some(asyncness) = &sig.asyncness {
+        errors.at(
+            asyncness,
+            "`#[grad]` cannot differentiate an `async fn`; remove `async`",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.at(
+            variadic,
+            "`#[grad]` cannot differentiate a variadic function",
+        );
+    }
+
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(r) => errors.at(
+                r,
+                "`#[grad]` does not support methods yet; write a free function that takes this value as a parameter",
+            ),
+            FnArg::Typed(pt) => {
+                let ident = match &*pt.pat {
+                    Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => Some(pi.ident.clone()),
+                    _ => None,
+                };
+                let (value_ty, by_ref, mutable) = match &*pt.ty {
+                    Type::Reference(r) => ((*r.elem).clone(), true, r.mutability.is_some()),
+                    other => (other.clone(), false, false),
+                };
+                let k = kind(&value_ty, &type_params);
+                let named = match (&args.wrt, &ident) {
+                    (Some(wrt), Some(id)) => wrt.iter().find(|w| *w == id).cloned(),
+                    _ => None,
+                };
+                let differentiated = match (&args.wrt, &named) {
+                    (None, _) => k != Kind::Other && !mutable && ident.is_some(),
+                    (Some(_), Some(name)) => {
+                        if ident.is_none() {
+                            false
+                        } else if mutable {
+                            errors.at(
+                                &pt.ty,
+                                format_args!(
+                                    "`{name}` is a mutable reference, which `#[grad]` cannot differentiate; take it as `&{}` or by value",
+                                    quote::quote!(#value_ty)
+                                ),
+                            );
+                            false
+                        } else if k == Kind::Other {
+                            errors.at(
+                                &pt.ty,
+                                format_args!(
+                                    "`{name}` has type `{}`, which is not differentiable; differentiate `f64`, `f32`, a `T: RealField` \
+                                     parameter or an nalgebra matrix such as `DMatrix<f64>`, or leave `{name}` out of `#[grad(...)]`",
+                                    quote::quote!(#value_ty)
+                                ),
+                            );
+                            false
+                        } else {
+                            true
+                        }
+                    }
+                    (Some(_), None) => false,
+                };
+                params.push(Param { ident, value_ty, by_ref, differentiated });
+            }
+        }
+    }
+
+    if let Some(wrt) = &args.wrt {
+        let names: Vec<String> = params
+            .iter()
+            .filter_map(|p| p.ident.as_ref().map(|i| format!("`{i}`")))
+            .collect();
+        for w in wrt {
+            if !params.iter().any(|p| p.ident.as_ref() == Some(w)) {
+                errors.at(
+                    w,
+                    format_args!(
+                        "`{w}` is not a parameter of `{}`; its parameters are {}",
+                        sig.ident,
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
+    }
+    if params.iter().all(|p| !p.differentiated) && args.wrt.as_ref().is_none_or(|w| w.is_empty()) {
+        errors.at(
+            &sig.ident,
+            format_args!(
+                "`{}` has no parameter to differentiate; `#[grad]` differentiates parameters of type `f64`, `f32`, \
+                 a `T: RealField` parameter, or an nalgebra matrix such as `&DMatrix<f64>`",
+                sig.ident
+            ),
+        );
+    }
+
+    match &sig.output {
+        ReturnType::Default => errors.at(
+            &sig.ident,
+            format_args!(
+                "`{}` returns nothing; `#[grad]` differentiates a function that returns a scalar, e.g. `-> f64`",
+                sig.ident
+            ),
+        ),
+        ReturnType::Type(_, ty) => {
+            if kind(ty, &type_params) != Kind::Float {
+                errors.at(
+                    ty,
+                    "`#[grad]` needs a scalar return type (`f64`, `f32` or a `T: RealField` parameter); \
+                     reduce a matrix to a scalar first, e.g. with `.norm_squared()`, `.sum()` or `.dot(&v)` \
+                     (pullbacks of matrix-valued functions are not supported yet)",
+                );
+            }
+        }
+    }
+
+    Signature {
+        params,
+        real_type_params: real_type_params(func),
+    }
+}
+
+/// The type parameters with a `RealField` bound, inline or in the `where` clause.
+fn real_type_params(func: &ItemFn) -> Vec<Ident> {
+    let is_real = |b: &TypeParamBound| match b {
+        TypeParamBound::Trait(t) => t
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "RealField"),
+        _ => false,
+    };
+    let mut out = Vec::new();
+    for g in &func.sig.generics.params {
+        if let GenericParam::Type(t) = g {
+            if t.bounds.iter().any(is_real) {
+                out.push(t.ident.clone());
+            }
+        }
+    }
+    if let Some(wc) = &func.sig.generics.where_clause {
+        for pred in &wc.predicates {
+            if let WherePredicate::Type(pt) = pred {
+                if let Type::Path(p) = &pt.bounded_ty {
+                    if let Some(id) = p.path.get_ident() {
+                        if pt.bounds.iter().any(is_real) && !out.contains(id) {
+                            out.push(id.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
