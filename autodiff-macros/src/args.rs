@@ -36,7 +36,8 @@ pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
                     "expected the names of parameters to differentiate, separated by commas: \
                      `#[grad]` for all of them, or e.g. `#[grad(x, w)]`",
                 );
-                return Args { wrt: Some(names) };
+                // Differentiate everything, so the one mistake gives one error.
+                return Args { wrt: None };
             }
         }
     }

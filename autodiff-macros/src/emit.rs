@@ -137,12 +137,12 @@ fn companions(func: &ItemFn, sig: &Signature, body: &Body, names: &mut Names) ->
                     Kind::Const { expr } => expr.to_token_stream(),
                     Kind::Op { op, inputs, extra } => {
                         let f = Ident::new(op.name(), v.span);
-                        let args = inputs.iter().map(|&i| body.reference(i));
+                        let args = inputs.iter().map(|&i| body.reference_at(i, v.span));
                         let extra = extra.map(|e| {
                             let n = &body.values[e].name;
                             quote!(, #n)
                         });
-                        quote_spanned!(v.span=> #rt::#f(#(#args),* #extra))
+                        quote_spanned!(v.span=> ::autodiff::__private::#f(#(#args),* #extra))
                     }
                     Kind::Param { .. } | Kind::Bound => continue,
                 };
@@ -180,12 +180,12 @@ fn companions(func: &ItemFn, sig: &Signature, body: &Body, names: &mut Names) ->
         };
         let v = &body.values[id];
         let g = Ident::new("__g", Span::mixed_site());
-        let refs: Vec<TokenStream> = inputs.iter().map(|&i| body.reference(i)).collect();
+        let refs: Vec<TokenStream> = inputs.iter().map(|&i| body.reference_at(i, v.span)).collect();
         let extra = extra.map(|e| {
             let n = &body.values[e].name;
             quote!(#n,)
         });
-        let y = body.reference(id);
+        let y = body.reference_at(id, v.span);
         let mut calls = TokenStream::new();
         for (k, &input) in inputs.iter().enumerate() {
             let Some(d_in) = &adjoint[input] else {
@@ -193,11 +193,11 @@ fn companions(func: &ItemFn, sig: &Signature, body: &Body, names: &mut Names) ->
             };
             let call = if inputs.len() == 1 {
                 let f = format_ident!("{}_pullback", op.name(), span = v.span);
-                quote_spanned!(v.span=> #rt::#f(#g, #(#refs,)* #extra #y, &mut #d_in);)
+                quote_spanned!(v.span=> ::autodiff::__private::#f(#g, #(#refs,)* #extra #y, &mut #d_in);)
             } else {
                 let side = if k == 0 { "lhs" } else { "rhs" };
                 let f = format_ident!("{}_pullback_{}", op.name(), side, span = v.span);
-                quote_spanned!(v.span=> #rt::#f(#g, #(#refs),*, &mut #d_in);)
+                quote_spanned!(v.span=> ::autodiff::__private::#f(#g, #(#refs),*, &mut #d_in);)
             };
             calls.extend(call);
         }

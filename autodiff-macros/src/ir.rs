@@ -12,7 +12,7 @@ use crate::ops::{Op, IDENTITY_METHODS, SHAPE_METHODS, SUPPORTED_METHODS, SUPPORT
 use crate::rename::{self, Renamer};
 use crate::signature::Signature;
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::{BinOp, Block, Expr, Ident, Pat, Stmt, Type, UnOp};
@@ -71,11 +71,18 @@ impl Body {
     /// An expression for a shared reference to the value (`&name`, or the parameter itself
     /// when it was passed by reference).
     pub fn reference(&self, id: ValueId) -> TokenStream {
+        self.reference_at(id, self.values[id].span)
+    }
+
+    /// [`Body::reference`], spanned at `at` (the user's expression that uses the value), so
+    /// a type error points there rather than at the value's definition.
+    pub fn reference_at(&self, id: ValueId, at: Span) -> TokenStream {
         let v = &self.values[id];
-        let name = &v.name;
+        let mut name = v.name.clone();
+        name.set_span(name.span().located_at(at));
         match v.kind {
-            Kind::Param { by_ref: true } => quote!(#name),
-            _ => quote!(&#name),
+            Kind::Param { by_ref: true } => quote_spanned!(at=> #name),
+            _ => quote_spanned!(at=> &#name),
         }
     }
 
@@ -421,9 +428,12 @@ impl Lower<'_> {
     fn method(&mut self, m: &syn::ExprMethodCall) -> ValueId {
         let name = m.method.to_string();
         let span = m.span();
+        // `.name(args)` spanned from the method's name to its closing parenthesis.
         let method_tokens = {
-            let (method, args) = (&m.method, &m.args);
-            quote!(#method(#args))
+            let mut parens = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, m.args.to_token_stream());
+            parens.set_span(m.paren_token.span.join());
+            let method = &m.method;
+            quote!(#method #parens)
         };
         let arity = |this: &mut Self, n: usize| -> bool {
             if m.args.len() != n {
@@ -488,16 +498,27 @@ impl Lower<'_> {
             "try_inverse" => {
                 self.errors.at(
                     &method_tokens,
-                    "`#[grad]` differentiates `.try_inverse().unwrap()`; unwrap the inverse right away",
+                    "`#[grad]` differentiates the inverse written `.try_inverse().unwrap()`; unwrap it right away",
                 );
-                self.expr(&m.receiver)
+                self.constant(&Expr::MethodCall(m.clone()))
+            }
+            _ if try_inverse_receiver(&m.receiver).is_some() => {
+                self.errors.at(
+                    &method_tokens,
+                    format_args!(
+                        "`#[grad]` differentiates the inverse written `.try_inverse().unwrap()`, not `.try_inverse().{name}(..)`; \
+                         unwrap it right away (a singular matrix then panics)"
+                    ),
+                );
+                self.constant(&Expr::MethodCall(m.clone()))
             }
             _ => {
+                // Reported once; the receiver is not lowered, so one mistake gives one error.
                 self.errors.at(
                     &method_tokens,
                     format_args!("`.{name}()` has no derivative rule in `#[grad]`; supported methods: {SUPPORTED_METHODS}"),
                 );
-                self.expr(&m.receiver)
+                self.constant(&Expr::MethodCall(m.clone()))
             }
         }
     }
