@@ -180,7 +180,10 @@ fn companions(func: &ItemFn, sig: &Signature, body: &Body, names: &mut Names) ->
         };
         let v = &body.values[id];
         let g = Ident::new("__g", Span::mixed_site());
-        let refs: Vec<TokenStream> = inputs.iter().map(|&i| body.reference_at(i, v.span)).collect();
+        let refs: Vec<TokenStream> = inputs
+            .iter()
+            .map(|&i| body.reference_at(i, v.span))
+            .collect();
         let extra = extra.map(|e| {
             let n = &body.values[e].name;
             quote!(#n,)

@@ -430,7 +430,10 @@ impl Lower<'_> {
         let span = m.span();
         // `.name(args)` spanned from the method's name to its closing parenthesis.
         let method_tokens = {
-            let mut parens = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, m.args.to_token_stream());
+            let mut parens = proc_macro2::Group::new(
+                proc_macro2::Delimiter::Parenthesis,
+                m.args.to_token_stream(),
+            );
             parens.set_span(m.paren_token.span.join());
             let method = &m.method;
             quote!(#method #parens)

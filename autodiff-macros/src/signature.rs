@@ -65,7 +65,10 @@ fn kind(ty: &Type, type_params: &[Ident]) -> Kind {
                 && (name == "f64" || name == "f32" || type_params.contains(&last.ident))
             {
                 Kind::Float
-            } else if MATRIX_PREFIXES.iter().any(|m| name.starts_with(m)) {
+            } else if MATRIX_PREFIXES.iter().any(|m| name.starts_with(m))
+                && !name.contains("View")
+                && !name.contains("Slice")
+            {
                 Kind::Matrix
             } else {
                 Kind::Other

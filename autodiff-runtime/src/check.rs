@@ -118,7 +118,7 @@ pub fn compare<X: Differentiable>(analytic: &X, numeric: &X) -> GradCheck<X::Ele
         let (a, n) = (analytic.entry(i), numeric.entry(i));
         scale = RealField::max(RealField::max(scale, a.abs()), n.abs());
         let d = (a - n).abs();
-        if d > report.max_abs_error || d != d {
+        if d > report.max_abs_error || !d.is_finite() {
             report.max_abs_error = d;
             report.worst_entry = i;
             report.analytic_at_worst = a;

@@ -4,7 +4,7 @@
 //! matrix's shape when it is singular, as the user's `unwrap` would.
 
 use crate::shape;
-use crate::value::{accumulate_with, Scalar};
+use crate::value::{accumulate_with, Differentiable, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, DimMin, OMatrix};
 
 /// `|X|`, the determinant (through an LU factorisation).
@@ -21,49 +21,64 @@ where
     x.determinant()
 }
 
-/// `X̄ += ḡ·|X|·X⁻ᵀ` for `s = |X|` (Jacobi's formula).
+/// `X̄ += ḡ·adj(X)ᵀ` for `s = |X|` (Jacobi's formula; `adj(X)ᵀ = |X|·X⁻ᵀ` when `X` is invertible).
 ///
-/// At a singular `X` the inverse does not exist; the gradient is then the transposed
-/// adjugate, computed from cofactors.
+/// The transposed adjugate is the matrix of cofactors, defined for every `X`: nonzero at
+/// rank n − 1, zero below. `|X|·X⁻ᵀ` would compute it as 0·∞ near a singular `X` (a tiny
+/// determinant times a huge, inaccurate inverse), so it comes instead from a fully pivoted LU
+/// factorisation `P·X·Q = L·U`: `adj(X) = |P|·|Q|·Q·adj(U)·L⁻¹·P`, where the adjugate of the
+/// triangular `U` is built without dividing by its last pivot. Full pivoting leaves the pivot
+/// that vanishes with `|X|` in last place (exactly so at an exactly singular `X`, and in
+/// practice near one) and bounds each entry of `U` by its row's pivot, so the gradient stays
+/// accurate at, near and far from singular matrices, for the price of one factorisation.
 pub fn determinant_pullback<T: Scalar, D: DimMin<D, Output = D>>(
     g: &T,
     x: &OMatrix<T, D, D>,
-    y: &T,
+    _y: &T,
     acc: &mut Option<OMatrix<T, D, D>>,
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
-    let contribution = match x.clone().try_inverse() {
-        Some(inv) if *y != T::zero() => inv.transpose() * (*g * *y),
-        _ => cofactors(x) * *g,
-    };
-    accumulate_with(acc, || contribution.clone(), |a| *a += &contribution)
+    let adj_t = adjugate(x).transpose();
+    accumulate_with(acc, || &adj_t * *g, |a| Differentiable::axpy(a, *g, &adj_t))
 }
 
-/// The cofactor matrix `Cᵢⱼ = (-1)^(i+j)·|X without row i and column j|`.
-fn cofactors<T: Scalar, D: DimMin<D, Output = D>>(x: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
+/// `adj(X)`, the matrix with `adj(X)·X = |X|·I`, from `P·X·Q = L·U` (see
+/// [`determinant_pullback`]).
+fn adjugate<T: Scalar, D: DimMin<D, Output = D>>(x: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
     let n = x.nrows();
-    let mut c = x.clone();
-    if n == 1 {
-        c[(0, 0)] = T::one();
-        return c;
+    let lu = x.clone().full_piv_lu();
+    let u = lu.u();
+    let mut adj = u.clone();
+    adj.fill(T::zero());
+    // Full pivoting stops at the first zero pivot, leaving the rest of U zero: two zero
+    // pivots mean rank n − 2 or less, where every cofactor vanishes.
+    if (0..n).filter(|&i| u[(i, i)] == T::zero()).count() >= 2 {
+        return adj;
     }
-    let dyn_x = nalgebra::DMatrix::from_fn(n, n, |i, j| x[(i, j)]);
-    for i in 0..n {
-        for j in 0..n {
-            let minor = dyn_x.clone().remove_row(i).remove_column(j);
-            let sign = if (i + j) % 2 == 0 {
-                T::one()
-            } else {
-                -T::one()
-            };
-            c[(i, j)] = sign * minor.determinant();
+    // Column j of adj(U) = |U|·U⁻¹ solves U·z = |U|·eⱼ: zⱼ = Πᵢ≠ⱼ uᵢᵢ, then back
+    // substitution, which divides only by the pivots before j (never zero here).
+    for j in 0..n {
+        adj[(j, j)] = (0..n)
+            .filter(|&i| i != j)
+            .fold(T::one(), |p, i| p * u[(i, i)]);
+        for k in (0..j).rev() {
+            let s = (k + 1..=j).fold(T::zero(), |s, m| s + u[(k, m)] * adj[(m, j)]);
+            adj[(k, j)] = -s / u[(k, k)];
         }
     }
-    c
+    // adj(L) = L⁻¹ (L has a unit diagonal): adj(U)·L⁻¹ from Lᵀ·(adj(U)·L⁻¹)ᵀ = adj(U)ᵀ.
+    let mut adj = lu
+        .l()
+        .tr_solve_lower_triangular(&adj.transpose())
+        .expect("L has a unit diagonal")
+        .transpose();
+    lu.q().inv_permute_rows(&mut adj);
+    lu.p().inv_permute_columns(&mut adj);
+    adj * (lu.p().determinant::<T>() * lu.q().determinant::<T>())
 }
 
 /// `X⁻¹`.

@@ -97,6 +97,7 @@ pub fn trace_pullback<T: Scalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
+    shape::square("trace", x.shape());
     let bump = |a: &mut OMatrix<T, R, C>| {
         for i in 0..a.nrows().min(a.ncols()) {
             a[(i, i)] += *g;

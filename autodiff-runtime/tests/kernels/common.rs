@@ -69,9 +69,10 @@ pub fn smatrix<const R: usize, const C: usize>(rng: &mut StdRng) -> SMatrix<f64,
     random_like(rng, &SMatrix::zeros())
 }
 
-/// A random `n×n` matrix plus `n·I`: diagonally dominant, so well conditioned.
+/// A random `n×n` matrix plus `(n + 1)·I`: each diagonal entry exceeds `n`, the rest of its
+/// row sums to less than `n - 1`, so it is strictly diagonally dominant and well conditioned.
 pub fn well_conditioned(rng: &mut StdRng, n: usize) -> DMatrix<f64> {
-    dmatrix(rng, n, n) + DMatrix::identity(n, n) * n as f64
+    dmatrix(rng, n, n) + DMatrix::identity(n, n) * (n + 1) as f64
 }
 
 /// `⟨a, b⟩ = Σᵢ aᵢ·bᵢ`, written here rather than taken from the crate under test.

@@ -50,18 +50,14 @@ fn powi_pullback_matches_finite_differences() {
     }
 }
 
+/// At zero, `d/dx xⁿ` is 1 for `n = 1` and 0 for `n = 0, 2, 3`. (Central differences are not
+/// the oracle here: their error `h²` for `x³` is the whole answer.)
 #[test]
 fn powi_pullback_at_zero() {
-    let mut rng = rng(0x55);
-    for n in [0, 1, 2, 3] {
-        let bar = check_vjp(
-            &format!("powi({n}) at zero"),
-            &mut rng,
-            &0.0,
-            |x| powi(x, n),
-            |g, x, y, acc| powi_pullback(g, x, n, y, acc),
-        );
-        assert!(bar.is_finite());
+    for (n, expected) in [(0, 0.0), (1, 1.0), (2, 0.0), (3, 0.0)] {
+        let mut slot = None;
+        powi_pullback(&1.0, &0.0, n, &powi(&0.0, n), &mut slot);
+        assert_eq!(slot, Some(expected), "powi({n})");
     }
 }
 

@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+mod check;
 mod elementwise;
 mod index;
 mod linalg;

@@ -11,7 +11,7 @@ use nalgebra::{DMatrix, DVector, Matrix3};
 fn sum_pullback_matches_finite_differences() {
     let mut rng = rng(0x31);
     for_each_value!(rng, |x| {
-        check_vjp("sum", &mut rng, &x, |x| sum(x), sum_pullback);
+        check_vjp("sum", &mut rng, &x, sum, sum_pullback);
     });
 }
 
@@ -23,7 +23,7 @@ fn norm_squared_pullback_matches_finite_differences() {
             "norm_squared",
             &mut rng,
             &x,
-            |x| norm_squared(x),
+            norm_squared,
             norm_squared_pullback,
         );
     });
@@ -33,7 +33,7 @@ fn norm_squared_pullback_matches_finite_differences() {
 fn norm_pullback_matches_finite_differences() {
     let mut rng = rng(0x33);
     for_each_value!(rng, |x| {
-        check_vjp("norm", &mut rng, &x, |x| norm(x), norm_pullback);
+        check_vjp("norm", &mut rng, &x, norm, norm_pullback);
     });
 }
 
@@ -44,7 +44,7 @@ fn assert_zero_gradient_at_zero<X: Differentiable<Elem = f64> + std::fmt::Debug>
     let y = norm(&x);
     assert_eq!(y, 0.0);
     // Finite differences agree at zero too: ‖±h·eᵢ‖ is even in h.
-    let bar = check_vjp("norm at zero", &mut rng, &x, |x| norm(x), norm_pullback);
+    let bar = check_vjp("norm at zero", &mut rng, &x, norm, norm_pullback);
     assert!(flat(&bar).iter().all(|&v| v == 0.0), "{bar:?}");
     let filled = random_like(&mut rng, &x);
     let mut slot = Some(filled.clone());
