@@ -1,14 +1,22 @@
-//! Emission: the unchanged function, then its companions — the gradient struct and
-//! `<name>_grad`, a forward sweep followed by a reverse sweep of runtime pullback calls.
+//! Emission: the unchanged function, then its companions:
+//!
+//! - `struct <Name>Grad`: the gradient, one field per differentiated parameter;
+//! - `fn <name>_grad(..) -> (value, <Name>Grad)` for scalar-valued functions;
+//! - `fn <name>_pullback(..) -> (value, impl Fn(&cotangent) -> <Name>Grad)`;
+//! - `const <NAME>_GRAPH: &str`, the computation graph in Graphviz DOT;
+//! - a hidden `struct <name> {}` whose `vjp` lets other `#[grad]` functions call this one.
 
 use crate::args;
 use crate::error::Errors;
-use crate::ir::{self, Body, Kind, Step};
+use crate::graph;
+use crate::ir::{Body, Kind};
+use crate::lower::{self, ParamInfo};
 use crate::names::Names;
 use crate::signature::{self, Signature};
+use crate::sweep::{self, Seed};
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::{GenericParam, Ident, ItemFn};
+use quote::{format_ident, quote, ToTokens};
+use syn::{FnArg, GenericParam, Ident, ItemFn, Lifetime, Type};
 
 /// The attribute's expansion: the original item, plus companions or compile errors.
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -27,14 +35,69 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let args = args::parse(args, &mut errors);
     let sig = signature::analyze(&func, &args, &mut errors);
+    if !errors.is_empty() {
+        // The signature is wrong: its errors say so, and the body's would only repeat them.
+        let e = errors.into_compile_errors();
+        return quote!(#func #e);
+    }
     let mut names = Names::default();
-    let body = ir::lower(&func.block, &sig, &mut names, &mut errors);
+    let selected = lower::lower(&func.block, &params(&sig, false), &mut names, &mut errors);
     if !errors.is_empty() {
         let e = errors.into_compile_errors();
         return quote!(#func #e);
     }
-    let companions = companions(&func, &sig, &body, &mut names);
+    // The lowering used when another function calls this one: every differentiable parameter,
+    // or, where that cannot be differentiated, the selected ones (the others give `()`).
+    let mut all_errors = Errors::default();
+    let all = lower::lower(
+        &func.block,
+        &params(&sig, true),
+        &mut names,
+        &mut all_errors,
+    );
+    let usable = all_errors.is_empty() && varied_calls(&all) == varied_calls(&selected);
+    let (all, all_params) = if usable {
+        (all, true)
+    } else {
+        (selected_again(&func, &sig, &mut names), false)
+    };
+    let companions = Companions::new(&func, &sig).emit(&selected, &all, all_params, &mut names);
     quote!(#func #companions)
+}
+
+/// How many calls take a differentiated argument (each needs a `vjp` of its callee).
+fn varied_calls(body: &Body) -> usize {
+    body.values
+        .iter()
+        .filter(|v| v.varied && matches!(v.kind, Kind::Call { .. }))
+        .count()
+}
+
+/// The selected lowering once more (each companion consumes its own).
+fn selected_again(func: &ItemFn, sig: &Signature, names: &mut Names) -> Body {
+    lower::lower(
+        &func.block,
+        &params(sig, false),
+        names,
+        &mut Errors::default(),
+    )
+}
+
+fn params(sig: &Signature, all: bool) -> Vec<ParamInfo> {
+    sig.params
+        .iter()
+        .filter_map(|p| {
+            Some(ParamInfo {
+                ident: p.ident.clone()?,
+                by_ref: p.by_ref,
+                differentiated: if all {
+                    p.differentiable
+                } else {
+                    p.differentiated
+                },
+            })
+        })
+        .collect()
 }
 
 /// `my_loss` → `MyLoss`.
@@ -52,202 +115,6 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
-fn companions(func: &ItemFn, sig: &Signature, body: &Body, names: &mut Names) -> TokenStream {
-    let rt = quote!(::autodiff::__private);
-    let vis = &func.vis;
-    let fn_name = &func.sig.ident;
-    let grad_fn = format_ident!("{}_grad", fn_name.to_string().trim_start_matches("r#"));
-    let grad_struct = format_ident!("{}Grad", camel(&fn_name.to_string()));
-    let kept_attrs: Vec<_> = func
-        .attrs
-        .iter()
-        .filter(|a| {
-            let p = a.path();
-            [
-                "cfg", "cfg_attr", "allow", "expect", "warn", "deny", "forbid",
-            ]
-            .iter()
-            .any(|n| p.is_ident(n))
-        })
-        .collect();
-
-    // ---- the gradient struct: one field per differentiated parameter
-    let diff: Vec<_> = sig.params.iter().filter(|p| p.differentiated).collect();
-    let field_names: Vec<&Ident> = diff.iter().filter_map(|p| p.ident.as_ref()).collect();
-    let field_tys: Vec<_> = diff.iter().map(|p| &p.value_ty).collect();
-    let struct_params: Vec<&Ident> = func
-        .sig
-        .generics
-        .params
-        .iter()
-        .filter_map(|g| match g {
-            GenericParam::Type(t)
-                if field_tys
-                    .iter()
-                    .any(|ty| mentions(ty.to_token_stream(), &t.ident)) =>
-            {
-                Some(&t.ident)
-            }
-            _ => None,
-        })
-        .collect();
-    let struct_generics = if struct_params.is_empty() {
-        quote!()
-    } else {
-        quote!(<#(#struct_params),*>)
-    };
-    let field_docs = field_names
-        .iter()
-        .map(|n| format!("∂{fn_name}/∂{n}: the gradient with respect to `{n}`."));
-    let struct_doc = format!(
-        "The gradient of [`{fn_name}`] with respect to each differentiated parameter, by name."
-    );
-
-    // ---- the companion's signature: the user's, returning (value, gradient)
-    let mut generics = func.sig.generics.clone();
-    if !sig.real_type_params.is_empty() {
-        let wc = generics.make_where_clause();
-        for t in &sig.real_type_params {
-            wc.predicates
-                .push(syn::parse_quote!(#t: ::autodiff::__private::Scalar));
-        }
-    }
-    let (impl_generics, _, where_clause) = generics.split_for_impl();
-    let inputs = &func.sig.inputs;
-    let output_ty = match &func.sig.output {
-        syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
-        syn::ReturnType::Default => quote!(()),
-    };
-    let fn_doc = format!(
-        "The value of [`{fn_name}`] and its gradient with respect to {}, by reverse-mode differentiation \
-         generated by `#[grad]`.",
-        field_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-    );
-
-    // ---- forward sweep
-    let mut forward = TokenStream::new();
-    for step in &body.steps {
-        match step {
-            Step::Effect(tokens) => forward.extend(tokens.clone()),
-            Step::Value(id) => {
-                let v = &body.values[*id];
-                let name = &v.name;
-                let ty = v.ty.as_ref().map(|t| quote!(: #t));
-                let rhs = match &v.kind {
-                    Kind::Const { expr } => expr.to_token_stream(),
-                    Kind::Op { op, inputs, extra } => {
-                        let f = Ident::new(op.name(), v.span);
-                        let args = inputs.iter().map(|&i| body.reference_at(i, v.span));
-                        let extra = extra.map(|e| {
-                            let n = &body.values[e].name;
-                            quote!(, #n)
-                        });
-                        quote_spanned!(v.span=> ::autodiff::__private::#f(#(#args),* #extra))
-                    }
-                    Kind::Param { .. } | Kind::Bound => continue,
-                };
-                forward.extend(quote!(let #name #ty = #rhs;));
-            }
-        }
-    }
-
-    // ---- reverse sweep
-    let adjoint: Vec<Option<Ident>> = (0..body.values.len())
-        .map(|id| {
-            body.active(id).then(|| {
-                let v = &body.values[id];
-                names.fresh(&format!("{}_bar", v.name), v.span)
-            })
-        })
-        .collect();
-    let mut reverse = TokenStream::new();
-    let output = body.output.unwrap_or(0);
-    for (id, d) in adjoint.iter().enumerate() {
-        if let Some(d) = d {
-            let r = body.reference(id);
-            let init = if id == output {
-                quote!(#rt::seed(#r))
-            } else {
-                quote!(#rt::slot(#r))
-            };
-            reverse.extend(quote!(let mut #d = #init;));
-        }
-    }
-    for id in (0..body.values.len()).rev() {
-        let (Some(d), Kind::Op { op, inputs, extra }) = (&adjoint[id], &body.values[id].kind)
-        else {
-            continue;
-        };
-        let v = &body.values[id];
-        let g = Ident::new("__g", Span::mixed_site());
-        let refs: Vec<TokenStream> = inputs
-            .iter()
-            .map(|&i| body.reference_at(i, v.span))
-            .collect();
-        let extra = extra.map(|e| {
-            let n = &body.values[e].name;
-            quote!(#n,)
-        });
-        let y = body.reference_at(id, v.span);
-        let mut calls = TokenStream::new();
-        for (k, &input) in inputs.iter().enumerate() {
-            let Some(d_in) = &adjoint[input] else {
-                continue;
-            };
-            let call = if inputs.len() == 1 {
-                let f = format_ident!("{}_pullback", op.name(), span = v.span);
-                quote_spanned!(v.span=> ::autodiff::__private::#f(#g, #(#refs,)* #extra #y, &mut #d_in);)
-            } else {
-                let side = if k == 0 { "lhs" } else { "rhs" };
-                let f = format_ident!("{}_pullback_{}", op.name(), side, span = v.span);
-                quote_spanned!(v.span=> ::autodiff::__private::#f(#g, #(#refs),*, &mut #d_in);)
-            };
-            calls.extend(call);
-        }
-        reverse.extend(quote! {
-            if let ::core::option::Option::Some(#g) = ::core::option::Option::as_ref(&#d) {
-                #calls
-            }
-        });
-    }
-
-    let value = body.reference(output);
-    let fields = diff.iter().filter_map(|p| {
-        let ident = p.ident.as_ref()?;
-        let id = body
-            .values
-            .iter()
-            .position(|v| matches!(v.kind, Kind::Param { .. }) && v.name == *ident)?;
-        let r = body.reference(id);
-        let grad = match &adjoint[id] {
-            Some(d) => quote!(#rt::finish(#d, #r)),
-            None => quote!(#rt::finish(#rt::slot(#r), #r)),
-        };
-        Some(quote!(#ident: #grad))
-    });
-
-    quote! {
-        #[doc = #struct_doc]
-        #(#kept_attrs)*
-        #[derive(::core::clone::Clone, ::core::fmt::Debug, ::core::cmp::PartialEq)]
-        #vis struct #grad_struct #struct_generics {
-            #(
-                #[doc = #field_docs]
-                pub #field_names: #field_tys,
-            )*
-        }
-
-        #[doc = #fn_doc]
-        #(#kept_attrs)*
-        #[allow(unused_mut, unused_variables, non_snake_case, clippy::all)]
-        #vis fn #grad_fn #impl_generics (#inputs) -> (#output_ty, #grad_struct #struct_generics) #where_clause {
-            #forward
-            #reverse
-            (::core::clone::Clone::clone(#value), #grad_struct { #(#fields),* })
-        }
-    }
-}
-
 /// Whether `tokens` mention the identifier `ident`.
 fn mentions(tokens: TokenStream, ident: &Ident) -> bool {
     tokens.into_iter().any(|tt| match tt {
@@ -255,4 +122,448 @@ fn mentions(tokens: TokenStream, ident: &Ident) -> bool {
         proc_macro2::TokenTree::Group(g) => mentions(g.stream(), ident),
         _ => false,
     })
+}
+
+struct Companions<'a> {
+    func: &'a ItemFn,
+    sig: &'a Signature,
+    fn_name: &'a Ident,
+    kept_attrs: Vec<&'a syn::Attribute>,
+    output_ty: TokenStream,
+    grad_struct: Ident,
+    struct_generics: TokenStream,
+}
+
+impl<'a> Companions<'a> {
+    fn new(func: &'a ItemFn, sig: &'a Signature) -> Self {
+        let fn_name = &func.sig.ident;
+        let kept_attrs = func
+            .attrs
+            .iter()
+            .filter(|a| {
+                let p = a.path();
+                [
+                    "cfg", "cfg_attr", "allow", "expect", "warn", "deny", "forbid",
+                ]
+                .iter()
+                .any(|n| p.is_ident(n))
+            })
+            .collect();
+        let output_ty = match &func.sig.output {
+            syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
+            syn::ReturnType::Default => quote!(()),
+        };
+        let field_tys: Vec<&Type> = sig
+            .params
+            .iter()
+            .filter(|p| p.differentiated)
+            .map(|p| &p.value_ty)
+            .collect();
+        let struct_params: Vec<&Ident> = func
+            .sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|g| match g {
+                GenericParam::Type(t)
+                    if field_tys
+                        .iter()
+                        .any(|ty| mentions(ty.to_token_stream(), &t.ident)) =>
+                {
+                    Some(&t.ident)
+                }
+                _ => None,
+            })
+            .collect();
+        let struct_generics = if struct_params.is_empty() {
+            quote!()
+        } else {
+            quote!(<#(#struct_params),*>)
+        };
+        Companions {
+            func,
+            sig,
+            fn_name,
+            kept_attrs,
+            output_ty,
+            grad_struct: format_ident!("{}Grad", camel(&fn_name.to_string())),
+            struct_generics,
+        }
+    }
+
+    fn emit(
+        &self,
+        selected: &Body,
+        all: &Body,
+        all_params: bool,
+        names: &mut Names,
+    ) -> TokenStream {
+        let mut out = self.grad_struct_item();
+        if self.sig.scalar_output {
+            out.extend(self.grad_fn(selected, names));
+        }
+        out.extend(self.pullback_fn(selected, names));
+        out.extend(self.vjp_item(all, all_params, names));
+        out.extend(self.graph_const(selected));
+        out
+    }
+
+    fn grad_struct_item(&self) -> TokenStream {
+        let fn_name = self.fn_name;
+        let vis = &self.func.vis;
+        let attrs = &self.kept_attrs;
+        let diff: Vec<_> = self
+            .sig
+            .params
+            .iter()
+            .filter(|p| p.differentiated)
+            .collect();
+        let field_names: Vec<&Ident> = diff.iter().filter_map(|p| p.ident.as_ref()).collect();
+        let field_tys: Vec<&Type> = diff.iter().map(|p| &p.value_ty).collect();
+        let field_docs = field_names
+            .iter()
+            .map(|n| format!("∂{fn_name}/∂{n}: the gradient with respect to `{n}`."));
+        let doc = format!(
+            "The gradient of [`{fn_name}`] with respect to each differentiated parameter, by name."
+        );
+        let (grad_struct, generics) = (&self.grad_struct, &self.struct_generics);
+        quote! {
+            #[doc = #doc]
+            #(#attrs)*
+            #[derive(::core::clone::Clone, ::core::fmt::Debug, ::core::cmp::PartialEq)]
+            #[allow(dead_code)]
+            #vis struct #grad_struct #generics {
+                #(
+                    #[doc = #field_docs]
+                    pub #field_names: #field_tys,
+                )*
+            }
+        }
+    }
+
+    /// The function's generics with `T: Scalar` for its `RealField` type parameters.
+    fn generics(&self, lifetime: Option<&Lifetime>) -> syn::Generics {
+        let mut generics = self.func.sig.generics.clone();
+        if let Some(lt) = lifetime {
+            let declared: Vec<Lifetime> =
+                generics.lifetimes().map(|l| l.lifetime.clone()).collect();
+            let types: Vec<Ident> = generics.type_params().map(|t| t.ident.clone()).collect();
+            generics.params.insert(0, syn::parse_quote!(#lt));
+            let wc = generics.make_where_clause();
+            for d in declared {
+                wc.predicates.push(syn::parse_quote!(#d: #lt));
+            }
+            for t in types {
+                wc.predicates.push(syn::parse_quote!(#t: #lt));
+            }
+        }
+        if !self.sig.real_type_params.is_empty() {
+            let wc = generics.make_where_clause();
+            for t in &self.sig.real_type_params {
+                wc.predicates
+                    .push(syn::parse_quote!(#t: ::autodiff::__private::Scalar));
+            }
+        }
+        generics
+    }
+
+    /// The parameters, with elided reference lifetimes named `lt`.
+    fn inputs(&self, lifetime: Option<&Lifetime>) -> TokenStream {
+        let inputs = self.func.sig.inputs.iter().map(|arg| match arg {
+            FnArg::Typed(pt) => {
+                let mut pt = pt.clone();
+                if let (Type::Reference(r), Some(lt)) = (&mut *pt.ty, lifetime) {
+                    if r.lifetime.is_none() {
+                        r.lifetime = Some(lt.clone());
+                    }
+                }
+                // The companions never assign to a parameter (assignments make new values).
+                if let syn::Pat::Ident(pi) = &mut *pt.pat {
+                    pi.mutability = None;
+                }
+                quote!(#pt)
+            }
+            arg => quote!(#arg),
+        });
+        quote!(#(#inputs),*)
+    }
+
+    /// The gradient struct built from the finished slots of the differentiated parameters.
+    fn gradient(&self, body: &Body, slots: &[Option<Ident>]) -> TokenStream {
+        let grad_struct = &self.grad_struct;
+        let fields = self
+            .sig
+            .params
+            .iter()
+            .filter(|p| p.differentiated)
+            .filter_map(|p| {
+                let ident = p.ident.as_ref()?;
+                let id = param_id(body, ident)?;
+                let grad = finish(body, id, slots);
+                Some(quote!(#ident: #grad))
+            });
+        quote!(#grad_struct { #(#fields),* })
+    }
+
+    fn grad_fn(&self, body: &Body, names: &mut Names) -> TokenStream {
+        let fn_name = self.fn_name;
+        let vis = &self.func.vis;
+        let attrs = &self.kept_attrs;
+        let grad_fn = format_ident!("{}_grad", fn_name.to_string().trim_start_matches("r#"));
+        let generics = self.generics(None);
+        let (impl_generics, _, where_clause) = generics.split_for_impl();
+        let inputs = self.inputs(None);
+        let (output_ty, grad_struct, struct_generics) =
+            (&self.output_ty, &self.grad_struct, &self.struct_generics);
+        let s = sweep::sweeps(body, names, Seed::One);
+        let (forward, reverse) = (&s.forward, &s.reverse);
+        let value = body.output.map(|o| body.reference(o)).unwrap_or_default();
+        let gradient = self.gradient(body, &s.slots);
+        let doc = format!(
+            "The value of [`{fn_name}`] and its gradient with respect to {}, by reverse-mode differentiation generated by `#[grad]`.",
+            self.differentiated_list()
+        );
+        quote! {
+            #[doc = #doc]
+            #(#attrs)*
+            #[allow(dead_code, unused_mut, unused_variables, non_snake_case, clippy::all)]
+            #vis fn #grad_fn #impl_generics (#inputs) -> (#output_ty, #grad_struct #struct_generics) #where_clause {
+                #forward
+                #reverse
+                (::core::clone::Clone::clone(#value), #gradient)
+            }
+        }
+    }
+
+    fn differentiated_list(&self) -> String {
+        self.sig
+            .params
+            .iter()
+            .filter(|p| p.differentiated)
+            .filter_map(|p| p.ident.as_ref().map(|i| format!("`{i}`")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The forward sweep and a closure running the reverse sweep for a given cotangent.
+    fn pullback_parts(
+        &self,
+        body: &Body,
+        names: &mut Names,
+        result: impl FnOnce(&[Option<Ident>]) -> TokenStream,
+    ) -> TokenStream {
+        let output_ty = &self.output_ty;
+        let ybar = Ident::new("__cotangent", Span::mixed_site());
+        let s = sweep::sweeps(body, names, Seed::Given(quote!(#ybar)));
+        let (forward, reverse) = (&s.forward, &s.reverse);
+        let value_name = Ident::new("__value", Span::mixed_site());
+        let value = match body.output {
+            Some(o) if !s.output_needed && owned_binding(body, o) => {
+                let n = &body.values[o].name;
+                quote!(#n)
+            }
+            Some(o) => {
+                let r = body.reference(o);
+                quote!(::core::clone::Clone::clone(#r))
+            }
+            None => quote!(()),
+        };
+        let result = result(&s.slots);
+        quote! {
+            #forward
+            let #value_name = #value;
+            (#value_name, move |#ybar: &#output_ty| {
+                #reverse
+                #result
+            })
+        }
+    }
+
+    fn pullback_fn(&self, body: &Body, names: &mut Names) -> TokenStream {
+        let fn_name = self.fn_name;
+        let vis = &self.func.vis;
+        let attrs = &self.kept_attrs;
+        let pullback_fn =
+            format_ident!("{}_pullback", fn_name.to_string().trim_start_matches("r#"));
+        let lt = Lifetime::new("'__pullback", Span::call_site());
+        let generics = self.generics(Some(&lt));
+        let (impl_generics, _, where_clause) = generics.split_for_impl();
+        let inputs = self.inputs(Some(&lt));
+        let (output_ty, grad_struct, struct_generics) =
+            (&self.output_ty, &self.grad_struct, &self.struct_generics);
+        let parts = self.pullback_parts(body, names, |slots| self.gradient(body, slots));
+        let doc = format!(
+            "The value of [`{fn_name}`] and its pullback: a function from a cotangent of the value (∂l/∂y) to the \
+             cotangents of {} (∂l/∂x), callable any number of times without running the function again.",
+            self.differentiated_list()
+        );
+        quote! {
+            #[doc = #doc]
+            #(#attrs)*
+            #[allow(dead_code, unused_mut, unused_variables, non_snake_case, clippy::all)]
+            #vis fn #pullback_fn #impl_generics (#inputs)
+                -> (#output_ty, impl ::core::ops::Fn(&#output_ty) -> #grad_struct #struct_generics + #lt) #where_clause
+            {
+                #parts
+            }
+        }
+    }
+
+    /// `struct name {}` with `vjp`: the value and a pullback returning one cotangent per
+    /// parameter (`()` for the non-differentiable ones), for calls from other `#[grad]` code.
+    fn vjp_item(&self, body: &Body, all_params: bool, names: &mut Names) -> TokenStream {
+        let included = |p: &crate::signature::Param| {
+            if all_params {
+                p.differentiable
+            } else {
+                p.differentiated
+            }
+        };
+        let fn_name = self.fn_name;
+        let vis = &self.func.vis;
+        let attrs = &self.kept_attrs;
+        let lt = Lifetime::new("'__pullback", Span::call_site());
+        let generics = self.generics(Some(&lt));
+        let (impl_generics, _, where_clause) = generics.split_for_impl();
+        let inputs = self.inputs(Some(&lt));
+        let output_ty = &self.output_ty;
+        let tys = self.sig.params.iter().map(|p| {
+            if included(p) {
+                let t = &p.value_ty;
+                quote!(#t)
+            } else {
+                quote!(())
+            }
+        });
+        let keep_original = self.keep_original();
+        let parts = self.pullback_parts(body, names, |slots| {
+            let items = self
+                .sig
+                .params
+                .iter()
+                .map(|p| match (&p.ident, included(p)) {
+                    (Some(ident), true) => match param_id(body, ident) {
+                        Some(id) => finish(body, id, slots),
+                        None => quote!(()),
+                    },
+                    _ => quote!(()),
+                });
+            quote!((#(#items,)*))
+        });
+        quote! {
+            #[doc(hidden)]
+            #(#attrs)*
+            #[allow(non_camel_case_types, dead_code)]
+            #vis struct #fn_name {}
+
+            #(#attrs)*
+            impl #fn_name {
+                /// The value and a pullback to every parameter's cotangent, in order; used by
+                /// `#[grad]` functions that call this one.
+                #[doc(hidden)]
+                #[allow(dead_code, unused_mut, unused_variables, non_snake_case, clippy::all)]
+                #keep_original
+
+                pub fn vjp #impl_generics (#inputs)
+                    -> (#output_ty, impl ::core::ops::Fn(&#output_ty) -> (#(#tys,)*) + #lt) #where_clause
+                {
+                    #parts
+                }
+            }
+        }
+    }
+
+    /// A use of the original function, so that calling only its companions does not make
+    /// rustc call it dead code.
+    fn keep_original(&self) -> TokenStream {
+        let sig = &self.func.sig;
+        let impl_trait_arg = sig
+            .inputs
+            .iter()
+            .any(|a| matches!(a, FnArg::Typed(pt) if matches!(&*pt.ty, Type::ImplTrait(_))));
+        if impl_trait_arg {
+            return quote!();
+        }
+        let fn_name = self.fn_name;
+        let generics = self.generics(None);
+        let (impl_generics, _, where_clause) = generics.split_for_impl();
+        let args: Vec<TokenStream> = sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|g| match g {
+                GenericParam::Type(t) => {
+                    let i = &t.ident;
+                    Some(quote!(#i))
+                }
+                GenericParam::Const(c) => {
+                    let i = &c.ident;
+                    Some(quote!(#i))
+                }
+                GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let turbofish = if args.is_empty() {
+            quote!()
+        } else {
+            quote!(::<#(#args),*>)
+        };
+        quote! {
+            #[doc(hidden)]
+            #[allow(dead_code, clippy::all)]
+            fn __keep_original #impl_generics () #where_clause {
+                let _ = #fn_name #turbofish;
+            }
+        }
+    }
+
+    fn graph_const(&self, body: &Body) -> TokenStream {
+        let fn_name = self.fn_name;
+        let vis = &self.func.vis;
+        let attrs = &self.kept_attrs;
+        let name = format_ident!(
+            "{}_GRAPH",
+            fn_name.to_string().trim_start_matches("r#").to_uppercase()
+        );
+        let dot = graph::dot(&fn_name.to_string(), body);
+        let doc = format!(
+            "The computation graph of [`{fn_name}`] in Graphviz DOT: parameters, intermediate values (named as in the \
+             source, with their operation) and the output; render it with `dot -Tsvg`."
+        );
+        quote! {
+            #[doc = #doc]
+            #(#attrs)*
+            #[allow(dead_code)]
+            #vis const #name: &str = #dot;
+        }
+    }
+}
+
+/// The value id of the parameter named `ident`.
+fn param_id(body: &Body, ident: &Ident) -> Option<usize> {
+    body.values
+        .iter()
+        .position(|v| matches!(v.kind, Kind::Param { .. }) && v.name == *ident)
+}
+
+/// A parameter's finished gradient: its slot, or zeros.
+fn finish(body: &Body, id: usize, slots: &[Option<Ident>]) -> TokenStream {
+    let r = body.reference(id);
+    match &slots[id] {
+        Some(d) => quote!(::autodiff::__private::finish(#d, #r)),
+        None => quote!(::autodiff::__private::finish(::autodiff::__private::slot(#r), #r)),
+    }
+}
+
+/// Whether the value is an owned binding that can be moved out.
+fn owned_binding(body: &Body, id: usize) -> bool {
+    matches!(
+        body.values[id].kind,
+        Kind::Const { by_ref: false, .. }
+            | Kind::Op { .. }
+            | Kind::Map { .. }
+            | Kind::Call { .. }
+            | Kind::Merged
+            | Kind::Carried
+    )
 }

@@ -16,6 +16,16 @@ impl Errors {
         self.errors.push(syn::Error::new_spanned(tokens, message));
     }
 
+    /// How many errors were reported.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Forgets the errors reported after the first `len` (when a region is lowered again).
+    pub fn truncate(&mut self, len: usize) {
+        self.errors.truncate(len);
+    }
+
     /// Whether nothing was reported.
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()

@@ -4,20 +4,26 @@
 //! Use it through the `autodiff` facade crate, whose documentation describes the generated
 //! API. This crate is the macro's implementation, organised as its pipeline:
 //!
-//! - [`args`]: the attribute's arguments (which parameters to differentiate),
-//! - [`signature`]: the annotated function's parameters and return type,
-//! - [`ir`]: the body lowered to single-assignment values, with activity analysis,
-//! - [`emit`]: the forward sweep, the reverse (adjoint) sweep and the gradient struct,
-//! - [`error`]: collected, spanned compile errors.
+//! - `args`: the attribute's arguments (which parameters to differentiate),
+//! - `signature`: the annotated function's parameters and return type,
+//! - `lower` (with `scan`, `rename`): the body lowered to the `ir`, single-assignment values
+//!   in nested regions (loops, branches), with activity analysis,
+//! - `sweep`: the forward sweep and the reverse (adjoint) sweep,
+//! - `emit`: the companions (gradient struct, `_grad`, `_pullback`, `vjp`), and `graph`,
+//! - `error`: collected, spanned compile errors.
 
 mod args;
 mod emit;
 mod error;
+mod graph;
 mod ir;
+mod lower;
 mod names;
 mod ops;
 mod rename;
+mod scan;
 mod signature;
+mod sweep;
 
 use proc_macro::TokenStream;
 

@@ -10,6 +10,11 @@ pub enum Op {
     Div,
     Dot,
     ComponentMul,
+    ComponentDiv,
+    BroadcastAdd,
+    BroadcastSub,
+    BroadcastMul,
+    BroadcastDiv,
     Neg,
     Transpose,
     Sum,
@@ -18,14 +23,70 @@ pub enum Op {
     Trace,
     Determinant,
     Inverse,
+    RowSum,
+    ColumnSum,
+    RowSumTr,
+    RowMean,
+    ColumnMean,
+    RowMeanTr,
+    Mean,
+    Variance,
+    RowVariance,
+    ColumnVariance,
+    RowVarianceTr,
     Sqrt,
     Exp,
     Ln,
+    Tanh,
+    Abs,
+    Sin,
+    Cos,
     /// `x.powi(n)`: one extra, non-differentiated argument.
     Powi,
     /// `x[idx]`: one extra, non-differentiated argument.
     Index,
+    /// `x.column(j)`: one extra, non-differentiated argument.
+    Column,
+    /// `x.row(i)`: one extra, non-differentiated argument.
+    Row,
 }
+
+const NULLARY: &[(&str, Op)] = &[
+    ("transpose", Op::Transpose),
+    ("sum", Op::Sum),
+    ("norm_squared", Op::NormSquared),
+    ("norm", Op::Norm),
+    ("trace", Op::Trace),
+    ("determinant", Op::Determinant),
+    ("row_sum", Op::RowSum),
+    ("column_sum", Op::ColumnSum),
+    ("row_sum_tr", Op::RowSumTr),
+    ("row_mean", Op::RowMean),
+    ("column_mean", Op::ColumnMean),
+    ("row_mean_tr", Op::RowMeanTr),
+    ("mean", Op::Mean),
+    ("variance", Op::Variance),
+    ("row_variance", Op::RowVariance),
+    ("column_variance", Op::ColumnVariance),
+    ("row_variance_tr", Op::RowVarianceTr),
+    ("sqrt", Op::Sqrt),
+    ("exp", Op::Exp),
+    ("ln", Op::Ln),
+    ("tanh", Op::Tanh),
+    ("abs", Op::Abs),
+    ("sin", Op::Sin),
+    ("cos", Op::Cos),
+];
+
+const BINARY: &[(&str, Op)] = &[
+    ("dot", Op::Dot),
+    ("component_mul", Op::ComponentMul),
+    ("component_div", Op::ComponentDiv),
+    ("broadcast_add", Op::BroadcastAdd),
+    ("broadcast_sub", Op::BroadcastSub),
+    ("broadcast_mul", Op::BroadcastMul),
+    ("broadcast_div", Op::BroadcastDiv),
+];
 
 impl Op {
     /// The runtime function's name.
@@ -35,47 +96,44 @@ impl Op {
             Op::Sub => "sub",
             Op::Mul => "mul",
             Op::Div => "div",
-            Op::Dot => "dot",
-            Op::ComponentMul => "component_mul",
             Op::Neg => "neg",
-            Op::Transpose => "transpose",
-            Op::Sum => "sum",
-            Op::NormSquared => "norm_squared",
-            Op::Norm => "norm",
-            Op::Trace => "trace",
-            Op::Determinant => "determinant",
             Op::Inverse => "inverse",
-            Op::Sqrt => "sqrt",
-            Op::Exp => "exp",
-            Op::Ln => "ln",
             Op::Powi => "powi",
             Op::Index => "index",
+            Op::Column => "column",
+            Op::Row => "row",
+            other => NULLARY
+                .iter()
+                .chain(BINARY)
+                .find(|(_, op)| *op == other)
+                .map(|(n, _)| *n)
+                .unwrap_or("unknown"),
+        }
+    }
+
+    /// The label of the operation in the computation graph.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Add => "+",
+            Op::Sub => "−",
+            Op::Mul => "×",
+            Op::Div => "÷",
+            Op::Neg => "−x",
+            other => other.name(),
         }
     }
 
     /// The method with no arguments that this operation stands for, if any.
     pub fn nullary_method(method: &str) -> Option<Op> {
-        Some(match method {
-            "transpose" => Op::Transpose,
-            "sum" => Op::Sum,
-            "norm_squared" => Op::NormSquared,
-            "norm" => Op::Norm,
-            "trace" => Op::Trace,
-            "determinant" => Op::Determinant,
-            "sqrt" => Op::Sqrt,
-            "exp" => Op::Exp,
-            "ln" => Op::Ln,
-            _ => return None,
-        })
+        NULLARY
+            .iter()
+            .find(|(n, _)| *n == method)
+            .map(|(_, op)| *op)
     }
 
     /// The method with one differentiable argument that this operation stands for, if any.
     pub fn binary_method(method: &str) -> Option<Op> {
-        Some(match method {
-            "dot" => Op::Dot,
-            "component_mul" => Op::ComponentMul,
-            _ => return None,
-        })
+        BINARY.iter().find(|(n, _)| *n == method).map(|(_, op)| *op)
     }
 }
 
@@ -87,9 +145,13 @@ pub const IDENTITY_METHODS: &[&str] = &["clone", "clone_owned", "into_owned"];
 
 /// The supported methods, listed in error messages.
 pub const SUPPORTED_METHODS: &str = "`.transpose()`, `.tr_mul(&b)`, `.dot(&b)`, `.component_mul(&b)`, \
-`.norm_squared()`, `.norm()`, `.sum()`, `.trace()`, `.determinant()`, `.try_inverse().unwrap()`, \
-`.sqrt()`, `.exp()`, `.ln()`, `.powi(n)`, `.clone()`, and the shape queries `.nrows()`, `.ncols()`, `.len()`, `.shape()`";
+`.component_div(&b)`, `.broadcast_add(&r)` (and `_sub`, `_mul`, `_div`), `.norm_squared()`, `.norm()`, `.sum()`, \
+`.mean()`, `.variance()`, `.row_sum()`, `.column_sum()`, `.row_mean()`, `.column_mean()`, `.row_variance()`, \
+`.column_variance()`, `.trace()`, `.determinant()`, `.try_inverse().unwrap()`, `.column(j)`, `.row(i)`, \
+`.map(|v| ...)`, `.clone()`, on floats `.sqrt()`, `.exp()`, `.ln()`, `.tanh()`, `.abs()`, `.sin()`, `.cos()`, \
+`.powi(n)`, and the shape queries `.nrows()`, `.ncols()`, `.len()`, `.shape()`";
 
 /// The supported syntax, listed in error messages.
 pub const SUPPORTED_SYNTAX: &str = "`let` bindings (shadowing allowed), assignment and `+=`/`-=`/`*=`/`/=` to a local, \
+`for` loops over a range, `if`/`else`, calls to functions with `#[grad]` or `#[vjp]`, \
 `+`, `-`, `*`, `/`, unary `-`, parentheses, `&` borrows, indexing `m[(i, j)]`/`v[i]`, float literals, and the methods ";

@@ -47,6 +47,16 @@ impl<'ast> Visit<'ast> for Mentioned {
         }
         syn::visit::visit_expr_path(self, p);
     }
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        // A shape query reads no value: `x.nrows()` does not depend on `x`'s entries.
+        if crate::ops::SHAPE_METHODS.contains(&m.method.to_string().as_str()) {
+            for a in &m.args {
+                self.visit_expr(a);
+            }
+            return;
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
     fn visit_expr_closure(&mut self, c: &'ast ExprClosure) {
         let before = self.shadowed.len();
         for input in &c.inputs {

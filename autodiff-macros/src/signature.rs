@@ -17,6 +17,8 @@ pub struct Param {
     pub by_ref: bool,
     /// Whether `#[grad]` computes this parameter's gradient.
     pub differentiated: bool,
+    /// Whether the parameter's type can be differentiated at all (a float or a matrix).
+    pub differentiable: bool,
 }
 
 /// What the emitter needs to know about the signature.
@@ -24,6 +26,8 @@ pub struct Signature {
     pub params: Vec<Param>,
     /// Type parameters bounded by `RealField`: the companions add `T: Scalar` for them.
     pub real_type_params: Vec<Ident>,
+    /// Whether the function returns a scalar (so it gets a value-and-gradient companion).
+    pub scalar_output: bool,
 }
 
 /// How a parameter's type takes part in differentiation.
@@ -52,7 +56,14 @@ const MATRIX_PREFIXES: &[&str] = &[
     "RowOVector",
 ];
 
-fn kind(ty: &Type, type_params: &[Ident]) -> Kind {
+/// The type parameters that stand for floats (bounded by `RealField` or `Scalar`) and for
+/// other differentiable values (bounded by `Differentiable`).
+struct TypeParams {
+    floats: Vec<Ident>,
+    values: Vec<Ident>,
+}
+
+fn kind(ty: &Type, type_params: &TypeParams) -> Kind {
     match ty {
         Type::Paren(p) => kind(&p.elem, type_params),
         Type::Group(g) => kind(&g.elem, type_params),
@@ -62,12 +73,13 @@ fn kind(ty: &Type, type_params: &[Ident]) -> Kind {
             };
             let name = last.ident.to_string();
             if p.path.segments.len() == 1
-                && (name == "f64" || name == "f32" || type_params.contains(&last.ident))
+                && (name == "f64" || name == "f32" || type_params.floats.contains(&last.ident))
             {
                 Kind::Float
-            } else if MATRIX_PREFIXES.iter().any(|m| name.starts_with(m))
-                && !name.contains("View")
-                && !name.contains("Slice")
+            } else if (p.path.segments.len() == 1 && type_params.values.contains(&last.ident))
+                || (MATRIX_PREFIXES.iter().any(|m| name.starts_with(m))
+                    && !name.contains("View")
+                    && !name.contains("Slice"))
             {
                 Kind::Matrix
             } else {
@@ -81,15 +93,10 @@ fn kind(ty: &Type, type_params: &[Ident]) -> Kind {
 /// Reads the parameters and return type, reporting misuse into `errors`.
 pub fn analyze(func: &ItemFn, args: &Args, errors: &mut Errors) -> Signature {
     let sig = &func.sig;
-    let type_params: Vec<Ident> = sig
-        .generics
-        .params
-        .iter()
-        .filter_map(|g| match g {
-            GenericParam::Type(t) => Some(t.ident.clone()),
-            _ => None,
-        })
-        .collect();
+    let type_params = TypeParams {
+        floats: bounded_type_params(func, &["RealField", "Scalar"]),
+        values: bounded_type_params(func, &["Differentiable"]),
+    };
 
     if let Some(asyncness) = &sig.asyncness {
         errors.at(
@@ -155,7 +162,8 @@ pub fn analyze(func: &ItemFn, args: &Args, errors: &mut Errors) -> Signature {
                     }
                     (Some(_), None) => false,
                 };
-                params.push(Param { ident, value_ty, by_ref, differentiated });
+                let differentiable = k != Kind::Other && !mutable && ident.is_some();
+                params.push(Param { ident, value_ty, by_ref, differentiated, differentiable });
             }
         }
     }
@@ -193,40 +201,41 @@ pub fn analyze(func: &ItemFn, args: &Args, errors: &mut Errors) -> Signature {
         );
     }
 
+    let mut scalar_output = false;
     match &sig.output {
         ReturnType::Default => errors.at(
             &sig.ident,
             format_args!(
-                "`{}` returns nothing; `#[grad]` differentiates a function that returns a scalar, e.g. `-> f64`",
+                "`{}` returns nothing; `#[grad]` differentiates a function that returns a float or a matrix, e.g. `-> f64`",
                 sig.ident
             ),
         ),
-        ReturnType::Type(_, ty) => {
-            if kind(ty, &type_params) != Kind::Float {
-                errors.at(
-                    ty,
-                    "`#[grad]` needs a scalar return type (`f64`, `f32` or a `T: RealField` parameter); \
-                     reduce a matrix to a scalar first, e.g. with `.norm_squared()`, `.sum()` or `.dot(&v)` \
-                     (pullbacks of matrix-valued functions are not supported yet)",
-                );
-            }
-        }
+        ReturnType::Type(_, ty) => match kind(ty, &type_params) {
+            Kind::Float => scalar_output = true,
+            Kind::Matrix => {}
+            Kind::Other => errors.at(
+                ty,
+                "`#[grad]` differentiates functions that return a float (`f64`, `f32`, a `T: RealField` parameter) \
+                 or an nalgebra matrix or vector; return one value, not a tuple or another type",
+            ),
+        },
     }
 
     Signature {
         params,
-        real_type_params: real_type_params(func),
+        real_type_params: bounded_type_params(func, &["RealField"]),
+        scalar_output,
     }
 }
 
-/// The type parameters with a `RealField` bound, inline or in the `where` clause.
-fn real_type_params(func: &ItemFn) -> Vec<Ident> {
+/// The type parameters with a bound named in `traits`, inline or in the `where` clause.
+fn bounded_type_params(func: &ItemFn, traits: &[&str]) -> Vec<Ident> {
     let is_real = |b: &TypeParamBound| match b {
         TypeParamBound::Trait(t) => t
             .path
             .segments
             .last()
-            .is_some_and(|s| s.ident == "RealField"),
+            .is_some_and(|s| traits.iter().any(|t| s.ident == t)),
         _ => false,
     };
     let mut out = Vec::new();

@@ -59,3 +59,29 @@ pub fn powi_pullback<T: Scalar>(g: &T, x: &T, n: i32, _y: &T, acc: &mut Option<T
     };
     accumulate_with(acc, || c, |a| *a += c)
 }
+
+/// `sin x`.
+#[inline]
+pub fn sin<T: Scalar>(x: &T) -> T {
+    x.sin()
+}
+
+/// `x̄ += ḡ·cos x` for `y = sin x`.
+#[inline]
+pub fn sin_pullback<T: Scalar>(g: &T, x: &T, _y: &T, acc: &mut Option<T>) {
+    let c = *g * x.cos();
+    accumulate_with(acc, || c, |a| *a += c)
+}
+
+/// `cos x`.
+#[inline]
+pub fn cos<T: Scalar>(x: &T) -> T {
+    x.cos()
+}
+
+/// `x̄ -= ḡ·sin x` for `y = cos x`.
+#[inline]
+pub fn cos_pullback<T: Scalar>(g: &T, x: &T, _y: &T, acc: &mut Option<T>) {
+    let c = -(*g * x.sin());
+    accumulate_with(acc, || c, |a| *a += c)
+}

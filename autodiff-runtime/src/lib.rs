@@ -31,7 +31,10 @@
 //! assert_eq!(y, dvector![-1.5, -2.5, -3.5]);
 //! ```
 
+pub mod activations;
+pub mod broadcast;
 pub mod check;
+pub mod componentwise;
 pub mod elementwise;
 pub mod index;
 pub mod linalg;
@@ -41,11 +44,14 @@ pub mod reductions;
 mod shape;
 pub mod value;
 
+pub use activations::*;
+pub use broadcast::*;
 pub use check::{check_gradient, compare, finite_difference, GradCheck};
+pub use componentwise::*;
 pub use elementwise::*;
 pub use index::*;
 pub use linalg::*;
 pub use linear::*;
 pub use products::*;
 pub use reductions::*;
-pub use value::{accumulate, finish, seed, slot, Differentiable, Scalar};
+pub use value::{accumulate, finish, map, merge, saved, seed, slot, Differentiable, Scalar};

@@ -1,8 +1,21 @@
-//! Reductions of a matrix to a scalar: `.sum()`, `.norm_squared()`, `.norm()`, `.trace()`.
+//! Reductions: to a scalar (`.sum()`, `.norm_squared()`, `.norm()`, `.trace()`, `.mean()`,
+//! `.variance()`), and along one axis with nalgebra's statistics methods (`.row_sum()`,
+//! `.column_sum()`, `.row_mean()`, `.column_mean()`, `.row_sum_tr()`, `.row_mean_tr()`,
+//! `.row_variance()`, `.column_variance()`, `.row_variance_tr()`).
+//!
+//! nalgebra names the axis reductions after what they combine, not what they keep:
+//! `row_sum` adds the *rows* together, giving one `1×ncols` row of column totals, and
+//! `column_sum` adds the columns, giving one `nrows×1` column of row totals. The `_tr` forms
+//! return the same values as a column vector (`ncols×1`). The forward functions here call
+//! nalgebra's methods, so their values are nalgebra's bit for bit; variances are population
+//! variances (divided by the count, not the count minus one), as in nalgebra.
 
 use crate::shape;
 use crate::value::{accumulate_with, Differentiable, Scalar};
-use nalgebra::{allocator::Allocator, ComplexField as _, DefaultAllocator, Dim, OMatrix};
+use nalgebra::{
+    allocator::Allocator, ComplexField as _, DefaultAllocator, Dim, OMatrix, OVector, RowOVector,
+    U1,
+};
 
 /// `Σᵢⱼ xᵢⱼ`.
 #[inline]
@@ -112,4 +125,297 @@ pub fn trace_pullback<T: Scalar, R: Dim, C: Dim>(
         },
         bump,
     )
+}
+
+// ---------------------------------------------------------------- axis reductions
+
+/// `acc[(i, j)] += f(i, j)` for every entry of an `x`-shaped slot, filling an empty one.
+#[inline]
+fn accumulate_entries<T: Scalar, R: Dim, C: Dim>(
+    acc: &mut Option<OMatrix<T, R, C>>,
+    x: &OMatrix<T, R, C>,
+    f: impl Fn(usize, usize) -> T,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let bump = |a: &mut OMatrix<T, R, C>| {
+        shape::same("+=", a.shape(), x.shape());
+        for j in 0..a.ncols() {
+            for i in 0..a.nrows() {
+                a[(i, j)] += f(i, j);
+            }
+        }
+    };
+    accumulate_with(
+        acc,
+        || {
+            let mut a = x.zeros_like();
+            bump(&mut a);
+            a
+        },
+        bump,
+    )
+}
+
+/// `1 / n` as a `T`.
+#[inline]
+fn recip<T: Scalar>(n: usize) -> T {
+    T::one() / nalgebra::convert::<f64, T>(n as f64)
+}
+
+/// `Yⱼ = Σᵢ Xᵢⱼ`: the rows added together, a `1×ncols` row (nalgebra's `row_sum`).
+#[inline]
+pub fn row_sum<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> RowOVector<T, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
+{
+    x.row_sum()
+}
+
+/// `X̄ᵢⱼ += ḡⱼ` for `Y = X.row_sum()`.
+#[inline]
+pub fn row_sum_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &RowOVector<T, C>,
+    x: &OMatrix<T, R, C>,
+    _y: &RowOVector<T, C>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
+{
+    accumulate_entries(acc, x, |_, j| g[j])
+}
+
+/// `Yⱼ = Σᵢ Xᵢⱼ` as an `ncols×1` column (nalgebra's `row_sum_tr`).
+#[inline]
+pub fn row_sum_tr<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> OVector<T, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<C>,
+{
+    x.row_sum_tr()
+}
+
+/// `X̄ᵢⱼ += ḡⱼ` for `Y = X.row_sum_tr()`.
+#[inline]
+pub fn row_sum_tr_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &OVector<T, C>,
+    x: &OMatrix<T, R, C>,
+    _y: &OVector<T, C>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<C>,
+{
+    accumulate_entries(acc, x, |_, j| g[j])
+}
+
+/// `Yᵢ = Σⱼ Xᵢⱼ`: the columns added together, an `nrows×1` column (nalgebra's `column_sum`).
+#[inline]
+pub fn column_sum<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> OVector<T, R>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R>,
+{
+    x.column_sum()
+}
+
+/// `X̄ᵢⱼ += ḡᵢ` for `Y = X.column_sum()`.
+#[inline]
+pub fn column_sum_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &OVector<T, R>,
+    x: &OMatrix<T, R, C>,
+    _y: &OVector<T, R>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R>,
+{
+    accumulate_entries(acc, x, |i, _| g[i])
+}
+
+/// `Yⱼ = (1/m) Σᵢ Xᵢⱼ` for an `m×n` `X`: the mean row, `1×ncols` (nalgebra's `row_mean`).
+#[inline]
+pub fn row_mean<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> RowOVector<T, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
+{
+    x.row_mean()
+}
+
+/// `X̄ᵢⱼ += ḡⱼ / m` for `Y = X.row_mean()` with `X` of `m` rows.
+#[inline]
+pub fn row_mean_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &RowOVector<T, C>,
+    x: &OMatrix<T, R, C>,
+    _y: &RowOVector<T, C>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
+{
+    let c = recip::<T>(x.nrows());
+    accumulate_entries(acc, x, |_, j| g[j] * c)
+}
+
+/// `Yⱼ = (1/m) Σᵢ Xᵢⱼ` as an `ncols×1` column (nalgebra's `row_mean_tr`).
+#[inline]
+pub fn row_mean_tr<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> OVector<T, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<C>,
+{
+    x.row_mean_tr()
+}
+
+/// `X̄ᵢⱼ += ḡⱼ / m` for `Y = X.row_mean_tr()` with `X` of `m` rows.
+#[inline]
+pub fn row_mean_tr_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &OVector<T, C>,
+    x: &OMatrix<T, R, C>,
+    _y: &OVector<T, C>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<C>,
+{
+    let c = recip::<T>(x.nrows());
+    accumulate_entries(acc, x, |_, j| g[j] * c)
+}
+
+/// `Yᵢ = (1/n) Σⱼ Xᵢⱼ` for an `m×n` `X`: the mean column, `nrows×1` (nalgebra's `column_mean`).
+#[inline]
+pub fn column_mean<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> OVector<T, R>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R>,
+{
+    x.column_mean()
+}
+
+/// `X̄ᵢⱼ += ḡᵢ / n` for `Y = X.column_mean()` with `X` of `n` columns.
+#[inline]
+pub fn column_mean_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &OVector<T, R>,
+    x: &OMatrix<T, R, C>,
+    _y: &OVector<T, R>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R>,
+{
+    let c = recip::<T>(x.ncols());
+    accumulate_entries(acc, x, |i, _| g[i] * c)
+}
+
+/// `μ = (1/N) Σᵢⱼ Xᵢⱼ` over all `N` entries; 0 for an empty matrix (nalgebra's `mean`).
+#[inline]
+pub fn mean<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    x.mean()
+}
+
+/// `X̄ += ḡ / N` (every entry) for `μ = X.mean()` with `X` of `N` entries.
+#[inline]
+pub fn mean_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &T,
+    x: &OMatrix<T, R, C>,
+    _y: &T,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let c = *g * recip::<T>(x.len());
+    accumulate_entries(acc, x, |_, _| c)
+}
+
+/// `σ² = (1/N) Σᵢⱼ (Xᵢⱼ − μ)²`, the population variance of all `N` entries; 0 for an empty
+/// matrix (nalgebra's `variance`).
+#[inline]
+pub fn variance<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> T
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    x.variance()
+}
+
+/// `X̄ += ḡ·2(X − μ)/N` for `σ² = X.variance()` with `X` of `N` entries and mean `μ`.
+#[inline]
+pub fn variance_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &T,
+    x: &OMatrix<T, R, C>,
+    _y: &T,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let mu = x.mean();
+    let c = (*g + *g) * recip::<T>(x.len());
+    accumulate_entries(acc, x, |i, j| c * (x[(i, j)] - mu))
+}
+
+/// `Yⱼ = (1/m) Σᵢ (Xᵢⱼ − μⱼ)²`: the population variance of each column of an `m×n` `X`, as a
+/// `1×ncols` row (nalgebra's `row_variance`).
+#[inline]
+pub fn row_variance<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> RowOVector<T, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
+{
+    x.row_variance()
+}
+
+/// `X̄ᵢⱼ += ḡⱼ·2(Xᵢⱼ − μⱼ)/m` for `Y = X.row_variance()`, with `μ` the mean row.
+#[inline]
+pub fn row_variance_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &RowOVector<T, C>,
+    x: &OMatrix<T, R, C>,
+    _y: &RowOVector<T, C>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
+{
+    let mu = x.row_mean();
+    let c = recip::<T>(x.nrows());
+    accumulate_entries(acc, x, |i, j| (g[j] + g[j]) * c * (x[(i, j)] - mu[j]))
+}
+
+/// `Yⱼ = (1/m) Σᵢ (Xᵢⱼ − μⱼ)²` as an `ncols×1` column (nalgebra's `row_variance_tr`).
+#[inline]
+pub fn row_variance_tr<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> OVector<T, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<C>,
+{
+    x.row_variance_tr()
+}
+
+/// `X̄ᵢⱼ += ḡⱼ·2(Xᵢⱼ − μⱼ)/m` for `Y = X.row_variance_tr()`, with `μ` the mean row.
+#[inline]
+pub fn row_variance_tr_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &OVector<T, C>,
+    x: &OMatrix<T, R, C>,
+    _y: &OVector<T, C>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<C>,
+{
+    let mu = x.row_mean_tr();
+    let c = recip::<T>(x.nrows());
+    accumulate_entries(acc, x, |i, j| (g[j] + g[j]) * c * (x[(i, j)] - mu[j]))
+}
+
+/// `Yᵢ = (1/n) Σⱼ (Xᵢⱼ − μᵢ)²`: the population variance of each row of an `m×n` `X`, as an
+/// `nrows×1` column (nalgebra's `column_variance`, which computes it as `(1/n) Σⱼ Xᵢⱼ² − μᵢ²`).
+#[inline]
+pub fn column_variance<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> OVector<T, R>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R>,
+{
+    x.column_variance()
+}
+
+/// `X̄ᵢⱼ += ḡᵢ·2(Xᵢⱼ − μᵢ)/n` for `Y = X.column_variance()`, with `μ` the mean column.
+#[inline]
+pub fn column_variance_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &OVector<T, R>,
+    x: &OMatrix<T, R, C>,
+    _y: &OVector<T, R>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R>,
+{
+    let mu = x.column_mean();
+    let c = recip::<T>(x.ncols());
+    accumulate_entries(acc, x, |i, j| (g[i] + g[i]) * c * (x[(i, j)] - mu[i]))
 }

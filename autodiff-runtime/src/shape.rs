@@ -38,3 +38,24 @@ pub(crate) fn square(op: &str, shape: (usize, usize)) {
         panic!("autodiff: `{op}` needs a square matrix, got {}", fmt(shape));
     }
 }
+
+/// Panics unless a `rhs`-shaped row (`axis = "row"`, `1×ncols`) or column (`axis = "column"`,
+/// `nrows×1`) can be broadcast over a `lhs`-shaped matrix by the operation `op`.
+#[track_caller]
+pub(crate) fn broadcastable(op: &str, axis: &str, lhs: (usize, usize), rhs: (usize, usize)) {
+    let fits = match axis {
+        "row" => rhs.0 == 1 && rhs.1 == lhs.1,
+        _ => rhs.1 == 1 && rhs.0 == lhs.0,
+    };
+    if !fits {
+        let need = match axis {
+            "row" => fmt((1, lhs.1)),
+            _ => fmt((lhs.0, 1)),
+        };
+        panic!(
+            "autodiff: `{op}` cannot apply a {} {axis} to every {axis} of a {} matrix: it needs a {need} {axis}",
+            fmt(rhs),
+            fmt(lhs),
+        );
+    }
+}

@@ -175,3 +175,36 @@ pub fn finish<V: Differentiable>(slot: Option<V>, primal: &V) -> V {
 pub fn filled<V>(slot: &Option<V>) -> Option<&V> {
     slot.as_ref()
 }
+
+/// `slot += other`, where either may be empty (zero): merges two adjoint slots.
+#[inline]
+#[track_caller]
+pub fn merge<V: Differentiable>(slot: &mut Option<V>, other: Option<V>) {
+    if let Some(c) = other {
+        accumulate(slot, c);
+    }
+}
+
+/// The values a branch saved when it ran, for its reverse sweep.
+///
+/// # Panics
+/// Never in generated code: the reverse sweep only reads the saves of the arm that ran.
+#[doc(hidden)]
+#[inline]
+pub fn saved<T>(save: &Option<T>) -> &T {
+    match save {
+        Some(s) => s,
+        None => panic!("autodiff: internal error: a branch's saved values are missing"),
+    }
+}
+
+/// `f` applied to every entry of `x` (for a scalar, `f(x)`): the primal of `x.map(f)`.
+#[inline]
+pub fn map<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(x: &V, mut f: F) -> V {
+    let mut y = x.clone();
+    for i in 0..y.len() {
+        let e = y.entry_mut(i);
+        *e = f(*e);
+    }
+    y
+}

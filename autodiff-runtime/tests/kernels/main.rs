@@ -9,7 +9,10 @@
 #[macro_use]
 mod common;
 
+mod activations;
+mod broadcast;
 mod check;
+mod componentwise;
 mod elementwise;
 mod index;
 mod linalg;

@@ -1,0 +1,201 @@
+//! The computation graph of an annotated function in Graphviz DOT.
+//!
+//! Nodes are the parameters (boxes; differentiated ones bold), the intermediate values
+//! (labelled with the user's variable name where there is one, and the operation) and the
+//! output (double octagon); edges are data flow. Constants fed to operations are small grey
+//! notes. Loops and branches are clusters, and a loop-carried variable's value at the start of
+//! an iteration has a dashed back edge from its value at the end.
+
+use crate::ir::{Body, Kind, Step, ValueId};
+use std::collections::HashSet;
+use std::fmt::Write;
+
+/// The DOT text of `body`'s graph, titled `name`.
+pub fn dot(name: &str, body: &Body) -> String {
+    let mut g = Graph {
+        body,
+        out: String::new(),
+        shown: HashSet::new(),
+        clusters: 0,
+    };
+    let _ = writeln!(g.out, "digraph {} {{", quote_id(name));
+    g.out.push_str("  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [color=\"#555555\"];\n");
+    for (id, v) in body.values.iter().enumerate() {
+        if let Kind::Param { .. } = v.kind {
+            let style = if v.varied { "bold" } else { "solid" };
+            let _ = writeln!(
+                g.out,
+                "  v{id} [shape=box, style={style}, label={}];",
+                quote_id(&g.label(id))
+            );
+            g.shown.insert(id);
+        }
+    }
+    g.steps(&body.steps, 1);
+    g.edges();
+    if let Some(o) = body.output {
+        let _ = writeln!(
+            g.out,
+            "  output [shape=doubleoctagon, label=\"{name}\"];\n  v{o} -> output;"
+        );
+    }
+    g.out.push_str("}\n");
+    g.out
+}
+
+fn quote_id(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+struct Graph<'a> {
+    body: &'a Body,
+    out: String,
+    shown: HashSet<ValueId>,
+    clusters: usize,
+}
+
+impl Graph<'_> {
+    fn label(&self, id: ValueId) -> String {
+        let v = &self.body.values[id];
+        let what = match &v.kind {
+            Kind::Op { op, .. } => op.symbol().to_string(),
+            Kind::Map { .. } => "map".to_string(),
+            Kind::Call { callee, .. } => {
+                let c = callee.to_string().replace(' ', "");
+                format!("{}()", c.trim_end_matches("::vjp"))
+            }
+            Kind::Const { expr, .. } => {
+                let mut s = quote::ToTokens::to_token_stream(expr).to_string();
+                if s.len() > 24 {
+                    s.truncate(21);
+                    s.push_str("...");
+                }
+                s
+            }
+            Kind::Carried => "carried".to_string(),
+            Kind::Merged => "merged".to_string(),
+            Kind::Param { .. } | Kind::Bound { .. } => String::new(),
+        };
+        match (&v.label, what.is_empty()) {
+            (Some(l), true) => l.clone(),
+            (Some(l), false) => format!("{l} = {what}"),
+            (None, _) => what,
+        }
+    }
+
+    fn node(&mut self, id: ValueId, indent: usize) {
+        let pad = "  ".repeat(indent);
+        let v = &self.body.values[id];
+        let shape = match v.kind {
+            Kind::Const { .. } | Kind::Bound { .. } => {
+                "note, color=\"#999999\", fontcolor=\"#666666\""
+            }
+            Kind::Carried | Kind::Merged => "ellipse, style=dashed",
+            _ => "ellipse",
+        };
+        let _ = writeln!(
+            self.out,
+            "{pad}v{id} [shape={shape}, label={}];",
+            quote_id(&self.label(id))
+        );
+        self.shown.insert(id);
+    }
+
+    /// Whether a constant or bound value feeds an operation (only those are drawn).
+    fn feeds(&self, id: ValueId) -> bool {
+        self.body.values.iter().any(|v| match &v.kind {
+            Kind::Op { inputs, .. } => inputs.contains(&id),
+            Kind::Map { input, .. } => *input == id,
+            Kind::Call { args, .. } => args.iter().any(|a| a.0 == id),
+            _ => false,
+        })
+    }
+
+    fn steps(&mut self, steps: &[Step], indent: usize) {
+        let pad = "  ".repeat(indent);
+        for s in steps {
+            match s {
+                Step::Value(id) => {
+                    let constant = matches!(self.body.values[*id].kind, Kind::Const { .. });
+                    if !constant || self.feeds(*id) {
+                        self.node(*id, indent);
+                    }
+                }
+                Step::Effect { bound, .. } => {
+                    for &b in bound {
+                        if self.feeds(b) {
+                            self.node(b, indent);
+                        }
+                    }
+                }
+                Step::Loop(l) => {
+                    self.clusters += 1;
+                    let iter = quote::ToTokens::to_token_stream(&l.iter).to_string();
+                    let pat = l.pat.to_string();
+                    let _ = writeln!(self.out, "{pad}subgraph cluster_{} {{", self.clusters);
+                    let _ = writeln!(
+                        self.out,
+                        "{pad}  label={}; style=rounded;",
+                        quote_id(&format!("for {pat} in {iter}"))
+                    );
+                    for &p in &l.pat_values {
+                        if self.feeds(p) {
+                            self.node(p, indent + 1);
+                        }
+                    }
+                    for c in &l.carried {
+                        self.node(c.phi, indent + 1);
+                    }
+                    self.steps(&l.body, indent + 1);
+                    let _ = writeln!(self.out, "{pad}}}");
+                    for c in &l.carried {
+                        self.node(c.out, indent);
+                        let _ = writeln!(self.out, "{pad}v{} -> v{};", c.init, c.phi);
+                        let _ = writeln!(
+                            self.out,
+                            "{pad}v{} -> v{} [style=dashed, constraint=false];",
+                            c.next, c.phi
+                        );
+                        let _ = writeln!(self.out, "{pad}v{} -> v{};", c.next, c.out);
+                    }
+                }
+                Step::Branch(b) => {
+                    for (k, arm) in b.arms.iter().enumerate() {
+                        self.clusters += 1;
+                        let _ = writeln!(self.out, "{pad}subgraph cluster_{} {{", self.clusters);
+                        let label = if k == 0 { "if" } else { "else" };
+                        let _ = writeln!(self.out, "{pad}  label=\"{label}\"; style=dotted;");
+                        self.steps(&arm.body, indent + 1);
+                        let _ = writeln!(self.out, "{pad}}}");
+                    }
+                    for (k, &m) in b.merged.iter().enumerate() {
+                        self.node(m, indent);
+                        for arm in &b.arms {
+                            let _ = writeln!(
+                                self.out,
+                                "{pad}v{} -> v{} [style=dotted];",
+                                arm.from[k], m
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn edges(&mut self) {
+        for (id, v) in self.body.values.iter().enumerate() {
+            let inputs: Vec<ValueId> = match &v.kind {
+                Kind::Op { inputs, .. } => inputs.clone(),
+                Kind::Map { input, .. } => vec![*input],
+                Kind::Call { args, .. } => args.iter().map(|a| a.0).collect(),
+                _ => continue,
+            };
+            for i in inputs {
+                if self.shown.contains(&i) && self.shown.contains(&id) {
+                    let _ = writeln!(self.out, "  v{i} -> v{id};");
+                }
+            }
+        }
+    }
+}

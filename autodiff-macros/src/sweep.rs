@@ -1,0 +1,638 @@
+//! The generated code proper: the forward sweep (the user's computation, keeping what the
+//! reverse sweep needs) and the reverse sweep (pullback calls in reverse order, accumulating
+//! adjoints), for straight-line code, `for` loops (a tape of saved values per iteration,
+//! replayed backwards) and branches (the taken arm's saved values).
+
+use crate::ir::{Body, Kind, Step, ValueId};
+use crate::names::Names;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use std::collections::HashSet;
+use syn::Ident;
+
+/// Where the adjoint of the output comes from.
+pub enum Seed {
+    /// One: the output is a scalar (`__private::seed`).
+    One,
+    /// A cotangent given by the caller, an expression of type `&Y`.
+    Given(TokenStream),
+}
+
+/// The forward and reverse sweeps of one body.
+pub struct Sweeps {
+    pub forward: TokenStream,
+    /// Declares the adjoint slots, seeds the output's and runs the reverse sweep.
+    pub reverse: TokenStream,
+    /// Whether the reverse sweep reads the output value.
+    pub output_needed: bool,
+    /// The adjoint slot of each active value, by value id.
+    pub slots: Vec<Option<Ident>>,
+}
+
+/// Plans and generates both sweeps of `body`.
+pub fn sweeps(body: &Body, names: &mut Names, seed: Seed) -> Sweeps {
+    let plan = Plan::new(body, names);
+    let forward = plan.forward(&body.steps);
+    let mut reverse = TokenStream::new();
+    let top: Vec<ValueId> = body
+        .values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| matches!(v.kind, Kind::Param { .. }))
+        .map(|(id, _)| id)
+        .chain(defined_at(body, &body.steps))
+        .collect();
+    let ref_bound = vec![false; body.values.len()];
+    for &id in &top {
+        if let Some(slot) = &plan.slot[id] {
+            let init = if Some(id) == body.output {
+                match &seed {
+                    Seed::One => {
+                        let r = plan.reference(id, &ref_bound);
+                        quote!(::autodiff::__private::seed(#r))
+                    }
+                    Seed::Given(g) => {
+                        quote!(::core::option::Option::Some(::core::clone::Clone::clone(#g)))
+                    }
+                }
+            } else {
+                let w = plan.reference(plan.witness[id], &ref_bound);
+                quote!(::autodiff::__private::slot(#w))
+            };
+            reverse.extend(quote!(let mut #slot = #init;));
+        }
+    }
+    reverse.extend(plan.reverse(&body.steps, &ref_bound));
+    let output_needed = body.output.is_some_and(|o| plan.needed[o]);
+    Sweeps {
+        forward,
+        reverse,
+        output_needed,
+        slots: plan.slot,
+    }
+}
+
+/// The values a step list defines at its own level (not inside nested regions' bodies).
+fn defined_at(body: &Body, steps: &[Step]) -> Vec<ValueId> {
+    let mut out = Vec::new();
+    for s in steps {
+        match s {
+            Step::Value(id) => {
+                out.push(*id);
+                if let Kind::Call { pullback, .. } = &body.values[*id].kind {
+                    out.push(*pullback);
+                }
+            }
+            Step::Effect { bound, .. } => out.extend(bound),
+            Step::Loop(l) => {
+                out.push(l.iters);
+                out.push(l.tape);
+                out.extend(l.carried.iter().map(|c| c.out));
+            }
+            Step::Branch(b) => {
+                out.extend(b.arms.iter().map(|a| a.save));
+                out.extend(&b.merged);
+            }
+        }
+    }
+    out
+}
+
+/// What the reverse sweep needs: adjoint slots, values to keep, slot type witnesses.
+struct Plan<'a> {
+    body: &'a Body,
+    /// The adjoint slot of each active value.
+    slot: Vec<Option<Ident>>,
+    /// Whether the reverse sweep reads the value.
+    needed: Vec<bool>,
+    /// A value of the same type whose reference declares the slot (`slot(&witness)`).
+    witness: Vec<ValueId>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(body: &'a Body, names: &mut Names) -> Self {
+        let n = body.values.len();
+        let mut witness: Vec<ValueId> = (0..n).collect();
+        // A carried variable's next value is typed like its phi, so it need not be kept.
+        for l in body.loops() {
+            let inside: HashSet<ValueId> = defined_at(body, &l.body).into_iter().collect();
+            for c in &l.carried {
+                if inside.contains(&c.next)
+                    && l.carried.iter().filter(|d| d.next == c.next).count() == 1
+                {
+                    witness[c.next] = c.phi;
+                }
+            }
+        }
+        let mut needed = vec![false; n];
+        for id in 0..n {
+            if !body.active(id) {
+                continue;
+            }
+            needed[witness[id]] = true;
+            match &body.values[id].kind {
+                Kind::Op { inputs, extra, .. } => {
+                    for &i in inputs {
+                        needed[i] = true;
+                    }
+                    if let Some(e) = extra {
+                        needed[*e] = true;
+                    }
+                    if inputs.len() == 1 {
+                        needed[id] = true;
+                    }
+                }
+                Kind::Map { input, scalar, .. } => {
+                    needed[*input] = true;
+                    needed[id] = true;
+                    for &c in &scalar.captures {
+                        needed[c] = true;
+                    }
+                }
+                Kind::Call { pullback, .. } => needed[*pullback] = true,
+                _ => {}
+            }
+        }
+        for l in body.loops() {
+            if l.carried
+                .iter()
+                .any(|c| body.active(c.out) || body.active(c.phi))
+            {
+                needed[l.iters] = true;
+                needed[l.tape] = true;
+            }
+        }
+        for b in body.branches() {
+            if b.merged.iter().any(|&m| body.active(m)) {
+                needed[b.cond] = true;
+                for a in &b.arms {
+                    needed[a.save] = true;
+                }
+            }
+        }
+        let slot = (0..n)
+            .map(|id| {
+                body.active(id).then(|| {
+                    let v = &body.values[id];
+                    names.fresh(&format!("{}_bar", v.name), v.span)
+                })
+            })
+            .collect();
+        Plan {
+            body,
+            slot,
+            needed,
+            witness,
+        }
+    }
+
+    fn reference(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        self.body
+            .reference_in(id, self.body.values[id].span, ref_bound)
+    }
+
+    fn reference_at(&self, id: ValueId, at: Span, ref_bound: &[bool]) -> TokenStream {
+        self.body.reference_in(id, at, ref_bound)
+    }
+
+    /// An owned copy of the value: `Clone::clone(&v)`.
+    fn cloned(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let r = self.reference(id, ref_bound);
+        quote!(::core::clone::Clone::clone(#r))
+    }
+
+    /// Whether the value is an owned binding the generated code may move.
+    fn owned(&self, id: ValueId) -> bool {
+        matches!(
+            self.body.values[id].kind,
+            Kind::Const { by_ref: false, .. }
+                | Kind::Op { .. }
+                | Kind::Map { .. }
+                | Kind::Call { .. }
+                | Kind::Merged
+                | Kind::Carried
+                | Kind::Bound { by_ref: false }
+        )
+    }
+
+    // ------------------------------------------------------------------ forward
+
+    fn forward(&self, steps: &[Step]) -> TokenStream {
+        let none = vec![false; self.body.values.len()];
+        let mut out = TokenStream::new();
+        for step in steps {
+            match step {
+                Step::Effect { tokens, .. } => out.extend(tokens.clone()),
+                Step::Value(id) => out.extend(self.forward_value(*id, &none)),
+                Step::Loop(l) => {
+                    let iters = &self.body.values[l.iters].name;
+                    let tape = &self.body.values[l.tape].name;
+                    let iter = &l.iter;
+                    let pat = &l.pat;
+                    let active = self.needed[l.tape];
+                    out.extend(quote_spanned! {l.span=>
+                        let #iters: ::std::vec::Vec<_> =
+                            ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
+                    });
+                    if active {
+                        out.extend(
+                            quote!(let mut #tape = ::std::vec::Vec::with_capacity(#iters.len());),
+                        );
+                    }
+                    for c in &l.carried {
+                        let name = &self.body.values[c.phi].name;
+                        let init = self.cloned(c.init, &none);
+                        out.extend(quote!(let mut #name = #init;));
+                    }
+                    let body = self.forward(&l.body);
+                    let inside: HashSet<ValueId> =
+                        defined_at(self.body, &l.body).into_iter().collect();
+                    let saved = self.saved(&l.body, l.carried.iter().map(|c| c.phi), &l.pat_values);
+                    let mut moved = HashSet::new();
+                    let mut update = TokenStream::new();
+                    let mut olds = Vec::new();
+                    for (k, c) in l.carried.iter().enumerate() {
+                        if c.next == c.phi {
+                            continue;
+                        }
+                        let name = &self.body.values[c.phi].name;
+                        let value = if inside.contains(&c.next)
+                            && self.owned(c.next)
+                            && !saved.contains(&c.next)
+                            && moved.insert(c.next)
+                        {
+                            let n = &self.body.values[c.next].name;
+                            quote!(#n)
+                        } else {
+                            self.cloned(c.next, &none)
+                        };
+                        if saved.contains(&c.phi) {
+                            let old = format_ident!("__old{}", k, span = Span::mixed_site());
+                            update.extend(
+                                quote!(let #old = ::core::mem::replace(&mut #name, #value);),
+                            );
+                            olds.push((c.phi, old));
+                        } else {
+                            update.extend(quote!(#name = #value;));
+                        }
+                    }
+                    let push = if active {
+                        let items = saved
+                            .iter()
+                            .map(|&id| match olds.iter().find(|o| o.0 == id) {
+                                Some((_, old)) => quote!(#old),
+                                None => {
+                                    let n = &self.body.values[id].name;
+                                    quote!(#n)
+                                }
+                            });
+                        quote!(#tape.push((#(#items,)*));)
+                    } else {
+                        quote!()
+                    };
+                    out.extend(quote! {
+                        for #pat in ::core::iter::Iterator::cloned(#iters.iter()) {
+                            #body
+                            #update
+                            #push
+                        }
+                    });
+                }
+                Step::Branch(b) => {
+                    let active = self.needed[b.arms[0].save];
+                    if active {
+                        for a in &b.arms {
+                            let save = &self.body.values[a.save].name;
+                            out.extend(quote!(let mut #save = ::core::option::Option::None;));
+                        }
+                    }
+                    let mut arms = Vec::new();
+                    for a in &b.arms {
+                        let body = self.forward(&a.body);
+                        let inside: HashSet<ValueId> =
+                            defined_at(self.body, &a.body).into_iter().collect();
+                        let saved = self.saved(&a.body, std::iter::empty(), &[]);
+                        let mut moved = HashSet::new();
+                        let from = a.from.iter().map(|&f| {
+                            if inside.contains(&f)
+                                && self.owned(f)
+                                && !saved.contains(&f)
+                                && moved.insert(f)
+                            {
+                                let n = &self.body.values[f].name;
+                                quote!(#n)
+                            } else {
+                                self.cloned(f, &none)
+                            }
+                        });
+                        let save = if active {
+                            let s = &self.body.values[a.save].name;
+                            let items = saved.iter().map(|&id| &self.body.values[id].name);
+                            quote!(#s = ::core::option::Option::Some((#(#items,)*));)
+                        } else {
+                            quote!()
+                        };
+                        let merged_tmp = Ident::new("__merged", Span::mixed_site());
+                        arms.push(
+                            quote!({ #body let #merged_tmp = (#(#from,)*); #save #merged_tmp }),
+                        );
+                    }
+                    let cond = self.cloned(b.cond, &none);
+                    let merged = b.merged.iter().map(|&m| &self.body.values[m].name);
+                    let (then_arm, else_arm) = (&arms[0], &arms[1]);
+                    out.extend(quote_spanned! {b.span=>
+                        let (#(#merged,)*) = if #cond #then_arm else #else_arm;
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The saved values of a region body: those it defines (and its carried `phis`) that
+    /// the reverse sweep reads, minus the loop pattern's values (bound again in reverse).
+    fn saved(
+        &self,
+        steps: &[Step],
+        phis: impl Iterator<Item = ValueId>,
+        pat: &[ValueId],
+    ) -> Vec<ValueId> {
+        let mut ids: Vec<ValueId> = defined_at(self.body, steps);
+        ids.extend(phis);
+        ids.into_iter()
+            .filter(|id| self.needed[*id] && !pat.contains(id))
+            .collect()
+    }
+
+    fn forward_value(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let v = &self.body.values[id];
+        let name = &v.name;
+        let ty = v.ty.as_ref().map(|t| quote!(: #t));
+        let span = v.span;
+        match &v.kind {
+            Kind::Const { expr, by_ref } => {
+                let amp = by_ref.then(|| quote!(&));
+                quote_spanned!(span=> let #name #ty = #amp #expr;)
+            }
+            Kind::Op { op, inputs, extra } => {
+                let f = Ident::new(op.name(), span);
+                let args = inputs
+                    .iter()
+                    .map(|&i| self.reference_at(i, span, ref_bound));
+                let extra = extra.map(|e| {
+                    let c = self.cloned(e, ref_bound);
+                    quote!(, #c)
+                });
+                quote_spanned!(span=> let #name #ty = ::autodiff::__private::#f(#(#args),* #extra);)
+            }
+            Kind::Map { input, closure, .. } => {
+                let x = self.reference_at(*input, span, ref_bound);
+                quote_spanned!(span=> let #name #ty = ::autodiff::__private::map(#x, #closure);)
+            }
+            Kind::Call {
+                callee,
+                args,
+                pullback,
+            } => {
+                let pb = &self.body.values[*pullback].name;
+                let args = args.iter().map(|&(a, by_ref)| {
+                    let r = self.reference_at(a, span, ref_bound);
+                    if by_ref {
+                        r
+                    } else {
+                        quote_spanned!(span=> ::core::clone::Clone::clone(#r))
+                    }
+                });
+                quote_spanned!(span=> let (#name, #pb) = #callee(#(#args),*);)
+            }
+            Kind::Param { .. } | Kind::Bound { .. } | Kind::Carried | Kind::Merged => quote!(),
+        }
+    }
+
+    // ------------------------------------------------------------------ reverse
+
+    fn slot(&self, id: ValueId) -> Option<&Ident> {
+        self.slot[id].as_ref()
+    }
+
+    /// Declares the slots of the active values a region defines.
+    fn declare_slots(&self, ids: &[ValueId], ref_bound: &[bool]) -> TokenStream {
+        let mut out = TokenStream::new();
+        for &id in ids {
+            if let Some(slot) = self.slot(id) {
+                let w = self.reference(self.witness[id], ref_bound);
+                out.extend(quote!(let mut #slot = ::autodiff::__private::slot(#w);));
+            }
+        }
+        out
+    }
+
+    /// `to += from` (moving `from` out), for two slots.
+    fn merge(&self, to: ValueId, from: TokenStream) -> TokenStream {
+        match self.slot(to) {
+            Some(t) => quote!(::autodiff::__private::merge(&mut #t, #from);),
+            None => quote!(let _ = #from;),
+        }
+    }
+
+    fn reverse(&self, steps: &[Step], ref_bound: &[bool]) -> TokenStream {
+        let mut out = TokenStream::new();
+        for step in steps.iter().rev() {
+            match step {
+                Step::Effect { .. } => {}
+                Step::Value(id) => out.extend(self.reverse_value(*id, ref_bound)),
+                Step::Loop(l) => {
+                    if !self.needed[l.tape] {
+                        continue;
+                    }
+                    let iters = self.reference(l.iters, ref_bound);
+                    let tape = self.reference(l.tape, ref_bound);
+                    let pat = &l.pat;
+                    let carries: Vec<Ident> = (0..l.carried.len())
+                        .map(|k| format_ident!("__carry{}", k, span = Span::mixed_site()))
+                        .collect();
+                    for (c, carry) in l.carried.iter().zip(&carries) {
+                        let init = match self.slot(c.out) {
+                            Some(s) => quote!(::core::option::Option::take(&mut #s)),
+                            None => quote!(::core::option::Option::None),
+                        };
+                        out.extend(quote!(let mut #carry = #init;));
+                    }
+                    let saved = self.saved(&l.body, l.carried.iter().map(|c| c.phi), &l.pat_values);
+                    let mut inner_bound = ref_bound.to_vec();
+                    for &s in &saved {
+                        inner_bound[s] = true;
+                    }
+                    let names = saved.iter().map(|&s| &self.body.values[s].name);
+                    let saved_tuple = Ident::new("__saved", Span::mixed_site());
+                    let mut ids: Vec<ValueId> = l.carried.iter().map(|c| c.phi).collect();
+                    ids.extend(defined_at(self.body, &l.body));
+                    let slots = self.declare_slots(&ids, &inner_bound);
+                    let mut enter = TokenStream::new();
+                    let mut leave = TokenStream::new();
+                    for (c, carry) in l.carried.iter().zip(&carries) {
+                        enter.extend(
+                            self.merge(c.next, quote!(::core::option::Option::take(&mut #carry))),
+                        );
+                        match self.slot(c.phi) {
+                            Some(s) => leave
+                                .extend(quote!(#carry = ::core::option::Option::take(&mut #s);)),
+                            None => leave.extend(quote!(#carry = ::core::option::Option::None;)),
+                        }
+                    }
+                    let body = self.reverse(&l.body, &inner_bound);
+                    let mut after = TokenStream::new();
+                    for (c, carry) in l.carried.iter().zip(&carries) {
+                        after.extend(self.merge(c.init, quote!(#carry)));
+                    }
+                    out.extend(quote_spanned! {l.span=>
+                        for (#pat, #saved_tuple) in ::core::iter::Iterator::rev(::core::iter::Iterator::zip(
+                            ::core::iter::Iterator::cloned((#iters).iter()),
+                            (#tape).iter(),
+                        )) {
+                            #[allow(unused_variables)]
+                            let (#(#names,)*) = #saved_tuple;
+                            #slots
+                            #enter
+                            #body
+                            #leave
+                        }
+                        #after
+                    });
+                }
+                Step::Branch(b) => {
+                    if !self.needed[b.arms[0].save] {
+                        continue;
+                    }
+                    let cond = self.cloned(b.cond, ref_bound);
+                    let mut arms = Vec::new();
+                    for a in &b.arms {
+                        let saved = self.saved(&a.body, std::iter::empty(), &[]);
+                        let mut inner_bound = ref_bound.to_vec();
+                        for &s in &saved {
+                            inner_bound[s] = true;
+                        }
+                        let names = saved.iter().map(|&s| &self.body.values[s].name);
+                        let save = self.reference(a.save, ref_bound);
+                        let slots =
+                            self.declare_slots(&defined_at(self.body, &a.body), &inner_bound);
+                        let mut enter = TokenStream::new();
+                        for (k, &m) in b.merged.iter().enumerate() {
+                            if let Some(ms) = self.slot(m) {
+                                enter.extend(self.merge(
+                                    a.from[k],
+                                    quote!(::core::option::Option::take(&mut #ms)),
+                                ));
+                            }
+                        }
+                        let body = self.reverse(&a.body, &inner_bound);
+                        arms.push(quote! {{
+                            #[allow(unused_variables)]
+                            let (#(#names,)*) = ::autodiff::__private::saved(#save);
+                            #slots
+                            #enter
+                            #body
+                        }});
+                    }
+                    let (then_arm, else_arm) = (&arms[0], &arms[1]);
+                    out.extend(quote_spanned!(b.span=> if #cond #then_arm else #else_arm));
+                }
+            }
+        }
+        out
+    }
+
+    fn reverse_value(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let Some(d) = self.slot(id) else {
+            return quote!();
+        };
+        let v = &self.body.values[id];
+        let span = v.span;
+        let g = Ident::new("__g", Span::mixed_site());
+        let calls = match &v.kind {
+            Kind::Op { op, inputs, extra } => {
+                let refs: Vec<TokenStream> = inputs
+                    .iter()
+                    .map(|&i| self.reference_at(i, span, ref_bound))
+                    .collect();
+                let extra = extra.map(|e| {
+                    let c = self.cloned(e, ref_bound);
+                    quote!(#c,)
+                });
+                let y = self.reference_at(id, span, ref_bound);
+                let mut calls = TokenStream::new();
+                for (k, &input) in inputs.iter().enumerate() {
+                    let Some(d_in) = self.slot(input) else {
+                        continue;
+                    };
+                    calls.extend(if inputs.len() == 1 {
+                        let f = format_ident!("{}_pullback", op.name(), span = span);
+                        quote_spanned!(span=> ::autodiff::__private::#f(#g, #(#refs,)* #extra #y, &mut #d_in);)
+                    } else {
+                        let side = if k == 0 { "lhs" } else { "rhs" };
+                        let f = format_ident!("{}_pullback_{}", op.name(), side, span = span);
+                        quote_spanned!(span=> ::autodiff::__private::#f(#g, #(#refs),*, &mut #d_in);)
+                    });
+                }
+                calls
+            }
+            Kind::Map { input, scalar, .. } => {
+                let Some(d_in) = self.slot(*input) else {
+                    return quote!();
+                };
+                let x = self.reference_at(*input, span, ref_bound);
+                let y = self.reference_at(id, span, ref_bound);
+                // Captured values bound by reference here are copied for the closure body.
+                let mut rebind = TokenStream::new();
+                for &c in &scalar.captures {
+                    if ref_bound[c] {
+                        let n = &self.body.values[c].name;
+                        rebind.extend(quote!(let #n = ::core::clone::Clone::clone(#n);));
+                    }
+                }
+                let param = &scalar.param;
+                let g_in = Ident::new("__g_elem", Span::mixed_site());
+                let inner = sweeps(
+                    &scalar.body,
+                    &mut Names::default(),
+                    Seed::Given(quote!(&#g_in)),
+                );
+                let (fwd, rev) = (inner.forward, inner.reverse);
+                let param_id = scalar
+                    .body
+                    .values
+                    .iter()
+                    .position(|v| matches!(v.kind, Kind::Param { .. }));
+                let finish = match param_id.and_then(|p| inner.slots[p].clone()) {
+                    Some(s) => quote!(::autodiff::__private::finish(#s, &#param)),
+                    None => {
+                        quote!(::autodiff::__private::finish(::autodiff::__private::slot(&#param), &#param))
+                    }
+                };
+                quote_spanned! {span=>
+                    #rebind
+                    ::autodiff::__private::map_pullback(#g, #x, #y, |#param, #g_in| { #fwd #rev #finish }, &mut #d_in);
+                }
+            }
+            Kind::Call { args, pullback, .. } => {
+                let pb = self.reference_at(*pullback, span, ref_bound);
+                let c = Ident::new("__cotangents", Span::mixed_site());
+                let mut calls =
+                    quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(#g););
+                for (k, &(a, _)) in args.iter().enumerate() {
+                    if let Some(d_in) = self.slot(a) {
+                        let index = syn::Index::from(k);
+                        calls.extend(quote_spanned!(span=> ::autodiff::__private::accumulate(&mut #d_in, #c.#index);));
+                    }
+                }
+                calls
+            }
+            _ => return quote!(),
+        };
+        quote! {
+            if let ::core::option::Option::Some(#g) = ::core::option::Option::as_ref(&#d) {
+                #calls
+            }
+        }
+    }
+}

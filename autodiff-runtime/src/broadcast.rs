@@ -1,0 +1,398 @@
+//! Broadcasting, which nalgebra does not have: a `1×n` row applied to every row of an `m×n`
+//! matrix, or an `m×1` column applied to every column, with `+`, `-`, `⊙` and `⊘`.
+//!
+//! Users call the methods of [`Broadcast`] in their primal code (`x.broadcast_sub(&mu)`);
+//! `#[grad]` lowers them to the free functions [`broadcast_add`], [`broadcast_sub`],
+//! [`broadcast_mul`] and [`broadcast_div`] and their pullbacks. The pullback with respect to
+//! the broadcast operand sums the contributions of every row (or column) it was applied to.
+
+use crate::shape;
+use crate::value::{accumulate_with, Differentiable, Scalar};
+use nalgebra::{allocator::Allocator, Const, DefaultAllocator, Dim, Dyn, OMatrix, OVector, U1};
+
+/// Element-wise `+`, `-`, `⊙`, `⊘` of a matrix with a row or a column vector broadcast over it.
+///
+/// With `Rhs` a row vector (`1×n`, such as `RowDVector<T>`), the row is applied to every row
+/// of the `m×n` matrix: `yᵢⱼ = xᵢⱼ ∘ rⱼ`. With `Rhs` a column vector (`m×1`, such as
+/// `DVector<T>`), the column is applied to every column: `yᵢⱼ = xᵢⱼ ∘ rᵢ`. The result has the
+/// matrix's shape and type.
+///
+/// Implemented for every owned nalgebra matrix with a row vector, and with a column vector
+/// when at least one of the matrix's dimensions is dynamic (so for `DMatrix<T>` with both
+/// `RowDVector<T>` and `DVector<T>`). `#[grad]` differentiates these methods with respect to
+/// both operands.
+///
+/// # Panics
+/// If the vector's length does not match the matrix: a row needs as many columns as the
+/// matrix, a column as many rows. The message names the operation and both shapes.
+///
+/// # Example
+///
+/// Standardising the columns of a data matrix (one sample per row):
+///
+/// ```
+/// use autodiff_runtime::Broadcast;
+/// use nalgebra::{dmatrix, dvector, RowDVector};
+///
+/// let x = dmatrix![1.0, 10.0;
+///                  3.0, 30.0];
+/// let mu: RowDVector<f64> = x.row_mean(); // [2, 20], the mean of each column
+/// let sd = x.row_variance().map(f64::sqrt); // [1, 10]
+/// let z = x.broadcast_sub(&mu).broadcast_div(&sd);
+/// assert_eq!(z, dmatrix![-1.0, -1.0;
+///                         1.0,  1.0]);
+///
+/// // A column applies to every column instead: here it scales each row.
+/// let w = dvector![2.0, 0.5];
+/// assert_eq!(x.broadcast_mul(&w), dmatrix![2.0, 20.0;
+///                                          1.5, 15.0]);
+/// ```
+pub trait Broadcast<Rhs>: Differentiable
+where
+    Rhs: Differentiable<Elem = Self::Elem>,
+{
+    /// `self + rhs`, with `rhs` applied to every row (a row vector) or column (a column vector).
+    ///
+    /// # Panics
+    /// If the shapes do not fit.
+    #[track_caller]
+    fn broadcast_add(&self, rhs: &Rhs) -> Self {
+        zip("broadcast_add", self, rhs, |a, b| a + b)
+    }
+
+    /// `self - rhs`, with `rhs` applied to every row (a row vector) or column (a column vector).
+    ///
+    /// # Panics
+    /// If the shapes do not fit.
+    #[track_caller]
+    fn broadcast_sub(&self, rhs: &Rhs) -> Self {
+        zip("broadcast_sub", self, rhs, |a, b| a - b)
+    }
+
+    /// `self ⊙ rhs` (entry by entry), with `rhs` applied to every row (a row vector) or column
+    /// (a column vector).
+    ///
+    /// # Panics
+    /// If the shapes do not fit.
+    #[track_caller]
+    fn broadcast_mul(&self, rhs: &Rhs) -> Self {
+        zip("broadcast_mul", self, rhs, |a, b| a * b)
+    }
+
+    /// `self ⊘ rhs` (entry by entry), with `rhs` applied to every row (a row vector) or column
+    /// (a column vector).
+    ///
+    /// # Panics
+    /// If the shapes do not fit.
+    #[track_caller]
+    fn broadcast_div(&self, rhs: &Rhs) -> Self {
+        zip("broadcast_div", self, rhs, |a, b| a / b)
+    }
+
+    /// Panics, naming `op` and both shapes, unless `rhs` can be broadcast over `self`.
+    #[doc(hidden)]
+    #[track_caller]
+    fn broadcast_check(&self, rhs: &Rhs, op: &str);
+
+    /// The storage index of the entry of the broadcast operand that meets entry `s` (in
+    /// storage order) of `self`.
+    #[doc(hidden)]
+    fn broadcast_source(&self, s: usize) -> usize;
+}
+
+/// A row applied to every row: `yᵢⱼ = xᵢⱼ ∘ rⱼ`.
+impl<T: Scalar, R: Dim, C: Dim> Broadcast<OMatrix<T, U1, C>> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
+{
+    #[inline]
+    #[track_caller]
+    fn broadcast_check(&self, rhs: &OMatrix<T, U1, C>, op: &str) {
+        shape::broadcastable(op, "row", self.shape(), rhs.shape())
+    }
+    #[inline]
+    fn broadcast_source(&self, s: usize) -> usize {
+        s / self.nrows()
+    }
+}
+
+/// A column applied to every column, `yᵢⱼ = xᵢⱼ ∘ rᵢ`, for matrices with a dynamic number of
+/// columns (`DMatrix`, `OMatrix<T, U3, Dyn>`, ...).
+impl<T: Scalar, R: Dim> Broadcast<OVector<T, R>> for OMatrix<T, R, Dyn>
+where
+    DefaultAllocator: Allocator<R, Dyn> + Allocator<R>,
+{
+    #[inline]
+    #[track_caller]
+    fn broadcast_check(&self, rhs: &OVector<T, R>, op: &str) {
+        shape::broadcastable(op, "column", self.shape(), rhs.shape())
+    }
+    #[inline]
+    fn broadcast_source(&self, s: usize) -> usize {
+        s % self.nrows()
+    }
+}
+
+/// A column applied to every column, `yᵢⱼ = xᵢⱼ ∘ rᵢ`, for matrices with a dynamic number of
+/// rows and a static number of columns (`OMatrix<T, Dyn, U3>`, ...).
+///
+/// (A matrix with both dimensions static has no column broadcast: with one row and one column
+/// its row and column vectors are the same type, and the two rules would overlap.)
+impl<T: Scalar, const N: usize> Broadcast<OVector<T, Dyn>> for OMatrix<T, Dyn, Const<N>>
+where
+    DefaultAllocator: Allocator<Dyn, Const<N>> + Allocator<Dyn>,
+{
+    #[inline]
+    #[track_caller]
+    fn broadcast_check(&self, rhs: &OVector<T, Dyn>, op: &str) {
+        shape::broadcastable(op, "column", self.shape(), rhs.shape())
+    }
+    #[inline]
+    fn broadcast_source(&self, s: usize) -> usize {
+        s % self.nrows()
+    }
+}
+
+/// `yₛ = f(lₛ, r_k(s))` for every entry `s` of `l`.
+#[inline]
+#[track_caller]
+fn zip<L, R>(op: &str, l: &L, r: &R, f: impl Fn(L::Elem, L::Elem) -> L::Elem) -> L
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    l.broadcast_check(r, op);
+    let mut y = l.clone();
+    for s in 0..y.len() {
+        let v = y.entry_mut(s);
+        *v = f(*v, r.entry(l.broadcast_source(s)));
+    }
+    y
+}
+
+/// `l̄ₛ += f(ḡₛ, lₛ, r_k(s))` for every entry `s` of `l`.
+#[inline]
+#[track_caller]
+fn pull_lhs<L, R>(
+    op: &str,
+    g: &L,
+    l: &L,
+    r: &R,
+    acc: &mut Option<L>,
+    f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
+) where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    l.broadcast_check(r, op);
+    shape::same(op, g.shape(), l.shape());
+    let term = |s: usize| f(g.entry(s), l.entry(s), r.entry(l.broadcast_source(s)));
+    accumulate_with(
+        acc,
+        || {
+            let mut a = g.clone();
+            for s in 0..a.len() {
+                *a.entry_mut(s) = term(s);
+            }
+            a
+        },
+        |a| {
+            shape::same(op, a.shape(), l.shape());
+            for s in 0..a.len() {
+                *a.entry_mut(s) = term(s);
+            }
+        },
+    )
+}
+
+/// `r̄ₖ += Σ_{s: k(s) = k} f(ḡₛ, lₛ, rₖ)`: the contributions of every row (or column) the
+/// operand was applied to, summed.
+#[inline]
+#[track_caller]
+fn pull_rhs<L, R>(
+    op: &str,
+    g: &L,
+    l: &L,
+    r: &R,
+    acc: &mut Option<R>,
+    f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
+) where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    l.broadcast_check(r, op);
+    shape::same(op, g.shape(), l.shape());
+    let bump = |a: &mut R| {
+        shape::same(op, a.shape(), r.shape());
+        for s in 0..l.len() {
+            let k = l.broadcast_source(s);
+            *a.entry_mut(k) += f(g.entry(s), l.entry(s), r.entry(k));
+        }
+    };
+    accumulate_with(
+        acc,
+        || {
+            let mut a = r.zeros_like();
+            bump(&mut a);
+            a
+        },
+        bump,
+    )
+}
+
+// ---------------------------------------------------------------- add
+
+/// `l + r` with the row or column `r` broadcast over the matrix `l`: see [`Broadcast`].
+///
+/// # Panics
+/// If the shapes do not fit.
+#[inline]
+#[track_caller]
+pub fn broadcast_add<L, R>(lhs: &L, rhs: &R) -> L
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    lhs.broadcast_add(rhs)
+}
+
+/// `l̄ += ḡ` for `y = l + r` (broadcast).
+#[inline]
+#[track_caller]
+pub fn broadcast_add_pullback_lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_lhs("broadcast_add", g, lhs, rhs, acc, |g, _, _| g)
+}
+
+/// `r̄ += Σ ḡ` over the broadcast axis for `y = l + r` (broadcast): for a row `r`, the sum of
+/// the rows of `ḡ`; for a column, the sum of its columns.
+#[inline]
+#[track_caller]
+pub fn broadcast_add_pullback_rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_rhs("broadcast_add", g, lhs, rhs, acc, |g, _, _| g)
+}
+
+// ---------------------------------------------------------------- sub
+
+/// `l - r` with the row or column `r` broadcast over the matrix `l`: see [`Broadcast`].
+///
+/// # Panics
+/// If the shapes do not fit.
+#[inline]
+#[track_caller]
+pub fn broadcast_sub<L, R>(lhs: &L, rhs: &R) -> L
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    lhs.broadcast_sub(rhs)
+}
+
+/// `l̄ += ḡ` for `y = l - r` (broadcast).
+#[inline]
+#[track_caller]
+pub fn broadcast_sub_pullback_lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_lhs("broadcast_sub", g, lhs, rhs, acc, |g, _, _| g)
+}
+
+/// `r̄ -= Σ ḡ` over the broadcast axis for `y = l - r` (broadcast).
+#[inline]
+#[track_caller]
+pub fn broadcast_sub_pullback_rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_rhs("broadcast_sub", g, lhs, rhs, acc, |g, _, _| -g)
+}
+
+// ---------------------------------------------------------------- mul
+
+/// `l ⊙ r` (entry by entry) with the row or column `r` broadcast over the matrix `l`: see
+/// [`Broadcast`].
+///
+/// # Panics
+/// If the shapes do not fit.
+#[inline]
+#[track_caller]
+pub fn broadcast_mul<L, R>(lhs: &L, rhs: &R) -> L
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    lhs.broadcast_mul(rhs)
+}
+
+/// `l̄ += ḡ ⊙ r` (`r` broadcast) for `y = l ⊙ r` (broadcast).
+#[inline]
+#[track_caller]
+pub fn broadcast_mul_pullback_lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_lhs("broadcast_mul", g, lhs, rhs, acc, |g, _, r| g * r)
+}
+
+/// `r̄ += Σ ḡ ⊙ l` over the broadcast axis for `y = l ⊙ r` (broadcast).
+#[inline]
+#[track_caller]
+pub fn broadcast_mul_pullback_rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_rhs("broadcast_mul", g, lhs, rhs, acc, |g, l, _| g * l)
+}
+
+// ---------------------------------------------------------------- div
+
+/// `l ⊘ r` (entry by entry) with the row or column `r` broadcast over the matrix `l`: see
+/// [`Broadcast`].
+///
+/// # Panics
+/// If the shapes do not fit.
+#[inline]
+#[track_caller]
+pub fn broadcast_div<L, R>(lhs: &L, rhs: &R) -> L
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    lhs.broadcast_div(rhs)
+}
+
+/// `l̄ += ḡ ⊘ r` (`r` broadcast) for `y = l ⊘ r` (broadcast).
+#[inline]
+#[track_caller]
+pub fn broadcast_div_pullback_lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_lhs("broadcast_div", g, lhs, rhs, acc, |g, _, r| g / r)
+}
+
+/// `r̄ -= Σ ḡ ⊙ l ⊘ r²` over the broadcast axis for `y = l ⊘ r` (broadcast).
+#[inline]
+#[track_caller]
+pub fn broadcast_div_pullback_rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_rhs("broadcast_div", g, lhs, rhs, acc, |g, l, r| {
+        -(g * l) / (r * r)
+    })
+}

@@ -1,0 +1,103 @@
+//! Entry-by-entry operations: `.component_div()` and the pullback of `.map(|v| ...)`.
+//!
+//! `#[grad]` differentiates a user's `x.map(|v| body)` by generating the closure
+//! `|v, ḡ| ḡ·body'(v)` and passing it to [`map_pullback`].
+
+use crate::shape;
+use crate::value::{accumulate_with, Differentiable};
+
+// ---------------------------------------------------------------- component_div
+
+/// `x ⊘ y`, the entry-wise quotient.
+///
+/// # Panics
+/// If the shapes differ.
+#[inline]
+#[track_caller]
+pub fn component_div<V: Differentiable>(x: &V, y: &V) -> V {
+    shape::same("component_div", x.shape(), y.shape());
+    let mut z = x.clone();
+    for i in 0..z.len() {
+        *z.entry_mut(i) /= y.entry(i);
+    }
+    z
+}
+
+/// `x̄ += ḡ ⊘ y` for `z = x ⊘ y`.
+#[inline]
+#[track_caller]
+pub fn component_div_pullback_lhs<V: Differentiable>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
+    shape::same("component_div", x.shape(), y.shape());
+    entrywise_acc("component_div", g, acc, |i, gi| gi / y.entry(i))
+}
+
+/// `ȳ -= ḡ ⊙ x ⊘ y²` for `z = x ⊘ y`.
+#[inline]
+#[track_caller]
+pub fn component_div_pullback_rhs<V: Differentiable>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
+    shape::same("component_div", x.shape(), y.shape());
+    entrywise_acc("component_div", g, acc, |i, gi| {
+        let yi = y.entry(i);
+        -(gi * x.entry(i)) / (yi * yi)
+    })
+}
+
+// ---------------------------------------------------------------- map
+
+/// `x̄ᵢ += df(xᵢ, ḡᵢ)` for `y = x.map(f)`: `df(v, ḡ)` is the contribution `ḡ·f'(v)` of one
+/// entry.
+///
+/// `#[grad]` generates `df` from the body of the user's closure. Works for a scalar (one
+/// entry) as for a matrix.
+///
+/// # Panics
+/// If `g` and `x` differ in shape.
+///
+/// # Example
+/// ```
+/// use nalgebra::dvector;
+/// let x = dvector![1.0, -2.0, 3.0];
+/// let y = x.map(|v| v * v); // f(v) = v², f'(v) = 2v
+/// let g = dvector![1.0, 1.0, 0.5];
+/// let mut x_bar = None;
+/// autodiff_runtime::map_pullback(&g, &x, &y, |v, g| g * 2.0 * v, &mut x_bar);
+/// assert_eq!(x_bar.unwrap(), dvector![2.0, -4.0, 3.0]);
+/// ```
+#[inline]
+#[track_caller]
+pub fn map_pullback<V, F>(g: &V, x: &V, _y: &V, df: F, acc: &mut Option<V>)
+where
+    V: Differentiable,
+    F: Fn(V::Elem, V::Elem) -> V::Elem,
+{
+    shape::same("map", g.shape(), x.shape());
+    entrywise_acc("map", g, acc, |i, gi| df(x.entry(i), gi))
+}
+
+/// `accᵢ += term(i, ḡᵢ)` for every entry of a `g`-shaped slot, filling an empty one.
+#[inline]
+#[track_caller]
+pub(crate) fn entrywise_acc<V: Differentiable>(
+    op: &str,
+    g: &V,
+    acc: &mut Option<V>,
+    term: impl Fn(usize, V::Elem) -> V::Elem,
+) {
+    accumulate_with(
+        acc,
+        || {
+            let mut a = g.clone();
+            for i in 0..a.len() {
+                let v = a.entry_mut(i);
+                *v = term(i, *v);
+            }
+            a
+        },
+        |a| {
+            shape::same(op, a.shape(), g.shape());
+            for i in 0..a.len() {
+                *a.entry_mut(i) += term(i, g.entry(i));
+            }
+        },
+    )
+}

@@ -1,0 +1,8 @@
+use autodiff::grad;
+
+#[grad]
+fn f(x: f64, y: f64) -> f64 {
+    f64::max(x, y) * 2.0
+}
+
+fn main() {}

@@ -1,9 +1,0 @@
-use autodiff::grad;
-
-#[grad]
-fn f(x: f64) -> f64 {
-    let y = if x > 0.0 { x } else { -x };
-    y * 3.0
-}
-
-fn main() {}
