@@ -80,8 +80,14 @@
 //! assert!(report.rel_error < 1e-8, "{report}");
 //! ```
 
-pub use autodiff_macros::grad;
+extern crate self as autodiff;
+
+mod activations;
+
+pub use activations::{abs, relu, sigmoid, softplus, tanh};
+pub use autodiff_macros::{grad, vjp};
 pub use autodiff_runtime as runtime;
+pub use autodiff_runtime::Broadcast;
 pub use autodiff_runtime::{check_gradient, finite_difference, Differentiable, GradCheck, Scalar};
 
 /// Items used by the code `#[grad]` generates. Not part of the public API.

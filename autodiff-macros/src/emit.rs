@@ -12,7 +12,7 @@ use crate::graph;
 use crate::ir::{Body, Kind};
 use crate::lower::{self, ParamInfo};
 use crate::names::Names;
-use crate::signature::{self, Signature};
+use crate::signature::{self, strip_ref_lifetimes, Signature};
 use crate::sweep::{self, Seed};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -346,10 +346,14 @@ impl<'a> Companions<'a> {
     }
 
     /// The forward sweep and a closure running the reverse sweep for a given cotangent.
+    /// The forward sweep, then `(value, closure)` where the closure runs the reverse sweep for
+    /// a cotangent. With `params` (for `vjp`), the closure also takes the function's
+    /// parameters again, so that it keeps none of the caller's borrows.
     fn pullback_parts(
         &self,
         body: &Body,
         names: &mut Names,
+        params: Option<&TokenStream>,
         result: impl FnOnce(&[Option<Ident>]) -> TokenStream,
     ) -> TokenStream {
         let output_ty = &self.output_ty;
@@ -372,7 +376,7 @@ impl<'a> Companions<'a> {
         quote! {
             #forward
             let #value_name = #value;
-            (#value_name, move |#ybar: &#output_ty| {
+                        (#value_name, move |#ybar: &#output_ty, #params| {
                 #reverse
                 #result
             })
@@ -391,7 +395,7 @@ impl<'a> Companions<'a> {
         let inputs = self.inputs(Some(&lt));
         let (output_ty, grad_struct, struct_generics) =
             (&self.output_ty, &self.grad_struct, &self.struct_generics);
-        let parts = self.pullback_parts(body, names, |slots| self.gradient(body, slots));
+        let parts = self.pullback_parts(body, names, None, |slots| self.gradient(body, slots));
         let doc = format!(
             "The value of [`{fn_name}`] and its pullback: a function from a cotangent of the value (∂l/∂y) to the \
              cotangents of {} (∂l/∂x), callable any number of times without running the function again.",
@@ -422,11 +426,26 @@ impl<'a> Companions<'a> {
         let fn_name = self.fn_name;
         let vis = &self.func.vis;
         let attrs = &self.kept_attrs;
-        let lt = Lifetime::new("'__pullback", Span::call_site());
-        let generics = self.generics(Some(&lt));
+        let generics = self.generics(None);
         let (impl_generics, _, where_clause) = generics.split_for_impl();
-        let inputs = self.inputs(Some(&lt));
+        let inputs = self.inputs(None);
         let output_ty = &self.output_ty;
+        // The closure takes the parameters again, typed as declared with reference lifetimes
+        // left to the closure (so it holds no borrow), and captures no lifetime.
+        let closure_params = self.closure_params();
+        let closure_param_tys = self.closure_param_tys();
+        let captured: Vec<TokenStream> = self
+            .func
+            .sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|g| match g {
+                GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+                GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+                GenericParam::Lifetime(_) => None,
+            })
+            .collect();
         let tys = self.sig.params.iter().map(|p| {
             if included(p) {
                 let t = &p.value_ty;
@@ -436,7 +455,7 @@ impl<'a> Companions<'a> {
             }
         });
         let keep_original = self.keep_original();
-        let parts = self.pullback_parts(body, names, |slots| {
+        let parts = self.pullback_parts(body, names, Some(&closure_params), |slots| {
             let items = self
                 .sig
                 .params
@@ -457,20 +476,58 @@ impl<'a> Companions<'a> {
             #vis struct #fn_name {}
 
             #(#attrs)*
-            impl #fn_name {
-                /// The value and a pullback to every parameter's cotangent, in order; used by
-                /// `#[grad]` functions that call this one.
-                #[doc(hidden)]
-                #[allow(dead_code, unused_mut, unused_variables, non_snake_case, clippy::all)]
+                        impl #fn_name {
                 #keep_original
 
+                /// The value and a pullback to every parameter's cotangent, in order; used by
+                /// `#[grad]` functions that call this one. The pullback takes the arguments
+                /// again after the cotangent.
+                #[doc(hidden)]
+                #[allow(dead_code, unused_mut, unused_variables, non_snake_case, clippy::all)]
                 pub fn vjp #impl_generics (#inputs)
-                    -> (#output_ty, impl ::core::ops::Fn(&#output_ty) -> (#(#tys,)*) + #lt) #where_clause
+                    -> (#output_ty, impl ::core::ops::Fn(&#output_ty, #(#closure_param_tys),*) -> (#(#tys,)*) + use<#(#captured),*>)
+                    #where_clause
                 {
                     #parts
                 }
             }
         }
+    }
+
+    /// The parameters as the `vjp` closure takes them: declared types, reference lifetimes
+    /// removed.
+    fn closure_params(&self) -> TokenStream {
+        let params = self.func.sig.inputs.iter().filter_map(|arg| match arg {
+            FnArg::Typed(pt) => {
+                let mut pt = pt.clone();
+                strip_ref_lifetimes(&mut pt.ty);
+                if let syn::Pat::Ident(pi) = &mut *pt.pat {
+                    pi.mutability = None;
+                } else {
+                    *pt.pat = syn::parse_quote!(_);
+                }
+                Some(quote!(#pt))
+            }
+            FnArg::Receiver(_) => None,
+        });
+        quote!(#(#params),*)
+    }
+
+    /// The types of [`Companions::closure_params`].
+    fn closure_param_tys(&self) -> Vec<TokenStream> {
+        self.func
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                FnArg::Typed(pt) => {
+                    let mut ty = (*pt.ty).clone();
+                    strip_ref_lifetimes(&mut ty);
+                    Some(quote!(#ty))
+                }
+                FnArg::Receiver(_) => None,
+            })
+            .collect()
     }
 
     /// A use of the original function, so that calling only its companions does not make

@@ -23,7 +23,13 @@ pub enum Kind {
     Param { by_ref: bool },
     /// A non-differentiated expression, evaluated as the user wrote it (locals renamed);
     /// `by_ref` when the user borrowed it (`&xs[t]`), so it is bound as a reference.
-    Const { expr: Expr, by_ref: bool },
+    /// `deps` are the values it reads (a borrowed constant is recomputed in the reverse sweep
+    /// rather than kept, so pullbacks never hold borrows of the caller's values).
+    Const {
+        expr: Expr,
+        by_ref: bool,
+        deps: Vec<ValueId>,
+    },
     /// A name bound by something else: a pattern, a loop's tape, a call's pullback.
     Bound { by_ref: bool },
     /// An operation on earlier values, with an optional non-differentiated extra argument.
@@ -96,8 +102,10 @@ pub struct Loop {
     pub pat: TokenStream,
     /// The values the pattern binds.
     pub pat_values: Vec<ValueId>,
-    /// The iterated expression, renamed.
+    /// The iterated expression, renamed (evaluated again for the reverse sweep).
     pub iter: Expr,
+    /// The values the iterated expression reads.
+    pub iter_deps: Vec<ValueId>,
     /// The iterations collected in a `Vec` (bound before the loop).
     pub iters: ValueId,
     /// The per-iteration saved values (bound before the loop).

@@ -21,6 +21,7 @@ mod lower;
 mod names;
 mod ops;
 mod rename;
+mod rule;
 mod scan;
 mod signature;
 mod sweep;
@@ -32,4 +33,12 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn grad(args: TokenStream, item: TokenStream) -> TokenStream {
     emit::expand(args.into(), item.into()).into()
+}
+
+/// Attaches a hand-written derivative to a function, so that `#[grad]` code calling it uses
+/// the rule instead of differentiating the body. See the `autodiff` crate for the rule's
+/// signature.
+#[proc_macro_attribute]
+pub fn vjp(args: TokenStream, item: TokenStream) -> TokenStream {
+    rule::expand(args.into(), item.into()).into()
 }

@@ -161,9 +161,19 @@ impl<'a> Lower<'a> {
 
     /// `expr` with each local renamed to its generated binding.
     fn renamed(&mut self, expr: &Expr) -> Expr {
-        let map = self.rename_map(rename::mentioned(expr));
+        self.renamed_with_deps(expr).0
+    }
+
+    /// [`Lower::renamed`], and the values the expression reads.
+    fn renamed_with_deps(&mut self, expr: &Expr) -> (Expr, Vec<ValueId>) {
+        let mentioned = rename::mentioned(expr);
+        let deps = mentioned
+            .iter()
+            .filter_map(|n| self.scope.get(n).copied())
+            .collect();
+        let map = self.rename_map(mentioned);
         let f = |i: &Ident| map.get(&i.to_string()).cloned();
-        Renamer::new(&f).expr(expr)
+        (Renamer::new(&f).expr(expr), deps)
     }
 
     fn renamed_tokens(&mut self, tokens: TokenStream) -> TokenStream {
@@ -409,8 +419,8 @@ impl<'a> Lower<'a> {
             Expr::Reference(r) if r.mutability.is_none() => (&*r.expr, true),
             _ => (e, false),
         };
-        let expr = self.renamed(inner);
-        self.compute(Kind::Const { expr, by_ref }, false, e.span())
+        let (expr, deps) = self.renamed_with_deps(inner);
+        self.compute(Kind::Const { expr, by_ref, deps }, false, e.span())
     }
 
     /// Lowers an expression to the value it computes.
@@ -832,7 +842,7 @@ impl<'a> Lower<'a> {
             .into_iter()
             .filter(|n| self.scope.contains_key(n))
             .collect();
-        let iter = self.renamed(&f.expr);
+        let (iter, iter_deps) = self.renamed_with_deps(&f.expr);
         let iters = self.value(
             "__iters",
             Kind::Bound { by_ref: false },
@@ -914,6 +924,7 @@ impl<'a> Lower<'a> {
                 pat,
                 pat_values,
                 iter,
+                iter_deps,
                 iters,
                 tape,
                 carried,

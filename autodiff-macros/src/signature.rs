@@ -261,3 +261,16 @@ fn bounded_type_params(func: &ItemFn, traits: &[&str]) -> Vec<Ident> {
     }
     out
 }
+
+/// Removes the lifetimes of reference types (`&'a T` → `&T`), at any depth: the pullback
+/// closures of `vjp` take their arguments for any lifetime.
+pub fn strip_ref_lifetimes(ty: &mut Type) {
+    struct Strip;
+    impl syn::visit_mut::VisitMut for Strip {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            r.lifetime = None;
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+    }
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Strip, ty);
+}

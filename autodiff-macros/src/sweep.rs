@@ -43,6 +43,7 @@ pub fn sweeps(body: &Body, names: &mut Names, seed: Seed) -> Sweeps {
         .chain(defined_at(body, &body.steps))
         .collect();
     let ref_bound = vec![false; body.values.len()];
+    reverse.extend(plan.recompute(&top, &ref_bound));
     for &id in &top {
         if let Some(slot) = &plan.slot[id] {
             let init = if Some(id) == body.output {
@@ -149,7 +150,12 @@ impl<'a> Plan<'a> {
                         needed[c] = true;
                     }
                 }
-                Kind::Call { pullback, .. } => needed[*pullback] = true,
+                Kind::Call { pullback, args, .. } => {
+                    needed[*pullback] = true;
+                    for a in args {
+                        needed[a.0] = true;
+                    }
+                }
                 _ => {}
             }
         }
@@ -168,6 +174,36 @@ impl<'a> Plan<'a> {
                 for a in &b.arms {
                     needed[a.save] = true;
                 }
+            }
+        }
+        // Borrowed constants and loop ranges are evaluated again in the reverse sweep: what
+        // they read is needed instead.
+        loop {
+            let mut changed = false;
+            for id in 0..n {
+                if let (
+                    true,
+                    Kind::Const {
+                        by_ref: true, deps, ..
+                    },
+                ) = (needed[id], &body.values[id].kind)
+                {
+                    for &d in deps {
+                        changed |= !needed[d];
+                        needed[d] = true;
+                    }
+                }
+            }
+            for l in body.loops() {
+                if needed[l.iters] {
+                    for &d in &l.iter_deps {
+                        changed |= !needed[d];
+                        needed[d] = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
             }
         }
         let slot = (0..n)
@@ -357,10 +393,29 @@ impl<'a> Plan<'a> {
         phis: impl Iterator<Item = ValueId>,
         pat: &[ValueId],
     ) -> Vec<ValueId> {
+        let iters: HashSet<ValueId> = self.body.loops().iter().map(|l| l.iters).collect();
         let mut ids: Vec<ValueId> = defined_at(self.body, steps);
         ids.extend(phis);
         ids.into_iter()
-            .filter(|id| self.needed[*id] && !pat.contains(id))
+            .filter(|id| {
+                self.needed[*id]
+                    && !pat.contains(id)
+                    && !iters.contains(id)
+                    && !self.recomputed(*id)
+            })
+            .collect()
+    }
+
+    /// Whether the reverse sweep evaluates the value again instead of keeping it.
+    fn recomputed(&self, id: ValueId) -> bool {
+        matches!(self.body.values[id].kind, Kind::Const { by_ref: true, .. })
+    }
+
+    /// Evaluates again the borrowed constants among `ids` that the reverse sweep reads.
+    fn recompute(&self, ids: &[ValueId], ref_bound: &[bool]) -> TokenStream {
+        ids.iter()
+            .filter(|&&id| self.needed[id] && self.recomputed(id))
+            .map(|&id| self.forward_value(id, ref_bound))
             .collect()
     }
 
@@ -370,7 +425,7 @@ impl<'a> Plan<'a> {
         let ty = v.ty.as_ref().map(|t| quote!(: #t));
         let span = v.span;
         match &v.kind {
-            Kind::Const { expr, by_ref } => {
+            Kind::Const { expr, by_ref, .. } => {
                 let amp = by_ref.then(|| quote!(&));
                 quote_spanned!(span=> let #name #ty = #amp #expr;)
             }
@@ -446,6 +501,8 @@ impl<'a> Plan<'a> {
                         continue;
                     }
                     let iters = self.reference(l.iters, ref_bound);
+                    let iters_name = &self.body.values[l.iters].name;
+                    let iter = &l.iter;
                     let tape = self.reference(l.tape, ref_bound);
                     let pat = &l.pat;
                     let carries: Vec<Ident> = (0..l.carried.len())
@@ -467,6 +524,7 @@ impl<'a> Plan<'a> {
                     let saved_tuple = Ident::new("__saved", Span::mixed_site());
                     let mut ids: Vec<ValueId> = l.carried.iter().map(|c| c.phi).collect();
                     ids.extend(defined_at(self.body, &l.body));
+                    let recompute = self.recompute(&ids, &inner_bound);
                     let slots = self.declare_slots(&ids, &inner_bound);
                     let mut enter = TokenStream::new();
                     let mut leave = TokenStream::new();
@@ -486,12 +544,15 @@ impl<'a> Plan<'a> {
                         after.extend(self.merge(c.init, quote!(#carry)));
                     }
                     out.extend(quote_spanned! {l.span=>
+                        let #iters_name: ::std::vec::Vec<_> =
+                            ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
                         for (#pat, #saved_tuple) in ::core::iter::Iterator::rev(::core::iter::Iterator::zip(
                             ::core::iter::Iterator::cloned((#iters).iter()),
                             (#tape).iter(),
                         )) {
                             #[allow(unused_variables)]
-                            let (#(#names,)*) = #saved_tuple;
+                                                        let (#(#names,)*) = #saved_tuple;
+                            #recompute
                             #slots
                             #enter
                             #body
@@ -514,8 +575,9 @@ impl<'a> Plan<'a> {
                         }
                         let names = saved.iter().map(|&s| &self.body.values[s].name);
                         let save = self.reference(a.save, ref_bound);
-                        let slots =
-                            self.declare_slots(&defined_at(self.body, &a.body), &inner_bound);
+                        let ids = defined_at(self.body, &a.body);
+                        let recompute = self.recompute(&ids, &inner_bound);
+                        let slots = self.declare_slots(&ids, &inner_bound);
                         let mut enter = TokenStream::new();
                         for (k, &m) in b.merged.iter().enumerate() {
                             if let Some(ms) = self.slot(m) {
@@ -528,7 +590,8 @@ impl<'a> Plan<'a> {
                         let body = self.reverse(&a.body, &inner_bound);
                         arms.push(quote! {{
                             #[allow(unused_variables)]
-                            let (#(#names,)*) = ::autodiff::__private::saved(#save);
+                                                        let (#(#names,)*) = ::autodiff::__private::saved(#save);
+                            #recompute
                             #slots
                             #enter
                             #body
@@ -617,8 +680,16 @@ impl<'a> Plan<'a> {
             Kind::Call { args, pullback, .. } => {
                 let pb = self.reference_at(*pullback, span, ref_bound);
                 let c = Ident::new("__cotangents", Span::mixed_site());
-                let mut calls =
-                    quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(#g););
+                // The arguments again, passed as in the forward call.
+                let arg_refs = args.iter().map(|&(a, by_ref)| {
+                    let r = self.reference_at(a, span, ref_bound);
+                    if by_ref {
+                        r
+                    } else {
+                        quote_spanned!(span=> ::core::clone::Clone::clone(#r))
+                    }
+                });
+                let mut calls = quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(#g, #(#arg_refs),*););
                 for (k, &(a, _)) in args.iter().enumerate() {
                     if let Some(d_in) = self.slot(a) {
                         let index = syn::Index::from(k);

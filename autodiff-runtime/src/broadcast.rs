@@ -199,7 +199,7 @@ fn pull_lhs<L, R>(
         |a| {
             shape::same(op, a.shape(), l.shape());
             for s in 0..a.len() {
-                *a.entry_mut(s) = term(s);
+                *a.entry_mut(s) += term(s);
             }
         },
     )
