@@ -466,9 +466,7 @@ fn index_matrix(x: &DMatrix<f64>, i: usize, j: usize) -> f64 {
 
 #[grad(v, r)]
 fn index_vectors(v: &DVector<f64>, r: &RowDVector<f64>, i: usize) -> f64 {
-    // Bound first: `r[r.len() - 1]` is rejected by `#[grad]` (see the report).
-    let len = r.len();
-    v[i] * r[i] + v[0] * v[0] - r[len - 1]
+    v[i] * r[i] + v[0] * v[0] - r[r.len() - 1] + v[v.len() / 2]
 }
 
 /// Indexing `m[(i, j)]` and `v[i]` with literal and parameter indices; an entry read twice.
@@ -836,16 +834,17 @@ fn non_differentiated_parameters() {
 
 #[grad]
 fn shape_queries(x: &DMatrix<f64>) -> f64 {
-    // Written as a separate binding: `x.sum() / x.nrows() as f64` is rejected by `#[grad]`
-    // (the cast of a shape query on a differentiated value; see the report).
+    let mean = x.sum() / x.nrows() as f64 / x.ncols() as f64;
+    let (m, n) = x.shape();
     let rows = x.nrows();
-    let cols = x.ncols();
-    let len = x.len();
-    let mean = x.sum() / (rows * cols) as f64;
-    mean * len as f64 + x.norm_squared() / rows as f64
+    // A constant built from the shapes of a differentiated value.
+    let eye = DMatrix::<f64>::identity(x.nrows(), x.ncols());
+    let corner = x[(x.nrows() - 1, n - 1)];
+    mean * x.len() as f64 + x.norm_squared() / (rows * m) as f64 + (x + eye).sum() * corner
 }
 
-/// Shape queries `.nrows()`, `.ncols()`, `.len()` of a differentiated value, as constants.
+/// Shape queries `.nrows()`, `.ncols()`, `.len()`, `.shape()` of a differentiated value, as
+/// constants: cast, destructured, in arithmetic, in an index and in a constructor call.
 #[test]
 fn shape_query_constants() {
     let mut rng = rng(27);

@@ -231,6 +231,18 @@ impl<'a> Plan<'a> {
         self.body.reference_in(id, at, ref_bound)
     }
 
+    /// A reference to an operation's input: a pattern-bound value may itself be a reference
+    /// (`for x in xs.iter()`), so it goes through `as_value`.
+    fn input_ref(&self, id: ValueId, at: Span, ref_bound: &[bool]) -> TokenStream {
+        let r = self.reference_at(id, at, ref_bound);
+        match self.body.values[id].kind {
+            Kind::Bound { by_ref: false } => {
+                quote_spanned!(at=> ::autodiff::__private::as_value(#r))
+            }
+            _ => r,
+        }
+    }
+
     /// An owned copy of the value: `Clone::clone(&v)`.
     fn cloned(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
         let r = self.reference(id, ref_bound);
@@ -431,9 +443,7 @@ impl<'a> Plan<'a> {
             }
             Kind::Op { op, inputs, extra } => {
                 let f = Ident::new(op.name(), span);
-                let args = inputs
-                    .iter()
-                    .map(|&i| self.reference_at(i, span, ref_bound));
+                let args = inputs.iter().map(|&i| self.input_ref(i, span, ref_bound));
                 let extra = extra.map(|e| {
                     let c = self.cloned(e, ref_bound);
                     quote!(, #c)
@@ -616,7 +626,7 @@ impl<'a> Plan<'a> {
             Kind::Op { op, inputs, extra } => {
                 let refs: Vec<TokenStream> = inputs
                     .iter()
-                    .map(|&i| self.reference_at(i, span, ref_bound))
+                    .map(|&i| self.input_ref(i, span, ref_bound))
                     .collect();
                 let extra = extra.map(|e| {
                     let c = self.cloned(e, ref_bound);

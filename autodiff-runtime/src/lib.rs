@@ -54,4 +54,6 @@ pub use linalg::*;
 pub use linear::*;
 pub use products::*;
 pub use reductions::*;
-pub use value::{accumulate, finish, map, merge, saved, seed, slot, Differentiable, Scalar};
+pub use value::{
+    accumulate, as_value, finish, map, merge, saved, seed, slot, AsValue, Differentiable, Scalar,
+};

@@ -208,3 +208,39 @@ pub fn map<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(x: &V, mut f: F) -> 
     }
     y
 }
+
+/// A value or a reference to one, seen as a reference to the value.
+///
+/// Loop patterns such as `for x in xs.iter()` bind references; the generated code passes
+/// such bindings through [`as_value`] so that the kernels see `&T` either way.
+pub trait AsValue<T> {
+    /// `&T`, however many references `self` is behind.
+    fn as_value(&self) -> &T;
+}
+
+impl<T: Differentiable> AsValue<T> for T {
+    #[inline(always)]
+    fn as_value(&self) -> &T {
+        self
+    }
+}
+
+impl<T: Differentiable> AsValue<T> for &T {
+    #[inline(always)]
+    fn as_value(&self) -> &T {
+        self
+    }
+}
+
+impl<T: Differentiable> AsValue<T> for &&T {
+    #[inline(always)]
+    fn as_value(&self) -> &T {
+        self
+    }
+}
+
+/// `x` as `&T`, whether `x` is `&T`, `&&T` or `&&&T`.
+#[inline(always)]
+pub fn as_value<T, V: AsValue<T> + ?Sized>(x: &V) -> &T {
+    x.as_value()
+}
