@@ -35,28 +35,133 @@
 //! - `struct LossGrad { pub w: DMatrix<f64>, pub x: DVector<f64> }`: one field per
 //!   differentiated parameter, named after it, of the parameter's type with references
 //!   stripped (the struct's name is the function's in `UpperCamelCase` plus `Grad`);
-//! - `fn loss_grad(w: &DMatrix<f64>, x: &DVector<f64>, n: usize) -> (f64, LossGrad)`, taking
-//!   the same parameters and returning the value and the gradient.
+//! - `fn loss_grad(w, x, n) -> (f64, LossGrad)`: the value and the gradient, for functions
+//!   that return a float;
+//! - `fn loss_pullback(w, x, n) -> (f64, impl Fn(&f64) -> LossGrad)`: the value and its
+//!   pullback, for every function, including matrix-valued ones: the pullback maps a
+//!   cotangent of the value (∂l/∂y) to the cotangents of the parameters (∂l/∂x), and can be
+//!   called any number of times without running the function again;
+//! - `const LOSS_GRAPH: &str`: the computation graph in Graphviz DOT (parameters, values named
+//!   as in the source with their operations, the output; loops and branches as clusters);
+//! - a hidden `struct loss {}` whose `loss::vjp` lets other `#[grad]` functions call `loss`.
 //!
 //! `#[grad]` differentiates every parameter of type `f64`, `f32`, a generic `T: RealField`, or
 //! an nalgebra matrix or vector (`DMatrix`, `DVector`, `RowDVector`, `SMatrix`, ..., owned or
 //! borrowed); `#[grad(x, w)]` only those named. Other parameters (`usize`, slices, your own
 //! types) are constants. Generic functions get the bound `T: autodiff::Scalar` (implemented
-//! for `f32` and `f64`) added to their companion.
+//! for `f32` and `f64`) added to their companions.
+//!
+//! ```
+//! use autodiff::{grad, Broadcast};
+//! use nalgebra::{dmatrix, DMatrix, RowDVector};
+//!
+//! /// Centre each column and scale it: a matrix-valued function.
+//! #[grad(x, gamma)]
+//! fn scale_columns(x: &DMatrix<f64>, gamma: &RowDVector<f64>) -> DMatrix<f64> {
+//!     let centred = x.broadcast_sub(&x.row_mean());
+//!     centred.broadcast_mul(gamma)
+//! }
+//!
+//! let x = dmatrix![1.0, 2.0; 3.0, 5.0; 4.0, 9.0];
+//! let gamma = RowDVector::from_row_slice(&[2.0, 0.5]);
+//! let (y, pullback) = scale_columns_pullback(&x, &gamma);
+//! let g1 = pullback(&DMatrix::from_element(3, 2, 1.0)); // ∂(Σ y)/∂x, ∂(Σ y)/∂γ
+//! let g2 = pullback(&y); // ∂(½‖y‖²)/∂x, ... without running the forward pass again
+//! assert!(g1.x.norm() < 1e-12); // centring removes a constant shift
+//! // ∂(½‖y‖²)/∂γⱼ = γⱼ·Σᵢ cᵢⱼ² with c the centred x
+//! let c = x.broadcast_sub(&x.row_mean());
+//! assert!((g2.gamma[0] - gamma[0] * c.column(0).norm_squared()).abs() < 1e-12);
+//! ```
 //!
 //! # What the body may contain
 //!
-//! `let` bindings (shadowing and reassignment allowed), `+=`, `-=`, `*=`, `/=` on a local;
-//! `+` and `-` between values of one shape; `*` for scalar·scalar, scalar·matrix,
-//! matrix·scalar, matrix·matrix, matrix·vector, row·column; `/` by a scalar; unary `-`;
-//! parentheses and `&` borrows; indexing `m[(i, j)]` and `v[i]`; the methods `.transpose()`,
-//! `.tr_mul(&b)`, `.dot(&b)`, `.component_mul(&b)`, `.norm_squared()`, `.norm()`, `.sum()`,
-//! `.trace()`, `.determinant()`, `.try_inverse().unwrap()` (the inverse; it panics on a
-//! singular matrix, as the `unwrap` would), `.clone()`; and on scalars `.powi(n)`, `.sqrt()`,
-//! `.exp()`, `.ln()`. Any expression that does not involve a differentiated value is kept as
-//! written, so float literals, shape queries (`x.nrows() as f64`), constants, helper calls on
-//! data and `println!` all work. Anything else on a differentiated value is a compile error
-//! that says what is supported.
+//! - `let` bindings (shadowing allowed), assignment and `+=`, `-=`, `*=`, `/=` to a local;
+//! - `+` and `-` between values of one shape; `*` for scalar·scalar, scalar·matrix,
+//!   matrix·scalar, matrix·matrix, matrix·vector, row·column; `/` by a scalar; unary `-`;
+//!   parentheses and `&` borrows; indexing `m[(i, j)]` and `v[i]`; `.column(j)`, `.row(i)`;
+//! - the methods `.transpose()`, `.tr_mul(&b)`, `.dot(&b)`, `.component_mul(&b)`,
+//!   `.component_div(&b)`, `.norm_squared()`, `.norm()`, `.sum()`, `.mean()`, `.variance()`,
+//!   `.row_sum()`, `.column_sum()`, `.row_mean()`, `.column_mean()`, `.row_variance()`,
+//!   `.column_variance()` (each with nalgebra's meaning), `.trace()`, `.determinant()`,
+//!   `.try_inverse().unwrap()` (the inverse; it panics on a singular matrix, as the `unwrap`
+//!   would), `.clone()`; on floats `.powi(n)`, `.sqrt()`, `.exp()`, `.ln()`, `.tanh()`,
+//!   `.abs()`, `.sin()`, `.cos()`;
+//! - broadcasting with the [`Broadcast`] methods `broadcast_add`, `broadcast_sub`,
+//!   `broadcast_mul`, `broadcast_div` (a 1×d row applied to every row, an m×1 column to
+//!   every column; nalgebra has no implicit broadcasting);
+//! - element-wise functions: `.map(|v| ...)` with a closure built from the float operations
+//!   above (it may read non-differentiated values, such as `eps`), `.map(f64::tanh)`, and the
+//!   activations [`sigmoid`], [`tanh`], [`relu`], [`softplus`], [`abs`] (floats and matrices,
+//!   with stable derivatives);
+//! - `for` loops over any range or iterator that does not depend on a differentiated value
+//!   (`0..n`, `(0..n).rev()`, `xs.iter()`, nested loops), with variables declared before the
+//!   loop and reassigned inside; the reverse sweep replays the iterations backwards from a tape
+//!   of what each iteration saved (memory grows with the number of iterations, never the stack);
+//! - `if`/`else` (as a statement or a value; `if` without `else` as a statement), whose
+//!   condition may read differentiated values: the derivative is the taken branch's;
+//! - calls to other `#[grad]` functions (by path, generic or not), and to functions with a
+//!   hand-written rule ([`vjp`]).
+//!
+//! Any expression that does not involve a differentiated value is kept as written, so float
+//! literals, shape queries (`x.nrows() as f64`), constants, helper calls on data and
+//! `println!` all work. Anything else on a differentiated value is a compile error spanned on
+//! it that says what to write instead (`while` loops, `break`, closures over differentiated
+//! values, in-place mutation, calls to functions without a rule).
+//!
+//! ```
+//! use autodiff::{grad, tanh};
+//! use nalgebra::{DMatrix, DVector};
+//!
+//! /// A recurrent network: hₜ = W·tanh(hₜ₋₁) + xₜ, loss Σₜ ‖hₜ‖².
+//! #[grad(w)]
+//! fn rnn(w: &DMatrix<f64>, h0: &DVector<f64>, xs: &[DVector<f64>]) -> f64 {
+//!     let mut h = h0.clone();
+//!     let mut loss = 0.0;
+//!     for x in xs.iter() {
+//!         h = w * tanh(&h) + x;
+//!         loss += h.norm_squared();
+//!     }
+//!     loss
+//! }
+//!
+//! let w = DMatrix::from_fn(3, 3, |i, j| 0.1 * (i as f64 - j as f64));
+//! let h0 = DVector::from_element(3, 0.5);
+//! let xs = vec![DVector::from_element(3, 0.1); 4];
+//! let (_, grad) = rnn_grad(&w, &h0, &xs);
+//! let check = autodiff::check_gradient(|w| rnn(w, &h0, &xs), &w, &grad.w);
+//! assert!(check.rel_error < 1e-7, "{check}");
+//! ```
+//!
+//! # Your own derivative rules
+//!
+//! [`vjp`] attaches a hand-written derivative to a function, for bodies the macro cannot
+//! differentiate (an external routine, an iterative solver) or a stabler formula. The rule
+//! receives every argument by reference, then the value, then the value's cotangent ḡ, and
+//! returns the cotangent of each float or matrix parameter (a tuple when there are several):
+//!
+//! ```
+//! use autodiff::{grad, vjp};
+//!
+//! /// ln(1 + eˣ), computed without overflow.
+//! #[vjp(log1p_exp_rule)]
+//! fn log1p_exp(x: f64) -> f64 {
+//!     x.max(0.0) + (-x.abs()).exp().ln_1p()
+//! }
+//!
+//! /// x̄ = ḡ·σ(x).
+//! fn log1p_exp_rule(x: &f64, _y: &f64, g: &f64) -> f64 {
+//!     g * autodiff::sigmoid(x)
+//! }
+//!
+//! #[grad]
+//! fn loss(x: f64) -> f64 {
+//!     log1p_exp(x * 2.0)
+//! }
+//!
+//! let (value, grad) = loss_grad(800.0);
+//! assert_eq!(value, 1600.0);
+//! assert_eq!(grad.x, 2.0);
+//! ```
 //!
 //! # Checking a gradient
 //!
