@@ -24,8 +24,22 @@ mod frobenius;
 #[path = "prml.rs"]
 mod prml;
 
+#[allow(dead_code)]
+#[path = "rnn.rs"]
+mod rnn;
+
+#[allow(dead_code)]
+#[path = "autoencoder.rs"]
+mod autoencoder;
+
 fn main() {
-    let reports = [least_squares::report(), frobenius::report(), prml::report()];
+    let reports = [
+        least_squares::report(),
+        frobenius::report(),
+        prml::report(),
+        rnn::report(),
+        autoencoder::report(),
+    ];
     println!("{}", support::table(&reports));
     if !reports.iter().all(support::Report::agrees) {
         std::process::exit(1);

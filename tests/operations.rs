@@ -5,7 +5,7 @@
 
 mod common;
 
-use autodiff::grad;
+use autodiff::{grad, Broadcast};
 use common::*;
 use nalgebra::{DMatrix, DVector, Matrix2x4, RowDVector, SMatrix, SVector, Vector3};
 
@@ -1071,5 +1071,426 @@ fn grad_selects_parameters_and_names_the_struct() {
         // 2(A + Aᵀ)x + x/‖x‖, derived by hand.
         let expected = 2.0 * (&a + a.transpose()) * &x + &x / x.norm();
         assert_closed(&at, &gx, &expected);
+    }
+}
+
+// ============================================= columns, rows, element-wise and reductions
+
+#[grad(x)]
+fn columns_and_rows(x: &DMatrix<f64>, i: usize, j: usize) -> f64 {
+    let c = x.column(j);
+    let r = x.row(i);
+    c.norm_squared() * r.sum() + x.column(0).dot(&x.column(j))
+}
+
+/// `.column(j)` and `.row(i)`.
+#[test]
+fn column_and_row() {
+    let mut rng = rng(40);
+    for &(m, n) in SHAPES {
+        let x = dmatrix(&mut rng, m, n);
+        for (i, j) in [(0, 0), (m - 1, n - 1), (m / 2, n / 2)] {
+            let at = format!("{m}×{n} at ({i}, {j})");
+            let (v, g) = columns_and_rows_grad(&x, i, j);
+            assert_value(&at, v, columns_and_rows(&x, i, j));
+            assert_fd(&at, |x| columns_and_rows(x, i, j), &x, &g.x);
+        }
+    }
+}
+
+#[grad(x, y)]
+fn component_quotients(x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    x.component_div(y).sum() + y.component_div(&(x * 3.0 + y)).norm_squared()
+}
+
+/// `.component_div(&b)`, with divisors away from zero.
+#[test]
+fn component_div() {
+    let mut rng = rng(41);
+    for &(m, n) in SHAPES {
+        let x = dmatrix(&mut rng, m, n).map(|v| 0.1 + v.abs());
+        let y = dmatrix(&mut rng, m, n).map(|v| 0.5 + v.abs());
+        let at = format!("{m}×{n}");
+        let (v, g) = component_quotients_grad(&x, &y);
+        assert_value(&at, v, component_quotients(&x, &y));
+        assert_fd(&at, |x| component_quotients(x, &y), &x, &g.x);
+        assert_fd(&at, |y| component_quotients(&x, y), &y, &g.y);
+    }
+}
+
+#[grad]
+fn statistics(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+    let mean = x.mean();
+    let variance = x.variance();
+    let rows = x.row_sum().dot(&w.row_mean()) + x.row_mean().norm_squared();
+    let columns = x.column_sum().dot(&w.column_mean()) + x.column_mean().sum();
+    let spreads = x.row_variance().sum() * x.column_variance().norm_squared();
+    mean * variance + rows * columns + spreads
+}
+
+/// `.mean()`, `.variance()`, `.row_sum()`, `.column_sum()`, `.row_mean()`, `.column_mean()`,
+/// `.row_variance()`, `.column_variance()`.
+#[test]
+fn means_sums_and_variances() {
+    let mut rng = rng(42);
+    for &(m, n) in SHAPES {
+        let (x, w) = (dmatrix(&mut rng, m, n), dmatrix(&mut rng, m, n));
+        let at = format!("{m}×{n}");
+        let (v, g) = statistics_grad(&x, &w);
+        assert_value(&at, v, statistics(&x, &w));
+        assert_fd(&at, |x| statistics(x, &w), &x, &g.x);
+        assert_fd(&at, |w| statistics(&x, w), &w, &g.w);
+    }
+}
+
+#[grad]
+fn float_functions(s: f64, t: f64) -> f64 {
+    s.tanh() * t.sin() + (s * t).cos() - (s - 2.0 * t).abs() + t.abs().sqrt()
+}
+
+/// `.tanh()`, `.abs()`, `.sin()`, `.cos()` on floats (away from the kink of `abs`).
+#[test]
+fn tanh_abs_sin_cos() {
+    let mut rng = rng(43);
+    for _ in 0..6 {
+        let (s, t) = (uniform(&mut rng) * 3.0, uniform(&mut rng) * 3.0);
+        let at = format!("s = {s}, t = {t}");
+        let (v, g) = float_functions_grad(s, t);
+        assert_value(&at, v, float_functions(s, t));
+        assert_fd(&at, |s| float_functions(*s, t), &s, &g.s);
+        assert_fd(&at, |t| float_functions(s, *t), &t, &g.t);
+    }
+}
+
+// ============================================================ broadcasting and element-wise
+
+#[grad]
+fn broadcasts(x: &DMatrix<f64>, r: &RowDVector<f64>, c: &DVector<f64>) -> f64 {
+    let a = x.broadcast_add(r).broadcast_mul(c);
+    // Divide by 1 + r², away from zero.
+    let b = x
+        .broadcast_sub(c)
+        .broadcast_div(&r.component_mul(r).map(|v| v + 1.0));
+    a.norm_squared() + b.sum()
+}
+
+/// `broadcast_add`, `broadcast_sub`, `broadcast_mul`, `broadcast_div` with a 1×d row and an
+/// m×1 column.
+#[test]
+fn broadcasting() {
+    let mut rng = rng(44);
+    for &(m, n) in SHAPES {
+        let (x, r, c) = (
+            dmatrix(&mut rng, m, n),
+            row_dvector(&mut rng, n),
+            dvector(&mut rng, m),
+        );
+        let at = format!("{m}×{n}");
+        let (v, g) = broadcasts_grad(&x, &r, &c);
+        assert_value(&at, v, broadcasts(&x, &r, &c));
+        assert_fd(&at, |x| broadcasts(x, &r, &c), &x, &g.x);
+        assert_fd(&at, |r| broadcasts(&x, r, &c), &r, &g.r);
+        assert_fd(&at, |c| broadcasts(&x, &r, c), &c, &g.c);
+    }
+}
+
+#[grad(x)]
+fn mapped(x: &DMatrix<f64>, eps: f64) -> f64 {
+    let y = x.map(|v| (v * 2.0).tanh() + v * v * eps);
+    let z = x.map(f64::tanh);
+    let w = x.map(|v| (v * v + eps).sqrt().ln() - v.sin() * v.cos() + v.exp().powi(2));
+    y.dot(&z) + w.sum()
+}
+
+/// `.map(|v| ...)` with a closure of float operations reading a constant, and
+/// `.map(f64::tanh)`.
+#[test]
+fn map_closures() {
+    let mut rng = rng(45);
+    for &(m, n) in SHAPES {
+        let x = dmatrix(&mut rng, m, n);
+        let eps = 0.25;
+        let at = format!("{m}×{n}");
+        let (v, g) = mapped_grad(&x, eps);
+        assert_value(&at, v, mapped(&x, eps));
+        assert_fd(&at, |x| mapped(x, eps), &x, &g.x);
+    }
+}
+
+#[grad]
+fn activated(x: &DMatrix<f64>, s: f64) -> f64 {
+    let a = autodiff::sigmoid(x);
+    let b = autodiff::tanh(&(x * 2.0));
+    let c = autodiff::relu(x);
+    let d = autodiff::softplus(&(x * s));
+    let e = autodiff::abs(x);
+    let t = autodiff::sigmoid(&s) + autodiff::tanh(&s) * autodiff::relu(&s)
+        - autodiff::softplus(&s)
+        + autodiff::abs(&s);
+    a.dot(&b) + c.sum() * t + d.norm_squared() - e.component_mul(&a).sum()
+}
+
+/// The activations `sigmoid`, `tanh`, `relu`, `softplus`, `abs` on floats and matrices
+/// (random points, almost surely away from the kinks of `relu` and `abs`).
+#[test]
+fn activations() {
+    let mut rng = rng(46);
+    for &(m, n) in SHAPES {
+        let (x, s) = (dmatrix(&mut rng, m, n), uniform(&mut rng));
+        let at = format!("{m}×{n}");
+        let (v, g) = activated_grad(&x, s);
+        assert_value(&at, v, activated(&x, s));
+        assert_fd(&at, |x| activated(x, s), &x, &g.x);
+        assert_fd(&at, |s| activated(&x, *s), &s, &g.s);
+    }
+}
+
+// ================================================================= loops and branches
+
+#[grad(w, h0)]
+fn looped(w: &DMatrix<f64>, h0: &DVector<f64>, xs: &[DVector<f64>], steps: usize) -> f64 {
+    let mut h = h0.clone();
+    let mut loss = 0.0;
+    for x in xs.iter() {
+        h = w * autodiff::tanh(&h) + x;
+        loss += h.norm_squared();
+    }
+    for i in 0..steps {
+        for j in (0..i).rev() {
+            // `h0.len()`, not `h.len()`: a shape query on a differentiated local does not
+            // compile (see the report).
+            loss = loss + h[j % h0.len()] * 0.5;
+        }
+        h = &h * 0.9;
+    }
+    loss
+}
+
+/// `for` loops over `xs.iter()`, `0..n` and `(0..n).rev()`, nested, with variables declared
+/// before the loop and reassigned inside (and loops of zero iterations).
+#[test]
+fn for_loops() {
+    let mut rng = rng(47);
+    for &n in &[1, 3, 5] {
+        for (len, steps) in [(0, 0), (1, 2), (4, 3)] {
+            let w = dmatrix(&mut rng, n, n) * 0.5;
+            let h0 = dvector(&mut rng, n);
+            let xs: Vec<DVector<f64>> = (0..len).map(|_| dvector(&mut rng, n)).collect();
+            let at = format!("n = {n}, {len} inputs, {steps} steps");
+            let (v, g) = looped_grad(&w, &h0, &xs, steps);
+            assert_value(&at, v, looped(&w, &h0, &xs, steps));
+            assert_fd(&at, |w| looped(w, &h0, &xs, steps), &w, &g.w);
+            assert_fd(&at, |h0| looped(&w, h0, &xs, steps), &h0, &g.h0);
+        }
+    }
+}
+
+#[grad]
+fn branched(x: &DVector<f64>, s: f64) -> f64 {
+    let n = x.norm_squared();
+    let mut y = x * s;
+    if n > 1.0 {
+        y = &y * n;
+    }
+    let t = if s > 0.0 {
+        y.sum() * s
+    } else if x[0] < 0.0 {
+        -y.norm_squared()
+    } else {
+        s.exp()
+    };
+    t + if n > 0.5 { n.sqrt() } else { n }
+}
+
+/// `if`/`else` as a statement (without `else`) and as a value (with `else if`), on
+/// conditions that read differentiated values; each random point takes some branch.
+#[test]
+fn if_else() {
+    let mut rng = rng(48);
+    let mut taken = [false; 4];
+    for &n in &[1, 2, 3, 7] {
+        for _ in 0..6 {
+            let (x, s) = (dvector(&mut rng, n) * 1.5, uniform(&mut rng));
+            let at = format!("n = {n}, s = {s}");
+            taken[usize::from(x.norm_squared() > 1.0)] = true;
+            taken[2 + usize::from(s > 0.0)] = true;
+            let (v, g) = branched_grad(&x, s);
+            assert_value(&at, v, branched(&x, s));
+            assert_fd(&at, |x| branched(x, s), &x, &g.x);
+            assert_fd(&at, |s| branched(&x, *s), &s, &g.s);
+        }
+    }
+    assert!(
+        taken.iter().all(|&t| t),
+        "not every branch was taken: {taken:?}"
+    );
+}
+
+// ================================================================ calls and custom rules
+
+mod helpers {
+    use autodiff::grad;
+    use nalgebra::{DMatrix, DVector, RealField};
+
+    /// A `#[grad]` function called from others by path.
+    #[grad]
+    pub fn quadratic(a: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+        (x.transpose() * a * x)[(0, 0)]
+    }
+
+    /// A generic `#[grad]` function called from others.
+    #[grad]
+    pub fn soft_norm<T: RealField + Copy>(x: &DVector<T>, eps: T) -> T {
+        (x.norm_squared() + eps).sqrt()
+    }
+}
+
+#[grad(a, x)]
+fn calls(a: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+    let q = helpers::quadratic(a, x);
+    let y = a * x;
+    let r = helpers::soft_norm(&y, 0.5);
+    q * r + helpers::quadratic(&(a * 2.0), &(x * q))
+}
+
+/// Calls to other `#[grad]` functions by path, generic and not, with differentiated and
+/// computed arguments.
+#[test]
+fn calls_to_grad_functions() {
+    let mut rng = rng(49);
+    for &n in &[1, 3, 5] {
+        let (a, x) = (dmatrix(&mut rng, n, n), dvector(&mut rng, n));
+        let at = format!("n = {n}");
+        let (v, g) = calls_grad(&a, &x);
+        assert_value(&at, v, calls(&a, &x));
+        assert_fd(&at, |a| calls(a, &x), &a, &g.a);
+        assert_fd(&at, |x| calls(&a, x), &x, &g.x);
+    }
+}
+
+/// `ln(1 + eˣ)` with a hand-written rule.
+#[autodiff::vjp(log1p_exp_rule)]
+fn log1p_exp(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// x̄ = ḡ·σ(x).
+fn log1p_exp_rule(x: &f64, _y: &f64, g: &f64) -> f64 {
+    g * autodiff::sigmoid(x)
+}
+
+/// `‖Ax‖²` scaled by `s`, with a hand-written rule for both differentiated arguments.
+#[autodiff::vjp(scaled_norm_rule)]
+fn scaled_norm(a: &DMatrix<f64>, x: &DVector<f64>, s: f64) -> f64 {
+    (a * x).norm_squared() * s
+}
+
+/// Ā = 2s·ḡ·(Ax)xᵀ, x̄ = 2s·ḡ·Aᵀ(Ax), s̄ = ḡ·‖Ax‖².
+fn scaled_norm_rule(
+    a: &DMatrix<f64>,
+    x: &DVector<f64>,
+    s: &f64,
+    _y: &f64,
+    g: &f64,
+) -> (DMatrix<f64>, DVector<f64>, f64) {
+    let ax = a * x;
+    (
+        &ax * x.transpose() * (2.0 * s * g),
+        a.transpose() * &ax * (2.0 * s * g),
+        ax.norm_squared() * g,
+    )
+}
+
+#[grad]
+fn with_rules(a: &DMatrix<f64>, x: &DVector<f64>, s: f64) -> f64 {
+    let t = log1p_exp(s * 3.0);
+    scaled_norm(a, &(x * t), s) + log1p_exp(x.sum())
+}
+
+/// Calls to functions with a hand-written `#[vjp]` rule, of one float and of several
+/// differentiated arguments.
+#[test]
+fn calls_to_vjp_rules() {
+    let mut rng = rng(50);
+    for &(m, n) in SHAPES {
+        let (a, x, s) = (
+            dmatrix(&mut rng, m, n),
+            dvector(&mut rng, n),
+            uniform(&mut rng),
+        );
+        let at = format!("{m}×{n}");
+        let (v, g) = with_rules_grad(&a, &x, s);
+        assert_value(&at, v, with_rules(&a, &x, s));
+        assert_fd(&at, |a| with_rules(a, &x, s), &a, &g.a);
+        assert_fd(&at, |x| with_rules(&a, x, s), &x, &g.x);
+        assert_fd(&at, |s| with_rules(&a, &x, *s), &s, &g.s);
+    }
+}
+
+// ============================================================== pullbacks and the graph
+
+/// A matrix-valued function: each column centred, then scaled.
+#[grad(x, gamma)]
+fn scale_columns(x: &DMatrix<f64>, gamma: &RowDVector<f64>) -> DMatrix<f64> {
+    let centred = x.broadcast_sub(&x.row_mean());
+    centred.broadcast_mul(gamma) * 2.0
+}
+
+/// `<name>_pullback` of a matrix-valued function: for a random cotangent ḡ, the pullback is
+/// the gradient of ⟨ḡ, f(x)⟩, and it can be called again with another ḡ.
+#[test]
+fn pullback_of_matrix_valued_function() {
+    let mut rng = rng(51);
+    for &(m, n) in SHAPES {
+        let (x, gamma) = (dmatrix(&mut rng, m, n), row_dvector(&mut rng, n));
+        let at = format!("{m}×{n}");
+        let (y, pullback) = scale_columns_pullback(&x, &gamma);
+        assert_eq!(y, scale_columns(&x, &gamma), "{at}");
+        for _ in 0..2 {
+            let cotangent = dmatrix(&mut rng, m, n);
+            let g = pullback(&cotangent);
+            let inner = |y: DMatrix<f64>| y.dot(&cotangent);
+            assert_fd(&at, |x| inner(scale_columns(x, &gamma)), &x, &g.x);
+            assert_fd(&at, |gm| inner(scale_columns(&x, gm)), &gamma, &g.gamma);
+        }
+    }
+}
+
+/// `<name>_pullback` of a scalar function: the pullback of ḡ is ḡ times the gradient.
+#[test]
+fn pullback_of_scalar_function() {
+    let mut rng = rng(52);
+    for &(m, n) in SHAPES {
+        let (a, x, b) = (
+            dmatrix(&mut rng, m, n),
+            dvector(&mut rng, n),
+            dvector(&mut rng, m),
+        );
+        let at = format!("{m}×{n}");
+        let (v, g) = parens_and_borrows_grad(&a, &x, &b);
+        let (v2, pullback) = parens_and_borrows_pullback(&a, &x, &b);
+        assert_eq!(v, v2, "{at}");
+        let scale = uniform(&mut rng);
+        let scaled = pullback(&scale);
+        assert_closed(&at, &scaled.a, &(&g.a * scale));
+        assert_closed(&at, &scaled.x, &(&g.x * scale));
+        assert_closed(&at, &scaled.b, &(&g.b * scale));
+    }
+}
+
+/// `<NAME>_GRAPH`: the computation graph in Graphviz DOT names the parameters.
+#[test]
+fn graph_constant() {
+    for (graph, names) in [
+        (PARENS_AND_BORROWS_GRAPH, &["a", "x", "b"][..]),
+        (SCALE_COLUMNS_GRAPH, &["x", "gamma"][..]),
+    ] {
+        assert!(graph.contains("digraph"), "not DOT: {graph}");
+        for name in names {
+            assert!(
+                graph.contains(name),
+                "`{name}` is not in the graph: {graph}"
+            );
+        }
     }
 }

@@ -119,7 +119,15 @@ where
         rhs: &OMatrix<T, C1, C2>,
         acc: &mut Option<Self>,
     ) {
-        let bt = rhs.transpose();
+        // Bᵀ as a strided view of B's storage: no transpose is materialised.
+        let (c1, c2) = rhs.shape_generic();
+        let bt = nalgebra::MatrixView::from_slice_with_strides_generic(
+            rhs.as_slice(),
+            c2,
+            c1,
+            nalgebra::Dyn(rhs.nrows()),
+            nalgebra::U1,
+        );
         accumulate_with(acc, || g * &bt, |a| a.gemm(T::one(), g, &bt, T::one()))
     }
     /// `B̄ += Aᵀ·Ḡ`.

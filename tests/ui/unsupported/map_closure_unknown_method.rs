@@ -1,0 +1,9 @@
+use autodiff::grad;
+use nalgebra::DVector;
+
+#[grad]
+fn f(x: &DVector<f64>) -> f64 {
+    x.map(|v| v.max(0.0)).sum()
+}
+
+fn main() {}
