@@ -283,3 +283,18 @@ fn concrete_f32_linear_algebra_matches_f64_twin() {
         assert_f32_agrees(&format!("∇_v at {at}"), &g32.v, &g.v);
     }
 }
+
+/// A const-generic function: the gradient struct carries `const N: usize`.
+#[grad]
+fn const_generic_norm<const N: usize>(x: &SVector<f64, N>, w: f64) -> f64 {
+    x.norm_squared() * w
+}
+
+#[test]
+fn const_generic_parameters() {
+    let x = SVector::<f64, 3>::new(1.0, -2.0, 0.5);
+    let (_, grad) = const_generic_norm_grad(&x, 1.5);
+    let report = check_gradient(|x| const_generic_norm(x, 1.5), &x, &grad.x);
+    assert!(report.rel_error < 1e-8, "{report}");
+    assert!((grad.w - x.norm_squared()).abs() < 1e-12);
+}

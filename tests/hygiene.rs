@@ -98,6 +98,13 @@ mod shadowed {
         y_bar_2.sum() * y_bar + x.dot(x) * x_bar.norm_squared()
     }
 
+    /// A local named like the `_pullback` companion's value binding.
+    #[grad]
+    pub fn value_local(x: &DVector<f64>) -> f64 {
+        let __value = x.norm_squared();
+        __value * __value * 3.0
+    }
+
     /// A generic function whose type parameter is called like the runtime's; constants that
     /// go through items and closures declared inside the body.
     #[grad]
@@ -167,6 +174,43 @@ fn shadowed_names_and_temporary_like_locals() {
         assert_fd(&at, |p| f(&x_bar, &g, t3, p, &a, &t0), &lg, &d_lg);
         assert_fd(&at, |p| f(&x_bar, &g, t3, &lg, p, &t0), &a, &d_a);
         assert_fd(&at, |p| f(&x_bar, &g, t3, &lg, &a, p), &t0, &d_t0);
+
+        // The `_pullback` companion, with the same names, agrees with `_grad`.
+        let (v2, pullback) = shadowed::loss_pullback(&x_bar, &g, t3, &lg, &a, &t0);
+        assert_eq!(v, v2, "{at}");
+        let p = pullback(&1.0);
+        assert_closed(&at, &p.x_bar, &d_x_bar);
+        assert_closed(&at, &p.__g, &d_g);
+        assert_closed(&at, &p.__t3, &d_t3);
+        assert_closed(&at, &p.loss_grad, &d_lg);
+        assert_closed(&at, &p.a, &d_a);
+        assert_closed(&at, &p.__t0, &d_t0);
+    }
+}
+
+/// A local named `__value`: `_grad` is right ...
+#[test]
+fn local_named_like_pullback_value_grad() {
+    let mut rng = rng(5);
+    for n in [1, 3, 7] {
+        let x = dvector(&mut rng, n);
+        let at = format!("n = {n}");
+        let (v, g) = shadowed::value_local_grad(&x);
+        assert_value(&at, v, shadowed::value_local(&x));
+        assert_fd(&at, shadowed::value_local, &x, &g.x);
+    }
+}
+
+/// ... and so must `_pullback` be.
+#[test]
+fn local_named_like_pullback_value_pullback() {
+    let mut rng = rng(5);
+    for n in [1, 3, 7] {
+        let x = dvector(&mut rng, n);
+        let at = format!("n = {n}");
+        let (v, pullback) = shadowed::value_local_pullback(&x);
+        assert_value(&at, v, shadowed::value_local(&x));
+        assert_fd(&at, shadowed::value_local, &x, &pullback(&1.0).x);
     }
 }
 
@@ -217,5 +261,36 @@ fn println_of_a_local() {
         assert_value(&at, v, shadowed::printing(&x, &a));
         assert_fd(&at, |x| shadowed::printing(x, &a), &x, &g.x);
         assert_fd(&at, |a| shadowed::printing(&x, a), &a, &g.a);
+    }
+}
+
+/// Locals named like the generated code's fixed names (`__g`, `__value`) and inline format
+/// arguments (`"{y}"`) of a local; shape queries of a local, not only of a parameter.
+mod internal_names {
+    use autodiff::{check_gradient, grad};
+    use nalgebra::DVector;
+
+    #[grad]
+    pub fn named_like_internals(x: &DVector<f64>) -> f64 {
+        let y = x * 2.0;
+        println!("y = {y}, {} entries, {y:?}", y.len());
+        let __value = y.sum() / y.len() as f64;
+        let __g = __value * 2.0;
+        let __cotangent = __g * __value;
+        __cotangent + y[y.len() - 1]
+    }
+
+    #[test]
+    fn internal_names_and_format_arguments() {
+        for n in [1, 3, 6] {
+            let x = DVector::from_fn(n, |i, _| 0.3 * i as f64 - 0.4);
+            let (value, grad) = named_like_internals_grad(&x);
+            assert_eq!(value, named_like_internals(&x));
+            let (value2, pullback) = named_like_internals_pullback(&x);
+            assert_eq!(value2, value);
+            assert_eq!(pullback(&1.0), grad);
+            let report = check_gradient(named_like_internals, &x, &grad.x);
+            assert!(report.rel_error < 1e-7, "n = {n}: {report}");
+        }
     }
 }

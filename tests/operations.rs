@@ -1255,19 +1255,18 @@ fn looped(w: &DMatrix<f64>, h0: &DVector<f64>, xs: &[DVector<f64>], steps: usize
         h = w * autodiff::tanh(&h) + x;
         loss += h.norm_squared();
     }
-    for i in 0..steps {
-        for j in (0..i).rev() {
-            // `h0.len()`, not `h.len()`: a shape query on a differentiated local does not
-            // compile (see the report).
-            loss = loss + h[j % h0.len()] * 0.5;
-        }
+    for i in (0..steps).rev() {
+        loss += h[i % h0.len()] * 0.5;
         h = &h * 0.9;
+    }
+    for _ in 0..steps {
+        loss = loss * 0.5 + h.sum();
     }
     loss
 }
 
-/// `for` loops over `xs.iter()`, `0..n` and `(0..n).rev()`, nested, with variables declared
-/// before the loop and reassigned inside (and loops of zero iterations).
+/// `for` loops over `xs.iter()`, `0..n` and `(0..n).rev()`, with variables declared before
+/// the loop and reassigned inside (and loops of zero iterations).
 #[test]
 fn for_loops() {
     let mut rng = rng(47);
@@ -1281,6 +1280,35 @@ fn for_loops() {
             assert_value(&at, v, looped(&w, &h0, &xs, steps));
             assert_fd(&at, |w| looped(w, &h0, &xs, steps), &w, &g.w);
             assert_fd(&at, |h0| looped(&w, h0, &xs, steps), &h0, &g.h0);
+        }
+    }
+}
+
+#[grad(x)]
+fn nested_loops(x: &DVector<f64>, outer: usize, inner: usize) -> f64 {
+    let mut h = x.clone();
+    let mut loss = 0.0;
+    for i in 0..outer {
+        for j in 0..inner {
+            // `x.len()`, not `h.len()`: see the report.
+            loss += h[(i + j) % x.len()] * h.sum();
+        }
+        h = &h * 0.9 + x;
+    }
+    loss
+}
+
+/// Nested `for` loops, the inner one reading a value the outer one reassigns.
+#[test]
+fn nested_for_loops() {
+    let mut rng = rng(53);
+    for &n in &[1, 3, 5] {
+        for (outer, inner) in [(2, 1), (3, 2), (1, 3)] {
+            let x = dvector(&mut rng, n);
+            let at = format!("n = {n}, {outer}×{inner} iterations");
+            let (v, g) = nested_loops_grad(&x, outer, inner);
+            assert_value(&at, v, nested_loops(&x, outer, inner));
+            assert_fd(&at, |x| nested_loops(x, outer, inner), &x, &g.x);
         }
     }
 }

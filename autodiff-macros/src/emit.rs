@@ -132,6 +132,8 @@ struct Companions<'a> {
     output_ty: TokenStream,
     grad_struct: Ident,
     struct_generics: TokenStream,
+    /// The struct's generic parameters as declared (`<T, const N: usize>`).
+    struct_declared: TokenStream,
 }
 
 impl<'a> Companions<'a> {
@@ -159,26 +161,33 @@ impl<'a> Companions<'a> {
             .filter(|p| p.differentiated)
             .map(|p| &p.value_ty)
             .collect();
-        let struct_params: Vec<&Ident> = func
-            .sig
-            .generics
-            .params
-            .iter()
-            .filter_map(|g| match g {
-                GenericParam::Type(t)
-                    if field_tys
-                        .iter()
-                        .any(|ty| mentions(ty.to_token_stream(), &t.ident)) =>
-                {
-                    Some(&t.ident)
+        // The struct's generics: the type and const parameters its fields mention.
+        let used = |ident: &Ident| {
+            field_tys
+                .iter()
+                .any(|ty| mentions(ty.to_token_stream(), ident))
+        };
+        let mut declared = Vec::new();
+        let mut args = Vec::new();
+        for g in &func.sig.generics.params {
+            match g {
+                GenericParam::Type(t) if used(&t.ident) => {
+                    let i = &t.ident;
+                    declared.push(quote!(#i));
+                    args.push(quote!(#i));
                 }
-                _ => None,
-            })
-            .collect();
-        let struct_generics = if struct_params.is_empty() {
-            quote!()
+                GenericParam::Const(c) if used(&c.ident) => {
+                    let (i, ty) = (&c.ident, &c.ty);
+                    declared.push(quote!(const #i: #ty));
+                    args.push(quote!(#i));
+                }
+                _ => {}
+            }
+        }
+        let (struct_declared, struct_generics) = if args.is_empty() {
+            (quote!(), quote!())
         } else {
-            quote!(<#(#struct_params),*>)
+            (quote!(<#(#declared),*>), quote!(<#(#args),*>))
         };
         Companions {
             func,
@@ -188,6 +197,7 @@ impl<'a> Companions<'a> {
             output_ty,
             grad_struct: format_ident!("{}Grad", camel(&fn_name.to_string())),
             struct_generics,
+            struct_declared,
         }
     }
 
@@ -226,7 +236,7 @@ impl<'a> Companions<'a> {
         let doc = format!(
             "The gradient of [`{fn_name}`] with respect to each differentiated parameter, by name."
         );
-        let (grad_struct, generics) = (&self.grad_struct, &self.struct_generics);
+        let (grad_struct, generics) = (&self.grad_struct, &self.struct_declared);
         quote! {
             #[doc = #doc]
             #(#attrs)*

@@ -141,12 +141,10 @@ impl<'a> Lower<'a> {
 
     /// Whether `expr` mentions a local holding a varied value.
     fn mentions_varied(&self, expr: &Expr) -> bool {
-        rename::mentioned(expr)
-            .iter()
-            .any(|n| match self.scope.get(n) {
-                Some(&id) => self.varied(id),
-                None => self.outer.and_then(|o| o.get(n)).is_some_and(|o| o.2),
-            })
+        rename::read(expr).iter().any(|n| match self.scope.get(n) {
+            Some(&id) => self.varied(id),
+            None => self.outer.and_then(|o| o.get(n)).is_some_and(|o| o.2),
+        })
     }
 
     fn rename_map(&mut self, names: impl IntoIterator<Item = String>) -> HashMap<String, Ident> {
@@ -174,14 +172,6 @@ impl<'a> Lower<'a> {
         let map = self.rename_map(mentioned);
         let f = |i: &Ident| map.get(&i.to_string()).cloned();
         (Renamer::new(&f).expr(expr), deps)
-    }
-
-    fn renamed_tokens(&mut self, tokens: TokenStream) -> TokenStream {
-        let mut all = Vec::new();
-        collect_idents(tokens.clone(), &mut all);
-        let map = self.rename_map(all);
-        let f = |i: &Ident| map.get(&i.to_string()).cloned();
-        Renamer::new(&f).tokens(tokens)
     }
 
     /// Binds the user's name to a value; a value computed for this binding takes the name.
@@ -271,15 +261,48 @@ impl<'a> Lower<'a> {
                 tokens: item.to_token_stream(),
                 bound: Vec::new(),
             }),
-            Stmt::Macro(m) => {
-                let tokens = self.renamed_tokens(m.to_token_stream());
-                self.steps.push(Step::Effect {
-                    tokens: quote!(#tokens;),
-                    bound: Vec::new(),
-                });
-            }
+            Stmt::Macro(m) => self.effect_macro(m.to_token_stream()),
             Stmt::Expr(e, _) => self.statement(e),
         }
+    }
+
+    /// A statement macro (`println!`, `assert!`, ...), kept as written: the locals it names,
+    /// also inside format strings (`"{y}"`), are bound again under the user's names, as copies.
+    fn effect_macro(&mut self, tokens: TokenStream) {
+        let mut names = Vec::new();
+        collect_idents(tokens.clone(), &mut names);
+        collect_format_names(tokens.clone(), &mut names);
+        let mut rebind = TokenStream::new();
+        let mut seen = std::collections::HashSet::new();
+        for n in names {
+            if !seen.insert(n.clone()) {
+                continue;
+            }
+            let Some(id) = self.lookup(&n) else { continue };
+            if matches!(self.values[id].kind, Kind::Param { .. })
+                && self.values[id].name == n.as_str()
+            {
+                continue;
+            }
+            let user = Ident::new(&n, Span::call_site());
+            let r = {
+                let v = &self.values[id];
+                let name = &v.name;
+                match v.kind {
+                    Kind::Param { by_ref: true }
+                    | Kind::Const { by_ref: true, .. }
+                    | Kind::Bound { by_ref: true } => quote!(#name),
+                    _ => quote!(&#name),
+                }
+            };
+            rebind.extend(
+                quote!(#[allow(unused_variables)] let #user = ::core::clone::Clone::clone(#r);),
+            );
+        }
+        self.steps.push(Step::Effect {
+            tokens: quote!({ #rebind #tokens; }),
+            bound: Vec::new(),
+        });
     }
 
     fn local(&mut self, local: &syn::Local) {
@@ -371,10 +394,7 @@ impl<'a> Lower<'a> {
             Expr::If(i) => {
                 self.branch(i, false);
             }
-            Expr::Macro(m) => {
-                let tokens = self.renamed_tokens(m.to_token_stream());
-                self.steps.push(Step::Effect { tokens: quote!(#tokens;), bound: Vec::new() });
-            }
+                        Expr::Macro(m) => self.effect_macro(m.to_token_stream()),
             Expr::Return(r) => self.errors.at(
                 r,
                 "early `return` is not supported by `#[grad]`; return the value from the end of the function",
@@ -1099,6 +1119,35 @@ fn collect_idents(tokens: TokenStream, out: &mut Vec<String>) {
         match tt {
             proc_macro2::TokenTree::Ident(i) => out.push(i.to_string()),
             proc_macro2::TokenTree::Group(g) => collect_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// The names a format string captures (`"{y}"`, `"{y:?}"`), in string literals of `tokens`.
+fn collect_format_names(tokens: TokenStream, out: &mut Vec<String>) {
+    for tt in tokens {
+        match tt {
+            proc_macro2::TokenTree::Literal(l) => {
+                let text = l.to_string();
+                let mut chars = text.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c != '{' {
+                        continue;
+                    }
+                    if chars.peek() == Some(&'{') {
+                        chars.next();
+                        continue;
+                    }
+                    let name: String =
+                        std::iter::from_fn(|| chars.next_if(|c| c.is_alphanumeric() || *c == '_'))
+                            .collect();
+                    if !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) {
+                        out.push(name);
+                    }
+                }
+            }
+            proc_macro2::TokenTree::Group(g) => collect_format_names(g.stream(), out),
             _ => {}
         }
     }

@@ -10,9 +10,29 @@ use std::collections::HashSet;
 use syn::Ident;
 
 /// The names handed out so far.
-#[derive(Default)]
 pub struct Names {
     taken: HashSet<String>,
+}
+
+/// Fixed names the generated code uses for its own locals; fresh names avoid them.
+const INTERNAL: &[&str] = &[
+    "__g",
+    "__g_elem",
+    "__value",
+    "__cotangent",
+    "__cotangents",
+    "__saved",
+    "__merged",
+    "__kept",
+    "__v",
+];
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            taken: INTERNAL.iter().map(|s| s.to_string()).collect(),
+        }
+    }
 }
 
 impl Names {

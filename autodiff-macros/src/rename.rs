@@ -13,6 +13,19 @@ pub fn mentioned(expr: &Expr) -> HashSet<String> {
     let mut v = Mentioned {
         found: HashSet::new(),
         shadowed: Vec::new(),
+        skip_shapes: false,
+    };
+    v.visit_expr(expr);
+    v.found
+}
+
+/// The locals whose *entries* `expr` reads: [`mentioned`], minus the receivers of shape
+/// queries (`x.nrows()` does not depend on `x`'s entries).
+pub fn read(expr: &Expr) -> HashSet<String> {
+    let mut v = Mentioned {
+        found: HashSet::new(),
+        shadowed: Vec::new(),
+        skip_shapes: true,
     };
     v.visit_expr(expr);
     v.found
@@ -33,6 +46,7 @@ fn collect_idents(tokens: TokenStream, found: &mut HashSet<String>) {
 struct Mentioned {
     found: HashSet<String>,
     shadowed: Vec<String>,
+    skip_shapes: bool,
 }
 
 impl<'ast> Visit<'ast> for Mentioned {
@@ -49,7 +63,7 @@ impl<'ast> Visit<'ast> for Mentioned {
     }
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         // A shape query reads no value: `x.nrows()` does not depend on `x`'s entries.
-        if crate::ops::SHAPE_METHODS.contains(&m.method.to_string().as_str()) {
+        if self.skip_shapes && crate::ops::SHAPE_METHODS.contains(&m.method.to_string().as_str()) {
             for a in &m.args {
                 self.visit_expr(a);
             }

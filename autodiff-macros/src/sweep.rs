@@ -7,7 +7,7 @@ use crate::ir::{Body, Kind, Step, ValueId};
 use crate::names::Names;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use syn::Ident;
 
 /// Where the adjoint of the output comes from.
@@ -108,6 +108,9 @@ struct Plan<'a> {
     needed: Vec<bool>,
     /// A value of the same type whose reference declares the slot (`slot(&witness)`).
     witness: Vec<ValueId>,
+    /// Per loop (by its tape's id), the names of its carried adjoints and of the carried
+    /// values an iteration replaces.
+    loop_names: HashMap<ValueId, (Vec<Ident>, Vec<Ident>)>,
 }
 
 impl<'a> Plan<'a> {
@@ -214,11 +217,29 @@ impl<'a> Plan<'a> {
                 })
             })
             .collect();
+        let loop_names = body
+            .loops()
+            .iter()
+            .map(|l| {
+                let carries = l
+                    .carried
+                    .iter()
+                    .map(|_| names.fresh("__carry", l.span))
+                    .collect();
+                let olds = l
+                    .carried
+                    .iter()
+                    .map(|_| names.fresh("__old", l.span))
+                    .collect();
+                (l.tape, (carries, olds))
+            })
+            .collect();
         Plan {
             body,
             slot,
             needed,
             witness,
+            loop_names,
         }
     }
 
@@ -315,7 +336,7 @@ impl<'a> Plan<'a> {
                             self.cloned(c.next, &none)
                         };
                         if saved.contains(&c.phi) {
-                            let old = format_ident!("__old{}", k, span = Span::mixed_site());
+                            let old = self.loop_names[&l.tape].1[k].clone();
                             update.extend(
                                 quote!(let #old = ::core::mem::replace(&mut #name, #value);),
                             );
@@ -515,9 +536,7 @@ impl<'a> Plan<'a> {
                     let iter = &l.iter;
                     let tape = self.reference(l.tape, ref_bound);
                     let pat = &l.pat;
-                    let carries: Vec<Ident> = (0..l.carried.len())
-                        .map(|k| format_ident!("__carry{}", k, span = Span::mixed_site()))
-                        .collect();
+                    let carries: Vec<Ident> = self.loop_names[&l.tape].0.clone();
                     for (c, carry) in l.carried.iter().zip(&carries) {
                         let init = match self.slot(c.out) {
                             Some(s) => quote!(::core::option::Option::take(&mut #s)),

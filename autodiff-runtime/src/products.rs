@@ -128,7 +128,7 @@ where
             nalgebra::Dyn(rhs.nrows()),
             nalgebra::U1,
         );
-        accumulate_with(acc, || g * &bt, |a| a.gemm(T::one(), g, &bt, T::one()))
+        accumulate_with(acc, || g * bt, |a| a.gemm(T::one(), g, &bt, T::one()))
     }
     /// `B̄ += Aᵀ·Ḡ`.
     #[inline]
