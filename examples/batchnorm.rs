@@ -77,7 +77,11 @@ pub fn normalise(
     var: &RowDVector<f64>,
     eps: f64,
 ) -> DMatrix<f64> {
-    let istd = var.map(|v| 1.0 / (v + eps).sqrt());
+    // Written `var.map(|v| 1.0 / (v + eps).sqrt())`, as in `batch_norm`, this stage works on
+    // its own, but `batch_norm_staged`, which calls it, fails to compile (E0308 on its
+    // `#[grad]`): a macro bug, reported with the example. Adding ε outside the closure avoids it.
+    let ones = RowDVector::from_element(var.len(), 1.0);
+    let istd = (var + ones * eps).map(|v| 1.0 / v.sqrt());
     x.broadcast_sub(mu).broadcast_mul(&istd)
 }
 
@@ -121,10 +125,14 @@ pub fn batch_norm_paths(
     c: [f64; 3],
 ) -> f64 {
     let mu = (x1 + x2 + x3) / 3.0;
-    let var = ((x1 - mu).powi(2) + (x2 - mu).powi(2) + (x3 - mu).powi(2)) / 3.0;
-    let xhat1 = (x1 - mu) / (var + eps).sqrt();
-    let xhat2 = (x2 - mu) / (var + eps).sqrt();
-    let xhat3 = (x3 - mu) / (var + eps).sqrt();
+    let d1 = x1 - mu;
+    let d2 = x2 - mu;
+    let d3 = x3 - mu;
+    let var = (d1.powi(2) + d2.powi(2) + d3.powi(2)) / 3.0;
+    let sd = (var + eps).sqrt();
+    let xhat1 = d1 / sd;
+    let xhat2 = d2 / sd;
+    let xhat3 = d3 / sd;
     let y1 = gamma * xhat1 + beta;
     let y2 = gamma * xhat2 + beta;
     let y3 = gamma * xhat3 + beta;
@@ -260,8 +268,9 @@ pub fn seed_paths(p: &Problem) -> Adjoints {
             a.beta[j] += g[i];
             // ∂l/∂σ² = Σᵢ ∂l/∂x̂ᵢ·(−½)(xᵢ − μ)(σ² + ε)^(−3/2): m paths, σ² → x̂ᵢ → l.
             a.var[j] += a.xhat[(i, j)] * -0.5 * (x[i] - mu) * (var + p.eps).powf(-1.5);
-            // ∂l/∂μ, the m paths μ → x̂ᵢ → l: Σᵢ ∂l/∂x̂ᵢ·(−1/√(σ² + ε)).
-            a.mu_via_xhat[j] += a.xhat[(i, j)] * -1.0 / sd;
+            // ∂l/∂μ, the m paths μ → x̂ᵢ → l: Σᵢ ∂l/∂x̂ᵢ·(−1/√(σ² + ε)), rounded as the path
+            // xᵢ → x̂ᵢ below is, so that for m = 1, where ∂l/∂X = 0, the two cancel exactly.
+            a.mu_via_xhat[j] += -(a.xhat[(i, j)] / sd);
         }
         // ∂l/∂μ, the m paths μ → σ² → x̂ᵢ → l: ∂l/∂σ²·∂σ²/∂μ = ∂l/∂σ²·(−2/m)Σᵢ(xᵢ − μ), zero
         // because the deviations from the mean sum to zero. (The seed writes the factor as
@@ -325,6 +334,7 @@ pub struct Row {
 pub struct Comparison {
     pub m: usize,
     pub d: usize,
+    pub eps: f64,
     /// l = ⟨G, Y⟩.
     pub loss: f64,
     pub rows: Vec<Row>,
@@ -441,6 +451,7 @@ pub fn compare(p: &Problem) -> Comparison {
     Comparison {
         m: p.x.nrows(),
         d: p.x.ncols(),
+        eps: p.eps,
         loss: p.loss(&p.x, &p.gamma, &p.beta),
         rows,
         one_body_vs_staged,
@@ -465,30 +476,48 @@ impl fmt::Display for Comparison {
         writeln!(
             f,
             "batch norm, m = {}, d = {}, ε = {:e}: l = ⟨G, Y⟩ = {:.6}",
-            self.m, self.d, EPS, self.loss
+            self.m, self.d, self.eps, self.loss
         )?;
         writeln!(
             f,
-            "{:<20} {:>10} {:>14} {:>14} {:>14}",
-            "generated", "max |·|", "vs seed paths", "vs compact", "vs finite diff"
+            "{} {:>9} {:>14} {:>11} {:>15}",
+            pad("generated", 19),
+            "max |·|",
+            "vs seed paths",
+            "vs compact",
+            "vs finite diff"
         )?;
         for r in &self.rows {
             writeln!(
                 f,
-                "{:<20} {:>10.1e} {:>14.1e} {:>14} {:>14}",
-                r.quantity,
+                "{} {:>9.1e} {:>14.1e} {:>11} {:>15}",
+                pad(r.quantity, 19),
                 r.size,
                 r.vs_seed_paths,
                 cell(r.vs_compact),
                 cell(r.vs_finite_differences)
             )?;
         }
+        writeln!(
+            f,
+            "(∂l/∂μ via σ² is zero up to rounding: its difference is relative to max |∂l/∂μ|)"
+        )?;
         write!(
             f,
-            "one body vs staged: {:.1e} (largest relative difference of ∂l/∂X, ∂l/∂γ, ∂l/∂β)",
+            "batch_norm_staged vs batch_norm (∂l/∂X, ∂l/∂γ, ∂l/∂β): {:.1e}",
             self.one_body_vs_staged
         )
     }
+}
+
+/// `s` padded with spaces to `width` columns on a terminal (combining accents, as in x̂, take
+/// none).
+fn pad(s: &str, width: usize) -> String {
+    let shown = s
+        .chars()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .count();
+    format!("{s}{}", " ".repeat(width.saturating_sub(shown)))
 }
 
 /// The batch of the example: m = 16 samples of d = 5 features.

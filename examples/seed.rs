@@ -25,6 +25,10 @@ mod frobenius;
 mod prml;
 
 #[allow(dead_code)]
+#[path = "batchnorm.rs"]
+mod batchnorm;
+
+#[allow(dead_code)]
 #[path = "rnn.rs"]
 mod rnn;
 
@@ -37,6 +41,7 @@ fn main() {
         least_squares::report(),
         frobenius::report(),
         prml::report(),
+        batchnorm::report(),
         rnn::report(),
         autoencoder::report(),
     ];

@@ -6,5 +6,6 @@ fn ui() {
     t.compile_fail("tests/ui/args/*.rs");
     t.compile_fail("tests/ui/signature/*.rs");
     t.compile_fail("tests/ui/unsupported/*.rs");
+    t.compile_fail("tests/ui/calls/*.rs");
     t.compile_fail("tests/ui/spans/*.rs");
 }

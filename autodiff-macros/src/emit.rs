@@ -41,60 +41,23 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         return quote!(#func #e);
     }
     let mut names = Names::default();
-    let selected = lower::lower(&func.block, &params(&sig, false), &mut names, &mut errors);
+    let selected = lower::lower(&func.block, &params(&sig), &mut names, &mut errors);
     if !errors.is_empty() {
         let e = errors.into_compile_errors();
         return quote!(#func #e);
     }
-    // The lowering used when another function calls this one: every differentiable parameter,
-    // or, where that cannot be differentiated, the selected ones (the others give `()`).
-    let mut all_errors = Errors::default();
-    let all = lower::lower(
-        &func.block,
-        &params(&sig, true),
-        &mut names,
-        &mut all_errors,
-    );
-    let usable = all_errors.is_empty() && varied_calls(&all) == varied_calls(&selected);
-    let (all, all_params) = if usable {
-        (all, true)
-    } else {
-        (selected_again(&func, &sig, &mut names), false)
-    };
-    let companions = Companions::new(&func, &sig).emit(&selected, &all, all_params, &mut names);
+    let companions = Companions::new(&func, &sig).emit(&selected, &mut names);
     quote!(#func #companions)
 }
 
-/// How many calls take a differentiated argument (each needs a `vjp` of its callee).
-fn varied_calls(body: &Body) -> usize {
-    body.values
-        .iter()
-        .filter(|v| v.varied && matches!(v.kind, Kind::Call { .. }))
-        .count()
-}
-
-/// The selected lowering once more (each companion consumes its own).
-fn selected_again(func: &ItemFn, sig: &Signature, names: &mut Names) -> Body {
-    lower::lower(
-        &func.block,
-        &params(sig, false),
-        names,
-        &mut Errors::default(),
-    )
-}
-
-fn params(sig: &Signature, all: bool) -> Vec<ParamInfo> {
+fn params(sig: &Signature) -> Vec<ParamInfo> {
     sig.params
         .iter()
         .filter_map(|p| {
             Some(ParamInfo {
                 ident: p.ident.clone()?,
                 by_ref: p.by_ref,
-                differentiated: if all {
-                    p.differentiable
-                } else {
-                    p.differentiated
-                },
+                differentiated: p.differentiated,
             })
         })
         .collect()
@@ -201,19 +164,13 @@ impl<'a> Companions<'a> {
         }
     }
 
-    fn emit(
-        &self,
-        selected: &Body,
-        all: &Body,
-        all_params: bool,
-        names: &mut Names,
-    ) -> TokenStream {
+    fn emit(&self, selected: &Body, names: &mut Names) -> TokenStream {
         let mut out = self.grad_struct_item();
         if self.sig.scalar_output {
             out.extend(self.grad_fn(selected, names));
         }
         out.extend(self.pullback_fn(selected, names));
-        out.extend(self.vjp_item(all, all_params, names));
+        out.extend(self.vjp_item(selected, names));
         out.extend(self.graph_const(selected));
         out
     }
@@ -424,15 +381,11 @@ impl<'a> Companions<'a> {
     }
 
     /// `struct name {}` with `vjp`: the value and a pullback returning one cotangent per
-    /// parameter (`()` for the non-differentiable ones), for calls from other `#[grad]` code.
-    fn vjp_item(&self, body: &Body, all_params: bool, names: &mut Names) -> TokenStream {
-        let included = |p: &crate::signature::Param| {
-            if all_params {
-                p.differentiable
-            } else {
-                p.differentiated
-            }
-        };
+    /// parameter (`()` for those not differentiated), for calls from other `#[grad]` code.
+    /// A caller that differentiates through a parameter the callee does not differentiate
+    /// gets a compile error saying so (`__private::accumulate_argument`).
+    fn vjp_item(&self, body: &Body, names: &mut Names) -> TokenStream {
+        let included = |p: &crate::signature::Param| p.differentiated;
         let fn_name = self.fn_name;
         let vis = &self.func.vis;
         let attrs = &self.kept_attrs;

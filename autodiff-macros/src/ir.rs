@@ -45,9 +45,11 @@ pub enum Kind {
         scalar: Box<ScalarFn>,
     },
     /// `f(args)`: evaluated through `f::vjp`, which also yields the pullback value `pullback`.
+        /// `args` are (value, passed by reference); `arg_spans` the argument expressions.
     Call {
         callee: TokenStream,
         args: Vec<(ValueId, bool)>,
+        arg_spans: Vec<Span>,
         pullback: ValueId,
     },
     /// A loop-carried variable: at the start of an iteration (phi) or after the loop (out).

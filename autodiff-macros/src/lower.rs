@@ -814,7 +814,8 @@ impl<'a> Lower<'a> {
         let generics = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
         let vjp = Ident::new("vjp", last.ident.span());
         let callee = quote!(#path::#vjp #generics);
-        let mut args = Vec::new();
+                let mut args = Vec::new();
+        let arg_spans: Vec<Span> = c.args.iter().map(|a| a.span()).collect();
         for a in &c.args {
             let id = self.expr(a);
             // Passed as the user passed it: a borrow, or a name that already is a reference.
@@ -836,11 +837,7 @@ impl<'a> Lower<'a> {
             c.span(),
         );
         self.compute(
-            Kind::Call {
-                callee,
-                args,
-                pullback,
-            },
+                        Kind::Call { callee, args, arg_spans, pullback },
             varied,
             c.span(),
         )

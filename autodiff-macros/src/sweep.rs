@@ -475,11 +475,7 @@ impl<'a> Plan<'a> {
                 let x = self.reference_at(*input, span, ref_bound);
                 quote_spanned!(span=> let #name #ty = ::autodiff::__private::map(#x, #closure);)
             }
-            Kind::Call {
-                callee,
-                args,
-                pullback,
-            } => {
+                        Kind::Call { callee, args, pullback, .. } => {
                 let pb = &self.body.values[*pullback].name;
                 let args = args.iter().map(|&(a, by_ref)| {
                     let r = self.reference_at(a, span, ref_bound);
@@ -706,7 +702,7 @@ impl<'a> Plan<'a> {
                     ::autodiff::__private::map_pullback(#g, #x, #y, |#param, #g_in| { #fwd #rev #finish }, &mut #d_in);
                 }
             }
-            Kind::Call { args, pullback, .. } => {
+                        Kind::Call { args, pullback, arg_spans, .. } => {
                 let pb = self.reference_at(*pullback, span, ref_bound);
                 let c = Ident::new("__cotangents", Span::mixed_site());
                 // The arguments again, passed as in the forward call.
@@ -719,10 +715,15 @@ impl<'a> Plan<'a> {
                     }
                 });
                 let mut calls = quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(#g, #(#arg_refs),*););
-                for (k, &(a, _)) in args.iter().enumerate() {
+                                for (k, &(a, _)) in args.iter().enumerate() {
                     if let Some(d_in) = self.slot(a) {
-                        let index = syn::Index::from(k);
-                        calls.extend(quote_spanned!(span=> ::autodiff::__private::accumulate(&mut #d_in, #c.#index);));
+                        // Spanned at the argument, so a missing cotangent is reported there.
+                        let at = arg_spans.get(k).copied().unwrap_or(span);
+                        let mut index = syn::Index::from(k);
+                        index.span = at;
+                        let mut c = c.clone();
+                        c.set_span(c.span().located_at(at));
+                        calls.extend(quote_spanned!(at=> ::autodiff::__private::accumulate_argument(&mut #d_in, #c.#index);));
                     }
                 }
                 calls

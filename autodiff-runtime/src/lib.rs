@@ -55,5 +55,6 @@ pub use linear::*;
 pub use products::*;
 pub use reductions::*;
 pub use value::{
-    accumulate, as_value, finish, map, merge, saved, seed, slot, AsValue, Differentiable, Scalar,
+    accumulate, accumulate_argument, as_value, finish, map, merge, saved, seed, slot,
+    ArgumentCotangent, AsValue, Differentiable, Scalar,
 };

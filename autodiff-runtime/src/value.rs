@@ -244,3 +244,33 @@ impl<T: Differentiable> AsValue<T> for &&T {
 pub fn as_value<T, V: AsValue<T> + ?Sized>(x: &V) -> &T {
     x.as_value()
 }
+
+/// A cotangent a called function returns for one of its arguments.
+///
+/// Implemented for the argument's own type; a `#[grad]` function returns `()` for the
+/// parameters it does not differentiate, and passing a differentiated value there is the
+/// compile error below.
+#[diagnostic::on_unimplemented(
+    message = "the called function does not differentiate this argument, but the caller needs its gradient",
+    label = "this argument depends on a differentiated parameter",
+    note = "name the parameter in the callee's `#[grad(...)]` list, or write `#[grad]` to differentiate all of them"
+)]
+pub trait ArgumentCotangent<V> {
+    /// The cotangent as a value of the argument's type.
+    fn into_cotangent(self) -> V;
+}
+
+impl<V: Differentiable> ArgumentCotangent<V> for V {
+    #[inline(always)]
+    fn into_cotangent(self) -> V {
+        self
+    }
+}
+
+/// `slot += c` for the cotangent a called function returned for an argument.
+#[doc(hidden)]
+#[inline]
+#[track_caller]
+pub fn accumulate_argument<V: Differentiable, C: ArgumentCotangent<V>>(slot: &mut Option<V>, c: C) {
+    accumulate(slot, c.into_cotangent())
+}
