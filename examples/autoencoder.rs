@@ -18,8 +18,9 @@
 //! derivation are looser than its result: ∇_{Wᵀ}z is the derivative of a vector with respect
 //! to a matrix, meaning "z changes by δWᵀ v", which gives the d×h gradient ∇_z l vᵀ with
 //! respect to Wᵀ, transposed into the h×d first term; and (∇_{tᵀ}l W_cᵀ diag(σ′(u)))ᵀ is the
-//! 1×h row ∂l/∂uᵀ transposed. Reading the first term the other way round, ∇_z l σ(u)ᵀ, or the
-//! second with Wᵀ in place of W, is only defined when h = d, and wrong then.
+//! 1×h row ∂l/∂uᵀ transposed. The other readings do not fit: ∇_z l σ(u)ᵀ is d×h (the
+//! gradient with respect to Wᵀ) and adds to the h×d second term only when h = d, where it is
+//! wrong; diag(σ′(u)) Wᵀ ∇_t l is not even defined unless h = d.
 //!
 //! The biases in the same style: b₂ is added to z, and b₁ to u, so
 //!

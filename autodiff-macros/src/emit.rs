@@ -244,10 +244,7 @@ impl<'a> Companions<'a> {
                         r.lifetime = Some(lt.clone());
                     }
                 }
-                // The companions never assign to a parameter (assignments make new values).
-                if let syn::Pat::Ident(pi) = &mut *pt.pat {
-                    pi.mutability = None;
-                }
+
                 quote!(#pt)
             }
             arg => quote!(#arg),

@@ -184,6 +184,22 @@ impl Graph<'_> {
     }
 
     fn edges(&mut self) {
+        // What constants and `map` closures read: grey dashed edges.
+        for (id, v) in self.body.values.iter().enumerate() {
+            let reads: Vec<ValueId> = match &v.kind {
+                Kind::Const { deps, .. } => deps.clone(),
+                Kind::Map { scalar, .. } => scalar.captures.clone(),
+                _ => continue,
+            };
+            for i in reads {
+                if self.shown.contains(&i) && self.shown.contains(&id) {
+                    let _ = writeln!(
+                        self.out,
+                        "  v{i} -> v{id} [style=dashed, color=\"#999999\"];"
+                    );
+                }
+            }
+        }
         for (id, v) in self.body.values.iter().enumerate() {
             let inputs: Vec<ValueId> = match &v.kind {
                 Kind::Op { inputs, .. } => inputs.clone(),

@@ -45,7 +45,7 @@ pub enum Kind {
         scalar: Box<ScalarFn>,
     },
     /// `f(args)`: evaluated through `f::vjp`, which also yields the pullback value `pullback`.
-        /// `args` are (value, passed by reference); `arg_spans` the argument expressions.
+    /// `args` are (value, passed by reference); `arg_spans` the argument expressions.
     Call {
         callee: TokenStream,
         args: Vec<(ValueId, bool)>,
@@ -82,6 +82,8 @@ pub struct Value {
     pub ty: Option<Type>,
     /// Whether the binding carries a user's variable name (so it is not renamed again).
     pub named: bool,
+    /// Whether the binding is `let mut` (a constant the user changes in place).
+    pub mutable: bool,
     /// The user's variable name, for the graph.
     pub label: Option<String>,
 }

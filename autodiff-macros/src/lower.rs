@@ -32,6 +32,7 @@ pub fn lower(block: &Block, params: &[ParamInfo], names: &mut Names, errors: &mu
             span: p.ident.span(),
             ty: None,
             named: true,
+            mutable: false,
             label: Some(p.ident.to_string()),
         });
         l.scope.insert(p.ident.to_string(), id);
@@ -93,6 +94,7 @@ impl<'a> Lower<'a> {
             span,
             ty: None,
             named: false,
+            mutable: false,
             label: None,
         })
     }
@@ -123,6 +125,7 @@ impl<'a> Lower<'a> {
             span: Span::call_site(),
             ty: None,
             named: true,
+            mutable: false,
             label: Some(name.to_string()),
         });
         if varied {
@@ -238,6 +241,9 @@ impl<'a> Lower<'a> {
             let last = i + 1 == n;
             match stmt {
                 Stmt::Expr(e, None) if last && want_value => value = Some(self.expr(e)),
+                Stmt::Expr(e @ (Expr::If(_) | Expr::ForLoop(_) | Expr::Block(_)), None) if last => {
+                    self.statement(e)
+                }
                 Stmt::Expr(e, None) if last && !is_statement_like(e) => self.errors.at(
                     e,
                     "this block's value is unused; end the statement with `;`",
@@ -325,6 +331,19 @@ impl<'a> Lower<'a> {
             p => (p, None),
         };
         match pat {
+                        Pat::Ident(pi)
+                if pi.by_ref.is_none()
+                    && pi.subpat.is_none()
+                    && pi.mutability.is_some()
+                    && !self.mentions_varied(&init.expr) =>
+            {
+                // A mutable constant (a counter, a `Vec` to push to): its own `let mut`
+                // binding, which statements may change in place.
+                let first_new = self.values.len();
+                let id = self.constant(&init.expr);
+                self.bind(&pi.ident, id, first_new, ty);
+                self.values[id].mutable = true;
+            }
             Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 let first_new = self.values.len();
                 let id = self.expr(&init.expr);
@@ -365,6 +384,14 @@ impl<'a> Lower<'a> {
     /// side effect.
     fn statement(&mut self, e: &Expr) {
         match e {
+                        // A constant changed in place (`n += 1`, `count = count * 2`): kept as written.
+            Expr::Assign(_) | Expr::Binary(_)
+                if !self.mentions_varied(e)
+                    && assigned_local(e).is_some_and(|n| self.scope.get(&n).is_some_and(|&id| self.values[id].mutable)) =>
+            {
+                let renamed = self.renamed(e);
+                self.steps.push(Step::Effect { tokens: quote!(#renamed;), bound: Vec::new() });
+            }
             Expr::Assign(a) => match local_name(&a.left) {
                 Some(ident) if self.scope.contains_key(&ident.to_string()) => {
                     let first_new = self.values.len();
@@ -465,6 +492,13 @@ impl<'a> Lower<'a> {
                 }
             }
             _ => {}
+        }
+        // A column or row, even of a constant matrix, is taken as an owned vector (nalgebra
+        // gives a view, which the kernels do not take).
+        if let Expr::MethodCall(m) = strip_borrows(e) {
+            if (m.method == "column" || m.method == "row") && m.args.len() == 1 {
+                return self.method(m);
+            }
         }
         if let Expr::If(i) = e {
             return match self.branch(i, true) {
@@ -729,6 +763,7 @@ impl<'a> Lower<'a> {
                 span: param.span(),
                 ty: None,
                 named: true,
+                mutable: false,
                 label: Some(param.to_string()),
             });
             inner.scope.insert(param.to_string(), pid);
@@ -814,7 +849,7 @@ impl<'a> Lower<'a> {
         let generics = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
         let vjp = Ident::new("vjp", last.ident.span());
         let callee = quote!(#path::#vjp #generics);
-                let mut args = Vec::new();
+        let mut args = Vec::new();
         let arg_spans: Vec<Span> = c.args.iter().map(|a| a.span()).collect();
         for a in &c.args {
             let id = self.expr(a);
@@ -837,7 +872,12 @@ impl<'a> Lower<'a> {
             c.span(),
         );
         self.compute(
-                        Kind::Call { callee, args, arg_spans, pullback },
+            Kind::Call {
+                callee,
+                args,
+                arg_spans,
+                pullback,
+            },
             varied,
             c.span(),
         )
@@ -897,6 +937,7 @@ impl<'a> Lower<'a> {
                 let init = outer_scope[n];
                 let id = self.value(n, Kind::Carried, force_varied[k], f.span());
                 self.values[id].named = true;
+                self.values[id].mutable = self.values[init].mutable;
                 self.values[id].label = Some(n.clone());
                 phis.push((init, id));
                 self.scope.insert(n.clone(), id);
@@ -927,6 +968,7 @@ impl<'a> Lower<'a> {
                     span: f.span(),
                     ty: None,
                     named: true,
+                    mutable: self.values[init].mutable,
                     label: Some(n.clone()),
                 });
                 carried.push(Carried {
@@ -1005,6 +1047,7 @@ impl<'a> Lower<'a> {
             let varied = arms.iter().any(|a| self.varied(a.from[k]));
             let id = self.value(n, Kind::Merged, varied, i.span());
             self.values[id].named = true;
+            self.values[id].mutable = arms.iter().any(|a| self.values[a.from[k]].mutable);
             self.values[id].label = Some(n.clone());
             merged.push(id);
         }
@@ -1087,6 +1130,24 @@ fn is_mutating(method: &Ident) -> bool {
 fn try_inverse_receiver(e: &Expr) -> Option<&Expr> {
     match e {
         Expr::MethodCall(m) if m.method == "try_inverse" && m.args.is_empty() => Some(&m.receiver),
+        _ => None,
+    }
+}
+
+/// `e` without enclosing parentheses and shared borrows.
+fn strip_borrows(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip_borrows(&p.expr),
+        Expr::Reference(r) if r.mutability.is_none() => strip_borrows(&r.expr),
+        other => other,
+    }
+}
+
+/// The local an assignment or compound assignment statement changes.
+fn assigned_local(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Assign(a) => local_name(&a.left).map(|i| i.to_string()),
+        Expr::Binary(b) if compound(&b.op).is_some() => local_name(&b.left).map(|i| i.to_string()),
         _ => None,
     }
 }

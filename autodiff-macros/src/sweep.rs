@@ -407,10 +407,14 @@ impl<'a> Plan<'a> {
                         );
                     }
                     let cond = self.cloned(b.cond, &none);
-                    let merged = b.merged.iter().map(|&m| &self.body.values[m].name);
+                    let merged = b.merged.iter().map(|&m| {
+                        let v = &self.body.values[m];
+                        let (name, mutability) = (&v.name, v.mutable.then(|| quote!(mut)));
+                        quote!(#mutability #name)
+                    });
                     let (then_arm, else_arm) = (&arms[0], &arms[1]);
                     out.extend(quote_spanned! {b.span=>
-                        let (#(#merged,)*) = if #cond #then_arm else #else_arm;
+                                                let (#(#merged,)*) = if #cond #then_arm else #else_arm;
                     });
                 }
             }
@@ -460,7 +464,8 @@ impl<'a> Plan<'a> {
         match &v.kind {
             Kind::Const { expr, by_ref, .. } => {
                 let amp = by_ref.then(|| quote!(&));
-                quote_spanned!(span=> let #name #ty = #amp #expr;)
+                let mutability = v.mutable.then(|| quote!(mut));
+                quote_spanned!(span=> let #mutability #name #ty = #amp #expr;)
             }
             Kind::Op { op, inputs, extra } => {
                 let f = Ident::new(op.name(), span);
@@ -475,7 +480,12 @@ impl<'a> Plan<'a> {
                 let x = self.reference_at(*input, span, ref_bound);
                 quote_spanned!(span=> let #name #ty = ::autodiff::__private::map(#x, #closure);)
             }
-                        Kind::Call { callee, args, pullback, .. } => {
+            Kind::Call {
+                callee,
+                args,
+                pullback,
+                ..
+            } => {
                 let pb = &self.body.values[*pullback].name;
                 let args = args.iter().map(|&(a, by_ref)| {
                     let r = self.reference_at(a, span, ref_bound);
@@ -702,7 +712,12 @@ impl<'a> Plan<'a> {
                     ::autodiff::__private::map_pullback(#g, #x, #y, |#param, #g_in| { #fwd #rev #finish }, &mut #d_in);
                 }
             }
-                        Kind::Call { args, pullback, arg_spans, .. } => {
+            Kind::Call {
+                args,
+                pullback,
+                arg_spans,
+                ..
+            } => {
                 let pb = self.reference_at(*pullback, span, ref_bound);
                 let c = Ident::new("__cotangents", Span::mixed_site());
                 // The arguments again, passed as in the forward call.
@@ -715,7 +730,7 @@ impl<'a> Plan<'a> {
                     }
                 });
                 let mut calls = quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(#g, #(#arg_refs),*););
-                                for (k, &(a, _)) in args.iter().enumerate() {
+                for (k, &(a, _)) in args.iter().enumerate() {
                     if let Some(d_in) = self.slot(a) {
                         // Spanned at the argument, so a missing cotangent is reported there.
                         let at = arg_spans.get(k).copied().unwrap_or(span);
