@@ -200,3 +200,8 @@ pub use autodiff_runtime::{check_gradient, finite_difference, Differentiable, Gr
 pub mod __private {
     pub use autodiff_runtime::*;
 }
+
+/// The README's Rust examples, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
