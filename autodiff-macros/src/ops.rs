@@ -111,6 +111,22 @@ impl Op {
         }
     }
 
+    /// Whether the runtime has `<name>_pullback[_side]_owned`, taking the cotangent by value
+    /// to reuse its buffer, for input `k`.
+    pub fn owned_pullback(self, k: usize) -> bool {
+        match self {
+            Op::Add | Op::Sub | Op::Mul | Op::ComponentMul => k <= 1,
+            Op::Neg
+            | Op::Div
+            | Op::ComponentDiv
+            | Op::BroadcastAdd
+            | Op::BroadcastSub
+            | Op::BroadcastMul
+            | Op::BroadcastDiv => k == 0,
+            _ => false,
+        }
+    }
+
     /// The label of the operation in the computation graph.
     pub fn symbol(self) -> &'static str {
         match self {

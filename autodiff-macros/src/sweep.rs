@@ -659,17 +659,25 @@ impl<'a> Plan<'a> {
                 });
                 let y = self.reference_at(id, span, ref_bound);
                 let mut calls = TokenStream::new();
+                // The last pullback gets the cotangent by value where the kernel can reuse it.
+                let last = inputs.iter().rposition(|&i| self.slot(i).is_some());
                 for (k, &input) in inputs.iter().enumerate() {
                     let Some(d_in) = self.slot(input) else {
                         continue;
                     };
+                    let owned = Some(k) == last && op.owned_pullback(k);
+                    let (g_arg, suffix) = if owned {
+                        (quote!(#g), "_owned")
+                    } else {
+                        (quote!(&#g), "")
+                    };
                     calls.extend(if inputs.len() == 1 {
-                        let f = format_ident!("{}_pullback", op.name(), span = span);
-                        quote_spanned!(span=> ::autodiff::__private::#f(#g, #(#refs,)* #extra #y, &mut #d_in);)
+                        let f = format_ident!("{}_pullback{}", op.name(), suffix, span = span);
+                        quote_spanned!(span=> ::autodiff::__private::#f(#g_arg, #(#refs,)* #extra #y, &mut #d_in);)
                     } else {
                         let side = if k == 0 { "lhs" } else { "rhs" };
-                        let f = format_ident!("{}_pullback_{}", op.name(), side, span = span);
-                        quote_spanned!(span=> ::autodiff::__private::#f(#g, #(#refs),*, &mut #d_in);)
+                        let f = format_ident!("{}_pullback_{}{}", op.name(), side, suffix, span = span);
+                        quote_spanned!(span=> ::autodiff::__private::#f(#g_arg, #(#refs),*, &mut #d_in);)
                     });
                 }
                 calls
@@ -709,7 +717,7 @@ impl<'a> Plan<'a> {
                 };
                 quote_spanned! {span=>
                     #rebind
-                    ::autodiff::__private::map_pullback(#g, #x, #y, |#param, #g_in| { #fwd #rev #finish }, &mut #d_in);
+                                        ::autodiff::__private::map_pullback_owned(#g, #x, #y, |#param, #g_in| { #fwd #rev #finish }, &mut #d_in);
                 }
             }
             Kind::Call {
@@ -729,7 +737,7 @@ impl<'a> Plan<'a> {
                         quote_spanned!(span=> ::core::clone::Clone::clone(#r))
                     }
                 });
-                let mut calls = quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(#g, #(#arg_refs),*););
+                let mut calls = quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(&#g, #(#arg_refs),*););
                 for (k, &(a, _)) in args.iter().enumerate() {
                     if let Some(d_in) = self.slot(a) {
                         // Spanned at the argument, so a missing cotangent is reported there.
@@ -745,8 +753,9 @@ impl<'a> Plan<'a> {
             }
             _ => return quote!(),
         };
+        // The slot is read here for the last time: its cotangent is taken by value.
         quote! {
-            if let ::core::option::Option::Some(#g) = ::core::option::Option::as_ref(&#d) {
+            if let ::core::option::Option::Some(#g) = ::core::option::Option::take(&mut #d) {
                 #calls
             }
         }

@@ -396,3 +396,74 @@ where
         -(g * l) / (r * r)
     })
 }
+
+// ---------------------------------------------------------------- owned cotangents
+
+/// `l̄ₛ += f(ḡₛ, lₛ, r_k(s))` with `ḡ` given by value: an empty slot takes its buffer.
+#[inline]
+#[track_caller]
+fn pull_lhs_owned<L, R>(
+    op: &str,
+    g: L,
+    l: &L,
+    r: &R,
+    acc: &mut Option<L>,
+    f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
+) where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    l.broadcast_check(r, op);
+    shape::same(op, g.shape(), l.shape());
+    crate::componentwise::entrywise_owned(op, g, acc, |s, gs| {
+        f(gs, l.entry(s), r.entry(l.broadcast_source(s)))
+    })
+}
+
+/// [`broadcast_add_pullback_lhs`] with the cotangent given by value.
+#[inline]
+#[track_caller]
+pub fn broadcast_add_pullback_lhs_owned<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    lhs.broadcast_check(rhs, "broadcast_add");
+    shape::same("broadcast_add", g.shape(), lhs.shape());
+    crate::value::accumulate(acc, g)
+}
+
+/// [`broadcast_sub_pullback_lhs`] with the cotangent given by value.
+#[inline]
+#[track_caller]
+pub fn broadcast_sub_pullback_lhs_owned<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    lhs.broadcast_check(rhs, "broadcast_sub");
+    shape::same("broadcast_sub", g.shape(), lhs.shape());
+    crate::value::accumulate(acc, g)
+}
+
+/// [`broadcast_mul_pullback_lhs`] with the cotangent given by value.
+#[inline]
+#[track_caller]
+pub fn broadcast_mul_pullback_lhs_owned<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_lhs_owned("broadcast_mul", g, lhs, rhs, acc, |g, _, r| g * r)
+}
+
+/// [`broadcast_div_pullback_lhs`] with the cotangent given by value.
+#[inline]
+#[track_caller]
+pub fn broadcast_div_pullback_lhs_owned<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    pull_lhs_owned("broadcast_div", g, lhs, rhs, acc, |g, _, r| g / r)
+}

@@ -101,3 +101,55 @@ pub(crate) fn entrywise_acc<V: Differentiable>(
         },
     )
 }
+
+/// [`entrywise_acc`] with the cotangent given by value: an empty slot takes `g`'s buffer,
+/// transformed in place, so the contribution allocates nothing.
+#[inline]
+#[track_caller]
+pub(crate) fn entrywise_owned<V: Differentiable>(
+    op: &str,
+    mut g: V,
+    acc: &mut Option<V>,
+    term: impl Fn(usize, V::Elem) -> V::Elem,
+) {
+    match acc {
+        None => {
+            for i in 0..g.len() {
+                let v = g.entry_mut(i);
+                *v = term(i, *v);
+            }
+            *acc = Some(g);
+        }
+        Some(a) => {
+            shape::same(op, a.shape(), g.shape());
+            for i in 0..a.len() {
+                *a.entry_mut(i) += term(i, g.entry(i));
+            }
+        }
+    }
+}
+
+/// [`component_div_pullback_lhs`] with the cotangent given by value (its buffer is reused).
+#[inline]
+#[track_caller]
+pub fn component_div_pullback_lhs_owned<V: Differentiable>(
+    g: V,
+    x: &V,
+    y: &V,
+    acc: &mut Option<V>,
+) {
+    shape::same("component_div", x.shape(), y.shape());
+    entrywise_owned("component_div", g, acc, |i, gi| gi / y.entry(i))
+}
+
+/// [`map_pullback`] with the cotangent given by value (its buffer is reused).
+#[inline]
+#[track_caller]
+pub fn map_pullback_owned<V, F>(g: V, x: &V, _y: &V, df: F, acc: &mut Option<V>)
+where
+    V: Differentiable,
+    F: Fn(V::Elem, V::Elem) -> V::Elem,
+{
+    shape::same("map", g.shape(), x.shape());
+    entrywise_owned("map", g, acc, |i, gi| df(x.entry(i), gi))
+}

@@ -24,6 +24,16 @@ pub trait MulRule<Rhs>: Sized {
     fn pullback_lhs(g: &Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Self>);
     /// `r̄ += ∂(l·r)/∂r applied to ḡ`.
     fn pullback_rhs(g: &Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>);
+    /// [`MulRule::pullback_lhs`] with the cotangent given by value.
+    #[inline]
+    fn pullback_lhs_owned(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Self>) {
+        Self::pullback_lhs(&g, lhs, rhs, acc)
+    }
+    /// [`MulRule::pullback_rhs`] with the cotangent given by value.
+    #[inline]
+    fn pullback_rhs_owned(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>) {
+        Self::pullback_rhs(&g, lhs, rhs, acc)
+    }
 }
 
 /// `s̄ += ⟨G, M⟩` (the sum of the entry-wise product).
@@ -76,6 +86,22 @@ where
     ) {
         accumulate_with(acc, || g * *lhs, |a| a.axpy(*lhs, g))
     }
+    /// `M̄ += s·Ḡ`, scaling `Ḡ`'s buffer in place when the slot is empty.
+    #[inline]
+    fn pullback_rhs_owned(
+        mut g: Self::Output,
+        lhs: &T,
+        _rhs: &OMatrix<T, R, C>,
+        acc: &mut Option<OMatrix<T, R, C>>,
+    ) {
+        match acc {
+            None => {
+                g *= *lhs;
+                *acc = Some(g);
+            }
+            Some(a) => a.axpy(*lhs, &g),
+        }
+    }
 }
 
 impl<T: Scalar, R: Dim, C: Dim> MulRule<T> for OMatrix<T, R, C>
@@ -97,6 +123,17 @@ where
     fn pullback_rhs(g: &Self::Output, lhs: &Self, _rhs: &T, acc: &mut Option<T>) {
         let c = inner(g, lhs);
         accumulate_with(acc, || c, |a| *a += c)
+    }
+    /// `M̄ += s·Ḡ`, scaling `Ḡ`'s buffer in place when the slot is empty.
+    #[inline]
+    fn pullback_lhs_owned(mut g: Self::Output, _lhs: &Self, rhs: &T, acc: &mut Option<Self>) {
+        match acc {
+            None => {
+                g *= *rhs;
+                *acc = Some(g);
+            }
+            Some(a) => a.axpy(*rhs, &g),
+        }
     }
 }
 
@@ -277,4 +314,61 @@ fn hadamard_acc<V: Differentiable>(g: &V, other: &V, acc: &mut Option<V>) {
             }
         },
     )
+}
+
+// ---------------------------------------------------------------- owned cotangents
+
+/// [`mul_pullback_lhs`] with the cotangent given by value: for `M·s` its buffer becomes `M̄`.
+#[inline]
+pub fn mul_pullback_lhs_owned<L: MulRule<R>, R>(
+    g: L::Output,
+    lhs: &L,
+    rhs: &R,
+    acc: &mut Option<L>,
+) {
+    L::pullback_lhs_owned(g, lhs, rhs, acc)
+}
+
+/// [`mul_pullback_rhs`] with the cotangent given by value: for `s·M` its buffer becomes `M̄`.
+#[inline]
+pub fn mul_pullback_rhs_owned<L: MulRule<R>, R>(
+    g: L::Output,
+    lhs: &L,
+    rhs: &R,
+    acc: &mut Option<R>,
+) {
+    L::pullback_rhs_owned(g, lhs, rhs, acc)
+}
+
+/// [`div_pullback_lhs`] with the cotangent given by value.
+#[inline]
+pub fn div_pullback_lhs_owned<V: Differentiable>(g: V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
+    let inv = nalgebra::one::<V::Elem>() / *s;
+    crate::componentwise::entrywise_owned("/", g, acc, |_, gi| gi * inv)
+}
+
+/// [`component_mul_pullback_lhs`] with the cotangent given by value.
+#[inline]
+#[track_caller]
+pub fn component_mul_pullback_lhs_owned<V: Differentiable>(
+    g: V,
+    _x: &V,
+    y: &V,
+    acc: &mut Option<V>,
+) {
+    shape::same("component_mul", g.shape(), y.shape());
+    crate::componentwise::entrywise_owned("component_mul", g, acc, |i, gi| gi * y.entry(i))
+}
+
+/// [`component_mul_pullback_rhs`] with the cotangent given by value.
+#[inline]
+#[track_caller]
+pub fn component_mul_pullback_rhs_owned<V: Differentiable>(
+    g: V,
+    x: &V,
+    _y: &V,
+    acc: &mut Option<V>,
+) {
+    shape::same("component_mul", g.shape(), x.shape());
+    crate::componentwise::entrywise_owned("component_mul", g, acc, |i, gi| gi * x.entry(i))
 }

@@ -17,5 +17,6 @@ mod elementwise;
 mod index;
 mod linalg;
 mod linear;
+mod owned;
 mod products;
 mod reductions;

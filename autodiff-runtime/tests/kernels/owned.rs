@@ -1,0 +1,230 @@
+//! The `_owned` pullbacks (cotangent given by value, its buffer reused) against their
+//! borrowed twins, which the other modules check against finite differences: into an empty
+//! slot and into a filled one, on several shapes.
+
+use crate::common::*;
+use autodiff_runtime as rt;
+use autodiff_runtime::Differentiable;
+use nalgebra::{DMatrix, DVector, RowDVector};
+
+/// `owned` and `borrowed` give the same slot, from empty and from `prefill`.
+fn same<V: Differentiable<Elem = f64> + std::fmt::Debug>(
+    name: &str,
+    g: &V,
+    prefill: &V,
+    owned: impl Fn(V, &mut Option<V>),
+    borrowed: impl Fn(&V, &mut Option<V>),
+) {
+    for start in [None, Some(prefill.clone())] {
+        let (mut a, mut b) = (start.clone(), start);
+        owned(g.clone(), &mut a);
+        borrowed(g, &mut b);
+        let (a, b) = (a.unwrap(), b.unwrap());
+        for i in 0..a.len() {
+            assert!(
+                (a.entry(i) - b.entry(i)).abs() <= 1e-14 * (1.0 + b.entry(i).abs()),
+                "{name}: entry {i}: owned {a:?} vs borrowed {b:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn linear_and_elementwise_owned_pullbacks_match_the_borrowed_ones() {
+    let mut r = rng(71);
+    for (m, n) in [(1, 1), (3, 2), (2, 5)] {
+        let (x, y, g, p) = (
+            dmatrix(&mut r, m, n),
+            dmatrix(&mut r, m, n),
+            dmatrix(&mut r, m, n),
+            dmatrix(&mut r, m, n),
+        );
+        same(
+            "add lhs",
+            &g,
+            &p,
+            |g, a| rt::add_pullback_lhs_owned(g, &x, &y, a),
+            |g, a| rt::add_pullback_lhs(g, &x, &y, a),
+        );
+        same(
+            "add rhs",
+            &g,
+            &p,
+            |g, a| rt::add_pullback_rhs_owned(g, &x, &y, a),
+            |g, a| rt::add_pullback_rhs(g, &x, &y, a),
+        );
+        same(
+            "sub lhs",
+            &g,
+            &p,
+            |g, a| rt::sub_pullback_lhs_owned(g, &x, &y, a),
+            |g, a| rt::sub_pullback_lhs(g, &x, &y, a),
+        );
+        same(
+            "sub rhs",
+            &g,
+            &p,
+            |g, a| rt::sub_pullback_rhs_owned(g, &x, &y, a),
+            |g, a| rt::sub_pullback_rhs(g, &x, &y, a),
+        );
+        let z = rt::neg(&x);
+        same(
+            "neg",
+            &g,
+            &p,
+            |g, a| rt::neg_pullback_owned(g, &x, &z, a),
+            |g, a| rt::neg_pullback(g, &x, &z, a),
+        );
+        same(
+            "component_mul lhs",
+            &g,
+            &p,
+            |g, a| rt::component_mul_pullback_lhs_owned(g, &x, &y, a),
+            |g, a| rt::component_mul_pullback_lhs(g, &x, &y, a),
+        );
+        same(
+            "component_mul rhs",
+            &g,
+            &p,
+            |g, a| rt::component_mul_pullback_rhs_owned(g, &x, &y, a),
+            |g, a| rt::component_mul_pullback_rhs(g, &x, &y, a),
+        );
+        let yd = y.map(|v| v.abs() + 0.5);
+        same(
+            "component_div lhs",
+            &g,
+            &p,
+            |g, a| rt::component_div_pullback_lhs_owned(g, &x, &yd, a),
+            |g, a| rt::component_div_pullback_lhs(g, &x, &yd, a),
+        );
+        let s = 1.7;
+        let q = rt::div(&x, &s);
+        same(
+            "div lhs",
+            &g,
+            &p,
+            |g, a| rt::div_pullback_lhs_owned(g, &x, &s, a),
+            |g, a| rt::div_pullback_lhs(g, &x, &s, a),
+        );
+        let sm = rt::mul(&s, &x);
+        same(
+            "mul s·M rhs",
+            &g,
+            &p,
+            |g, a| rt::mul_pullback_rhs_owned(g, &s, &x, a),
+            |g, a| rt::mul_pullback_rhs(g, &s, &x, a),
+        );
+        let ms = rt::mul(&x, &s);
+        same(
+            "mul M·s lhs",
+            &g,
+            &p,
+            |g, a| rt::mul_pullback_lhs_owned(g, &x, &s, a),
+            |g, a| rt::mul_pullback_lhs(g, &x, &s, a),
+        );
+        let fx = x.map(|v| v.sin());
+        let df = |v: f64, gi: f64| gi * v.cos();
+        same(
+            "map",
+            &g,
+            &p,
+            |g, a| rt::map_pullback_owned(g, &x, &fx, df, a),
+            |g, a| rt::map_pullback(g, &x, &fx, df, a),
+        );
+        let _ = (q, sm, ms);
+    }
+}
+
+#[test]
+fn matrix_product_and_broadcast_owned_pullbacks_match_the_borrowed_ones() {
+    let mut r = rng(72);
+    for (m, k, n) in [(1, 1, 1), (3, 2, 4), (2, 5, 1)] {
+        let (a, b) = (dmatrix(&mut r, m, k), dmatrix(&mut r, k, n));
+        let (g, pa, pb) = (
+            dmatrix(&mut r, m, n),
+            dmatrix(&mut r, m, k),
+            dmatrix(&mut r, k, n),
+        );
+        same(
+            "mul lhs",
+            &a,
+            &pa,
+            |_, s| rt::mul_pullback_lhs_owned(g.clone(), &a, &b, s),
+            |_, s| rt::mul_pullback_lhs(&g, &a, &b, s),
+        );
+        same(
+            "mul rhs",
+            &b,
+            &pb,
+            |_, s| rt::mul_pullback_rhs_owned(g.clone(), &a, &b, s),
+            |_, s| rt::mul_pullback_rhs(&g, &a, &b, s),
+        );
+        let x = dmatrix(&mut r, m, n);
+        let (row, col): (RowDVector<f64>, DVector<f64>) =
+            (row_dvector(&mut r, n), dvector(&mut r, m));
+        let row = row.map(|v| v.abs() + 0.5);
+        let col = col.map(|v| v.abs() + 0.5);
+        let p: DMatrix<f64> = dmatrix(&mut r, m, n);
+        same(
+            "broadcast_add lhs",
+            &g,
+            &p,
+            |g, s| rt::broadcast_add_pullback_lhs_owned(g, &x, &row, s),
+            |g, s| rt::broadcast_add_pullback_lhs(g, &x, &row, s),
+        );
+        same(
+            "broadcast_sub lhs",
+            &g,
+            &p,
+            |g, s| rt::broadcast_sub_pullback_lhs_owned(g, &x, &col, s),
+            |g, s| rt::broadcast_sub_pullback_lhs(g, &x, &col, s),
+        );
+        same(
+            "broadcast_mul lhs",
+            &g,
+            &p,
+            |g, s| rt::broadcast_mul_pullback_lhs_owned(g, &x, &row, s),
+            |g, s| rt::broadcast_mul_pullback_lhs(g, &x, &row, s),
+        );
+        same(
+            "broadcast_div lhs",
+            &g,
+            &p,
+            |g, s| rt::broadcast_div_pullback_lhs_owned(g, &x, &col, s),
+            |g, s| rt::broadcast_div_pullback_lhs(g, &x, &col, s),
+        );
+    }
+}
+
+#[test]
+fn scalar_owned_pullbacks_match_the_borrowed_ones() {
+    let (x, y, g, p) = (0.7, -1.3, 0.9, 2.5);
+    same(
+        "add lhs",
+        &g,
+        &p,
+        |g, a| rt::add_pullback_lhs_owned(g, &x, &y, a),
+        |g, a| rt::add_pullback_lhs(g, &x, &y, a),
+    );
+    same(
+        "sub rhs",
+        &g,
+        &p,
+        |g, a| rt::sub_pullback_rhs_owned(g, &x, &y, a),
+        |g, a| rt::sub_pullback_rhs(g, &x, &y, a),
+    );
+    same(
+        "mul lhs",
+        &g,
+        &p,
+        |g, a| rt::mul_pullback_lhs_owned(g, &x, &y, a),
+        |g, a| rt::mul_pullback_lhs(g, &x, &y, a),
+    );
+    same(
+        "div lhs",
+        &g,
+        &p,
+        |g, a| rt::div_pullback_lhs_owned(g, &x, &y, a),
+        |g, a| rt::div_pullback_lhs(g, &x, &y, a),
+    );
+}
