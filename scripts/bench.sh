@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Issue 5's benchmarks, all of them, then the report: the criterion benchmarks of the primal,
+# generated and hand-written gradients (benches/gradients.rs), the allocation counts
+# (benches/allocations.rs), the candle peer (peers/, its own cargo project) and the JAX peer
+# (peers/jax_bench.py, pip-installed into a venv), then scripts/perf_report.py, which writes
+# docs/PERFORMANCE.md and docs/performance.svg.
+#
+#   scripts/bench.sh [--quick] [WORKLOAD]
+#
+#   --quick    1 s warm-up and 2 s measurement per case instead of 3 s and 5 s: a smoke test
+#   WORKLOAD   only this workload (least_squares, frobenius, prml, batch_norm, rnn,
+#              autoencoder); the other workloads' last results stay in the report
+#
+# Results go to $CARGO_TARGET_DIR (default ./target): criterion/ and bench-results/. The venv
+# is $BENCH_VENV (default <target>/bench-venv). Run it on an idle machine: the full run takes
+# about 20 minutes on 2 cores, plus the first builds (candle's takes about 4 minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+warm_up=3
+measurement=5
+quick=false
+filter=
+for arg in "$@"; do
+  case $arg in
+    --quick) warm_up=1 measurement=2 quick=true ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -*) echo "unknown option $arg (see --help)" >&2; exit 2 ;;
+    *) filter=$arg ;;
+  esac
+done
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
+mkdir -p "$CARGO_TARGET_DIR"
+target=$(cd "$CARGO_TARGET_DIR" && pwd)
+export CARGO_TARGET_DIR=$target
+results=$target/bench-results
+export BENCH_RESULTS_DIR=$results
+mkdir -p "$results"
+venv=${BENCH_VENV:-$target/bench-venv}
+# candle reads the thread count from here; unset, it asks the OS on every product.
+export RAYON_NUM_THREADS=${RAYON_NUM_THREADS:-$(nproc)}
+suffix=${filter:+-$filter}
+
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo; }
+load_before=$(load)
+echo "== load average before: $load_before"
+
+echo "== Python venv with JAX and matplotlib: $venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c 'import jax, matplotlib' 2>/dev/null; then
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  "$venv/bin/python" -m pip install --quiet jax matplotlib
+fi
+
+echo "== allocations per call (benches/allocations.rs)"
+cargo bench --bench allocations
+
+echo "== criterion: primal, generated, hand-written (benches/gradients.rs)"
+cargo bench --bench gradients -- ${filter:+"$filter/"} \
+  --warm-up-time "$warm_up" --measurement-time "$measurement"
+
+echo "== candle (peers/)"
+(cd peers && cargo run --release --quiet -- \
+  --warm-up-time "$warm_up" --measurement-time "$measurement" \
+  --out "$results/candle$suffix.json" ${filter:+"$filter/"})
+
+echo "== JAX (peers/jax_bench.py)"
+"$venv/bin/python" peers/jax_bench.py \
+  --warm-up-time "$warm_up" --measurement-time "$measurement" \
+  --out "$results/jax$suffix.json" ${filter:+"$filter/"}
+
+load_after=$(load)
+echo "== load average after: $load_after"
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo)
+if [ -n "$commit" ] && [ -n "$(git status --porcelain 2>/dev/null)" ]; then
+  commit="$commit (with uncommitted changes)"
+fi
+lock_version() { # the version of crate $1 in Cargo.lock $2
+  awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' "$2" 2>/dev/null
+}
+jax_version=$("$venv/bin/python" -c 'import jax; print(jax.__version__)')
+"$venv/bin/python" - "$results/meta.json" <<EOF
+import json, sys
+meta = {
+    "finished": "$(date -u '+%Y-%m-%d %H:%M UTC')",
+    "commit": "$commit",
+    "quick": $([ "$quick" = true ] && echo True || echo False),
+    "warm_up": $warm_up,
+    "measurement": $measurement,
+    "filter": "$filter",
+    "load_before": "$load_before",
+    "load_after": "$load_after",
+    "rayon_num_threads": "$RAYON_NUM_THREADS",
+    "jax": "$jax_version",
+    "candle": "$(lock_version candle-core peers/Cargo.lock)",
+    "nalgebra": "$(lock_version nalgebra Cargo.lock)",
+}
+with open(sys.argv[1], "w") as f:
+    json.dump(meta, f, indent=1)
+EOF
+
+echo "== report"
+"$venv/bin/python" scripts/perf_report.py --target-dir "$target"

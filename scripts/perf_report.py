@@ -1,0 +1,555 @@
+#!/usr/bin/env python3
+"""Writes docs/PERFORMANCE.md and docs/performance.svg (issue 5) from the results of a
+benchmark run: criterion's estimates of the primal, generated and hand-written gradients
+(<target>/criterion/<workload>/<impl>/<size>/new/), and the JSON files in
+<target>/bench-results/ that scripts/bench.sh leaves: allocations.json (benches/allocations.rs),
+candle*.json (peers/), jax*.json (peers/jax_bench.py) and meta.json (the run's settings).
+
+scripts/bench.sh runs everything and then this; alone, it re-renders the last results:
+
+    python3 scripts/perf_report.py [--target-dir DIR] [--docs DIR]
+
+The chart needs matplotlib (scripts/bench.sh installs it in its venv); without it the report
+is written without a new chart.
+"""
+
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# (name, title, function, size parameters, sizes) in the order of benches/workloads/.
+WORKLOADS = [
+    ("least_squares", "Least squares", "‖Ax − b‖², ∂/∂x", ["n"], ["16", "128", "512"]),
+    ("frobenius", "Frobenius", "‖XAᵀ − B‖²_F, ∂/∂X", ["n"], ["16", "128", "512"]),
+    (
+        "prml",
+        "PRML",
+        "½‖T − ΦW‖²_F, ∂/∂W",
+        ["N", "M", "K"],
+        ["32x8x2", "1000x64x10", "10000x256x10"],
+    ),
+    (
+        "batch_norm",
+        "Batch norm",
+        "pullback of G: dX, dγ, dβ",
+        ["m", "d"],
+        ["32x16", "256x64", "1024x256"],
+    ),
+    (
+        "rnn",
+        "RNN",
+        "Σₜ‖hₜ‖², ∂/∂W, U, b",
+        ["H", "I", "T"],
+        ["16x8x20", "64x32x50", "256x128x50"],
+    ),
+    (
+        "autoencoder",
+        "Tied autoencoder",
+        "‖b₂ + Wᵀσ(Wx + b₁) − x‖², ∂/∂W, b₁, b₂",
+        ["h", "d"],
+        ["16x64", "64x784", "256x2048"],
+    ),
+]
+IMPLS = ["primal", "generated", "hand", "jax", "candle"]
+IMPL_NAMES = {
+    "primal": "primal",
+    "generated": "generated",
+    "hand": "hand-written",
+    "jax": "JAX",
+    "candle": "candle",
+}
+CLASSES = ["small", "middle", "large"]
+
+# The targets of issue 5.
+GEN_OVER_HAND = 1.10
+GEN_OVER_PRIMAL = 3.0
+LARGE_OVER_PEER = 1.2
+# Peers must compute what #[grad] computes: value and gradient norm to this, relative.
+AGREE = 1e-8
+
+
+def size_label(dims, size):
+    """`n = 512`, `N×M×K = 10000×256×10`."""
+    return f"{'×'.join(dims)} = {size.replace('x', '×')}"
+
+
+def fmt_us(v):
+    if v is None:
+        return "—"
+    if v < 10:
+        return f"{v:.2f}"
+    if v < 100:
+        return f"{v:.1f}"
+    return f"{v:,.0f}"
+
+
+def fmt_ratio(r, limit=None):
+    if r is None:
+        return "—"
+    text = f"{r:.2f}"
+    if limit is not None and r > limit:
+        text += " ✗"
+    return text
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def load_criterion(target):
+    """{(workload, size, impl): median µs} from criterion's new/ estimates."""
+    times = {}
+    pattern = os.path.join(target, "criterion", "*", "*", "*", "new", "benchmark.json")
+    for bench_path in glob.glob(pattern):
+        bench = read_json(bench_path)
+        estimates = read_json(os.path.join(os.path.dirname(bench_path), "estimates.json"))
+        key = (bench["group_id"], bench.get("value_str") or "", bench["function_id"])
+        times[key] = estimates["median"]["point_estimate"] / 1000.0
+    return times
+
+
+def load_peers(results):
+    """{(workload, size, impl): row} from candle*.json and jax*.json, the newest file winning
+    for a case measured in several (a filtered run writes candle-<filter>.json)."""
+    rows = {}
+    files = glob.glob(os.path.join(results, "candle*.json")) + glob.glob(
+        os.path.join(results, "jax*.json")
+    )
+    for path in sorted(files, key=os.path.getmtime):
+        for row in read_json(path):
+            rows[(row["workload"], row["size"], row["impl"])] = row
+    return rows
+
+
+def load_allocations(results):
+    path = os.path.join(results, "allocations.json")
+    if not os.path.exists(path):
+        return {}
+    return {(r["workload"], r["size"], r["impl"]): r for r in read_json(path)}
+
+
+def command(*args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def machine():
+    """The CPU model and core count (lscpu), memory, OS and compiler."""
+    info = {}
+    lscpu = command("lscpu") or ""
+    fields = {}
+    for line in lscpu.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields[k.strip()] = v.strip()
+    info["cpu"] = fields.get("Model name") or platform.processor() or "unknown"
+    info["cpus"] = fields.get("CPU(s)") or str(os.cpu_count())
+    info["threads_per_core"] = fields.get("Thread(s) per core")
+    info["cores_per_socket"] = fields.get("Core(s) per socket")
+    info["sockets"] = fields.get("Socket(s)")
+    info["hypervisor"] = fields.get("Hypervisor vendor")
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kb = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+        info["memory"] = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, AttributeError):
+        info["memory"] = None
+    info["os"] = f"{platform.system()} {platform.release()}"
+    info["rustc"] = command("rustc", "--version")
+    return info
+
+
+def build_rows(times, peers):
+    """One row per workload and size: the five medians (µs, None where missing)."""
+    rows = []
+    for name, title, function, dims, sizes in WORKLOADS:
+        for cls, size in zip(CLASSES, sizes):
+            t = {}
+            for impl in IMPLS:
+                if impl in ("jax", "candle"):
+                    row = peers.get((name, size, impl))
+                    t[impl] = row["median_us"] if row else None
+                else:
+                    t[impl] = times.get((name, size, impl))
+            rows.append(
+                {
+                    "workload": name,
+                    "title": title,
+                    "dims": dims,
+                    "size": size,
+                    "class": cls,
+                    "t": t,
+                }
+            )
+    return rows
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def best_peer(t):
+    peers = [v for v in (t["jax"], t["candle"]) if v is not None]
+    return min(peers) if peers else None
+
+
+def targets(rows, allocations):
+    """Each target of issue 5: (description, met, total, misses)."""
+    out = []
+
+    def check(description, cases):
+        cases = [(label, ok) for label, ok in cases if ok is not None]
+        misses = [label for label, ok in cases if not ok]
+        out.append((description, len(cases) - len(misses), len(cases), misses))
+
+    def label(r):
+        return f"{r['workload']} {r['size']}"
+
+    check(
+        f"generated ÷ hand-written ≤ {GEN_OVER_HAND:.2f}",
+        [
+            (
+                label(r),
+                None
+                if ratio(r["t"]["generated"], r["t"]["hand"]) is None
+                else ratio(r["t"]["generated"], r["t"]["hand"]) <= GEN_OVER_HAND,
+            )
+            for r in rows
+        ],
+    )
+    cases = []
+    for r in rows:
+        gp, hp = ratio(r["t"]["generated"], r["t"]["primal"]), ratio(r["t"]["hand"], r["t"]["primal"])
+        if gp is not None and hp is not None and hp <= GEN_OVER_PRIMAL:
+            cases.append((label(r), gp <= GEN_OVER_PRIMAL))
+    check(
+        f"generated ÷ primal ≤ {GEN_OVER_PRIMAL:g} where hand-written ÷ primal ≤ {GEN_OVER_PRIMAL:g}",
+        cases,
+    )
+    cases = []
+    for r in rows:
+        g = allocations.get((r["workload"], r["size"], "generated"))
+        h = allocations.get((r["workload"], r["size"], "hand"))
+        if g and h:
+            cases.append((label(r), g["allocations"] <= h["allocations"]))
+    check("allocations per call: generated ≤ hand-written", cases)
+    check(
+        "generated faster than JAX and candle (small and middle sizes)",
+        [
+            (
+                label(r),
+                None
+                if r["t"]["generated"] is None or best_peer(r["t"]) is None
+                else r["t"]["generated"] < best_peer(r["t"]),
+            )
+            for r in rows
+            if r["class"] != "large"
+        ],
+    )
+    check(
+        f"generated ÷ fastest peer ≤ {LARGE_OVER_PEER} (largest sizes)",
+        [
+            (
+                label(r),
+                None
+                if ratio(r["t"]["generated"], best_peer(r["t"])) is None
+                else ratio(r["t"]["generated"], best_peer(r["t"])) <= LARGE_OVER_PEER,
+            )
+            for r in rows
+            if r["class"] == "large"
+        ],
+    )
+    return out
+
+
+def peer_agreement(peers, allocations):
+    """Per peer: the largest relative difference from #[grad]'s value and gradient norm, and
+    the cases beyond AGREE."""
+    out = {}
+    for (workload, size, impl), row in peers.items():
+        ours = allocations.get((workload, size, "generated"))
+        if not ours or ours.get("value") is None or row.get("value") is None:
+            continue
+        dv = abs(row["value"] - ours["value"]) / max(abs(ours["value"]), 1e-300)
+        dg = abs(row["grad_norm"] - ours["grad_norm"]) / max(abs(ours["grad_norm"]), 1e-300)
+        worst, bad = out.get(impl, (0.0, []))
+        if max(dv, dg) > AGREE:
+            bad = bad + [f"{workload} {size}"]
+        out[impl] = (max(worst, dv, dg), bad)
+    return out
+
+
+def chart(rows, path):
+    """Time against size, log scale, one panel per workload, one line per implementation."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: the chart is not redrawn", file=sys.stderr)
+        return False
+    plt.rcParams["svg.hashsalt"] = "autodiff-performance"
+    plt.rcParams["font.size"] = 9
+    style = {
+        "primal": dict(color="0.55", linestyle="--", marker="o"),
+        "generated": dict(color="C0", linewidth=2.4, marker="o"),
+        "hand": dict(color="C1", marker="s"),
+        "jax": dict(color="C2", marker="^"),
+        "candle": dict(color="C3", marker="v"),
+    }
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7.2))
+    for ax, (name, title, function, dims, sizes) in zip(axes.flat, WORKLOADS):
+        mine = [r for r in rows if r["workload"] == name]
+        xs = list(range(len(mine)))
+        for impl in IMPLS:
+            pts = [(x, r["t"][impl]) for x, r in zip(xs, mine) if r["t"][impl] is not None]
+            if pts:
+                ax.plot(*zip(*pts), label=IMPL_NAMES[impl], **style[impl])
+        ax.set_yscale("log")
+        ax.set_xticks(xs)
+        ax.set_xticklabels([r["size"].replace("x", "×") for r in mine])
+        ax.set_xlabel(" × ".join(dims))
+        ax.set_title(f"{title}: {function}", fontsize=9)
+        ax.grid(True, which="major", alpha=0.35)
+        ax.grid(True, which="minor", alpha=0.12)
+        ax.set_xlim(-0.25, len(xs) - 0.75)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("µs per call (median, log scale)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    for ax in axes.flat[1:]:
+        for h, l in zip(*ax.get_legend_handles_labels()):
+            if l not in labels:
+                handles.append(h)
+                labels.append(l)
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return True
+
+
+def render(rows, allocations, peers, meta, info, chart_name):
+    out = []
+    w = out.append
+    when = meta.get("finished") or datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC"
+    )
+    w("# Performance")
+    w("")
+    w(
+        "Issue 5's benchmarks: the value and gradient `#[grad]` generates, against the function "
+        "alone (primal), a careful hand-written closed-form gradient, JAX and candle, on the "
+        "seed's workloads. Written by `scripts/perf_report.py` from the run of "
+        f"`scripts/bench.sh` finished {when}"
+        + (f" at commit `{meta['commit']}`" if meta.get("commit") else "")
+        + "; do not edit it by hand."
+    )
+    w("")
+    quick = meta.get("quick")
+    load = meta.get("load_before"), meta.get("load_after")
+    cpus = int(info["cpus"]) if str(info.get("cpus", "")).isdigit() else None
+    # Busy: more than half the CPUs already in use before the run started (the load after
+    # it includes the benchmarks' own).
+    busy = bool(load[0] and cpus and float(str(load[0]).split()[0]) > 0.5 * cpus)
+    if quick or busy:
+        reasons = []
+        if quick:
+            reasons.append(
+                f"a quick run ({meta.get('warm_up')} s warm-up, {meta.get('measurement')} s "
+                "measurement)"
+            )
+        if busy:
+            reasons.append(
+                f"the machine was busy (1-minute load average {str(load[0]).split()[0]} "
+                f"on {cpus} CPUs before the run)"
+            )
+        w(
+            "> **Smoke test, not a measurement:** "
+            + " and ".join(reasons)
+            + ". The numbers below show that the harness works; do not draw conclusions "
+            "from them. Rerun `scripts/bench.sh` on an idle machine."
+        )
+        w("")
+    if meta.get("filter"):
+        w(
+            f"> The last run re-measured only `{meta['filter']}`; the other workloads' numbers "
+            "come from earlier runs, and the settings and load below are the last run's."
+        )
+        w("")
+    w("## Regenerate")
+    w("")
+    w("```sh")
+    w("scripts/bench.sh            # everything: criterion, allocations, candle, JAX, then this report")
+    w("```")
+    w("")
+    w(
+        "`scripts/bench.sh --quick` warms up 1 s and measures 2 s per case instead of 3 s and "
+        "5 s (a smoke test); `scripts/bench.sh <workload>` reruns one workload (the other "
+        "results are kept); `python3 scripts/perf_report.py` only re-renders this page from "
+        "the last results. It needs the Rust toolchain and Python 3 with `venv`; JAX and "
+        "matplotlib are pip-installed into `target/bench-venv`. Nothing of this runs in "
+        "`cargo test`: candle lives in `peers/`, outside the workspace."
+    )
+    w("")
+    w("## Machine")
+    w("")
+    cores = info.get("cores_per_socket")
+    sockets = info.get("sockets")
+    tpc = info.get("threads_per_core")
+    core_text = f"{info['cpus']} CPUs"
+    if cores and sockets and tpc:
+        core_text += f" ({sockets} socket × {cores} cores × {tpc} thread per core)"
+    w(f"- CPU: {info['cpu']}, {core_text}" + (f", {info['hypervisor']} guest" if info.get("hypervisor") else ""))
+    if info.get("memory"):
+        w(f"- memory: {info['memory']}")
+    w(f"- OS: {info['os']}; {info.get('rustc') or 'rustc: unknown'}")
+    versions = []
+    for key, name in (("jax", "JAX"), ("candle", "candle-core"), ("nalgebra", "nalgebra")):
+        if meta.get(key):
+            versions.append(f"{name} {meta[key]}")
+    if versions:
+        w(f"- libraries: {', '.join(versions)}")
+    if meta.get("rayon_num_threads"):
+        w(f"- candle ran with `RAYON_NUM_THREADS={meta['rayon_num_threads']}`; JAX with its default CPU threads")
+    if meta.get("warm_up"):
+        w(
+            f"- settings: {meta['warm_up']} s warm-up, {meta['measurement']} s measurement per case; "
+            f"1-minute load average {load[0] or '?'} before the run, {load[1] or '?'} after"
+        )
+    w("")
+    w(f"![Median time per call against size, log scale, per implementation and workload]({chart_name})")
+    w("")
+    w("## Median time per call (µs)")
+    w("")
+    w(
+        "| workload | size | primal | generated | hand-written | JAX | candle "
+        "| generated ÷ hand-written | generated ÷ primal | hand-written ÷ primal | generated ÷ fastest peer |"
+    )
+    w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        t = r["t"]
+        gp = ratio(t["generated"], t["primal"])
+        hp = ratio(t["hand"], t["primal"])
+        gp_limit = GEN_OVER_PRIMAL if hp is not None and hp <= GEN_OVER_PRIMAL else None
+        peer = ratio(t["generated"], best_peer(t))
+        peer_limit = LARGE_OVER_PEER if r["class"] == "large" else 1.0
+        w(
+            f"| {r['title']} | {size_label(r['dims'], r['size'])} | "
+            + " | ".join(fmt_us(t[i]) for i in IMPLS)
+            + f" | {fmt_ratio(ratio(t['generated'], t['hand']), GEN_OVER_HAND)}"
+            + f" | {fmt_ratio(gp, gp_limit)} | {fmt_ratio(hp)} | {fmt_ratio(peer, peer_limit)} |"
+        )
+    w("")
+    w(
+        "✗ marks a ratio past its target. **primal**: the original function under `#[grad]`. "
+        "**generated**: `<f>_grad` (batch norm, a matrix-valued function: `batch_norm_pullback` "
+        "and one pull of the cotangent G). **hand-written**: the seed's closed form with in-place "
+        "`gemm`/`gemv`, transposes as strided views, buffers reused "
+        "(`benches/workloads/`, checked against the generated gradients by "
+        "`tests/bench_workloads.rs`). **JAX**: `jax.jit(jax.value_and_grad(f))` (batch norm: "
+        "`jax.vjp` and one pull, jitted), CPU, float64. **candle**: the forward pass on `Var`s "
+        "and `backward()` (batch norm: the gradient of ⟨Y, G⟩), CPU, f64. The Rust times are "
+        "criterion's medians; the peers' are the median of batches timed the same way "
+        "(`peers/`). The fastest peer is the faster of JAX and candle."
+    )
+    w("")
+    w("## Targets")
+    w("")
+    w("| target | met | misses |")
+    w("| --- | ---: | --- |")
+    for description, met, total, misses in targets(rows, allocations):
+        miss_text = ", ".join(misses) if misses else "—"
+        w(f"| {description} | {met} / {total} | {miss_text} |")
+    w("")
+    w("## Heap allocations per call")
+    w("")
+    w(
+        "Counted by a global allocator (`benches/allocations.rs`; `alloc`, `alloc_zeroed` and "
+        "`realloc` each count one), one call after a warm-up call, the returned value and "
+        "gradients included. nalgebra's large products go to matrixmultiply, which allocates "
+        "its packing buffer on every call: one allocation per such product, on both sides."
+    )
+    w("")
+    w("| workload | size | primal | generated | hand-written | generated bytes | hand-written bytes |")
+    w("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        a = {i: allocations.get((r["workload"], r["size"], i)) for i in ("primal", "generated", "hand")}
+        if not any(a.values()):
+            continue
+
+        def n(i, field="allocations"):
+            return f"{a[i][field]:,}" if a[i] else "—"
+
+        mark = " ✗" if a["generated"] and a["hand"] and a["generated"]["allocations"] > a["hand"]["allocations"] else ""
+        w(
+            f"| {r['title']} | {size_label(r['dims'], r['size'])} | {n('primal')} | "
+            f"{n('generated')}{mark} | {n('hand')} | {n('generated', 'bytes')} | {n('hand', 'bytes')} |"
+        )
+    w("")
+    w("## Do the peers compute the same thing?")
+    w("")
+    w(
+        "All implementations read the same inputs, bit for bit (a splitmix64 hash of the entry's "
+        "index, `benches/workloads/data.rs`, reimplemented in `peers/`). Each peer reports its "
+        "value and gradient norm for every case; the largest relative difference from the "
+        f"`#[grad]` ones:"
+    )
+    w("")
+    agreement = peer_agreement(peers, allocations)
+    if agreement:
+        for impl, (worst, bad) in sorted(agreement.items()):
+            verdict = "agrees" if not bad else f"**differs** on {', '.join(bad)}"
+            w(f"- {IMPL_NAMES[impl]}: {worst:.1e} ({verdict}, tolerance {AGREE:g})")
+    else:
+        w("- no peer results or no allocation/value results to compare")
+    w("")
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--target-dir",
+        default=os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"),
+        help="cargo's target directory (default: $CARGO_TARGET_DIR, else ./target)",
+    )
+    parser.add_argument("--docs", default=os.path.join(ROOT, "docs"))
+    opts = parser.parse_args()
+    results = os.path.join(opts.target_dir, "bench-results")
+    times = load_criterion(opts.target_dir)
+    peers = load_peers(results)
+    allocations = load_allocations(results)
+    meta_path = os.path.join(results, "meta.json")
+    meta = read_json(meta_path) if os.path.exists(meta_path) else {}
+    if not times and not peers:
+        sys.exit(f"no results under {opts.target_dir}: run scripts/bench.sh first")
+    rows = build_rows(times, peers)
+    os.makedirs(opts.docs, exist_ok=True)
+    chart_name = "performance.svg"
+    drawn = chart(rows, os.path.join(opts.docs, chart_name))
+    text = render(rows, allocations, peers, meta, machine(), chart_name)
+    path = os.path.join(opts.docs, "PERFORMANCE.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    missing = [
+        f"{r['workload']}/{r['size']}/{i}" for r in rows for i in IMPLS if r["t"][i] is None
+    ]
+    if missing:
+        print(f"missing results: {', '.join(missing)}", file=sys.stderr)
+    print(f"wrote {path}" + (f" and {os.path.join(opts.docs, chart_name)}" if drawn else ""))
+
+
+if __name__ == "__main__":
+    main()
