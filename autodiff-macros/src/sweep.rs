@@ -133,7 +133,8 @@ impl<'a> Plan<'a> {
             if !body.active(id) {
                 continue;
             }
-            needed[witness[id]] = true;
+            // (At the top level the witness is always at hand; in a loop or branch it is used
+            // only if kept anyway: see `declare_slots`.)
             match &body.values[id].kind {
                 Kind::Op { inputs, extra, .. } => {
                     for &i in inputs {
@@ -512,8 +513,15 @@ impl<'a> Plan<'a> {
         let mut out = TokenStream::new();
         for &id in ids {
             if let Some(slot) = self.slot(id) {
-                let w = self.reference(self.witness[id], ref_bound);
-                out.extend(quote!(let mut #slot = ::autodiff::__private::slot(#w);));
+                // A kept value of the same type fixes the slot's type; otherwise the first
+                // pullback that fills the slot does, and nothing is kept just for that.
+                let init = if self.needed[self.witness[id]] {
+                    let w = self.reference(self.witness[id], ref_bound);
+                    quote!(::autodiff::__private::slot(#w))
+                } else {
+                    quote!(::core::option::Option::None)
+                };
+                out.extend(quote!(let mut #slot = #init;));
             }
         }
         out

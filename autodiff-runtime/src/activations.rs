@@ -33,13 +33,8 @@ use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// `f` applied to every entry of `x`.
 #[inline]
-fn map_entries<V: Differentiable>(x: &V, f: impl Fn(V::Elem) -> V::Elem) -> V {
-    let mut y = x.clone();
-    for i in 0..y.len() {
-        let v = y.entry_mut(i);
-        *v = f(*v);
-    }
-    y
+fn map_entries<V: Differentiable>(x: &V, f: impl FnMut(V::Elem) -> V::Elem) -> V {
+    crate::value::map(x, f)
 }
 
 /// `σ(v) = 1 / (1 + e⁻ᵛ)`, as `eᵛ / (1 + eᵛ)` for `v < 0` so that no exponential overflows.
@@ -65,8 +60,9 @@ pub fn sigmoid<V: Differentiable>(x: &V) -> V {
 #[inline]
 #[track_caller]
 pub fn sigmoid_pullback<V: Differentiable>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
+    let ys = y.entries();
     entrywise_acc("sigmoid", g, acc, |i, gi| {
-        let yi = y.entry(i);
+        let yi = ys[i];
         gi * yi * (nalgebra::one::<V::Elem>() - yi)
     })
 }
@@ -83,8 +79,9 @@ pub fn tanh<V: Differentiable>(x: &V) -> V {
 #[inline]
 #[track_caller]
 pub fn tanh_pullback<V: Differentiable>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
+    let ys = y.entries();
     entrywise_acc("tanh", g, acc, |i, gi| {
-        let yi = y.entry(i);
+        let yi = ys[i];
         gi * (nalgebra::one::<V::Elem>() - yi * yi)
     })
 }
@@ -107,8 +104,9 @@ pub fn relu<V: Differentiable>(x: &V) -> V {
 #[inline]
 #[track_caller]
 pub fn relu_pullback<V: Differentiable>(g: &V, x: &V, _y: &V, acc: &mut Option<V>) {
+    let xs = x.entries();
     entrywise_acc("relu", g, acc, |i, gi| {
-        if x.entry(i) > nalgebra::zero::<V::Elem>() {
+        if xs[i] > nalgebra::zero::<V::Elem>() {
             gi
         } else {
             nalgebra::zero::<V::Elem>()
@@ -132,7 +130,8 @@ pub fn softplus<V: Differentiable>(x: &V) -> V {
 #[inline]
 #[track_caller]
 pub fn softplus_pullback<V: Differentiable>(g: &V, x: &V, _y: &V, acc: &mut Option<V>) {
-    entrywise_acc("softplus", g, acc, |i, gi| gi * sigmoid_scalar(x.entry(i)))
+    let xs = x.entries();
+    entrywise_acc("softplus", g, acc, |i, gi| gi * sigmoid_scalar(xs[i]))
 }
 
 // ---------------------------------------------------------------- abs
@@ -147,8 +146,9 @@ pub fn abs<V: Differentiable>(x: &V) -> V {
 #[inline]
 #[track_caller]
 pub fn abs_pullback<V: Differentiable>(g: &V, x: &V, _y: &V, acc: &mut Option<V>) {
+    let xs = x.entries();
     entrywise_acc("abs", g, acc, |i, gi| {
-        let (xi, zero) = (x.entry(i), nalgebra::zero::<V::Elem>());
+        let (xi, zero) = (xs[i], nalgebra::zero::<V::Elem>());
         if xi > zero {
             gi
         } else if xi < zero {

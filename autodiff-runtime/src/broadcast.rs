@@ -98,6 +98,35 @@ where
     /// storage order) of `self`.
     #[doc(hidden)]
     fn broadcast_source(&self, s: usize) -> usize;
+
+    /// Whether the operand is a row applied to every row (its entry `j` meets column `j`),
+    /// rather than a column applied to every column (its entry `i` meets row `i`).
+    #[doc(hidden)]
+    fn broadcast_rows(&self) -> bool;
+}
+
+/// Calls `f(s, k)` for every entry `s` of `l` (storage order) with the entry `k` of the
+/// broadcast operand it meets, column by column, without a division per entry.
+#[inline(always)]
+fn for_each_source<L, R>(l: &L, mut f: impl FnMut(usize, usize))
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
+    let (m, n) = l.shape();
+    if l.broadcast_rows() {
+        for j in 0..n {
+            for i in 0..m {
+                f(j * m + i, j);
+            }
+        }
+    } else {
+        for j in 0..n {
+            for i in 0..m {
+                f(j * m + i, i);
+            }
+        }
+    }
 }
 
 /// A row applied to every row: `yᵢⱼ = xᵢⱼ ∘ rⱼ`.
@@ -113,6 +142,10 @@ where
     #[inline]
     fn broadcast_source(&self, s: usize) -> usize {
         s / self.nrows()
+    }
+    #[inline]
+    fn broadcast_rows(&self) -> bool {
+        true
     }
 }
 
@@ -130,6 +163,10 @@ where
     #[inline]
     fn broadcast_source(&self, s: usize) -> usize {
         s % self.nrows()
+    }
+    #[inline]
+    fn broadcast_rows(&self) -> bool {
+        false
     }
 }
 
@@ -151,6 +188,10 @@ where
     fn broadcast_source(&self, s: usize) -> usize {
         s % self.nrows()
     }
+    #[inline]
+    fn broadcast_rows(&self) -> bool {
+        false
+    }
 }
 
 /// `yₛ = f(lₛ, r_k(s))` for every entry `s` of `l`.
@@ -163,10 +204,9 @@ where
 {
     l.broadcast_check(r, op);
     let mut y = l.clone();
-    for s in 0..y.len() {
-        let v = y.entry_mut(s);
-        *v = f(*v, r.entry(l.broadcast_source(s)));
-    }
+    let rs = r.entries();
+    let ys = y.entries_mut();
+    for_each_source(l, |s, k| ys[s] = f(ys[s], rs[k]));
     y
 }
 
@@ -186,21 +226,19 @@ fn pull_lhs<L, R>(
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
-    let term = |s: usize| f(g.entry(s), l.entry(s), r.entry(l.broadcast_source(s)));
+    let (gs, ls, rs) = (g.entries(), l.entries(), r.entries());
     accumulate_with(
         acc,
         || {
             let mut a = g.clone();
-            for s in 0..a.len() {
-                *a.entry_mut(s) = term(s);
-            }
+            let out = a.entries_mut();
+            for_each_source(l, |s, k| out[s] = f(gs[s], ls[s], rs[k]));
             a
         },
         |a| {
             shape::same(op, a.shape(), l.shape());
-            for s in 0..a.len() {
-                *a.entry_mut(s) += term(s);
-            }
+            let out = a.entries_mut();
+            for_each_source(l, |s, k| out[s] += f(gs[s], ls[s], rs[k]));
         },
     )
 }
@@ -222,12 +260,11 @@ fn pull_rhs<L, R>(
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
+    let (gs, ls, rs) = (g.entries(), l.entries(), r.entries());
     let bump = |a: &mut R| {
         shape::same(op, a.shape(), r.shape());
-        for s in 0..l.len() {
-            let k = l.broadcast_source(s);
-            *a.entry_mut(k) += f(g.entry(s), l.entry(s), r.entry(k));
-        }
+        let out = a.entries_mut();
+        for_each_source(l, |s, k| out[k] += f(gs[s], ls[s], rs[k]));
     };
     accumulate_with(
         acc,

@@ -17,8 +17,8 @@ use crate::value::{accumulate_with, Differentiable};
 pub fn component_div<V: Differentiable>(x: &V, y: &V) -> V {
     shape::same("component_div", x.shape(), y.shape());
     let mut z = x.clone();
-    for i in 0..z.len() {
-        *z.entry_mut(i) /= y.entry(i);
+    for (a, b) in z.entries_mut().iter_mut().zip(y.entries()) {
+        *a /= *b;
     }
     z
 }
@@ -28,7 +28,8 @@ pub fn component_div<V: Differentiable>(x: &V, y: &V) -> V {
 #[track_caller]
 pub fn component_div_pullback_lhs<V: Differentiable>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
     shape::same("component_div", x.shape(), y.shape());
-    entrywise_acc("component_div", g, acc, |i, gi| gi / y.entry(i))
+    let ys = y.entries();
+    entrywise_acc("component_div", g, acc, |i, gi| gi / ys[i])
 }
 
 /// `ȳ -= ḡ ⊙ x ⊘ y²` for `z = x ⊘ y`.
@@ -36,9 +37,9 @@ pub fn component_div_pullback_lhs<V: Differentiable>(g: &V, x: &V, y: &V, acc: &
 #[track_caller]
 pub fn component_div_pullback_rhs<V: Differentiable>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
     shape::same("component_div", x.shape(), y.shape());
+    let (xs, ys) = (x.entries(), y.entries());
     entrywise_acc("component_div", g, acc, |i, gi| {
-        let yi = y.entry(i);
-        -(gi * x.entry(i)) / (yi * yi)
+        -(gi * xs[i]) / (ys[i] * ys[i])
     })
 }
 
@@ -71,7 +72,8 @@ where
     F: Fn(V::Elem, V::Elem) -> V::Elem,
 {
     shape::same("map", g.shape(), x.shape());
-    entrywise_acc("map", g, acc, |i, gi| df(x.entry(i), gi))
+    let xs = x.entries();
+    entrywise_acc("map", g, acc, |i, gi| df(xs[i], gi))
 }
 
 /// `accᵢ += term(i, ḡᵢ)` for every entry of a `g`-shaped slot, filling an empty one.
@@ -87,16 +89,15 @@ pub(crate) fn entrywise_acc<V: Differentiable>(
         acc,
         || {
             let mut a = g.clone();
-            for i in 0..a.len() {
-                let v = a.entry_mut(i);
+            for (i, v) in a.entries_mut().iter_mut().enumerate() {
                 *v = term(i, *v);
             }
             a
         },
         |a| {
             shape::same(op, a.shape(), g.shape());
-            for i in 0..a.len() {
-                *a.entry_mut(i) += term(i, g.entry(i));
+            for (i, (v, gi)) in a.entries_mut().iter_mut().zip(g.entries()).enumerate() {
+                *v += term(i, *gi);
             }
         },
     )
@@ -114,16 +115,15 @@ pub(crate) fn entrywise_owned<V: Differentiable>(
 ) {
     match acc {
         None => {
-            for i in 0..g.len() {
-                let v = g.entry_mut(i);
+            for (i, v) in g.entries_mut().iter_mut().enumerate() {
                 *v = term(i, *v);
             }
             *acc = Some(g);
         }
         Some(a) => {
             shape::same(op, a.shape(), g.shape());
-            for i in 0..a.len() {
-                *a.entry_mut(i) += term(i, g.entry(i));
+            for (i, (v, gi)) in a.entries_mut().iter_mut().zip(g.entries()).enumerate() {
+                *v += term(i, *gi);
             }
         }
     }
@@ -139,7 +139,8 @@ pub fn component_div_pullback_lhs_owned<V: Differentiable>(
     acc: &mut Option<V>,
 ) {
     shape::same("component_div", x.shape(), y.shape());
-    entrywise_owned("component_div", g, acc, |i, gi| gi / y.entry(i))
+    let ys = y.entries();
+    entrywise_owned("component_div", g, acc, |i, gi| gi / ys[i])
 }
 
 /// [`map_pullback`] with the cotangent given by value (its buffer is reused).
@@ -151,5 +152,6 @@ where
     F: Fn(V::Elem, V::Elem) -> V::Elem,
 {
     shape::same("map", g.shape(), x.shape());
-    entrywise_owned("map", g, acc, |i, gi| df(x.entry(i), gi))
+    let xs = x.entries();
+    entrywise_owned("map", g, acc, |i, gi| df(xs[i], gi))
 }

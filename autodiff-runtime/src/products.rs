@@ -175,11 +175,33 @@ where
         _rhs: &OMatrix<T, C1, C2>,
         acc: &mut Option<OMatrix<T, C1, C2>>,
     ) {
-        accumulate_with(
-            acc,
-            || lhs.tr_mul(g),
-            |a| a.gemm_tr(T::one(), lhs, g, T::one()),
-        )
+        // Large products go through `gemm` (matrixmultiply, blocked) with Aᵀ as a strided
+        // view; `gemm_tr` (one dot product per entry) is kept for small ones, where nalgebra's
+        // own small-matrix path does not take a transposed view on the left.
+        let (r1, c1) = lhs.shape_generic();
+        let large = lhs.nrows() > 8 && lhs.ncols() > 8 && g.ncols() > 8;
+        if !large {
+            return accumulate_with(
+                acc,
+                || lhs.tr_mul(g),
+                |a| a.gemm_tr(T::one(), lhs, g, T::one()),
+            );
+        }
+        let at = nalgebra::MatrixView::from_slice_with_strides_generic(
+            lhs.as_slice(),
+            c1,
+            r1,
+            nalgebra::Dyn(lhs.nrows()),
+            nalgebra::U1,
+        );
+        match acc {
+            Some(a) => a.gemm(T::one(), &at, g, T::one()),
+            None => {
+                let mut a = OMatrix::<T, C1, C2>::zeros_generic(c1, g.shape_generic().1);
+                a.gemm(T::one(), &at, g, T::zero());
+                *acc = Some(a);
+            }
+        }
     }
 }
 
@@ -220,8 +242,9 @@ pub fn mul_pullback_rhs<L: MulRule<R>, R>(g: &L::Output, lhs: &L, rhs: &R, acc: 
 #[inline]
 pub fn div<V: Differentiable>(x: &V, s: &V::Elem) -> V {
     let mut y = x.clone();
-    for i in 0..y.len() {
-        *y.entry_mut(i) /= *s;
+    let inv = nalgebra::one::<V::Elem>() / *s;
+    for v in y.entries_mut() {
+        *v *= inv;
     }
     y
 }
@@ -236,11 +259,7 @@ pub fn div_pullback_lhs<V: Differentiable>(g: &V, _x: &V, s: &V::Elem, acc: &mut
 /// `s̄ -= ⟨ḡ, x⟩ / s²` for `y = x / s`.
 #[inline]
 pub fn div_pullback_rhs<V: Differentiable>(g: &V, x: &V, s: &V::Elem, acc: &mut Option<V::Elem>) {
-    let mut c = nalgebra::zero::<V::Elem>();
-    for i in 0..x.len() {
-        c += g.entry(i) * x.entry(i);
-    }
-    let c = -c / (*s * *s);
+    let c = -dot(g, x) / (*s * *s);
     accumulate_with(acc, || c, |a| *a += c)
 }
 
@@ -255,8 +274,8 @@ pub fn div_pullback_rhs<V: Differentiable>(g: &V, x: &V, s: &V::Elem, acc: &mut 
 pub fn dot<V: Differentiable>(x: &V, y: &V) -> V::Elem {
     shape::same("dot", x.shape(), y.shape());
     let mut s = nalgebra::zero::<V::Elem>();
-    for i in 0..x.len() {
-        s += x.entry(i) * y.entry(i);
+    for (a, b) in x.entries().iter().zip(y.entries()) {
+        s += *a * *b;
     }
     s
 }
@@ -284,8 +303,8 @@ pub fn dot_pullback_rhs<V: Differentiable>(g: &V::Elem, x: &V, _y: &V, acc: &mut
 pub fn component_mul<V: Differentiable>(x: &V, y: &V) -> V {
     shape::same("component_mul", x.shape(), y.shape());
     let mut z = x.clone();
-    for i in 0..z.len() {
-        *z.entry_mut(i) *= y.entry(i);
+    for (a, b) in z.entries_mut().iter_mut().zip(y.entries()) {
+        *a *= *b;
     }
     z
 }
@@ -309,8 +328,14 @@ fn hadamard_acc<V: Differentiable>(g: &V, other: &V, acc: &mut Option<V>) {
         acc,
         || component_mul(g, other),
         |a| {
-            for i in 0..a.len() {
-                *a.entry_mut(i) += g.entry(i) * other.entry(i);
+            shape::same("component_mul", a.shape(), g.shape());
+            for ((a, gi), o) in a
+                .entries_mut()
+                .iter_mut()
+                .zip(g.entries())
+                .zip(other.entries())
+            {
+                *a += *gi * *o;
             }
         },
     )
@@ -357,7 +382,8 @@ pub fn component_mul_pullback_lhs_owned<V: Differentiable>(
     acc: &mut Option<V>,
 ) {
     shape::same("component_mul", g.shape(), y.shape());
-    crate::componentwise::entrywise_owned("component_mul", g, acc, |i, gi| gi * y.entry(i))
+    let ys = y.entries();
+    crate::componentwise::entrywise_owned("component_mul", g, acc, |i, gi| gi * ys[i])
 }
 
 /// [`component_mul_pullback_rhs`] with the cotangent given by value.
@@ -370,5 +396,6 @@ pub fn component_mul_pullback_rhs_owned<V: Differentiable>(
     acc: &mut Option<V>,
 ) {
     shape::same("component_mul", g.shape(), x.shape());
-    crate::componentwise::entrywise_owned("component_mul", g, acc, |i, gi| gi * x.entry(i))
+    let xs = x.entries();
+    crate::componentwise::entrywise_owned("component_mul", g, acc, |i, gi| gi * xs[i])
 }

@@ -21,8 +21,8 @@ use nalgebra::{
 #[inline]
 pub fn sum<V: Differentiable>(x: &V) -> V::Elem {
     let mut s = nalgebra::zero::<V::Elem>();
-    for i in 0..x.len() {
-        s += x.entry(i);
+    for v in x.entries() {
+        s += *v;
     }
     s
 }
@@ -36,8 +36,8 @@ pub fn sum_pullback<V: Differentiable>(g: &V::Elem, x: &V, _y: &V::Elem, acc: &m
 /// `acc += c` in every entry, with `like` giving the shape when `acc` is empty.
 fn add_constant<V: Differentiable>(acc: &mut Option<V>, like: &V, c: V::Elem) {
     let bump = |a: &mut V| {
-        for i in 0..a.len() {
-            *a.entry_mut(i) += c;
+        for v in a.entries_mut() {
+            *v += c;
         }
     };
     accumulate_with(

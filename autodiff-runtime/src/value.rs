@@ -54,6 +54,10 @@ pub trait Differentiable: Clone {
     fn entry(&self, i: usize) -> Self::Elem;
     /// A mutable reference to entry `i` in storage order.
     fn entry_mut(&mut self, i: usize) -> &mut Self::Elem;
+    /// The entries in storage order.
+    fn entries(&self) -> &[Self::Elem];
+    /// The entries in storage order, mutable.
+    fn entries_mut(&mut self) -> &mut [Self::Elem];
 }
 
 impl<T: Scalar> Differentiable for T {
@@ -86,6 +90,12 @@ impl<T: Scalar> Differentiable for T {
             "autodiff: a scalar has one entry, asked for entry {i}"
         );
         self
+    }
+    fn entries(&self) -> &[T] {
+        std::slice::from_ref(self)
+    }
+    fn entries_mut(&mut self) -> &mut [T] {
+        std::slice::from_mut(self)
     }
 }
 
@@ -121,6 +131,12 @@ where
     }
     fn entry_mut(&mut self, i: usize) -> &mut T {
         &mut self[i]
+    }
+    fn entries(&self) -> &[T] {
+        self.as_slice()
+    }
+    fn entries_mut(&mut self) -> &mut [T] {
+        self.as_mut_slice()
     }
 }
 
@@ -202,8 +218,7 @@ pub fn saved<T>(save: &Option<T>) -> &T {
 #[inline]
 pub fn map<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(x: &V, mut f: F) -> V {
     let mut y = x.clone();
-    for i in 0..y.len() {
-        let e = y.entry_mut(i);
+    for e in y.entries_mut() {
         *e = f(*e);
     }
     y

@@ -303,3 +303,27 @@ fn f32_kernels_agree_with_f64() {
         ),
     );
 }
+
+/// Large products take the blocked `gemm` paths (transposed operands as strided views):
+/// both pullbacks against finite differences, square and not, past the small-matrix cutoff.
+#[test]
+fn large_matrix_products_use_the_blocked_paths_correctly() {
+    let mut r = rng(91);
+    for (m, k, n) in [(12, 10, 9), (9, 16, 11), (20, 9, 1)] {
+        let (a, b) = (dmatrix(&mut r, m, k), dmatrix(&mut r, k, n));
+        check_vjp(
+            "large A·B lhs",
+            &mut r,
+            &a,
+            |a| mul(a, &b),
+            |g, a, _, acc| mul_pullback_lhs(g, a, &b, acc),
+        );
+        check_vjp(
+            "large A·B rhs",
+            &mut r,
+            &b,
+            |b| mul(&a, b),
+            |g, b, _, acc| mul_pullback_rhs(g, &a, b, acc),
+        );
+    }
+}
