@@ -138,23 +138,24 @@ fn accumulate_entries<T: Scalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
-    let bump = |a: &mut OMatrix<T, R, C>| {
-        shape::same("+=", a.shape(), x.shape());
-        for j in 0..a.ncols() {
-            for i in 0..a.nrows() {
-                a[(i, j)] += f(i, j);
+    match acc {
+        Some(a) => {
+            shape::same("+=", a.shape(), x.shape());
+            let m = a.nrows();
+            if m == 0 {
+                return;
+            }
+            for (j, col) in a.as_mut_slice().chunks_exact_mut(m).enumerate() {
+                for (i, v) in col.iter_mut().enumerate() {
+                    *v += f(i, j);
+                }
             }
         }
-    };
-    accumulate_with(
-        acc,
-        || {
-            let mut a = x.zeros_like();
-            bump(&mut a);
-            a
-        },
-        bump,
-    )
+        None => {
+            let (r, c) = x.shape_generic();
+            *acc = Some(OMatrix::from_fn_generic(r, c, f));
+        }
+    }
 }
 
 /// `1 / n` as a `T`.
