@@ -528,6 +528,20 @@ impl<'a> Lower<'a> {
                         return self.constant(e);
                     }
                 };
+                // A product with a transposed operand is one operation, so the transpose is
+                // never materialised (neither forward nor in the pullbacks).
+                if op == Op::Mul {
+                    if let Some(inner) = transposed(&b.left) {
+                        let l = self.expr(inner);
+                        let r = self.expr(&b.right);
+                        return self.op(Op::MulTn, vec![l, r], None, e.span());
+                    }
+                    if let Some(inner) = transposed(&b.right) {
+                        let l = self.expr(&b.left);
+                        let r = self.expr(inner);
+                        return self.op(Op::MulNt, vec![l, r], None, e.span());
+                    }
+                }
                 let l = self.expr(&b.left);
                 let r = self.expr(&b.right);
                 self.op(op, vec![l, r], None, e.span())
@@ -617,9 +631,8 @@ impl<'a> Lower<'a> {
                 if !arity_ok(self, 1) {
                     return x;
                 }
-                let xt = self.op(Op::Transpose, vec![x], None, m.receiver.span());
                 let y = self.expr(&m.args[0]);
-                self.op(Op::Mul, vec![xt, y], None, span)
+                self.op(Op::MulTn, vec![x, y], None, span)
             }
             "powi" => {
                 let x = self.expr(&m.receiver);
@@ -1130,6 +1143,14 @@ fn is_mutating(method: &Ident) -> bool {
 fn try_inverse_receiver(e: &Expr) -> Option<&Expr> {
     match e {
         Expr::MethodCall(m) if m.method == "try_inverse" && m.args.is_empty() => Some(&m.receiver),
+        _ => None,
+    }
+}
+
+/// `x` when `e` is `x.transpose()` (in parentheses or borrowed or not).
+fn transposed(e: &Expr) -> Option<&Expr> {
+    match strip_borrows(e) {
+        Expr::MethodCall(m) if m.method == "transpose" && m.args.is_empty() => Some(&m.receiver),
         _ => None,
     }
 }

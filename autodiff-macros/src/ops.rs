@@ -7,6 +7,10 @@ pub enum Op {
     Add,
     Sub,
     Mul,
+    /// `aᵀ·b` (`a.transpose() * b`, `a.tr_mul(&b)`), the transpose never materialised.
+    MulTn,
+    /// `a·bᵀ` (`a * b.transpose()`), the transpose never materialised.
+    MulNt,
     Div,
     Dot,
     ComponentMul,
@@ -95,6 +99,8 @@ impl Op {
             Op::Add => "add",
             Op::Sub => "sub",
             Op::Mul => "mul",
+            Op::MulTn => "mul_tn",
+            Op::MulNt => "mul_nt",
             Op::Div => "div",
             Op::Neg => "neg",
             Op::Inverse => "inverse",
@@ -133,6 +139,8 @@ impl Op {
             Op::Add => "+",
             Op::Sub => "−",
             Op::Mul => "×",
+            Op::MulTn => "ᵀ×",
+            Op::MulNt => "×ᵀ",
             Op::Div => "÷",
             Op::Neg => "−x",
             other => other.name(),

@@ -42,6 +42,7 @@ pub mod linear;
 pub mod products;
 pub mod reductions;
 mod shape;
+pub mod transposed;
 pub mod value;
 
 pub use activations::*;
@@ -54,6 +55,10 @@ pub use linalg::*;
 pub use linear::*;
 pub use products::*;
 pub use reductions::*;
+pub use transposed::{
+    mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,
+    mul_tn_pullback_rhs, MulNtRule, MulTnRule,
+};
 pub use value::{
     accumulate, accumulate_argument, as_value, finish, map, merge, saved, seed, slot,
     ArgumentCotangent, AsValue, Differentiable, Scalar,

@@ -148,7 +148,7 @@ where
         shape::multipliable(self.shape(), rhs.shape());
         self * rhs
     }
-    /// `Ā += Ḡ·Bᵀ`.
+    /// `Ā += Ḡ·Bᵀ` (Bᵀ a strided view: no transpose is materialised).
     #[inline]
     fn pullback_lhs(
         g: &Self::Output,
@@ -156,18 +156,9 @@ where
         rhs: &OMatrix<T, C1, C2>,
         acc: &mut Option<Self>,
     ) {
-        // Bᵀ as a strided view of B's storage: no transpose is materialised.
-        let (c1, c2) = rhs.shape_generic();
-        let bt = nalgebra::MatrixView::from_slice_with_strides_generic(
-            rhs.as_slice(),
-            c2,
-            c1,
-            nalgebra::Dyn(rhs.nrows()),
-            nalgebra::U1,
-        );
-        accumulate_with(acc, || g * bt, |a| a.gemm(T::one(), g, &bt, T::one()))
+        crate::transposed::acc_nt(acc, g, rhs)
     }
-    /// `B̄ += Aᵀ·Ḡ`.
+    /// `B̄ += Aᵀ·Ḡ` (blocked `gemm` with Aᵀ a strided view for large products).
     #[inline]
     fn pullback_rhs(
         g: &Self::Output,
@@ -175,33 +166,7 @@ where
         _rhs: &OMatrix<T, C1, C2>,
         acc: &mut Option<OMatrix<T, C1, C2>>,
     ) {
-        // Large products go through `gemm` (matrixmultiply, blocked) with Aᵀ as a strided
-        // view; `gemm_tr` (one dot product per entry) is kept for small ones, where nalgebra's
-        // own small-matrix path does not take a transposed view on the left.
-        let (r1, c1) = lhs.shape_generic();
-        let large = lhs.nrows() > 8 && lhs.ncols() > 8 && g.ncols() > 8;
-        if !large {
-            return accumulate_with(
-                acc,
-                || lhs.tr_mul(g),
-                |a| a.gemm_tr(T::one(), lhs, g, T::one()),
-            );
-        }
-        let at = nalgebra::MatrixView::from_slice_with_strides_generic(
-            lhs.as_slice(),
-            c1,
-            r1,
-            nalgebra::Dyn(lhs.nrows()),
-            nalgebra::U1,
-        );
-        match acc {
-            Some(a) => a.gemm(T::one(), &at, g, T::one()),
-            None => {
-                let mut a = OMatrix::<T, C1, C2>::zeros_generic(c1, g.shape_generic().1);
-                a.gemm(T::one(), &at, g, T::zero());
-                *acc = Some(a);
-            }
-        }
+        crate::transposed::acc_tn(acc, lhs, g)
     }
 }
 

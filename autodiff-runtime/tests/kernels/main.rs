@@ -20,3 +20,4 @@ mod linear;
 mod owned;
 mod products;
 mod reductions;
+mod transposed;
