@@ -133,6 +133,30 @@ impl Op {
         }
     }
 
+    /// Whether the pullback only passes the cotangent through (`+`, `-`, unary `-`), reading
+    /// no operand.
+    pub fn passes_through(self) -> bool {
+        matches!(self, Op::Add | Op::Sub | Op::Neg)
+    }
+
+    /// Whether the runtime has `<name>_owned`, taking the (first) operand by value and
+    /// computing the result in its buffer.
+    pub fn owned_forward(self) -> bool {
+        matches!(
+            self,
+            Op::Add
+                | Op::Sub
+                | Op::Neg
+                | Op::Div
+                | Op::ComponentMul
+                | Op::ComponentDiv
+                | Op::BroadcastAdd
+                | Op::BroadcastSub
+                | Op::BroadcastMul
+                | Op::BroadcastDiv
+        )
+    }
+
     /// The label of the operation in the computation graph.
     pub fn symbol(self) -> &'static str {
         match self {

@@ -5,6 +5,7 @@
 
 use crate::ir::{Body, Kind, Step, ValueId};
 use crate::names::Names;
+use crate::ops::Op;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::{HashMap, HashSet};
@@ -56,9 +57,15 @@ pub fn sweeps(body: &Body, names: &mut Names, seed: Seed) -> Sweeps {
                         quote!(::core::option::Option::Some(::core::clone::Clone::clone(#g)))
                     }
                 }
-            } else {
+            } else if matches!(body.values[id].kind, Kind::Param { .. })
+                || plan.needed[plan.witness[id]]
+            {
                 let w = plan.reference(plan.witness[id], &ref_bound);
                 quote!(::autodiff::__private::slot(#w))
+            } else {
+                // Typed by the first pullback that fills it; the value itself may have been
+                // consumed by the forward sweep.
+                quote!(::core::option::Option::None)
             };
             reverse.extend(quote!(let mut #slot = #init;));
         }
@@ -99,6 +106,137 @@ fn defined_at(body: &Body, steps: &[Step]) -> Vec<ValueId> {
     out
 }
 
+/// Which values the forward sweep may move into the one operation that reads them.
+fn consumable(body: &Body, needed: &[bool]) -> Vec<bool> {
+    let n = body.values.len();
+    let mut uses = vec![0usize; n];
+    let mut pinned = vec![false; n];
+    let mut region = vec![usize::MAX; n];
+    let mut regions = 0;
+    // Names read by kept statements (`println!`, ...) are pinned.
+    let mut effect_names = std::collections::HashSet::new();
+    fn idents(t: TokenStream, out: &mut std::collections::HashSet<String>) {
+        for tt in t {
+            match tt {
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        body: &Body,
+        steps: &[Step],
+        here: usize,
+        regions: &mut usize,
+        region: &mut [usize],
+        uses: &mut [usize],
+        pinned: &mut [bool],
+        effect_names: &mut std::collections::HashSet<String>,
+    ) {
+        for id in defined_at(body, steps) {
+            region[id] = here;
+        }
+        let read = |i: ValueId, region: &[usize], uses: &mut [usize], pinned: &mut [bool]| {
+            uses[i] += 1;
+            if region[i] != here {
+                pinned[i] = true;
+            }
+        };
+        for step in steps {
+            match step {
+                Step::Value(id) => match &body.values[*id].kind {
+                    Kind::Op { inputs, extra, .. } => {
+                        for &i in inputs {
+                            read(i, region, uses, pinned);
+                        }
+                        if let Some(e) = extra {
+                            pinned[*e] = true;
+                        }
+                    }
+                    Kind::Map { input, scalar, .. } => {
+                        read(*input, region, uses, pinned);
+                        for &c in &scalar.captures {
+                            pinned[c] = true;
+                        }
+                    }
+                    Kind::Call { args, .. } => args.iter().for_each(|a| pinned[a.0] = true),
+                    Kind::Const { deps, .. } => deps.iter().for_each(|&d| pinned[d] = true),
+                    _ => {}
+                },
+                Step::Effect { tokens, .. } => idents(tokens.clone(), effect_names),
+                Step::Loop(l) => {
+                    l.iter_deps.iter().for_each(|&d| pinned[d] = true);
+                    *regions += 1;
+                    let inner = *regions;
+                    for c in &l.carried {
+                        pinned[c.init] = true;
+                        pinned[c.next] = true;
+                        region[c.phi] = inner;
+                        pinned[c.phi] = true;
+                    }
+                    for &p in &l.pat_values {
+                        region[p] = inner;
+                    }
+                    walk(
+                        body,
+                        &l.body,
+                        inner,
+                        regions,
+                        region,
+                        uses,
+                        pinned,
+                        effect_names,
+                    );
+                }
+                Step::Branch(b) => {
+                    pinned[b.cond] = true;
+                    for a in &b.arms {
+                        a.from.iter().for_each(|&f| pinned[f] = true);
+                        *regions += 1;
+                        let inner = *regions;
+                        walk(
+                            body,
+                            &a.body,
+                            inner,
+                            regions,
+                            region,
+                            uses,
+                            pinned,
+                            effect_names,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    walk(
+        body,
+        &body.steps,
+        0,
+        &mut regions,
+        &mut region,
+        &mut uses,
+        &mut pinned,
+        &mut effect_names,
+    );
+    (0..n)
+        .map(|id| {
+            let v = &body.values[id];
+            uses[id] == 1
+                && !pinned[id]
+                && !needed[id]
+                && Some(id) != body.output
+                && !v.mutable
+                && !effect_names.contains(&v.name.to_string())
+                && matches!(v.kind, Kind::Op { .. } | Kind::Map { .. })
+        })
+        .collect()
+}
+
 /// What the reverse sweep needs: adjoint slots, values to keep, slot type witnesses.
 struct Plan<'a> {
     body: &'a Body,
@@ -108,6 +246,9 @@ struct Plan<'a> {
     needed: Vec<bool>,
     /// A value of the same type whose reference declares the slot (`slot(&witness)`).
     witness: Vec<ValueId>,
+    /// Temporaries read once, by an operation of their own region, and not by the reverse
+    /// sweep: that operation may take them by value and compute in their buffer.
+    consumable: Vec<bool>,
     /// Per loop (by its tape's id), the names of its carried adjoints and of the carried
     /// values an iteration replaces.
     loop_names: HashMap<ValueId, (Vec<Ident>, Vec<Ident>)>,
@@ -136,6 +277,8 @@ impl<'a> Plan<'a> {
             // (At the top level the witness is always at hand; in a loop or branch it is used
             // only if kept anyway: see `declare_slots`.)
             match &body.values[id].kind {
+                // `+`, `-` and unary `-` only pass their cotangent through.
+                Kind::Op { op, .. } if op.passes_through() => {}
                 Kind::Op { inputs, extra, .. } => {
                     for &i in inputs {
                         needed[i] = true;
@@ -235,8 +378,10 @@ impl<'a> Plan<'a> {
                 (l.tape, (carries, olds))
             })
             .collect();
+        let consumable = consumable(body, &needed);
         Plan {
             body,
+            consumable,
             slot,
             needed,
             witness,
@@ -469,8 +614,21 @@ impl<'a> Plan<'a> {
                 quote_spanned!(span=> let #mutability #name #ty = #amp #expr;)
             }
             Kind::Op { op, inputs, extra } => {
-                let f = Ident::new(op.name(), span);
-                let args = inputs.iter().map(|&i| self.input_ref(i, span, ref_bound));
+                // A temporary read only here is handed over: the result reuses its buffer.
+                let consume = op.owned_forward() && self.consumable[inputs[0]];
+                let f = if consume {
+                    format_ident!("{}_owned", op.name(), span = span)
+                } else {
+                    Ident::new(op.name(), span)
+                };
+                let args = inputs.iter().enumerate().map(|(k, &i)| {
+                    if k == 0 && consume {
+                        let n = &self.body.values[i].name;
+                        quote!(#n)
+                    } else {
+                        self.input_ref(i, span, ref_bound)
+                    }
+                });
                 let extra = extra.map(|e| {
                     let c = self.cloned(e, ref_bound);
                     quote!(, #c)
@@ -478,8 +636,13 @@ impl<'a> Plan<'a> {
                 quote_spanned!(span=> let #name #ty = ::autodiff::__private::#f(#(#args),* #extra);)
             }
             Kind::Map { input, closure, .. } => {
-                let x = self.reference_at(*input, span, ref_bound);
-                quote_spanned!(span=> let #name #ty = ::autodiff::__private::map(#x, #closure);)
+                if self.consumable[*input] {
+                    let x = &self.body.values[*input].name;
+                    quote_spanned!(span=> let #name #ty = ::autodiff::__private::map_owned(#x, #closure);)
+                } else {
+                    let x = self.reference_at(*input, span, ref_bound);
+                    quote_spanned!(span=> let #name #ty = ::autodiff::__private::map(#x, #closure);)
+                }
             }
             Kind::Call {
                 callee,
@@ -656,6 +819,31 @@ impl<'a> Plan<'a> {
         let span = v.span;
         let g = Ident::new("__g", Span::mixed_site());
         let calls = match &v.kind {
+            Kind::Op { op, inputs, .. } if op.passes_through() => {
+                // `slot ± ḡ` for each operand; the last one takes ḡ by value.
+                let last = inputs.iter().rposition(|&i| self.slot(i).is_some());
+                let mut calls = TokenStream::new();
+                for (k, &input) in inputs.iter().enumerate() {
+                    let Some(d_in) = self.slot(input) else {
+                        continue;
+                    };
+                    let negated = *op == Op::Neg || (*op == Op::Sub && k == 1);
+                    let base = if negated {
+                        "pass_negated"
+                    } else {
+                        "pass_through"
+                    };
+                    let call = if Some(k) == last {
+                        let f = Ident::new(base, span);
+                        quote_spanned!(span=> ::autodiff::__private::#f(#g, &mut #d_in);)
+                    } else {
+                        let f = format_ident!("{}_ref", base, span = span);
+                        quote_spanned!(span=> ::autodiff::__private::#f(&#g, &mut #d_in);)
+                    };
+                    calls.extend(call);
+                }
+                calls
+            }
             Kind::Op { op, inputs, extra } => {
                 let refs: Vec<TokenStream> = inputs
                     .iter()

@@ -202,12 +202,29 @@ where
     L: Broadcast<R>,
     R: Differentiable<Elem = L::Elem>,
 {
+    zip_owned(op, l.clone(), r, f)
+}
+
+/// [`zip`] reusing `l`'s buffer.
+#[inline]
+#[track_caller]
+fn zip_owned<L, R>(op: &str, mut l: L, r: &R, f: impl Fn(L::Elem, L::Elem) -> L::Elem) -> L
+where
+    L: Broadcast<R>,
+    R: Differentiable<Elem = L::Elem>,
+{
     l.broadcast_check(r, op);
-    let mut y = l.clone();
+    let rows = l.broadcast_rows();
+    let (m, n) = l.shape();
     let rs = r.entries();
-    let ys = y.entries_mut();
-    for_each_source(l, |s, k| ys[s] = f(ys[s], rs[k]));
-    y
+    let ys = l.entries_mut();
+    for j in 0..n {
+        for i in 0..m {
+            let k = if rows { j } else { i };
+            ys[j * m + i] = f(ys[j * m + i], rs[k]);
+        }
+    }
+    l
 }
 
 /// `l̄ₛ += f(ḡₛ, lₛ, r_k(s))` for every entry `s` of `l`.
@@ -503,4 +520,49 @@ where
     R: Differentiable<Elem = L::Elem>,
 {
     pull_lhs_owned("broadcast_div", g, lhs, rhs, acc, |g, _, r| g / r)
+}
+
+// ---------------------------------------------------------------- owned left operands
+//
+// When the left operand is a temporary nothing else reads, the forward sweep hands it over
+// and the result is computed in its buffer.
+
+/// [`broadcast_add`] computed in `lhs`'s buffer.
+#[inline]
+#[track_caller]
+pub fn broadcast_add_owned<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
+    lhs: L,
+    rhs: &R,
+) -> L {
+    zip_owned("broadcast_add", lhs, rhs, |a, b| a + b)
+}
+
+/// [`broadcast_sub`] computed in `lhs`'s buffer.
+#[inline]
+#[track_caller]
+pub fn broadcast_sub_owned<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
+    lhs: L,
+    rhs: &R,
+) -> L {
+    zip_owned("broadcast_sub", lhs, rhs, |a, b| a - b)
+}
+
+/// [`broadcast_mul`] computed in `lhs`'s buffer.
+#[inline]
+#[track_caller]
+pub fn broadcast_mul_owned<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
+    lhs: L,
+    rhs: &R,
+) -> L {
+    zip_owned("broadcast_mul", lhs, rhs, |a, b| a * b)
+}
+
+/// [`broadcast_div`] computed in `lhs`'s buffer.
+#[inline]
+#[track_caller]
+pub fn broadcast_div_owned<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
+    lhs: L,
+    rhs: &R,
+) -> L {
+    zip_owned("broadcast_div", lhs, rhs, |a, b| a / b)
 }

@@ -155,3 +155,14 @@ where
     let xs = x.entries();
     entrywise_owned("map", g, acc, |i, gi| df(xs[i], gi))
 }
+
+/// [`component_div`] computed in `x`'s buffer.
+#[inline]
+#[track_caller]
+pub fn component_div_owned<V: Differentiable>(mut x: V, y: &V) -> V {
+    shape::same("component_div", x.shape(), y.shape());
+    for (a, b) in x.entries_mut().iter_mut().zip(y.entries()) {
+        *a /= *b;
+    }
+    x
+}

@@ -60,6 +60,6 @@ pub use transposed::{
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,
 };
 pub use value::{
-    accumulate, accumulate_argument, as_value, finish, map, merge, saved, seed, slot,
+    accumulate, accumulate_argument, as_value, finish, map, map_owned, merge, saved, seed, slot,
     ArgumentCotangent, AsValue, Differentiable, Scalar,
 };

@@ -146,3 +146,65 @@ pub fn sub_pullback_rhs_owned<V: Differentiable>(g: V, _lhs: &V, _rhs: &V, acc: 
 pub fn neg_pullback_owned<V: Differentiable>(g: V, _x: &V, _y: &V, acc: &mut Option<V>) {
     crate::componentwise::entrywise_owned("-", g, acc, |_, gi| -gi)
 }
+
+// ---------------------------------------------------------------- owned left operands
+
+/// [`add`] computed in `lhs`'s buffer (a temporary nothing else reads).
+#[inline]
+#[track_caller]
+pub fn add_owned<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
+    shape::same("+", lhs.shape(), rhs.shape());
+    lhs.add_assign(rhs);
+    lhs
+}
+
+/// [`sub`] computed in `lhs`'s buffer.
+#[inline]
+#[track_caller]
+pub fn sub_owned<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
+    shape::same("-", lhs.shape(), rhs.shape());
+    lhs.axpy(-nalgebra::one::<V::Elem>(), rhs);
+    lhs
+}
+
+/// [`neg`] computed in `x`'s buffer.
+#[inline]
+pub fn neg_owned<V: Differentiable>(mut x: V) -> V {
+    for v in x.entries_mut() {
+        *v = -*v;
+    }
+    x
+}
+
+// ---------------------------------------------------------------- cotangents passed through
+//
+// `+`, `-` and unary `-` pass their cotangent through (negated for a subtracted operand) and
+// read neither operand, so the reverse sweep calls these, and the operands need not be kept.
+
+/// `slot += ḡ` (the pullback of either operand of `+`, and of the left of `-`).
+#[inline]
+#[track_caller]
+pub fn pass_through<V: Differentiable>(g: V, slot: &mut Option<V>) {
+    crate::value::accumulate(slot, g)
+}
+
+/// `slot += ḡ`, from a borrowed cotangent that another pullback still reads.
+#[inline]
+#[track_caller]
+pub fn pass_through_ref<V: Differentiable>(g: &V, slot: &mut Option<V>) {
+    accumulate_with(slot, || g.clone(), |a| a.add_assign(g))
+}
+
+/// `slot -= ḡ` (the pullback of the right operand of `-`, and of unary `-`).
+#[inline]
+#[track_caller]
+pub fn pass_negated<V: Differentiable>(g: V, slot: &mut Option<V>) {
+    crate::componentwise::entrywise_owned("-", g, slot, |_, gi| -gi)
+}
+
+/// `slot -= ḡ`, from a borrowed cotangent that another pullback still reads.
+#[inline]
+#[track_caller]
+pub fn pass_negated_ref<V: Differentiable>(g: &V, slot: &mut Option<V>) {
+    accumulate_with(slot, || neg(g), |a| a.axpy(-nalgebra::one::<V::Elem>(), g))
+}

@@ -364,3 +364,26 @@ pub fn component_mul_pullback_rhs_owned<V: Differentiable>(
     let xs = x.entries();
     crate::componentwise::entrywise_owned("component_mul", g, acc, |i, gi| gi * xs[i])
 }
+
+// ---------------------------------------------------------------- owned left operands
+
+/// [`div`] computed in `x`'s buffer.
+#[inline]
+pub fn div_owned<V: Differentiable>(mut x: V, s: &V::Elem) -> V {
+    let inv = nalgebra::one::<V::Elem>() / *s;
+    for v in x.entries_mut() {
+        *v *= inv;
+    }
+    x
+}
+
+/// [`component_mul`] computed in `x`'s buffer.
+#[inline]
+#[track_caller]
+pub fn component_mul_owned<V: Differentiable>(mut x: V, y: &V) -> V {
+    shape::same("component_mul", x.shape(), y.shape());
+    for (a, b) in x.entries_mut().iter_mut().zip(y.entries()) {
+        *a *= *b;
+    }
+    x
+}

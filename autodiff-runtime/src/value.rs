@@ -214,6 +214,15 @@ pub fn saved<T>(save: &Option<T>) -> &T {
     }
 }
 
+/// [`map`] computed in `x`'s buffer (a temporary nothing else reads).
+#[inline]
+pub fn map_owned<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut f: F) -> V {
+    for e in x.entries_mut() {
+        *e = f(*e);
+    }
+    x
+}
+
 /// `f` applied to every entry of `x` (for a scalar, `f(x)`): the primal of `x.map(f)`.
 #[inline]
 pub fn map<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(x: &V, mut f: F) -> V {

@@ -228,3 +228,89 @@ fn scalar_owned_pullbacks_match_the_borrowed_ones() {
         |g, a| rt::div_pullback_lhs(g, &x, &y, a),
     );
 }
+
+#[test]
+fn owned_forward_operations_equal_the_borrowed_ones() {
+    let mut r = rng(73);
+    for (m, n) in [(1, 1), (3, 2), (2, 5)] {
+        let (x, y) = (
+            dmatrix(&mut r, m, n),
+            dmatrix(&mut r, m, n).map(|v| v.abs() + 0.5),
+        );
+        assert_eq!(rt::add_owned(x.clone(), &y), rt::add(&x, &y));
+        assert_eq!(rt::sub_owned(x.clone(), &y), rt::sub(&x, &y));
+        assert_eq!(rt::neg_owned(x.clone()), rt::neg(&x));
+        assert_eq!(rt::div_owned(x.clone(), &1.7), rt::div(&x, &1.7));
+        assert_eq!(
+            rt::component_mul_owned(x.clone(), &y),
+            rt::component_mul(&x, &y)
+        );
+        assert_eq!(
+            rt::component_div_owned(x.clone(), &y),
+            rt::component_div(&x, &y)
+        );
+        assert_eq!(rt::map_owned(x.clone(), f64::sin), rt::map(&x, f64::sin));
+        let (row, col): (RowDVector<f64>, DVector<f64>) =
+            (row_dvector(&mut r, n), dvector(&mut r, m));
+        assert_eq!(
+            rt::broadcast_add_owned(x.clone(), &row),
+            rt::broadcast_add(&x, &row)
+        );
+        assert_eq!(
+            rt::broadcast_sub_owned(x.clone(), &col),
+            rt::broadcast_sub(&x, &col)
+        );
+        assert_eq!(
+            rt::broadcast_mul_owned(x.clone(), &row),
+            rt::broadcast_mul(&x, &row)
+        );
+        assert_eq!(
+            rt::broadcast_div_owned(x.clone(), &col),
+            rt::broadcast_div(&x, &col)
+        );
+        assert_eq!(
+            rt::broadcast_mul_owned(x.clone(), &row),
+            DMatrix::from_fn(m, n, |i, j| x[(i, j)] * row[j]),
+            "broadcast of a row multiplies column j by entry j"
+        );
+    }
+}
+
+#[test]
+fn pass_through_pullbacks_equal_the_add_and_sub_pullbacks() {
+    let mut r = rng(74);
+    let (x, y, g, p) = (
+        dmatrix(&mut r, 3, 2),
+        dmatrix(&mut r, 3, 2),
+        dmatrix(&mut r, 3, 2),
+        dmatrix(&mut r, 3, 2),
+    );
+    same(
+        "pass_through",
+        &g,
+        &p,
+        |g, a| rt::pass_through(g, a),
+        |g, a| rt::add_pullback_lhs(g, &x, &y, a),
+    );
+    same(
+        "pass_through_ref",
+        &g,
+        &p,
+        |g, a| rt::pass_through_ref(&g, a),
+        |g, a| rt::add_pullback_rhs(g, &x, &y, a),
+    );
+    same(
+        "pass_negated",
+        &g,
+        &p,
+        |g, a| rt::pass_negated(g, a),
+        |g, a| rt::sub_pullback_rhs(g, &x, &y, a),
+    );
+    same(
+        "pass_negated_ref",
+        &g,
+        &p,
+        |g, a| rt::pass_negated_ref(&g, a),
+        |g, a| rt::sub_pullback_rhs(g, &x, &y, a),
+    );
+}
