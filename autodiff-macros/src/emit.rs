@@ -12,7 +12,7 @@ use crate::graph;
 use crate::ir::{Body, Kind};
 use crate::lower::{self, ParamInfo};
 use crate::names::Names;
-use crate::signature::{self, strip_ref_lifetimes, Signature};
+use crate::signature::{self, Signature};
 use crate::sweep::{self, Seed};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -21,17 +21,9 @@ use syn::{FnArg, GenericParam, Ident, ItemFn, Lifetime, Type};
 /// The attribute's expansion: the original item, plus companions or compile errors.
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let func: ItemFn = match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(syn::Item::Fn(f)) => f,
-        Ok(other) => {
-            errors.at(&other, "`#[grad]` applies to a function, e.g. `#[grad] fn loss(x: &DVector<f64>) -> f64 { ... }`");
-            let e = errors.into_compile_errors();
-            return quote!(#item #e);
-        }
-        Err(e) => {
-            let e = e.to_compile_error();
-            return quote!(#item #e);
-        }
+    let func = match signature::parse_function(item, "#[grad]") {
+        Ok(f) => f,
+        Err(tokens) => return tokens,
     };
     let args = args::parse(args, &mut errors);
     let sig = signature::analyze(&func, &args, &mut errors);
@@ -392,20 +384,9 @@ impl<'a> Companions<'a> {
         let output_ty = &self.output_ty;
         // The closure takes the parameters again, typed as declared with reference lifetimes
         // left to the closure (so it holds no borrow), and captures no lifetime.
-        let closure_params = self.closure_params();
-        let closure_param_tys = self.closure_param_tys();
-        let captured: Vec<TokenStream> = self
-            .func
-            .sig
-            .generics
-            .params
-            .iter()
-            .filter_map(|g| match g {
-                GenericParam::Type(t) => Some(t.ident.to_token_stream()),
-                GenericParam::Const(c) => Some(c.ident.to_token_stream()),
-                GenericParam::Lifetime(_) => None,
-            })
-            .collect();
+        let (closure_params, closure_param_tys) = signature::closure_inputs(self.func);
+        let closure_params = quote!(#(#closure_params),*);
+        let captured = signature::type_and_const_params(self.func);
         let tys = self.sig.params.iter().map(|p| {
             if included(p) {
                 let t = &p.value_ty;
@@ -454,42 +435,6 @@ impl<'a> Companions<'a> {
         }
     }
 
-    /// The parameters as the `vjp` closure takes them: declared types, reference lifetimes
-    /// removed.
-    fn closure_params(&self) -> TokenStream {
-        let params = self.func.sig.inputs.iter().filter_map(|arg| match arg {
-            FnArg::Typed(pt) => {
-                let mut pt = pt.clone();
-                strip_ref_lifetimes(&mut pt.ty);
-                if let syn::Pat::Ident(pi) = &mut *pt.pat {
-                    pi.mutability = None;
-                } else {
-                    *pt.pat = syn::parse_quote!(_);
-                }
-                Some(quote!(#pt))
-            }
-            FnArg::Receiver(_) => None,
-        });
-        quote!(#(#params),*)
-    }
-
-    /// The types of [`Companions::closure_params`].
-    fn closure_param_tys(&self) -> Vec<TokenStream> {
-        self.func
-            .sig
-            .inputs
-            .iter()
-            .filter_map(|arg| match arg {
-                FnArg::Typed(pt) => {
-                    let mut ty = (*pt.ty).clone();
-                    strip_ref_lifetimes(&mut ty);
-                    Some(quote!(#ty))
-                }
-                FnArg::Receiver(_) => None,
-            })
-            .collect()
-    }
-
     /// A use of the original function, so that calling only its companions does not make
     /// rustc call it dead code.
     fn keep_original(&self) -> TokenStream {
@@ -504,22 +449,7 @@ impl<'a> Companions<'a> {
         let fn_name = self.fn_name;
         let generics = self.generics(None);
         let (impl_generics, _, where_clause) = generics.split_for_impl();
-        let args: Vec<TokenStream> = sig
-            .generics
-            .params
-            .iter()
-            .filter_map(|g| match g {
-                GenericParam::Type(t) => {
-                    let i = &t.ident;
-                    Some(quote!(#i))
-                }
-                GenericParam::Const(c) => {
-                    let i = &c.ident;
-                    Some(quote!(#i))
-                }
-                GenericParam::Lifetime(_) => None,
-            })
-            .collect();
+        let args = signature::type_and_const_params(self.func);
         let turbofish = if args.is_empty() {
             quote!()
         } else {

@@ -9,25 +9,16 @@
 use crate::args::Args;
 use crate::error::Errors;
 use crate::signature;
-use crate::signature::strip_ref_lifetimes;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
-use syn::{FnArg, Ident, ItemFn};
+use syn::Ident;
 
 /// The expansion of `#[vjp(rule)]` on `item`.
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let func: ItemFn = match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(syn::Item::Fn(f)) => f,
-        Ok(other) => {
-            errors.at(&other, "`#[vjp(rule)]` applies to a function");
-            let e = errors.into_compile_errors();
-            return quote!(#item #e);
-        }
-        Err(e) => {
-            let e = e.to_compile_error();
-            return quote!(#item #e);
-        }
+    let func = match signature::parse_function(item, "#[vjp(rule)]") {
+        Ok(f) => f,
+        Err(tokens) => return tokens,
     };
     let rule: syn::Path = match syn::parse2(args.clone()) {
         Ok(p) => p,
@@ -69,67 +60,16 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let vis = &func.vis;
     let generics = func.sig.generics.clone();
     let (impl_generics, _, where_clause) = generics.split_for_impl();
-    let inputs: Vec<TokenStream> = func
-        .sig
-        .inputs
-        .iter()
-        .map(|arg| match arg {
-            FnArg::Typed(pt) => {
-                let mut pt = pt.clone();
-                strip_ref_lifetimes(&mut pt.ty);
-                if let syn::Pat::Ident(pi) = &mut *pt.pat {
-                    pi.mutability = None;
-                }
-                quote!(#pt)
-            }
-            other => quote!(#other),
-        })
-        .collect();
-    let input_tys: Vec<TokenStream> = func
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|arg| match arg {
-            FnArg::Typed(pt) => {
-                let mut ty = (*pt.ty).clone();
-                strip_ref_lifetimes(&mut ty);
-                Some(quote!(#ty))
-            }
-            FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let captured: Vec<TokenStream> = func
-        .sig
-        .generics
-        .params
-        .iter()
-        .filter_map(|g| match g {
-            syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
-            syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
-            syn::GenericParam::Lifetime(_) => None,
-        })
-        .collect();
+    let (inputs, input_tys) = signature::closure_inputs(&func);
+    let captured = signature::type_and_const_params(&func);
     let output_ty = match &func.sig.output {
         syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
         syn::ReturnType::Default => quote!(()),
     };
-    let turbofish = {
-        let args: Vec<TokenStream> = func
-            .sig
-            .generics
-            .params
-            .iter()
-            .filter_map(|g| match g {
-                syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
-                syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
-                syn::GenericParam::Lifetime(_) => None,
-            })
-            .collect();
-        if args.is_empty() {
-            quote!()
-        } else {
-            quote!(::<#(#args),*>)
-        }
+    let turbofish = if captured.is_empty() {
+        quote!()
+    } else {
+        quote!(::<#(#captured),*>)
     };
     // The rule takes every argument by reference.
     let call_args = &idents;

@@ -3,6 +3,7 @@
 
 use crate::args::Args;
 use crate::error::Errors;
+use proc_macro2::TokenStream;
 use syn::{
     FnArg, GenericParam, Ident, ItemFn, Pat, ReturnType, Type, TypeParamBound, WherePredicate,
 };
@@ -273,4 +274,62 @@ pub fn strip_ref_lifetimes(ty: &mut Type) {
         }
     }
     syn::visit_mut::VisitMut::visit_type_mut(&mut Strip, ty);
+}
+
+/// The annotated item as a function, or, when it is not one, the tokens to emit instead: the
+/// item unchanged and an error saying that `attribute` applies to a function.
+pub fn parse_function(item: TokenStream, attribute: &str) -> Result<ItemFn, TokenStream> {
+    match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(f)) => Ok(f),
+        Ok(other) => {
+            let mut errors = Errors::default();
+            errors.at(
+                &other,
+                format_args!("`{attribute}` applies to a function, e.g. `{attribute} fn loss(x: &DVector<f64>) -> f64 {{ ... }}`"),
+            );
+            let e = errors.into_compile_errors();
+            Err(quote::quote!(#item #e))
+        }
+        Err(e) => {
+            let e = e.to_compile_error();
+            Err(quote::quote!(#item #e))
+        }
+    }
+}
+
+/// The parameters as a pullback closure takes them again, and their types: as declared,
+/// without `mut`, a destructuring pattern as `_`, reference lifetimes left to the closure.
+pub fn closure_inputs(func: &ItemFn) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    func.sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(pt) => {
+                let mut pt = pt.clone();
+                strip_ref_lifetimes(&mut pt.ty);
+                if let Pat::Ident(pi) = &mut *pt.pat {
+                    pi.mutability = None;
+                } else {
+                    *pt.pat = syn::parse_quote!(_);
+                }
+                let ty = &pt.ty;
+                Some((quote::quote!(#pt), quote::quote!(#ty)))
+            }
+            FnArg::Receiver(_) => None,
+        })
+        .unzip()
+}
+
+/// The type and const parameters, by name (what a turbofish or `use<..>` lists).
+pub fn type_and_const_params(func: &ItemFn) -> Vec<TokenStream> {
+    func.sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|g| match g {
+            GenericParam::Type(t) => Some(quote::ToTokens::to_token_stream(&t.ident)),
+            GenericParam::Const(c) => Some(quote::ToTokens::to_token_stream(&c.ident)),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect()
 }
