@@ -318,7 +318,7 @@ impl<'a> Companions<'a> {
         let (forward, reverse) = (&s.forward, &s.reverse);
         let value_name = Ident::new("__value", Span::mixed_site());
         let value = match body.output {
-            Some(o) if !s.output_needed && owned_binding(body, o) => {
+            Some(o) if !s.output_needed && body.values[o].kind.is_owned_binding() => {
                 let n = &body.values[o].name;
                 quote!(#n)
             }
@@ -500,17 +500,4 @@ fn finish(body: &Body, id: usize, slots: &[Option<Ident>]) -> TokenStream {
         Some(d) => quote!(::autodiff::__private::finish(#d, #r)),
         None => quote!(::autodiff::__private::finish(::autodiff::__private::slot(#r), #r)),
     }
-}
-
-/// Whether the value is an owned binding that can be moved out.
-fn owned_binding(body: &Body, id: usize) -> bool {
-    matches!(
-        body.values[id].kind,
-        Kind::Const { by_ref: false, .. }
-            | Kind::Op { .. }
-            | Kind::Map { .. }
-            | Kind::Call { .. }
-            | Kind::Merged
-            | Kind::Carried
-    )
 }

@@ -58,6 +58,33 @@ pub enum Kind {
     Merged,
 }
 
+impl Kind {
+    /// Whether the binding already holds a reference (`&T`): a parameter passed by
+    /// reference, a borrowed constant, a name bound to a borrow.
+    pub fn is_reference(&self) -> bool {
+        matches!(
+            self,
+            Kind::Param { by_ref: true }
+                | Kind::Const { by_ref: true, .. }
+                | Kind::Bound { by_ref: true }
+        )
+    }
+
+    /// Whether the binding owns its value, so the generated code may move it.
+    pub fn is_owned_binding(&self) -> bool {
+        matches!(
+            self,
+            Kind::Const { by_ref: false, .. }
+                | Kind::Op { .. }
+                | Kind::Map { .. }
+                | Kind::Call { .. }
+                | Kind::Merged
+                | Kind::Carried
+                | Kind::Bound { by_ref: false }
+        )
+    }
+}
+
 /// The scalar closure of a `map`, lowered as a function of its one parameter.
 pub struct ScalarFn {
     /// The closure's parameter name.
@@ -169,13 +196,7 @@ impl Body {
         let v = &self.values[id];
         let mut name = v.name.clone();
         name.set_span(name.span().located_at(at));
-        let by_ref = ref_bound.get(id).copied().unwrap_or(false)
-            || matches!(
-                v.kind,
-                Kind::Param { by_ref: true }
-                    | Kind::Const { by_ref: true, .. }
-                    | Kind::Bound { by_ref: true }
-            );
+        let by_ref = ref_bound.get(id).copied().unwrap_or(false) || v.kind.is_reference();
         if by_ref {
             quote_spanned!(at=> #name)
         } else {

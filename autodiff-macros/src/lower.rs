@@ -294,11 +294,10 @@ impl<'a> Lower<'a> {
             let r = {
                 let v = &self.values[id];
                 let name = &v.name;
-                match v.kind {
-                    Kind::Param { by_ref: true }
-                    | Kind::Const { by_ref: true, .. }
-                    | Kind::Bound { by_ref: true } => quote!(#name),
-                    _ => quote!(&#name),
+                if v.kind.is_reference() {
+                    quote!(#name)
+                } else {
+                    quote!(&#name)
                 }
             };
             rebind.extend(
@@ -755,13 +754,7 @@ impl<'a> Lower<'a> {
             .iter()
             .map(|(n, &id)| {
                 let v = &self.values[id];
-                let by_ref = matches!(
-                    v.kind,
-                    Kind::Param { by_ref: true }
-                        | Kind::Const { by_ref: true, .. }
-                        | Kind::Bound { by_ref: true }
-                );
-                (n.clone(), (v.name.clone(), by_ref, v.varied))
+                (n.clone(), (v.name.clone(), v.kind.is_reference(), v.varied))
             })
             .collect();
         let (sub, captured) = {
@@ -868,12 +861,7 @@ impl<'a> Lower<'a> {
             let id = self.expr(a);
             // Passed as the user passed it: a borrow, or a name that already is a reference.
             let by_ref = matches!(a, Expr::Reference(r) if r.mutability.is_none())
-                || matches!(
-                    self.values[id].kind,
-                    Kind::Param { by_ref: true }
-                        | Kind::Const { by_ref: true, .. }
-                        | Kind::Bound { by_ref: true }
-                );
+                || self.values[id].kind.is_reference();
             args.push((id, by_ref));
         }
         let varied = args.iter().any(|a| self.varied(a.0));

@@ -121,9 +121,8 @@ impl Op {
     /// to reuse its buffer, for input `k`.
     pub fn owned_pullback(self, k: usize) -> bool {
         match self {
-            Op::Add | Op::Sub | Op::Mul | Op::ComponentMul => k <= 1,
-            Op::Neg
-            | Op::Div
+            Op::Mul | Op::ComponentMul => k <= 1,
+            Op::Div
             | Op::ComponentDiv
             | Op::BroadcastAdd
             | Op::BroadcastSub

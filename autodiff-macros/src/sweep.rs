@@ -416,20 +416,6 @@ impl<'a> Plan<'a> {
         quote!(::core::clone::Clone::clone(#r))
     }
 
-    /// Whether the value is an owned binding the generated code may move.
-    fn owned(&self, id: ValueId) -> bool {
-        matches!(
-            self.body.values[id].kind,
-            Kind::Const { by_ref: false, .. }
-                | Kind::Op { .. }
-                | Kind::Map { .. }
-                | Kind::Call { .. }
-                | Kind::Merged
-                | Kind::Carried
-                | Kind::Bound { by_ref: false }
-        )
-    }
-
     // ------------------------------------------------------------------ forward
 
     fn forward(&self, steps: &[Step]) -> TokenStream {
@@ -472,7 +458,7 @@ impl<'a> Plan<'a> {
                         }
                         let name = &self.body.values[c.phi].name;
                         let value = if inside.contains(&c.next)
-                            && self.owned(c.next)
+                            && self.body.values[c.next].kind.is_owned_binding()
                             && !saved.contains(&c.next)
                             && moved.insert(c.next)
                         {
@@ -530,7 +516,7 @@ impl<'a> Plan<'a> {
                         let mut moved = HashSet::new();
                         let from = a.from.iter().map(|&f| {
                             if inside.contains(&f)
-                                && self.owned(f)
+                                && self.body.values[f].kind.is_owned_binding()
                                 && !saved.contains(&f)
                                 && moved.insert(f)
                             {

@@ -112,41 +112,6 @@ pub fn transpose_pullback<T, R, C>(
     )
 }
 
-// ---------------------------------------------------------------- owned cotangents
-//
-// The reverse sweep hands the last pullback of an operation its cotangent by value: these
-// variants move it into an empty slot (or add it in place) instead of copying it.
-
-/// [`add_pullback_lhs`] with the cotangent given by value.
-#[inline]
-pub fn add_pullback_lhs_owned<V: Differentiable>(g: V, _lhs: &V, _rhs: &V, acc: &mut Option<V>) {
-    crate::value::accumulate(acc, g)
-}
-
-/// [`add_pullback_rhs`] with the cotangent given by value.
-#[inline]
-pub fn add_pullback_rhs_owned<V: Differentiable>(g: V, _lhs: &V, _rhs: &V, acc: &mut Option<V>) {
-    crate::value::accumulate(acc, g)
-}
-
-/// [`sub_pullback_lhs`] with the cotangent given by value.
-#[inline]
-pub fn sub_pullback_lhs_owned<V: Differentiable>(g: V, _lhs: &V, _rhs: &V, acc: &mut Option<V>) {
-    crate::value::accumulate(acc, g)
-}
-
-/// [`sub_pullback_rhs`] with the cotangent given by value.
-#[inline]
-pub fn sub_pullback_rhs_owned<V: Differentiable>(g: V, _lhs: &V, _rhs: &V, acc: &mut Option<V>) {
-    crate::componentwise::entrywise_owned("-", g, acc, |_, gi| -gi)
-}
-
-/// [`neg_pullback`] with the cotangent given by value.
-#[inline]
-pub fn neg_pullback_owned<V: Differentiable>(g: V, _x: &V, _y: &V, acc: &mut Option<V>) {
-    crate::componentwise::entrywise_owned("-", g, acc, |_, gi| -gi)
-}
-
 // ---------------------------------------------------------------- owned left operands
 
 /// [`add`] computed in `lhs`'s buffer (a temporary nothing else reads).

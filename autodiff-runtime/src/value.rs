@@ -185,13 +185,6 @@ pub fn finish<V: Differentiable>(slot: Option<V>, primal: &V) -> V {
     slot.unwrap_or_else(|| primal.zeros_like())
 }
 
-/// A reference to the contents of a slot the generated code knows is filled.
-#[doc(hidden)]
-#[inline(always)]
-pub fn filled<V>(slot: &Option<V>) -> Option<&V> {
-    slot.as_ref()
-}
-
 /// `slot += other`, where either may be empty (zero): merges two adjoint slots.
 #[inline]
 #[track_caller]
