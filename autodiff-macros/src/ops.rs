@@ -132,6 +132,12 @@ impl Op {
         }
     }
 
+    /// Whether the runtime has `<name>_pullback_consuming`, taking the (only) input by value
+    /// and writing its cotangent in the input's buffer.
+    pub fn consuming_pullback(self) -> bool {
+        matches!(self, Op::NormSquared | Op::Norm)
+    }
+
     /// Whether the pullback only passes the cotangent through (`+`, `-`, unary `-`), reading
     /// no operand.
     pub fn passes_through(self) -> bool {
@@ -153,6 +159,15 @@ impl Op {
                 | Op::BroadcastSub
                 | Op::BroadcastMul
                 | Op::BroadcastDiv
+        )
+    }
+
+    /// Whether the runtime has `<name>_owned_rhs`, taking the right operand by value and
+    /// computing the result in its buffer (same-shaped operands only).
+    pub fn owned_forward_rhs(self) -> bool {
+        matches!(
+            self,
+            Op::Add | Op::Sub | Op::ComponentMul | Op::ComponentDiv
         )
     }
 

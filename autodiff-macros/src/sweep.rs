@@ -32,7 +32,13 @@ pub struct Sweeps {
 
 /// Plans and generates both sweeps of `body`.
 pub fn sweeps(body: &Body, names: &mut Names, seed: Seed) -> Sweeps {
-    let plan = Plan::new(body, names);
+    let mut plan = Plan::new(body, names);
+    // Seeded with one, the sweeps run in one function body (`_grad`) that owns every value:
+    // the reverse sweep may move a value into its last reader. (A pullback closure only
+    // borrows what it captured: it can be called again.)
+    if matches!(seed, Seed::One) {
+        plan.consumed = consumed_by_reverse(body, &plan.witness);
+    }
     let forward = plan.forward(&body.steps);
     let mut reverse = TokenStream::new();
     let top: Vec<ValueId> = body
@@ -237,6 +243,70 @@ fn consumable(body: &Body, needed: &[bool]) -> Vec<bool> {
         .collect()
 }
 
+/// Which values the reverse sweep may move into their last reader: temporaries of the top
+/// level whose only reader in the reverse sweep is a pullback that can reuse their buffer
+/// (`‖r‖²`'s `r̄ = 2ḡ·r`, written over `r`).
+fn consumed_by_reverse(body: &Body, witness: &[ValueId]) -> Vec<bool> {
+    let n = body.values.len();
+    // How often the reverse sweep reads each value (the reads `Plan::new` marks `needed`).
+    let mut reads = vec![0usize; n];
+    let mut pinned = vec![false; n];
+    for id in (0..n).filter(|&id| body.active(id)) {
+        match &body.values[id].kind {
+            Kind::Op { op, .. } if op.passes_through() => {}
+            Kind::Op { inputs, extra, .. } => {
+                inputs.iter().for_each(|&i| reads[i] += 1);
+                extra.iter().for_each(|&e| pinned[e] = true);
+                if inputs.len() == 1 {
+                    reads[id] += 1;
+                }
+            }
+            Kind::Map { input, scalar, .. } => {
+                reads[*input] += 1;
+                reads[id] += 1;
+                scalar.captures.iter().for_each(|&c| pinned[c] = true);
+            }
+            Kind::Call { pullback, args, .. } => {
+                pinned[*pullback] = true;
+                args.iter().for_each(|a| pinned[a.0] = true);
+            }
+            Kind::Const { deps, .. } => deps.iter().for_each(|&d| pinned[d] = true),
+            _ => {}
+        }
+    }
+    for l in body.loops() {
+        l.iter_deps.iter().for_each(|&d| pinned[d] = true);
+        l.carried.iter().for_each(|c| pinned[c.init] = true);
+    }
+    for b in body.branches() {
+        pinned[b.cond] = true;
+        b.arms.iter().flat_map(|a| &a.from).for_each(|&f| pinned[f] = true);
+    }
+    for (id, &w) in witness.iter().enumerate() {
+        if w != id {
+            pinned[w] = true;
+        }
+    }
+    let mut consumed = vec![false; n];
+    for step in &body.steps {
+        let Step::Value(id) = step else { continue };
+        let Kind::Op { op, inputs, .. } = &body.values[*id].kind else {
+            continue;
+        };
+        if let ([x], true) = (inputs.as_slice(), op.consuming_pullback()) {
+            let v = &body.values[*x];
+            consumed[*x] = body.active(*id)
+                && body.active(*x)
+                && reads[*x] == 1
+                && !pinned[*x]
+                && Some(*x) != body.output
+                && !v.mutable
+                && matches!(v.kind, Kind::Op { .. } | Kind::Map { .. });
+        }
+    }
+    consumed
+}
+
 /// What the reverse sweep needs: adjoint slots, values to keep, slot type witnesses.
 struct Plan<'a> {
     body: &'a Body,
@@ -249,6 +319,8 @@ struct Plan<'a> {
     /// Temporaries read once, by an operation of their own region, and not by the reverse
     /// sweep: that operation may take them by value and compute in their buffer.
     consumable: Vec<bool>,
+    /// Values the reverse sweep moves into their last reader (`consumed_by_reverse`).
+    consumed: Vec<bool>,
     /// Per loop (by its tape's id), the names of its carried adjoints and of the carried
     /// values an iteration replaces.
     loop_names: HashMap<ValueId, (Vec<Ident>, Vec<Ident>)>,
@@ -382,6 +454,7 @@ impl<'a> Plan<'a> {
         Plan {
             body,
             consumable,
+            consumed: vec![false; n],
             slot,
             needed,
             witness,
@@ -600,15 +673,25 @@ impl<'a> Plan<'a> {
                 quote_spanned!(span=> let #mutability #name #ty = #amp #expr;)
             }
             Kind::Op { op, inputs, extra } => {
-                // A temporary read only here is handed over: the result reuses its buffer.
-                let consume = op.owned_forward() && self.consumable[inputs[0]];
-                let f = if consume {
-                    format_ident!("{}_owned", op.name(), span = span)
+                // A temporary read only here is handed over: the result reuses its buffer
+                // (the left operand's, or else the right one's).
+                let consume = if op.owned_forward() && self.consumable[inputs[0]] {
+                    Some((0, "_owned"))
+                } else if inputs.len() == 2
+                    && inputs[0] != inputs[1]
+                    && op.owned_forward_rhs()
+                    && self.consumable[inputs[1]]
+                {
+                    Some((1, "_owned_rhs"))
                 } else {
-                    Ident::new(op.name(), span)
+                    None
+                };
+                let f = match consume {
+                    Some((_, suffix)) => format_ident!("{}{}", op.name(), suffix, span = span),
+                    None => Ident::new(op.name(), span),
                 };
                 let args = inputs.iter().enumerate().map(|(k, &i)| {
-                    if k == 0 && consume {
+                    if consume.is_some_and(|(c, _)| c == k) {
                         let n = &self.body.values[i].name;
                         quote!(#n)
                     } else {
@@ -841,19 +924,34 @@ impl<'a> Plan<'a> {
                 });
                 let y = self.reference_at(id, span, ref_bound);
                 let mut calls = TokenStream::new();
-                // The last pullback gets the cotangent by value where the kernel can reuse it.
-                let last = inputs.iter().rposition(|&i| self.slot(i).is_some());
-                for (k, &input) in inputs.iter().enumerate() {
+                // The last pullback gets the cotangent by value where the kernel can reuse it,
+                // so an input whose kernel can goes last (`broadcast_mul`: the row's column
+                // sum first, then the matrix's cotangent in ḡ's buffer).
+                let active: Vec<usize> =
+                    (0..inputs.len()).filter(|&k| self.slot(inputs[k]).is_some()).collect();
+                let owner = active.iter().rev().copied().find(|&k| op.owned_pullback(k));
+                let order = active
+                    .iter()
+                    .copied()
+                    .filter(|&k| Some(k) != owner)
+                    .chain(owner);
+                for k in order {
+                    let input = inputs[k];
                     let Some(d_in) = self.slot(input) else {
                         continue;
                     };
-                    let owned = Some(k) == last && op.owned_pullback(k);
+                    let owned = Some(k) == owner;
                     let (g_arg, suffix) = if owned {
                         (quote!(#g), "_owned")
                     } else {
                         (quote!(&#g), "")
                     };
-                    calls.extend(if inputs.len() == 1 {
+                    calls.extend(if inputs.len() == 1 && self.consumed[input] {
+                        // The input's last reader: the pullback writes into its buffer.
+                        let f = format_ident!("{}_pullback_consuming", op.name(), span = span);
+                        let x = &self.body.values[input].name;
+                        quote_spanned!(span=> ::autodiff::__private::#f(#g_arg, #x, #extra #y, &mut #d_in);)
+                    } else if inputs.len() == 1 {
                         let f = format_ident!("{}_pullback{}", op.name(), suffix, span = span);
                         quote_spanned!(span=> ::autodiff::__private::#f(#g_arg, #(#refs,)* #extra #y, &mut #d_in);)
                     } else {

@@ -94,11 +94,6 @@ where
     #[track_caller]
     fn broadcast_check(&self, rhs: &Rhs, op: &str);
 
-    /// The storage index of the entry of the broadcast operand that meets entry `s` (in
-    /// storage order) of `self`.
-    #[doc(hidden)]
-    fn broadcast_source(&self, s: usize) -> usize;
-
     /// Whether the operand is a row applied to every row (its entry `j` meets column `j`),
     /// rather than a column applied to every column (its entry `i` meets row `i`).
     #[doc(hidden)]
@@ -140,10 +135,6 @@ where
         shape::broadcastable(op, "row", self.shape(), rhs.shape())
     }
     #[inline]
-    fn broadcast_source(&self, s: usize) -> usize {
-        s / self.nrows()
-    }
-    #[inline]
     fn broadcast_rows(&self) -> bool {
         true
     }
@@ -159,10 +150,6 @@ where
     #[track_caller]
     fn broadcast_check(&self, rhs: &OVector<T, R>, op: &str) {
         shape::broadcastable(op, "column", self.shape(), rhs.shape())
-    }
-    #[inline]
-    fn broadcast_source(&self, s: usize) -> usize {
-        s % self.nrows()
     }
     #[inline]
     fn broadcast_rows(&self) -> bool {
@@ -183,10 +170,6 @@ where
     #[track_caller]
     fn broadcast_check(&self, rhs: &OVector<T, Dyn>, op: &str) {
         shape::broadcastable(op, "column", self.shape(), rhs.shape())
-    }
-    #[inline]
-    fn broadcast_source(&self, s: usize) -> usize {
-        s % self.nrows()
     }
     #[inline]
     fn broadcast_rows(&self) -> bool {
@@ -469,9 +452,20 @@ fn pull_lhs_owned<L, R>(
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
-    crate::componentwise::entrywise_owned(op, g, acc, |s, gs| {
-        f(gs, l.entry(s), r.entry(l.broadcast_source(s)))
-    })
+    let (ls, rs) = (l.entries(), r.entries());
+    match acc {
+        None => {
+            let mut g = g;
+            let out = g.entries_mut();
+            for_each_source(l, |s, k| out[s] = f(out[s], ls[s], rs[k]));
+            *acc = Some(g);
+        }
+        Some(a) => {
+            shape::same(op, a.shape(), l.shape());
+            let (out, gs) = (a.entries_mut(), g.entries());
+            for_each_source(l, |s, k| out[s] += f(gs[s], ls[s], rs[k]));
+        }
+    }
 }
 
 /// [`broadcast_add_pullback_lhs`] with the cotangent given by value.

@@ -166,3 +166,14 @@ pub fn component_div_owned<V: Differentiable>(mut x: V, y: &V) -> V {
     }
     x
 }
+
+/// [`component_div`] computed in `y`'s buffer.
+#[inline]
+#[track_caller]
+pub fn component_div_owned_rhs<V: Differentiable>(x: &V, mut y: V) -> V {
+    shape::same("component_div", x.shape(), y.shape());
+    for (b, a) in y.entries_mut().iter_mut().zip(x.entries()) {
+        *b = *a / *b;
+    }
+    y
+}

@@ -132,6 +132,26 @@ pub fn sub_owned<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
     lhs
 }
 
+/// [`add`] computed in `rhs`'s buffer.
+#[inline]
+#[track_caller]
+pub fn add_owned_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
+    shape::same("+", lhs.shape(), rhs.shape());
+    rhs.add_assign(lhs);
+    rhs
+}
+
+/// [`sub`] computed in `rhs`'s buffer.
+#[inline]
+#[track_caller]
+pub fn sub_owned_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
+    shape::same("-", lhs.shape(), rhs.shape());
+    for (b, a) in rhs.entries_mut().iter_mut().zip(lhs.entries()) {
+        *b = *a - *b;
+    }
+    rhs
+}
+
 /// [`neg`] computed in `x`'s buffer.
 #[inline]
 pub fn neg_owned<V: Differentiable>(mut x: V) -> V {

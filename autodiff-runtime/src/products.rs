@@ -377,6 +377,17 @@ pub fn div_owned<V: Differentiable>(mut x: V, s: &V::Elem) -> V {
     x
 }
 
+/// [`component_mul`] computed in `y`'s buffer.
+#[inline]
+#[track_caller]
+pub fn component_mul_owned_rhs<V: Differentiable>(x: &V, mut y: V) -> V {
+    shape::same("component_mul", x.shape(), y.shape());
+    for (b, a) in y.entries_mut().iter_mut().zip(x.entries()) {
+        *b *= *a;
+    }
+    y
+}
+
 /// [`component_mul`] computed in `x`'s buffer.
 #[inline]
 #[track_caller]

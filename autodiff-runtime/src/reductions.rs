@@ -69,6 +69,30 @@ pub fn norm_squared_pullback<V: Differentiable>(
     accumulate_with(acc, || x.scaled(c), |a| a.axpy(c, x))
 }
 
+/// [`norm_squared_pullback`] with `x` given by value: an empty slot takes `x`'s buffer,
+/// scaled in place (for `x` read for the last time).
+#[inline]
+pub fn norm_squared_pullback_consuming<V: Differentiable>(
+    g: &V::Elem,
+    x: V,
+    _y: &V::Elem,
+    acc: &mut Option<V>,
+) {
+    scale_into(*g + *g, x, acc)
+}
+
+/// `acc += c·x`, an empty `acc` taking `x`'s buffer.
+#[inline]
+fn scale_into<V: Differentiable>(c: V::Elem, mut x: V, acc: &mut Option<V>) {
+    match acc {
+        Some(a) => a.axpy(c, &x),
+        None => {
+            x.entries_mut().iter_mut().for_each(|v| *v *= c);
+            *acc = Some(x);
+        }
+    }
+}
+
 /// `‖x‖ = √(Σᵢⱼ xᵢⱼ²)` (Frobenius norm for a matrix).
 #[inline]
 pub fn norm<V: Differentiable>(x: &V) -> V::Elem {
@@ -84,6 +108,22 @@ pub fn norm_pullback<V: Differentiable>(g: &V::Elem, x: &V, y: &V::Elem, acc: &m
     }
     let c = *g / *y;
     accumulate_with(acc, || x.scaled(c), |a| a.axpy(c, x))
+}
+
+/// [`norm_pullback`] with `x` given by value: an empty slot takes `x`'s buffer, scaled in
+/// place (for `x` read for the last time).
+#[inline]
+pub fn norm_pullback_consuming<V: Differentiable>(
+    g: &V::Elem,
+    x: V,
+    y: &V::Elem,
+    acc: &mut Option<V>,
+) {
+    if *y == nalgebra::zero::<V::Elem>() {
+        accumulate_with(acc, || x.zeros_like(), |_| {});
+        return;
+    }
+    scale_into(*g / *y, x, acc)
 }
 
 /// `tr X = Σᵢ Xᵢᵢ`.

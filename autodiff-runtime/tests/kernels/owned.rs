@@ -249,6 +249,16 @@ fn owned_forward_operations_equal_the_borrowed_ones() {
             rt::component_div_owned(x.clone(), &y),
             rt::component_div(&x, &y)
         );
+        assert_eq!(rt::add_owned_rhs(&x, y.clone()), rt::add(&x, &y));
+        assert_eq!(rt::sub_owned_rhs(&x, y.clone()), rt::sub(&x, &y));
+        assert_eq!(
+            rt::component_mul_owned_rhs(&x, y.clone()),
+            rt::component_mul(&x, &y)
+        );
+        assert_eq!(
+            rt::component_div_owned_rhs(&x, y.clone()),
+            rt::component_div(&x, &y)
+        );
         assert_eq!(rt::map_owned(x.clone(), f64::sin), rt::map(&x, f64::sin));
         let (row, col): (RowDVector<f64>, DVector<f64>) =
             (row_dvector(&mut r, n), dvector(&mut r, m));
@@ -313,4 +323,52 @@ fn pass_through_pullbacks_equal_the_add_and_sub_pullbacks() {
         |g, a| rt::pass_negated_ref(&g, a),
         |g, a| rt::sub_pullback_rhs(g, &x, &y, a),
     );
+}
+
+#[test]
+fn consuming_norm_pullbacks_match_the_borrowed_ones() {
+    let mut r = rng(73);
+    let g = 0.7;
+    for (m, n) in [(1, 1), (3, 2), (2, 5)] {
+        let (x, p) = (dmatrix(&mut r, m, n), dmatrix(&mut r, m, n));
+        let (sq, nm) = (rt::norm_squared(&x), rt::norm(&x));
+        same(
+            "norm_squared",
+            &x,
+            &p,
+            |x, a| rt::norm_squared_pullback_consuming(&g, x, &sq, a),
+            |x, a| rt::norm_squared_pullback(&g, x, &sq, a),
+        );
+        same(
+            "norm",
+            &x,
+            &p,
+            |x, a| rt::norm_pullback_consuming(&g, x, &nm, a),
+            |x, a| rt::norm_pullback(&g, x, &nm, a),
+        );
+        // At x = 0 the norm has no derivative: both give zero.
+        let zero = DMatrix::zeros(m, n);
+        same(
+            "norm at zero",
+            &zero,
+            &p,
+            |x, a| rt::norm_pullback_consuming(&g, x, &0.0, a),
+            |x, a| rt::norm_pullback(&g, x, &0.0, a),
+        );
+    }
+    let (v, p) = (dvector(&mut r, 4), dvector(&mut r, 4));
+    let sq = rt::norm_squared(&v);
+    same(
+        "norm_squared of a vector",
+        &v,
+        &p,
+        |x, a| rt::norm_squared_pullback_consuming(&g, x, &sq, a),
+        |x, a| rt::norm_squared_pullback(&g, x, &sq, a),
+    );
+}
+
+#[test]
+#[should_panic(expected = "autodiff: `-` needs operands of the same shape, got 3×2 and 2×3")]
+fn sub_in_the_right_operands_buffer_names_both_shapes_in_their_order() {
+    rt::sub_owned_rhs(&DMatrix::<f64>::zeros(3, 2), DMatrix::zeros(2, 3));
 }
