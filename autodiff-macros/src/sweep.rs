@@ -280,7 +280,10 @@ fn consumed_by_reverse(body: &Body, witness: &[ValueId]) -> Vec<bool> {
     }
     for b in body.branches() {
         pinned[b.cond] = true;
-        b.arms.iter().flat_map(|a| &a.from).for_each(|&f| pinned[f] = true);
+        b.arms
+            .iter()
+            .flat_map(|a| &a.from)
+            .for_each(|&f| pinned[f] = true);
     }
     for (id, &w) in witness.iter().enumerate() {
         if w != id {
@@ -889,10 +892,32 @@ impl<'a> Plan<'a> {
         let g = Ident::new("__g", Span::mixed_site());
         let calls = match &v.kind {
             Kind::Op { op, inputs, .. } if op.passes_through() => {
-                // `slot ± ḡ` for each operand; the last one takes ḡ by value.
-                let last = inputs.iter().rposition(|&i| self.slot(i).is_some());
+                // `slot ± ḡ` for each operand; the last one takes ḡ by value. That is a
+                // temporary's slot where there is one: it is empty, so it keeps ḡ's buffer,
+                // where a parameter's slot in a loop is already filled and only adds ḡ in.
+                let active: Vec<usize> = (0..inputs.len())
+                    .filter(|&k| self.slot(inputs[k]).is_some())
+                    .collect();
+                let temporary = |k: &usize| {
+                    matches!(
+                        self.body.values[inputs[*k]].kind,
+                        Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }
+                    )
+                };
+                let last = active
+                    .iter()
+                    .rev()
+                    .find(|k| temporary(k))
+                    .or(active.last())
+                    .copied();
+                let order = active
+                    .iter()
+                    .copied()
+                    .filter(|&k| Some(k) != last)
+                    .chain(last);
                 let mut calls = TokenStream::new();
-                for (k, &input) in inputs.iter().enumerate() {
+                for k in order {
+                    let input = inputs[k];
                     let Some(d_in) = self.slot(input) else {
                         continue;
                     };
@@ -927,8 +952,9 @@ impl<'a> Plan<'a> {
                 // The last pullback gets the cotangent by value where the kernel can reuse it,
                 // so an input whose kernel can goes last (`broadcast_mul`: the row's column
                 // sum first, then the matrix's cotangent in ḡ's buffer).
-                let active: Vec<usize> =
-                    (0..inputs.len()).filter(|&k| self.slot(inputs[k]).is_some()).collect();
+                let active: Vec<usize> = (0..inputs.len())
+                    .filter(|&k| self.slot(inputs[k]).is_some())
+                    .collect();
                 let owner = active.iter().rev().copied().find(|&k| op.owned_pullback(k));
                 let order = active
                     .iter()

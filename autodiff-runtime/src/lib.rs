@@ -42,6 +42,7 @@ pub mod linear;
 pub mod products;
 pub mod reductions;
 mod shape;
+mod summation;
 pub mod transposed;
 pub mod value;
 

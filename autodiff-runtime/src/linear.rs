@@ -39,10 +39,7 @@ pub fn add_pullback_rhs<V: Differentiable>(g: &V, _lhs: &V, _rhs: &V, acc: &mut 
 #[inline]
 #[track_caller]
 pub fn sub<V: Differentiable>(lhs: &V, rhs: &V) -> V {
-    shape::same("-", lhs.shape(), rhs.shape());
-    let mut y = lhs.clone();
-    y.axpy(-nalgebra::one::<V::Elem>(), rhs);
-    y
+    sub_owned(lhs.clone(), rhs)
 }
 
 /// `l̄ += ḡ` for `y = l - r`.
@@ -128,7 +125,9 @@ pub fn add_owned<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
 #[track_caller]
 pub fn sub_owned<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
     shape::same("-", lhs.shape(), rhs.shape());
-    lhs.axpy(-nalgebra::one::<V::Elem>(), rhs);
+    for (a, b) in lhs.entries_mut().iter_mut().zip(rhs.entries()) {
+        *a -= *b;
+    }
     lhs
 }
 

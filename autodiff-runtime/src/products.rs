@@ -238,11 +238,7 @@ pub fn div_pullback_rhs<V: Differentiable>(g: &V, x: &V, s: &V::Elem, acc: &mut 
 #[track_caller]
 pub fn dot<V: Differentiable>(x: &V, y: &V) -> V::Elem {
     shape::same("dot", x.shape(), y.shape());
-    let mut s = nalgebra::zero::<V::Elem>();
-    for (a, b) in x.entries().iter().zip(y.entries()) {
-        s += *a * *b;
-    }
-    s
+    crate::summation::dot(x.entries(), y.entries())
 }
 
 /// `x̄ += ḡ·y` for `s = ⟨x, y⟩`.

@@ -20,11 +20,7 @@ use nalgebra::{
 /// `Σᵢⱼ xᵢⱼ`.
 #[inline]
 pub fn sum<V: Differentiable>(x: &V) -> V::Elem {
-    let mut s = nalgebra::zero::<V::Elem>();
-    for v in x.entries() {
-        s += *v;
-    }
-    s
+    crate::summation::sum(x.entries())
 }
 
 /// `x̄ += ḡ·𝟙` (every entry gains ḡ) for `s = Σ x`.
@@ -210,7 +206,11 @@ pub fn row_sum<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> RowOVector<T,
 where
     DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
 {
-    x.row_sum()
+    let m = x.nrows();
+    let cols = x.as_slice();
+    RowOVector::from_fn_generic(U1, x.shape_generic().1, |_, j| {
+        crate::summation::sum(&cols[j * m..(j + 1) * m])
+    })
 }
 
 /// `X̄ᵢⱼ += ḡⱼ` for `Y = X.row_sum()`.
@@ -276,7 +276,13 @@ pub fn row_mean<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> RowOVector<T
 where
     DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
 {
-    x.row_mean()
+    let mut y = row_sum(x);
+    // Of no rows, the mean is 0 (as nalgebra has it).
+    if x.nrows() > 0 {
+        let m = T::from_usize(x.nrows()).unwrap_or_else(T::one);
+        y.as_mut_slice().iter_mut().for_each(|v| *v /= m);
+    }
+    y
 }
 
 /// `X̄ᵢⱼ += ḡⱼ / m` for `Y = X.row_mean()` with `X` of `m` rows.

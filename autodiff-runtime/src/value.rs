@@ -111,17 +111,21 @@ where
     #[track_caller]
     fn add_assign(&mut self, other: &Self) {
         crate::shape::same("+=", self.shape(), other.shape());
-        *self += other;
+        for (s, o) in self.as_mut_slice().iter_mut().zip(other.as_slice()) {
+            *s += *o;
+        }
     }
     #[track_caller]
     fn axpy(&mut self, a: T, x: &Self) {
         crate::shape::same("+=", self.shape(), x.shape());
-        for (s, xi) in self.iter_mut().zip(x.iter()) {
+        for (s, xi) in self.as_mut_slice().iter_mut().zip(x.as_slice()) {
             *s += a * *xi;
         }
     }
     fn scaled(&self, a: T) -> Self {
-        self * a
+        let mut y = self.clone();
+        y.as_mut_slice().iter_mut().for_each(|v| *v *= a);
+        y
     }
     fn shape(&self) -> (usize, usize) {
         nalgebra::Matrix::shape(self)
