@@ -100,25 +100,69 @@ where
     fn broadcast_rows(&self) -> bool;
 }
 
-/// Calls `f(s, k)` for every entry `s` of `l` (storage order) with the entry `k` of the
-/// broadcast operand it meets, column by column, without a division per entry.
+/// Calls `f(oₛ, aₛ, r_k(s))` for every entry `s` of `out` (storage order, `m` rows) with the
+/// entry `k(s)` of the broadcast operand `r` it meets: column `j` meets `r[j]` (`rows`) or
+/// entry `i` meets `r[i]`. Column by column over slices, so the loops vectorise.
 #[inline(always)]
-fn for_each_source<L, R>(l: &L, mut f: impl FnMut(usize, usize))
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    let (m, n) = l.shape();
-    if l.broadcast_rows() {
-        for j in 0..n {
-            for i in 0..m {
-                f(j * m + i, j);
+fn zip_columns<T: Scalar>(
+    rows: bool,
+    m: usize,
+    out: &mut [T],
+    a: &[T],
+    r: &[T],
+    f: impl Fn(&mut T, T, T),
+) {
+    if m == 0 {
+        return;
+    }
+    for (j, (oc, ac)) in out.chunks_exact_mut(m).zip(a.chunks_exact(m)).enumerate() {
+        if rows {
+            let rj = r[j];
+            for (o, x) in oc.iter_mut().zip(ac) {
+                f(o, *x, rj);
+            }
+        } else {
+            for ((o, x), ri) in oc.iter_mut().zip(ac).zip(r) {
+                f(o, *x, *ri);
             }
         }
-    } else {
-        for j in 0..n {
-            for i in 0..m {
-                f(j * m + i, i);
+    }
+}
+
+/// `oₛ = f(oₛ, lₛ, r_k(s))` (`out` holds ḡ) or `oₛ += f(ḡₛ, lₛ, r_k(s))`, for the pullbacks
+/// to the matrix operand.
+#[inline(always)]
+fn pull_columns<T: Scalar>(
+    rows: bool,
+    m: usize,
+    out: &mut [T],
+    g: Option<&[T]>,
+    l: &[T],
+    r: &[T],
+    f: impl Fn(T, T, T) -> T,
+) {
+    match g {
+        None => zip_columns(rows, m, out, l, r, |o, l, r| *o = f(*o, l, r)),
+        Some(g) => {
+            if m == 0 {
+                return;
+            }
+            for (j, ((oc, gc), lc)) in out
+                .chunks_exact_mut(m)
+                .zip(g.chunks_exact(m))
+                .zip(l.chunks_exact(m))
+                .enumerate()
+            {
+                if rows {
+                    let rj = r[j];
+                    for ((o, gi), li) in oc.iter_mut().zip(gc).zip(lc) {
+                        *o += f(*gi, *li, rj);
+                    }
+                } else {
+                    for (((o, gi), li), ri) in oc.iter_mut().zip(gc).zip(lc).zip(r) {
+                        *o += f(*gi, *li, *ri);
+                    }
+                }
             }
         }
     }
@@ -197,14 +241,18 @@ where
     R: Differentiable<Elem = L::Elem>,
 {
     l.broadcast_check(r, op);
-    let rows = l.broadcast_rows();
-    let (m, n) = l.shape();
-    let rs = r.entries();
+    let (rows, m) = (l.broadcast_rows(), l.shape().0);
     let ys = l.entries_mut();
-    for j in 0..n {
-        for i in 0..m {
-            let k = if rows { j } else { i };
-            ys[j * m + i] = f(ys[j * m + i], rs[k]);
+    if m > 0 {
+        for (j, col) in ys.chunks_exact_mut(m).enumerate() {
+            if rows {
+                let rj = r.entries()[j];
+                col.iter_mut().for_each(|y| *y = f(*y, rj));
+            } else {
+                for (y, ri) in col.iter_mut().zip(r.entries()) {
+                    *y = f(*y, *ri);
+                }
+            }
         }
     }
     l
@@ -227,18 +275,17 @@ fn pull_lhs<L, R>(
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
     let (gs, ls, rs) = (g.entries(), l.entries(), r.entries());
+    let (rows, m) = (l.broadcast_rows(), l.shape().0);
     accumulate_with(
         acc,
         || {
             let mut a = g.clone();
-            let out = a.entries_mut();
-            for_each_source(l, |s, k| out[s] = f(gs[s], ls[s], rs[k]));
+            pull_columns(rows, m, a.entries_mut(), None, ls, rs, &f);
             a
         },
         |a| {
             shape::same(op, a.shape(), l.shape());
-            let out = a.entries_mut();
-            for_each_source(l, |s, k| out[s] += f(gs[s], ls[s], rs[k]));
+            pull_columns(rows, m, a.entries_mut(), Some(gs), ls, rs, &f);
         },
     )
 }
@@ -261,10 +308,28 @@ fn pull_rhs<L, R>(
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
     let (gs, ls, rs) = (g.entries(), l.entries(), r.entries());
+    let (m, n) = l.shape();
     let bump = |a: &mut R| {
         shape::same(op, a.shape(), r.shape());
         let out = a.entries_mut();
-        for_each_source(l, |s, k| out[k] += f(gs[s], ls[s], rs[k]));
+        if m == 0 {
+            return;
+        }
+        let columns = gs.chunks_exact(m).zip(ls.chunks_exact(m));
+        if l.broadcast_rows() {
+            // Entry j sums column j: eight partial sums, not one chain of additions.
+            for (j, (gc, lc)) in columns.enumerate().take(n) {
+                let rj = rs[j];
+                out[j] += crate::summation::sum_zip(gc, lc, |g, l| f(g, l, rj));
+            }
+        } else {
+            // Entry i gathers row i: one column at a time, added to all of them at once.
+            for (gc, lc) in columns {
+                for (((o, gi), li), ri) in out.iter_mut().zip(gc).zip(lc).zip(rs) {
+                    *o += f(*gi, *li, *ri);
+                }
+            }
+        }
     };
     accumulate_with(
         acc,
@@ -453,17 +518,16 @@ fn pull_lhs_owned<L, R>(
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
     let (ls, rs) = (l.entries(), r.entries());
+    let (rows, m) = (l.broadcast_rows(), l.shape().0);
     match acc {
         None => {
             let mut g = g;
-            let out = g.entries_mut();
-            for_each_source(l, |s, k| out[s] = f(out[s], ls[s], rs[k]));
+            pull_columns(rows, m, g.entries_mut(), None, ls, rs, f);
             *acc = Some(g);
         }
         Some(a) => {
             shape::same(op, a.shape(), l.shape());
-            let (out, gs) = (a.entries_mut(), g.entries());
-            for_each_source(l, |s, k| out[s] += f(gs[s], ls[s], rs[k]));
+            pull_columns(rows, m, a.entries_mut(), Some(g.entries()), ls, rs, f);
         }
     }
 }

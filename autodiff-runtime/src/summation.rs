@@ -7,18 +7,24 @@ use crate::value::Scalar;
 /// `Σᵢ aᵢ·bᵢ` over two slices of the same length.
 #[inline]
 pub(crate) fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
+    sum_zip(a, b, |x, y| x * y)
+}
+
+/// `Σᵢ f(aᵢ, bᵢ)` over two slices of the same length.
+#[inline(always)]
+pub(crate) fn sum_zip<T: Scalar>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> T {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [T::zero(); 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
         for k in 0..8 {
-            acc[k] += x[k] * y[k];
+            acc[k] += f(x[k], y[k]);
         }
     }
     let mut s = fold(acc);
     for (x, y) in ra.iter().zip(rb) {
-        s += *x * *y;
+        s += f(*x, *y);
     }
     s
 }
