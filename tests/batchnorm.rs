@@ -150,12 +150,14 @@ fn constant_column() {
 }
 
 /// The generated value is the batch norm: the columns of Y have mean β and, up to ε,
-/// standard deviation |γ|; and the staged version computes the same Y.
+/// standard deviation |γ|; and the function itself and the staged version compute the same Y.
 #[test]
 fn the_value_is_batch_norm() {
     let p = Problem::random(12, 64, 3);
     let (y, _) = batchnorm::batch_norm_pullback(&p.x, &p.gamma, &p.beta, p.eps);
-    assert_eq!(y, batchnorm::batch_norm(&p.x, &p.gamma, &p.beta, p.eps));
+    // The runtime sums in its own order (eight partial sums), nalgebra in another: rounding.
+    let primal = batchnorm::batch_norm(&p.x, &p.gamma, &p.beta, p.eps);
+    assert!((&y - &primal).amax() < 1e-12);
     let staged = batchnorm::batch_norm_staged(&p.x, &p.gamma, &p.beta, p.eps);
     assert!((&y - &staged).amax() < 1e-12);
     for j in 0..3 {

@@ -11,6 +11,10 @@
 //! in place (for products through `gemm` with `beta = 1`), so a value used twice costs no
 //! zero-fill and no extra allocation.
 //!
+//! Products large in every dimension (32 and up) of `f32` or `f64` matrices go to the
+//! [gemm](https://docs.rs/gemm) crate (blocked, vectorised, on rayon's threads), the others to
+//! nalgebra; nalgebra's own products, in the user's code, run on matrixmultiply's threads.
+//!
 //! Supported value types are float scalars ([`Scalar`]: `f32` and `f64`) and owned nalgebra
 //! matrices of any dimension, static or dynamic (`DMatrix`, `DVector`, `RowDVector`,
 //! `SMatrix`, ...).

@@ -146,7 +146,9 @@ where
     #[track_caller]
     fn mul(&self, rhs: &OMatrix<T, C1, C2>) -> OMatrix<T, R1, C2> {
         shape::multipliable(self.shape(), rhs.shape());
-        self * rhs
+        let mut y = None;
+        crate::transposed::acc_nn(&mut y, self, rhs);
+        y.unwrap_or_else(|| OMatrix::zeros_generic(self.shape_generic().0, rhs.shape_generic().1))
     }
     /// `Ā += Ḡ·Bᵀ` (Bᵀ a strided view: no transpose is materialised).
     #[inline]

@@ -2,9 +2,11 @@
 //! transpose: `#[grad]` lowers `a.transpose() * b`, `a.tr_mul(&b)` and `a * b.transpose()` to
 //! these, so neither the forward pass nor the pullbacks copy a transposed matrix.
 //!
-//! The transposes are strided views of the operand's storage, multiplied by nalgebra's
-//! `gemm` (matrixmultiply, blocked). nalgebra's small-matrix path does not take a transposed
-//! view as the left operand, so small `Aᵀ·B` use `gemm_tr` instead.
+//! Every product a pullback (or `mul_tn`, `mul_nt`, `mul`) computes funnels through
+//! `acc_nn`, `acc_nt` and `acc_tn` here. Large `f32`/`f64` products go to the gemm crate,
+//! which reads the transposed operand through its strides and runs on rayon's threads; the
+//! others to nalgebra's `gemm`, with the transpose a strided view (nalgebra's small-matrix
+//! path does not take a transposed view as the left operand, so small `Aᵀ·B` use `gemm_tr`).
 
 use crate::shape;
 use crate::value::{accumulate_with, Scalar};
@@ -18,16 +20,29 @@ pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
 ) where
     DefaultAllocator: Allocator<K, M> + Allocator<K, N> + Allocator<M, N>,
 {
-    let large = a.nrows() > 8 && a.ncols() > 8 && b.ncols() > 8;
+    let (k, m) = a.shape();
+    let (mg, ng) = (a.shape_generic().1, b.shape_generic().1);
+    // Aᵀ(i, l) = A(l, i): one step down a row of Aᵀ is one row of A's column, k entries apart.
+    let lhs = Operand(a.as_slice(), 1, k as isize);
+    let rhs = Operand(b.as_slice(), k as isize, 1);
+    if acc_blocked(acc, (mg, ng), k, lhs, rhs) {
+        return;
+    }
+    let large = k > 8 && m > 8 && b.ncols() > 8;
     if !large {
         return accumulate_with(acc, || a.tr_mul(b), |s| s.gemm_tr(T::one(), a, b, T::one()));
     }
-    let (k, m) = a.shape_generic();
-    let at = MatrixView::from_slice_with_strides_generic(a.as_slice(), m, k, Dyn(a.nrows()), U1);
+    let at = MatrixView::from_slice_with_strides_generic(
+        a.as_slice(),
+        mg,
+        a.shape_generic().0,
+        Dyn(k),
+        U1,
+    );
     match acc {
         Some(s) => s.gemm(T::one(), &at, b, T::one()),
         None => {
-            let mut s = OMatrix::<T, M, N>::zeros_generic(m, b.shape_generic().1);
+            let mut s = OMatrix::<T, M, N>::zeros_generic(mg, ng);
             s.gemm(T::one(), &at, b, T::zero());
             *acc = Some(s);
         }
@@ -42,8 +57,16 @@ pub(crate) fn acc_nt<T: Scalar, M: Dim, K: Dim, N: Dim>(
 ) where
     DefaultAllocator: Allocator<M, K> + Allocator<N, K> + Allocator<M, N>,
 {
-    let (n, k) = b.shape_generic();
-    let bt = MatrixView::from_slice_with_strides_generic(b.as_slice(), k, n, Dyn(b.nrows()), U1);
+    let (m, k) = a.shape();
+    let n = b.nrows();
+    let lhs = Operand(a.as_slice(), m as isize, 1);
+    // Bᵀ(l, j) = B(j, l): one step down a column of Bᵀ is one column of B, n entries apart.
+    let rhs = Operand(b.as_slice(), 1, n as isize);
+    if acc_blocked(acc, (a.shape_generic().0, b.shape_generic().0), k, lhs, rhs) {
+        return;
+    }
+    let (ng, kg) = b.shape_generic();
+    let bt = MatrixView::from_slice_with_strides_generic(b.as_slice(), kg, ng, Dyn(n), U1);
     accumulate_with(acc, || a * bt, |s| s.gemm(T::one(), a, &bt, T::one()))
 }
 
@@ -55,7 +78,87 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
 ) where
     DefaultAllocator: Allocator<M, K> + Allocator<K, N> + Allocator<M, N>,
 {
+    let (m, k) = a.shape();
+    let lhs = Operand(a.as_slice(), m as isize, 1);
+    let rhs = Operand(b.as_slice(), k as isize, 1);
+    if acc_blocked(acc, (a.shape_generic().0, b.shape_generic().1), k, lhs, rhs) {
+        return;
+    }
     accumulate_with(acc, || a * b, |s| s.gemm(T::one(), a, b, T::one()))
+}
+
+/// A product's operand as the gemm crate reads it: the storage, the step between columns
+/// and the step between rows.
+#[derive(Clone, Copy)]
+struct Operand<'a, T>(&'a [T], isize, isize);
+
+/// The smallest dimension from which a product goes to the gemm crate: below it nalgebra's
+/// own product is as fast, and matrix-vector products stay with nalgebra's `gemv`.
+const BLOCKED_FROM: usize = 32;
+
+/// `acc += lhs·rhs` (an m×k by a k×n operand) by the gemm crate, multi-threaded on rayon's
+/// pool for large products, when every dimension is at least [`BLOCKED_FROM`] and the scalar
+/// is `f32` or `f64`; `false`, having done nothing, otherwise. An empty slot is filled with
+/// the product (no zero-fill-then-add: `read_dst` is off).
+fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
+    acc: &mut Option<OMatrix<T, M, N>>,
+    (mg, ng): (M, N),
+    k: usize,
+    lhs: Operand<'_, T>,
+    rhs: Operand<'_, T>,
+) -> bool
+where
+    DefaultAllocator: Allocator<M, N>,
+{
+    use std::any::TypeId;
+    let (m, n) = (mg.value(), ng.value());
+    let supported =
+        TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
+    if !supported || m < BLOCKED_FROM || n < BLOCKED_FROM || k < BLOCKED_FROM {
+        return false;
+    }
+    // The last entry each operand reads lies in its storage.
+    let last = |o: &Operand<'_, T>, rows: usize, cols: usize| {
+        (rows as isize - 1) * o.2 + (cols as isize - 1) * o.1
+    };
+    assert!(
+        last(&lhs, m, k) < lhs.0.len() as isize && last(&rhs, k, n) < rhs.0.len() as isize,
+        "autodiff: product operands smaller than their shapes"
+    );
+    let read_dst = acc.is_some();
+    let dst = acc.get_or_insert_with(|| OMatrix::zeros_generic(mg, ng));
+    assert_eq!(
+        dst.shape(),
+        (m, n),
+        "autodiff: product accumulator of the wrong shape"
+    );
+    // SAFETY: `dst` is a contiguous column-major m×n matrix (column step m, row step 1), and
+    // every entry the operands' strides reach lies in their slices (checked above); T is f32
+    // or f64, which the gemm crate implements (it panics on anything else).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_slice().as_mut_ptr(),
+            m as isize,
+            1,
+            read_dst,
+            lhs.0.as_ptr(),
+            lhs.1,
+            lhs.2,
+            rhs.0.as_ptr(),
+            rhs.1,
+            rhs.2,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+    }
+    true
 }
 
 // ---------------------------------------------------------------- Aᵀ·B

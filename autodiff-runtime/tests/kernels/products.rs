@@ -73,6 +73,7 @@ fn mul_matrix_by_matrix() {
         (4, 4, 4),
         (1, 3, 1),
         (3, 1, 2),
+        (33, 40, 35),
     ] {
         let (a, b) = (dmatrix(&mut rng, m, k), dmatrix(&mut rng, k, n));
         check_mul(&mut rng, &a, &b);
