@@ -2,14 +2,16 @@
 # Issue 5's benchmarks, all of them, then the report: the criterion benchmarks of the primal,
 # generated and hand-written gradients (benches/gradients.rs), the allocation counts
 # (benches/allocations.rs), the candle peer (peers/, its own cargo project) and the JAX peer
-# (peers/jax_bench.py, pip-installed into a venv), then scripts/perf_report.py, which writes
-# docs/PERFORMANCE.md and docs/performance.svg.
+# (peers/jax_bench.py, pip-installed into a venv), what #[grad] adds to compile time
+# (scripts/compile_cost.py), then scripts/perf_report.py, which writes docs/PERFORMANCE.md and
+# docs/performance.svg.
 #
 #   scripts/bench.sh [--quick] [WORKLOAD]
 #
 #   --quick    1 s warm-up and 2 s measurement per case instead of 3 s and 5 s: a smoke test
 #   WORKLOAD   only this workload (least_squares, frobenius, prml, batch_norm, rnn,
-#              autoencoder); the other workloads' last results stay in the report
+#              autoencoder), and no compile-time measurement; the other workloads' last
+#              results, and the last compile-time cost, stay in the report
 #
 # Results go to $CARGO_TARGET_DIR (default ./target): criterion/ and bench-results/. The venv
 # is $BENCH_VENV (default <target>/bench-venv). Run it on an idle machine: the full run takes
@@ -103,6 +105,12 @@ meta = {
 with open(sys.argv[1], "w") as f:
     json.dump(meta, f, indent=1)
 EOF
+
+if [ -z "$filter" ]; then
+  echo "== compile-time cost (scripts/compile_cost.py)"
+  "$venv/bin/python" scripts/compile_cost.py ||
+    echo "== the compile-time measurement failed; the report keeps the last one" >&2
+fi
 
 echo "== report"
 "$venv/bin/python" scripts/perf_report.py --target-dir "$target"

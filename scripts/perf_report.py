@@ -3,7 +3,8 @@
 benchmark run: criterion's estimates of the primal, generated and hand-written gradients
 (<target>/criterion/<workload>/<impl>/<size>/new/), and the JSON files in
 <target>/bench-results/ that scripts/bench.sh leaves: allocations.json (benches/allocations.rs),
-candle*.json (peers/), jax*.json (peers/jax_bench.py) and meta.json (the run's settings).
+candle*.json (peers/), jax*.json (peers/jax_bench.py), compile_cost.json
+(scripts/compile_cost.py) and meta.json (the run's settings).
 
 scripts/bench.sh runs everything and then this; alone, it re-renders the last results:
 
@@ -340,7 +341,212 @@ def chart(rows, path):
     return True
 
 
-def render(rows, allocations, peers, meta, info, chart_name):
+# The rustc phases of the compile-cost breakdown, as `-Z time-passes` names them.
+PHASE_NAMES = [
+    ("expand_crate", "macro expansion"),
+    ("type_check_crate", "type checking"),
+    ("MIR_borrow_checking", "borrow checking"),
+    ("monomorphization_collector_graph_walk", "monomorphization"),
+    ("codegen_crate", "code generation (to LLVM IR)"),
+    ("LLVM_passes", "LLVM passes (worker threads, overlapping the row above)"),
+    ("total", "rustc in total"),
+]
+
+
+def load_compile_cost(results):
+    path = os.path.join(results, "compile_cost.json")
+    return read_json(path) if os.path.exists(path) else None
+
+
+def fmt_s(v):
+    return "—" if v is None else f"{v:.2f}"
+
+
+def fmt_ms(v):
+    return "—" if v is None else f"{v * 1000:,.0f}"
+
+
+def busy_note(load_before, cpus):
+    """The warning for a measurement started on a busy machine, or None."""
+    first = str(load_before or "").split()
+    if not first or not cpus or float(first[0]) <= 0.5 * cpus:
+        return None
+    return (
+        f"> **Measured on a busy machine** (1-minute load average {first[0]} on {cpus} CPUs "
+        "before it started): the times below are noisy. Rerun `python3 scripts/compile_cost.py` "
+        "on an idle machine."
+    )
+
+
+def render_expansion(w, exp):
+    """The table of expansion times per #[grad] function."""
+    rows = exp.get("functions", [])
+    w(
+        "The macro itself, `emit::expand` in `autodiff-macros/src/emit.rs` (parsing the "
+        "function, lowering the body, generating the sweeps of each companion, emitting the "
+        "tokens), on every `#[grad]` function of `examples/` and `benches/workloads/`, in the "
+        f"{exp.get('profile', 'release')} build of an ignored unit test "
+        "(`autodiff-macros/src/expansion_cost.rs`): the median of "
+        f"{exp.get('runs', '?')} expansions after {exp.get('warm_up', '?')} warm-up ones. Outside "
+        "a compiler, proc-macro2 runs on its own token streams, so this is the macro's own work; "
+        "inside rustc every token also crosses the proc-macro bridge (the expansion phase below "
+        "measures that). Source lines: the function from `fn` to its closing brace. Tokens: "
+        "leaves and groups, of the function as the macro receives it and of its expansion (the "
+        "function itself included). Expanded lines: the expansion formatted by rustfmt."
+    )
+    w("")
+    w("| function | file | source lines | tokens in → out | expanded lines | median µs |")
+    w("| --- | --- | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        lines = r.get("expanded_lines")
+        w(
+            f"| `{r['name']}` | `{r['file']}` | {r['source_lines']} | "
+            f"{r['item_tokens']:,} → {r['expanded_tokens']:,} | "
+            f"{'—' if lines is None else f'{lines:,}'} | {fmt_us(r['median_us'])} |"
+        )
+    w("")
+    groups = [("examples/", "the examples"), ("benches/", "the benchmark workloads")]
+    totals = []
+    for prefix, label in groups:
+        mine = [r for r in rows if r["file"].startswith(prefix)]
+        if mine:
+            total = sum(r["median_us"] for r in mine) / 1000
+            totals.append(f"{total:.1f} ms for the {len(mine)} functions of {label}")
+    if totals:
+        w("Total: " + "; ".join(totals) + ".")
+        w("")
+
+
+def render_builds(w, build):
+    """The with/without compile times and the rustc phases of the difference."""
+    n = build.get("functions") or 0
+    files = ", ".join(f"`{m}`" for m in build.get("modules", {}).values())
+    w(
+        f"The {n} `#[grad]` functions of the examples ({files}) are copied, with their doc comments and `use` lines, into a library crate twice "
+        "(`<target>/compile-cost/crates/`): `with`, as written, and `without`, the same "
+        "functions with the `#[grad]` attribute deleted, so the primal functions alone. The "
+        "companions are public, so rustc compiles all of them as it would in a user's library. "
+        "Both crates depend on a copy of the autodiff crates, built once beforehand; each "
+        "measurement touches `src/lib.rs` and compiles one crate, alternating, "
+        f"{build.get('runs', '?')} times per crate, not incrementally (`CARGO_INCREMENTAL=0`), so each is a full compilation of the "
+        "crate and nothing else. Wall-clock of the cargo command, median, in seconds:"
+    )
+    w("")
+    w("| compilation | with `#[grad]` | without | difference | per function (ms) |")
+    w("| --- | ---: | ---: | ---: | ---: |")
+    labels = {
+        "check": "`cargo check`",
+        "debug": "`cargo build` (debug)",
+        "release": "`cargo build --release`",
+    }
+    for profile, m in build.get("median", {}).items():
+        a, b = m.get("with"), m.get("without")
+        diff = a - b if a is not None and b is not None else None
+        per = fmt_ms(diff / n) if diff is not None and n else "—"
+        w(f"| {labels.get(profile, profile)} | {fmt_s(a)} | {fmt_s(b)} | {fmt_s(diff)} | {per} |")
+    w("")
+    phases = build.get("phases")
+    if not phases:
+        return
+    w(
+        "Where the difference goes: rustc's own timing of its phases (`-Z time-passes`, "
+        "allowed on the stable compiler by `RUSTC_BOOTSTRAP=1`, in a target directory of its "
+        "own) in a debug compilation of each crate, median, in milliseconds:"
+    )
+    w("")
+    w("| phase | with `#[grad]` | without | difference |")
+    w("| --- | ---: | ---: | ---: |")
+    for key, label in PHASE_NAMES:
+        a, b = phases["with"].get(key), phases["without"].get(key)
+        diff = a - b if a is not None and b is not None else None
+        w(f"| {label} | {fmt_ms(a)} | {fmt_ms(b)} | {fmt_ms(diff)} |")
+    w("")
+    diff = {k: phases["with"].get(k, 0) - phases["without"].get(k, 0) for k, _ in PHASE_NAMES}
+    if all(phases[v].get(k) is not None for v in ("with", "without") for k, _ in PHASE_NAMES):
+        w(
+            f"Of the {fmt_ms(diff['total'])} ms more that rustc spends, macro expansion is "
+            f"{fmt_ms(diff['expand_crate'])} ms (the macro's own work and the token traffic "
+            f"through the bridge), type and borrow checking of the generated code "
+            f"{fmt_ms(diff['type_check_crate'] + diff['MIR_borrow_checking'])} ms, "
+            "monomorphization and code generation most of the rest."
+        )
+        w("")
+
+
+def render_compile_cost(cost, cpus):
+    """The section on what #[grad] adds to compile time, or how to measure it."""
+    out = []
+    w = out.append
+    w("## Compile-time cost")
+    w("")
+    if not cost:
+        w(
+            "Not measured yet: `python3 scripts/compile_cost.py` (which `scripts/bench.sh` runs "
+            "after the benchmarks) writes `<target>/bench-results/compile_cost.json`, and this "
+            "section then shows the macro's expansion time per annotated function and the "
+            "compile time of the examples' functions with and without `#[grad]`."
+        )
+        w("")
+        return out
+    w(
+        f"What `#[grad]` adds to compiling the code that uses it, measured by "
+        f"`scripts/compile_cost.py` (run by `scripts/bench.sh`) on {cost.get('finished', '?')}"
+        + (f" at commit `{cost['commit']}`" if cost.get("commit") else "")
+        + f", {cost.get('rustc') or 'rustc'}; 1-minute load average {cost.get('load_before') or '?'} "
+        f"before, {cost.get('load_after') or '?'} after."
+    )
+    w("")
+    note = busy_note(cost.get("load_before"), cpus)
+    if note:
+        w(note)
+        w("")
+    if cost.get("expansion"):
+        w("### Expansion time per annotated function")
+        w("")
+        render_expansion(w, cost["expansion"])
+    if cost.get("build"):
+        w("### A build with and without `#[grad]`")
+        w("")
+        render_builds(w, cost["build"])
+    w("### What keeps it low, and what it costs")
+    w("")
+    w(
+        "- The macro parses the function once with syn and lowers the body once "
+        "(`lower.rs`) into an IR of single-assignment values in nested regions (loops, "
+        "branches); the sweeps are generated from that IR. It does no type inference: an "
+        "operation is recognised by its syntax (`*`, `+`, the method's name), and the only types "
+        "it reads are those written in the signature and on `let` bindings."
+    )
+    w(
+        "- Each operation becomes a call to a generic function of `autodiff-runtime` "
+        "(`__private::mul`, `__private::mul_pullback_rhs`, ...), and rustc's trait resolution "
+        "picks the kernel: the derivative rules are written, parsed and type-checked once, in "
+        "the runtime crate, not emitted as code per operation, and each kernel is "
+        "monomorphized once per combination of types in the user's crate, however many "
+        "functions use it."
+    )
+    ratios = [
+        r["expanded_tokens"] / r["item_tokens"]
+        for r in (cost.get("expansion") or {}).get("functions", [])
+        if r.get("item_tokens")
+    ]
+    growth = (
+        f"{min(ratios):.0f} to {max(ratios):.0f} times the tokens of the function"
+        if ratios
+        else "many times the tokens of the function"
+    )
+    w(
+        "- What costs: every function gets three companions that each contain a forward and a "
+        "reverse sweep, generated anew for each (`<f>_grad`, `<f>_pullback`, and the hidden "
+        "`vjp` through which other `#[grad]` functions call it), plus the gradient struct and "
+        f"the graph constant: its expansion has {growth} (table above). rustc type-checks all "
+        "of it, and in a library generates code for all of it, called or not."
+    )
+    w("")
+    return out
+
+
+def render(rows, allocations, peers, meta, info, chart_name, compile_cost=None):
     out = []
     w = out.append
     when = meta.get("finished") or datetime.datetime.now(datetime.timezone.utc).strftime(
@@ -391,16 +597,17 @@ def render(rows, allocations, peers, meta, info, chart_name):
     w("## Regenerate")
     w("")
     w("```sh")
-    w("scripts/bench.sh            # everything: criterion, allocations, candle, JAX, then this report")
+    w("scripts/bench.sh            # everything: criterion, allocations, candle, JAX, compile time, then this report")
     w("```")
     w("")
     w(
         "`scripts/bench.sh --quick` warms up 1 s and measures 2 s per case instead of 3 s and "
         "5 s (a smoke test); `scripts/bench.sh <workload>` reruns one workload (the other "
         "results are kept); `python3 scripts/perf_report.py` only re-renders this page from "
-        "the last results. It needs the Rust toolchain and Python 3 with `venv`; JAX and "
-        "matplotlib are pip-installed into `target/bench-venv`. Nothing of this runs in "
-        "`cargo test`: candle lives in `peers/`, outside the workspace."
+        "the last results; `python3 scripts/compile_cost.py` re-measures only the compile-time "
+        "cost. It needs the Rust toolchain and Python 3 with `venv`; JAX and matplotlib are "
+        "pip-installed into `target/bench-venv`. Nothing of this runs in `cargo test`: candle "
+        "lives in `peers/`, outside the workspace."
     )
     w("")
     w("## Machine")
@@ -515,6 +722,7 @@ def render(rows, allocations, peers, meta, info, chart_name):
     else:
         w("- no peer results or no allocation/value results to compare")
     w("")
+    out.extend(render_compile_cost(compile_cost, cpus))
     return "\n".join(out)
 
 
@@ -539,7 +747,8 @@ def main():
     os.makedirs(opts.docs, exist_ok=True)
     chart_name = "performance.svg"
     drawn = chart(rows, os.path.join(opts.docs, chart_name))
-    text = render(rows, allocations, peers, meta, machine(), chart_name)
+    compile_cost = load_compile_cost(results)
+    text = render(rows, allocations, peers, meta, machine(), chart_name, compile_cost)
     path = os.path.join(opts.docs, "PERFORMANCE.md")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

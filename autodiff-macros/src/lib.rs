@@ -15,6 +15,8 @@
 mod args;
 mod emit;
 mod error;
+#[cfg(test)]
+mod expansion_cost;
 mod graph;
 mod ir;
 mod lower;
