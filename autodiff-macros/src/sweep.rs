@@ -892,24 +892,23 @@ impl<'a> Plan<'a> {
         let g = Ident::new("__g", Span::mixed_site());
         let calls = match &v.kind {
             Kind::Op { op, inputs, .. } if op.passes_through() => {
-                // `slot ± ḡ` for each operand; the last one takes ḡ by value. That is a
-                // temporary's slot where there is one: it is empty, so it keeps ḡ's buffer,
-                // where a parameter's slot in a loop is already filled and only adds ḡ in.
+                // `slot ± ḡ` for each operand; the last one takes ḡ by value, the others copy
+                // it. The buffer goes where it lives on: to a temporary that passes it on
+                // again (`+`, `-`, `map`), else to a parameter (its slot is a gradient the
+                // caller gets), else to any temporary (a loop's parameter slot is already
+                // filled and only adds ḡ in).
                 let active: Vec<usize> = (0..inputs.len())
                     .filter(|&k| self.slot(inputs[k]).is_some())
                     .collect();
-                let temporary = |k: &usize| {
-                    matches!(
-                        self.body.values[inputs[*k]].kind,
-                        Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }
-                    )
+                let keeps = |k: usize| match &self.body.values[inputs[k]].kind {
+                    Kind::Op { op, .. } if op.passes_through() => 3,
+                    Kind::Map { .. } => 3,
+                    Kind::Param { .. } => 2,
+                    Kind::Op { .. } | Kind::Call { .. } => 1,
+                    _ => 0,
                 };
-                let last = active
-                    .iter()
-                    .rev()
-                    .find(|k| temporary(k))
-                    .or(active.last())
-                    .copied();
+                // (`max_by_key` keeps the last of equals: reversed, the first operand.)
+                let last = active.iter().copied().rev().max_by_key(|&k| keeps(k));
                 let order = active
                     .iter()
                     .copied()
