@@ -327,6 +327,59 @@ struct Plan<'a> {
     /// Per loop (by its tape's id), the names of its carried adjoints and of the carried
     /// values an iteration replaces.
     loop_names: HashMap<ValueId, (Vec<Ident>, Vec<Ident>)>,
+    /// Products `a·v` in a loop body with `a` from outside the loop: their left pullbacks
+    /// are collected over the iterations (by the product's id: the list's name) and applied
+    /// after the loop as one matrix product (`mul_pullback_lhs_all`).
+    deferred: HashMap<ValueId, Ident>,
+}
+
+/// Every value a step list defines, in nested regions too, with the loops' carried and
+/// pattern values.
+fn defined_within(body: &Body, steps: &[Step], out: &mut HashSet<ValueId>) {
+    out.extend(defined_at(body, steps));
+    for step in steps {
+        match step {
+            Step::Loop(l) => defined_in_loop(body, l, out),
+            Step::Branch(b) => {
+                for a in &b.arms {
+                    defined_within(body, &a.body, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every value a loop's iterations define: its body's, its carried and its pattern values.
+fn defined_in_loop(body: &Body, l: &crate::ir::Loop, out: &mut HashSet<ValueId>) {
+    out.extend(l.carried.iter().map(|c| c.phi));
+    out.extend(&l.pat_values);
+    defined_within(body, &l.body, out);
+}
+
+/// The products of each loop body whose left pullback can wait for the end of the loop: `a·v`
+/// with `a` defined outside the loop, directly in the loop's body, both differentiated.
+fn deferred_products(body: &Body, names: &mut Names) -> HashMap<ValueId, Ident> {
+    let mut deferred = HashMap::new();
+    for l in body.loops() {
+        let mut inside = HashSet::new();
+        defined_in_loop(body, l, &mut inside);
+        for step in &l.body {
+            let Step::Value(id) = step else { continue };
+            if let Kind::Op {
+                op: Op::Mul,
+                inputs,
+                ..
+            } = &body.values[*id].kind
+            {
+                let (a, v) = (inputs[0], inputs[1]);
+                if body.active(*id) && body.active(a) && a != v && !inside.contains(&a) {
+                    deferred.insert(*id, names.fresh("__deferred", body.values[*id].span));
+                }
+            }
+        }
+    }
+    deferred
 }
 
 impl<'a> Plan<'a> {
@@ -454,15 +507,41 @@ impl<'a> Plan<'a> {
             })
             .collect();
         let consumable = consumable(body, &needed);
+        let deferred = deferred_products(body, names);
         Plan {
             body,
             consumable,
             consumed: vec![false; n],
+            deferred,
             slot,
             needed,
             witness,
             loop_names,
         }
+    }
+
+    /// The right operand of a deferred product, as kept until the end of the loop: a
+    /// reference where the value outlives the iteration (kept on the tape, or from outside
+    /// the loop), else a copy.
+    fn deferred_operand(&self, v: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let value = &self.body.values[v];
+        let from_tape = ref_bound[v] && !matches!(value.kind, Kind::Bound { .. });
+        if from_tape || self.outside_loops(v) {
+            let r = self.reference(v, ref_bound);
+            quote!(::autodiff::__private::Kept::Borrowed(#r))
+        } else {
+            let r = self.input_ref(v, value.span, ref_bound);
+            quote!(::autodiff::__private::Kept::Owned(::core::clone::Clone::clone(#r)))
+        }
+    }
+
+    /// Whether the value is defined outside every loop.
+    fn outside_loops(&self, v: ValueId) -> bool {
+        let mut inside = HashSet::new();
+        for l in self.body.loops() {
+            defined_in_loop(self.body, l, &mut inside);
+        }
+        !inside.contains(&v)
     }
 
     fn reference(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
@@ -821,6 +900,23 @@ impl<'a> Plan<'a> {
                     for (c, carry) in l.carried.iter().zip(&carries) {
                         after.extend(self.merge(c.init, quote!(#carry)));
                     }
+                    // The deferred left pullbacks of this body's products, applied at once.
+                    let mut lists = TokenStream::new();
+                    for step in &l.body {
+                        let Step::Value(id) = step else { continue };
+                        let (Some(list), Kind::Op { inputs, .. }) =
+                            (self.deferred.get(id), &self.body.values[*id].kind)
+                        else {
+                            continue;
+                        };
+                        let a = self.reference(inputs[0], ref_bound);
+                        let Some(d_a) = self.slot(inputs[0]) else {
+                            continue;
+                        };
+                        lists.extend(quote!(let mut #list = ::std::vec::Vec::new();));
+                        after.extend(quote!(::autodiff::__private::mul_pullback_lhs_all(&#list, #a, &mut #d_a);));
+                    }
+                    out.extend(lists);
                     out.extend(quote_spanned! {l.span=>
                         let #iters_name: ::std::vec::Vec<_> =
                             ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
@@ -954,7 +1050,12 @@ impl<'a> Plan<'a> {
                 let active: Vec<usize> = (0..inputs.len())
                     .filter(|&k| self.slot(inputs[k]).is_some())
                     .collect();
-                let owner = active.iter().rev().copied().find(|&k| op.owned_pullback(k));
+                let deferred = self.deferred.get(&id);
+                let owner = if deferred.is_some() {
+                    Some(0)
+                } else {
+                    active.iter().rev().copied().find(|&k| op.owned_pullback(k))
+                };
                 let order = active
                     .iter()
                     .copied()
@@ -971,6 +1072,12 @@ impl<'a> Plan<'a> {
                     } else {
                         (quote!(&#g), "")
                     };
+                    if let (Some(list), 0) = (deferred, k) {
+                        // ḡ and the right operand wait for the end of the loop.
+                        let v = self.deferred_operand(inputs[1], ref_bound);
+                        calls.extend(quote_spanned!(span=> #list.push((#g, #v));));
+                        continue;
+                    }
                     calls.extend(if inputs.len() == 1 && self.consumed[input] {
                         // The input's last reader: the pullback writes into its buffer.
                         let f = format_ident!("{}_pullback_consuming", op.name(), span = span);

@@ -6,7 +6,7 @@
 
 use crate::shape;
 use crate::value::{accumulate_with, Differentiable, Scalar};
-use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, OMatrix};
 
 // ---------------------------------------------------------------- mul
 
@@ -33,6 +33,18 @@ pub trait MulRule<Rhs>: Sized {
     #[inline]
     fn pullback_rhs_owned(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>) {
         Self::pullback_rhs(&g, lhs, rhs, acc)
+    }
+    /// `l̄ += Σₜ ∂(l·rₜ)/∂l applied to ḡₜ`: the left pullbacks of one product over a loop's
+    /// iterations, `(ḡₜ, rₜ)` in `pairs`, applied together.
+    #[inline]
+    fn pullback_lhs_all(
+        pairs: &[(Self::Output, Kept<'_, Rhs>)],
+        lhs: &Self,
+        acc: &mut Option<Self>,
+    ) {
+        for (g, r) in pairs {
+            Self::pullback_lhs(g, lhs, r.get(), acc)
+        }
     }
 }
 
@@ -139,7 +151,12 @@ where
 
 impl<T: Scalar, R1: Dim, C1: Dim, C2: Dim> MulRule<OMatrix<T, C1, C2>> for OMatrix<T, R1, C1>
 where
-    DefaultAllocator: Allocator<R1, C1> + Allocator<C1, C2> + Allocator<R1, C2> + Allocator<C2, C1>,
+    DefaultAllocator: Allocator<R1, C1>
+        + Allocator<C1, C2>
+        + Allocator<R1, C2>
+        + Allocator<C2, C1>
+        + Allocator<R1, Dyn>
+        + Allocator<C1, Dyn>,
 {
     type Output = OMatrix<T, R1, C2>;
     #[inline]
@@ -170,6 +187,39 @@ where
     ) {
         crate::transposed::acc_tn(acc, lhs, g)
     }
+    /// `Ā += Σₜ Ḡₜ·Bₜᵀ = [Ḡ₁ … Ḡ_T]·[B₁ … B_T]ᵀ`: one product of the cotangents and operands
+    /// set side by side, where the loop made T rank-one updates (`W·hₜ` in a recurrence).
+    fn pullback_lhs_all(
+        pairs: &[(OMatrix<T, R1, C2>, Kept<'_, OMatrix<T, C1, C2>>)],
+        lhs: &Self,
+        acc: &mut Option<Self>,
+    ) {
+        let Some((g0, r0)) = pairs.first() else {
+            return;
+        };
+        let (gs, rs) = (g0.shape(), r0.get().shape());
+        let same = pairs
+            .iter()
+            .all(|(g, r)| g.shape() == gs && r.get().shape() == rs);
+        if pairs.len() == 1 || !same {
+            for (g, r) in pairs {
+                Self::pullback_lhs(g, lhs, r.get(), acc)
+            }
+            return;
+        }
+        let width = Dyn(gs.1 * pairs.len());
+        let g = OMatrix::<T, R1, Dyn>::from_iterator_generic(
+            g0.shape_generic().0,
+            width,
+            pairs.iter().flat_map(|(g, _)| g.iter().copied()),
+        );
+        let r = OMatrix::<T, C1, Dyn>::from_iterator_generic(
+            r0.get().shape_generic().0,
+            width,
+            pairs.iter().flat_map(|(_, r)| r.get().iter().copied()),
+        );
+        crate::transposed::acc_nt(acc, &g, &r)
+    }
 }
 
 /// `lhs * rhs`.
@@ -193,6 +243,37 @@ pub fn mul<L: MulRule<R>, R>(lhs: &L, rhs: &R) -> L::Output {
 #[inline]
 pub fn mul_pullback_lhs<L: MulRule<R>, R>(g: &L::Output, lhs: &L, rhs: &R, acc: &mut Option<L>) {
     L::pullback_lhs(g, lhs, rhs, acc)
+}
+
+/// The right operand of a product whose left pullback waits for the end of a loop
+/// ([`mul_pullback_lhs_all`]): borrowed where it outlives the iteration, else owned.
+pub enum Kept<'a, R> {
+    /// A value kept elsewhere (on the loop's tape, or from before the loop).
+    Borrowed(&'a R),
+    /// A copy (of a value the iteration drops).
+    Owned(R),
+}
+
+impl<R> Kept<'_, R> {
+    /// The operand.
+    #[inline]
+    pub fn get(&self) -> &R {
+        match self {
+            Kept::Borrowed(r) => r,
+            Kept::Owned(r) => r,
+        }
+    }
+}
+
+/// `l̄ += Σₜ ḡₜ·rₜᵀ` for the products `yₜ = l·rₜ` of a loop's iterations, `(ḡₜ, rₜ)` in
+/// `pairs`: for matrices, one matrix product instead of T rank-one updates.
+#[inline]
+pub fn mul_pullback_lhs_all<L: MulRule<R>, R>(
+    pairs: &[(L::Output, Kept<'_, R>)],
+    lhs: &L,
+    acc: &mut Option<L>,
+) {
+    L::pullback_lhs_all(pairs, lhs, acc)
 }
 
 /// `r̄ += lᵀ·ḡ` (or its scalar forms) for `y = l·r`.
