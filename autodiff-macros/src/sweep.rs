@@ -522,16 +522,17 @@ impl<'a> Plan<'a> {
 
     /// The right operand of a deferred product, as kept until the end of the loop: a
     /// reference where the value outlives the iteration (kept on the tape, or from outside
-    /// the loop), else a copy.
+    /// the loop), else a copy of the binding (`keep` keeps a reference as a reference).
     fn deferred_operand(&self, v: ValueId, ref_bound: &[bool]) -> TokenStream {
         let value = &self.body.values[v];
         let from_tape = ref_bound[v] && !matches!(value.kind, Kind::Bound { .. });
         if from_tape || self.outside_loops(v) {
             let r = self.reference(v, ref_bound);
-            quote!(::autodiff::__private::Kept::Borrowed(#r))
+            quote!(::autodiff::__private::keep(#r))
         } else {
-            let r = self.input_ref(v, value.span, ref_bound);
-            quote!(::autodiff::__private::Kept::Owned(::core::clone::Clone::clone(#r)))
+            // A copy of the binding: of a reference (`for x in xs.iter()`), the reference.
+            let r = self.reference(v, ref_bound);
+            quote!(::autodiff::__private::keep(::core::clone::Clone::clone(#r)))
         }
     }
 
@@ -913,7 +914,9 @@ impl<'a> Plan<'a> {
                         let Some(d_a) = self.slot(inputs[0]) else {
                             continue;
                         };
-                        lists.extend(quote!(let mut #list = ::std::vec::Vec::new();));
+                        lists.extend(
+                            quote!(let mut #list = ::std::vec::Vec::with_capacity((#tape).len());),
+                        );
                         after.extend(quote!(::autodiff::__private::mul_pullback_lhs_all(&#list, #a, &mut #d_a);));
                     }
                     out.extend(lists);

@@ -208,16 +208,17 @@ where
             return;
         }
         let width = Dyn(gs.1 * pairs.len());
-        let g = OMatrix::<T, R1, Dyn>::from_iterator_generic(
-            g0.shape_generic().0,
-            width,
-            pairs.iter().flat_map(|(g, _)| g.iter().copied()),
-        );
-        let r = OMatrix::<T, C1, Dyn>::from_iterator_generic(
-            r0.get().shape_generic().0,
-            width,
-            pairs.iter().flat_map(|(_, r)| r.get().iter().copied()),
-        );
+        let mut g = OMatrix::<T, R1, Dyn>::zeros_generic(g0.shape_generic().0, width);
+        let mut r = OMatrix::<T, C1, Dyn>::zeros_generic(r0.get().shape_generic().0, width);
+        let (gn, rn) = (g0.len(), r0.get().len());
+        let columns = g.as_mut_slice().chunks_exact_mut(gn.max(1));
+        for ((gt, rt), (g, r)) in columns
+            .zip(r.as_mut_slice().chunks_exact_mut(rn.max(1)))
+            .zip(pairs)
+        {
+            gt.copy_from_slice(g.as_slice());
+            rt.copy_from_slice(r.get().as_slice());
+        }
         crate::transposed::acc_nt(acc, &g, &r)
     }
 }
@@ -263,6 +264,51 @@ impl<R> Kept<'_, R> {
             Kept::Owned(r) => r,
         }
     }
+}
+
+/// What a value is kept as for the end of a loop: a reference stays a reference (with its
+/// lifetime), an owned matrix or scalar is kept by value. (A loop's pattern may bind either;
+/// the macro cannot tell which.)
+pub trait Keep<'a, R> {
+    /// The value as kept.
+    fn keep(self) -> Kept<'a, R>;
+}
+
+impl<'a, R> Keep<'a, R> for &'a R {
+    #[inline]
+    fn keep(self) -> Kept<'a, R> {
+        Kept::Borrowed(self)
+    }
+}
+
+impl<'a, T: Scalar, R: Dim, C: Dim> Keep<'a, OMatrix<T, R, C>> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    #[inline]
+    fn keep(self) -> Kept<'a, OMatrix<T, R, C>> {
+        Kept::Owned(self)
+    }
+}
+
+impl<'a> Keep<'a, f64> for f64 {
+    #[inline]
+    fn keep(self) -> Kept<'a, f64> {
+        Kept::Owned(self)
+    }
+}
+
+impl<'a> Keep<'a, f32> for f32 {
+    #[inline]
+    fn keep(self) -> Kept<'a, f32> {
+        Kept::Owned(self)
+    }
+}
+
+/// `v` as kept for the end of a loop: see [`Keep`].
+#[inline]
+pub fn keep<'a, R>(v: impl Keep<'a, R>) -> Kept<'a, R> {
+    v.keep()
 }
 
 /// `l̄ += Σₜ ḡₜ·rₜᵀ` for the products `yₜ = l·rₜ` of a loop's iterations, `(ḡₜ, rₜ)` in
