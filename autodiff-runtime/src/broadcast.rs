@@ -229,7 +229,21 @@ where
     L: Broadcast<R>,
     R: Differentiable<Elem = L::Elem>,
 {
-    zip_owned(op, l.clone(), r, f)
+    l.broadcast_check(r, op);
+    let (rows, m) = (l.broadcast_rows(), l.shape().0);
+    let rs = r.entries();
+    let mut out = Vec::with_capacity(l.len());
+    if m > 0 {
+        for (j, col) in l.entries().chunks_exact(m).enumerate() {
+            if rows {
+                let rj = rs[j];
+                out.extend(col.iter().map(|x| f(*x, rj)));
+            } else {
+                out.extend(col.iter().zip(rs).map(|(x, ri)| f(*x, *ri)));
+            }
+        }
+    }
+    l.with_entries(out)
 }
 
 /// [`zip`] reusing `l`'s buffer.
@@ -279,9 +293,20 @@ fn pull_lhs<L, R>(
     accumulate_with(
         acc,
         || {
-            let mut a = g.clone();
-            pull_columns(rows, m, a.entries_mut(), None, ls, rs, &f);
-            a
+            let mut out = Vec::with_capacity(l.len());
+            if m > 0 {
+                let columns = gs.chunks_exact(m).zip(ls.chunks_exact(m));
+                for (j, (gc, lc)) in columns.enumerate() {
+                    if rows {
+                        let rj = rs[j];
+                        out.extend(gc.iter().zip(lc).map(|(g, l)| f(*g, *l, rj)));
+                    } else {
+                        let terms = gc.iter().zip(lc).zip(rs);
+                        out.extend(terms.map(|((g, l), r)| f(*g, *l, *r)));
+                    }
+                }
+            }
+            l.with_entries(out)
         },
         |a| {
             shape::same(op, a.shape(), l.shape());

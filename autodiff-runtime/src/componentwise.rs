@@ -16,11 +16,7 @@ use crate::value::{accumulate_with, Differentiable};
 #[track_caller]
 pub fn component_div<V: Differentiable>(x: &V, y: &V) -> V {
     shape::same("component_div", x.shape(), y.shape());
-    let mut z = x.clone();
-    for (a, b) in z.entries_mut().iter_mut().zip(y.entries()) {
-        *a /= *b;
-    }
-    z
+    crate::value::zip_map(x, y, |a, b| a / b)
 }
 
 /// `x̄ += ḡ ⊘ y` for `z = x ⊘ y`.
@@ -87,13 +83,7 @@ pub(crate) fn entrywise_acc<V: Differentiable>(
 ) {
     accumulate_with(
         acc,
-        || {
-            let mut a = g.clone();
-            for (i, v) in a.entries_mut().iter_mut().enumerate() {
-                *v = term(i, *v);
-            }
-            a
-        },
+        || crate::value::map_indexed(g, &term),
         |a| {
             shape::same(op, a.shape(), g.shape());
             for (i, (v, gi)) in a.entries_mut().iter_mut().zip(g.entries()).enumerate() {

@@ -15,9 +15,7 @@ use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 #[track_caller]
 pub fn add<V: Differentiable>(lhs: &V, rhs: &V) -> V {
     shape::same("+", lhs.shape(), rhs.shape());
-    let mut y = lhs.clone();
-    y.add_assign(rhs);
-    y
+    crate::value::zip_map(lhs, rhs, |a, b| a + b)
 }
 
 /// `l̄ += ḡ` for `y = l + r`.
@@ -39,7 +37,8 @@ pub fn add_pullback_rhs<V: Differentiable>(g: &V, _lhs: &V, _rhs: &V, acc: &mut 
 #[inline]
 #[track_caller]
 pub fn sub<V: Differentiable>(lhs: &V, rhs: &V) -> V {
-    sub_owned(lhs.clone(), rhs)
+    shape::same("-", lhs.shape(), rhs.shape());
+    crate::value::zip_map(lhs, rhs, |a, b| a - b)
 }
 
 /// `l̄ += ḡ` for `y = l - r`.

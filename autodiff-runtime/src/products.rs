@@ -335,12 +335,8 @@ pub fn mul_pullback_rhs<L: MulRule<R>, R>(g: &L::Output, lhs: &L, rhs: &R, acc: 
 /// The pullbacks are `x̄ += ḡ / s` and `s̄ -= ⟨ḡ, x⟩ / s²`.
 #[inline]
 pub fn div<V: Differentiable>(x: &V, s: &V::Elem) -> V {
-    let mut y = x.clone();
     let inv = nalgebra::one::<V::Elem>() / *s;
-    for v in y.entries_mut() {
-        *v *= inv;
-    }
-    y
+    crate::value::map_indexed(x, |_, v| v * inv)
 }
 
 /// `x̄ += ḡ / s` for `y = x / s`.
@@ -392,11 +388,7 @@ pub fn dot_pullback_rhs<V: Differentiable>(g: &V::Elem, x: &V, _y: &V, acc: &mut
 #[track_caller]
 pub fn component_mul<V: Differentiable>(x: &V, y: &V) -> V {
     shape::same("component_mul", x.shape(), y.shape());
-    let mut z = x.clone();
-    for (a, b) in z.entries_mut().iter_mut().zip(y.entries()) {
-        *a *= *b;
-    }
-    z
+    crate::value::zip_map(x, y, |a, b| a * b)
 }
 
 /// `x̄ += ḡ ⊙ y` for `z = x ⊙ y`.

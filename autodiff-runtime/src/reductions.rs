@@ -165,6 +165,69 @@ pub fn trace_pullback<T: Scalar, R: Dim, C: Dim>(
 
 // ---------------------------------------------------------------- axis reductions
 
+/// `acc[(i, j)] += c(j)` for every entry of an `x`-shaped slot (each column gains its own
+/// constant), filling an empty one.
+#[inline]
+fn accumulate_columns<T: Scalar, R: Dim, C: Dim>(
+    acc: &mut Option<OMatrix<T, R, C>>,
+    x: &OMatrix<T, R, C>,
+    c: impl Fn(usize) -> T,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let m = x.nrows();
+    match acc {
+        Some(a) => {
+            shape::same("+=", a.shape(), x.shape());
+            if m == 0 {
+                return;
+            }
+            for (j, col) in a.as_mut_slice().chunks_exact_mut(m).enumerate() {
+                let cj = c(j);
+                col.iter_mut().for_each(|v| *v += cj);
+            }
+        }
+        None => {
+            let mut out = Vec::with_capacity(x.len());
+            for j in 0..x.ncols() {
+                out.extend(std::iter::repeat_n(c(j), m));
+            }
+            *acc = Some(x.with_entries(out));
+        }
+    }
+}
+
+/// `acc[(i, j)] += r[i]` for every entry of an `x`-shaped slot (each column gains the column
+/// `r`), filling an empty one.
+#[inline]
+fn accumulate_rows<T: Scalar, R: Dim, C: Dim>(
+    acc: &mut Option<OMatrix<T, R, C>>,
+    x: &OMatrix<T, R, C>,
+    r: &[T],
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let m = x.nrows();
+    match acc {
+        Some(a) => {
+            shape::same("+=", a.shape(), x.shape());
+            if m == 0 {
+                return;
+            }
+            for col in a.as_mut_slice().chunks_exact_mut(m) {
+                col.iter_mut().zip(r).for_each(|(v, ri)| *v += *ri);
+            }
+        }
+        None => {
+            let mut out = Vec::with_capacity(x.len());
+            for _ in 0..x.ncols() {
+                out.extend_from_slice(&r[..m]);
+            }
+            *acc = Some(x.with_entries(out));
+        }
+    }
+}
+
 /// `acc[(i, j)] += f(i, j)` for every entry of an `x`-shaped slot, filling an empty one.
 #[inline]
 fn accumulate_entries<T: Scalar, R: Dim, C: Dim>(
@@ -223,7 +286,7 @@ pub fn row_sum_pullback<T: Scalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
 {
-    accumulate_entries(acc, x, |_, j| g[j])
+    accumulate_columns(acc, x, |j| g[j])
 }
 
 /// `Yⱼ = Σᵢ Xᵢⱼ` as an `ncols×1` column (nalgebra's `row_sum_tr`).
@@ -245,7 +308,7 @@ pub fn row_sum_tr_pullback<T: Scalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C> + Allocator<C>,
 {
-    accumulate_entries(acc, x, |_, j| g[j])
+    accumulate_columns(acc, x, |j| g[j])
 }
 
 /// `Yᵢ = Σⱼ Xᵢⱼ`: the columns added together, an `nrows×1` column (nalgebra's `column_sum`).
@@ -267,7 +330,7 @@ pub fn column_sum_pullback<T: Scalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C> + Allocator<R>,
 {
-    accumulate_entries(acc, x, |i, _| g[i])
+    accumulate_rows(acc, x, g.as_slice())
 }
 
 /// `Yⱼ = (1/m) Σᵢ Xᵢⱼ` for an `m×n` `X`: the mean row, `1×ncols` (nalgebra's `row_mean`).
@@ -296,7 +359,7 @@ pub fn row_mean_pullback<T: Scalar, R: Dim, C: Dim>(
     DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
 {
     let c = recip::<T>(x.nrows());
-    accumulate_entries(acc, x, |_, j| g[j] * c)
+    accumulate_columns(acc, x, |j| g[j] * c)
 }
 
 /// `Yⱼ = (1/m) Σᵢ Xᵢⱼ` as an `ncols×1` column (nalgebra's `row_mean_tr`).
@@ -319,7 +382,7 @@ pub fn row_mean_tr_pullback<T: Scalar, R: Dim, C: Dim>(
     DefaultAllocator: Allocator<R, C> + Allocator<C>,
 {
     let c = recip::<T>(x.nrows());
-    accumulate_entries(acc, x, |_, j| g[j] * c)
+    accumulate_columns(acc, x, |j| g[j] * c)
 }
 
 /// `Yᵢ = (1/n) Σⱼ Xᵢⱼ` for an `m×n` `X`: the mean column, `nrows×1` (nalgebra's `column_mean`).
@@ -342,7 +405,8 @@ pub fn column_mean_pullback<T: Scalar, R: Dim, C: Dim>(
     DefaultAllocator: Allocator<R, C> + Allocator<R>,
 {
     let c = recip::<T>(x.ncols());
-    accumulate_entries(acc, x, |i, _| g[i] * c)
+    let scaled: Vec<T> = g.iter().map(|v| *v * c).collect();
+    accumulate_rows(acc, x, &scaled)
 }
 
 /// `μ = (1/N) Σᵢⱼ Xᵢⱼ` over all `N` entries; 0 for an empty matrix (nalgebra's `mean`).

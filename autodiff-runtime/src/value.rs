@@ -58,6 +58,11 @@ pub trait Differentiable: Clone {
     fn entries(&self) -> &[Self::Elem];
     /// The entries in storage order, mutable.
     fn entries_mut(&mut self) -> &mut [Self::Elem];
+    /// A value of this one's shape with the given entries (storage order).
+    ///
+    /// # Panics
+    /// If there are not as many entries as `self` has.
+    fn with_entries(&self, entries: Vec<Self::Elem>) -> Self;
 }
 
 impl<T: Scalar> Differentiable for T {
@@ -97,6 +102,10 @@ impl<T: Scalar> Differentiable for T {
     fn entries_mut(&mut self) -> &mut [T] {
         std::slice::from_mut(self)
     }
+    fn with_entries(&self, entries: Vec<T>) -> T {
+        assert_eq!(entries.len(), 1, "autodiff: a scalar has one entry");
+        entries[0]
+    }
 }
 
 impl<T: Scalar, R: Dim, C: Dim> Differentiable for OMatrix<T, R, C>
@@ -123,9 +132,7 @@ where
         }
     }
     fn scaled(&self, a: T) -> Self {
-        let mut y = self.clone();
-        y.as_mut_slice().iter_mut().for_each(|v| *v *= a);
-        y
+        map_indexed(self, |_, v| a * v)
     }
     fn shape(&self) -> (usize, usize) {
         nalgebra::Matrix::shape(self)
@@ -142,6 +149,32 @@ where
     fn entries_mut(&mut self) -> &mut [T] {
         self.as_mut_slice()
     }
+    fn with_entries(&self, entries: Vec<T>) -> Self {
+        let (r, c) = self.shape_generic();
+        OMatrix::from_vec_generic(r, c, entries)
+    }
+}
+
+/// `yₛ = f(s, xₛ)` for every entry (storage order) of a new value shaped like `x`: each entry
+/// written once, not copied from `x` first and then overwritten.
+#[inline(always)]
+pub(crate) fn map_indexed<V: Differentiable>(x: &V, f: impl FnMut(usize, V::Elem) -> V::Elem) -> V {
+    let mut f = f;
+    let mut out = Vec::with_capacity(x.len());
+    out.extend(x.entries().iter().enumerate().map(|(s, v)| f(s, *v)));
+    x.with_entries(out)
+}
+
+/// `zₛ = f(xₛ, yₛ)` for every entry of a new value shaped like `x` (and `y`), written once.
+#[inline(always)]
+pub(crate) fn zip_map<V: Differentiable>(
+    x: &V,
+    y: &V,
+    f: impl Fn(V::Elem, V::Elem) -> V::Elem,
+) -> V {
+    let mut out = Vec::with_capacity(x.len());
+    out.extend(x.entries().iter().zip(y.entries()).map(|(a, b)| f(*a, *b)));
+    x.with_entries(out)
 }
 
 /// An empty adjoint slot for a value like `_like`: `None`, meaning zero so far.
@@ -223,11 +256,7 @@ pub fn map_owned<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut 
 /// `f` applied to every entry of `x` (for a scalar, `f(x)`): the primal of `x.map(f)`.
 #[inline]
 pub fn map<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(x: &V, mut f: F) -> V {
-    let mut y = x.clone();
-    for e in y.entries_mut() {
-        *e = f(*e);
-    }
-    y
+    map_indexed(x, |_, v| f(v))
 }
 
 /// A value or a reference to one, seen as a reference to the value.
