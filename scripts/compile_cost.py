@@ -178,9 +178,8 @@ def make_crates(work, autodiff, modules):
     """The workspace <work> with the crates `with` and `without`, depending on the autodiff
     crate at `autodiff`; returns the source lines and #[grad] functions of `with`."""
     os.makedirs(work, exist_ok=True)
-    lock = os.path.join(work, "Cargo.lock")
-    if not os.path.exists(lock):
-        shutil.copy(os.path.join(ROOT, "Cargo.lock"), lock)  # the workspace's versions
+    # The workspace's versions (cargo then drops the entries these crates do not use).
+    shutil.copy(os.path.join(ROOT, "Cargo.lock"), os.path.join(work, "Cargo.lock"))
     write(
         os.path.join(work, "Cargo.toml"),
         '[workspace]\nmembers = ["with", "without"]\nresolver = "2"\n',
@@ -250,7 +249,10 @@ def phases(work, runs):
     env.pop("RUSTFLAGS", None)
     for variant in VARIANTS:
         run(cargo(variant, "debug"), cwd=work, env=env)
-    samples = {v: [rustc_phases(work, v, env) for _ in range(runs)] for v in VARIANTS}
+    samples = {v: [] for v in VARIANTS}
+    for _ in range(runs):  # alternating, as the timed builds
+        for variant in VARIANTS:
+            samples[variant].append(rustc_phases(work, variant, env))
     return {
         v: {p: median([s[p] for s in samples[v]]) for p in PHASES} for v in VARIANTS
     }
