@@ -514,8 +514,8 @@ def render_compile_cost(cost, cpus):
         "- The macro parses the function once with syn and lowers the body once "
         "(`lower.rs`) into an IR of single-assignment values in nested regions (loops, "
         "branches); the sweeps are generated from that IR. It does no type inference: an "
-        "operation is recognised by its syntax (`*`, `+`, the method's name), and the only types "
-        "it reads are those written in the signature and on `let` bindings."
+        "operation is recognised by its syntax (`*`, `+`, the method's name), and a generated "
+        "binding carries a type only where the user's `let` wrote one; rustc infers the rest."
     )
     w(
         "- Each operation becomes a call to a generic function of `autodiff-runtime` "
