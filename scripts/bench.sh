@@ -3,8 +3,8 @@
 # generated and hand-written gradients (benches/gradients.rs), the allocation counts
 # (benches/allocations.rs), the candle peer (peers/, its own cargo project) and the JAX peer
 # (peers/jax_bench.py, pip-installed into a venv), what #[grad] adds to compile time
-# (scripts/compile_cost.py), then scripts/perf_report.py, which writes docs/PERFORMANCE.md and
-# docs/performance.svg.
+# (scripts/compile_cost.py), perf profiles of every case (scripts/profile.sh), then
+# scripts/perf_report.py, which writes docs/PERFORMANCE.md and docs/performance.svg.
 #
 #   scripts/bench.sh [--quick] [WORKLOAD]
 #
@@ -15,7 +15,7 @@
 #
 # Results go to $CARGO_TARGET_DIR (default ./target): criterion/ and bench-results/. The venv
 # is $BENCH_VENV (default <target>/bench-venv). Run it on an idle machine: the full run takes
-# about 20 minutes on 2 cores, plus the first builds (candle's takes about 4 minutes).
+# about 30 minutes on 2 cores, plus the first builds (candle's takes about 4 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -74,6 +74,9 @@ echo "== JAX (peers/jax_bench.py)"
 "$venv/bin/python" peers/jax_bench.py \
   --warm-up-time "$warm_up" --measurement-time "$measurement" \
   --out "$results/jax$suffix.json" ${filter:+"$filter/"}
+
+echo "== profiles of the generated and hand-written gradients (scripts/profile.sh)"
+scripts/profile.sh $filter
 
 load_after=$(load)
 echo "== load average after: $load_after"
