@@ -164,3 +164,45 @@ fn least_squares_allocates_the_residual_and_the_gradient_only() {
     let (_, count) = allocations(|| residual_right_grad(&a, &x, &b));
     assert_eq!(count, 2, "allocations of residual_right_grad");
 }
+
+/// s ← s + s·c, `n` times: scalar work in a loop.
+#[grad(x)]
+fn scalar_loop(x: f64, c: f64, n: usize) -> f64 {
+    let mut s = x;
+    for _ in 0..n {
+        s = s + s * c;
+    }
+    s / 2.0
+}
+
+/// Σᵢ √(xᵢ + 1): a scalar closure over the entries.
+#[grad(x)]
+fn mapped(x: &DVector<f64>) -> f64 {
+    x.map(|v| (v + 1.0).sqrt()).sum()
+}
+
+/// Scalar operations allocate nothing: the count of a call does not grow with the number of
+/// loop iterations or mapped entries (only the tape and the vectors themselves allocate).
+#[test]
+fn scalar_operations_allocate_nothing_per_step_or_entry() {
+    let (_, few) = allocations(|| scalar_loop_grad(0.3, 0.1, 10));
+    let (_, many) = allocations(|| scalar_loop_grad(0.3, 0.1, 1000));
+    assert_eq!(few, many, "allocations of 10 and of 1000 scalar steps");
+    let short = DVector::from_element(3, 0.5);
+    let long = DVector::from_element(300, 0.5);
+    let (_, few) = allocations(|| mapped_grad(&short));
+    let (_, many) = allocations(|| mapped_grad(&long));
+    assert_eq!(few, many, "allocations of 3 and of 300 mapped entries");
+    let (v, g) = mapped_grad(&long);
+    assert_value("mapped", v, mapped(&long));
+    assert_fd("mapped", mapped, &long, &g.x);
+    let (v, g) = scalar_loop_grad(0.3, 0.1, 10);
+    assert_value("scalar_loop", v, scalar_loop(0.3, 0.1, 10));
+    let h = 1e-6;
+    let fd = (scalar_loop(0.3 + h, 0.1, 10) - scalar_loop(0.3 - h, 0.1, 10)) / (2.0 * h);
+    assert!(
+        (g.x - fd).abs() < 1e-7 * fd.abs().max(1.0),
+        "{} vs {fd}",
+        g.x
+    );
+}

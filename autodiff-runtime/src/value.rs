@@ -58,6 +58,12 @@ pub trait Differentiable: Clone {
     fn entries(&self) -> &[Self::Elem];
     /// The entries in storage order, mutable.
     fn entries_mut(&mut self) -> &mut [Self::Elem];
+    /// `yₛ = f(s, xₛ)` for every entry `s` (storage order) of a new value of this shape, each
+    /// entry written once (not copied first and then overwritten).
+    fn map_entries(&self, f: impl FnMut(usize, Self::Elem) -> Self::Elem) -> Self;
+    /// `zₛ = f(xₛ, yₛ)` for every entry of a new value of this shape (`other`'s too), each
+    /// entry written once.
+    fn zip_entries(&self, other: &Self, f: impl Fn(Self::Elem, Self::Elem) -> Self::Elem) -> Self;
     /// A value of this one's shape with the given entries (storage order).
     ///
     /// # Panics
@@ -101,6 +107,12 @@ impl<T: Scalar> Differentiable for T {
     }
     fn entries_mut(&mut self) -> &mut [T] {
         std::slice::from_mut(self)
+    }
+    fn map_entries(&self, mut f: impl FnMut(usize, T) -> T) -> T {
+        f(0, *self)
+    }
+    fn zip_entries(&self, other: &T, f: impl Fn(T, T) -> T) -> T {
+        f(*self, *other)
     }
     fn with_entries(&self, entries: Vec<T>) -> T {
         assert_eq!(entries.len(), 1, "autodiff: a scalar has one entry");
@@ -149,6 +161,21 @@ where
     fn entries_mut(&mut self) -> &mut [T] {
         self.as_mut_slice()
     }
+    fn map_entries(&self, mut f: impl FnMut(usize, T) -> T) -> Self {
+        let mut out = Vec::with_capacity(self.len());
+        out.extend(self.as_slice().iter().enumerate().map(|(s, v)| f(s, *v)));
+        self.with_entries(out)
+    }
+    fn zip_entries(&self, other: &Self, f: impl Fn(T, T) -> T) -> Self {
+        let mut out = Vec::with_capacity(self.len());
+        out.extend(
+            self.as_slice()
+                .iter()
+                .zip(other.as_slice())
+                .map(|(a, b)| f(*a, *b)),
+        );
+        self.with_entries(out)
+    }
     fn with_entries(&self, entries: Vec<T>) -> Self {
         let (r, c) = self.shape_generic();
         OMatrix::from_vec_generic(r, c, entries)
@@ -159,10 +186,7 @@ where
 /// written once, not copied from `x` first and then overwritten.
 #[inline(always)]
 pub(crate) fn map_indexed<V: Differentiable>(x: &V, f: impl FnMut(usize, V::Elem) -> V::Elem) -> V {
-    let mut f = f;
-    let mut out = Vec::with_capacity(x.len());
-    out.extend(x.entries().iter().enumerate().map(|(s, v)| f(s, *v)));
-    x.with_entries(out)
+    x.map_entries(f)
 }
 
 /// `zₛ = f(xₛ, yₛ)` for every entry of a new value shaped like `x` (and `y`), written once.
@@ -172,9 +196,7 @@ pub(crate) fn zip_map<V: Differentiable>(
     y: &V,
     f: impl Fn(V::Elem, V::Elem) -> V::Elem,
 ) -> V {
-    let mut out = Vec::with_capacity(x.len());
-    out.extend(x.entries().iter().zip(y.entries()).map(|(a, b)| f(*a, *b)));
-    x.with_entries(out)
+    x.zip_entries(y, f)
 }
 
 /// An empty adjoint slot for a value like `_like`: `None`, meaning zero so far.
