@@ -97,6 +97,39 @@ fn nested(b: &DMatrix<f64>, xs: &[DMatrix<f64>], n: usize) -> f64 {
     l
 }
 
+/// `c·tanh(hₜ)` with a scalar `c` from before the loop: its left pullback (a dot product) runs
+/// in the iteration, nothing kept.
+#[grad(c, x)]
+fn scalar_on_the_left(c: f64, x: &DMatrix<f64>, n: usize) -> f64 {
+    let mut h = x.clone();
+    for _ in 0..n {
+        h = c * tanh(&h) + x;
+    }
+    h.sum()
+}
+
+#[test]
+fn a_scalar_on_the_left_matches_finite_differences() {
+    let mut rng = rng(64);
+    for &(m, k) in SHAPES {
+        for &n in COUNTS {
+            let at = format!("x {m}×{k}, {n} steps");
+            let (c, x) = (0.7, dmatrix(&mut rng, m, k));
+            let (v, g) = scalar_on_the_left_grad(c, &x, n);
+            assert_value(&at, v, scalar_on_the_left(c, &x, n));
+            assert_fd(&at, |x| scalar_on_the_left(c, x, n), &x, &g.x);
+            let h = 1e-6;
+            let fd =
+                (scalar_on_the_left(c + h, &x, n) - scalar_on_the_left(c - h, &x, n)) / (2.0 * h);
+            assert!(
+                (g.c - fd).abs() <= 1e-6 * fd.abs().max(1.0),
+                "{at}: {} vs {fd}",
+                g.c
+            );
+        }
+    }
+}
+
 #[test]
 fn deferred_left_pullbacks_match_finite_differences() {
     let mut rng = rng(61);

@@ -331,6 +331,8 @@ struct Plan<'a> {
     /// are collected over the iterations (by the product's id: the list's name) and applied
     /// after the loop as one matrix product (`mul_pullback_lhs_all`).
     deferred: HashMap<ValueId, Ident>,
+    /// The values some loop's iterations define.
+    in_loops: HashSet<ValueId>,
 }
 
 /// Every value a step list defines, in nested regions too, with the loops' carried and
@@ -508,11 +510,16 @@ impl<'a> Plan<'a> {
             .collect();
         let consumable = consumable(body, &needed);
         let deferred = deferred_products(body, names);
+        let mut in_loops = HashSet::new();
+        for l in body.loops() {
+            defined_in_loop(body, l, &mut in_loops);
+        }
         Plan {
             body,
             consumable,
             consumed: vec![false; n],
             deferred,
+            in_loops,
             slot,
             needed,
             witness,
@@ -538,11 +545,7 @@ impl<'a> Plan<'a> {
 
     /// Whether the value is defined outside every loop.
     fn outside_loops(&self, v: ValueId) -> bool {
-        let mut inside = HashSet::new();
-        for l in self.body.loops() {
-            defined_in_loop(self.body, l, &mut inside);
-        }
-        !inside.contains(&v)
+        !self.in_loops.contains(&v)
     }
 
     fn reference(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
@@ -1076,9 +1079,11 @@ impl<'a> Plan<'a> {
                         (quote!(&#g), "")
                     };
                     if let (Some(list), 0) = (deferred, k) {
-                        // ḡ and the right operand wait for the end of the loop.
+                        // ḡ and the right operand wait for the end of the loop (for a matrix
+                        // on the left; a scalar's pullback runs now).
                         let v = self.deferred_operand(inputs[1], ref_bound);
-                        calls.extend(quote_spanned!(span=> #list.push((#g, #v));));
+                        let a = &refs[0];
+                        calls.extend(quote_spanned!(span=> ::autodiff::__private::mul_pullback_lhs_later(&mut #list, #g, #a, #v, &mut #d_in);));
                         continue;
                     }
                     calls.extend(if inputs.len() == 1 && self.consumed[input] {

@@ -34,6 +34,20 @@ pub trait MulRule<Rhs>: Sized {
     fn pullback_rhs_owned(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>) {
         Self::pullback_rhs(&g, lhs, rhs, acc)
     }
+    /// The left pullback of one iteration of a loop, `l̄ += ∂(l·r)/∂l applied to ḡ`, either
+    /// applied now or kept in `later` for [`MulRule::pullback_lhs_all`] after the loop. By
+    /// default now (a scalar `l`: nothing to gain, and nothing kept).
+    #[inline]
+    fn pullback_lhs_later<'a>(
+        later: &mut Vec<(Self::Output, Kept<'a, Rhs>)>,
+        g: Self::Output,
+        lhs: &Self,
+        rhs: Kept<'a, Rhs>,
+        acc: &mut Option<Self>,
+    ) {
+        let _ = later;
+        Self::pullback_lhs(&g, lhs, rhs.get(), acc)
+    }
     /// `l̄ += Σₜ ∂(l·rₜ)/∂l applied to ḡₜ`: the left pullbacks of one product over a loop's
     /// iterations, `(ḡₜ, rₜ)` in `pairs`, applied together.
     #[inline]
@@ -187,6 +201,18 @@ where
     ) {
         crate::transposed::acc_tn(acc, lhs, g)
     }
+    /// Kept for [`MulRule::pullback_lhs_all`]: the rank-one (or thin) updates of a loop
+    /// become one product after it.
+    #[inline]
+    fn pullback_lhs_later<'a>(
+        later: &mut Vec<(OMatrix<T, R1, C2>, Kept<'a, OMatrix<T, C1, C2>>)>,
+        g: OMatrix<T, R1, C2>,
+        _lhs: &Self,
+        rhs: Kept<'a, OMatrix<T, C1, C2>>,
+        _acc: &mut Option<Self>,
+    ) {
+        later.push((g, rhs))
+    }
     /// `Ā += Σₜ Ḡₜ·Bₜᵀ = [Ḡ₁ … Ḡ_T]·[B₁ … B_T]ᵀ`: one product of the cotangents and operands
     /// set side by side, where the loop made T rank-one updates (`W·hₜ` in a recurrence).
     fn pullback_lhs_all(
@@ -309,6 +335,19 @@ impl<'a> Keep<'a, f32> for f32 {
 #[inline]
 pub fn keep<'a, R>(v: impl Keep<'a, R>) -> Kept<'a, R> {
     v.keep()
+}
+
+/// The left pullback of `y = l·r` in one iteration of a loop: for a matrix `l`, `(ḡ, r)` kept
+/// in `later` for [`mul_pullback_lhs_all`] after the loop; for a scalar, applied now.
+#[inline]
+pub fn mul_pullback_lhs_later<'a, L: MulRule<R>, R>(
+    later: &mut Vec<(L::Output, Kept<'a, R>)>,
+    g: L::Output,
+    lhs: &L,
+    rhs: Kept<'a, R>,
+    acc: &mut Option<L>,
+) {
+    L::pullback_lhs_later(later, g, lhs, rhs, acc)
 }
 
 /// `l̄ += Σₜ ḡₜ·rₜᵀ` for the products `yₜ = l·rₜ` of a loop's iterations, `(ḡₜ, rₜ)` in

@@ -98,8 +98,8 @@ const BLOCKED_FROM: usize = 32;
 
 /// `acc += lhs·rhs` (an m×k by a k×n operand) by the gemm crate, multi-threaded on rayon's
 /// pool for large products, when every dimension is at least [`BLOCKED_FROM`] and the scalar
-/// is `f32` or `f64`; `false`, having done nothing, otherwise. An empty slot is filled with
-/// the product (no zero-fill-then-add: `read_dst` is off).
+/// is `f32` or `f64`; `false`, having done nothing, otherwise. An empty slot is written with
+/// the product (`read_dst` off), a filled one accumulates it (`beta = 1`).
 fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
     acc: &mut Option<OMatrix<T, M, N>>,
     (mg, ng): (M, N),
@@ -127,11 +127,7 @@ where
     );
     let read_dst = acc.is_some();
     let dst = acc.get_or_insert_with(|| OMatrix::zeros_generic(mg, ng));
-    assert_eq!(
-        dst.shape(),
-        (m, n),
-        "autodiff: product accumulator of the wrong shape"
-    );
+    shape::same("+= (a product)", dst.shape(), (m, n));
     // SAFETY: `dst` is a contiguous column-major m×n matrix (column step m, row step 1), and
     // every entry the operands' strides reach lies in their slices (checked above); T is f32
     // or f64, which the gemm crate implements (it panics on anything else).
