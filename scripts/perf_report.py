@@ -252,12 +252,16 @@ EXPLAIN = {
         "(U·[x₁…x_T]). JAX at the largest size runs the per-step products on both cores."
     ),
     "autoencoder": (
-        "Time is below the hand-written gradient's (its products go to the gemm crate); the "
-        "allocations are not: each cotangent that flows into two operands (`b₂ + Wᵀv`, "
-        "`Wx + b₁`) is copied for one of them, `sigmoid`'s pullback returns a new vector, "
-        "and W̄ is built from two products where the hand-written code accumulates both "
-        "into one buffer. What would close it: letting a pullback that only reads its "
-        "cotangent borrow it from the operation that passes it on, instead of owning a copy."
+        "Time is below the hand-written gradient's; the allocations are not: each cotangent "
+        "that flows into two operands (`b₂ + Wᵀv`, `Wx + b₁`) is copied for one of them, "
+        "`sigmoid`'s pullback returns a new vector, and W̄ is built from two products where "
+        "the hand-written code accumulates both into one buffer. At the largest size the "
+        "gradient is two matrix-vector products over the 4 MB W and two rank-one updates of "
+        "W̄ (v·z̄ᵀ from `Wᵀv`, ū·xᵀ from `Wx`), each a pass over 4 MB: memory-bound, where "
+        "XLA fuses the two updates into one pass. What would close it: applying the two "
+        "rank-one updates of W̄ as one rank-two product (the loops' deferred products, for "
+        "straight-line code), and letting a pullback that only reads its cotangent borrow it "
+        "from the operation that passes it on instead of owning a copy."
     ),
 }
 
