@@ -16,7 +16,7 @@ use crate::value::{accumulate_with, Differentiable};
 #[track_caller]
 pub fn component_div<V: Differentiable>(x: &V, y: &V) -> V {
     shape::same("component_div", x.shape(), y.shape());
-    crate::value::zip_map(x, y, |a, b| a / b)
+    x.zip_entries(y, |a, b| a / b)
 }
 
 /// `x̄ += ḡ ⊘ y` for `z = x ⊘ y`.
@@ -83,7 +83,7 @@ pub(crate) fn entrywise_acc<V: Differentiable>(
 ) {
     accumulate_with(
         acc,
-        || crate::value::map_indexed(g, &term),
+        || g.map_entries(&term),
         |a| {
             shape::same(op, a.shape(), g.shape());
             for (i, (v, gi)) in a.entries_mut().iter_mut().zip(g.entries()).enumerate() {

@@ -15,7 +15,7 @@ use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 #[track_caller]
 pub fn add<V: Differentiable>(lhs: &V, rhs: &V) -> V {
     shape::same("+", lhs.shape(), rhs.shape());
-    crate::value::zip_map(lhs, rhs, |a, b| a + b)
+    lhs.zip_entries(rhs, |a, b| a + b)
 }
 
 /// `l̄ += ḡ` for `y = l + r`.
@@ -38,7 +38,7 @@ pub fn add_pullback_rhs<V: Differentiable>(g: &V, _lhs: &V, _rhs: &V, acc: &mut 
 #[track_caller]
 pub fn sub<V: Differentiable>(lhs: &V, rhs: &V) -> V {
     shape::same("-", lhs.shape(), rhs.shape());
-    crate::value::zip_map(lhs, rhs, |a, b| a - b)
+    lhs.zip_entries(rhs, |a, b| a - b)
 }
 
 /// `l̄ += ḡ` for `y = l - r`.

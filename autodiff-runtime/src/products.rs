@@ -375,7 +375,7 @@ pub fn mul_pullback_rhs<L: MulRule<R>, R>(g: &L::Output, lhs: &L, rhs: &R, acc: 
 #[inline]
 pub fn div<V: Differentiable>(x: &V, s: &V::Elem) -> V {
     let inv = nalgebra::one::<V::Elem>() / *s;
-    crate::value::map_indexed(x, |_, v| v * inv)
+    x.map_entries(|_, v| v * inv)
 }
 
 /// `x̄ += ḡ / s` for `y = x / s`.
@@ -427,7 +427,7 @@ pub fn dot_pullback_rhs<V: Differentiable>(g: &V::Elem, x: &V, _y: &V, acc: &mut
 #[track_caller]
 pub fn component_mul<V: Differentiable>(x: &V, y: &V) -> V {
     shape::same("component_mul", x.shape(), y.shape());
-    crate::value::zip_map(x, y, |a, b| a * b)
+    x.zip_entries(y, |a, b| a * b)
 }
 
 /// `x̄ += ḡ ⊙ y` for `z = x ⊙ y`.

@@ -144,7 +144,7 @@ where
         }
     }
     fn scaled(&self, a: T) -> Self {
-        map_indexed(self, |_, v| a * v)
+        self.map_entries(|_, v| a * v)
     }
     fn shape(&self) -> (usize, usize) {
         nalgebra::Matrix::shape(self)
@@ -180,23 +180,6 @@ where
         let (r, c) = self.shape_generic();
         OMatrix::from_vec_generic(r, c, entries)
     }
-}
-
-/// `yₛ = f(s, xₛ)` for every entry (storage order) of a new value shaped like `x`: each entry
-/// written once, not copied from `x` first and then overwritten.
-#[inline(always)]
-pub(crate) fn map_indexed<V: Differentiable>(x: &V, f: impl FnMut(usize, V::Elem) -> V::Elem) -> V {
-    x.map_entries(f)
-}
-
-/// `zₛ = f(xₛ, yₛ)` for every entry of a new value shaped like `x` (and `y`), written once.
-#[inline(always)]
-pub(crate) fn zip_map<V: Differentiable>(
-    x: &V,
-    y: &V,
-    f: impl Fn(V::Elem, V::Elem) -> V::Elem,
-) -> V {
-    x.zip_entries(y, f)
 }
 
 /// An empty adjoint slot for a value like `_like`: `None`, meaning zero so far.
@@ -278,7 +261,7 @@ pub fn map_owned<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut 
 /// `f` applied to every entry of `x` (for a scalar, `f(x)`): the primal of `x.map(f)`.
 #[inline]
 pub fn map<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(x: &V, mut f: F) -> V {
-    map_indexed(x, |_, v| f(v))
+    x.map_entries(|_, v| f(v))
 }
 
 /// A value or a reference to one, seen as a reference to the value.
