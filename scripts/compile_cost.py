@@ -3,7 +3,7 @@
 <target>/bench-results/compile_cost.json for scripts/perf_report.py:
 
 1. expansion time per annotated function: the ignored test of
-   autodiff-macros/src/expansion_cost.rs (release), which runs the macro's `emit::expand` on
+   autodiff-macros-core/tests/expansion_cost.rs (release), which runs the macro's `expand_grad` on
    every #[grad] function of examples/, benches/workloads/ and src/activations.rs;
 2. a build with and without: the #[grad] functions of examples/*.rs, copied into a library
    crate twice under <target>/compile-cost/crates/ (`with`: as written; `without`: the
@@ -74,8 +74,8 @@ def expansion(work):
     """Runs the ignored expansion-cost test (release) and returns its JSON."""
     out = os.path.join(work, "expansion.json")
     env = dict(os.environ, EXPANSION_COST_OUT=out)
-    args = ["cargo", "test", "-p", "autodiff-macros", "--release", "--lib", "--"]
-    run(args + ["--ignored", "--exact", "expansion_cost::expansion_time_per_function"], env=env)
+    args = ["cargo", "test", "-p", "autodiff-macros-core", "--release", "--test", "expansion_cost", "--"]
+    run(args + ["--ignored", "--exact", "expansion_time_per_function"], env=env)
     with open(out, encoding="utf-8") as f:
         return json.load(f)
 
@@ -162,7 +162,7 @@ def snapshot(work):
     unchanged files keep their times. Returns the copy's path."""
     dest = os.path.join(work, "autodiff")
     paths = ["Cargo.toml", "README.md"]
-    for crate in ("", "autodiff-macros", "autodiff-runtime"):
+    for crate in ("", "autodiff-macros", "autodiff-macros-core", "autodiff-runtime"):
         paths.append(os.path.join(crate, "Cargo.toml"))
         for sub in ("src", "benches"):
             top = os.path.join(ROOT, crate, sub)

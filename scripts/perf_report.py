@@ -612,11 +612,11 @@ def render_expansion(w, exp):
     """The table of expansion times per #[grad] function."""
     rows = exp.get("functions", [])
     w(
-        "The macro itself, `emit::expand` in `autodiff-macros/src/emit.rs` (parsing the "
+        "The macro itself, `expand_grad` in `autodiff-macros-core` (parsing the "
         "function, lowering the body, generating the sweeps of each companion, emitting the "
         "tokens), on every `#[grad]` function of `examples/` and `benches/workloads/`, in the "
         f"{exp.get('profile', 'release')} build of an ignored unit test "
-        "(`autodiff-macros/src/expansion_cost.rs`): the median of "
+        "(`autodiff-macros-core/tests/expansion_cost.rs`): the median of "
         f"{exp.get('runs', '?')} expansions after {exp.get('warm_up', '?')} warm-up ones. Outside "
         "a compiler, proc-macro2 runs on its own token streams, so this is the macro's own work; "
         "inside rustc every token also crosses the proc-macro bridge (the expansion phase below "

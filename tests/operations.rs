@@ -806,7 +806,8 @@ struct Config {
     offset: usize,
 }
 
-#[grad]
+/// A user type cannot be classified by its name, so the parameters to differentiate are named.
+#[grad(x)]
 fn with_constants(x: &DVector<f64>, n: usize, weights: &[f64], config: &Config) -> f64 {
     let w = DVector::from_column_slice(weights);
     let k = (n + config.offset) as f64;

@@ -1,40 +1,26 @@
-//! The `#[grad]` attribute: source-to-source reverse-mode automatic differentiation of
-//! functions over nalgebra matrices, done while the crate compiles.
+//! The `#[grad]` and `#[vjp]` attributes: source-to-source reverse-mode automatic
+//! differentiation of functions over nalgebra matrices, done while the crate compiles.
 //!
-//! Use it through the `autodiff` facade crate, whose documentation describes the generated
-//! API. This crate is the macro's implementation, organised as its pipeline:
-//!
-//! - `args`: the attribute's arguments (which parameters to differentiate),
-//! - `signature`: the annotated function's parameters and return type,
-//! - `lower` (with `scan`, `rename`): the body lowered to the `ir`, single-assignment values
-//!   in nested regions (loops, branches), with activity analysis,
-//! - `sweep`: the forward sweep and the reverse (adjoint) sweep,
-//! - `emit`: the companions (gradient struct, `_grad`, `_pullback`, `vjp`), and `graph`,
-//! - `error`: collected, spanned compile errors.
-
-mod args;
-mod emit;
-mod error;
-#[cfg(test)]
-mod expansion_cost;
-mod graph;
-mod ir;
-mod lower;
-mod names;
-mod ops;
-mod rename;
-mod rule;
-mod scan;
-mod signature;
-mod sweep;
+//! Use them through the `autodiff` facade crate, whose documentation describes the generated
+//! API. This crate is a thin shim: the work is in `autodiff-macros-core`, an ordinary
+//! library, so that every stage of the pipeline has unit tests. The shim adds only what a
+//! proc macro alone can know: the name the calling crate gave the facade, and the source
+//! file around the annotated function (for the error on `#[grad]` inside an `impl` block).
 
 use proc_macro::TokenStream;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// Generates `<name>_grad`, returning the value and the gradient of every differentiated
-/// parameter, beside the unchanged function. See the `autodiff` crate for the full story.
+/// parameter, and `<name>_pullback`, beside the unchanged function. See the `autodiff` crate.
 #[proc_macro_attribute]
 pub fn grad(args: TokenStream, item: TokenStream) -> TokenStream {
-    emit::expand(args.into(), item.into()).into()
+    let context = autodiff_macros_core::Context {
+        krate: facade(),
+        source: source(&item),
+    };
+    autodiff_macros_core::expand_grad(args.into(), item.into(), &context).into()
 }
 
 /// Attaches a hand-written derivative to a function, so that `#[grad]` code calling it uses
@@ -42,5 +28,54 @@ pub fn grad(args: TokenStream, item: TokenStream) -> TokenStream {
 /// signature.
 #[proc_macro_attribute]
 pub fn vjp(args: TokenStream, item: TokenStream) -> TokenStream {
-    rule::expand(args.into(), item.into()).into()
+    autodiff_macros_core::expand_vjp(args.into(), item.into()).into()
+}
+
+/// `use <facade>::__private::{..};` of every runtime item the registry and the generator
+/// name: a test invokes it, so that a missing kernel fails to compile. Not for users.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __registry_kernels(_: TokenStream) -> TokenStream {
+    let krate = facade();
+    let names = autodiff_macros_core::ops::runtime_items();
+    let idents = names
+        .iter()
+        .map(|n| proc_macro2::Ident::new(n, proc_macro2::Span::call_site()));
+    quote::quote!(#[allow(unused_imports)] use #krate::__private::{#(#idents),*};).into()
+}
+
+/// The facade's path as the calling crate names it: `::autodiff`, or `::ad` for
+/// `ad = { package = "autodiff", .. }`.
+fn facade() -> proc_macro2::TokenStream {
+    use proc_macro_crate::{crate_name, FoundCrate};
+    match crate_name("autodiff") {
+        Ok(FoundCrate::Name(name)) if name != "autodiff" => {
+            let ident = proc_macro2::Ident::new(&name, proc_macro2::Span::call_site());
+            quote::quote!(::#ident)
+        }
+        // The facade itself, its tests and examples (`extern crate self as autodiff`), and
+        // crates whose manifest could not be read.
+        _ => quote::quote!(::autodiff),
+    }
+}
+
+thread_local! {
+    /// Source files read so far in this compilation.
+    static FILES: RefCell<HashMap<PathBuf, Option<String>>> = RefCell::new(HashMap::new());
+}
+
+/// The function's source file and the line of its `fn` keyword, if the compiler knows them.
+fn source(item: &TokenStream) -> Option<(String, usize)> {
+    let span = item.clone().into_iter().find_map(|tt| match tt {
+        proc_macro::TokenTree::Ident(i) if i.to_string() == "fn" => Some(i.span()),
+        _ => None,
+    })?;
+    let path = span.local_file()?;
+    let text = FILES.with(|f| {
+        f.borrow_mut()
+            .entry(path.clone())
+            .or_insert_with(|| std::fs::read_to_string(&path).ok())
+            .clone()
+    })?;
+    Some((text, span.line()))
 }

@@ -249,7 +249,7 @@ where
 /// [`zip`] reusing `l`'s buffer.
 #[inline]
 #[track_caller]
-fn zip_owned<L, R>(op: &str, mut l: L, r: &R, f: impl Fn(L::Elem, L::Elem) -> L::Elem) -> L
+fn zip_reuse_lhs<L, R>(op: &str, mut l: L, r: &R, f: impl Fn(L::Elem, L::Elem) -> L::Elem) -> L
 where
     L: Broadcast<R>,
     R: Differentiable<Elem = L::Elem>,
@@ -529,7 +529,7 @@ where
 /// `l̄ₛ += f(ḡₛ, lₛ, r_k(s))` with `ḡ` given by value: an empty slot takes its buffer.
 #[inline]
 #[track_caller]
-fn pull_lhs_owned<L, R>(
+fn pull_lhs_reuse_g<L, R>(
     op: &str,
     g: L,
     l: &L,
@@ -560,7 +560,7 @@ fn pull_lhs_owned<L, R>(
 /// [`broadcast_add_pullback_lhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn broadcast_add_pullback_lhs_owned<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+pub fn broadcast_add_pullback_lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
 where
     L: Broadcast<R>,
     R: Differentiable<Elem = L::Elem>,
@@ -573,7 +573,7 @@ where
 /// [`broadcast_sub_pullback_lhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn broadcast_sub_pullback_lhs_owned<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+pub fn broadcast_sub_pullback_lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
 where
     L: Broadcast<R>,
     R: Differentiable<Elem = L::Elem>,
@@ -586,23 +586,23 @@ where
 /// [`broadcast_mul_pullback_lhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn broadcast_mul_pullback_lhs_owned<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+pub fn broadcast_mul_pullback_lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
 where
     L: Broadcast<R>,
     R: Differentiable<Elem = L::Elem>,
 {
-    pull_lhs_owned("broadcast_mul", g, lhs, rhs, acc, |g, _, r| g * r)
+    pull_lhs_reuse_g("broadcast_mul", g, lhs, rhs, acc, |g, _, r| g * r)
 }
 
 /// [`broadcast_div_pullback_lhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn broadcast_div_pullback_lhs_owned<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+pub fn broadcast_div_pullback_lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
 where
     L: Broadcast<R>,
     R: Differentiable<Elem = L::Elem>,
 {
-    pull_lhs_owned("broadcast_div", g, lhs, rhs, acc, |g, _, r| g / r)
+    pull_lhs_reuse_g("broadcast_div", g, lhs, rhs, acc, |g, _, r| g / r)
 }
 
 // ---------------------------------------------------------------- owned left operands
@@ -613,39 +613,39 @@ where
 /// [`broadcast_add`] computed in `lhs`'s buffer.
 #[inline]
 #[track_caller]
-pub fn broadcast_add_owned<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
+pub fn broadcast_add_reuse_lhs<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
     lhs: L,
     rhs: &R,
 ) -> L {
-    zip_owned("broadcast_add", lhs, rhs, |a, b| a + b)
+    zip_reuse_lhs("broadcast_add", lhs, rhs, |a, b| a + b)
 }
 
 /// [`broadcast_sub`] computed in `lhs`'s buffer.
 #[inline]
 #[track_caller]
-pub fn broadcast_sub_owned<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
+pub fn broadcast_sub_reuse_lhs<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
     lhs: L,
     rhs: &R,
 ) -> L {
-    zip_owned("broadcast_sub", lhs, rhs, |a, b| a - b)
+    zip_reuse_lhs("broadcast_sub", lhs, rhs, |a, b| a - b)
 }
 
 /// [`broadcast_mul`] computed in `lhs`'s buffer.
 #[inline]
 #[track_caller]
-pub fn broadcast_mul_owned<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
+pub fn broadcast_mul_reuse_lhs<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
     lhs: L,
     rhs: &R,
 ) -> L {
-    zip_owned("broadcast_mul", lhs, rhs, |a, b| a * b)
+    zip_reuse_lhs("broadcast_mul", lhs, rhs, |a, b| a * b)
 }
 
 /// [`broadcast_div`] computed in `lhs`'s buffer.
 #[inline]
 #[track_caller]
-pub fn broadcast_div_owned<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
+pub fn broadcast_div_reuse_lhs<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
     lhs: L,
     rhs: &R,
 ) -> L {
-    zip_owned("broadcast_div", lhs, rhs, |a, b| a / b)
+    zip_reuse_lhs("broadcast_div", lhs, rhs, |a, b| a / b)
 }

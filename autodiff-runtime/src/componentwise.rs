@@ -97,7 +97,7 @@ pub(crate) fn entrywise_acc<V: Differentiable>(
 /// transformed in place, so the contribution allocates nothing.
 #[inline]
 #[track_caller]
-pub(crate) fn entrywise_owned<V: Differentiable>(
+pub(crate) fn entrywise_reuse_g<V: Differentiable>(
     op: &str,
     mut g: V,
     acc: &mut Option<V>,
@@ -122,7 +122,7 @@ pub(crate) fn entrywise_owned<V: Differentiable>(
 /// [`component_div_pullback_lhs`] with the cotangent given by value (its buffer is reused).
 #[inline]
 #[track_caller]
-pub fn component_div_pullback_lhs_owned<V: Differentiable>(
+pub fn component_div_pullback_lhs_reuse_g<V: Differentiable>(
     g: V,
     x: &V,
     y: &V,
@@ -130,26 +130,26 @@ pub fn component_div_pullback_lhs_owned<V: Differentiable>(
 ) {
     shape::same("component_div", x.shape(), y.shape());
     let ys = y.entries();
-    entrywise_owned("component_div", g, acc, |i, gi| gi / ys[i])
+    entrywise_reuse_g("component_div", g, acc, |i, gi| gi / ys[i])
 }
 
 /// [`map_pullback`] with the cotangent given by value (its buffer is reused).
 #[inline]
 #[track_caller]
-pub fn map_pullback_owned<V, F>(g: V, x: &V, _y: &V, df: F, acc: &mut Option<V>)
+pub fn map_pullback_reuse_g<V, F>(g: V, x: &V, _y: &V, df: F, acc: &mut Option<V>)
 where
     V: Differentiable,
     F: Fn(V::Elem, V::Elem) -> V::Elem,
 {
     shape::same("map", g.shape(), x.shape());
     let xs = x.entries();
-    entrywise_owned("map", g, acc, |i, gi| df(xs[i], gi))
+    entrywise_reuse_g("map", g, acc, |i, gi| df(xs[i], gi))
 }
 
 /// [`component_div`] computed in `x`'s buffer.
 #[inline]
 #[track_caller]
-pub fn component_div_owned<V: Differentiable>(mut x: V, y: &V) -> V {
+pub fn component_div_reuse_lhs<V: Differentiable>(mut x: V, y: &V) -> V {
     shape::same("component_div", x.shape(), y.shape());
     for (a, b) in x.entries_mut().iter_mut().zip(y.entries()) {
         *a /= *b;
@@ -160,7 +160,7 @@ pub fn component_div_owned<V: Differentiable>(mut x: V, y: &V) -> V {
 /// [`component_div`] computed in `y`'s buffer.
 #[inline]
 #[track_caller]
-pub fn component_div_owned_rhs<V: Differentiable>(x: &V, mut y: V) -> V {
+pub fn component_div_reuse_rhs<V: Differentiable>(x: &V, mut y: V) -> V {
     shape::same("component_div", x.shape(), y.shape());
     for (b, a) in y.entries_mut().iter_mut().zip(x.entries()) {
         *b = *a / *b;

@@ -65,6 +65,6 @@ pub use transposed::{
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,
 };
 pub use value::{
-    accumulate, accumulate_argument, as_value, finish, map, map_owned, merge, saved, seed, slot,
-    ArgumentCotangent, AsValue, Differentiable, Scalar,
+    accumulate, accumulate_argument, as_value, finish, identity, map, map_reuse, merge, saved,
+    seed, shadow, slot, ArgumentCotangent, AsValue, Differentiable, Scalar, ScalarOutput,
 };

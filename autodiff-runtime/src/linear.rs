@@ -113,7 +113,7 @@ pub fn transpose_pullback<T, R, C>(
 /// [`add`] computed in `lhs`'s buffer (a temporary nothing else reads).
 #[inline]
 #[track_caller]
-pub fn add_owned<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
+pub fn add_reuse_lhs<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
     shape::same("+", lhs.shape(), rhs.shape());
     lhs.add_assign(rhs);
     lhs
@@ -122,7 +122,7 @@ pub fn add_owned<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
 /// [`sub`] computed in `lhs`'s buffer.
 #[inline]
 #[track_caller]
-pub fn sub_owned<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
+pub fn sub_reuse_lhs<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
     shape::same("-", lhs.shape(), rhs.shape());
     for (a, b) in lhs.entries_mut().iter_mut().zip(rhs.entries()) {
         *a -= *b;
@@ -133,7 +133,7 @@ pub fn sub_owned<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
 /// [`add`] computed in `rhs`'s buffer.
 #[inline]
 #[track_caller]
-pub fn add_owned_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
+pub fn add_reuse_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
     shape::same("+", lhs.shape(), rhs.shape());
     rhs.add_assign(lhs);
     rhs
@@ -142,7 +142,7 @@ pub fn add_owned_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
 /// [`sub`] computed in `rhs`'s buffer.
 #[inline]
 #[track_caller]
-pub fn sub_owned_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
+pub fn sub_reuse_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
     shape::same("-", lhs.shape(), rhs.shape());
     for (b, a) in rhs.entries_mut().iter_mut().zip(lhs.entries()) {
         *b = *a - *b;
@@ -152,7 +152,7 @@ pub fn sub_owned_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
 
 /// [`neg`] computed in `x`'s buffer.
 #[inline]
-pub fn neg_owned<V: Differentiable>(mut x: V) -> V {
+pub fn neg_reuse<V: Differentiable>(mut x: V) -> V {
     for v in x.entries_mut() {
         *v = -*v;
     }
@@ -167,27 +167,27 @@ pub fn neg_owned<V: Differentiable>(mut x: V) -> V {
 /// `slot += ḡ` (the pullback of either operand of `+`, and of the left of `-`).
 #[inline]
 #[track_caller]
-pub fn pass_through<V: Differentiable>(g: V, slot: &mut Option<V>) {
+pub fn pass_through_reuse_g<V: Differentiable>(g: V, slot: &mut Option<V>) {
     crate::value::accumulate(slot, g)
 }
 
 /// `slot += ḡ`, from a borrowed cotangent that another pullback still reads.
 #[inline]
 #[track_caller]
-pub fn pass_through_ref<V: Differentiable>(g: &V, slot: &mut Option<V>) {
+pub fn pass_through<V: Differentiable>(g: &V, slot: &mut Option<V>) {
     accumulate_with(slot, || g.clone(), |a| a.add_assign(g))
 }
 
 /// `slot -= ḡ` (the pullback of the right operand of `-`, and of unary `-`).
 #[inline]
 #[track_caller]
-pub fn pass_negated<V: Differentiable>(g: V, slot: &mut Option<V>) {
-    crate::componentwise::entrywise_owned("-", g, slot, |_, gi| -gi)
+pub fn pass_negated_reuse_g<V: Differentiable>(g: V, slot: &mut Option<V>) {
+    crate::componentwise::entrywise_reuse_g("-", g, slot, |_, gi| -gi)
 }
 
 /// `slot -= ḡ`, from a borrowed cotangent that another pullback still reads.
 #[inline]
 #[track_caller]
-pub fn pass_negated_ref<V: Differentiable>(g: &V, slot: &mut Option<V>) {
+pub fn pass_negated<V: Differentiable>(g: &V, slot: &mut Option<V>) {
     accumulate_with(slot, || neg(g), |a| a.axpy(-nalgebra::one::<V::Elem>(), g))
 }

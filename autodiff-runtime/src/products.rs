@@ -26,12 +26,12 @@ pub trait MulRule<Rhs>: Sized {
     fn pullback_rhs(g: &Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>);
     /// [`MulRule::pullback_lhs`] with the cotangent given by value.
     #[inline]
-    fn pullback_lhs_owned(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Self>) {
+    fn pullback_lhs_reuse_g(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Self>) {
         Self::pullback_lhs(&g, lhs, rhs, acc)
     }
     /// [`MulRule::pullback_rhs`] with the cotangent given by value.
     #[inline]
-    fn pullback_rhs_owned(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>) {
+    fn pullback_rhs_reuse_g(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>) {
         Self::pullback_rhs(&g, lhs, rhs, acc)
     }
     /// The left pullback of one iteration of a loop, `l̄ += ∂(l·r)/∂l applied to ḡ`, either
@@ -114,7 +114,7 @@ where
     }
     /// `M̄ += s·Ḡ`, scaling `Ḡ`'s buffer in place when the slot is empty.
     #[inline]
-    fn pullback_rhs_owned(
+    fn pullback_rhs_reuse_g(
         mut g: Self::Output,
         lhs: &T,
         _rhs: &OMatrix<T, R, C>,
@@ -152,7 +152,7 @@ where
     }
     /// `M̄ += s·Ḡ`, scaling `Ḡ`'s buffer in place when the slot is empty.
     #[inline]
-    fn pullback_lhs_owned(mut g: Self::Output, _lhs: &Self, rhs: &T, acc: &mut Option<Self>) {
+    fn pullback_lhs_reuse_g(mut g: Self::Output, _lhs: &Self, rhs: &T, acc: &mut Option<Self>) {
         match acc {
             None => {
                 g *= *rhs;
@@ -466,37 +466,37 @@ fn hadamard_acc<V: Differentiable>(g: &V, other: &V, acc: &mut Option<V>) {
 
 /// [`mul_pullback_lhs`] with the cotangent given by value: for `M·s` its buffer becomes `M̄`.
 #[inline]
-pub fn mul_pullback_lhs_owned<L: MulRule<R>, R>(
+pub fn mul_pullback_lhs_reuse_g<L: MulRule<R>, R>(
     g: L::Output,
     lhs: &L,
     rhs: &R,
     acc: &mut Option<L>,
 ) {
-    L::pullback_lhs_owned(g, lhs, rhs, acc)
+    L::pullback_lhs_reuse_g(g, lhs, rhs, acc)
 }
 
 /// [`mul_pullback_rhs`] with the cotangent given by value: for `s·M` its buffer becomes `M̄`.
 #[inline]
-pub fn mul_pullback_rhs_owned<L: MulRule<R>, R>(
+pub fn mul_pullback_rhs_reuse_g<L: MulRule<R>, R>(
     g: L::Output,
     lhs: &L,
     rhs: &R,
     acc: &mut Option<R>,
 ) {
-    L::pullback_rhs_owned(g, lhs, rhs, acc)
+    L::pullback_rhs_reuse_g(g, lhs, rhs, acc)
 }
 
 /// [`div_pullback_lhs`] with the cotangent given by value.
 #[inline]
-pub fn div_pullback_lhs_owned<V: Differentiable>(g: V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
+pub fn div_pullback_lhs_reuse_g<V: Differentiable>(g: V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
     let inv = nalgebra::one::<V::Elem>() / *s;
-    crate::componentwise::entrywise_owned("/", g, acc, |_, gi| gi * inv)
+    crate::componentwise::entrywise_reuse_g("/", g, acc, |_, gi| gi * inv)
 }
 
 /// [`component_mul_pullback_lhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn component_mul_pullback_lhs_owned<V: Differentiable>(
+pub fn component_mul_pullback_lhs_reuse_g<V: Differentiable>(
     g: V,
     _x: &V,
     y: &V,
@@ -504,13 +504,13 @@ pub fn component_mul_pullback_lhs_owned<V: Differentiable>(
 ) {
     shape::same("component_mul", g.shape(), y.shape());
     let ys = y.entries();
-    crate::componentwise::entrywise_owned("component_mul", g, acc, |i, gi| gi * ys[i])
+    crate::componentwise::entrywise_reuse_g("component_mul", g, acc, |i, gi| gi * ys[i])
 }
 
 /// [`component_mul_pullback_rhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn component_mul_pullback_rhs_owned<V: Differentiable>(
+pub fn component_mul_pullback_rhs_reuse_g<V: Differentiable>(
     g: V,
     x: &V,
     _y: &V,
@@ -518,14 +518,14 @@ pub fn component_mul_pullback_rhs_owned<V: Differentiable>(
 ) {
     shape::same("component_mul", g.shape(), x.shape());
     let xs = x.entries();
-    crate::componentwise::entrywise_owned("component_mul", g, acc, |i, gi| gi * xs[i])
+    crate::componentwise::entrywise_reuse_g("component_mul", g, acc, |i, gi| gi * xs[i])
 }
 
 // ---------------------------------------------------------------- owned left operands
 
 /// [`div`] computed in `x`'s buffer.
 #[inline]
-pub fn div_owned<V: Differentiable>(mut x: V, s: &V::Elem) -> V {
+pub fn div_reuse_lhs<V: Differentiable>(mut x: V, s: &V::Elem) -> V {
     let inv = nalgebra::one::<V::Elem>() / *s;
     for v in x.entries_mut() {
         *v *= inv;
@@ -536,7 +536,7 @@ pub fn div_owned<V: Differentiable>(mut x: V, s: &V::Elem) -> V {
 /// [`component_mul`] computed in `y`'s buffer.
 #[inline]
 #[track_caller]
-pub fn component_mul_owned_rhs<V: Differentiable>(x: &V, mut y: V) -> V {
+pub fn component_mul_reuse_rhs<V: Differentiable>(x: &V, mut y: V) -> V {
     shape::same("component_mul", x.shape(), y.shape());
     for (b, a) in y.entries_mut().iter_mut().zip(x.entries()) {
         *b *= *a;
@@ -547,7 +547,7 @@ pub fn component_mul_owned_rhs<V: Differentiable>(x: &V, mut y: V) -> V {
 /// [`component_mul`] computed in `x`'s buffer.
 #[inline]
 #[track_caller]
-pub fn component_mul_owned<V: Differentiable>(mut x: V, y: &V) -> V {
+pub fn component_mul_reuse_lhs<V: Differentiable>(mut x: V, y: &V) -> V {
     shape::same("component_mul", x.shape(), y.shape());
     for (a, b) in x.entries_mut().iter_mut().zip(y.entries()) {
         *a *= *b;

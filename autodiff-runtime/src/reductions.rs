@@ -68,7 +68,7 @@ pub fn norm_squared_pullback<V: Differentiable>(
 /// [`norm_squared_pullback`] with `x` given by value: an empty slot takes `x`'s buffer,
 /// scaled in place (for `x` read for the last time).
 #[inline]
-pub fn norm_squared_pullback_consuming<V: Differentiable>(
+pub fn norm_squared_pullback_reuse_x<V: Differentiable>(
     g: &V::Elem,
     x: V,
     _y: &V::Elem,
@@ -109,7 +109,7 @@ pub fn norm_pullback<V: Differentiable>(g: &V::Elem, x: &V, y: &V::Elem, acc: &m
 /// [`norm_pullback`] with `x` given by value: an empty slot takes `x`'s buffer, scaled in
 /// place (for `x` read for the last time).
 #[inline]
-pub fn norm_pullback_consuming<V: Differentiable>(
+pub fn norm_pullback_reuse_x<V: Differentiable>(
     g: &V::Elem,
     x: V,
     y: &V::Elem,

@@ -251,7 +251,7 @@ pub fn saved<T>(save: &Option<T>) -> &T {
 
 /// [`map`] computed in `x`'s buffer (a temporary nothing else reads).
 #[inline]
-pub fn map_owned<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut f: F) -> V {
+pub fn map_reuse<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut f: F) -> V {
     for e in x.entries_mut() {
         *e = f(*e);
     }
@@ -329,3 +329,27 @@ impl<V: Differentiable> ArgumentCotangent<V> for V {
 pub fn accumulate_argument<V: Differentiable, C: ArgumentCotangent<V>>(slot: &mut Option<V>, c: C) {
     accumulate(slot, c.into_cotangent())
 }
+
+/// `x.clone()`: the primal of the identity (`.clone()`, `.clone_owned()`, `.into_owned()` on a
+/// differentiated value); its pullback passes the cotangent through.
+#[inline]
+pub fn identity<V: Clone>(x: &V) -> V {
+    x.clone()
+}
+
+/// The bound of a `_grad` companion whose function is not known to return a float: satisfied
+/// when the value is a float, and otherwise the error says what to call instead.
+#[diagnostic::on_unimplemented(
+    message = "`{F}` returns `{Self}`, not a float, so it has no `_grad` companion",
+    label = "`_grad` needs a float-valued function",
+    note = "call its `_pullback` instead: `let (value, pullback) = {F}_pullback(..); let gradients = pullback(&cotangent);`"
+)]
+pub trait ScalarOutput<F> {}
+
+impl<F, T: Scalar> ScalarOutput<F> for T {}
+
+/// Imported under the name of every local the generated code declares, so that an item of the
+/// same name in the user's module (a `const x_bar`) does not turn the generated `let x_bar`
+/// into a pattern. Never called.
+#[doc(hidden)]
+pub fn shadow() {}

@@ -1,0 +1,110 @@
+//! Activity: which values depend on a differentiated parameter (*varied*) and which the
+//! output depends on (*useful*). Only values that are both get adjoints.
+//!
+//! Both are fixed points over the value graph, loop-carried and merged values included,
+//! computed with a worklist: each value is revisited only when one of its predecessors
+//! changed, so the cost is linear in the number of edges, whatever the length of a chain
+//! of carried variables.
+
+use crate::ir::{Body, Kind, Step, ValueId};
+
+/// The activity of every value of a body.
+pub struct Activity {
+    pub varied: Vec<bool>,
+    pub useful: Vec<bool>,
+}
+
+impl Activity {
+    /// Whether the value gets an adjoint.
+    pub fn active(&self, id: ValueId) -> bool {
+        self.varied[id] && self.useful[id]
+    }
+
+    /// The activity of `body`.
+    pub fn of(body: &Body) -> Activity {
+        let n = body.values.len();
+        let forward = edges(body, n);
+        let mut varied = vec![false; n];
+        for (id, v) in body.values.iter().enumerate() {
+            if let Kind::Param {
+                differentiated: true,
+                ..
+            } = v.kind
+            {
+                varied[id] = true;
+            }
+        }
+        propagate(&forward.successors, &mut varied);
+        let mut useful = vec![false; n];
+        if let Some(o) = body.output {
+            useful[o] = true;
+        }
+        propagate(&forward.adjoint_predecessors, &mut useful);
+        Activity { varied, useful }
+    }
+}
+
+/// The value graph: who depends on whom.
+struct Edges {
+    /// `v → w` when `w` is computed from `v` (varied-ness flows this way).
+    successors: Vec<Vec<ValueId>>,
+    /// `w → v` when `w`'s adjoint flows into `v`'s (usefulness flows this way).
+    adjoint_predecessors: Vec<Vec<ValueId>>,
+}
+
+fn edges(body: &Body, n: usize) -> Edges {
+    let mut e = Edges {
+        successors: vec![Vec::new(); n],
+        adjoint_predecessors: vec![Vec::new(); n],
+    };
+    let mut link = |from: ValueId, to: ValueId, adjoint: bool| {
+        e.successors[from].push(to);
+        if adjoint {
+            e.adjoint_predecessors[to].push(from);
+        }
+    };
+    for (id, v) in body.values.iter().enumerate() {
+        match &v.kind {
+            Kind::Op { inputs, .. } => inputs.iter().for_each(|&i| link(i, id, true)),
+            Kind::Map { input, .. } => link(*input, id, true),
+            Kind::Call { args, .. } => args.iter().for_each(|a| link(a.value, id, true)),
+            Kind::Version { of } => link(*of, id, true),
+            // No adjoint flows through these: reading a varied value there is an error.
+            Kind::Opaque { inputs, .. } => inputs.iter().for_each(|&i| link(i, id, false)),
+            Kind::Bound { from: Some(s), .. } => link(*s, id, false),
+            _ => {}
+        }
+    }
+    crate::ir::walk::regions(&body.steps, &mut |s| match s {
+        Step::Loop(l) => {
+            for c in &l.carried {
+                for to in [c.phi, c.out] {
+                    link(c.init, to, true);
+                    link(c.next, to, true);
+                }
+            }
+        }
+        Step::Branch(b) => {
+            for a in &b.arms {
+                for (&from, &m) in a.from.iter().zip(&b.merged) {
+                    link(from, m, true);
+                }
+            }
+        }
+        _ => {}
+    });
+    e
+}
+
+/// Sets `flag` on everything reachable from a flagged value along `next`.
+fn propagate(next: &[Vec<ValueId>], flag: &mut [bool]) {
+    let mut work: Vec<ValueId> = (0..flag.len()).filter(|&i| flag[i]).collect();
+    while let Some(v) = work.pop() {
+        for &w in &next[v] {
+            if !flag[w] {
+                flag[w] = true;
+                work.push(w);
+            }
+        }
+    }
+}

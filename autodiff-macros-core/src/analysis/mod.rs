@@ -1,0 +1,67 @@
+//! Stage 3: passes over the IR that return side tables, each with its invariant, and the
+//! errors that depend on which values are differentiated. Code generation reads the IR and
+//! these tables and decides nothing on its own.
+
+pub mod activity;
+pub mod bindings;
+pub mod check;
+pub mod deferred;
+pub mod needed;
+pub mod reuse;
+
+pub use activity::Activity;
+pub use bindings::Bindings;
+pub use deferred::Deferred;
+pub use needed::Needed;
+pub use reuse::Reuse;
+
+use crate::error::Errors;
+use crate::ir::{Body, Kind, ValueId};
+use std::collections::HashMap;
+
+/// Every table of one body, for one way of running its sweeps.
+pub struct Tables {
+    pub activity: Activity,
+    pub bindings: Bindings,
+    pub needed: Needed,
+    pub reuse: Reuse,
+    pub deferred: Deferred,
+    /// The tables of each `map` closure's body, by the map's value.
+    pub closures: HashMap<ValueId, Tables>,
+}
+
+impl Tables {
+    /// The tables of `body`; `owned` when the sweeps run in one function body that owns
+    /// every value (`_grad`).
+    pub fn of(body: &Body, owned: bool) -> Tables {
+        let activity = Activity::of(body);
+        let bindings = Bindings::of(body, &activity);
+        let needed = Needed::of(body, &activity, &bindings);
+        let reuse = Reuse::of(body, &activity, &bindings, &needed, owned);
+        let deferred = Deferred::of(body, &activity);
+        let closures = body
+            .values
+            .iter()
+            .enumerate()
+            .filter_map(|(id, v)| match &v.kind {
+                Kind::Map { scalar, .. } if activity.active(id) => {
+                    Some((id, Tables::of(&scalar.body, false)))
+                }
+                _ => None,
+            })
+            .collect();
+        Tables {
+            activity,
+            bindings,
+            needed,
+            reuse,
+            deferred,
+            closures,
+        }
+    }
+}
+
+/// The errors of `body` that depend on activity.
+pub fn check(body: &Body, errors: &mut Errors) {
+    check::check(body, &Activity::of(body), errors);
+}

@@ -1,0 +1,120 @@
+//! What the reverse sweep reads: the values its pullbacks take (kept by the forward sweep,
+//! on a loop's tape or in a branch's save), and a value of the same type for each adjoint
+//! slot (its *witness*).
+
+use super::activity::Activity;
+use super::bindings::Bindings;
+use crate::ir::{walk, Body, Kind, Step, ValueId};
+use crate::ops::Pullback;
+use std::collections::HashSet;
+
+/// Invariant: the reverse sweep names a value only if it is `needed`; a needed value that is
+/// `recomputed` is evaluated again by the reverse sweep (so that a pullback closure holds no
+/// borrow), and every value its expression mentions is needed too.
+pub struct Needed {
+    pub needed: Vec<bool>,
+    /// Evaluated again in the reverse sweep: borrowed constants and loop ranges.
+    pub recomputed: Vec<bool>,
+    /// A value of the same type as each value, kept anyway, to declare its adjoint slot.
+    pub witness: Vec<ValueId>,
+    /// Constants the reverse sweep reads that a later kept statement may change in place
+    /// (`v.fill(0.0)`): copied just before that statement.
+    pub snapshot: Vec<bool>,
+}
+
+impl Needed {
+    pub fn of(body: &Body, activity: &Activity, bindings: &Bindings) -> Needed {
+        let n = body.values.len();
+        let mut needed = vec![false; n];
+        for id in (0..n).filter(|&id| activity.active(id)) {
+            match &body.values[id].kind {
+                Kind::Op { op, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => {}
+                Kind::Op { inputs, extras, .. } => {
+                    inputs.iter().chain(extras).for_each(|&i| needed[i] = true);
+                    if inputs.len() == 1 {
+                        needed[id] = true;
+                    }
+                }
+                Kind::Map { input, scalar, .. } => {
+                    needed[*input] = true;
+                    needed[id] = true;
+                    scalar.captures.iter().for_each(|&c| needed[c] = true);
+                }
+                Kind::Call { pullback, args, .. } => {
+                    needed[*pullback] = true;
+                    args.iter().for_each(|a| needed[a.value] = true);
+                }
+                _ => {}
+            }
+        }
+        let mut recomputed = vec![false; n];
+        walk::regions(&body.steps, &mut |s| match s {
+            Step::Loop(l)
+                if l.carried
+                    .iter()
+                    .any(|c| activity.active(c.out) || activity.active(c.phi)) =>
+            {
+                needed[l.iters] = true;
+                needed[l.tape] = true;
+                needed[l.iter] = true;
+                recomputed[l.iter] = true;
+            }
+            Step::Branch(b) if b.merged.iter().any(|&m| activity.active(m)) => {
+                b.arms.iter().for_each(|a| needed[a.save] = true);
+            }
+            _ => {}
+        });
+        for (id, v) in body.values.iter().enumerate() {
+            if bindings.reference[id]
+                && !matches!(
+                    v.kind,
+                    Kind::Param { .. } | Kind::Bound { .. } | Kind::Version { .. }
+                )
+            {
+                recomputed[id] = true;
+            }
+        }
+        // What a recomputed value mentions is needed in its place.
+        let mut work: Vec<ValueId> = (0..n).filter(|&i| needed[i] && recomputed[i]).collect();
+        while let Some(v) = work.pop() {
+            for &m in &body.values[v].mentions {
+                if !needed[m] {
+                    needed[m] = true;
+                    if recomputed[m] {
+                        work.push(m);
+                    }
+                }
+            }
+        }
+        let mut snapshot = vec![false; n];
+        for e in body.effects() {
+            for &(old, _) in &e.versions {
+                snapshot[old] |= needed[old] && !activity.varied[old];
+            }
+        }
+        let witness = witnesses(body);
+        Needed {
+            needed,
+            recomputed,
+            witness,
+            snapshot,
+        }
+    }
+}
+
+/// A carried variable's next value is typed like its phi, so it need not be kept for its
+/// slot.
+fn witnesses(body: &Body) -> Vec<ValueId> {
+    let mut witness: Vec<ValueId> = (0..body.values.len()).collect();
+    for l in body.loops() {
+        let inside: HashSet<ValueId> = crate::ir::defined_at(body, &l.body).into_iter().collect();
+        for c in &l.carried {
+            if inside.contains(&c.next)
+                && l.carried.iter().filter(|d| d.next == c.next).count() == 1
+            {
+                witness[c.next] = c.phi;
+            }
+        }
+    }
+    witness
+}

@@ -1,0 +1,158 @@
+//! The forward sweep: the user's computation, one value per line, computing constants from
+//! the user's own expressions and differentiated values with the registry's kernels.
+
+use super::Gen;
+use crate::ir::{Kind, Source, Step, ValueId};
+use crate::ops::{helpers, Side};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+
+impl Gen<'_> {
+    /// The forward code of `steps`.
+    pub(super) fn forward(&self, steps: &[Step]) -> TokenStream {
+        let mut out = TokenStream::new();
+        for step in steps {
+            match step {
+                Step::Value(id) => out.extend(self.forward_value(*id, &[])),
+                Step::Effect(e) => {
+                    for (old, _) in &e.versions {
+                        out.extend(self.take_snapshot(*old));
+                    }
+                    out.extend(e.tokens.clone());
+                }
+                Step::Destructure(d) => {
+                    let pat = &d.pat;
+                    let init = self.source_expr(d.init);
+                    out.extend(quote!(let #pat = #init;));
+                }
+                Step::Loop(l) => out.extend(self.forward_loop(l)),
+                Step::Branch(b) => out.extend(self.forward_branch(b)),
+            }
+        }
+        out
+    }
+
+    /// `let v_before = v.clone();` when the reverse sweep reads `v` as it is now.
+    pub(super) fn take_snapshot(&self, id: ValueId) -> TokenStream {
+        match self.snapshot.get(&id) {
+            Some(s) => {
+                let v = &self.body.values[id];
+                let r = if self.t.bindings.reference[id] {
+                    let n = &v.name;
+                    quote!(#n)
+                } else {
+                    let n = &v.name;
+                    quote!(&#n)
+                };
+                quote!(let #s = ::core::clone::Clone::clone(#r);)
+            }
+            None => TokenStream::new(),
+        }
+    }
+
+    /// The user's expression of a constant (its source), as written.
+    pub(super) fn source_expr(&self, id: ValueId) -> TokenStream {
+        match &self.body.values[id].source {
+            Some(Source::Expr(e)) => quote!(#e),
+            _ => quote!(()),
+        }
+    }
+
+    /// The binding of one value (nothing for a constant evaluated where it is used).
+    pub(super) fn forward_value(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        if !self.t.bindings.bound[id] {
+            return TokenStream::new();
+        }
+        let v = &self.body.values[id];
+        let name = &v.name;
+        let ty = v.ty.as_ref().map(|t| quote!(: #t));
+        let mutability = v.mutable.then(|| quote!(mut));
+        let attrs = &v.attrs;
+        let span = v.span;
+        if !self.t.bindings.by_kernel[id] {
+            return match &v.source {
+                Some(Source::Expr(e)) => {
+                    let amp = (v.place && !v.named && !v.borrowed).then(|| quote!(&));
+                    quote_spanned!(span=> #(#attrs)* let #mutability #name #ty = #amp #e;)
+                }
+                Some(Source::Compound { prev, op, rhs }) => {
+                    let prev_value = if self.t.needed.needed[*prev] {
+                        self.cloned(*prev, ref_bound)
+                    } else {
+                        let p = &self.body.values[*prev].name;
+                        quote!(#p)
+                    };
+                    quote_spanned!(span=> #(#attrs)* let mut #name #ty = #prev_value; #name #op #rhs;)
+                }
+                None => TokenStream::new(),
+            };
+        }
+        let rhs = match &v.kind {
+            Kind::Op { op, inputs, extras } => {
+                let spec = op.spec();
+                let consumable = &self.t.reuse.consumable;
+                let reuse = if spec.reuse.forward_lhs && consumable[inputs[0]] {
+                    Some(Side::Lhs)
+                } else if inputs.len() == 2
+                    && inputs[0] != inputs[1]
+                    && spec.reuse.forward_rhs
+                    && consumable[inputs[1]]
+                {
+                    Some(Side::Rhs)
+                } else {
+                    None
+                };
+                let f = self.rt(&op.forward_kernel(reuse), span);
+                let args = inputs.iter().enumerate().map(|(k, &i)| {
+                    let moved = matches!((reuse, k), (Some(Side::Lhs), 0) | (Some(Side::Rhs), 1));
+                    if moved {
+                        let n = &self.body.values[i].name;
+                        quote!(#n)
+                    } else {
+                        self.input_ref(i, span, ref_bound)
+                    }
+                });
+                let extras = extras.iter().map(|&e| self.cloned(e, ref_bound));
+                quote_spanned!(span=> #f(#(#args,)* #(#extras),*))
+            }
+            Kind::Map { input, closure, .. } => {
+                if self.t.reuse.consumable[*input] {
+                    let f = self.rt(helpers::MAP[1], span);
+                    let x = &self.body.values[*input].name;
+                    quote_spanned!(span=> #f(#x, #closure))
+                } else {
+                    let f = self.rt(helpers::MAP[0], span);
+                    let x = self.reference_at(*input, span, ref_bound);
+                    quote_spanned!(span=> #f(#x, #closure))
+                }
+            }
+            Kind::Call {
+                callee,
+                args,
+                pullback,
+            } => {
+                let pb = &self.body.values[*pullback].name;
+                let args = args.iter().map(|a| self.call_argument(a, span, ref_bound));
+                return quote_spanned!(span=> #(#attrs)* let (#mutability #name, #pb) = #callee(#(#args),*););
+            }
+            _ => return TokenStream::new(),
+        };
+        quote_spanned!(span=> #(#attrs)* let #mutability #name #ty = #rhs;)
+    }
+
+    /// An argument of a call, passed as the user passed it: a borrow (or a binding that
+    /// already is a reference) by reference, else a copy.
+    pub(super) fn call_argument(
+        &self,
+        a: &crate::ir::Arg,
+        at: proc_macro2::Span,
+        ref_bound: &[bool],
+    ) -> TokenStream {
+        let r = self.reference_at(a.value, at, ref_bound);
+        if a.by_ref || self.t.bindings.reference[a.value] {
+            r
+        } else {
+            quote_spanned!(at=> ::core::clone::Clone::clone(#r))
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Stage 4: the forward sweep (the user's computation, keeping what the reverse sweep needs)
+//! and the reverse sweep (pullbacks in reverse order, accumulating adjoints), generated from
+//! the IR and the analysis' tables.
+
+mod forward;
+mod pullback;
+mod regions;
+mod reverse;
+
+use crate::analysis::Tables;
+use crate::ir::{Body, Kind, ValueId};
+use crate::names::Names;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use std::collections::HashMap;
+use syn::Ident;
+
+/// Where the adjoint of the output comes from.
+pub enum Seed {
+    /// One: the output is a float (`__private::seed`).
+    One,
+    /// A cotangent given by the caller, an expression of type `&Y`.
+    Given(TokenStream),
+}
+
+/// The forward and reverse sweeps of one body.
+pub struct Sweeps {
+    pub forward: TokenStream,
+    /// Declares the adjoint slots, seeds the output's and runs the reverse sweep.
+    pub reverse: TokenStream,
+    /// Whether the reverse sweep reads the output value.
+    pub output_needed: bool,
+    /// The adjoint slot of each active value, by value id.
+    pub slots: Vec<Option<Ident>>,
+}
+
+/// The fixed names of the generated code's own locals, fresh for each expansion.
+pub struct Locals {
+    pub g: Ident,
+    pub saved: Ident,
+    pub merged: Ident,
+    pub g_elem: Ident,
+}
+
+impl Locals {
+    pub fn new(names: &mut Names) -> Locals {
+        let at = Span::call_site();
+        Locals {
+            g: names.fresh("__g", at),
+            saved: names.fresh("__saved", at),
+            merged: names.fresh("__merged", at),
+            g_elem: names.fresh("__g_elem", at),
+        }
+    }
+}
+
+/// Generates both sweeps of `body`.
+pub fn sweeps(
+    body: &Body,
+    tables: &Tables,
+    names: &mut Names,
+    locals: &Locals,
+    krate: &TokenStream,
+    seed: Seed,
+) -> Sweeps {
+    let gen = Gen::new(body, tables, names, locals, krate);
+    let forward = gen.forward(&body.steps);
+    let reverse = gen.top_reverse(&seed);
+    Sweeps {
+        forward,
+        reverse,
+        output_needed: body.output.is_some_and(|o| tables.needed.needed[o]),
+        slots: gen.slot,
+    }
+}
+
+/// `tokens` with every span replaced by `at`, so that errors about generated calls point at
+/// the user's expression.
+fn respan(tokens: TokenStream, at: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut ng = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), at));
+                ng.set_span(at);
+                tt = proc_macro2::TokenTree::Group(ng);
+            } else {
+                tt.set_span(at);
+            }
+            tt
+        })
+        .collect()
+}
+
+/// The generator of one body: the IR, its tables, and the names chosen for slots and the
+/// lists of loops.
+pub(crate) struct Gen<'a> {
+    body: &'a Body,
+    t: &'a Tables,
+    locals: &'a Locals,
+    krate: &'a TokenStream,
+    /// The adjoint slot of each active value.
+    slot: Vec<Option<Ident>>,
+    /// Per loop (by its tape's id): its carried adjoints' names and the carried values an
+    /// iteration replaces.
+    loop_names: HashMap<ValueId, (Vec<Ident>, Vec<Ident>)>,
+    /// Deferred products: the list of their left pullbacks' operands, by product.
+    deferred: HashMap<ValueId, Ident>,
+    /// Copies of values a kept statement may change, read by the reverse sweep instead.
+    snapshot: HashMap<ValueId, Ident>,
+    /// The sweeps of each active `map` closure's body.
+    closures: HashMap<ValueId, Sweeps>,
+}
+
+impl<'a> Gen<'a> {
+    fn new(
+        body: &'a Body,
+        t: &'a Tables,
+        names: &mut Names,
+        locals: &'a Locals,
+        krate: &'a TokenStream,
+    ) -> Self {
+        let slot = (0..body.values.len())
+            .map(|id| {
+                t.activity.active(id).then(|| {
+                    let v = &body.values[id];
+                    names.fresh(&format!("{}_bar", v.name), v.span)
+                })
+            })
+            .collect();
+        let loop_names = body
+            .loops()
+            .iter()
+            .map(|l| {
+                let fresh = |names: &mut Names, base: &str| -> Vec<Ident> {
+                    l.carried
+                        .iter()
+                        .map(|_| names.fresh(base, l.span))
+                        .collect()
+                };
+                let carries = fresh(names, "__carry");
+                let olds = fresh(names, "__old");
+                (l.tape, (carries, olds))
+            })
+            .collect();
+        let mut deferred: Vec<ValueId> = t.deferred.products.iter().copied().collect();
+        deferred.sort();
+        let deferred = deferred
+            .into_iter()
+            .map(|id| (id, names.fresh("__deferred", body.values[id].span)))
+            .collect();
+        let mut snapshot = HashMap::new();
+        for (id, &s) in t.needed.snapshot.iter().enumerate() {
+            if s {
+                let v = &body.values[id];
+                snapshot.insert(id, names.fresh(&format!("{}_before", v.name), v.span));
+            }
+        }
+        let mut closures = HashMap::new();
+        let mut ids: Vec<&ValueId> = t.closures.keys().collect();
+        ids.sort();
+        for &id in ids {
+            if let Kind::Map { scalar, .. } = &body.values[id].kind {
+                let g_elem = &locals.g_elem;
+                let inner = sweeps(
+                    &scalar.body,
+                    &t.closures[&id],
+                    names,
+                    locals,
+                    krate,
+                    Seed::Given(quote!(&#g_elem)),
+                );
+                closures.insert(id, inner);
+            }
+        }
+        Gen {
+            body,
+            t,
+            locals,
+            krate,
+            slot,
+            loop_names,
+            deferred,
+            snapshot,
+            closures,
+        }
+    }
+
+    /// `::autodiff::__private::name`, spanned at `at`.
+    fn rt(&self, name: &str, at: Span) -> TokenStream {
+        let krate = respan(self.krate.clone(), at);
+        let f = Ident::new(name, at);
+        quote_spanned!(at=> #krate::__private::#f)
+    }
+
+    fn slot(&self, id: ValueId) -> Option<&Ident> {
+        self.slot[id].as_ref()
+    }
+
+    /// The binding the reverse sweep reads for `id`: a snapshot if a kept statement may have
+    /// changed the value since.
+    fn rev_name(&self, id: ValueId) -> Ident {
+        match self.snapshot.get(&id) {
+            Some(s) => s.clone(),
+            None => self.body.values[id].name.clone(),
+        }
+    }
+
+    /// A shared reference to the value, spanned at `at`: `&name`, or `name` for a binding that
+    /// holds a reference (or is bound by reference from a tape or a save, `ref_bound`).
+    fn reference_at(&self, id: ValueId, at: Span, ref_bound: &[bool]) -> TokenStream {
+        let mut name = self.rev_name(id);
+        name.set_span(name.span().located_at(at));
+        if ref_bound.get(id).copied().unwrap_or(false) || self.t.bindings.reference[id] {
+            quote_spanned!(at=> #name)
+        } else {
+            quote_spanned!(at=> &#name)
+        }
+    }
+
+    fn reference(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        self.reference_at(id, self.body.values[id].span, ref_bound)
+    }
+
+    /// A reference to an operation's input: a pattern's value may itself be a reference
+    /// (`for x in xs.iter()`), so it goes through `as_value`.
+    fn input_ref(&self, id: ValueId, at: Span, ref_bound: &[bool]) -> TokenStream {
+        let r = self.reference_at(id, at, ref_bound);
+        match self.body.values[id].kind {
+            Kind::Bound { by_ref: false, .. } => {
+                let f = self.rt(crate::ops::helpers::AS_VALUE, at);
+                quote_spanned!(at=> #f(#r))
+            }
+            _ => r,
+        }
+    }
+
+    /// An owned copy of the value: `Clone::clone(&v)`.
+    fn cloned(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let r = self.reference(id, ref_bound);
+        quote!(::core::clone::Clone::clone(#r))
+    }
+}

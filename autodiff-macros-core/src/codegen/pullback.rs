@@ -1,0 +1,246 @@
+//! Each value's pullback in the reverse sweep: its cotangent, taken out of its slot at its
+//! last use, through the registry's kernels into the slots of its inputs.
+
+use super::Gen;
+use crate::ir::{Kind, ValueId};
+use crate::ops::{helpers, Op, Pullback, PullbackForm};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+impl Gen<'_> {
+    pub(super) fn reverse_value(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let Some(d) = self.slot(id) else {
+            return TokenStream::new();
+        };
+        let v = &self.body.values[id];
+        let calls = match &v.kind {
+            Kind::Op { op, inputs, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => {
+                self.pass(*op, inputs, v.span)
+            }
+            Kind::Op { op, inputs, extras } => self.op_pullback(id, *op, inputs, extras, ref_bound),
+            Kind::Map { input, .. } => self.map_pullback(id, *input, ref_bound),
+            Kind::Call { args, pullback, .. } => {
+                self.call_pullback(v.span, args, *pullback, ref_bound)
+            }
+            _ => return TokenStream::new(),
+        };
+        let g = self.g();
+        // The slot is read here for the last time: its cotangent is taken by value.
+        quote! {
+            if let ::core::option::Option::Some(#g) = ::core::option::Option::take(&mut #d) {
+                #calls
+            }
+        }
+    }
+
+    /// `slot ± ḡ` for each operand; the last one takes ḡ by value, the others a reference.
+    /// The buffer goes where it lives on: to a temporary that passes it on again (`+`, `-`,
+    /// `map`), else to a parameter (its slot is a gradient the caller gets), else to any
+    /// temporary.
+    fn pass(&self, op: Op, inputs: &[ValueId], span: Span) -> TokenStream {
+        let Pullback::Pass(negate) = op.spec().pullback else {
+            return TokenStream::new();
+        };
+        let active: Vec<usize> = (0..inputs.len())
+            .filter(|&k| self.slot(inputs[k]).is_some())
+            .collect();
+        let keeps = |k: usize| match &self.body.values[inputs[k]].kind {
+            Kind::Op { op, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => 3,
+            Kind::Map { .. } => 3,
+            Kind::Param { .. } => 2,
+            Kind::Op { .. } | Kind::Call { .. } => 1,
+            _ => 0,
+        };
+        // (`max_by_key` keeps the last of equals: reversed, the first operand.)
+        let last = active.iter().copied().rev().max_by_key(|&k| keeps(k));
+        let order = active
+            .iter()
+            .copied()
+            .filter(|&k| Some(k) != last)
+            .chain(last);
+        let g = self.g();
+        let mut calls = TokenStream::new();
+        for k in order {
+            let Some(d_in) = self.slot(inputs[k]) else {
+                continue;
+            };
+            let names = if negate[k] {
+                helpers::PASS_NEGATED
+            } else {
+                helpers::PASS
+            };
+            calls.extend(if Some(k) == last {
+                let f = self.rt(names[1], span);
+                quote_spanned!(span=> #f(#g, &mut #d_in);)
+            } else {
+                let f = self.rt(names[0], span);
+                quote_spanned!(span=> #f(&#g, &mut #d_in);)
+            });
+        }
+        calls
+    }
+
+    /// The kernel pullbacks of an operation, the one that can reuse ḡ's buffer last.
+    fn op_pullback(
+        &self,
+        id: ValueId,
+        op: Op,
+        inputs: &[ValueId],
+        extras: &[ValueId],
+        ref_bound: &[bool],
+    ) -> TokenStream {
+        let span = self.body.values[id].span;
+        let spec = op.spec();
+        let refs: Vec<TokenStream> = inputs
+            .iter()
+            .map(|&i| self.input_ref(i, span, ref_bound))
+            .collect();
+        let extras: Vec<TokenStream> = extras.iter().map(|&e| self.cloned(e, ref_bound)).collect();
+        let y = self.reference_at(id, span, ref_bound);
+        let active: Vec<usize> = (0..inputs.len())
+            .filter(|&k| self.slot(inputs[k]).is_some())
+            .collect();
+        let deferred = self.deferred.get(&id);
+        let owner = if deferred.is_some() {
+            Some(0)
+        } else {
+            active
+                .iter()
+                .rev()
+                .copied()
+                .find(|&k| spec.reuse.pullback_g[k])
+        };
+        let order = active
+            .iter()
+            .copied()
+            .filter(|&k| Some(k) != owner)
+            .chain(owner);
+        let g = self.g();
+        let mut calls = TokenStream::new();
+        for k in order {
+            let input = inputs[k];
+            let Some(d_in) = self.slot(input) else {
+                continue;
+            };
+            let g_arg = if Some(k) == owner {
+                quote!(#g)
+            } else {
+                quote!(&#g)
+            };
+            if let (Some(list), 0) = (deferred, k) {
+                // ḡ and the right operand wait for the end of the loop (a scalar on the left
+                // pulls back at once).
+                let later = self.rt(&op.deferred_kernels().0, span);
+                let kept = self.deferred_operand(inputs[1], ref_bound);
+                let a = &refs[0];
+                calls.extend(quote_spanned!(span=> #later(&mut #list, #g, #a, #kept, &mut #d_in);));
+                continue;
+            }
+            let form = match (inputs.len(), self.t.reuse.consumed[input], Some(k) == owner) {
+                (1, true, _) => PullbackForm::ReuseX,
+                (_, _, true) => PullbackForm::ReuseG,
+                _ => PullbackForm::Borrowed,
+            };
+            let f = self.rt(&op.pullback_kernel(k, form), span);
+            calls.extend(match (inputs.len(), form) {
+                (1, PullbackForm::ReuseX) => {
+                    let x = &self.body.values[input].name;
+                    quote_spanned!(span=> #f(#g_arg, #x, #(#extras,)* #y, &mut #d_in);)
+                }
+                (1, _) => {
+                    quote_spanned!(span=> #f(#g_arg, #(#refs,)* #(#extras,)* #y, &mut #d_in);)
+                }
+                _ => quote_spanned!(span=> #f(#g_arg, #(#refs,)* #(#extras,)* &mut #d_in);),
+            });
+        }
+        calls
+    }
+
+    /// The right operand of a deferred product, as kept until the end of the loop: a
+    /// reference where the value outlives the iteration (on the tape, or from outside the
+    /// loop), else a copy of the binding.
+    fn deferred_operand(&self, v: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let keep = self.rt(helpers::KEEP, Span::call_site());
+        let from_tape = ref_bound[v] && !matches!(self.body.values[v].kind, Kind::Bound { .. });
+        let r = self.reference(v, ref_bound);
+        if from_tape || !self.t.deferred.in_loops.contains(&v) {
+            quote!(#keep(#r))
+        } else {
+            quote!(#keep(::core::clone::Clone::clone(#r)))
+        }
+    }
+
+    /// `x.map(f)`: the closure's own sweeps, per entry.
+    fn map_pullback(&self, id: ValueId, input: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let Some(d_in) = self.slot(input) else {
+            return TokenStream::new();
+        };
+        let v = &self.body.values[id];
+        let span = v.span;
+        let Kind::Map { scalar, .. } = &v.kind else {
+            return TokenStream::new();
+        };
+        let x = self.reference_at(input, span, ref_bound);
+        let y = self.reference_at(id, span, ref_bound);
+        // Captured values bound by reference here are copied for the closure's body.
+        let mut rebind = TokenStream::new();
+        for &c in &scalar.captures {
+            if ref_bound[c] {
+                let n = &self.body.values[c].name;
+                rebind.extend(quote!(let #n = ::core::clone::Clone::clone(#n);));
+            }
+        }
+        let param = &scalar.param;
+        let g_elem = &self.locals.g_elem;
+        let inner = &self.closures[&id];
+        let (fwd, rev) = (&inner.forward, &inner.reverse);
+        let finish = self.rt(helpers::FINISH, span);
+        let slot_fn = self.rt(helpers::SLOT, span);
+        let grad = match scalar
+            .body
+            .values
+            .iter()
+            .position(|v| matches!(v.kind, Kind::Param { .. }))
+            .and_then(|p| inner.slots[p].clone())
+        {
+            Some(s) => quote!(#finish(#s, &#param)),
+            None => quote!(#finish(#slot_fn(&#param), &#param)),
+        };
+        let f = self.rt(helpers::MAP_PULLBACK[1], span);
+        let g = self.g();
+        quote_spanned! {span=>
+            #rebind
+            #f(#g, #x, #y, |#param, #g_elem| { #fwd #rev #grad }, &mut #d_in);
+        }
+    }
+
+    /// A call: the callee's pullback, given the arguments again, and one cotangent per
+    /// argument accumulated into its slot.
+    fn call_pullback(
+        &self,
+        span: Span,
+        args: &[crate::ir::Arg],
+        pullback: ValueId,
+        ref_bound: &[bool],
+    ) -> TokenStream {
+        let pb = self.reference_at(pullback, span, ref_bound);
+        let c = proc_macro2::Ident::new("__cotangents", Span::mixed_site());
+        let arg_values = args.iter().map(|a| self.call_argument(a, span, ref_bound));
+        let g = self.g();
+        let mut calls = quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(&#g, #(#arg_values),*););
+        let acc = helpers::ACCUMULATE_ARGUMENT;
+        for (k, a) in args.iter().enumerate() {
+            if let Some(d_in) = self.slot(a.value) {
+                // Spanned at the argument, so a missing cotangent is reported there.
+                let at = a.span;
+                let mut index = syn::Index::from(k);
+                index.span = at;
+                let mut c = c.clone();
+                c.set_span(c.span().located_at(at));
+                let f = self.rt(acc, at);
+                calls.extend(quote_spanned!(at=> #f(&mut #d_in, #c.#index);));
+            }
+        }
+        calls
+    }
+}

@@ -1,0 +1,209 @@
+//! The forward code of regions: a loop keeps per iteration what its reverse sweep reads (its
+//! tape); a branch keeps the saved values of the arm that ran, which also tells the reverse
+//! sweep which arm to replay.
+
+use super::Gen;
+use crate::ir::{defined_at, Arm, Branch, Head, Loop, Step, ValueId};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use std::collections::HashSet;
+
+impl Gen<'_> {
+    /// The values a region's body saves for the reverse sweep: those it defines (with
+    /// `extra`: a loop's carried values, a branch's pattern values) that the reverse sweep
+    /// reads, minus what it binds or evaluates again itself.
+    pub(super) fn saved(
+        &self,
+        steps: &[Step],
+        extra: impl Iterator<Item = ValueId>,
+        skip: &[ValueId],
+    ) -> Vec<ValueId> {
+        let iters: HashSet<ValueId> = self.body.loops().iter().map(|l| l.iters).collect();
+        let mut ids: Vec<ValueId> = extra.collect();
+        ids.extend(defined_at(self.body, steps));
+        ids.into_iter()
+            .filter(|id| {
+                self.t.needed.needed[*id]
+                    && !skip.contains(id)
+                    && !iters.contains(id)
+                    && !self.t.needed.recomputed[*id]
+            })
+            .collect()
+    }
+
+    /// A loop: carried variables as `let mut` bindings updated at the end of each iteration,
+    /// and the tape of what each iteration saved.
+    pub(super) fn forward_loop(&self, l: &Loop) -> TokenStream {
+        let iters = &self.body.values[l.iters].name;
+        let tape = &self.body.values[l.tape].name;
+        let iter = self.source_expr(l.iter);
+        let pat = &l.pat;
+        let attrs = &l.attrs;
+        let active = self.t.needed.needed[l.tape];
+        let mut out = TokenStream::new();
+        for c in &l.carried {
+            let name = &self.body.values[c.phi].name;
+            let init = self.cloned(c.init, &[]);
+            out.extend(quote!(let mut #name = #init;));
+        }
+        let body = self.forward(&l.body);
+        let saved = self.saved(&l.body, l.carried.iter().map(|c| c.phi), &l.pat_values);
+        let (update, olds) = self.carried_update(l, &saved);
+        if !active {
+            out.extend(quote_spanned! {l.span=>
+                #(#attrs)*
+                for #pat in #iter {
+                    #body
+                    #update
+                }
+            });
+            return out;
+        }
+        let items = saved
+            .iter()
+            .map(|&id| match olds.iter().find(|o| o.0 == id) {
+                Some((_, old)) => quote!(#old),
+                None => {
+                    let n = self.rev_name(id);
+                    quote!(#n)
+                }
+            });
+        out.extend(quote_spanned! {l.span=>
+            let #iters: ::std::vec::Vec<_> =
+                ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
+            let mut #tape = ::std::vec::Vec::with_capacity(#iters.len());
+            #(#attrs)*
+            for #pat in ::core::iter::Iterator::cloned(#iters.iter()) {
+                #body
+                #update
+                #tape.push((#(#items,)*));
+            }
+        });
+        out
+    }
+
+    /// The carried variables' update at the end of an iteration: the next value moved into
+    /// the binding where nothing else needs it, else copied; a replaced value the tape keeps
+    /// is taken out first (`olds`).
+    fn carried_update(
+        &self,
+        l: &Loop,
+        saved: &[ValueId],
+    ) -> (TokenStream, Vec<(ValueId, proc_macro2::Ident)>) {
+        let inside: HashSet<ValueId> = defined_at(self.body, &l.body).into_iter().collect();
+        let mut moved = HashSet::new();
+        let mut update = TokenStream::new();
+        let mut olds = Vec::new();
+        for (k, c) in l.carried.iter().enumerate() {
+            let name = &self.body.values[c.phi].name;
+            if c.next == c.phi || self.body.values[c.next].name == *name {
+                continue;
+            }
+            let value = if self.movable(c.next, &inside, saved) && moved.insert(c.next) {
+                let n = &self.body.values[c.next].name;
+                quote!(#n)
+            } else {
+                self.cloned(c.next, &[])
+            };
+            if saved.contains(&c.phi) {
+                let old = self.loop_names[&l.tape].1[k].clone();
+                update.extend(quote!(let #old = ::core::mem::replace(&mut #name, #value);));
+                olds.push((c.phi, old));
+            } else {
+                update.extend(quote!(#name = #value;));
+            }
+        }
+        (update, olds)
+    }
+
+    /// Whether a value defined in a region's body can be moved out at its end: an owned
+    /// binding that nothing saves.
+    fn movable(&self, id: ValueId, inside: &HashSet<ValueId>, saved: &[ValueId]) -> bool {
+        inside.contains(&id)
+            && !self.t.bindings.reference[id]
+            && !saved.contains(&id)
+            && self.t.bindings.bound[id]
+    }
+
+    /// A branch: `let (merged..) = <head> { arm } ...;`, each arm setting its save.
+    pub(super) fn forward_branch(&self, b: &Branch) -> TokenStream {
+        let active = b.arms.iter().any(|a| self.t.needed.needed[a.save]);
+        let mut out = TokenStream::new();
+        if active {
+            for a in &b.arms {
+                let save = &self.body.values[a.save].name;
+                out.extend(quote!(let mut #save = ::core::option::Option::None;));
+            }
+        }
+        let arms: Vec<TokenStream> = b.arms.iter().map(|a| self.forward_arm(a, active)).collect();
+        let merged = b.merged.iter().map(|&m| {
+            let v = &self.body.values[m];
+            let (name, mutability) = (&v.name, v.mutable.then(|| quote!(mut)));
+            quote!(#mutability #name)
+        });
+        let branch = match &b.head {
+            Head::If { cond } => {
+                let cond = self.source_expr(*cond);
+                let (then_arm, else_arm) = (&arms[0], &arms[1]);
+                quote!(if #cond #then_arm else #else_arm)
+            }
+            Head::IfLet { pat, scrutinee } => {
+                let s = self.source_expr(*scrutinee);
+                let (then_arm, else_arm) = (&arms[0], &arms[1]);
+                quote!(if let #pat = #s #then_arm else #else_arm)
+            }
+            Head::Match {
+                scrutinee,
+                arms: heads,
+            } => {
+                let s = self.source_expr(*scrutinee);
+                let cases = heads.iter().zip(&arms).map(|((pat, guard), arm)| {
+                    let guard = guard.as_ref().map(|g| quote!(if #g));
+                    quote!(#pat #guard => #arm)
+                });
+                quote!(match #s { #(#cases)* })
+            }
+            Head::Cfg { pred } => {
+                let (then_arm, else_arm) = (&arms[0], &arms[1]);
+                quote!(if ::core::cfg!(#pred) #then_arm else #else_arm)
+            }
+        };
+        out.extend(quote_spanned!(b.span=> let (#(#merged,)*) = #branch;));
+        out
+    }
+
+    /// `{ body; let merged = (from..); save = Some((saved..)); merged }`.
+    fn forward_arm(&self, a: &Arm, active: bool) -> TokenStream {
+        let body = self.forward(&a.body);
+        let inside: HashSet<ValueId> = defined_at(self.body, &a.body)
+            .into_iter()
+            .chain(a.bound.iter().copied())
+            .collect();
+        let saved = self.saved(&a.body, a.bound.iter().copied(), &[]);
+        let mut moved = HashSet::new();
+        let from = a.from.iter().map(|&f| {
+            if self.movable(f, &inside, &saved) && moved.insert(f) {
+                let n = &self.body.values[f].name;
+                quote!(#n)
+            } else {
+                self.cloned(f, &[])
+            }
+        });
+        let save = if active {
+            let s = &self.body.values[a.save].name;
+            let items = saved.iter().map(|&id| {
+                let n = self.rev_name(id);
+                if a.bound.contains(&id) {
+                    quote!(::core::clone::Clone::clone(&#n))
+                } else {
+                    quote!(#n)
+                }
+            });
+            quote!(#s = ::core::option::Option::Some((#(#items,)*));)
+        } else {
+            quote!()
+        };
+        let merged = &self.locals.merged;
+        quote!({ #body let #merged = (#(#from,)*); #save #merged })
+    }
+}

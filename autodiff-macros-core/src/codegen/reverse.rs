@@ -1,0 +1,248 @@
+//! The reverse sweep: adjoint slots, then each value's pullback in reverse order; a loop
+//! replays its iterations backwards from its tape, a branch the arm whose save is set.
+
+use super::{Gen, Seed};
+use crate::ir::{defined_at, Branch, Kind, Loop, Step, ValueId};
+use crate::ops::helpers;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::Ident;
+
+impl Gen<'_> {
+    /// Declares the top level's slots, seeds the output's, and runs the reverse sweep.
+    pub(super) fn top_reverse(&self, seed: &Seed) -> TokenStream {
+        let body = self.body;
+        let top: Vec<ValueId> = (0..body.values.len())
+            .filter(|&id| matches!(body.values[id].kind, Kind::Param { .. }))
+            .chain(defined_at(body, &body.steps))
+            .collect();
+        let none = vec![false; body.values.len()];
+        let mut out = self.recompute(&top, &none);
+        for &id in &top {
+            let Some(slot) = self.slot(id) else { continue };
+            let init = if Some(id) == body.output {
+                match seed {
+                    Seed::One => {
+                        let f = self.rt(helpers::SEED, Span::call_site());
+                        let r = self.reference(id, &none);
+                        quote!(#f(#r))
+                    }
+                    Seed::Given(g) => {
+                        quote!(::core::option::Option::Some(::core::clone::Clone::clone(#g)))
+                    }
+                }
+            } else {
+                self.slot_init(id, &none)
+            };
+            out.extend(quote!(let mut #slot = #init;));
+        }
+        out.extend(self.reverse(&body.steps, &none));
+        out
+    }
+
+    /// An empty slot, typed by a kept value of the same type if there is one (else by the
+    /// first pullback that fills it).
+    fn slot_init(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let w = self.t.needed.witness[id];
+        if matches!(self.body.values[id].kind, Kind::Param { .. }) || self.t.needed.needed[w] {
+            let f = self.rt(helpers::SLOT, Span::call_site());
+            let r = self.reference(w, ref_bound);
+            quote!(#f(#r))
+        } else {
+            quote!(::core::option::Option::None)
+        }
+    }
+
+    /// Declares the slots of the active values among `ids`.
+    fn declare_slots(&self, ids: &[ValueId], ref_bound: &[bool]) -> TokenStream {
+        let mut out = TokenStream::new();
+        for &id in ids {
+            if let Some(slot) = self.slot(id) {
+                let init = self.slot_init(id, ref_bound);
+                out.extend(quote!(let mut #slot = #init;));
+            }
+        }
+        out
+    }
+
+    /// Evaluates again the values among `ids` that the reverse sweep reads but does not keep.
+    pub(super) fn recompute(&self, ids: &[ValueId], ref_bound: &[bool]) -> TokenStream {
+        ids.iter()
+            .filter(|&&id| {
+                self.t.needed.needed[id]
+                    && self.t.needed.recomputed[id]
+                    && self.t.bindings.bound[id]
+            })
+            .map(|&id| self.forward_value(id, ref_bound))
+            .collect()
+    }
+
+    /// `to += from` (moving `from` out), for two slots.
+    fn merge(&self, to: ValueId, from: TokenStream) -> TokenStream {
+        match self.slot(to) {
+            Some(t) => {
+                let f = self.rt(helpers::MERGE, Span::call_site());
+                quote!(#f(&mut #t, #from);)
+            }
+            None => quote!(let _ = #from;),
+        }
+    }
+
+    pub(super) fn reverse(&self, steps: &[Step], ref_bound: &[bool]) -> TokenStream {
+        let mut out = TokenStream::new();
+        for step in steps.iter().rev() {
+            match step {
+                Step::Value(id) => out.extend(self.reverse_value(*id, ref_bound)),
+                Step::Effect(e) => {
+                    for &(old, new) in e.versions.iter().rev() {
+                        if let Some(s) = self.slot(new) {
+                            out.extend(
+                                self.merge(old, quote!(::core::option::Option::take(&mut #s))),
+                            );
+                        }
+                    }
+                }
+                Step::Destructure(_) => {}
+                Step::Loop(l) => out.extend(self.reverse_loop(l, ref_bound)),
+                Step::Branch(b) => out.extend(self.reverse_branch(b, ref_bound)),
+            }
+        }
+        out
+    }
+
+    /// A loop's iterations replayed backwards from its tape.
+    fn reverse_loop(&self, l: &Loop, ref_bound: &[bool]) -> TokenStream {
+        if !self.t.needed.needed[l.tape] {
+            return TokenStream::new();
+        }
+        let iters_name = &self.body.values[l.iters].name;
+        let iters = self.reference(l.iters, ref_bound);
+        let tape = self.reference(l.tape, ref_bound);
+        let iter = self.source_expr(l.iter);
+        let pat = &l.pat;
+        let carries = &self.loop_names[&l.tape].0;
+        let mut out = TokenStream::new();
+        for (c, carry) in l.carried.iter().zip(carries) {
+            let init = match self.slot(c.out) {
+                Some(s) => quote!(::core::option::Option::take(&mut #s)),
+                None => quote!(::core::option::Option::None),
+            };
+            out.extend(quote!(let mut #carry = #init;));
+        }
+        let saved = self.saved(&l.body, l.carried.iter().map(|c| c.phi), &l.pat_values);
+        let mut inner_bound = ref_bound.to_vec();
+        saved.iter().for_each(|&s| inner_bound[s] = true);
+        let names = saved.iter().map(|&s| self.rev_name(s));
+        let saved_tuple = &self.locals.saved;
+        let mut ids: Vec<ValueId> = l.carried.iter().map(|c| c.phi).collect();
+        ids.extend(defined_at(self.body, &l.body));
+        let recompute = self.recompute(&ids, &inner_bound);
+        let slots = self.declare_slots(&ids, &inner_bound);
+        let (mut enter, mut leave, mut after) =
+            (TokenStream::new(), TokenStream::new(), TokenStream::new());
+        for (c, carry) in l.carried.iter().zip(carries) {
+            enter.extend(self.merge(c.next, quote!(::core::option::Option::take(&mut #carry))));
+            leave.extend(match self.slot(c.phi) {
+                Some(s) => quote!(#carry = ::core::option::Option::take(&mut #s);),
+                None => quote!(#carry = ::core::option::Option::None;),
+            });
+        }
+        let body = self.reverse(&l.body, &inner_bound);
+        for (c, carry) in l.carried.iter().zip(carries) {
+            after.extend(self.merge(c.init, quote!(#carry)));
+        }
+        let (lists, applied) = self.deferred_lists(l, &tape, ref_bound);
+        after.extend(applied);
+        out.extend(lists);
+        out.extend(quote_spanned! {l.span=>
+            let #iters_name: ::std::vec::Vec<_> =
+                ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
+            for (#pat, #saved_tuple) in ::core::iter::Iterator::rev(::core::iter::Iterator::zip(
+                ::core::iter::Iterator::cloned((#iters).iter()),
+                (#tape).iter(),
+            )) {
+                #[allow(unused_variables)]
+                let (#(#names,)*) = #saved_tuple;
+                #recompute
+                #slots
+                #enter
+                #body
+                #leave
+            }
+            #after
+        });
+        out
+    }
+
+    /// The lists of a loop body's deferred products, and their application after the loop.
+    fn deferred_lists(
+        &self,
+        l: &Loop,
+        tape: &TokenStream,
+        ref_bound: &[bool],
+    ) -> (TokenStream, TokenStream) {
+        let (mut lists, mut applied) = (TokenStream::new(), TokenStream::new());
+        for step in &l.body {
+            let Step::Value(id) = step else { continue };
+            let (Some(list), Kind::Op { op, inputs, .. }) =
+                (self.deferred.get(id), &self.body.values[*id].kind)
+            else {
+                continue;
+            };
+            let Some(d_a) = self.slot(inputs[0]) else {
+                continue;
+            };
+            let a = self.reference(inputs[0], ref_bound);
+            let all = self.rt(&op.deferred_kernels().1, Span::call_site());
+            lists.extend(quote!(let mut #list = ::std::vec::Vec::with_capacity((#tape).len());));
+            applied.extend(quote!(#all(&#list, #a, &mut #d_a);));
+        }
+        (lists, applied)
+    }
+
+    /// A branch: the arm whose save is set, replayed.
+    fn reverse_branch(&self, b: &Branch, ref_bound: &[bool]) -> TokenStream {
+        if !b.arms.iter().any(|a| self.t.needed.needed[a.save]) {
+            return TokenStream::new();
+        }
+        let saved_name = &self.locals.saved;
+        let mut out = TokenStream::new();
+        for (k, a) in b.arms.iter().enumerate() {
+            let saved = self.saved(&a.body, a.bound.iter().copied(), &[]);
+            let mut inner_bound = ref_bound.to_vec();
+            saved.iter().for_each(|&s| inner_bound[s] = true);
+            let names = saved.iter().map(|&s| self.rev_name(s));
+            let save = self.reference(a.save, ref_bound);
+            let mut ids: Vec<ValueId> = a.bound.clone();
+            ids.extend(defined_at(self.body, &a.body));
+            let recompute = self.recompute(&ids, &inner_bound);
+            let slots = self.declare_slots(&ids, &inner_bound);
+            let mut enter = TokenStream::new();
+            for (j, &m) in b.merged.iter().enumerate() {
+                if let Some(ms) = self.slot(m) {
+                    enter.extend(
+                        self.merge(a.from[j], quote!(::core::option::Option::take(&mut #ms))),
+                    );
+                }
+            }
+            let body = self.reverse(&a.body, &inner_bound);
+            let else_ = (k > 0).then(|| quote!(else));
+            out.extend(quote_spanned! {b.span=>
+                #else_ if let ::core::option::Option::Some(#saved_name) = #save {
+                    #[allow(unused_variables)]
+                    let (#(#names,)*) = #saved_name;
+                    #recompute
+                    #slots
+                    #enter
+                    #body
+                }
+            });
+        }
+        out
+    }
+
+    /// The `__g` binding of a pullback.
+    pub(super) fn g(&self) -> Ident {
+        self.locals.g.clone()
+    }
+}

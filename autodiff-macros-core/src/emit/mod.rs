@@ -1,0 +1,77 @@
+//! Stage 5: the unchanged function, then its companions:
+//!
+//! - `struct <Name>Grad`: the gradient, one field per differentiated parameter;
+//! - `fn <name>_grad(..) -> (value, <Name>Grad)`, for float-valued functions (for others a
+//!   bound makes calling it a clear error);
+//! - `fn <name>_pullback(..) -> (value, impl Fn(&cotangent) -> <Name>Grad)`;
+//! - `const <NAME>_GRAPH: &str`, the computation graph in Graphviz DOT;
+//! - a hidden `struct <name> {}` whose `vjp` lets other `#[grad]` functions call this one.
+
+mod companions;
+pub mod context;
+pub mod graph;
+mod items;
+pub mod rule;
+
+pub use context::Context;
+
+use crate::analysis::{self, Tables};
+use crate::codegen::Locals;
+use crate::error::Errors;
+use crate::lower;
+use crate::names::Names;
+use crate::parse::{self, Signature};
+use companions::Companions;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// The expansion of `#[grad(args)]` on `item`: the item unchanged, plus its companions or
+/// compile errors. Never panics.
+pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenStream {
+    let mut errors = Errors::default();
+    let func = match parse::function(item.clone(), "#[grad]") {
+        Ok(f) => f,
+        Err(tokens) => return tokens,
+    };
+    let args = parse::args::parse(args, &mut errors);
+    if let Some(message) = context.unsupported_position(&func) {
+        errors.at(&func.sig.ident, message);
+        let e = errors.into_compile_errors();
+        return quote!(#func #e);
+    }
+    let sig = parse::signature::analyze(&func, &args, &mut errors);
+    if !errors.is_empty() {
+        // The signature is wrong: its errors say so, and the body's would only repeat them.
+        let e = errors.into_compile_errors();
+        return quote!(#func #e);
+    }
+    let mut names = Names::for_item(&item);
+    let body = lower::lower(&func.block, &sig, &mut names, &mut errors, context);
+    if errors.is_empty() {
+        analysis::check(&body, &mut errors);
+    }
+    if !errors.is_empty() {
+        let e = errors.into_compile_errors();
+        return quote!(#func #e);
+    }
+    let krate = match &args.krate {
+        Some(p) => quote!(#p),
+        None => context.krate.clone(),
+    };
+    let locals = Locals::new(&mut names);
+    let owned = Tables::of(&body, true);
+    let shared = Tables::of(&body, false);
+    let companions = Companions::new(&func, &sig, &body, &krate);
+    let out = companions.emit(&owned, &shared, &mut names, &locals);
+    quote!(#func #out)
+}
+
+/// The parameters' and gradient's names, for docs.
+fn differentiated_list(sig: &Signature) -> String {
+    sig.params
+        .iter()
+        .filter(|p| p.differentiated)
+        .filter_map(|p| p.ident.as_ref().map(|i| format!("`{i}`")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

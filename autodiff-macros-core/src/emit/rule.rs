@@ -1,0 +1,157 @@
+//! `#[vjp(rule)]`: a hand-written derivative for a function, used by `#[grad]` code that
+//! calls it (as JAX's `custom_vjp` or ChainRules' `rrule`).
+//!
+//! The rule receives every argument by reference, then a reference to the function's value,
+//! then a reference to the value's cotangent, and returns the cotangent of each float or
+//! matrix parameter, in order: the bare cotangent when there is one such parameter, a tuple
+//! when there are several.
+
+use super::items;
+use crate::error::Errors;
+use crate::parse::signature::bounded_type_params;
+use crate::parse::types::{classify, TypeClass, TypeParams};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use syn::{FnArg, Ident, Pat, Type};
+
+/// The expansion of `#[vjp(rule)]` on `item`.
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let func = match crate::parse::function(item, "#[vjp(rule)]") {
+        Ok(f) => f,
+        Err(tokens) => return tokens,
+    };
+    let rule: syn::Path = match syn::parse2(args.clone()) {
+        Ok(p) => p,
+        Err(_) => {
+            let at = if args.is_empty() {
+                func.sig.ident.to_token_stream()
+            } else {
+                args
+            };
+            errors.at(
+                at,
+                "`#[vjp(..)]` names the function computing the derivative, e.g. `#[vjp(softplus_rule)]`, \
+                 where `fn softplus_rule(x: &f64, y: &f64, g: &f64) -> f64` returns x̄ = ḡ·∂y/∂x",
+            );
+            let e = errors.into_compile_errors();
+            return quote!(#func #e);
+        }
+    };
+    let mut params = Vec::new();
+    for input in &func.sig.inputs {
+        match input {
+            FnArg::Receiver(r) => {
+                errors.at(r, "`#[vjp(..)]` applies to a free function, not a method")
+            }
+            FnArg::Typed(pt) => match &*pt.pat {
+                Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                    let (value_ty, by_ref) = match &*pt.ty {
+                        Type::Reference(r) if r.mutability.is_none() => ((*r.elem).clone(), true),
+                        other => (other.clone(), false),
+                    };
+                    params.push((pi.ident.clone(), value_ty, by_ref));
+                }
+                other => errors.at(
+                    other,
+                    "`#[vjp(..)]` needs every parameter to have a plain name",
+                ),
+            },
+        }
+    }
+    if !errors.is_empty() {
+        let e = errors.into_compile_errors();
+        return quote!(#func #e);
+    }
+    let type_params = TypeParams {
+        floats: bounded_type_params(&func, &["RealField", "Scalar"]),
+        values: bounded_type_params(&func, &["Differentiable"]),
+    };
+    let differentiable: Vec<bool> = params
+        .iter()
+        .map(|(_, ty, _)| {
+            matches!(
+                classify(ty, &type_params),
+                TypeClass::Float | TypeClass::Matrix
+            )
+        })
+        .collect();
+    rule_item(&func, &rule, &params, &differentiable)
+}
+
+/// The function, its hidden struct and the `vjp` built from the rule.
+fn rule_item(
+    func: &syn::ItemFn,
+    rule: &syn::Path,
+    params: &[(Ident, Type, bool)],
+    differentiable: &[bool],
+) -> TokenStream {
+    let fn_name = &func.sig.ident;
+    let vis = &func.vis;
+    let (impl_generics, _, where_clause) = func.sig.generics.split_for_impl();
+    let (inputs, input_tys) = items::closure_inputs(func);
+    let captured = items::type_and_const_params(func);
+    let output_ty = match &func.sig.output {
+        syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
+        syn::ReturnType::Default => quote!(()),
+    };
+    let turbofish = if captured.is_empty() {
+        quote!()
+    } else {
+        quote!(::<#(#captured),*>)
+    };
+    let call_args = params.iter().map(|p| &p.0);
+    let rule_args = params
+        .iter()
+        .map(|(i, _, by_ref)| if *by_ref { quote!(#i) } else { quote!(&#i) });
+    let diff: Vec<usize> = (0..params.len()).filter(|&k| differentiable[k]).collect();
+    let parts: Vec<Ident> = (0..diff.len())
+        .map(|k| format_ident!("__c{}", k, span = Span::mixed_site()))
+        .collect();
+    let destructure = if parts.len() == 1 {
+        let p = &parts[0];
+        quote!(#p)
+    } else {
+        quote!((#(#parts),*))
+    };
+    let items = (0..params.len()).map(|k| match diff.iter().position(|&d| d == k) {
+        Some(j) => {
+            let p = &parts[j];
+            quote!(#p)
+        }
+        None => quote!(()),
+    });
+    let tys =
+        params
+            .iter()
+            .zip(differentiable)
+            .map(|((_, ty, _), d)| if *d { ty.to_token_stream() } else { quote!(()) });
+    let value = Ident::new("__value", Span::mixed_site());
+    let kept = Ident::new("__kept", Span::mixed_site());
+    let ybar = Ident::new("__cotangent", Span::mixed_site());
+    quote! {
+        #func
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #fn_name {}
+
+        impl #fn_name {
+            /// The value and a pullback built from the hand-written rule; used by `#[grad]`
+            /// functions that call this one.
+            #[doc(hidden)]
+            #[allow(dead_code, unused_mut, unused_variables, clippy::all)]
+            pub fn vjp #impl_generics (#(#inputs),*)
+                -> (#output_ty, impl ::core::ops::Fn(&#output_ty, #(#input_tys),*) -> (#(#tys,)*) + use<#(#captured),*>)
+                #where_clause
+            {
+                let #value = #fn_name #turbofish (#(#call_args),*);
+                let #kept = ::core::clone::Clone::clone(&#value);
+                (#value, move |#ybar: &#output_ty, #(#inputs),*| {
+                    let #destructure = #rule(#(#rule_args,)* &#kept, #ybar);
+                    (#(#items,)*)
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Method calls and function calls: registry operations, calls through another function's
+//! pullback, and everything else kept as written.
+
+use super::{e_span, Lowerer};
+use crate::ir::{Arg, Kind, Source, ValueId};
+use crate::ops::{catalogue, Op, SHAPE_METHODS};
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::{Expr, ExprCall, ExprMethodCall, Ident};
+
+/// Roots of paths that name library functions, which have no derivative rule.
+const LIBRARY_ROOTS: &[&str] = &[
+    "std",
+    "core",
+    "alloc",
+    "nalgebra",
+    "na",
+    "num_traits",
+    "simba",
+    "f64",
+    "f32",
+];
+
+impl Lowerer<'_> {
+    /// `recv.name(args)`.
+    pub(super) fn method(&mut self, e: &Expr, m: &ExprMethodCall) -> ValueId {
+        let name = m.method.to_string();
+        let n = m.args.len();
+        let method_tokens = method_tokens(m);
+        if SHAPE_METHODS.contains(&name.as_str()) && n == 0 {
+            // A shape reads no entries: a constant, whatever the receiver.
+            return self.opaque(e, Vec::new(), None);
+        }
+        if name == "map" {
+            return self.map(e, m, &method_tokens);
+        }
+        if let Expr::MethodCall(inner) = super::expr::strip_borrows(&m.receiver) {
+            if inner.args.is_empty() && n == 0 {
+                if let Some(op) = Op::by_method_pair(&inner.method.to_string(), &name) {
+                    let x = self.expr(&inner.receiver);
+                    return self.op(Some(op), vec![x], Vec::new(), e);
+                }
+            }
+            if let Some(then) = Op::pair_completion(&inner.method.to_string()) {
+                let first = &inner.method;
+                let x = self.operand_leaf(&inner.receiver);
+                let message = format!(
+                    "`#[grad]` differentiates `.{first}().{then}()`, not `.{first}().{name}(..)`; write `.{then}()` right after `.{first}()`"
+                );
+                return self.opaque(e, vec![x], self.unsupported(&method_tokens, message));
+            }
+        }
+        if let Some(then) = Op::pair_completion(&name) {
+            let x = self.operand_leaf(&m.receiver);
+            let message = format!("`#[grad]` differentiates `.{name}().{then}()`; write `.{then}()` right after `.{name}()`");
+            return self.opaque(e, vec![x], self.unsupported(&method_tokens, message));
+        }
+        if let Some(op) = Op::by_method(&name, n) {
+            let spec = op.spec();
+            let x = self.expr(&m.receiver);
+            let mut inputs = vec![x];
+            for a in m.args.iter().take(spec.operands - 1) {
+                inputs.push(self.expr(a));
+            }
+            let extras = m
+                .args
+                .iter()
+                .skip(spec.operands - 1)
+                .zip(spec.extras)
+                .map(|(a, x)| self.extra(a, x))
+                .collect();
+            return self.op(Some(op), inputs, extras, e);
+        }
+        let mut inputs = vec![self.operand_leaf(&m.receiver)];
+        inputs.extend(m.args.iter().map(|a| self.operand_leaf(a)));
+        let message = unknown_method_message(&name, n);
+        self.opaque(e, inputs, self.unsupported(&method_tokens, message))
+    }
+
+    /// `f(args)`: a float function of the registry (`f64::max(a, b)`), a local closure
+    /// (inlined), a library function (kept as written) or another `#[grad]` function.
+    pub(super) fn call(&mut self, e: &Expr, c: &ExprCall) -> ValueId {
+        let Expr::Path(p) = &*c.func else {
+            let inputs = c.args.iter().map(|a| self.operand_leaf(a)).collect();
+            let message = "`#[grad]` can only call a function by its path, e.g. `helper(&x)`";
+            return self.opaque(e, inputs, self.unsupported(&c.func, message));
+        };
+        let segments: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        if let [ty, name] = segments.as_slice() {
+            let float_type = ty == "f64" || ty == "f32" || self.type_params.iter().any(|t| t == ty);
+            if let (true, Some(op)) = (float_type, Op::by_function(name, c.args.len())) {
+                let spec = op.spec();
+                let inputs = c
+                    .args
+                    .iter()
+                    .take(spec.operands)
+                    .map(|a| self.expr(a))
+                    .collect();
+                let extras = c
+                    .args
+                    .iter()
+                    .skip(spec.operands)
+                    .zip(spec.extras)
+                    .map(|(a, x)| self.extra(a, x))
+                    .collect();
+                return self.op(Some(op), inputs, extras, e);
+            }
+        }
+        if let (Some(ident), true) = (p.path.get_ident(), p.qself.is_none()) {
+            if let Some(var) = self.scope.var(&ident.to_string()) {
+                return self.local_call(e, c, var);
+            }
+        }
+        if segments.len() > 1 && LIBRARY_ROOTS.contains(&segments[0].as_str()) {
+            let inputs = c.args.iter().map(|a| self.operand_leaf(a)).collect();
+            let path = p.path.to_token_stream().to_string().replace(' ', "");
+            let message = format!(
+                "`{path}` has no derivative rule in `#[grad]`; call a function that has `#[grad]` or `#[vjp(..)]`, \
+                 or write the computation with supported operations: {}",
+                catalogue::methods()
+            );
+            return self.opaque(e, inputs, self.unsupported(&c.func, message));
+        }
+        if let (Some(ident), true) = (
+            p.path.get_ident(),
+            self.context
+                .defined_without_rule(&p.path.segments[0].ident.to_string()),
+        ) {
+            let inputs = c.args.iter().map(|a| self.operand_leaf(a)).collect();
+            let message = format!(
+                "`{ident}` has neither `#[grad]` nor `#[vjp(..)]`, so `#[grad]` cannot differentiate through it; put \
+                 `#[grad]` on `{ident}`, or give it a hand-written rule with `#[vjp(rule)]`"
+            );
+            return self.opaque(e, inputs, self.unsupported(&c.func, message));
+        }
+        self.grad_call(e, c, &p.path)
+    }
+
+    /// A non-differentiated argument of an operation: kept as written, an error if it reads a
+    /// differentiated value.
+    pub(super) fn extra(&mut self, a: &Expr, extra: &crate::ops::Extra) -> ValueId {
+        let message = format!(
+            "{} must not depend on a differentiated parameter",
+            extra.what
+        );
+        self.opaque(a, Vec::new(), self.unsupported(a, message))
+    }
+
+    /// A call of a function with `#[grad]` or `#[vjp]`, through its `vjp`.
+    fn grad_call(&mut self, e: &Expr, c: &ExprCall, path: &syn::Path) -> ValueId {
+        // `path::f::<T>(..)` → `path::f::vjp::<T>(..)`
+        let mut path = path.clone();
+        let Some(last) = path.segments.last_mut() else {
+            return self.opaque(e, Vec::new(), None);
+        };
+        let generics = std::mem::replace(&mut last.arguments, syn::PathArguments::None);
+        let vjp = Ident::new("vjp", last.ident.span());
+        let callee = quote!(#path::#vjp #generics);
+        let mut args = Vec::new();
+        for a in &c.args {
+            let value = self.expr(a);
+            let by_ref = matches!(a, Expr::Reference(r) if r.mutability.is_none());
+            args.push(Arg {
+                value,
+                by_ref,
+                span: e_span(a),
+            });
+        }
+        let base = format!("__t{}_pullback", self.values.len());
+        let pullback = self.value(
+            &base,
+            Kind::Bound {
+                by_ref: false,
+                from: None,
+            },
+            e_span(e),
+        );
+        let (renamed, mentions, _) = self.renamed(e);
+        let id = self.compute(
+            Kind::Call {
+                callee,
+                args,
+                pullback,
+            },
+            Some(Source::Expr(renamed)),
+            e_span(e),
+        );
+        self.values[id].mentions = mentions.into_iter().map(|m| m.0).collect();
+        id
+    }
+}
+
+/// `.name(args)`, spanned from the method's name to its closing parenthesis.
+pub(super) fn method_tokens(m: &ExprMethodCall) -> TokenStream {
+    let mut parens = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Parenthesis,
+        m.args.to_token_stream(),
+    );
+    parens.set_span(m.paren_token.span.join());
+    let method = &m.method;
+    quote!(#method #parens)
+}
+
+/// The error for a method the registry does not know, with the nearest known names.
+fn unknown_method_message(name: &str, args: usize) -> String {
+    let mutating = name.ends_with("_mut")
+        || name.starts_with("set_")
+        || name.starts_with("fill")
+        || ["swap_rows", "swap_columns", "push", "insert", "clear"].contains(&name);
+    if mutating {
+        return format!(
+            "`.{name}()` changes a value in place, which `#[grad]` cannot differentiate; compute a new value instead, e.g. `let y = ...;`"
+        );
+    }
+    let similar = catalogue::similar_methods(name);
+    let hint = match similar.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (did you mean `.{one}()`?)"),
+        many => format!(
+            " (did you mean one of {}?)",
+            many.iter()
+                .map(|m| format!("`.{m}()`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let arity = match Op::ALL.iter().find(|op| {
+        op.spec()
+            .syntax
+            .iter()
+            .any(|s| matches!(s, crate::ops::Syntax::Method { name: n, .. } if *n == name))
+    }) {
+        Some(_) => format!(" with {args} argument(s)"),
+        None => String::new(),
+    };
+    format!(
+        "`.{name}()`{arity} has no derivative rule in `#[grad]`{hint}; supported methods: {}",
+        catalogue::methods()
+    )
+}

@@ -1,0 +1,271 @@
+//! The operation registry ([`table`]) and what is derived from it: lookups by syntax, the
+//! runtime kernels' names, and the catalogue text of error messages and docs.
+
+pub mod catalogue;
+pub mod spec;
+mod table;
+
+pub use spec::{BinaryOp, Domain, Extra, OpSpec, Pullback, Reuse, Side, Syntax};
+pub use table::Op;
+
+/// Methods that return a shape or a count: their result is a constant, whatever the receiver.
+pub const SHAPE_METHODS: &[&str] = &["nrows", "ncols", "len", "shape", "is_empty", "is_square"];
+
+/// How a pullback kernel receives its arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullbackForm {
+    /// The cotangent and the operands by reference.
+    Borrowed,
+    /// The cotangent by value (`_reuse_g`): the kernel writes the result over it.
+    ReuseG,
+    /// The operand by value (`_reuse_x`): the kernel writes its cotangent in its buffer.
+    ReuseX,
+}
+
+impl Op {
+    fn find(mut matches: impl FnMut(&Syntax) -> bool) -> Option<Op> {
+        Op::ALL
+            .iter()
+            .copied()
+            .find(|op| op.spec().syntax.iter().any(&mut matches))
+    }
+
+    /// The operation a binary operator (or its compound assignment) stands for.
+    pub fn by_binary(b: BinaryOp) -> Option<Op> {
+        Op::find(|s| *s == Syntax::Binary(b))
+    }
+
+    /// The product with its `side` operand written `m.transpose()`.
+    pub fn by_transposed_product(side: Side) -> Option<Op> {
+        Op::find(|s| *s == Syntax::TransposedProduct(side))
+    }
+
+    /// Unary `-`.
+    pub fn negation() -> Option<Op> {
+        Op::find(|s| *s == Syntax::Negation)
+    }
+
+    /// `x[idx]`.
+    pub fn index() -> Option<Op> {
+        Op::find(|s| *s == Syntax::Index)
+    }
+
+    /// The operation of `recv.name(..)` with `args` arguments.
+    pub fn by_method(name: &str, args: usize) -> Option<Op> {
+        Op::find(|s| match *s {
+            Syntax::Method { name: n, args: a } => n == name && a == args,
+            Syntax::Identity { name: n } => n == name && args == 0,
+            _ => false,
+        })
+    }
+
+    /// The operation of `recv.first().then()`.
+    pub fn by_method_pair(first: &str, then: &str) -> Option<Op> {
+        Op::find(
+            |s| matches!(*s, Syntax::MethodPair { first: f, then: t } if f == first && t == then),
+        )
+    }
+
+    /// The `.then()` a `recv.first()` must be followed by, when `first` begins a pair.
+    pub fn pair_completion(first: &str) -> Option<&'static str> {
+        Op::ALL
+            .iter()
+            .flat_map(|op| op.spec().syntax)
+            .find_map(|s| match *s {
+                Syntax::MethodPair { first: f, then } if f == first => Some(then),
+                _ => None,
+            })
+    }
+
+    /// The operation of `f64::name(args..)` (or `f32::`, `T::`).
+    pub fn by_function(name: &str, args: usize) -> Option<Op> {
+        Op::find(|s| matches!(*s, Syntax::Function { name: n, args: a } if n == name && a == args))
+    }
+
+    /// Whether the value of `recv.name()` is the receiver itself (`.clone()`).
+    pub fn is_identity(self) -> bool {
+        self.spec()
+            .syntax
+            .iter()
+            .any(|s| matches!(s, Syntax::Identity { .. }))
+    }
+
+    /// The runtime primal; with `reuse`, the variant computing in that operand's buffer.
+    pub fn forward_kernel(self, reuse: Option<Side>) -> String {
+        let k = self.spec().kernel;
+        match (reuse, self.spec().operands) {
+            (None, _) => k.to_string(),
+            (Some(_), 1) => format!("{k}_reuse"),
+            (Some(Side::Lhs), _) => format!("{k}_reuse_lhs"),
+            (Some(Side::Rhs), _) => format!("{k}_reuse_rhs"),
+        }
+    }
+
+    /// The runtime pullback to operand `k` in the given form.
+    pub fn pullback_kernel(self, k: usize, form: PullbackForm) -> String {
+        let spec = self.spec();
+        let side = match (spec.operands, k) {
+            (1, _) => "",
+            (_, 0) => "_lhs",
+            _ => "_rhs",
+        };
+        let suffix = match form {
+            PullbackForm::Borrowed => "",
+            PullbackForm::ReuseG => "_reuse_g",
+            PullbackForm::ReuseX => "_reuse_x",
+        };
+        format!("{}_pullback{side}{suffix}", spec.kernel)
+    }
+
+    /// The deferred left pullback of a product in a loop: (one iteration's, all at once).
+    pub fn deferred_kernels(self) -> (String, String) {
+        let k = self.spec().kernel;
+        (
+            format!("{k}_pullback_lhs_later"),
+            format!("{k}_pullback_lhs_all"),
+        )
+    }
+
+    /// Every runtime kernel the entry names.
+    pub fn kernels(self) -> Vec<String> {
+        let spec = self.spec();
+        let mut out = vec![self.forward_kernel(None)];
+        if spec.reuse.forward_lhs {
+            out.push(self.forward_kernel(Some(Side::Lhs)));
+        }
+        if spec.reuse.forward_rhs {
+            out.push(self.forward_kernel(Some(Side::Rhs)));
+        }
+        if spec.pullback == Pullback::Kernel {
+            for k in 0..spec.operands {
+                out.push(self.pullback_kernel(k, PullbackForm::Borrowed));
+                if spec.reuse.pullback_g[k] {
+                    out.push(self.pullback_kernel(k, PullbackForm::ReuseG));
+                }
+            }
+            if spec.reuse.pullback_x {
+                out.push(self.pullback_kernel(0, PullbackForm::ReuseX));
+            }
+        }
+        if spec.reuse.deferred_lhs {
+            let (later, all) = self.deferred_kernels();
+            out.extend([later, all]);
+        }
+        out
+    }
+}
+
+/// Every runtime item the generated code may name: each operation's kernels and the helpers.
+pub fn runtime_items() -> Vec<String> {
+    let mut out: Vec<String> = Op::ALL.iter().flat_map(|op| op.kernels()).collect();
+    out.extend(helpers::all().into_iter().map(String::from));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The runtime's helpers the generated code calls besides the operations' kernels.
+pub mod helpers {
+    /// An empty adjoint slot typed like a value.
+    pub const SLOT: &str = "slot";
+    /// The adjoint slot of a scalar output, seeded with one.
+    pub const SEED: &str = "seed";
+    /// A parameter's finished gradient (zeros for an empty slot).
+    pub const FINISH: &str = "finish";
+    /// `slot += other` for two slots.
+    pub const MERGE: &str = "merge";
+    /// `slot += c` for a called function's cotangent of an argument.
+    pub const ACCUMULATE_ARGUMENT: &str = "accumulate_argument";
+    /// A reference to a value or to a reference to one, as `&T`.
+    pub const AS_VALUE: &str = "as_value";
+    /// Passing a cotangent through unchanged, by reference and by value.
+    pub const PASS: [&str; 2] = ["pass_through", "pass_through_reuse_g"];
+    /// Passing a cotangent through negated, by reference and by value.
+    pub const PASS_NEGATED: [&str; 2] = ["pass_negated", "pass_negated_reuse_g"];
+    /// `x.map(f)`, and in a temporary's buffer.
+    pub const MAP: [&str; 2] = ["map", "map_reuse"];
+    /// The pullback of `x.map(f)`, by reference and with the cotangent by value.
+    pub const MAP_PULLBACK: [&str; 2] = ["map_pullback", "map_pullback_reuse_g"];
+    /// The right operand of a deferred product, kept until the end of the loop.
+    pub const KEEP: &str = "keep";
+    /// The bound that makes `_grad` of a non-float function a clear error.
+    pub const SCALAR_OUTPUT: &str = "ScalarOutput";
+    /// The dummy imported under each generated name.
+    pub const SHADOW: &str = "shadow";
+
+    /// Every helper, for the test that they exist.
+    pub fn all() -> Vec<&'static str> {
+        let mut out = vec![
+            SLOT,
+            SEED,
+            FINISH,
+            MERGE,
+            ACCUMULATE_ARGUMENT,
+            AS_VALUE,
+            KEEP,
+            SCALAR_OUTPUT,
+            SHADOW,
+        ];
+        out.extend(PASS);
+        out.extend(PASS_NEGATED);
+        out.extend(MAP);
+        out.extend(MAP_PULLBACK);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_complete_and_every_syntax_names_one_operation() {
+        let mut seen: Vec<Syntax> = Vec::new();
+        for &op in Op::ALL {
+            let spec = op.spec();
+            assert!(!spec.kernel.is_empty(), "{op:?} has no kernel");
+            assert!(!spec.label.is_empty(), "{op:?} has no graph label");
+            assert!(!spec.formula.is_empty(), "{op:?} has no formula");
+            assert!(!spec.doc.is_empty(), "{op:?} has no description");
+            assert!(!spec.syntax.is_empty(), "{op:?} cannot be written");
+            assert!((1..=2).contains(&spec.operands), "{op:?}");
+            for s in spec.syntax {
+                assert!(!seen.contains(s), "{s:?} names two operations");
+                seen.push(*s);
+            }
+        }
+    }
+
+    #[test]
+    fn lookups_find_entries_by_their_syntax() {
+        assert_eq!(Op::by_binary(BinaryOp::Mul), Some(Op::Mul));
+        assert_eq!(Op::by_method("dot", 1), Some(Op::Dot));
+        assert_eq!(Op::by_method("dot", 0), None);
+        assert_eq!(Op::by_method("clone", 0), Some(Op::Identity));
+        assert_eq!(
+            Op::by_method_pair("try_inverse", "unwrap"),
+            Some(Op::Inverse)
+        );
+        assert_eq!(Op::pair_completion("try_inverse"), Some("unwrap"));
+        assert_eq!(Op::by_function("sqrt", 1), Some(Op::Sqrt));
+        assert_eq!(Op::by_transposed_product(Side::Lhs), Some(Op::MulTn));
+    }
+
+    #[test]
+    fn kernel_names_follow_one_scheme() {
+        assert_eq!(Op::Add.forward_kernel(Some(Side::Rhs)), "add_reuse_rhs");
+        assert_eq!(Op::Neg.forward_kernel(Some(Side::Lhs)), "neg_reuse");
+        assert_eq!(
+            Op::Mul.pullback_kernel(0, PullbackForm::ReuseG),
+            "mul_pullback_lhs_reuse_g"
+        );
+        assert_eq!(
+            Op::Norm.pullback_kernel(0, PullbackForm::ReuseX),
+            "norm_pullback_reuse_x"
+        );
+        assert!(Op::Mul
+            .kernels()
+            .contains(&"mul_pullback_lhs_all".to_string()));
+        assert_eq!(Op::Add.kernels(), ["add", "add_reuse_lhs", "add_reuse_rhs"]);
+    }
+}

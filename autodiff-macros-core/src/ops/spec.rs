@@ -1,0 +1,155 @@
+//! What a registry entry says about one differentiable operation.
+
+/// How the user writes an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    /// A binary operator between two differentiable operands (`a + b`), also as a compound
+    /// assignment (`a += b`).
+    Binary(BinaryOp),
+    /// `a * b` where one operand is written `m.transpose()`: the transpose is never built.
+    TransposedProduct(Side),
+    /// A prefix operator (`-x`).
+    Negation,
+    /// `x[idx]`.
+    Index,
+    /// `recv.name(args..)`: `args` arguments after the receiver (the differentiable ones
+    /// first, then the extras).
+    Method { name: &'static str, args: usize },
+    /// `recv.first().then()` with no arguments to either: `m.try_inverse().unwrap()`.
+    MethodPair {
+        first: &'static str,
+        then: &'static str,
+    },
+    /// `path(args..)` where the path ends with `type_::name` for `type_` one of `f32`, `f64`
+    /// (or a generic type parameter written `T::name`): `f64::max(a, b)`.
+    Function { name: &'static str, args: usize },
+    /// `x.clone()` and friends: the value itself.
+    Identity { name: &'static str },
+}
+
+/// The arithmetic operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// The left or right operand of a binary operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Lhs,
+    Rhs,
+}
+
+/// A non-differentiated argument after the differentiable operands, passed to the kernels
+/// by value (`Clone::clone` of the argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extra {
+    /// The argument's placeholder in the catalogue: `n` in `.powi(n)`.
+    pub arg: &'static str,
+    /// What the argument is, for the error when it depends on a differentiated parameter:
+    /// "the exponent of `.powi(n)`".
+    pub what: &'static str,
+}
+
+/// How the pullback of each operand is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pullback {
+    /// Through the runtime kernels `<kernel>_pullback` (one operand) or
+    /// `<kernel>_pullback_lhs` / `<kernel>_pullback_rhs` (two).
+    Kernel,
+    /// The cotangent passes to each operand unchanged (`false`) or negated (`true`), with no
+    /// kernel of the operation's own (`+`, `-`, unary `-`, `.clone()`).
+    Pass([bool; 2]),
+}
+
+/// Which runtime variants exist that reuse a buffer instead of allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Reuse {
+    /// `<kernel>_reuse_lhs` (`<kernel>_reuse` for one operand): the first operand by value,
+    /// the result computed in its buffer.
+    pub forward_lhs: bool,
+    /// `<kernel>_reuse_rhs`: the second operand by value (same-shaped operands only).
+    pub forward_rhs: bool,
+    /// `<kernel>_pullback[_side]_reuse_g` per operand: the cotangent by value, written over.
+    pub pullback_g: [bool; 2],
+    /// `<kernel>_pullback_reuse_x`: the (only) operand by value, its cotangent written in
+    /// its buffer.
+    pub pullback_x: bool,
+    /// `<kernel>_pullback_lhs_later` and `<kernel>_pullback_lhs_all`: in a loop, the left
+    /// pullbacks of a product whose left operand comes from before the loop can wait for
+    /// its end and run as one product.
+    pub deferred_lhs: bool,
+}
+
+/// What the operation applies to, for the catalogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    /// Floats only.
+    Scalar,
+    /// Matrices and vectors only.
+    Matrix,
+    /// Both.
+    Any,
+}
+
+/// One differentiable operation.
+#[derive(Clone, Copy, Debug)]
+pub struct OpSpec {
+    /// How it is written; the first form is the one the catalogue shows first.
+    pub syntax: &'static [Syntax],
+    /// Differentiable operands: the receiver (or left operand) first.
+    pub operands: usize,
+    /// Non-differentiated arguments after the operands.
+    pub extras: &'static [Extra],
+    /// The runtime primal `__private::<kernel>`; the pullbacks and reuse variants are named
+    /// after it.
+    pub kernel: &'static str,
+    pub pullback: Pullback,
+    pub reuse: Reuse,
+    /// Whether a constant use still goes through the kernel rather than the user's
+    /// expression (nalgebra's `.column(j)` is a view, the kernels take owned values).
+    pub kernel_when_constant: bool,
+    /// The node's label in the computation graph.
+    pub label: &'static str,
+    /// The derivative as one line: the pullback's formula.
+    pub formula: &'static str,
+    /// What the operation computes, for the catalogue.
+    pub doc: &'static str,
+    pub domain: Domain,
+}
+
+impl OpSpec {
+    /// The defaults the table's entries start from.
+    pub const DEFAULT: OpSpec = OpSpec {
+        syntax: &[],
+        operands: 1,
+        extras: &[],
+        kernel: "",
+        pullback: Pullback::Kernel,
+        reuse: Reuse {
+            forward_lhs: false,
+            forward_rhs: false,
+            pullback_g: [false, false],
+            pullback_x: false,
+            deferred_lhs: false,
+        },
+        kernel_when_constant: false,
+        label: "",
+        formula: "",
+        doc: "",
+        domain: Domain::Any,
+    };
+}
+
+/// `recv.name()`.
+pub const fn method(name: &'static str) -> Syntax {
+    Syntax::Method { name, args: 0 }
+}
+
+/// `recv.name(a)`.
+pub const fn method1(name: &'static str) -> Syntax {
+    Syntax::Method { name, args: 1 }
+}

@@ -1,0 +1,304 @@
+//! The registry: every operation `#[grad]` differentiates, one entry each.
+//!
+//! An entry says how the operation is written, which runtime kernels implement it (named
+//! after `kernel`: the primal, its pullbacks, the variants that reuse a buffer), its graph
+//! label and its derivative as one line. The generator reads entries and never names an
+//! operation itself; adding an operation is one entry here plus its kernels in
+//! `autodiff-runtime` and their tests (`tests/registry.rs` fails if a kernel an entry names
+//! does not exist). This is JAX's `lax.py` (each primitive with its rules) and ChainRules'
+//! `rrule`s (each rule beside its primal), for a source-to-source generator.
+
+use super::spec::{
+    method, method1, BinaryOp, Domain, Extra, OpSpec, Pullback, Reuse, Side, Syntax,
+};
+
+/// No reuse variants.
+const NONE: Reuse = OpSpec::DEFAULT.reuse;
+
+/// `op = spec, ...` → `enum Op` and `Op::spec`.
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $variant:ident => $spec:expr ),* $(,)?) => {
+        /// One differentiable operation: a registry entry.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Op { $( $(#[$doc])* $variant ),* }
+
+        impl Op {
+            /// Every operation, in the registry's order.
+            pub const ALL: &'static [Op] = &[$(Op::$variant),*];
+
+            /// The operation's registry entry.
+            pub fn spec(self) -> &'static OpSpec {
+                match self {
+                    $( Op::$variant => { const SPEC: OpSpec = $spec; &SPEC } )*
+                }
+            }
+        }
+    };
+}
+
+/// A unary float function written `x.name()` or `f64::name(x)`.
+const fn scalar_fn(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        kernel,
+        label: kernel,
+        formula,
+        doc,
+        domain: Domain::Scalar,
+        ..OpSpec::DEFAULT
+    }
+}
+
+/// A reduction or other one-operand matrix function written `m.name()`.
+const fn matrix_fn(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        kernel,
+        label: kernel,
+        formula,
+        doc,
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    }
+}
+
+/// `x.broadcast_<op>(&r)`: a 1×d row applied to every row, or an m×1 column to every column.
+const fn broadcast(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        operands: 2,
+        kernel,
+        reuse: Reuse {
+            forward_lhs: true,
+            pullback_g: [true, false],
+            ..NONE
+        },
+        label: kernel,
+        formula,
+        doc,
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    }
+}
+
+registry! {
+    Add => OpSpec {
+        syntax: &[Syntax::Binary(BinaryOp::Add)],
+        operands: 2,
+        kernel: "add",
+        pullback: Pullback::Pass([false, false]),
+        reuse: Reuse { forward_lhs: true, forward_rhs: true, ..NONE },
+        label: "+",
+        formula: "ā += ḡ, b̄ += ḡ",
+        doc: "the sum of two values of one shape",
+        ..OpSpec::DEFAULT
+    },
+    Sub => OpSpec {
+        syntax: &[Syntax::Binary(BinaryOp::Sub)],
+        operands: 2,
+        kernel: "sub",
+        pullback: Pullback::Pass([false, true]),
+        reuse: Reuse { forward_lhs: true, forward_rhs: true, ..NONE },
+        label: "−",
+        formula: "ā += ḡ, b̄ −= ḡ",
+        doc: "the difference of two values of one shape",
+        ..OpSpec::DEFAULT
+    },
+    Neg => OpSpec {
+        syntax: &[Syntax::Negation],
+        kernel: "neg",
+        pullback: Pullback::Pass([true, false]),
+        reuse: Reuse { forward_lhs: true, ..NONE },
+        label: "−x",
+        formula: "x̄ −= ḡ",
+        doc: "the negation",
+        ..OpSpec::DEFAULT
+    },
+    Mul => OpSpec {
+        syntax: &[Syntax::Binary(BinaryOp::Mul)],
+        operands: 2,
+        kernel: "mul",
+        reuse: Reuse { pullback_g: [true, true], deferred_lhs: true, ..NONE },
+        label: "×",
+        formula: "Ā += Ḡ·Bᵀ, B̄ += Aᵀ·Ḡ (a scalar factor s: s̄ += ⟨Ḡ, M⟩)",
+        doc: "scalar·scalar, scalar·matrix, matrix·scalar, matrix·matrix, matrix·vector, row·column",
+        ..OpSpec::DEFAULT
+    },
+    /// `aᵀ·b`, the transpose never materialised.
+    MulTn => OpSpec {
+        syntax: &[method1("tr_mul"), Syntax::TransposedProduct(Side::Lhs)],
+        operands: 2,
+        kernel: "mul_tn",
+        label: "ᵀ×",
+        formula: "Ā += B·Ḡᵀ, B̄ += A·Ḡ",
+        doc: "`a.transpose() * b` without building the transpose",
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    },
+    /// `a·bᵀ`, the transpose never materialised.
+    MulNt => OpSpec {
+        syntax: &[Syntax::TransposedProduct(Side::Rhs)],
+        operands: 2,
+        kernel: "mul_nt",
+        label: "×ᵀ",
+        formula: "Ā += Ḡ·B, B̄ += Ḡᵀ·A",
+        doc: "`a * b.transpose()` without building the transpose",
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    },
+    Div => OpSpec {
+        syntax: &[Syntax::Binary(BinaryOp::Div)],
+        operands: 2,
+        kernel: "div",
+        reuse: Reuse { forward_lhs: true, pullback_g: [true, false], ..NONE },
+        label: "÷",
+        formula: "ā += ḡ/s, s̄ −= ⟨ḡ, a⟩/s²",
+        doc: "division by a scalar",
+        ..OpSpec::DEFAULT
+    },
+    Dot => OpSpec {
+        syntax: &[method1("dot")],
+        operands: 2,
+        kernel: "dot",
+        label: "dot",
+        formula: "ā += ḡ·b, b̄ += ḡ·a",
+        doc: "the inner product Σᵢ aᵢbᵢ",
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    },
+    ComponentMul => OpSpec {
+        syntax: &[method1("component_mul")],
+        operands: 2,
+        kernel: "component_mul",
+        reuse: Reuse { forward_lhs: true, forward_rhs: true, pullback_g: [true, true], ..NONE },
+        label: "component_mul",
+        formula: "ā += ḡ ⊙ b, b̄ += ḡ ⊙ a",
+        doc: "the entry-wise product",
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    },
+    ComponentDiv => OpSpec {
+        syntax: &[method1("component_div")],
+        operands: 2,
+        kernel: "component_div",
+        reuse: Reuse { forward_lhs: true, forward_rhs: true, pullback_g: [true, false], ..NONE },
+        label: "component_div",
+        formula: "ā += ḡ ⊘ b, b̄ −= ḡ ⊙ a ⊘ b²",
+        doc: "the entry-wise quotient",
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    },
+    BroadcastAdd => broadcast(&[method1("broadcast_add")], "broadcast_add",
+        "x̄ += ḡ, r̄ += ḡ summed over the broadcast rows (or columns)",
+        "`x + r` with the row (or column) `r` added to every row (column) of `x`"),
+    BroadcastSub => broadcast(&[method1("broadcast_sub")], "broadcast_sub",
+        "x̄ += ḡ, r̄ −= ḡ summed over the broadcast rows (or columns)",
+        "`x − r` with `r` subtracted from every row (column) of `x`"),
+    BroadcastMul => broadcast(&[method1("broadcast_mul")], "broadcast_mul",
+        "x̄ += ḡ ⊙ r, r̄ += (ḡ ⊙ x) summed over the broadcast rows (or columns)",
+        "every row (column) of `x` multiplied entry-wise by `r`"),
+    BroadcastDiv => broadcast(&[method1("broadcast_div")], "broadcast_div",
+        "x̄ += ḡ ⊘ r, r̄ −= (ḡ ⊙ x ⊘ r²) summed over the broadcast rows (or columns)",
+        "every row (column) of `x` divided entry-wise by `r`"),
+    Transpose => matrix_fn(&[method("transpose")], "transpose", "x̄ += ḡᵀ", "the transpose"),
+    Sum => matrix_fn(&[method("sum")], "sum", "x̄ᵢⱼ += ḡ", "the sum of the entries"),
+    NormSquared => OpSpec {
+        reuse: Reuse { pullback_x: true, ..NONE },
+        ..matrix_fn(&[method("norm_squared")], "norm_squared", "x̄ += 2ḡ·x", "Σᵢⱼ xᵢⱼ², the squared Frobenius norm")
+    },
+    Norm => OpSpec {
+        reuse: Reuse { pullback_x: true, ..NONE },
+        ..matrix_fn(&[method("norm")], "norm", "x̄ += ḡ·x/‖x‖ (zero at x = 0)", "the Frobenius norm")
+    },
+    Trace => matrix_fn(&[method("trace")], "trace", "x̄ += ḡ·I", "the sum of the diagonal"),
+    Determinant => matrix_fn(&[method("determinant")], "determinant",
+        "x̄ += ḡ·adj(x)ᵀ (= ḡ·det(x)·x⁻ᵀ where x is invertible)", "the determinant"),
+    Inverse => matrix_fn(&[Syntax::MethodPair { first: "try_inverse", then: "unwrap" }], "inverse",
+        "x̄ −= yᵀ·ḡ·yᵀ with y = x⁻¹", "the inverse (panics on a singular matrix, as the `unwrap` would)"),
+    RowSum => matrix_fn(&[method("row_sum")], "row_sum", "x̄ᵢⱼ += ḡⱼ", "the 1×n row of column sums"),
+    ColumnSum => matrix_fn(&[method("column_sum")], "column_sum", "x̄ᵢⱼ += ḡᵢ", "the m×1 column of row sums"),
+    RowSumTr => matrix_fn(&[method("row_sum_tr")], "row_sum_tr", "x̄ᵢⱼ += ḡⱼ", "the column sums as an n×1 column"),
+    RowMean => matrix_fn(&[method("row_mean")], "row_mean", "x̄ᵢⱼ += ḡⱼ/m", "the 1×n row of column means"),
+    ColumnMean => matrix_fn(&[method("column_mean")], "column_mean", "x̄ᵢⱼ += ḡᵢ/n", "the m×1 column of row means"),
+    RowMeanTr => matrix_fn(&[method("row_mean_tr")], "row_mean_tr", "x̄ᵢⱼ += ḡⱼ/m", "the column means as an n×1 column"),
+    Mean => matrix_fn(&[method("mean")], "mean", "x̄ᵢⱼ += ḡ/(mn)", "the mean of the entries"),
+    Variance => matrix_fn(&[method("variance")], "variance", "x̄ += 2ḡ(x − x̄)/(mn)",
+        "the population variance of the entries"),
+    RowVariance => matrix_fn(&[method("row_variance")], "row_variance", "x̄ᵢⱼ += 2ḡⱼ(xᵢⱼ − μⱼ)/m",
+        "the 1×n row of column variances"),
+    ColumnVariance => matrix_fn(&[method("column_variance")], "column_variance", "x̄ᵢⱼ += 2ḡᵢ(xᵢⱼ − μᵢ)/n",
+        "the m×1 column of row variances"),
+    RowVarianceTr => matrix_fn(&[method("row_variance_tr")], "row_variance_tr", "x̄ᵢⱼ += 2ḡⱼ(xᵢⱼ − μⱼ)/m",
+        "the column variances as an n×1 column"),
+    Sqrt => scalar_fn(&[method("sqrt"), Syntax::Function { name: "sqrt", args: 1 }], "sqrt", "x̄ += ḡ/(2√x)", "√x"),
+    Exp => scalar_fn(&[method("exp"), Syntax::Function { name: "exp", args: 1 }], "exp", "x̄ += ḡ·eˣ", "eˣ"),
+    Ln => scalar_fn(&[method("ln"), Syntax::Function { name: "ln", args: 1 }], "ln", "x̄ += ḡ/x", "the natural logarithm"),
+    Sin => scalar_fn(&[method("sin"), Syntax::Function { name: "sin", args: 1 }], "sin", "x̄ += ḡ·cos x", "sin x"),
+    Cos => scalar_fn(&[method("cos"), Syntax::Function { name: "cos", args: 1 }], "cos", "x̄ −= ḡ·sin x", "cos x"),
+    Tanh => OpSpec {
+        domain: Domain::Any,
+        ..scalar_fn(&[method("tanh"), Syntax::Function { name: "tanh", args: 1 }], "tanh", "x̄ += ḡ(1 − y²)",
+            "tanh x (entry-wise on a matrix)")
+    },
+    Abs => OpSpec {
+        domain: Domain::Any,
+        ..scalar_fn(&[method("abs"), Syntax::Function { name: "abs", args: 1 }], "abs", "x̄ += ḡ·sign x (0 at x = 0)",
+            "|x| (entry-wise on a matrix)")
+    },
+    Powi => OpSpec {
+        extras: &[Extra { arg: "n", what: "the exponent of `.powi(n)`" }],
+        ..scalar_fn(&[method1("powi"), Syntax::Function { name: "powi", args: 2 }], "powi",
+            "x̄ += ḡ·n·xⁿ⁻¹", "xⁿ for an integer n")
+    },
+    Index => OpSpec {
+        syntax: &[Syntax::Index],
+        extras: &[Extra { arg: "idx", what: "an index" }],
+        kernel: "index",
+        label: "[·]",
+        formula: "x̄ᵢⱼ += ḡ at the indexed entry",
+        doc: "one entry, `m[(i, j)]` or `v[i]`",
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    },
+    Column => OpSpec {
+        syntax: &[method1("column")],
+        extras: &[Extra { arg: "j", what: "the column index of `.column(j)`" }],
+        kernel_when_constant: true,
+        ..matrix_fn(&[], "column", "x̄·ⱼ += ḡ", "column j, as an owned vector")
+    },
+    Row => OpSpec {
+        syntax: &[method1("row")],
+        extras: &[Extra { arg: "i", what: "the row index of `.row(i)`" }],
+        kernel_when_constant: true,
+        ..matrix_fn(&[], "row", "x̄ᵢ· += ḡ", "row i, as an owned row vector")
+    },
+    /// `x.clone()`: the value itself.
+    Identity => OpSpec {
+        syntax: &[
+            Syntax::Identity { name: "clone" },
+            Syntax::Identity { name: "clone_owned" },
+            Syntax::Identity { name: "into_owned" },
+        ],
+        kernel: "identity",
+        pullback: Pullback::Pass([false, false]),
+        label: "clone",
+        formula: "x̄ += ḡ",
+        doc: "a copy of the value",
+        ..OpSpec::DEFAULT
+    },
+}

@@ -1,0 +1,316 @@
+//! Programs that used to compile and return a wrong value and a wrong gradient with no
+//! warning, or that were rejected with a confusing error (the trust issue's reproducers).
+//! Each is checked against the original function (value) and central finite differences
+//! (gradient), and, where the issue states it, against the right numbers. The programs are
+//! written as the issue reports them, hence the allowed lints.
+
+#![allow(clippy::assign_op_pattern, clippy::non_minimal_cfg)]
+
+mod common;
+
+use autodiff::grad;
+use common::*;
+use nalgebra::{DMatrix, DVector};
+
+// ============================================================ loop-carried chains of any length
+
+/// A value carried down a chain of five loop variables (a delay line).
+#[grad(w)]
+fn delay5(w: f64, xs: &[f64]) -> f64 {
+    let mut l1 = 0.0;
+    let mut l2 = 0.0;
+    let mut l3 = 0.0;
+    let mut l4 = 0.0;
+    let mut l5 = 0.0;
+    for x in xs.iter() {
+        l5 = l4;
+        l4 = l3;
+        l3 = l2;
+        l2 = l1;
+        l1 = w * w * x;
+    }
+    l5
+}
+
+#[test]
+fn a_chain_of_five_carried_variables_is_differentiated() {
+    let xs = [1., 2., 3., 4., 5., 6.];
+    let (v, g) = delay5_grad(1.5, &xs);
+    assert_eq!((v, g.w), (4.5, 6.0));
+    assert_value("delay5", v, delay5(1.5, &xs));
+}
+
+/// A delay line of twelve, reached through a matrix: longer than any fixed number of retries.
+#[grad(w)]
+fn delay12(w: &DMatrix<f64>, x0: &DVector<f64>, steps: usize) -> f64 {
+    let mut l1 = x0.clone();
+    let mut l2 = x0.clone();
+    let mut l3 = x0.clone();
+    let mut l4 = x0.clone();
+    let mut l5 = x0.clone();
+    let mut l6 = x0.clone();
+    let mut l7 = x0.clone();
+    let mut l8 = x0.clone();
+    let mut l9 = x0.clone();
+    let mut l10 = x0.clone();
+    let mut l11 = x0.clone();
+    let mut l12 = x0.clone();
+    for _ in 0..steps {
+        l12 = l11;
+        l11 = l10;
+        l10 = l9;
+        l9 = l8;
+        l8 = l7;
+        l7 = l6;
+        l6 = l5;
+        l5 = l4;
+        l4 = l3;
+        l3 = l2;
+        l2 = l1.clone();
+        l1 = w * &l1;
+    }
+    l12.norm_squared()
+}
+
+#[test]
+fn a_chain_of_twelve_carried_matrices_is_differentiated() {
+    let mut rng = rng(91);
+    for (n, steps) in [(2, 13), (3, 15), (4, 12)] {
+        let w = dmatrix(&mut rng, n, n) * 0.5;
+        let x0 = dvector(&mut rng, n);
+        let (v, g) = delay12_grad(&w, &x0, steps);
+        assert_value("delay12", v, delay12(&w, &x0, steps));
+        assert_fd("delay12", |w| delay12(w, &x0, steps), &w, &g.w);
+        assert!(
+            g.w.norm() > 0.0,
+            "the chain reaches the output after 12 steps"
+        );
+    }
+}
+
+/// With no iteration, the carried value is its initial one: its gradient flows through.
+#[grad]
+fn empty_loop(x: f64, n: usize) -> f64 {
+    let mut acc = x * 3.0;
+    for _ in 0..n {
+        acc = 2.0;
+    }
+    acc
+}
+
+#[test]
+fn a_loop_that_runs_zero_times_passes_the_gradient_through() {
+    assert_eq!(empty_loop_grad(2.0, 0).1.x, 3.0);
+    assert_eq!(empty_loop_grad(2.0, 1).1.x, 0.0);
+}
+
+// ============================================================================ `#[cfg]` on statements
+
+#[grad]
+fn cfg_statements(x: f64) -> f64 {
+    let y = x * 2.0;
+    #[cfg(any())]
+    let y = x * 100.0;
+    #[cfg(all())]
+    let y = y * x;
+    y
+}
+
+#[grad]
+fn cfg_assignments(x: f64) -> f64 {
+    let mut y = x;
+    #[cfg(any())]
+    {
+        y = y * 100.0;
+    }
+    #[cfg(all())]
+    {
+        y = y * x;
+    }
+    #[cfg_attr(all(), cfg(any()))]
+    let y = y * 1000.0;
+    #[cfg(not(any()))]
+    for _ in 0..2 {
+        y = y * x;
+    }
+    y
+}
+
+#[test]
+fn cfg_on_statements_follows_the_build_configuration() {
+    assert_eq!(
+        cfg_statements_grad(1.5),
+        (4.5, CfgStatementsGrad { x: 6.0 })
+    );
+    let (v, g) = cfg_assignments_grad(1.5);
+    assert_value("cfg", v, cfg_assignments(1.5));
+    assert_eq!(v, 1.5f64.powi(4));
+    assert!((g.x - 4.0 * 1.5f64.powi(3)).abs() < 1e-12);
+}
+
+// ===================================================== block-scoped `let` in arms and loop bodies
+
+#[grad]
+fn let_in_arm(x: f64) -> f64 {
+    let mut h = x;
+    if x > 0.0 {
+        h = h * x;
+        #[allow(unused_variables)]
+        let h = 7.0 + h;
+    }
+    h
+}
+
+#[grad]
+fn let_in_loop(x: f64) -> f64 {
+    let mut h = x;
+    for _ in 0..3 {
+        h = h * x;
+        #[allow(unused_variables)]
+        let h = h + 1.0;
+    }
+    h
+}
+
+#[test]
+fn a_let_inside_an_arm_or_a_loop_body_ends_with_it() {
+    assert_eq!(let_in_arm_grad(1.5), (2.25, LetInArmGrad { x: 3.0 }));
+    assert_eq!(let_in_loop_grad(1.5), (5.0625, LetInLoopGrad { x: 13.5 }));
+}
+
+// ========================================================= generated names in nested sweeps
+
+#[grad(x)]
+fn map_reads_names_like_generated_ones(x: &DVector<f64>, x_bar: f64, v_bar: f64) -> f64 {
+    x.map(|v| (v * x_bar).sin() + v_bar * v).sum()
+}
+
+#[test]
+fn a_map_closure_may_read_variables_named_like_adjoints() {
+    let mut rng = rng(92);
+    let x = dvector(&mut rng, 4);
+    let (v, g) = map_reads_names_like_generated_ones_grad(&x, 0.7, -0.3);
+    assert_value("map", v, map_reads_names_like_generated_ones(&x, 0.7, -0.3));
+    assert_fd(
+        "map",
+        |x| map_reads_names_like_generated_ones(x, 0.7, -0.3),
+        &x,
+        &g.x,
+    );
+}
+
+// =========================================================== parameters named by a type alias
+
+type Mat = DMatrix<f64>;
+
+/// A type the macro cannot classify by its name is differentiated when named in the list.
+#[grad(x, s)]
+fn through_alias(x: &Mat, s: f64) -> f64 {
+    (x * s).norm_squared()
+}
+
+#[test]
+fn a_listed_parameter_of_an_alias_type_is_differentiated() {
+    let mut rng = rng(93);
+    let x = dmatrix(&mut rng, 2, 3);
+    let (_, g) = through_alias_grad(&x, 0.5);
+    assert_fd("alias", |x| through_alias(x, 0.5), &x, &g.x);
+    assert_fd("s", |s| through_alias(&x, *s), &0.5, &g.s);
+}
+
+// ============================================================= constructs that used to be rejected
+
+#[grad]
+fn local_closure(x: f64, w: &DVector<f64>) -> f64 {
+    let sq = |t: f64| t * t;
+    let scaled = |v: &DVector<f64>| v * x;
+    sq(x) + scaled(w).norm_squared()
+}
+
+#[test]
+fn local_closures_are_called_inline() {
+    let mut rng = rng(94);
+    let w = dvector(&mut rng, 3);
+    let (v, g) = local_closure_grad(0.8, &w);
+    assert_value("closure", v, local_closure(0.8, &w));
+    assert_fd("x", |x| local_closure(*x, &w), &0.8, &g.x);
+    assert_fd("w", |w| local_closure(0.8, w), &w, &g.w);
+}
+
+#[grad(x)]
+fn if_let_on_a_constant(x: f64, scale: Option<f64>) -> f64 {
+    let mut y = x * x;
+    if let Some(c) = scale {
+        y = y * c;
+    }
+    y
+}
+
+#[grad(x)]
+fn match_on_a_constant(x: f64, k: usize) -> f64 {
+    let y = match k {
+        0 => x,
+        1 | 2 => x * x,
+        n if n > 10 => x.sin(),
+        _ => {
+            let t = x * 3.0;
+            t * x
+        }
+    };
+    y + 1.0
+}
+
+#[test]
+fn if_let_and_match_on_constants_are_branches() {
+    assert_eq!(if_let_on_a_constant_grad(1.5, Some(2.0)).1.x, 6.0);
+    assert_eq!(if_let_on_a_constant_grad(1.5, None).1.x, 3.0);
+    for k in [0, 1, 2, 3, 11] {
+        let (v, g) = match_on_a_constant_grad(0.7, k);
+        assert_value("match", v, match_on_a_constant(0.7, k));
+        assert_fd("match", |x| match_on_a_constant(*x, k), &0.7, &g.x);
+    }
+}
+
+#[grad(x)]
+fn blocks(x: &DVector<f64>, c: f64) -> f64 {
+    let s = {
+        let t = x.norm_squared();
+        t * 2.0
+    };
+    let _ = x.sum();
+    let m = x
+        .map(|v| {
+            let t = v * v;
+            t.sin() + c
+        })
+        .sum();
+    m + s
+}
+
+#[test]
+fn blocks_are_scopes_in_the_body_and_in_map_closures() {
+    let mut rng = rng(95);
+    let x = dvector(&mut rng, 5);
+    let (v, g) = blocks_grad(&x, 0.3);
+    assert_value("blocks", v, blocks(&x, 0.3));
+    assert_fd("blocks", |x| blocks(x, 0.3), &x, &g.x);
+}
+
+#[grad]
+fn takes_impl_trait(x: f64, f: impl Fn(f64) -> f64) -> f64 {
+    x * f(2.0)
+}
+
+#[grad]
+fn calls_impl_trait(x: f64) -> f64 {
+    takes_impl_trait(x, |t| t + 1.0) * x
+}
+
+#[test]
+fn an_impl_trait_parameter_is_a_constant() {
+    assert_eq!(takes_impl_trait_grad(1.5, |t| t * t).1.x, 4.0);
+    assert_eq!(
+        calls_impl_trait_grad(2.0),
+        (12.0, CallsImplTraitGrad { x: 12.0 })
+    );
+}
