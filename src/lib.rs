@@ -191,6 +191,14 @@ mod activations;
 
 pub use activations::{abs, relu, sigmoid, softplus, tanh};
 pub use autodiff_macros::{grad, vjp};
+
+/// Imports every runtime item the registry names (tests/registry.rs). Not for users.
+#[doc(hidden)]
+pub use autodiff_macros::__registry_kernels;
+
+/// The operations `#[grad]` differentiates, generated from its registry.
+#[doc = include_str!("../docs/catalogue.md")]
+pub mod catalogue {}
 pub use autodiff_runtime as runtime;
 pub use autodiff_runtime::Broadcast;
 pub use autodiff_runtime::{check_gradient, finite_difference, Differentiable, GradCheck, Scalar};

@@ -1,0 +1,53 @@
+//! The operation catalogue in the README and in `docs/catalogue.md` is the registry's: this
+//! test fails when they differ. Regenerate both with
+//!
+//! ```text
+//! AUTODIFF_BLESS=1 cargo test -p autodiff-macros-core --test catalogue
+//! ```
+
+use autodiff_macros_core::ops::catalogue;
+use std::path::Path;
+
+const START: &str = "<!-- catalogue: generated from the registry by `AUTODIFF_BLESS=1 cargo test -p autodiff-macros-core --test catalogue` -->\n";
+const END: &str = "<!-- end of catalogue -->";
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// `text` with the part between the markers replaced by `table`.
+fn with_table(text: &str, table: &str) -> Option<String> {
+    let start = text.find(START)? + START.len();
+    let end = start + text[start..].find(END)?;
+    Some(format!("{}{table}{}", &text[..start], &text[end..]))
+}
+
+fn check_or_bless(path: &Path, expected: &str) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    if std::env::var_os("AUTODIFF_BLESS").is_some() {
+        std::fs::write(path, expected).expect("write the catalogue");
+        return;
+    }
+    assert!(
+        text == expected,
+        "{} is not the registry's catalogue; regenerate it with AUTODIFF_BLESS=1 cargo test -p autodiff-macros-core --test catalogue",
+        path.display()
+    );
+}
+
+#[test]
+fn the_docs_show_the_registry() {
+    let table = catalogue::markdown();
+    let docs = format!(
+        "# The operations `#[grad]` differentiates\n\n\
+         Generated from the registry (`autodiff-macros-core/src/ops/table.rs`); each row is one entry: how \
+         it is written, what it applies to, what it computes, and its derivative as the formula of its \
+         pullback (ḡ is the cotangent of the result). Every kernel an entry names exists in \
+         `autodiff-runtime` (`tests/registry.rs` checks it).\n\n{table}"
+    );
+    check_or_bless(&root().join("docs/catalogue.md"), &docs);
+    let readme_path = root().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).expect("read the README");
+    let expected = with_table(&readme, &table).expect("the README has the catalogue's markers");
+    check_or_bless(&readme_path, &expected);
+}
