@@ -7,7 +7,8 @@ use super::{BinaryOp, Domain, Op, Side, Syntax};
 /// How `syntax` is written, as code, for an operation with `op`'s operands and extras.
 pub fn written(op: Op, syntax: &Syntax) -> String {
     let spec = op.spec();
-    let operand_args: Vec<&str> = ["&b"].iter().take(spec.operands - 1).copied().collect();
+    let other = if spec.domain == Domain::Scalar { "b" } else { "&b" };
+    let operand_args: Vec<&str> = [other].iter().take(spec.operands - 1).copied().collect();
     let extra_args: Vec<&str> = spec.extras.iter().map(|e| e.arg).collect();
     let args = |first: Option<&str>| {
         let all: Vec<&str> = first
