@@ -287,6 +287,32 @@ registry! {
         kernel_when_constant: true,
         ..matrix_fn(&[], "row", "x̄ᵢ· += ḡ", "row i, as an owned row vector")
     },
+    MaxEntry => matrix_fn(&[method("max")], "max_entry",
+        "x̄ᵢ += ḡ/k at the k entries equal to the maximum (a tie shares ḡ equally, as JAX and PyTorch do)",
+        "the largest entry"),
+    MinEntry => matrix_fn(&[method("min")], "min_entry",
+        "x̄ᵢ += ḡ/k at the k entries equal to the minimum (a tie shares ḡ equally)",
+        "the smallest entry"),
+    Max => OpSpec {
+        syntax: &[method1("max"), Syntax::Function { name: "max", args: 2 }],
+        operands: 2,
+        kernel: "max",
+        label: "max",
+        formula: "ā += ḡ where a > b, b̄ += ḡ where b > a, ḡ/2 each at a tie",
+        doc: "the larger of two floats",
+        domain: Domain::Scalar,
+        ..OpSpec::DEFAULT
+    },
+    Min => OpSpec {
+        syntax: &[method1("min"), Syntax::Function { name: "min", args: 2 }],
+        operands: 2,
+        kernel: "min",
+        label: "min",
+        formula: "ā += ḡ where a < b, b̄ += ḡ where b < a, ḡ/2 each at a tie",
+        doc: "the smaller of two floats",
+        domain: Domain::Scalar,
+        ..OpSpec::DEFAULT
+    },
     /// `x.clone()`: the value itself.
     Identity => OpSpec {
         syntax: &[

@@ -14,6 +14,7 @@ mod broadcast;
 mod check;
 mod componentwise;
 mod elementwise;
+mod extrema;
 mod index;
 mod linalg;
 mod linear;
