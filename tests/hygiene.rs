@@ -59,8 +59,6 @@ mod shadowed {
     pub fn mul_pullback_lhs() {}
     pub fn mul_pullback_rhs() {}
     pub fn norm_squared() {}
-    // Not shadowed: a `const` or `static` named like a generated local (`x_bar`, `__t1`,
-    // `__g`) breaks the generated code (see the report), so there is none here.
 
     /// Parameters named like the generated temporaries, adjoints and the companion itself;
     /// locals named `f64`, `__t0`, `__t3`, `__t5`, `x_bar`, `a_bar`, `r_2`, `core`, `autodiff`.
@@ -83,8 +81,7 @@ mod shadowed {
         let x_bar = r.dot(&r_2) + a_bar.dot(loss_grad);
         let core = x_bar * f64 + __g.dot(__g);
         let autodiff = core + __t3 * __t3;
-        // A local `__t0` shadowing the parameter `__t0`. (A local named `__g` does not
-        // compile: it collides with the reverse sweep's cotangent; see the report.)
+        // A local `__t0` shadowing the parameter `__t0`.
         let __t0 = __t0.norm_squared();
         let __t3 = autodiff * __t0;
         __t3 + x_bar
@@ -143,6 +140,59 @@ mod shadowed {
     }
 }
 
+/// Items named like the generated locals (`x_bar`, `__t5`, `__g`, `__carry`, ...): a generated
+/// `let x_bar` would otherwise be a pattern matching the constant. The companions import a
+/// dummy under every generated name first, so these are hidden from them.
+#[allow(dead_code, non_camel_case_types, non_upper_case_globals, clippy::all)]
+mod items {
+    use ::autodiff::grad;
+    use ::nalgebra::{DMatrix, DVector};
+
+    pub const x_bar: f64 = 1.0;
+    pub const w_bar: f64 = 1.0;
+    pub const y_bar: f64 = 1.0;
+    pub const s_bar: f64 = 1.0;
+    pub const s_2: f64 = 1.0;
+    pub const s_3: f64 = 1.0;
+    pub static s_4: f64 = 1.0;
+    pub const __t3: f64 = 1.0;
+    pub const __t5: f64 = 1.0;
+    pub const __t8: f64 = 1.0;
+    pub const __iters: f64 = 1.0;
+    pub const __tape: f64 = 1.0;
+    pub const __carry: f64 = 1.0;
+    pub const __saved: f64 = 1.0;
+    pub const __merged: f64 = 1.0;
+    pub const __g: f64 = 1.0;
+    pub const __g_elem: f64 = 1.0;
+    pub const __value: f64 = 1.0;
+    pub const __cotangent: f64 = 1.0;
+    pub const __cotangents: f64 = 1.0;
+    pub struct __deferred;
+    pub struct __old;
+    pub struct t_bar;
+
+    #[grad]
+    pub fn helper(x: &DVector<f64>, t: f64) -> f64 {
+        x.norm_squared() * t
+    }
+
+    /// A loop, a branch, a `map` and a call, in a module full of items named like the
+    /// generated locals.
+    #[grad]
+    pub fn among_items(x: &DVector<f64>, w: &DMatrix<f64>) -> f64 {
+        let y = w * x;
+        let mut s = 0.0;
+        for i in 0..y.len() {
+            s += y[i] * y[i];
+        }
+        if s > 1.0 {
+            s = s.sqrt();
+        }
+        s + y.map(|v| v.tanh()).sum() + helper(x, s)
+    }
+}
+
 /// A module shadowing the prelude and the runtime's names, and a body full of locals named
 /// like the generated ones, still give the right gradient.
 #[test]
@@ -185,6 +235,22 @@ fn shadowed_names_and_temporary_like_locals() {
         assert_closed(&at, &p.loss_grad, &d_lg);
         assert_closed(&at, &p.a, &d_a);
         assert_closed(&at, &p.__t0, &d_t0);
+    }
+}
+
+/// Items named like the generated locals do not break the generated code.
+#[test]
+fn items_named_like_generated_locals() {
+    let mut rng = rng(6);
+    for &(m, n) in &[(1, 1), (3, 2), (2, 5)] {
+        let (x, w) = (dvector(&mut rng, n), dmatrix(&mut rng, m, n));
+        let at = format!("{m}×{n}");
+        let (v, g) = items::among_items_grad(&x, &w);
+        assert_value(&at, v, items::among_items(&x, &w));
+        assert_fd(&at, |x| items::among_items(x, &w), &x, &g.x);
+        assert_fd(&at, |w| items::among_items(&x, w), &w, &g.w);
+        let (_, pullback) = items::among_items_pullback(&x, &w);
+        assert_closed(&at, &pullback(&1.0).w, &g.w);
     }
 }
 

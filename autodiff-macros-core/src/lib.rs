@@ -38,6 +38,7 @@ pub fn expand_grad(
 pub fn expand_vjp(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
+    context: &Context,
 ) -> proc_macro2::TokenStream {
-    emit::rule::expand(args, item)
+    emit::rule::expand(args, item, context)
 }

@@ -28,7 +28,11 @@ pub fn grad(args: TokenStream, item: TokenStream) -> TokenStream {
 /// signature.
 #[proc_macro_attribute]
 pub fn vjp(args: TokenStream, item: TokenStream) -> TokenStream {
-    autodiff_macros_core::expand_vjp(args.into(), item.into()).into()
+    let context = autodiff_macros_core::Context {
+        krate: facade(),
+        source: None,
+    };
+    autodiff_macros_core::expand_vjp(args.into(), item.into(), &context).into()
 }
 
 /// `use <facade>::__private::{..};` of every runtime item the registry and the generator

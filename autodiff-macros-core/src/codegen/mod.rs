@@ -40,6 +40,7 @@ pub struct Locals {
     pub saved: Ident,
     pub merged: Ident,
     pub g_elem: Ident,
+    pub cotangents: Ident,
 }
 
 impl Locals {
@@ -50,6 +51,7 @@ impl Locals {
             saved: names.fresh("__saved", at),
             merged: names.fresh("__merged", at),
             g_elem: names.fresh("__g_elem", at),
+            cotangents: names.fresh("__cotangents", at),
         }
     }
 }

@@ -224,7 +224,7 @@ impl Gen<'_> {
         ref_bound: &[bool],
     ) -> TokenStream {
         let pb = self.reference_at(pullback, span, ref_bound);
-        let c = proc_macro2::Ident::new("__cotangents", Span::mixed_site());
+        let c = self.locals.cotangents.clone();
         let arg_values = args.iter().map(|a| self.call_argument(a, span, ref_bound));
         let g = self.g();
         let mut calls = quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(&#g, #(#arg_values),*););

@@ -11,12 +11,13 @@ use crate::error::Errors;
 use crate::parse::signature::bounded_type_params;
 use crate::parse::types::{classify, TypeClass, TypeParams};
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{quote, ToTokens};
 use syn::{FnArg, Ident, Pat, Type};
 
 /// The expansion of `#[vjp(rule)]` on `item`.
-pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) -> TokenStream {
     let mut errors = Errors::default();
+    let mut names = crate::names::Names::for_item(&item);
     let func = match crate::parse::function(item, "#[vjp(rule)]") {
         Ok(f) => f,
         Err(tokens) => return tokens,
@@ -76,7 +77,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             )
         })
         .collect();
-    rule_item(&func, &rule, &params, &differentiable)
+    rule_item(
+        &func,
+        &rule,
+        &params,
+        &differentiable,
+        &mut names,
+        &context.krate,
+    )
 }
 
 /// The function, its hidden struct and the `vjp` built from the rule.
@@ -85,6 +93,8 @@ fn rule_item(
     rule: &syn::Path,
     params: &[(Ident, Type, bool)],
     differentiable: &[bool],
+    names: &mut crate::names::Names,
+    krate: &TokenStream,
 ) -> TokenStream {
     let fn_name = &func.sig.ident;
     let vis = &func.vis;
@@ -106,7 +116,7 @@ fn rule_item(
         .map(|(i, _, by_ref)| if *by_ref { quote!(#i) } else { quote!(&#i) });
     let diff: Vec<usize> = (0..params.len()).filter(|&k| differentiable[k]).collect();
     let parts: Vec<Ident> = (0..diff.len())
-        .map(|k| format_ident!("__c{}", k, span = Span::mixed_site()))
+        .map(|k| names.fresh(&format!("__c{k}"), Span::call_site()))
         .collect();
     let destructure = if parts.len() == 1 {
         let p = &parts[0];
@@ -126,9 +136,10 @@ fn rule_item(
             .iter()
             .zip(differentiable)
             .map(|((_, ty, _), d)| if *d { ty.to_token_stream() } else { quote!(()) });
-    let value = Ident::new("__value", Span::mixed_site());
-    let kept = Ident::new("__kept", Span::mixed_site());
-    let ybar = Ident::new("__cotangent", Span::mixed_site());
+    let value = names.fresh("__value", Span::call_site());
+    let kept = names.fresh("__kept", Span::call_site());
+    let ybar = names.fresh("__cotangent", Span::call_site());
+    let shadows = items::shadows(names.generated(), krate);
     quote! {
         #func
 
@@ -145,6 +156,7 @@ fn rule_item(
                 -> (#output_ty, impl ::core::ops::Fn(&#output_ty, #(#input_tys),*) -> (#(#tys,)*) + use<#(#captured),*>)
                 #where_clause
             {
+                #shadows
                 let #value = #fn_name #turbofish (#(#call_args),*);
                 let #kept = ::core::clone::Clone::clone(&#value);
                 (#value, move |#ybar: &#output_ty, #(#inputs),*| {

@@ -7,7 +7,11 @@ use super::{BinaryOp, Domain, Op, Side, Syntax};
 /// How `syntax` is written, as code, for an operation with `op`'s operands and extras.
 pub fn written(op: Op, syntax: &Syntax) -> String {
     let spec = op.spec();
-    let other = if spec.domain == Domain::Scalar { "b" } else { "&b" };
+    let other = if spec.domain == Domain::Scalar {
+        "b"
+    } else {
+        "&b"
+    };
     let operand_args: Vec<&str> = [other].iter().take(spec.operands - 1).copied().collect();
     let extra_args: Vec<&str> = spec.extras.iter().map(|e| e.arg).collect();
     let args = |first: Option<&str>| {
@@ -99,6 +103,9 @@ pub fn methods() -> String {
 /// The method names closest to `name` (for "did you mean"), at most two edits away.
 pub fn similar_methods(name: &str) -> Vec<String> {
     let mut found: Vec<(usize, String)> = Vec::new();
+    if name.len() < 3 {
+        return Vec::new();
+    }
     for &op in Op::ALL {
         for s in op.spec().syntax {
             let candidate = match *s {

@@ -4,7 +4,6 @@
 use super::args::Args;
 use super::types::{classify, TypeClass, TypeParams};
 use crate::error::Errors;
-use quote::ToTokens;
 use syn::{
     FnArg, GenericParam, Ident, ItemFn, Pat, ReturnType, Type, TypeParamBound, WherePredicate,
 };
@@ -112,7 +111,7 @@ fn param(
         (Some(wrt), Some(id)) => wrt.contains(id),
         _ => false,
     };
-    let ty_text = value_ty.to_token_stream().to_string();
+    let ty_text = super::types::written(&value_ty);
     let differentiated = match (&args.wrt, &ident) {
         (_, None) => false,
         (Some(_), Some(_)) if !listed => false,

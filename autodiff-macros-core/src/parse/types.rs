@@ -122,6 +122,23 @@ pub fn classify(ty: &Type, params: &TypeParams) -> TypeClass {
     }
 }
 
+/// `ty` as the user would write it (`DMatrixView<f64>`, not `DMatrixView < f64 >`).
+pub fn written(ty: &Type) -> String {
+    let text = quote::ToTokens::to_token_stream(ty).to_string();
+    let mut out = text
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" ,", ",")
+        .replace("& ", "&");
+    if out.starts_with(":: ") {
+        out = out.replacen(":: ", "::", 1);
+    }
+    out
+}
+
 /// Whether `ty` mentions `impl Trait` anywhere.
 pub fn has_impl_trait(ty: &Type) -> bool {
     struct Find(bool);

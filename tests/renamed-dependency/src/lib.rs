@@ -1,0 +1,52 @@
+//! `#[grad]` in a crate that depends on `autodiff` as `ad` (`ad = { package = "autodiff", .. }`):
+//! the generated code names the facade as this crate does, found from its manifest, or as
+//! `crate = path` says.
+
+use ad::{grad, vjp};
+use nalgebra::{DMatrix, DVector};
+
+/// ‖Ax‖², differentiated with the facade found under its new name.
+#[grad(x)]
+pub fn found(a: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+    let y = a * x;
+    let mut s = 0.0;
+    for i in 0..y.len() {
+        s += y[i] * y[i];
+    }
+    s + softly(y.sum())
+}
+
+/// ‖Ax‖² again, with the path given explicitly.
+#[grad(x, crate = ::ad)]
+pub fn given(a: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+    (a * x).norm_squared()
+}
+
+/// ln(1 + eˣ) with a hand-written rule.
+#[vjp(softly_rule)]
+pub fn softly(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// x̄ = ḡ·σ(x)
+pub fn softly_rule(x: &f64, _y: &f64, g: &f64) -> f64 {
+    g * ad::sigmoid(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_renamed_facade_is_found() {
+        let a = DMatrix::from_fn(3, 2, |i, j| 0.5 * i as f64 - 0.3 * j as f64 + 0.1);
+        let x = DVector::from_vec(vec![0.7, -1.2]);
+        let (v, g) = found_grad(&a, &x);
+        assert_eq!(v, found(&a, &x));
+        let check = ad::check_gradient(|x| found(&a, x), &x, &g.x);
+        assert!(check.rel_error < 1e-7, "{check}");
+        let (v, g) = given_grad(&a, &x);
+        assert_eq!(v, given(&a, &x));
+        assert!((g.x - 2.0 * a.transpose() * (&a * &x)).norm() < 1e-12);
+    }
+}
