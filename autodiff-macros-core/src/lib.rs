@@ -22,6 +22,8 @@ pub mod lower;
 pub mod names;
 pub mod ops;
 pub mod parse;
+#[cfg(test)]
+mod testing;
 
 pub use emit::Context;
 

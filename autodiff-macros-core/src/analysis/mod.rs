@@ -8,6 +8,8 @@ pub mod check;
 pub mod deferred;
 pub mod needed;
 pub mod reuse;
+#[cfg(test)]
+mod tests;
 
 pub use activity::Activity;
 pub use bindings::Bindings;

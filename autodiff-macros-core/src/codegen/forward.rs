@@ -112,8 +112,10 @@ impl Gen<'_> {
                         self.input_ref(i, span, ref_bound)
                     }
                 });
-                let extras = extras.iter().map(|&e| self.cloned(e, ref_bound));
-                quote_spanned!(span=> #f(#(#args,)* #(#extras),*))
+                let all: Vec<TokenStream> = args
+                    .chain(extras.iter().map(|&e| self.cloned(e, ref_bound)))
+                    .collect();
+                quote_spanned!(span=> #f(#(#all),*))
             }
             Kind::Map { input, closure, .. } => {
                 if self.t.reuse.consumable[*input] {

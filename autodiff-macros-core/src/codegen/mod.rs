@@ -6,6 +6,8 @@ mod forward;
 mod pullback;
 mod regions;
 mod reverse;
+#[cfg(test)]
+mod tests;
 
 use crate::analysis::Tables;
 use crate::ir::{Body, Kind, ValueId};

@@ -12,6 +12,8 @@ pub mod rename;
 pub mod scan;
 mod scope;
 mod stmt;
+#[cfg(test)]
+mod tests;
 
 use crate::emit::Context;
 use crate::error::Errors;

@@ -405,7 +405,17 @@ impl Lowerer<'_> {
         if !mutable || id >= first_new {
             return id;
         }
-        self.op(Op::by_method("clone", 0), vec![id], Vec::new(), rhs)
+        match self.values[id].kind {
+            // A parameter's or pattern's binding stays as declared: a copy of its own.
+            Kind::Param { .. } | Kind::Bound { .. } | Kind::Version { .. } => {
+                self.op(Op::by_method("clone", 0), vec![id], Vec::new(), rhs)
+            }
+            // Any other binding is declared `mut`, and shared.
+            _ => {
+                self.values[id].mutable = true;
+                id
+            }
+        }
     }
 
     /// Names a value computed for the user's variable `ident` after it.

@@ -1,0 +1,119 @@
+//! The analysis' tables for small bodies.
+
+use super::{check, Activity, Tables};
+use crate::error::Errors;
+use crate::ir::Kind;
+use crate::testing::{body, lowered, named};
+
+#[test]
+fn activity_reaches_the_end_of_a_chain_of_any_length() {
+    // Each `lₖ` becomes varied one iteration later than `lₖ₋₁`: a fixed point, not one pass.
+    let names = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8"];
+    let decls: String = names
+        .iter()
+        .map(|n| format!("let mut {n} = 0.0; "))
+        .collect();
+    let shifts: String = names
+        .windows(2)
+        .rev()
+        .map(|p| format!("{} = {}; ", p[1], p[0]))
+        .collect();
+    let src = format!(
+        "fn f(w: f64, n: usize) -> f64 {{ {decls} for _ in 0..n {{ {shifts} l1 = w * w; }} l8 }}"
+    );
+    let b = body(&src);
+    let a = Activity::of(&b);
+    let l = b.loops()[0];
+    let label = |c: &crate::ir::Carried| b.values[c.phi].label.clone().unwrap_or_default();
+    // `l8` is overwritten before it is read: only its value after the loop matters.
+    let (last, links): (Vec<_>, Vec<_>) = l.carried.iter().partition(|c| label(c) == "l8");
+    assert!(
+        links.iter().all(|c| a.active(c.phi)),
+        "every link is active"
+    );
+    assert!(a.active(last[0].out) && !a.active(last[0].phi));
+    assert!(a.active(b.output.unwrap()));
+}
+
+#[test]
+fn a_value_the_output_does_not_read_gets_no_adjoint() {
+    let b = body("fn f(x: f64) -> f64 { let unused = x * 3.0; let y = x * 2.0; y }");
+    let a = Activity::of(&b);
+    let unused = named(&b, "unused");
+    assert!(a.varied[unused] && !a.useful[unused]);
+    assert!(a.active(named(&b, "y")));
+}
+
+#[test]
+fn constants_are_evaluated_inside_the_expression_that_reads_them() {
+    let b = body("fn f(x: f64, n: usize) -> f64 { let y = x * (n as f64 + 1.0); y }");
+    let t = Tables::of(&b, true);
+    let y = named(&b, "y");
+    let Kind::Op { inputs, .. } = &b.values[y].kind else {
+        panic!()
+    };
+    // `n as f64 + 1.0` feeds a kernel: bound; the cast inside it is not.
+    assert!(t.bindings.bound[inputs[1]] && !t.bindings.by_kernel[inputs[1]]);
+    let Kind::Op { inputs: inner, .. } = &b.values[inputs[1]].kind else {
+        panic!()
+    };
+    assert!(!t.bindings.bound[inner[0]]);
+}
+
+#[test]
+fn the_reverse_sweep_keeps_only_what_pullbacks_read() {
+    let b = body("fn f(x: f64, y: f64) -> f64 { let s = x + y; let p = s * x; p.sin() }");
+    let t = Tables::of(&b, true);
+    assert!(!t.needed.needed[named(&b, "s")] || t.needed.needed[named(&b, "p")]);
+    assert!(
+        t.needed.needed[named(&b, "p")],
+        "sin's pullback reads its input"
+    );
+}
+
+#[test]
+fn a_temporary_read_once_is_consumed() {
+    let b = body("fn f(a: &DMatrix<f64>, x: &DVector<f64>, c: &DVector<f64>) -> f64 { let r = a * x - c; r.norm_squared() }");
+    let owned = Tables::of(&b, true);
+    let r = named(&b, "r");
+    let Kind::Op { inputs, .. } = &b.values[r].kind else {
+        panic!()
+    };
+    assert!(
+        owned.reuse.consumable[inputs[0]],
+        "`a * x` is computed into by the subtraction"
+    );
+    assert!(owned.reuse.consumed[r], "`_grad` writes r̄ = 2ḡr over `r`");
+    assert!(
+        !Tables::of(&b, false).reuse.consumed[r],
+        "a pullback closure may run again"
+    );
+}
+
+#[test]
+fn products_with_a_left_operand_from_before_the_loop_wait_for_its_end() {
+    let b = body("fn f(w: &DMatrix<f64>, xs: &[DVector<f64>]) -> f64 { let mut s = 0.0; for x in xs.iter() { let y = w * x; s += y.sum(); } s }");
+    let t = Tables::of(&b, true);
+    assert_eq!(t.deferred.products.len(), 1);
+}
+
+#[test]
+fn unsupported_uses_are_reported_once_at_their_root() {
+    let (_, b, _) = lowered("", "fn f(s: &DMatrix<f64>, c: &DVector<f64>) -> f64 { s.clone().lu().solve(c).unwrap().sum() }");
+    let mut errors = Errors::default();
+    check::check(&b, &Activity::of(&b), &mut errors);
+    let messages = errors.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].starts_with("`.lu()` has no derivative rule"));
+}
+
+#[test]
+fn constants_may_use_anything() {
+    let (_, b, _) = lowered(
+        "x",
+        "fn f(x: f64, m: &DMatrix<f64>) -> f64 { let l = m.clone().lu().determinant(); x * l }",
+    );
+    let mut errors = Errors::default();
+    check::check(&b, &Activity::of(&b), &mut errors);
+    assert!(errors.is_empty(), "{:?}", errors.messages());
+}

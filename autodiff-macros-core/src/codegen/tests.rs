@@ -1,0 +1,65 @@
+//! What the generator writes for small bodies (whole expansions: `tests/snapshots.rs`).
+
+use crate::testing::expanded;
+
+/// The generated code with its whitespace collapsed, for `contains` checks.
+fn code(args: &str, src: &str) -> String {
+    expanded(args, src)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Asserts that `code` contains `part`, showing the `_grad` companion if not.
+#[track_caller]
+fn has(code: &str, part: &str) {
+    if !code.contains(part) {
+        let grad = code.find("fn f_grad").map_or(code, |i| &code[i..]);
+        let end = grad.find("fn f_pullback").unwrap_or(grad.len());
+        panic!("missing `{part}` in:\n{}", &grad[..end]);
+    }
+}
+
+#[test]
+fn a_constant_is_computed_as_written_and_a_varied_value_by_its_kernel() {
+    let c = code(
+        "x",
+        "fn f(x: f64, n: usize) -> f64 { let k = n as f64 * 2.0; x * k }",
+    );
+    has(&c, "let k = n as f64 * 2.0 ;");
+    has(&c, "= :: autodiff :: __private :: mul (& x , & k) ;");
+}
+
+#[test]
+fn pullbacks_take_the_cotangent_by_value_where_they_can() {
+    let c = code("x", "fn f(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 { let r = a * x - b; r.norm_squared() }");
+    has(&c, "sub_reuse_lhs");
+    has(&c, "norm_squared_pullback_reuse_x");
+    has(&c, "mul_pullback_rhs_reuse_g");
+}
+
+#[test]
+fn a_branch_is_replayed_from_the_save_of_the_arm_that_ran() {
+    let c = code(
+        "",
+        "fn f(x: f64) -> f64 { let y = if x > 0.0 { x * x } else { x.sin() }; y }",
+    );
+    // Each arm sets its save; the reverse sweep replays the arm whose save is set.
+    has(&c, "__saved = :: core :: option :: Option :: Some (())");
+    has(&c, "= & __saved { # [allow (unused_variables)] let () =");
+    has(&c, "} else if let :: core :: option :: Option :: Some");
+}
+
+#[test]
+fn a_crate_path_replaces_the_facade() {
+    let c = code("x, crate = ::ad", "fn f(x: f64) -> f64 { x * x }");
+    has(&c, ":: ad :: __private :: mul");
+    assert!(!c.contains(":: autodiff ::"));
+}
+
+#[test]
+fn every_generated_local_is_hidden_from_items_of_its_name() {
+    let c = code("", "fn f(x: f64) -> f64 { let y = x * x; y }");
+    has(&c, "use :: autodiff :: __private :: { shadow as __t1");
+    has(&c, "shadow as y_bar ,");
+}
