@@ -63,59 +63,16 @@ impl Gen<'_> {
         if !self.t.bindings.bound[id] {
             return TokenStream::new();
         }
+        if !self.t.bindings.by_kernel[id] {
+            return self.constant_value(id, ref_bound);
+        }
         let v = &self.body.values[id];
-        let name = &v.name;
+        let (name, span, attrs) = (&v.name, v.span, &v.attrs);
         let ty = v.ty.as_ref().map(|t| quote!(: #t));
         let mutability = v.mutable.then(|| quote!(mut));
-        let attrs = &v.attrs;
-        let span = v.span;
-        if !self.t.bindings.by_kernel[id] {
-            return match &v.source {
-                Some(Source::Expr(e)) => {
-                    let amp = (v.place && !v.named && !v.borrowed).then(|| quote!(&));
-                    quote_spanned!(span=> #(#attrs)* let #mutability #name #ty = #amp #e;)
-                }
-                Some(Source::Compound { prev, op, rhs }) => {
-                    let prev_value = if self.t.needed.needed[*prev] {
-                        self.cloned(*prev, ref_bound)
-                    } else {
-                        let p = &self.body.values[*prev].name;
-                        quote!(#p)
-                    };
-                    quote_spanned!(span=> #(#attrs)* let mut #name #ty = #prev_value; #name #op #rhs;)
-                }
-                None => TokenStream::new(),
-            };
-        }
         let rhs = match &v.kind {
             Kind::Op { op, inputs, extras } => {
-                let spec = op.spec();
-                let consumable = &self.t.reuse.consumable;
-                let reuse = if spec.reuse.forward_lhs && consumable[inputs[0]] {
-                    Some(Side::Lhs)
-                } else if inputs.len() == 2
-                    && inputs[0] != inputs[1]
-                    && spec.reuse.forward_rhs
-                    && consumable[inputs[1]]
-                {
-                    Some(Side::Rhs)
-                } else {
-                    None
-                };
-                let f = self.rt(&op.forward_kernel(reuse), span);
-                let args = inputs.iter().enumerate().map(|(k, &i)| {
-                    let moved = matches!((reuse, k), (Some(Side::Lhs), 0) | (Some(Side::Rhs), 1));
-                    if moved {
-                        let n = &self.body.values[i].name;
-                        quote!(#n)
-                    } else {
-                        self.input_ref(i, span, ref_bound)
-                    }
-                });
-                let all: Vec<TokenStream> = args
-                    .chain(extras.iter().map(|&e| self.cloned(e, ref_bound)))
-                    .collect();
-                quote_spanned!(span=> #f(#(#all),*))
+                self.op_forward(*op, inputs, extras, span, ref_bound)
             }
             Kind::Map { input, closure, .. } => {
                 if self.t.reuse.consumable[*input] {
@@ -140,6 +97,69 @@ impl Gen<'_> {
             _ => return TokenStream::new(),
         };
         quote_spanned!(span=> #(#attrs)* let #mutability #name #ty = #rhs;)
+    }
+
+    /// A constant's binding: the user's expression, or for `x op= rhs` the previous value
+    /// (moved, or copied if the reverse sweep still reads it) changed by the user's operator.
+    fn constant_value(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let v = &self.body.values[id];
+        let (name, span, attrs) = (&v.name, v.span, &v.attrs);
+        let ty = v.ty.as_ref().map(|t| quote!(: #t));
+        let mutability = v.mutable.then(|| quote!(mut));
+        match &v.source {
+            Some(Source::Expr(e)) => {
+                let amp = (v.place && !v.named && !v.borrowed).then(|| quote!(&));
+                quote_spanned!(span=> #(#attrs)* let #mutability #name #ty = #amp #e;)
+            }
+            Some(Source::Compound { prev, op, rhs }) => {
+                let prev_value = if self.t.needed.needed[*prev] {
+                    self.cloned(*prev, ref_bound)
+                } else {
+                    let p = &self.body.values[*prev].name;
+                    quote!(#p)
+                };
+                quote_spanned!(span=> #(#attrs)* let mut #name #ty = #prev_value; #name #op #rhs;)
+            }
+            None => TokenStream::new(),
+        }
+    }
+
+    /// An operation through its kernel; a temporary read only here is handed over, the
+    /// result computed in its buffer (the left operand's, or else the right one's).
+    fn op_forward(
+        &self,
+        op: crate::ops::Op,
+        inputs: &[ValueId],
+        extras: &[ValueId],
+        span: proc_macro2::Span,
+        ref_bound: &[bool],
+    ) -> TokenStream {
+        let spec = op.spec();
+        let consumable = &self.t.reuse.consumable;
+        let reuse = if spec.reuse.forward_lhs && consumable[inputs[0]] {
+            Some(Side::Lhs)
+        } else if inputs.len() == 2
+            && inputs[0] != inputs[1]
+            && spec.reuse.forward_rhs
+            && consumable[inputs[1]]
+        {
+            Some(Side::Rhs)
+        } else {
+            None
+        };
+        let f = self.rt(&op.forward_kernel(reuse), span);
+        let args = inputs.iter().enumerate().map(|(k, &i)| {
+            if matches!((reuse, k), (Some(Side::Lhs), 0) | (Some(Side::Rhs), 1)) {
+                let n = &self.body.values[i].name;
+                quote!(#n)
+            } else {
+                self.input_ref(i, span, ref_bound)
+            }
+        });
+        let all: Vec<TokenStream> = args
+            .chain(extras.iter().map(|&e| self.cloned(e, ref_bound)))
+            .collect();
+        quote_spanned!(span=> #f(#(#all),*))
     }
 
     /// An argument of a call, passed as the user passed it: a borrow (or a binding that

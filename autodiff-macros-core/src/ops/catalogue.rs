@@ -33,7 +33,10 @@ pub fn written(op: Op, syntax: &Syntax) -> String {
         Syntax::Index => "`m[(i, j)]`, `v[i]`".to_string(),
         Syntax::Method { name, .. } => format!("`.{name}({})`", args(None)),
         Syntax::MethodPair { first, then } => format!("`.{first}().{then}()`"),
-        Syntax::Function { name, .. } => format!("`f64::{name}({})`", args(Some("x"))),
+        Syntax::Function { name, .. } => {
+            let first = if spec.operands == 2 { "a" } else { "x" };
+            format!("`f64::{name}({})`", args(Some(first)))
+        }
         Syntax::Identity { name } => format!("`.{name}()`"),
     }
 }
@@ -64,13 +67,9 @@ pub fn markdown() -> String {
     for &op in Op::ALL {
         let spec = op.spec();
         let forms: Vec<String> = spec.syntax.iter().map(|s| written(op, s)).collect();
-        out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            forms.join(", "),
-            domain(spec.domain),
-            spec.doc,
-            spec.formula
-        ));
+        let cells = [forms.join(", "), domain(spec.domain).to_string(), spec.doc.to_string(), spec.formula.to_string()];
+        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
 }
