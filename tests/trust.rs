@@ -314,3 +314,51 @@ fn an_impl_trait_parameter_is_a_constant() {
         (12.0, CallsImplTraitGrad { x: 12.0 })
     );
 }
+
+// ========================================================== constants changed in place
+
+/// A constant the reverse sweep reads, then changed in place: the sweep reads it as it was.
+#[grad(w)]
+fn changed_in_place(w: &DMatrix<f64>, m: &DMatrix<f64>, d: &DMatrix<f64>) -> f64 {
+    let mut c = m.clone();
+    let y = (w * &c).sum();
+    c.fill(0.5);
+    let z = (w * &c).norm_squared();
+    c += d;
+    y + z + (w * &c).sum()
+}
+
+/// The same in a loop and a branch: a `Vec` filled as it goes, a counter.
+#[grad(w)]
+fn pushed_in_a_loop(w: &DVector<f64>, n: usize) -> f64 {
+    let mut scales = Vec::new();
+    let mut count = 0;
+    let mut acc = 0.0;
+    for i in 0..n {
+        scales.push(i as f64 + 1.0);
+        if i % 2 == 0 {
+            count += 1;
+            scales.push(0.5);
+        }
+        acc += w.sum() * scales[scales.len() - 1] * count as f64;
+    }
+    acc
+}
+
+#[test]
+fn a_value_changed_in_place_after_the_reverse_sweep_reads_it() {
+    let mut rng = rng(96);
+    for (r, c) in [(2, 3), (3, 3)] {
+        let (w, m) = (dmatrix(&mut rng, r, c), dmatrix(&mut rng, c, 2));
+        let d = dmatrix(&mut rng, c, 2);
+        let (v, g) = changed_in_place_grad(&w, &m, &d);
+        assert_value("in place", v, changed_in_place(&w, &m, &d));
+        assert_fd("in place", |w| changed_in_place(w, &m, &d), &w, &g.w);
+    }
+    let w = dvector(&mut rng, 3);
+    for n in [0, 1, 4] {
+        let (v, g) = pushed_in_a_loop_grad(&w, n);
+        assert_value("pushed", v, pushed_in_a_loop(&w, n));
+        assert_fd("pushed", |w| pushed_in_a_loop(w, n), &w, &g.w);
+    }
+}

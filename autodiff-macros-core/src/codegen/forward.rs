@@ -1,7 +1,7 @@
 //! The forward sweep: the user's computation, one value per line, computing constants from
 //! the user's own expressions and differentiated values with the registry's kernels.
 
-use super::Gen;
+use super::{Gen, FORWARD};
 use crate::ir::{Kind, Source, Step, ValueId};
 use crate::ops::{helpers, Side};
 use proc_macro2::TokenStream;
@@ -13,7 +13,7 @@ impl Gen<'_> {
         let mut out = TokenStream::new();
         for step in steps {
             match step {
-                Step::Value(id) => out.extend(self.forward_value(*id, &[])),
+                Step::Value(id) => out.extend(self.forward_value(*id, FORWARD)),
                 Step::Effect(e) => {
                     for (old, _) in &e.versions {
                         out.extend(self.take_snapshot(*old));

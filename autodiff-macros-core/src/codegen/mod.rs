@@ -96,6 +96,12 @@ fn respan(tokens: TokenStream, at: Span) -> TokenStream {
         .collect()
 }
 
+/// The reference context of the forward sweep (`ref_bound` of the generator's methods):
+/// nothing is bound by reference from a tape or a save, and every value is read under its own
+/// binding. A reverse context is a slice with one flag per value and reads the snapshot of a
+/// value a kept statement changed in place since.
+pub(crate) const FORWARD: &[bool] = &[];
+
 /// The generator of one body: the IR, its tables, and the names chosen for slots and the
 /// lists of loops.
 pub(crate) struct Gen<'a> {
@@ -201,8 +207,8 @@ impl<'a> Gen<'a> {
         self.slot[id].as_ref()
     }
 
-    /// The binding the reverse sweep reads for `id`: a snapshot if a kept statement may have
-    /// changed the value since.
+    /// The binding the reverse sweep (and a tape or save, which it reads) has for `id`: a
+    /// snapshot if a kept statement may have changed the value since.
     fn rev_name(&self, id: ValueId) -> Ident {
         match self.snapshot.get(&id) {
             Some(s) => s.clone(),
@@ -213,7 +219,11 @@ impl<'a> Gen<'a> {
     /// A shared reference to the value, spanned at `at`: `&name`, or `name` for a binding that
     /// holds a reference (or is bound by reference from a tape or a save, `ref_bound`).
     fn reference_at(&self, id: ValueId, at: Span, ref_bound: &[bool]) -> TokenStream {
-        let mut name = self.rev_name(id);
+        let mut name = if ref_bound.is_empty() {
+            self.body.values[id].name.clone()
+        } else {
+            self.rev_name(id)
+        };
         name.set_span(name.span().located_at(at));
         if ref_bound.get(id).copied().unwrap_or(false) || self.t.bindings.reference[id] {
             quote_spanned!(at=> #name)

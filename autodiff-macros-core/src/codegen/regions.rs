@@ -2,7 +2,7 @@
 //! tape); a branch keeps the saved values of the arm that ran, which also tells the reverse
 //! sweep which arm to replay.
 
-use super::Gen;
+use super::{Gen, FORWARD};
 use crate::ir::{defined_at, Arm, Branch, Head, Loop, Step, ValueId};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -43,7 +43,7 @@ impl Gen<'_> {
         let mut out = TokenStream::new();
         for c in &l.carried {
             let name = &self.body.values[c.phi].name;
-            let init = self.cloned(c.init, &[]);
+            let init = self.cloned(c.init, FORWARD);
             out.extend(quote!(let mut #name = #init;));
         }
         let body = self.forward(&l.body);
@@ -103,7 +103,7 @@ impl Gen<'_> {
                 let n = &self.body.values[c.next].name;
                 quote!(#n)
             } else {
-                self.cloned(c.next, &[])
+                self.cloned(c.next, FORWARD)
             };
             if saved.contains(&c.phi) {
                 let old = self.loop_names[&l.tape].1[k].clone();
@@ -186,7 +186,7 @@ impl Gen<'_> {
                 let n = &self.body.values[f].name;
                 quote!(#n)
             } else {
-                self.cloned(f, &[])
+                self.cloned(f, FORWARD)
             }
         });
         let save = if active {

@@ -121,8 +121,15 @@ impl Gen<'_> {
         let iter = self.source_expr(l.iter);
         let pat = &l.pat;
         let carries = &self.loop_names[&l.tape].0;
+        // Only carried variables with an adjoint carry one from iteration to iteration.
+        let active: Vec<(&crate::ir::Carried, &Ident)> = l
+            .carried
+            .iter()
+            .zip(carries)
+            .filter(|(c, _)| self.slot(c.out).is_some() || self.slot(c.phi).is_some())
+            .collect();
         let mut out = TokenStream::new();
-        for (c, carry) in l.carried.iter().zip(carries) {
+        for (c, carry) in &active {
             let init = match self.slot(c.out) {
                 Some(s) => quote!(::core::option::Option::take(&mut #s)),
                 None => quote!(::core::option::Option::None),
@@ -140,7 +147,7 @@ impl Gen<'_> {
         let slots = self.declare_slots(&ids, &inner_bound);
         let (mut enter, mut leave, mut after) =
             (TokenStream::new(), TokenStream::new(), TokenStream::new());
-        for (c, carry) in l.carried.iter().zip(carries) {
+        for (c, carry) in &active {
             enter.extend(self.merge(c.next, quote!(::core::option::Option::take(&mut #carry))));
             leave.extend(match self.slot(c.phi) {
                 Some(s) => quote!(#carry = ::core::option::Option::take(&mut #s);),
@@ -148,7 +155,7 @@ impl Gen<'_> {
             });
         }
         let body = self.reverse(&l.body, &inner_bound);
-        for (c, carry) in l.carried.iter().zip(carries) {
+        for (c, carry) in &active {
             after.extend(self.merge(c.init, quote!(#carry)));
         }
         let (lists, applied) = self.deferred_lists(l, &tape, ref_bound);

@@ -41,8 +41,8 @@ pub struct Value {
     /// As a constant, the binding holds a reference: the user borrowed the expression
     /// (`&xs[t]`).
     pub borrowed: bool,
-    /// The expression is a place (`xs[t]`, `s.field`): an unnamed constant is bound by
-    /// reference rather than moved out of it.
+    /// The expression is a place read by reference (a method's receiver, `xs[t].norm()`): an
+    /// unnamed constant is bound by reference rather than moved out of it.
     pub place: bool,
     /// The values the source names (read or only asked for their shape): they must still
     /// be there when it is evaluated.

@@ -32,9 +32,7 @@ impl Lowerer<'_> {
                     Some(op) => self.extra(&ix.index, &op.spec().extras[0]),
                     None => self.operand_leaf(&ix.index),
                 };
-                let id = self.op(Op::index(), vec![x], vec![idx], e);
-                self.values[id].place = true;
-                id
+                self.op(Op::index(), vec![x], vec![idx], e)
             }
             Expr::If(i) => self.if_value(i),
             Expr::Match(m) => self.match_value(m),
@@ -168,13 +166,11 @@ impl Lowerer<'_> {
             ),
             Expr::Field(f) => {
                 let base = self.operand_leaf(&f.base);
-                let id = self.opaque(
+                return self.opaque(
                     e,
                     vec![base],
                     self.unsupported(e, "a field of a differentiated value is not differentiable by `#[grad]`; use indexing, e.g. `v[0]`"),
                 );
-                self.values[id].place = true;
-                return id;
             }
             Expr::Macro(_) => (
                 Vec::new(),

@@ -57,7 +57,7 @@ impl Lowerer<'_> {
         }
         if let Some(op) = Op::by_method(&name, n) {
             let spec = op.spec();
-            let x = self.expr(&m.receiver);
+            let x = self.receiver(&m.receiver);
             let mut inputs = vec![x];
             for a in m.args.iter().take(spec.operands - 1) {
                 inputs.push(self.expr(a));
@@ -75,6 +75,22 @@ impl Lowerer<'_> {
         inputs.extend(m.args.iter().map(|a| self.operand_leaf(a)));
         let message = unknown_method_message(&name, n);
         self.opaque(e, inputs, self.unsupported(&method_tokens, message))
+    }
+
+    /// A method's receiver: a place (`xs[t].norm()`, `s.field.dot(..)`) is read through a
+    /// reference, as Rust's auto-ref does, never moved out of.
+    fn receiver(&mut self, e: &Expr) -> ValueId {
+        let first_new = self.values.len();
+        let id = self.expr(e);
+        if id >= first_new
+            && matches!(
+                super::expr::strip_borrows(e),
+                Expr::Index(_) | Expr::Field(_)
+            )
+        {
+            self.values[id].place = true;
+        }
+        id
     }
 
     /// `f(args)`: a float function of the registry (`f64::max(a, b)`), a local closure

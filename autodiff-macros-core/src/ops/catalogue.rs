@@ -67,7 +67,12 @@ pub fn markdown() -> String {
     for &op in Op::ALL {
         let spec = op.spec();
         let forms: Vec<String> = spec.syntax.iter().map(|s| written(op, s)).collect();
-        let cells = [forms.join(", "), domain(spec.domain).to_string(), spec.doc.to_string(), spec.formula.to_string()];
+        let cells = [
+            forms.join(", "),
+            domain(spec.domain).to_string(),
+            spec.doc.to_string(),
+            spec.formula.to_string(),
+        ];
         let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
