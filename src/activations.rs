@@ -5,8 +5,9 @@
 //! other element-wise functions write `.map(|v| ...)` with the float methods `#[grad]` knows
 //! (`.map(f64::tanh)`, `.map(|v| (v + eps).sqrt())`).
 
-use crate::runtime::{self, Differentiable};
 use crate::vjp;
+use crate::Differentiable;
+use autodiff_runtime as runtime;
 
 /// The adjoint a runtime pullback leaves in an empty slot, or zeros.
 fn pulled<V: Differentiable>(x: &V, run: impl FnOnce(&mut Option<V>)) -> V {

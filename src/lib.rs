@@ -4,7 +4,7 @@
 //! [`#[grad]`](grad), and beside the unchanged function you get `<name>_grad`, which returns the
 //! value and the gradient with respect to every differentiated parameter, reached by the
 //! parameter's name. The derivative is plain Rust generated at compile time (a forward sweep,
-//! then a reverse sweep of vector-Jacobian products from [`runtime`]): no tape, no graph
+//! then a reverse sweep of vector-Jacobian products from `autodiff-runtime`): no tape, no graph
 //! interpreted at run time, no nightly compiler. `cargo expand` shows it.
 //!
 //! ```
@@ -199,11 +199,21 @@ pub use autodiff_macros::__registry_kernels;
 /// The operations `#[grad]` differentiates, generated from its registry.
 #[doc = include_str!("../docs/catalogue.md")]
 pub mod catalogue {}
-pub use autodiff_runtime as runtime;
-pub use autodiff_runtime::Broadcast;
-pub use autodiff_runtime::{check_gradient, finite_difference, Differentiable, GradCheck, Scalar};
 
-/// Items used by the code `#[grad]` generates. Not part of the public API.
+pub use autodiff_runtime::{
+    check_gradient, compare, finite_difference, Broadcast, Differentiable, GradCheck, Scalar,
+};
+
+/// The traits of the kernels' bounds, which the compiler's errors about generated code name:
+/// here so that they print by their short names. Not for users.
+#[doc(hidden)]
+pub use autodiff_runtime::{
+    ArgumentCotangent, AsValue, Float, Keep, MatrixIndex, MulNtRule, MulRule, MulTnRule,
+    ScalarOutput,
+};
+
+/// The runtime's kernels and helpers, the one path by which the code `#[grad]` generates
+/// reaches them. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
     pub use autodiff_runtime::*;

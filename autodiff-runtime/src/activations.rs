@@ -1,6 +1,5 @@
 //! Activation functions, for a scalar or entry by entry for a matrix: [`sigmoid`], [`tanh`],
-//! [`relu`], [`softplus`] and [`abs`]; and, for matrices, the entry-wise [`elementwise_exp`]
-//! and [`elementwise_ln`] (for a scalar, use [`exp`](crate::exp) and [`ln`](crate::ln)).
+//! [`relu`], [`softplus`] and [`abs`].
 //!
 //! Each takes a reference and returns an owned value of the same type; the scalar and matrix
 //! forms are one generic function over [`Differentiable`]. Each pullback has the usual unary
@@ -26,16 +25,9 @@
 //! ```
 
 use crate::componentwise::entrywise_acc;
-use crate::value::{Differentiable, Scalar};
+use crate::value::{map, Differentiable, Scalar};
 #[allow(unused_imports)]
 use nalgebra::ComplexField as _;
-use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
-
-/// `f` applied to every entry of `x`.
-#[inline]
-fn map_entries<V: Differentiable>(x: &V, f: impl FnMut(V::Elem) -> V::Elem) -> V {
-    crate::value::map(x, f)
-}
 
 /// `σ(v) = 1 / (1 + e⁻ᵛ)`, as `eᵛ / (1 + eᵛ)` for `v < 0` so that no exponential overflows.
 #[inline]
@@ -48,161 +40,101 @@ fn sigmoid_scalar<T: Scalar>(v: T) -> T {
     }
 }
 
-// ---------------------------------------------------------------- sigmoid
+/// One entry per activation makes its primal, `yₛ = f(xₛ)` entry by entry, and its pullback,
+/// `x̄ₛ += df(ḡₛ, vₛ)` with `v` the saved input `x` or output `y`, named after `from`.
+macro_rules! activations {
+    ($(
+        $(#[$primal_doc:meta])*
+        $primal:ident = $f:expr;
+        $(#[$pullback_doc:meta])*
+        $pullback:ident from $saved:ident = $df:expr;
+    )*) => {$(
+        $(#[$primal_doc])*
+        #[inline]
+        pub fn $primal<V: Differentiable>(x: &V) -> V {
+            map(x, $f)
+        }
 
-/// `σ(x) = 1 / (1 + e⁻ˣ)`, entry by entry; numerically stable (`eˣ / (1 + eˣ)` for `x < 0`).
-#[inline]
-pub fn sigmoid<V: Differentiable>(x: &V) -> V {
-    map_entries(x, sigmoid_scalar)
+        $(#[$pullback_doc])*
+        #[inline]
+        #[track_caller]
+        pub fn $pullback<V: Differentiable>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
+            let saved = activations!(@saved $saved, x, y);
+            entrywise_pullback(stringify!($primal), g, saved, acc, $df)
+        }
+    )*};
+    // The entries of the saved value; the other argument is not read.
+    (@saved x, $x:ident, $y:ident) => {{
+        let _ = $y;
+        $x.entries()
+    }};
+    (@saved y, $x:ident, $y:ident) => {{
+        let _ = $x;
+        $y.entries()
+    }};
 }
 
-/// `x̄ += ḡ ⊙ y ⊙ (1 − y)` for `y = σ(x)`, from the saved `y`.
-#[inline]
+/// `accₛ += df(ḡₛ, savedₛ)` for every entry (see [`entrywise_acc`]).
+#[inline(always)]
 #[track_caller]
-pub fn sigmoid_pullback<V: Differentiable>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
-    let ys = y.entries();
-    entrywise_acc("sigmoid", g, acc, |i, gi| {
-        let yi = ys[i];
-        gi * yi * (nalgebra::one::<V::Elem>() - yi)
-    })
+fn entrywise_pullback<V: Differentiable>(
+    op: &str,
+    g: &V,
+    saved: &[V::Elem],
+    acc: &mut Option<V>,
+    df: impl Fn(V::Elem, V::Elem) -> V::Elem,
+) {
+    entrywise_acc(op, g, acc, |i, gi| df(gi, saved[i]))
 }
 
-// ---------------------------------------------------------------- tanh
+activations! {
+    /// `σ(x) = 1 / (1 + e⁻ˣ)`, entry by entry; numerically stable (`eˣ / (1 + eˣ)` for `x < 0`).
+    sigmoid = sigmoid_scalar;
+    /// `x̄ += ḡ ⊙ y ⊙ (1 − y)` for `y = σ(x)`, from the saved `y`.
+    sigmoid_pullback from y = |g, y| g * y * (nalgebra::one::<V::Elem>() - y);
 
-/// `tanh x`, entry by entry.
-#[inline]
-pub fn tanh<V: Differentiable>(x: &V) -> V {
-    map_entries(x, |v| v.tanh())
-}
+    /// `tanh x`, entry by entry.
+    tanh = |v| v.tanh();
+    /// `x̄ += ḡ ⊙ (1 − y²)` for `y = tanh x`, from the saved `y`.
+    tanh_pullback from y = |g, y| g * (nalgebra::one::<V::Elem>() - y * y);
 
-/// `x̄ += ḡ ⊙ (1 − y²)` for `y = tanh x`, from the saved `y`.
-#[inline]
-#[track_caller]
-pub fn tanh_pullback<V: Differentiable>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
-    let ys = y.entries();
-    entrywise_acc("tanh", g, acc, |i, gi| {
-        let yi = ys[i];
-        gi * (nalgebra::one::<V::Elem>() - yi * yi)
-    })
-}
-
-// ---------------------------------------------------------------- relu
-
-/// `max(x, 0)`, entry by entry (NaN stays NaN).
-#[inline]
-pub fn relu<V: Differentiable>(x: &V) -> V {
-    map_entries(x, |v| {
+    /// `max(x, 0)`, entry by entry (NaN stays NaN).
+    relu = |v| {
         if v < nalgebra::zero::<V::Elem>() {
             nalgebra::zero::<V::Elem>()
         } else {
             v
         }
-    })
-}
-
-/// `x̄ += ḡ` where `x > 0` (nothing elsewhere, including at exactly 0) for `y = max(x, 0)`.
-#[inline]
-#[track_caller]
-pub fn relu_pullback<V: Differentiable>(g: &V, x: &V, _y: &V, acc: &mut Option<V>) {
-    let xs = x.entries();
-    entrywise_acc("relu", g, acc, |i, gi| {
-        if xs[i] > nalgebra::zero::<V::Elem>() {
-            gi
+    };
+    /// `x̄ += ḡ` where `x > 0` (nothing elsewhere, including at exactly 0) for `y = max(x, 0)`.
+    relu_pullback from x = |g, x| {
+        if x > nalgebra::zero::<V::Elem>() {
+            g
         } else {
             nalgebra::zero::<V::Elem>()
         }
-    })
-}
+    };
 
-// ---------------------------------------------------------------- softplus
-
-/// `ln(1 + eˣ)`, entry by entry, computed stably as `max(x, 0) + ln(1 + e^(−|x|))`.
-#[inline]
-pub fn softplus<V: Differentiable>(x: &V) -> V {
-    map_entries(x, |v| {
+    /// `ln(1 + eˣ)`, entry by entry, computed stably as `max(x, 0) + ln(1 + e^(−|x|))`.
+    softplus = |v| {
         let zero = nalgebra::zero::<V::Elem>();
         let pos = if v > zero { v } else { zero };
         pos + (-v.abs()).exp().ln_1p()
-    })
-}
+    };
+    /// `x̄ += ḡ ⊙ σ(x)` for `y = softplus(x)`.
+    softplus_pullback from x = |g, x| g * sigmoid_scalar(x);
 
-/// `x̄ += ḡ ⊙ σ(x)` for `y = softplus(x)`.
-#[inline]
-#[track_caller]
-pub fn softplus_pullback<V: Differentiable>(g: &V, x: &V, _y: &V, acc: &mut Option<V>) {
-    let xs = x.entries();
-    entrywise_acc("softplus", g, acc, |i, gi| gi * sigmoid_scalar(xs[i]))
-}
-
-// ---------------------------------------------------------------- abs
-
-/// `|x|`, entry by entry.
-#[inline]
-pub fn abs<V: Differentiable>(x: &V) -> V {
-    map_entries(x, |v| v.abs())
-}
-
-/// `x̄ += ḡ ⊙ sign(x)` for `y = |x|`, with `sign(0) = 0`.
-#[inline]
-#[track_caller]
-pub fn abs_pullback<V: Differentiable>(g: &V, x: &V, _y: &V, acc: &mut Option<V>) {
-    let xs = x.entries();
-    entrywise_acc("abs", g, acc, |i, gi| {
-        let (xi, zero) = (xs[i], nalgebra::zero::<V::Elem>());
-        if xi > zero {
-            gi
-        } else if xi < zero {
-            -gi
+    /// `|x|`, entry by entry.
+    abs = |v| v.abs();
+    /// `x̄ += ḡ ⊙ sign(x)` for `y = |x|`, with `sign(0) = 0`.
+    abs_pullback from x = |g, x| {
+        let zero = nalgebra::zero::<V::Elem>();
+        if x > zero {
+            g
+        } else if x < zero {
+            -g
         } else {
             zero
         }
-    })
-}
-
-// ---------------------------------------------------------------- exp, ln
-
-/// `eˣ` entry by entry, for a matrix.
-#[inline]
-pub fn elementwise_exp<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    x.map(|v| v.exp())
-}
-
-/// `x̄ += ḡ ⊙ y` for `y = eˣ` (entry by entry), from the saved `y`.
-#[inline]
-#[track_caller]
-pub fn elementwise_exp_pullback<T: Scalar, R: Dim, C: Dim>(
-    g: &OMatrix<T, R, C>,
-    _x: &OMatrix<T, R, C>,
-    y: &OMatrix<T, R, C>,
-    acc: &mut Option<OMatrix<T, R, C>>,
-) where
-    DefaultAllocator: Allocator<R, C>,
-{
-    entrywise_acc("elementwise_exp", g, acc, |i, gi| gi * y[i])
-}
-
-/// `ln x` entry by entry, for a matrix.
-#[inline]
-pub fn elementwise_ln<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    x.map(|v| v.ln())
-}
-
-/// `x̄ += ḡ ⊘ x` for `y = ln x` (entry by entry).
-#[inline]
-#[track_caller]
-pub fn elementwise_ln_pullback<T: Scalar, R: Dim, C: Dim>(
-    g: &OMatrix<T, R, C>,
-    x: &OMatrix<T, R, C>,
-    _y: &OMatrix<T, R, C>,
-    acc: &mut Option<OMatrix<T, R, C>>,
-) where
-    DefaultAllocator: Allocator<R, C>,
-{
-    entrywise_acc("elementwise_ln", g, acc, |i, gi| gi / x[i])
+    };
 }

@@ -6,8 +6,11 @@
 //! [`broadcast_mul`] and [`broadcast_div`] and their pullbacks. The pullback with respect to
 //! the broadcast operand sums the contributions of every row (or column) it was applied to.
 
+mod columns;
+
 use crate::shape;
-use crate::value::{accumulate_with, Differentiable, Scalar};
+use crate::value::{Differentiable, Scalar};
+use columns::{pass_lhs_reuse_g, pull_lhs, pull_lhs_reuse_g, pull_rhs, zip, zip_reuse_lhs};
 use nalgebra::{allocator::Allocator, Const, DefaultAllocator, Dim, Dyn, OMatrix, OVector, U1};
 
 /// Element-wise `+`, `-`, `⊙`, `⊘` of a matrix with a row or a column vector broadcast over it.
@@ -57,7 +60,7 @@ where
     /// If the shapes do not fit.
     #[track_caller]
     fn broadcast_add(&self, rhs: &Rhs) -> Self {
-        zip("broadcast_add", self, rhs, |a, b| a + b)
+        broadcast_add(self, rhs)
     }
 
     /// `self - rhs`, with `rhs` applied to every row (a row vector) or column (a column vector).
@@ -66,7 +69,7 @@ where
     /// If the shapes do not fit.
     #[track_caller]
     fn broadcast_sub(&self, rhs: &Rhs) -> Self {
-        zip("broadcast_sub", self, rhs, |a, b| a - b)
+        broadcast_sub(self, rhs)
     }
 
     /// `self ⊙ rhs` (entry by entry), with `rhs` applied to every row (a row vector) or column
@@ -76,7 +79,7 @@ where
     /// If the shapes do not fit.
     #[track_caller]
     fn broadcast_mul(&self, rhs: &Rhs) -> Self {
-        zip("broadcast_mul", self, rhs, |a, b| a * b)
+        broadcast_mul(self, rhs)
     }
 
     /// `self ⊘ rhs` (entry by entry), with `rhs` applied to every row (a row vector) or column
@@ -86,7 +89,7 @@ where
     /// If the shapes do not fit.
     #[track_caller]
     fn broadcast_div(&self, rhs: &Rhs) -> Self {
-        zip("broadcast_div", self, rhs, |a, b| a / b)
+        broadcast_div(self, rhs)
     }
 
     /// Panics, naming `op` and both shapes, unless `rhs` can be broadcast over `self`.
@@ -98,74 +101,6 @@ where
     /// rather than a column applied to every column (its entry `i` meets row `i`).
     #[doc(hidden)]
     fn broadcast_rows(&self) -> bool;
-}
-
-/// Calls `f(oₛ, aₛ, r_k(s))` for every entry `s` of `out` (storage order, `m` rows) with the
-/// entry `k(s)` of the broadcast operand `r` it meets: column `j` meets `r[j]` (`rows`) or
-/// entry `i` meets `r[i]`. Column by column over slices, so the loops vectorise.
-#[inline(always)]
-fn zip_columns<T: Scalar>(
-    rows: bool,
-    m: usize,
-    out: &mut [T],
-    a: &[T],
-    r: &[T],
-    f: impl Fn(&mut T, T, T),
-) {
-    if m == 0 {
-        return;
-    }
-    for (j, (oc, ac)) in out.chunks_exact_mut(m).zip(a.chunks_exact(m)).enumerate() {
-        if rows {
-            let rj = r[j];
-            for (o, x) in oc.iter_mut().zip(ac) {
-                f(o, *x, rj);
-            }
-        } else {
-            for ((o, x), ri) in oc.iter_mut().zip(ac).zip(r) {
-                f(o, *x, *ri);
-            }
-        }
-    }
-}
-
-/// `oₛ = f(oₛ, lₛ, r_k(s))` (`out` holds ḡ) or `oₛ += f(ḡₛ, lₛ, r_k(s))`, for the pullbacks
-/// to the matrix operand.
-#[inline(always)]
-fn pull_columns<T: Scalar>(
-    rows: bool,
-    m: usize,
-    out: &mut [T],
-    g: Option<&[T]>,
-    l: &[T],
-    r: &[T],
-    f: impl Fn(T, T, T) -> T,
-) {
-    match g {
-        None => zip_columns(rows, m, out, l, r, |o, l, r| *o = f(*o, l, r)),
-        Some(g) => {
-            if m == 0 {
-                return;
-            }
-            for (j, ((oc, gc), lc)) in out
-                .chunks_exact_mut(m)
-                .zip(g.chunks_exact(m))
-                .zip(l.chunks_exact(m))
-                .enumerate()
-            {
-                if rows {
-                    let rj = r[j];
-                    for ((o, gi), li) in oc.iter_mut().zip(gc).zip(lc) {
-                        *o += f(*gi, *li, rj);
-                    }
-                } else {
-                    for (((o, gi), li), ri) in oc.iter_mut().zip(gc).zip(lc).zip(r) {
-                        *o += f(*gi, *li, *ri);
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// A row applied to every row: `yᵢⱼ = xᵢⱼ ∘ rⱼ`.
@@ -221,431 +156,128 @@ where
     }
 }
 
-/// `yₛ = f(lₛ, r_k(s))` for every entry `s` of `l`.
-#[inline]
-#[track_caller]
-fn zip<L, R>(op: &str, l: &L, r: &R, f: impl Fn(L::Elem, L::Elem) -> L::Elem) -> L
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    l.broadcast_check(r, op);
-    let (rows, m) = (l.broadcast_rows(), l.shape().0);
-    let rs = r.entries();
-    let mut out = Vec::with_capacity(l.len());
-    if m > 0 {
-        for (j, col) in l.entries().chunks_exact(m).enumerate() {
-            if rows {
-                let rj = rs[j];
-                out.extend(col.iter().map(|x| f(*x, rj)));
-            } else {
-                out.extend(col.iter().zip(rs).map(|(x, ri)| f(*x, *ri)));
-            }
-        }
-    }
-    l.with_entries(out)
-}
-
-/// [`zip`] reusing `l`'s buffer.
-#[inline]
-#[track_caller]
-fn zip_reuse_lhs<L, R>(op: &str, mut l: L, r: &R, f: impl Fn(L::Elem, L::Elem) -> L::Elem) -> L
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    l.broadcast_check(r, op);
-    let (rows, m) = (l.broadcast_rows(), l.shape().0);
-    let ys = l.entries_mut();
-    if m > 0 {
-        for (j, col) in ys.chunks_exact_mut(m).enumerate() {
-            if rows {
-                let rj = r.entries()[j];
-                col.iter_mut().for_each(|y| *y = f(*y, rj));
-            } else {
-                for (y, ri) in col.iter_mut().zip(r.entries()) {
-                    *y = f(*y, *ri);
-                }
-            }
-        }
-    }
-    l
-}
-
-/// `l̄ₛ += f(ḡₛ, lₛ, r_k(s))` for every entry `s` of `l`.
-#[inline]
-#[track_caller]
-fn pull_lhs<L, R>(
-    op: &str,
-    g: &L,
-    l: &L,
-    r: &R,
-    acc: &mut Option<L>,
-    f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
-) where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    l.broadcast_check(r, op);
-    shape::same(op, g.shape(), l.shape());
-    let (gs, ls, rs) = (g.entries(), l.entries(), r.entries());
-    let (rows, m) = (l.broadcast_rows(), l.shape().0);
-    accumulate_with(
-        acc,
-        || {
-            let mut out = Vec::with_capacity(l.len());
-            if m > 0 {
-                let columns = gs.chunks_exact(m).zip(ls.chunks_exact(m));
-                for (j, (gc, lc)) in columns.enumerate() {
-                    if rows {
-                        let rj = rs[j];
-                        out.extend(gc.iter().zip(lc).map(|(g, l)| f(*g, *l, rj)));
-                    } else {
-                        let terms = gc.iter().zip(lc).zip(rs);
-                        out.extend(terms.map(|((g, l), r)| f(*g, *l, *r)));
-                    }
-                }
-            }
-            l.with_entries(out)
-        },
-        |a| {
-            shape::same(op, a.shape(), l.shape());
-            pull_columns(rows, m, a.entries_mut(), Some(gs), ls, rs, &f);
-        },
-    )
-}
-
-/// `r̄ₖ += Σ_{s: k(s) = k} f(ḡₛ, lₛ, rₖ)`: the contributions of every row (or column) the
-/// operand was applied to, summed.
-#[inline]
-#[track_caller]
-fn pull_rhs<L, R>(
-    op: &str,
-    g: &L,
-    l: &L,
-    r: &R,
-    acc: &mut Option<R>,
-    f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
-) where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    l.broadcast_check(r, op);
-    shape::same(op, g.shape(), l.shape());
-    let (gs, ls, rs) = (g.entries(), l.entries(), r.entries());
-    let (m, n) = l.shape();
-    let bump = |a: &mut R| {
-        shape::same(op, a.shape(), r.shape());
-        let out = a.entries_mut();
-        if m == 0 {
-            return;
-        }
-        let columns = gs.chunks_exact(m).zip(ls.chunks_exact(m));
-        if l.broadcast_rows() {
-            // Entry j sums column j: eight partial sums, not one chain of additions.
-            for (j, (gc, lc)) in columns.enumerate().take(n) {
-                let rj = rs[j];
-                out[j] += crate::summation::sum_zip(gc, lc, |g, l| f(g, l, rj));
-            }
-        } else {
-            // Entry i gathers row i: one column at a time, added to all of them at once.
-            for (gc, lc) in columns {
-                for (((o, gi), li), ri) in out.iter_mut().zip(gc).zip(lc).zip(rs) {
-                    *o += f(*gi, *li, *ri);
-                }
-            }
-        }
-    };
-    accumulate_with(
-        acc,
-        || {
-            let mut a = r.zeros_like();
-            bump(&mut a);
-            a
-        },
-        bump,
-    )
-}
-
-// ---------------------------------------------------------------- add
-
-/// `l + r` with the row or column `r` broadcast over the matrix `l`: see [`Broadcast`].
+/// One entry per broadcast operation makes its five kernels, the way nalgebra's
+/// `componentwise_binop_impl!` makes `op`, `op_mut` and `op_assign` from one line:
 ///
-/// # Panics
-/// If the shapes do not fit.
-#[inline]
-#[track_caller]
-pub fn broadcast_add<L, R>(lhs: &L, rhs: &R) -> L
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    lhs.broadcast_add(rhs)
-}
-
-/// `l̄ += ḡ` for `y = l + r` (broadcast).
-#[inline]
-#[track_caller]
-pub fn broadcast_add_pullback_lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_lhs("broadcast_add", g, lhs, rhs, acc, |g, _, _| g)
-}
-
-/// `r̄ += Σ ḡ` over the broadcast axis for `y = l + r` (broadcast): for a row `r`, the sum of
-/// the rows of `ḡ`; for a column, the sum of its columns.
-#[inline]
-#[track_caller]
-pub fn broadcast_add_pullback_rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_rhs("broadcast_add", g, lhs, rhs, acc, |g, _, _| g)
-}
-
-// ---------------------------------------------------------------- sub
-
-/// `l - r` with the row or column `r` broadcast over the matrix `l`: see [`Broadcast`].
+/// - the primal, `yₛ = f(lₛ, r_k(s))` with `f` the closure after its name, and the same
+///   computed in the left operand's buffer (the name after `in`);
+/// - the left pullback, `l̄ₛ += df(ḡₛ, lₛ, r_k(s))`, and the same with the cotangent given by
+///   value (the name after `by_value`), which either passes `ḡ` through (`pass_lhs_reuse_g`,
+///   for `df = ḡ`) or applies `df` in its buffer (`pull_lhs_reuse_g`);
+/// - the right pullback, `r̄ₖ += Σ_{s: k(s) = k} df(ḡₛ, lₛ, rₖ)`.
 ///
-/// # Panics
-/// If the shapes do not fit.
-#[inline]
-#[track_caller]
-pub fn broadcast_sub<L, R>(lhs: &L, rhs: &R) -> L
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    lhs.broadcast_sub(rhs)
-}
-
-/// `l̄ += ḡ` for `y = l - r` (broadcast).
-#[inline]
-#[track_caller]
-pub fn broadcast_sub_pullback_lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_lhs("broadcast_sub", g, lhs, rhs, acc, |g, _, _| g)
-}
-
-/// `r̄ -= Σ ḡ` over the broadcast axis for `y = l - r` (broadcast).
-#[inline]
-#[track_caller]
-pub fn broadcast_sub_pullback_rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_rhs("broadcast_sub", g, lhs, rhs, acc, |g, _, _| -g)
-}
-
-// ---------------------------------------------------------------- mul
-
-/// `l ⊙ r` (entry by entry) with the row or column `r` broadcast over the matrix `l`: see
-/// [`Broadcast`].
-///
-/// # Panics
-/// If the shapes do not fit.
-#[inline]
-#[track_caller]
-pub fn broadcast_mul<L, R>(lhs: &L, rhs: &R) -> L
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    lhs.broadcast_mul(rhs)
-}
-
-/// `l̄ += ḡ ⊙ r` (`r` broadcast) for `y = l ⊙ r` (broadcast).
-#[inline]
-#[track_caller]
-pub fn broadcast_mul_pullback_lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_lhs("broadcast_mul", g, lhs, rhs, acc, |g, _, r| g * r)
-}
-
-/// `r̄ += Σ ḡ ⊙ l` over the broadcast axis for `y = l ⊙ r` (broadcast).
-#[inline]
-#[track_caller]
-pub fn broadcast_mul_pullback_rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_rhs("broadcast_mul", g, lhs, rhs, acc, |g, l, _| g * l)
-}
-
-// ---------------------------------------------------------------- div
-
-/// `l ⊘ r` (entry by entry) with the row or column `r` broadcast over the matrix `l`: see
-/// [`Broadcast`].
-///
-/// # Panics
-/// If the shapes do not fit.
-#[inline]
-#[track_caller]
-pub fn broadcast_div<L, R>(lhs: &L, rhs: &R) -> L
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    lhs.broadcast_div(rhs)
-}
-
-/// `l̄ += ḡ ⊘ r` (`r` broadcast) for `y = l ⊘ r` (broadcast).
-#[inline]
-#[track_caller]
-pub fn broadcast_div_pullback_lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_lhs("broadcast_div", g, lhs, rhs, acc, |g, _, r| g / r)
-}
-
-/// `r̄ -= Σ ḡ ⊙ l ⊘ r²` over the broadcast axis for `y = l ⊘ r` (broadcast).
-#[inline]
-#[track_caller]
-pub fn broadcast_div_pullback_rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_rhs("broadcast_div", g, lhs, rhs, acc, |g, l, r| {
-        -(g * l) / (r * r)
-    })
-}
-
-// ---------------------------------------------------------------- owned cotangents
-
-/// `l̄ₛ += f(ḡₛ, lₛ, r_k(s))` with `ḡ` given by value: an empty slot takes its buffer.
-#[inline]
-#[track_caller]
-fn pull_lhs_reuse_g<L, R>(
-    op: &str,
-    g: L,
-    l: &L,
-    r: &R,
-    acc: &mut Option<L>,
-    f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
-) where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    l.broadcast_check(r, op);
-    shape::same(op, g.shape(), l.shape());
-    let (ls, rs) = (l.entries(), r.entries());
-    let (rows, m) = (l.broadcast_rows(), l.shape().0);
-    match acc {
-        None => {
-            let mut g = g;
-            pull_columns(rows, m, g.entries_mut(), None, ls, rs, f);
-            *acc = Some(g);
+/// The operation's name in shape panics is the primal's.
+macro_rules! broadcast_kernels {
+    ($(
+        $(#[$primal_doc:meta])*
+        $primal:ident = $f:expr, in $reuse_lhs:ident;
+        $(#[$lhs_doc:meta])*
+        $lhs:ident = $df_lhs:expr, by_value $lhs_reuse_g:ident = $reuse_g:ident;
+        $(#[$rhs_doc:meta])*
+        $rhs:ident = $df_rhs:expr;
+    )*) => {$(
+        $(#[$primal_doc])*
+        #[inline]
+        #[track_caller]
+        pub fn $primal<L, R>(lhs: &L, rhs: &R) -> L
+        where
+            L: Broadcast<R>,
+            R: Differentiable<Elem = L::Elem>,
+        {
+            zip(stringify!($primal), lhs, rhs, $f)
         }
-        Some(a) => {
-            shape::same(op, a.shape(), l.shape());
-            pull_columns(rows, m, a.entries_mut(), Some(g.entries()), ls, rs, f);
+
+        #[doc = concat!("[`", stringify!($primal), "`] computed in `lhs`'s buffer.")]
+        #[inline]
+        #[track_caller]
+        pub fn $reuse_lhs<L, R>(lhs: L, rhs: &R) -> L
+        where
+            L: Broadcast<R>,
+            R: Differentiable<Elem = L::Elem>,
+        {
+            zip_reuse_lhs(stringify!($primal), lhs, rhs, $f)
         }
-    }
+
+        $(#[$lhs_doc])*
+        #[inline]
+        #[track_caller]
+        pub fn $lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+        where
+            L: Broadcast<R>,
+            R: Differentiable<Elem = L::Elem>,
+        {
+            pull_lhs(stringify!($primal), g, lhs, rhs, acc, $df_lhs)
+        }
+
+        #[doc = concat!("[`", stringify!($lhs), "`] with the cotangent given by value.")]
+        #[inline]
+        #[track_caller]
+        pub fn $lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
+        where
+            L: Broadcast<R>,
+            R: Differentiable<Elem = L::Elem>,
+        {
+            $reuse_g(stringify!($primal), g, lhs, rhs, acc, $df_lhs)
+        }
+
+        $(#[$rhs_doc])*
+        #[inline]
+        #[track_caller]
+        pub fn $rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
+        where
+            L: Broadcast<R>,
+            R: Differentiable<Elem = L::Elem>,
+        {
+            pull_rhs(stringify!($primal), g, lhs, rhs, acc, $df_rhs)
+        }
+    )*};
 }
 
-/// [`broadcast_add_pullback_lhs`] with the cotangent given by value.
-#[inline]
-#[track_caller]
-pub fn broadcast_add_pullback_lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    lhs.broadcast_check(rhs, "broadcast_add");
-    shape::same("broadcast_add", g.shape(), lhs.shape());
-    crate::value::accumulate(acc, g)
-}
+broadcast_kernels! {
+    /// `l + r` with the row or column `r` broadcast over the matrix `l`: see [`Broadcast`].
+    ///
+    /// # Panics
+    /// If the shapes do not fit.
+    broadcast_add = |a, b| a + b, in broadcast_add_reuse_lhs;
+    /// `l̄ += ḡ` for `y = l + r` (broadcast).
+    broadcast_add_pullback_lhs = |g, _, _| g,
+        by_value broadcast_add_pullback_lhs_reuse_g = pass_lhs_reuse_g;
+    /// `r̄ += Σ ḡ` over the broadcast axis for `y = l + r` (broadcast): for a row `r`, the sum of
+    /// the rows of `ḡ`; for a column, the sum of its columns.
+    broadcast_add_pullback_rhs = |g, _, _| g;
 
-/// [`broadcast_sub_pullback_lhs`] with the cotangent given by value.
-#[inline]
-#[track_caller]
-pub fn broadcast_sub_pullback_lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    lhs.broadcast_check(rhs, "broadcast_sub");
-    shape::same("broadcast_sub", g.shape(), lhs.shape());
-    crate::value::accumulate(acc, g)
-}
+    /// `l - r` with the row or column `r` broadcast over the matrix `l`: see [`Broadcast`].
+    ///
+    /// # Panics
+    /// If the shapes do not fit.
+    broadcast_sub = |a, b| a - b, in broadcast_sub_reuse_lhs;
+    /// `l̄ += ḡ` for `y = l - r` (broadcast).
+    broadcast_sub_pullback_lhs = |g, _, _| g,
+        by_value broadcast_sub_pullback_lhs_reuse_g = pass_lhs_reuse_g;
+    /// `r̄ -= Σ ḡ` over the broadcast axis for `y = l - r` (broadcast).
+    broadcast_sub_pullback_rhs = |g, _, _| -g;
 
-/// [`broadcast_mul_pullback_lhs`] with the cotangent given by value.
-#[inline]
-#[track_caller]
-pub fn broadcast_mul_pullback_lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_lhs_reuse_g("broadcast_mul", g, lhs, rhs, acc, |g, _, r| g * r)
-}
+    /// `l ⊙ r` (entry by entry) with the row or column `r` broadcast over the matrix `l`: see
+    /// [`Broadcast`].
+    ///
+    /// # Panics
+    /// If the shapes do not fit.
+    broadcast_mul = |a, b| a * b, in broadcast_mul_reuse_lhs;
+    /// `l̄ += ḡ ⊙ r` (`r` broadcast) for `y = l ⊙ r` (broadcast).
+    broadcast_mul_pullback_lhs = |g, _, r| g * r,
+        by_value broadcast_mul_pullback_lhs_reuse_g = pull_lhs_reuse_g;
+    /// `r̄ += Σ ḡ ⊙ l` over the broadcast axis for `y = l ⊙ r` (broadcast).
+    broadcast_mul_pullback_rhs = |g, l, _| g * l;
 
-/// [`broadcast_div_pullback_lhs`] with the cotangent given by value.
-#[inline]
-#[track_caller]
-pub fn broadcast_div_pullback_lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
-where
-    L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
-{
-    pull_lhs_reuse_g("broadcast_div", g, lhs, rhs, acc, |g, _, r| g / r)
-}
-
-// ---------------------------------------------------------------- owned left operands
-//
-// When the left operand is a temporary nothing else reads, the forward sweep hands it over
-// and the result is computed in its buffer.
-
-/// [`broadcast_add`] computed in `lhs`'s buffer.
-#[inline]
-#[track_caller]
-pub fn broadcast_add_reuse_lhs<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
-    lhs: L,
-    rhs: &R,
-) -> L {
-    zip_reuse_lhs("broadcast_add", lhs, rhs, |a, b| a + b)
-}
-
-/// [`broadcast_sub`] computed in `lhs`'s buffer.
-#[inline]
-#[track_caller]
-pub fn broadcast_sub_reuse_lhs<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
-    lhs: L,
-    rhs: &R,
-) -> L {
-    zip_reuse_lhs("broadcast_sub", lhs, rhs, |a, b| a - b)
-}
-
-/// [`broadcast_mul`] computed in `lhs`'s buffer.
-#[inline]
-#[track_caller]
-pub fn broadcast_mul_reuse_lhs<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
-    lhs: L,
-    rhs: &R,
-) -> L {
-    zip_reuse_lhs("broadcast_mul", lhs, rhs, |a, b| a * b)
-}
-
-/// [`broadcast_div`] computed in `lhs`'s buffer.
-#[inline]
-#[track_caller]
-pub fn broadcast_div_reuse_lhs<L: Broadcast<R>, R: Differentiable<Elem = L::Elem>>(
-    lhs: L,
-    rhs: &R,
-) -> L {
-    zip_reuse_lhs("broadcast_div", lhs, rhs, |a, b| a / b)
+    /// `l ⊘ r` (entry by entry) with the row or column `r` broadcast over the matrix `l`: see
+    /// [`Broadcast`].
+    ///
+    /// # Panics
+    /// If the shapes do not fit.
+    broadcast_div = |a, b| a / b, in broadcast_div_reuse_lhs;
+    /// `l̄ += ḡ ⊘ r` (`r` broadcast) for `y = l ⊘ r` (broadcast).
+    broadcast_div_pullback_lhs = |g, _, r| g / r,
+        by_value broadcast_div_pullback_lhs_reuse_g = pull_lhs_reuse_g;
+    /// `r̄ -= Σ ḡ ⊙ l ⊘ r²` over the broadcast axis for `y = l ⊘ r` (broadcast).
+    broadcast_div_pullback_rhs = |g, l, r| -(g * l) / (r * r);
 }

@@ -3,20 +3,19 @@
 //! `#[grad]` differentiates a user's `x.map(|v| body)` by generating the closure
 //! `|v, ḡ| ḡ·body'(v)` and passing it to [`map_pullback`].
 
+use crate::families::entrywise_binary;
 use crate::shape;
 use crate::value::{accumulate_with, Differentiable};
 
 // ---------------------------------------------------------------- component_div
 
-/// `x ⊘ y`, the entry-wise quotient.
-///
-/// # Panics
-/// If the shapes differ.
-#[inline]
-#[track_caller]
-pub fn component_div<V: Differentiable>(x: &V, y: &V) -> V {
-    shape::same("component_div", x.shape(), y.shape());
-    x.zip_entries(y, |a, b| a / b)
+entrywise_binary! {
+    /// `x ⊘ y`, the entry-wise quotient.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    component_div("component_div") = |a, b| a / b,
+        in component_div_reuse_lhs, component_div_reuse_rhs;
 }
 
 /// `x̄ += ḡ ⊘ y` for `z = x ⊘ y`.
@@ -144,26 +143,4 @@ where
     shape::same("map", g.shape(), x.shape());
     let xs = x.entries();
     entrywise_reuse_g("map", g, acc, |i, gi| df(xs[i], gi))
-}
-
-/// [`component_div`] computed in `x`'s buffer.
-#[inline]
-#[track_caller]
-pub fn component_div_reuse_lhs<V: Differentiable>(mut x: V, y: &V) -> V {
-    shape::same("component_div", x.shape(), y.shape());
-    for (a, b) in x.entries_mut().iter_mut().zip(y.entries()) {
-        *a /= *b;
-    }
-    x
-}
-
-/// [`component_div`] computed in `y`'s buffer.
-#[inline]
-#[track_caller]
-pub fn component_div_reuse_rhs<V: Differentiable>(x: &V, mut y: V) -> V {
-    shape::same("component_div", x.shape(), y.shape());
-    for (b, a) in y.entries_mut().iter_mut().zip(x.entries()) {
-        *b = *a / *b;
-    }
-    y
 }

@@ -1,87 +1,85 @@
-//! Scalar functions: `.sqrt()`, `.exp()`, `.ln()` and `.powi(n)` on a float.
+//! Scalar functions: `.sqrt()`, `.exp()`, `.ln()`, `.sin()`, `.cos()` and `.powi(n)` on a float.
 //!
 //! Each pullback reuses the saved output where that is cheaper or stabler (`exp`, `sqrt`).
 
-use crate::value::{accumulate_with, Scalar};
+use crate::value::{accumulate_with, Float, Scalar};
 
-/// `√x`.
-#[inline]
-pub fn sqrt<T: Scalar>(x: &T) -> T {
-    x.sqrt()
+/// One entry per scalar function makes its primal, `y = f(x)`, and its pullback,
+/// `x̄ += df(ḡ, x, y)` (the pullback's closure names the arguments it reads).
+macro_rules! scalar_functions {
+    ($(
+        $(#[$primal_doc:meta])*
+        $primal:ident = $f:expr;
+        $(#[$pullback_doc:meta])*
+        $pullback:ident = $df:expr;
+    )*) => {$(
+        $(#[$primal_doc])*
+        #[inline]
+        pub fn $primal<T: Float>(x: &T) -> T {
+            apply($f, *x)
+        }
+
+        $(#[$pullback_doc])*
+        #[inline]
+        pub fn $pullback<T: Float>(g: &T, x: &T, y: &T, acc: &mut Option<T>) {
+            let c = contribution($df, *g, *x, *y);
+            accumulate_with(acc, || c, |a| *a += c)
+        }
+    )*};
 }
 
-/// `x̄ += ḡ / (2√x)` for `y = √x`, from the saved `y`.
-#[inline]
-pub fn sqrt_pullback<T: Scalar>(g: &T, _x: &T, y: &T, acc: &mut Option<T>) {
-    let c = *g / (*y + *y);
-    accumulate_with(acc, || c, |a| *a += c)
+/// `f(x)`, with `f`'s argument typed by the bound.
+#[inline(always)]
+fn apply<T: Scalar>(f: impl Fn(T) -> T, x: T) -> T {
+    f(x)
 }
 
-/// `eˣ`.
-#[inline]
-pub fn exp<T: Scalar>(x: &T) -> T {
-    x.exp()
+/// `df(ḡ, x, y)`, with `df`'s arguments typed by the bound.
+#[inline(always)]
+fn contribution<T: Scalar>(df: impl Fn(T, T, T) -> T, g: T, x: T, y: T) -> T {
+    df(g, x, y)
 }
 
-/// `x̄ += ḡ·eˣ` for `y = eˣ`, from the saved `y`.
-#[inline]
-pub fn exp_pullback<T: Scalar>(g: &T, _x: &T, y: &T, acc: &mut Option<T>) {
-    let c = *g * *y;
-    accumulate_with(acc, || c, |a| *a += c)
-}
+scalar_functions! {
+    /// `√x`.
+    sqrt = |x| x.sqrt();
+    /// `x̄ += ḡ / (2√x)` for `y = √x`, from the saved `y`.
+    sqrt_pullback = |g, _x, y| g / (y + y);
 
-/// `ln x`.
-#[inline]
-pub fn ln<T: Scalar>(x: &T) -> T {
-    x.ln()
-}
+    /// `eˣ`.
+    exp = |x| x.exp();
+    /// `x̄ += ḡ·eˣ` for `y = eˣ`, from the saved `y`.
+    exp_pullback = |g, _x, y| g * y;
 
-/// `x̄ += ḡ / x` for `y = ln x`.
-#[inline]
-pub fn ln_pullback<T: Scalar>(g: &T, x: &T, _y: &T, acc: &mut Option<T>) {
-    let c = *g / *x;
-    accumulate_with(acc, || c, |a| *a += c)
+    /// `ln x`.
+    ln = |x| x.ln();
+    /// `x̄ += ḡ / x` for `y = ln x`.
+    ln_pullback = |g, x, _y| g / x;
+
+    /// `sin x`.
+    sin = |x| x.sin();
+    /// `x̄ += ḡ·cos x` for `y = sin x`.
+    sin_pullback = |g, x, _y| g * x.cos();
+
+    /// `cos x`.
+    cos = |x| x.cos();
+    /// `x̄ -= ḡ·sin x` for `y = cos x`.
+    cos_pullback = |g, x, _y| -(g * x.sin());
 }
 
 /// `xⁿ` for an integer `n`.
 #[inline]
-pub fn powi<T: Scalar>(x: &T, n: i32) -> T {
+pub fn powi<T: Float>(x: &T, n: i32) -> T {
     x.powi(n)
 }
 
 /// `x̄ += ḡ·n·xⁿ⁻¹` for `y = xⁿ` (zero for `n = 0`).
 #[inline]
-pub fn powi_pullback<T: Scalar>(g: &T, x: &T, n: i32, _y: &T, acc: &mut Option<T>) {
+pub fn powi_pullback<T: Float>(g: &T, x: &T, n: i32, _y: &T, acc: &mut Option<T>) {
     let c = if n == 0 {
         T::zero()
     } else {
         *g * nalgebra::convert::<f64, T>(n as f64) * x.powi(n - 1)
     };
-    accumulate_with(acc, || c, |a| *a += c)
-}
-
-/// `sin x`.
-#[inline]
-pub fn sin<T: Scalar>(x: &T) -> T {
-    x.sin()
-}
-
-/// `x̄ += ḡ·cos x` for `y = sin x`.
-#[inline]
-pub fn sin_pullback<T: Scalar>(g: &T, x: &T, _y: &T, acc: &mut Option<T>) {
-    let c = *g * x.cos();
-    accumulate_with(acc, || c, |a| *a += c)
-}
-
-/// `cos x`.
-#[inline]
-pub fn cos<T: Scalar>(x: &T) -> T {
-    x.cos()
-}
-
-/// `x̄ -= ḡ·sin x` for `y = cos x`.
-#[inline]
-pub fn cos_pullback<T: Scalar>(g: &T, x: &T, _y: &T, acc: &mut Option<T>) {
-    let c = -(*g * x.sin());
     accumulate_with(acc, || c, |a| *a += c)
 }

@@ -7,51 +7,20 @@
 //! subgradient, symmetric in the operands. Away from ties the derivative is exact. A NaN is
 //! never the maximum of nalgebra's or `f64::max`, so it receives no cotangent.
 
+use crate::families::matrix_functions;
 use crate::value::{accumulate_with, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
-/// The largest entry, as nalgebra's `m.max()` computes it.
-#[inline]
-pub fn max_entry<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> T
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    x.max()
-}
+matrix_functions! {
+    /// The largest entry, as nalgebra's `m.max()` computes it.
+    max_entry(x) -> T { x.max() }
+    /// `x̄ᵢ += ḡ/k` at the `k` entries equal to the maximum `y`.
+    max_entry_pullback(g, x, y, acc) { chosen_entries_pullback(*g, x, *y, acc) }
 
-/// `x̄ᵢ += ḡ/k` at the `k` entries equal to the maximum `y`.
-#[inline]
-pub fn max_entry_pullback<T: Scalar, R: Dim, C: Dim>(
-    g: &T,
-    x: &OMatrix<T, R, C>,
-    y: &T,
-    acc: &mut Option<OMatrix<T, R, C>>,
-) where
-    DefaultAllocator: Allocator<R, C>,
-{
-    chosen_entries_pullback(*g, x, *y, acc)
-}
-
-/// The smallest entry, as nalgebra's `m.min()` computes it.
-#[inline]
-pub fn min_entry<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> T
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    x.min()
-}
-
-/// `x̄ᵢ += ḡ/k` at the `k` entries equal to the minimum `y`.
-#[inline]
-pub fn min_entry_pullback<T: Scalar, R: Dim, C: Dim>(
-    g: &T,
-    x: &OMatrix<T, R, C>,
-    y: &T,
-    acc: &mut Option<OMatrix<T, R, C>>,
-) where
-    DefaultAllocator: Allocator<R, C>,
-{
-    chosen_entries_pullback(*g, x, *y, acc)
+    /// The smallest entry, as nalgebra's `m.min()` computes it.
+    min_entry(x) -> T { x.min() }
+    /// `x̄ᵢ += ḡ/k` at the `k` entries equal to the minimum `y`.
+    min_entry_pullback(g, x, y, acc) { chosen_entries_pullback(*g, x, *y, acc) }
 }
 
 /// `x̄ᵢ += ḡ/k` at the `k` entries of `x` equal to `chosen` (none if there is none).
@@ -81,48 +50,65 @@ fn chosen_entries_pullback<T: Scalar, R: Dim, C: Dim>(
     )
 }
 
-/// The larger of two floats: `a.max(b)`.
-#[inline]
-pub fn max<T: Scalar>(a: &T, b: &T) -> T {
-    a.max(*b)
+/// One entry per choice between two floats makes its primal, `f(a, b)`, and its two
+/// pullbacks: `ḡ` to the operand chosen (`chosen(a, b)` for `a`, `chosen(b, a)` for `b`), half
+/// of it to each at a tie, nothing to the other.
+macro_rules! choices {
+    ($(
+        $(#[$primal_doc:meta])*
+        $primal:ident = $f:expr, chosen $chosen:expr;
+        $(#[$lhs_doc:meta])*
+        $lhs:ident;
+        $(#[$rhs_doc:meta])*
+        $rhs:ident;
+    )*) => {$(
+        $(#[$primal_doc])*
+        #[inline]
+        pub fn $primal<T: Scalar>(a: &T, b: &T) -> T {
+            apply(*a, *b, $f)
+        }
+
+        $(#[$lhs_doc])*
+        #[inline]
+        pub fn $lhs<T: Scalar>(g: &T, a: &T, b: &T, acc: &mut Option<T>) {
+            add_share(*g, apply(*a, *b, $chosen), a == b, acc)
+        }
+
+        $(#[$rhs_doc])*
+        #[inline]
+        pub fn $rhs<T: Scalar>(g: &T, a: &T, b: &T, acc: &mut Option<T>) {
+            add_share(*g, apply(*b, *a, $chosen), a == b, acc)
+        }
+    )*};
 }
 
-/// `ā += ḡ` where `a > b`, `ḡ/2` where `a = b`.
-#[inline]
-pub fn max_pullback_lhs<T: Scalar>(g: &T, a: &T, b: &T, acc: &mut Option<T>) {
-    add_share(*g, a, b, acc)
+/// `f(a, b)`, with `f`'s arguments typed by the bound.
+#[inline(always)]
+fn apply<T: Scalar, U>(a: T, b: T, f: impl Fn(T, T) -> U) -> U {
+    f(a, b)
 }
 
-/// `b̄ += ḡ` where `b > a`, `ḡ/2` where `a = b`.
-#[inline]
-pub fn max_pullback_rhs<T: Scalar>(g: &T, a: &T, b: &T, acc: &mut Option<T>) {
-    add_share(*g, b, a, acc)
+choices! {
+    /// The larger of two floats: `a.max(b)`.
+    max = |a, b| a.max(b), chosen |a, b| a > b;
+    /// `ā += ḡ` where `a > b`, `ḡ/2` where `a = b`.
+    max_pullback_lhs;
+    /// `b̄ += ḡ` where `b > a`, `ḡ/2` where `a = b`.
+    max_pullback_rhs;
+
+    /// The smaller of two floats: `a.min(b)`.
+    min = |a, b| a.min(b), chosen |a, b| a < b;
+    /// `ā += ḡ` where `a < b`, `ḡ/2` where `a = b`.
+    min_pullback_lhs;
+    /// `b̄ += ḡ` where `b < a`, `ḡ/2` where `a = b`.
+    min_pullback_rhs;
 }
 
-/// The smaller of two floats: `a.min(b)`.
-#[inline]
-pub fn min<T: Scalar>(a: &T, b: &T) -> T {
-    a.min(*b)
-}
-
-/// `ā += ḡ` where `a < b`, `ḡ/2` where `a = b`.
-#[inline]
-pub fn min_pullback_lhs<T: Scalar>(g: &T, a: &T, b: &T, acc: &mut Option<T>) {
-    add_share(*g, b, a, acc)
-}
-
-/// `b̄ += ḡ` where `b < a`, `ḡ/2` where `a = b`.
-#[inline]
-pub fn min_pullback_rhs<T: Scalar>(g: &T, a: &T, b: &T, acc: &mut Option<T>) {
-    add_share(*g, a, b, acc)
-}
-
-/// `slot += ḡ` if `winner > loser`, `ḡ/2` at a tie, nothing otherwise (`min` passes its
-/// operands the other way round).
-fn add_share<T: Scalar>(g: T, winner: &T, loser: &T, acc: &mut Option<T>) {
-    let c = if winner > loser {
+/// `slot += ḡ` if the operand is chosen, `ḡ/2` at a tie, nothing otherwise.
+fn add_share<T: Scalar>(g: T, chosen: bool, tie: bool, acc: &mut Option<T>) {
+    let c = if chosen {
         g
-    } else if winner == loser {
+    } else if tie {
         g * nalgebra::convert::<f64, T>(0.5)
     } else {
         T::zero()

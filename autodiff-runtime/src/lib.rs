@@ -11,6 +11,10 @@
 //! in place (for products through `gemm` with `beta = 1`), so a value used twice costs no
 //! zero-fill and no extra allocation.
 //!
+//! Kernels that differ by one closure or one formula (the broadcasts, the scalar functions,
+//! the activations, the reductions, ...) are generated from one table each, an entry per
+//! operation with the formula of each kernel as the first line of its documentation.
+//!
 //! Products large in every dimension (32 and up) of `f32` or `f64` matrices go to the
 //! [gemm](https://docs.rs/gemm) crate (blocked, vectorised, on rayon's threads), the others to
 //! nalgebra; nalgebra's own products, in the user's code, run on matrixmultiply's threads.
@@ -35,21 +39,22 @@
 //! assert_eq!(y, dvector![-1.5, -2.5, -3.5]);
 //! ```
 
-pub mod activations;
-pub mod broadcast;
-pub mod check;
-pub mod componentwise;
-pub mod elementwise;
-pub mod extrema;
-pub mod index;
-pub mod linalg;
-pub mod linear;
-pub mod products;
-pub mod reductions;
+mod activations;
+mod broadcast;
+mod check;
+mod componentwise;
+mod elementwise;
+mod extrema;
+mod families;
+mod index;
+mod linalg;
+mod linear;
+mod products;
+mod reductions;
 mod shape;
 mod summation;
-pub mod transposed;
-pub mod value;
+mod transposed;
+mod value;
 
 pub use activations::*;
 pub use broadcast::*;
@@ -67,6 +72,6 @@ pub use transposed::{
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,
 };
 pub use value::{
-    accumulate, accumulate_argument, as_value, finish, identity, map, map_reuse, merge, saved,
-    seed, shadow, slot, ArgumentCotangent, AsValue, Differentiable, Scalar, ScalarOutput,
+    accumulate_argument, as_value, finish, identity, keep, map, map_reuse, merge, seed, shadow,
+    slot, ArgumentCotangent, AsValue, Differentiable, Float, Keep, Kept, Scalar, ScalarOutput,
 };

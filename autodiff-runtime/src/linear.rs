@@ -1,56 +1,26 @@
 //! Linear operations: `+`, `-`, unary `-` and `.transpose()`. Their pullbacks only move,
 //! negate or transpose the cotangent.
 
+use crate::families::entrywise_binary;
 use crate::shape;
 use crate::value::{accumulate_with, Differentiable};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 // ---------------------------------------------------------------- add and sub
+//
+// Their pullbacks pass the cotangent through: see the end of the file.
 
-/// `lhs + rhs` for two scalars or two matrices of one shape.
-///
-/// # Panics
-/// If the shapes differ.
-#[inline]
-#[track_caller]
-pub fn add<V: Differentiable>(lhs: &V, rhs: &V) -> V {
-    shape::same("+", lhs.shape(), rhs.shape());
-    lhs.zip_entries(rhs, |a, b| a + b)
-}
-
-/// `l̄ += ḡ` for `y = l + r`.
-#[inline]
-pub fn add_pullback_lhs<V: Differentiable>(g: &V, _lhs: &V, _rhs: &V, acc: &mut Option<V>) {
-    accumulate_with(acc, || g.clone(), |a| a.add_assign(g))
-}
-
-/// `r̄ += ḡ` for `y = l + r`.
-#[inline]
-pub fn add_pullback_rhs<V: Differentiable>(g: &V, _lhs: &V, _rhs: &V, acc: &mut Option<V>) {
-    accumulate_with(acc, || g.clone(), |a| a.add_assign(g))
-}
-
-/// `lhs - rhs` for two scalars or two matrices of one shape.
-///
-/// # Panics
-/// If the shapes differ.
-#[inline]
-#[track_caller]
-pub fn sub<V: Differentiable>(lhs: &V, rhs: &V) -> V {
-    shape::same("-", lhs.shape(), rhs.shape());
-    lhs.zip_entries(rhs, |a, b| a - b)
-}
-
-/// `l̄ += ḡ` for `y = l - r`.
-#[inline]
-pub fn sub_pullback_lhs<V: Differentiable>(g: &V, _lhs: &V, _rhs: &V, acc: &mut Option<V>) {
-    accumulate_with(acc, || g.clone(), |a| a.add_assign(g))
-}
-
-/// `r̄ -= ḡ` for `y = l - r`.
-#[inline]
-pub fn sub_pullback_rhs<V: Differentiable>(g: &V, _lhs: &V, _rhs: &V, acc: &mut Option<V>) {
-    accumulate_with(acc, || neg(g), |a| a.axpy(-nalgebra::one::<V::Elem>(), g))
+entrywise_binary! {
+    /// `lhs + rhs` for two scalars or two matrices of one shape.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    add("+") = |a, b| a + b, in add_reuse_lhs, add_reuse_rhs;
+    /// `lhs - rhs` for two scalars or two matrices of one shape.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    sub("-") = |a, b| a - b, in sub_reuse_lhs, sub_reuse_rhs;
 }
 
 // ---------------------------------------------------------------- neg
@@ -61,10 +31,13 @@ pub fn neg<V: Differentiable>(x: &V) -> V {
     x.scaled(-nalgebra::one::<V::Elem>())
 }
 
-/// `x̄ -= ḡ` for `y = -x`.
+/// [`neg`] computed in `x`'s buffer.
 #[inline]
-pub fn neg_pullback<V: Differentiable>(g: &V, _x: &V, _y: &V, acc: &mut Option<V>) {
-    accumulate_with(acc, || neg(g), |a| a.axpy(-nalgebra::one::<V::Elem>(), g))
+pub fn neg_reuse<V: Differentiable>(mut x: V) -> V {
+    for v in x.entries_mut() {
+        *v = -*v;
+    }
+    x
 }
 
 // ---------------------------------------------------------------- transpose
@@ -106,57 +79,6 @@ pub fn transpose_pullback<T, R, C>(
             }
         },
     )
-}
-
-// ---------------------------------------------------------------- owned left operands
-
-/// [`add`] computed in `lhs`'s buffer (a temporary nothing else reads).
-#[inline]
-#[track_caller]
-pub fn add_reuse_lhs<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
-    shape::same("+", lhs.shape(), rhs.shape());
-    lhs.add_assign(rhs);
-    lhs
-}
-
-/// [`sub`] computed in `lhs`'s buffer.
-#[inline]
-#[track_caller]
-pub fn sub_reuse_lhs<V: Differentiable>(mut lhs: V, rhs: &V) -> V {
-    shape::same("-", lhs.shape(), rhs.shape());
-    for (a, b) in lhs.entries_mut().iter_mut().zip(rhs.entries()) {
-        *a -= *b;
-    }
-    lhs
-}
-
-/// [`add`] computed in `rhs`'s buffer.
-#[inline]
-#[track_caller]
-pub fn add_reuse_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
-    shape::same("+", lhs.shape(), rhs.shape());
-    rhs.add_assign(lhs);
-    rhs
-}
-
-/// [`sub`] computed in `rhs`'s buffer.
-#[inline]
-#[track_caller]
-pub fn sub_reuse_rhs<V: Differentiable>(lhs: &V, mut rhs: V) -> V {
-    shape::same("-", lhs.shape(), rhs.shape());
-    for (b, a) in rhs.entries_mut().iter_mut().zip(lhs.entries()) {
-        *b = *a - *b;
-    }
-    rhs
-}
-
-/// [`neg`] computed in `x`'s buffer.
-#[inline]
-pub fn neg_reuse<V: Differentiable>(mut x: V) -> V {
-    for v in x.entries_mut() {
-        *v = -*v;
-    }
-    x
 }
 
 // ---------------------------------------------------------------- cotangents passed through

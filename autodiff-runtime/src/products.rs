@@ -4,8 +4,9 @@
 //! Each has a left and a right pullback. The matrix product follows the usual pair:
 //! `Ā += Ḡ·Bᵀ`, `B̄ += Aᵀ·Ḡ`, accumulated with `gemm` (`beta = 1`) once the slot is filled.
 
+use crate::families::entrywise_binary;
 use crate::shape;
-use crate::value::{accumulate_with, Differentiable, Scalar};
+use crate::value::{accumulate_with, Differentiable, Kept, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, OMatrix};
 
 // ---------------------------------------------------------------- mul
@@ -272,69 +273,10 @@ pub fn mul_pullback_lhs<L: MulRule<R>, R>(g: &L::Output, lhs: &L, rhs: &R, acc: 
     L::pullback_lhs(g, lhs, rhs, acc)
 }
 
-/// The right operand of a product whose left pullback waits for the end of a loop
-/// ([`mul_pullback_lhs_all`]): borrowed where it outlives the iteration, else owned.
-pub enum Kept<'a, R> {
-    /// A value kept elsewhere (on the loop's tape, or from before the loop).
-    Borrowed(&'a R),
-    /// A copy (of a value the iteration drops).
-    Owned(R),
-}
-
-impl<R> Kept<'_, R> {
-    /// The operand.
-    #[inline]
-    pub fn get(&self) -> &R {
-        match self {
-            Kept::Borrowed(r) => r,
-            Kept::Owned(r) => r,
-        }
-    }
-}
-
-/// What a value is kept as for the end of a loop: a reference stays a reference (with its
-/// lifetime), an owned matrix or scalar is kept by value. (A loop's pattern may bind either;
-/// the macro cannot tell which.)
-pub trait Keep<'a, R> {
-    /// The value as kept.
-    fn keep(self) -> Kept<'a, R>;
-}
-
-impl<'a, R> Keep<'a, R> for &'a R {
-    #[inline]
-    fn keep(self) -> Kept<'a, R> {
-        Kept::Borrowed(self)
-    }
-}
-
-impl<'a, T: Scalar, R: Dim, C: Dim> Keep<'a, OMatrix<T, R, C>> for OMatrix<T, R, C>
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    #[inline]
-    fn keep(self) -> Kept<'a, OMatrix<T, R, C>> {
-        Kept::Owned(self)
-    }
-}
-
-impl<'a> Keep<'a, f64> for f64 {
-    #[inline]
-    fn keep(self) -> Kept<'a, f64> {
-        Kept::Owned(self)
-    }
-}
-
-impl<'a> Keep<'a, f32> for f32 {
-    #[inline]
-    fn keep(self) -> Kept<'a, f32> {
-        Kept::Owned(self)
-    }
-}
-
-/// `v` as kept for the end of a loop: see [`Keep`].
+/// `r̄ += lᵀ·ḡ` (or its scalar forms) for `y = l·r`.
 #[inline]
-pub fn keep<'a, R>(v: impl Keep<'a, R>) -> Kept<'a, R> {
-    v.keep()
+pub fn mul_pullback_rhs<L: MulRule<R>, R>(g: &L::Output, lhs: &L, rhs: &R, acc: &mut Option<R>) {
+    L::pullback_rhs(g, lhs, rhs, acc)
 }
 
 /// The left pullback of `y = l·r` in one iteration of a loop: for a matrix `l`, `(ḡ, r)` kept
@@ -359,12 +301,6 @@ pub fn mul_pullback_lhs_all<L: MulRule<R>, R>(
     acc: &mut Option<L>,
 ) {
     L::pullback_lhs_all(pairs, lhs, acc)
-}
-
-/// `r̄ += lᵀ·ḡ` (or its scalar forms) for `y = l·r`.
-#[inline]
-pub fn mul_pullback_rhs<L: MulRule<R>, R>(g: &L::Output, lhs: &L, rhs: &R, acc: &mut Option<R>) {
-    L::pullback_rhs(g, lhs, rhs, acc)
 }
 
 // ---------------------------------------------------------------- div
@@ -419,15 +355,13 @@ pub fn dot_pullback_rhs<V: Differentiable>(g: &V::Elem, x: &V, _y: &V, acc: &mut
 
 // ---------------------------------------------------------------- component_mul
 
-/// `x ⊙ y`, the entry-wise (Hadamard) product.
-///
-/// # Panics
-/// If the shapes differ.
-#[inline]
-#[track_caller]
-pub fn component_mul<V: Differentiable>(x: &V, y: &V) -> V {
-    shape::same("component_mul", x.shape(), y.shape());
-    x.zip_entries(y, |a, b| a * b)
+entrywise_binary! {
+    /// `x ⊙ y`, the entry-wise (Hadamard) product.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    component_mul("component_mul") = |a, b| a * b,
+        in component_mul_reuse_lhs, component_mul_reuse_rhs;
 }
 
 /// `x̄ += ḡ ⊙ y` for `z = x ⊙ y`.
@@ -529,28 +463,6 @@ pub fn div_reuse_lhs<V: Differentiable>(mut x: V, s: &V::Elem) -> V {
     let inv = nalgebra::one::<V::Elem>() / *s;
     for v in x.entries_mut() {
         *v *= inv;
-    }
-    x
-}
-
-/// [`component_mul`] computed in `y`'s buffer.
-#[inline]
-#[track_caller]
-pub fn component_mul_reuse_rhs<V: Differentiable>(x: &V, mut y: V) -> V {
-    shape::same("component_mul", x.shape(), y.shape());
-    for (b, a) in y.entries_mut().iter_mut().zip(x.entries()) {
-        *b *= *a;
-    }
-    y
-}
-
-/// [`component_mul`] computed in `x`'s buffer.
-#[inline]
-#[track_caller]
-pub fn component_mul_reuse_lhs<V: Differentiable>(mut x: V, y: &V) -> V {
-    shape::same("component_mul", x.shape(), y.shape());
-    for (a, b) in x.entries_mut().iter_mut().zip(y.entries()) {
-        *a *= *b;
     }
     x
 }

@@ -199,7 +199,7 @@ pub fn seed<T: Scalar>(_output: &T) -> Option<T> {
 /// `slot += contribution`, where an empty slot counts as zero.
 #[inline]
 #[track_caller]
-pub fn accumulate<V: Differentiable>(slot: &mut Option<V>, contribution: V) {
+pub(crate) fn accumulate<V: Differentiable>(slot: &mut Option<V>, contribution: V) {
     match slot {
         Some(acc) => acc.add_assign(&contribution),
         None => *slot = Some(contribution),
@@ -233,19 +233,6 @@ pub fn finish<V: Differentiable>(slot: Option<V>, primal: &V) -> V {
 pub fn merge<V: Differentiable>(slot: &mut Option<V>, other: Option<V>) {
     if let Some(c) = other {
         accumulate(slot, c);
-    }
-}
-
-/// The values a branch saved when it ran, for its reverse sweep.
-///
-/// # Panics
-/// Never in generated code: the reverse sweep only reads the saves of the arm that ran.
-#[doc(hidden)]
-#[inline]
-pub fn saved<T>(save: &Option<T>) -> &T {
-    match save {
-        Some(s) => s,
-        None => panic!("autodiff: internal error: a branch's saved values are missing"),
     }
 }
 
@@ -337,6 +324,72 @@ pub fn identity<V: Clone>(x: &V) -> V {
     x.clone()
 }
 
+/// The right operand of a product whose left pullback waits for the end of a loop
+/// ([`mul_pullback_lhs_all`](crate::mul_pullback_lhs_all)): borrowed where it outlives the
+/// iteration, else owned.
+pub enum Kept<'a, R> {
+    /// A value kept elsewhere (on the loop's tape, or from before the loop).
+    Borrowed(&'a R),
+    /// A copy (of a value the iteration drops).
+    Owned(R),
+}
+
+impl<R> Kept<'_, R> {
+    /// The operand.
+    #[inline]
+    pub fn get(&self) -> &R {
+        match self {
+            Kept::Borrowed(r) => r,
+            Kept::Owned(r) => r,
+        }
+    }
+}
+
+/// What a value is kept as for the end of a loop: a reference stays a reference (with its
+/// lifetime), an owned matrix or scalar is kept by value. (A loop's pattern may bind either;
+/// the macro cannot tell which.)
+pub trait Keep<'a, R> {
+    /// The value as kept.
+    fn keep(self) -> Kept<'a, R>;
+}
+
+impl<'a, R> Keep<'a, R> for &'a R {
+    #[inline]
+    fn keep(self) -> Kept<'a, R> {
+        Kept::Borrowed(self)
+    }
+}
+
+impl<'a, T: Scalar, R: Dim, C: Dim> Keep<'a, OMatrix<T, R, C>> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    #[inline]
+    fn keep(self) -> Kept<'a, OMatrix<T, R, C>> {
+        Kept::Owned(self)
+    }
+}
+
+impl<'a> Keep<'a, f64> for f64 {
+    #[inline]
+    fn keep(self) -> Kept<'a, f64> {
+        Kept::Owned(self)
+    }
+}
+
+impl<'a> Keep<'a, f32> for f32 {
+    #[inline]
+    fn keep(self) -> Kept<'a, f32> {
+        Kept::Owned(self)
+    }
+}
+
+/// `v` as kept for the end of a loop: see [`Keep`].
+#[inline]
+pub fn keep<'a, R>(v: impl Keep<'a, R>) -> Kept<'a, R> {
+    v.keep()
+}
+
 /// The bound of a `_grad` companion whose function is not known to return a float: satisfied
 /// when the value is a float, and otherwise the error says what to call instead.
 #[diagnostic::on_unimplemented(
@@ -347,6 +400,19 @@ pub fn identity<V: Clone>(x: &V) -> V {
 pub trait ScalarOutput<F> {}
 
 impl<F, T: Scalar> ScalarOutput<F> for T {}
+
+/// The bound of the float functions (`.sqrt()`, `.exp()`, `.ln()`, `.sin()`, `.cos()`,
+/// `.powi(n)`): implemented for every [`Scalar`], and otherwise the error says what to write
+/// for a matrix.
+#[diagnostic::on_unimplemented(
+    message = "this is a float function under `#[grad]`, and `{Self}` is not a float",
+    label = "applied to a `{Self}`",
+    note = "for the function of each entry of a matrix, write `.map(|v| v.exp())` (or `.map(f64::exp)`), \
+            with the function you meant; matrix functions (the matrix exponential, ..) are not supported yet"
+)]
+pub trait Float: Scalar {}
+
+impl<T: Scalar> Float for T {}
 
 /// Imported under the name of every local the generated code declares, so that an item of the
 /// same name in the user's module (a `const x_bar`) does not turn the generated `let x_bar`
