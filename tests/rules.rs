@@ -319,3 +319,25 @@ fn pullback_through_rules() {
     assert_closed("b", &scaled.b, &(&g.b * 0.25));
     assert_closed("c", &scaled.c, &(&g.c * 0.25));
 }
+
+/// x̄ = ḡ·3x², from a rule generic over the float and named with its type argument.
+fn cube_rule<T: nalgebra::RealField + Copy>(x: &T, _y: &T, g: &T) -> T {
+    *g * (*x * *x + *x * *x + *x * *x)
+}
+
+#[vjp(cube_rule<f64>)]
+fn cube(x: f64) -> f64 {
+    x.powi(3)
+}
+
+#[grad]
+fn through_cube(x: f64) -> f64 {
+    cube(x) * 2.0
+}
+
+#[test]
+fn a_rule_may_be_named_with_generic_arguments() {
+    let (v, g) = through_cube_grad(1.5);
+    assert_eq!(v, 2.0 * 1.5f64.powi(3));
+    assert!((g.x - 6.0 * 1.5f64.powi(2)).abs() < 1e-12, "{}", g.x);
+}

@@ -136,6 +136,28 @@ fn cfg_assignments(x: f64) -> f64 {
     y
 }
 
+/// A `#[cfg]` `let` may declare a new variable, and a configured-out one may give a variable
+/// another type: only the configured statement is compiled.
+#[grad]
+fn cfg_declarations(x: &DVector<f64>) -> f64 {
+    #[cfg(all())]
+    let s = x.norm_squared();
+    #[cfg(any())]
+    let x = x.sum();
+    #[cfg(any())]
+    let unused = x * 2.0;
+    s * x.sum()
+}
+
+/// A `#[cfg]` `let` shadowing a parameter with a value of another type: the parameter's own
+/// binding still receives its gradient.
+#[grad(x, w)]
+fn cfg_shadows_a_parameter(x: &DVector<f64>, w: f64) -> f64 {
+    #[cfg(all())]
+    let x = nalgebra::SMatrix::<f64, 2, 3>::from_element(1.0) * (w * x.sum());
+    x.sum() * w
+}
+
 #[test]
 fn cfg_on_statements_follows_the_build_configuration() {
     assert_eq!(
@@ -146,6 +168,90 @@ fn cfg_on_statements_follows_the_build_configuration() {
     assert_value("cfg", v, cfg_assignments(1.5));
     assert_eq!(v, 1.5f64.powi(4));
     assert!((g.x - 4.0 * 1.5f64.powi(3)).abs() < 1e-12);
+    let x = DVector::from_vec(vec![0.5, -1.0, 2.0]);
+    let (v, g) = cfg_declarations_grad(&x);
+    assert_value("cfg declarations", v, cfg_declarations(&x));
+    assert_fd("cfg declarations", cfg_declarations, &x, &g.x);
+    let (v, g) = cfg_shadows_a_parameter_grad(&x, 0.7);
+    assert_value("cfg shadowing", v, cfg_shadows_a_parameter(&x, 0.7));
+    assert_fd(
+        "cfg shadowing",
+        |x| cfg_shadows_a_parameter(x, 0.7),
+        &x,
+        &g.x,
+    );
+    // ∂/∂w (6 w · Σx · w) = 12 w Σx.
+    assert!((g.w - 12.0 * 0.7 * x.sum()).abs() < 1e-12, "{}", g.w);
+}
+
+/// A borrowed temporary (`&(row * c)`) reading a scalar the reverse sweep holds saved (by
+/// reference) is evaluated again there from a copy of it: in a branch and in a loop.
+#[grad(w)]
+fn borrowed_temporary_reads_a_saved_scalar(w: f64, h: f64, n: usize) -> f64 {
+    let mut c = 0.1_f64;
+    if h > 0.5 {
+        c = 2.0 * w;
+    } else {
+        c = (c * 3.0).tanh();
+        c += (DVector::<f64>::from_element(3, 1.0) * w)
+            .dot(&(DVector::<f64>::from_element(3, 1.0) * c));
+    }
+    let mut s = c;
+    for k in 0..n {
+        let d = 0.5 + k as f64;
+        s = s
+            * (DVector::<f64>::from_element(2, 1.0) * w)
+                .dot(&(DVector::<f64>::from_element(2, 1.0) * d));
+    }
+    s
+}
+
+#[test]
+fn a_borrowed_temporary_is_evaluated_again_from_saved_values() {
+    for h in [0.0, 1.0] {
+        let (v, g) = borrowed_temporary_reads_a_saved_scalar_grad(0.3, h, 3);
+        assert_value(
+            "borrowed",
+            v,
+            borrowed_temporary_reads_a_saved_scalar(0.3, h, 3),
+        );
+        let e = 1e-6;
+        let fd = (borrowed_temporary_reads_a_saved_scalar(0.3 + e, h, 3)
+            - borrowed_temporary_reads_a_saved_scalar(0.3 - e, h, 3))
+            / (2.0 * e);
+        assert!(
+            (g.w - fd).abs() < 1e-6 * fd.abs().max(1.0),
+            "{} vs {fd}",
+            g.w
+        );
+    }
+}
+
+/// Value-less statements whose expressions have a value (`if b { 0 } else { 1 };`) are kept
+/// as statements.
+#[grad(x)]
+#[allow(unused_must_use, clippy::no_effect, clippy::unused_unit)]
+fn statements_with_unused_values(x: f64, b: bool) -> f64 {
+    if b {
+        0
+    } else {
+        1
+    };
+    let y = x * 2.0;
+    match b {
+        true => 1,
+        false => 2,
+    };
+    y * x
+}
+
+#[test]
+fn statements_with_unused_values_are_kept() {
+    for b in [false, true] {
+        let (v, g) = statements_with_unused_values_grad(1.5, b);
+        assert_eq!(v, statements_with_unused_values(1.5, b));
+        assert_eq!(g.x, 6.0);
+    }
 }
 
 // ===================================================== block-scoped `let` in arms and loop bodies

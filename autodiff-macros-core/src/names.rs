@@ -57,7 +57,10 @@ impl Names {
     pub fn fresh(&mut self, base: &str, at: Span) -> Ident {
         let base = base.trim_start_matches("r#");
         let mut candidate = base.to_string();
-        if self.reserved.contains(&candidate) || self.taken.contains(&candidate) {
+        if self.reserved.contains(&candidate)
+            || self.taken.contains(&candidate)
+            || !is_plain(&candidate)
+        {
             let k = self.next.entry(base.to_string()).or_insert(2);
             loop {
                 candidate = format!("{base}_{k}");

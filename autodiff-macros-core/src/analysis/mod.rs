@@ -3,6 +3,7 @@
 //! these tables and decides nothing on its own.
 
 pub mod activity;
+pub mod aliases;
 pub mod bindings;
 pub mod check;
 pub mod deferred;

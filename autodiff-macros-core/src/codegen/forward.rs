@@ -81,7 +81,7 @@ impl Gen<'_> {
                     quote_spanned!(span=> #f(#x, #closure))
                 } else {
                     let f = self.rt(helpers::MAP[0], span);
-                    let x = self.reference_at(*input, span, ref_bound);
+                    let x = self.input_ref(*input, span, ref_bound);
                     quote_spanned!(span=> #f(#x, #closure))
                 }
             }
@@ -118,7 +118,9 @@ impl Gen<'_> {
                     let p = &self.body.values[*prev].name;
                     quote!(#p)
                 };
-                quote_spanned!(span=> #(#attrs)* let mut #name #ty = #prev_value; #name #op #rhs;)
+                // The right-hand side first, as Rust evaluates it, then the previous value moved.
+                let r = &self.locals.rhs;
+                quote_spanned!(span=> let #r = #rhs; #(#attrs)* let mut #name #ty = #prev_value; #name #op #r;)
             }
             None => TokenStream::new(),
         }
@@ -162,19 +164,29 @@ impl Gen<'_> {
         quote_spanned!(span=> #f(#(#all),*))
     }
 
-    /// An argument of a call, passed as the user passed it: a borrow (or a binding that
-    /// already is a reference) by reference, else a copy.
+    /// An argument of a call, passed as the user passed it.
     pub(super) fn call_argument(
         &self,
         a: &crate::ir::Arg,
         at: proc_macro2::Span,
         ref_bound: &[bool],
     ) -> TokenStream {
-        let r = self.reference_at(a.value, at, ref_bound);
-        if a.by_ref || self.t.bindings.reference[a.value] {
-            r
+        // As the user passed it, of the type the user's own binding has: `&x` borrowed (a
+        // binding bound by reference from a tape or a save already is that borrow), `x` copied
+        // (a reference binding copies the reference).
+        if !a.by_ref {
+            return self.copied(a.value, ref_bound);
+        }
+        let mut name = if ref_bound.is_empty() {
+            self.body.values[a.value].name.clone()
         } else {
-            quote_spanned!(at=> ::core::clone::Clone::clone(#r))
+            self.rev_name(a.value)
+        };
+        name.set_span(name.span().located_at(at));
+        if ref_bound.get(a.value).copied().unwrap_or(false) {
+            quote_spanned!(at=> #name)
+        } else {
+            quote_spanned!(at=> &#name)
         }
     }
 }

@@ -10,7 +10,7 @@ mod reverse;
 mod tests;
 
 use crate::analysis::Tables;
-use crate::ir::{Body, Kind, ValueId};
+use crate::ir::{walk, Body, Head, Kind, Step, ValueId};
 use crate::names::Names;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -43,6 +43,8 @@ pub struct Locals {
     pub merged: Ident,
     pub g_elem: Ident,
     pub cotangents: Ident,
+    /// The right-hand side of a constant's `x op= rhs`, evaluated before `x` is moved.
+    pub rhs: Ident,
 }
 
 impl Locals {
@@ -54,6 +56,7 @@ impl Locals {
             merged: names.fresh("__merged", at),
             g_elem: names.fresh("__g_elem", at),
             cotangents: names.fresh("__cotangents", at),
+            rhs: names.fresh("__rhs", at),
         }
     }
 }
@@ -120,6 +123,9 @@ pub(crate) struct Gen<'a> {
     snapshot: HashMap<ValueId, Ident>,
     /// The sweeps of each active `map` closure's body.
     closures: HashMap<ValueId, Sweeps>,
+    /// Per value: whether its binding may hold a reference though the analysis takes it as
+    /// owned.
+    maybe_ref: Vec<bool>,
 }
 
 impl<'a> Gen<'a> {
@@ -193,6 +199,7 @@ impl<'a> Gen<'a> {
             deferred,
             snapshot,
             closures,
+            maybe_ref: maybe_references(body),
         }
     }
 
@@ -240,12 +247,34 @@ impl<'a> Gen<'a> {
     /// (`for x in xs.iter()`), so it goes through `as_value`.
     fn input_ref(&self, id: ValueId, at: Span, ref_bound: &[bool]) -> TokenStream {
         let r = self.reference_at(id, at, ref_bound);
-        match self.body.values[id].kind {
-            Kind::Bound { by_ref: false, .. } => {
-                let f = self.rt(crate::ops::helpers::AS_VALUE, at);
-                quote_spanned!(at=> #f(#r))
-            }
-            _ => r,
+        if self.maybe_reference(id) {
+            let f = self.rt(crate::ops::helpers::AS_VALUE, at);
+            quote_spanned!(at=> #f(#r))
+        } else {
+            r
+        }
+    }
+
+    /// Whether a binding the analysis takes as owned may hold a reference (see
+    /// [`maybe_references`]).
+    fn maybe_reference(&self, id: ValueId) -> bool {
+        self.maybe_ref[id]
+    }
+
+    /// A copy of the value of the binding's own type (a reference binding copies the
+    /// reference): an argument the user passed by value.
+    fn copied(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let mut name = if ref_bound.is_empty() {
+            self.body.values[id].name.clone()
+        } else {
+            self.rev_name(id)
+        };
+        let at = self.body.values[id].span;
+        name.set_span(name.span().located_at(at));
+        if ref_bound.get(id).copied().unwrap_or(false) {
+            quote_spanned!(at=> ::core::clone::Clone::clone(#name))
+        } else {
+            quote_spanned!(at=> ::core::clone::Clone::clone(&#name))
         }
     }
 
@@ -254,4 +283,40 @@ impl<'a> Gen<'a> {
         let r = self.reference(id, ref_bound);
         quote!(::core::clone::Clone::clone(#r))
     }
+}
+
+/// Per value: whether a binding the analysis takes as owned may hold a reference. A pattern's
+/// value may (`for x in xs.iter()`), and so may a new version of it, and a merged value one of
+/// whose arms passes such a value on, or that a `#[cfg]` statement leaves as the variable's
+/// own binding where it is configured out ([`crate::analysis::aliases`]).
+fn maybe_references(body: &Body) -> Vec<bool> {
+    let mut sources: HashMap<ValueId, (bool, Vec<ValueId>)> = HashMap::new();
+    walk::regions(&body.steps, &mut |s| {
+        if let Step::Branch(b) = s {
+            let cfg = matches!(b.head, Head::Cfg { .. });
+            for (k, &m) in b.merged.iter().enumerate() {
+                sources.insert(m, (cfg, b.arms.iter().map(|a| a.from[k]).collect()));
+            }
+        }
+    });
+    let mut maybe = vec![false; body.values.len()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (id, v) in body.values.iter().enumerate() {
+            let now = match v.kind {
+                Kind::Bound { by_ref: false, .. } => true,
+                Kind::Version { of } => maybe[of],
+                Kind::Merged => sources
+                    .get(&id)
+                    .is_some_and(|(cfg, from)| *cfg || from.iter().any(|&f| maybe[f])),
+                _ => false,
+            };
+            if now && !maybe[id] {
+                maybe[id] = true;
+                changed = true;
+            }
+        }
+    }
+    maybe
 }

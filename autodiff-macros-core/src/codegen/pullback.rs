@@ -162,10 +162,12 @@ impl Gen<'_> {
     fn deferred_operand(&self, v: ValueId, ref_bound: &[bool]) -> TokenStream {
         let keep = self.rt(helpers::KEEP, Span::call_site());
         let from_tape = ref_bound[v] && !matches!(self.body.values[v].kind, Kind::Bound { .. });
-        let r = self.reference(v, ref_bound);
         if from_tape || !self.t.deferred.in_loops.contains(&v) {
+            let r = self.input_ref(v, self.body.values[v].span, ref_bound);
             quote!(#keep(#r))
         } else {
+            // A binding of the binding's own type: a pattern's reference stays one.
+            let r = self.reference(v, ref_bound);
             quote!(#keep(::core::clone::Clone::clone(#r)))
         }
     }
@@ -180,7 +182,7 @@ impl Gen<'_> {
         let Kind::Map { scalar, .. } = &v.kind else {
             return TokenStream::new();
         };
-        let x = self.reference_at(input, span, ref_bound);
+        let x = self.input_ref(input, span, ref_bound);
         let y = self.reference_at(id, span, ref_bound);
         // Captured values bound by reference here are copied for the closure's body.
         let mut rebind = TokenStream::new();

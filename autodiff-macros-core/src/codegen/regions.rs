@@ -128,6 +128,9 @@ impl Gen<'_> {
     /// A branch: `let (merged..) = <head> { arm } ...;`, each arm setting its save.
     pub(super) fn forward_branch(&self, b: &Branch) -> TokenStream {
         let active = b.arms.iter().any(|a| self.t.needed.needed[a.save]);
+        if let Head::Cfg { pred } = &b.head {
+            return self.forward_cfg(b, pred, active);
+        }
         let mut out = TokenStream::new();
         if active {
             for a in &b.arms {
@@ -163,43 +166,89 @@ impl Gen<'_> {
                 });
                 quote!(match #s { #(#cases)* })
             }
-            Head::Cfg { pred } => {
-                let (then_arm, else_arm) = (&arms[0], &arms[1]);
-                quote!(if ::core::cfg!(#pred) #then_arm else #else_arm)
-            }
+            // Its arms are separate statements, each under its own `#[cfg]`.
+            Head::Cfg { pred } => return self.forward_cfg(b, pred, active),
         };
         out.extend(quote_spanned!(b.span=> let (#(#merged,)*) = #branch;));
         out
     }
 
-    /// `{ body; let merged = (from..); save = Some((saved..)); merged }`.
-    fn forward_arm(&self, a: &Arm, active: bool) -> TokenStream {
+    /// `#[cfg(p)] let (merged.., save) = { arm; .. };` and the same under `not(p)` for the
+    /// other arm: only one is compiled, so the arms may differ in type.
+    fn forward_cfg(&self, b: &Branch, pred: &TokenStream, active: bool) -> TokenStream {
+        let merged: Vec<TokenStream> = b
+            .merged
+            .iter()
+            .map(|&m| {
+                let v = &self.body.values[m];
+                let (name, mutability) = (&v.name, v.mutable.then(|| quote!(mut)));
+                quote!(#mutability #name)
+            })
+            .collect();
+        let save = active.then(|| {
+            let s = &self.body.values[b.arms[0].save].name;
+            quote!(#s,)
+        });
+        let mut out = TokenStream::new();
+        for (a, cfg) in b.arms.iter().zip([quote!(#pred), quote!(not(#pred))]) {
+            let (body, from, saved) = self.arm_parts(a);
+            // A merged value that is the variable's own binding in this arm is not bound again.
+            let bound: Vec<usize> = (0..b.merged.len())
+                .filter(|&k| self.body.values[b.merged[k]].name != self.body.values[a.from[k]].name)
+                .collect();
+            let merged = bound.iter().map(|&k| &merged[k]);
+            let from = bound.iter().map(|&k| &from[k]);
+            let saved = active.then(|| quote!((#(#saved,)*),));
+            out.extend(quote_spanned! {b.span=>
+                #[cfg(#cfg)]
+                let ((#(#merged,)*), #save) = { #body ((#(#from,)*), #saved) };
+            });
+        }
+        out
+    }
+
+    /// An arm's forward code, its values of the merged variables (moved out where nothing
+    /// else needs them) and its saved values.
+    fn arm_parts(&self, a: &Arm) -> (TokenStream, Vec<TokenStream>, Vec<TokenStream>) {
         let body = self.forward(&a.body);
         let inside: HashSet<ValueId> = defined_at(self.body, &a.body)
             .into_iter()
             .chain(a.bound.iter().copied())
             .collect();
-        let saved = self.saved(&a.body, a.bound.iter().copied(), &[]);
+        let saved_ids = self.saved(&a.body, a.bound.iter().copied(), &[]);
         let mut moved = HashSet::new();
-        let from = a.from.iter().map(|&f| {
-            if self.movable(f, &inside, &saved) && moved.insert(f) {
-                let n = &self.body.values[f].name;
-                quote!(#n)
-            } else {
-                self.cloned(f, FORWARD)
-            }
-        });
-        let save = if active {
-            let s = &self.body.values[a.save].name;
-            let items = saved.iter().map(|&id| {
+        let from = a
+            .from
+            .iter()
+            .map(|&f| {
+                if self.movable(f, &inside, &saved_ids) && moved.insert(f) {
+                    let n = &self.body.values[f].name;
+                    quote!(#n)
+                } else {
+                    self.cloned(f, FORWARD)
+                }
+            })
+            .collect();
+        let saved = saved_ids
+            .iter()
+            .map(|&id| {
                 let n = self.rev_name(id);
                 if a.bound.contains(&id) {
                     quote!(::core::clone::Clone::clone(&#n))
                 } else {
                     quote!(#n)
                 }
-            });
-            quote!(#s = ::core::option::Option::Some((#(#items,)*));)
+            })
+            .collect();
+        (body, from, saved)
+    }
+
+    /// `{ body; let merged = (from..); save = Some((saved..)); merged }`.
+    fn forward_arm(&self, a: &Arm, active: bool) -> TokenStream {
+        let (body, from, saved) = self.arm_parts(a);
+        let save = if active {
+            let s = &self.body.values[a.save].name;
+            quote!(#s = ::core::option::Option::Some((#(#saved,)*));)
         } else {
             quote!()
         };

@@ -2,7 +2,7 @@
 //! replays its iterations backwards from its tape, a branch the arm whose save is set.
 
 use super::{Gen, Seed};
-use crate::ir::{defined_at, Branch, Kind, Loop, Step, ValueId};
+use crate::ir::{defined_at, Branch, Head, Kind, Loop, Step, ValueId};
 use crate::ops::helpers;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -46,7 +46,7 @@ impl Gen<'_> {
         let w = self.t.needed.witness[id];
         if matches!(self.body.values[id].kind, Kind::Param { .. }) || self.t.needed.needed[w] {
             let f = self.rt(helpers::SLOT, Span::call_site());
-            let r = self.reference(w, ref_bound);
+            let r = self.input_ref(w, self.body.values[w].span, ref_bound);
             quote!(#f(#r))
         } else {
             quote!(::core::option::Option::None)
@@ -73,8 +73,40 @@ impl Gen<'_> {
                     && self.t.needed.recomputed[id]
                     && self.t.bindings.bound[id]
             })
-            .map(|&id| self.forward_value(id, ref_bound))
+            .map(|&id| self.recomputed_value(id, ref_bound))
             .collect()
+    }
+
+    /// One value evaluated again. An expression the user wrote reads its inputs under their
+    /// own names, as values: those the reverse sweep holds by reference (or as a snapshot)
+    /// are rebound, cloned, in a block around it.
+    fn recomputed_value(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        let v = &self.body.values[id];
+        let user_expr = match &v.source {
+            Some(crate::ir::Source::Expr(e)) if !self.t.bindings.by_kernel[id] => e,
+            _ => return self.forward_value(id, ref_bound),
+        };
+        let rebound: Vec<ValueId> = v
+            .mentions
+            .iter()
+            .copied()
+            .filter(|&m| {
+                ref_bound.get(m).copied().unwrap_or(false) || self.snapshot.contains_key(&m)
+            })
+            .collect();
+        if rebound.is_empty() || !self.t.bindings.bound[id] {
+            return self.forward_value(id, ref_bound);
+        }
+        let lets = rebound.iter().map(|&m| {
+            let name = &self.body.values[m].name;
+            let value = self.cloned(m, ref_bound);
+            quote!(let #name = #value;)
+        });
+        // As `constant_value` binds it; a borrowed temporary lives on as the block's tail.
+        let (name, span, attrs) = (&v.name, v.span, &v.attrs);
+        let ty = v.ty.as_ref().map(|t| quote!(: #t));
+        let amp = (v.place && !v.named && !v.borrowed).then(|| quote!(&));
+        quote_spanned!(span=> #(#attrs)* let #name #ty = { #(#lets)* #amp #user_expr };)
     }
 
     /// `to += from` (moving `from` out), for two slots.
@@ -213,13 +245,25 @@ impl Gen<'_> {
             return TokenStream::new();
         }
         let saved_name = &self.locals.saved;
+        let cfg = match &b.head {
+            Head::Cfg { pred } => Some(pred),
+            _ => None,
+        };
         let mut out = TokenStream::new();
         for (k, a) in b.arms.iter().enumerate() {
             let saved = self.saved(&a.body, a.bound.iter().copied(), &[]);
             let mut inner_bound = ref_bound.to_vec();
             saved.iter().for_each(|&s| inner_bound[s] = true);
             let names = saved.iter().map(|&s| self.rev_name(s));
-            let save = self.reference(a.save, ref_bound);
+            // (The arms of a `#[cfg]` branch share their first arm's save binding.)
+            let save = self.reference(
+                if cfg.is_some() {
+                    b.arms[0].save
+                } else {
+                    a.save
+                },
+                ref_bound,
+            );
             let mut ids: Vec<ValueId> = a.bound.clone();
             ids.extend(defined_at(self.body, &a.body));
             let recompute = self.recompute(&ids, &inner_bound);
@@ -233,15 +277,23 @@ impl Gen<'_> {
                 }
             }
             let body = self.reverse(&a.body, &inner_bound);
-            let else_ = (k > 0).then(|| quote!(else));
-            out.extend(quote_spanned! {b.span=>
-                #else_ if let ::core::option::Option::Some(#saved_name) = #save {
-                    #[allow(unused_variables)]
-                    let (#(#names,)*) = #saved_name;
-                    #recompute
-                    #slots
-                    #enter
-                    #body
+            let replay = quote! {
+                #[allow(unused_variables)]
+                let (#(#names,)*) = #saved_name;
+                #recompute
+                #slots
+                #enter
+                #body
+            };
+            out.extend(match cfg {
+                // Only the configured arm exists; its save is the tuple itself.
+                Some(pred) => {
+                    let pred = if k == 0 { quote!(#pred) } else { quote!(not(#pred)) };
+                    quote_spanned!(b.span=> #[cfg(#pred)] { let #saved_name = #save; #replay })
+                }
+                None => {
+                    let else_ = (k > 0).then(|| quote!(else));
+                    quote_spanned!(b.span=> #else_ if let ::core::option::Option::Some(#saved_name) = #save { #replay })
                 }
             });
         }

@@ -44,6 +44,7 @@ impl<'a> Companions<'a> {
         let attrs = func
             .attrs
             .iter()
+            .filter(|a| matches!(a.style, syn::AttrStyle::Outer))
             .filter(|a| {
                 [
                     "cfg", "cfg_attr", "allow", "expect", "warn", "deny", "forbid",

@@ -59,8 +59,10 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
         None => context.krate.clone(),
     };
     let locals = Locals::new(&mut names);
+    let mut body = body;
     let owned = Tables::of(&body, true);
     let shared = Tables::of(&body, false);
+    analysis::aliases::cfg_aliases(&mut body, &shared.needed);
     let companions = Companions::new(&func, &sig, &body, &krate);
     let out = companions.emit(&owned, &shared, &mut names, &locals);
     quote!(#func #out)

@@ -22,9 +22,9 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
         Ok(f) => f,
         Err(tokens) => return tokens,
     };
-    let rule: syn::Path = match syn::parse2(args.clone()) {
-        Ok(p) => p,
-        Err(_) => {
+    let rule = match syn::parse2(args.clone()).ok().and_then(callable) {
+        Some(p) => p,
+        None => {
             let at = if args.is_empty() {
                 func.sig.ident.to_token_stream()
             } else {
@@ -87,6 +87,24 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
     )
 }
 
+/// `path` as the callee of a call expression: generic arguments written as a turbofish
+/// (`rule<f64>` becomes `rule::<f64>`); `None` when it cannot name a function (it ends in a
+/// keyword such as `self` or `crate`, or has `Fn(..)`-style arguments).
+fn callable(mut path: syn::Path) -> Option<syn::Path> {
+    let last = path.segments.last()?;
+    if ["self", "super", "crate", "Self"].contains(&last.ident.to_string().as_str()) {
+        return None;
+    }
+    for segment in &mut path.segments {
+        match &mut segment.arguments {
+            syn::PathArguments::None => {}
+            syn::PathArguments::AngleBracketed(a) => a.colon2_token = Some(Default::default()),
+            syn::PathArguments::Parenthesized(_) => return None,
+        }
+    }
+    Some(path)
+}
+
 /// The function, its hidden struct and the `vjp` built from the rule.
 fn rule_item(
     func: &syn::ItemFn,
@@ -102,6 +120,12 @@ fn rule_item(
     let (inputs, input_tys) = items::closure_inputs(func);
     let captured = items::type_and_const_params(func);
     let output_ty = match &func.sig.output {
+        // `T + 'a` and `impl T` in parentheses, as they are written inside `&` and tuples.
+        syn::ReturnType::Type(_, ty)
+            if matches!(**ty, Type::TraitObject(_) | Type::ImplTrait(_)) =>
+        {
+            quote!((#ty))
+        }
         syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
         syn::ReturnType::Default => quote!(()),
     };

@@ -182,7 +182,9 @@ pub enum Head {
         arms: Vec<(TokenStream, Option<Expr>)>,
     },
     /// `#[cfg(pred)] statement`: the first arm is the statement, the second does nothing;
-    /// which one runs is fixed when the crate compiles.
+    /// which one runs is fixed when the crate compiles, and only that one is compiled (so the
+    /// arms may give a variable different types). Both arms' saves are one binding; a
+    /// variable the statement declares anew is a placeholder `()` in the second arm.
     Cfg { pred: TokenStream },
 }
 

@@ -34,7 +34,11 @@ pub fn defined_at(body: &Body, steps: &[Step]) -> Vec<ValueId> {
                 out.extend(l.carried.iter().map(|c| c.out));
             }
             Step::Branch(b) => {
-                out.extend(b.arms.iter().map(|a| a.save));
+                match b.head {
+                    // One arm is compiled; both arms' saves are one binding.
+                    super::Head::Cfg { .. } => out.push(b.arms[0].save),
+                    _ => out.extend(b.arms.iter().map(|a| a.save)),
+                }
                 out.extend(&b.merged);
             }
         }

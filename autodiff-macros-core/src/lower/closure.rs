@@ -1,7 +1,7 @@
 //! Closures: `x.map(|v| ...)`, differentiated as a scalar function of its parameter, and
 //! calls of a closure defined in the function, lowered inline.
 
-use super::scan::changed_outer;
+use super::scan::changed_in_expr;
 use super::{e_span, Lowerer, Outer};
 use crate::ir::{Body, Kind, ScalarFn, Source, Value, ValueId};
 use proc_macro2::TokenStream;
@@ -22,7 +22,7 @@ impl Lowerer<'_> {
                 // `f64::sqrt` → `|v| v.sqrt()`
                 let f = &p.path.segments[1].ident;
                 let v = self.names.fresh("__v", e_span(&m.args[0]));
-                Some(syn::parse_quote_spanned!(e_span(&m.args[0])=> |#v| #v.#f()))
+                syn::parse2(quote::quote_spanned!(e_span(&m.args[0])=> |#v| #v.#f())).ok()
             }
             _ => None,
         };
@@ -89,7 +89,12 @@ impl Lowerer<'_> {
         inner.values[pid].label = Some(param.to_string());
         inner.declare(&param.to_string(), pid, false);
         let output = inner.expr(&closure.body);
-        let captures = inner.captured.iter().map(|c| c.0).collect();
+        let mut captures: Vec<ValueId> = Vec::new();
+        for &(outer, _) in &inner.captured {
+            if !captures.contains(&outer) {
+                captures.push(outer);
+            }
+        }
         let (values, steps) = (inner.values, inner.steps);
         ScalarFn {
             param,
@@ -118,11 +123,7 @@ impl Lowerer<'_> {
             return self.opaque(e, inputs, self.unsupported(&c.func, message));
         };
         let params: Option<Vec<Ident>> = def.closure.inputs.iter().map(pat_ident).collect();
-        let changed = {
-            let body = &def.closure.body;
-            let block: syn::Block = syn::parse_quote!({ #body; });
-            changed_outer(&block)
-        };
+        let changed = changed_in_expr(&def.closure.body, true);
         let problem = match params {
             None => Some("a closure called in `#[grad]` code takes plain named parameters, e.g. `|t: f64| t * t`".to_string()),
             Some(ref p) if p.len() != c.args.len() => Some(format!(

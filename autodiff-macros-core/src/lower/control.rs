@@ -38,7 +38,7 @@ impl Lowerer<'_> {
         let iter = self.opaque(&f.expr, Vec::new(), self.unsupported(&f.expr, message));
         let mut pat_names = Vec::new();
         pat_idents(&f.pat, &mut pat_names);
-        let vars = self.changed_vars(&scan::changed_outer(&f.body), &pat_names);
+        let vars = self.changed_vars(&scan::changed_outer(&f.body, false), &pat_names);
         let iters = self.value(
             "__iters",
             Kind::Bound {
@@ -169,10 +169,9 @@ impl Lowerer<'_> {
             self.errors.at(i, "an `if` used as a value needs an `else`");
             return None;
         }
-        let mut changed = scan::changed_outer(&i.then_branch);
+        let mut changed = scan::changed_outer(&i.then_branch, want_value);
         if let Some((_, e)) = &i.else_branch {
-            let block: Block = syn::parse_quote!({ #e; });
-            for c in scan::changed_outer(&block) {
+            for c in scan::changed_in_expr(e, want_value) {
                 if !changed.iter().any(|d| d.name == c.name) {
                     changed.push(c);
                 }
@@ -261,11 +260,9 @@ impl Lowerer<'_> {
         let scrutinee = self.opaque(&m.expr, Vec::new(), None);
         let mut changed: Vec<Changed> = Vec::new();
         for arm in &m.arms {
-            let body = &arm.body;
-            let block: Block = syn::parse_quote!({ #body; });
             let mut bound = Vec::new();
             pat_idents(&arm.pat, &mut bound);
-            for c in scan::changed_outer(&block) {
+            for c in scan::changed_in_expr(&arm.body, want_value) {
                 if !bound.contains(&c.name) && !changed.iter().any(|d| d.name == c.name) {
                     changed.push(c);
                 }
@@ -315,21 +312,14 @@ impl Lowerer<'_> {
     pub(super) fn cfg_stmt(&mut self, pred: TokenStream, stmt: &Stmt, attrs: Vec<Attribute>) {
         let (changed, declared) = scan::changed_by_stmt(stmt);
         let mut targets: Vec<(String, Target)> = self
-            .changed_vars(&changed, &declared)
+            .changed_vars(&changed, &[])
             .into_iter()
             .map(|(n, v)| (n, Target::Var(v)))
             .collect();
+        let mut new_names = Vec::new();
         for d in &declared {
             if self.scope.var(d).is_none() {
-                self.errors.at(
-                    stmt,
-                    format_args!(
-                        "`#[grad]` supports `#[cfg]` on a `let` only where it shadows a variable declared before, so that \
-                         later code reads one or the other; `{d}` is new here: declare it first without `#[cfg]` \
-                         (e.g. `let {d} = ..;`), then shadow or assign it under `#[cfg]`"
-                    ),
-                );
-                return;
+                new_names.push(d.clone());
             }
             let mutable = matches!(stmt, Stmt::Local(l) if matches!(&l.pat, Pat::Ident(p) if p.mutability.is_some()));
             targets.push((d.clone(), Target::Declared { mutable }));
@@ -349,7 +339,17 @@ impl Lowerer<'_> {
         }
         let first = self.leave_arm(&targets, state, Vec::new(), span);
         let state = self.enter_arm(&targets);
+        // A variable the statement declares anew does not exist when it is configured out
+        // (nor does the user's code that reads it): a placeholder stands in for it there.
+        for n in &new_names {
+            let unit = self.opaque(&syn::parse_quote!(()), Vec::new(), None);
+            self.declare(n, unit, false);
+        }
         let second = self.leave_arm(&targets, state, Vec::new(), span);
+        // Exactly one arm is compiled: both keep their saved values under one name.
+        let name = self.values[first.save].name.clone();
+        self.values[second.save].name = name;
+
         self.finish_branch(
             Head::Cfg { pred },
             vec![first, second],

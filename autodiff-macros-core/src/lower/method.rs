@@ -132,7 +132,9 @@ impl Lowerer<'_> {
                 return self.local_call(e, c, var);
             }
         }
-        if segments.len() > 1 && LIBRARY_ROOTS.contains(&segments[0].as_str()) {
+        if segments.len() > 1 && LIBRARY_ROOTS.contains(&segments[0].as_str())
+            || associated_function(p)
+        {
             let inputs = c.args.iter().map(|a| self.operand_leaf(a)).collect();
             let path = p.path.to_token_stream().to_string().replace(' ', "");
             let message = format!(
@@ -258,4 +260,16 @@ fn unknown_method_message(name: &str, args: usize) -> String {
         "`.{name}()`{arity} has no derivative rule in `#[grad]`{hint}; supported methods: {}",
         catalogue::methods()
     )
+}
+
+/// Whether `p` names a type's associated function (`DVector::<f64>::from_element`,
+/// `<T as Trait>::f`, `Matrix::new`) rather than a free function: a qualified self type, or
+/// a segment before the last with generic arguments or a type's (upper camel case) name.
+/// Neither `#[grad]` nor `#[vjp(..)]` applies to those.
+fn associated_function(p: &syn::ExprPath) -> bool {
+    let n = p.path.segments.len();
+    p.qself.is_some()
+        || p.path.segments.iter().take(n.saturating_sub(1)).any(|s| {
+            !s.arguments.is_none() || s.ident.to_string().starts_with(|c: char| c.is_uppercase())
+        })
 }

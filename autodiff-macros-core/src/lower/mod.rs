@@ -244,7 +244,9 @@ impl<'a> Lowerer<'a> {
                 continue;
             };
             self.lookup(n);
-            let user = Ident::new(n, Span::call_site());
+            let Some(user) = rename::ident(n, Span::call_site()) else {
+                continue;
+            };
             out.extend(quote::quote!(#[allow(unused_variables)] let #user = &#binding;));
         }
         out

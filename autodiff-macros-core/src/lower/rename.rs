@@ -53,14 +53,22 @@ pub fn rename_tokens(
     collect_format_names(tokens, &mut r.format_names);
     // A format string's captures read their values too.
     for n in r.format_names.clone() {
-        let ident = Ident::new(&n, proc_macro2::Span::call_site());
-        r.local(&ident);
+        if let Some(ident) = ident(&n, proc_macro2::Span::call_site()) {
+            r.local(&ident);
+        }
     }
     Renamed {
         out,
         mentions: r.mentions,
         captured_by_format: r.format_names,
     }
+}
+
+/// The identifier `name` spells (`r#y` a raw one), if it is one that can name a local.
+pub fn ident(name: &str, span: proc_macro2::Span) -> Option<Ident> {
+    let mut i: Ident = syn::parse_str(name).ok()?;
+    i.set_span(span);
+    Some(i)
 }
 
 /// The identifiers a pattern binds, skipping capitalised names (`None`, `MAX`), which are

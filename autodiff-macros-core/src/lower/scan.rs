@@ -6,6 +6,7 @@
 //! block's `let`s end with it.
 
 use super::rename::{pat_idents, rename, rename_tokens};
+use syn::visit::Visit;
 use syn::{Block, Expr, Stmt};
 
 /// An outer variable a block may change.
@@ -16,19 +17,33 @@ pub struct Changed {
     pub assigned: bool,
 }
 
-/// The outer variables `block` may change, in first-change order.
-pub fn changed_outer(block: &Block) -> Vec<Changed> {
-    let mut out = Vec::new();
-    stmts(&block.stmts, &mut Vec::new(), &mut out);
-    out
+/// The outer variables `block` may change, in first-change order; `value` when the block's
+/// last expression is its value (an `if` used as a value), not a statement.
+pub fn changed_outer(block: &Block, value: bool) -> Vec<Changed> {
+    let mut s = Scanner {
+        value_blocks: value,
+        ..Scanner::default()
+    };
+    s.visit_block(block);
+    s.out
+}
+
+/// The outer variables an expression may change (in the regions nested in it: `f(if c { x
+/// = 1.0; .. } else { .. })`); `value` as for [`changed_outer`], for the blocks it is made of.
+pub fn changed_in_expr(e: &Expr, value: bool) -> Vec<Changed> {
+    let mut s = Scanner {
+        value_blocks: value,
+        ..Scanner::default()
+    };
+    s.visit_expr(e);
+    s.out
 }
 
 /// The outer variables one statement may change, and the names it declares with `let`.
 pub fn changed_by_stmt(stmt: &Stmt) -> (Vec<Changed>, Vec<String>) {
-    let mut out = Vec::new();
-    let mut declared = Vec::new();
-    self::stmt(stmt, &mut declared, &mut out);
-    (out, declared)
+    let mut s = Scanner::default();
+    s.stmt(stmt, false);
+    (s.out, s.shadowed)
 }
 
 /// How the lowering treats an expression statement.
@@ -85,109 +100,147 @@ pub fn is_compound(op: &syn::BinOp) -> bool {
     )
 }
 
-fn note(name: String, assigned: bool, shadowed: &[String], out: &mut Vec<Changed>) {
-    if shadowed.contains(&name) {
-        return;
+/// A walk over statements and expressions, nested regions included, that keeps the names
+/// declared so far (they shadow outer variables) and collects the outer ones changed.
+#[derive(Default)]
+struct Scanner {
+    shadowed: Vec<String>,
+    out: Vec<Changed>,
+    /// The blocks being entered are values (an `if` in an expression): their last
+    /// expression is their value, not a statement.
+    value_blocks: bool,
+}
+
+impl Scanner {
+    fn note(&mut self, name: String, assigned: bool) {
+        if self.shadowed.contains(&name) {
+            return;
+        }
+        match self.out.iter_mut().find(|c| c.name == name) {
+            Some(c) => c.assigned |= assigned,
+            None => self.out.push(Changed { name, assigned }),
+        }
     }
-    match out.iter_mut().find(|c| c.name == name) {
-        Some(c) => c.assigned |= assigned,
-        None => out.push(Changed { name, assigned }),
+
+    /// One statement of a block; `tail` for the block's last expression without `;`.
+    fn stmt(&mut self, s: &Stmt, tail: bool) {
+        match s {
+            Stmt::Local(l) => {
+                if let Some(init) = &l.init {
+                    let outer = std::mem::replace(&mut self.value_blocks, true);
+                    self.visit_expr(&init.expr);
+                    self.value_blocks = outer;
+                    if let Some((_, e)) = &init.diverge {
+                        self.visit_expr(e);
+                    }
+                }
+                pat_idents(&l.pat, &mut self.shadowed);
+            }
+            Stmt::Expr(e, semi) => {
+                // A statement kept as written may change what it names in place; so may a
+                // block's last expression when it is a call (a loop body's `v.push(x)`).
+                let value = tail && semi.is_none() && self.value_blocks;
+                let kept = stmt_kind(e) == StmtKind::Effect
+                    && !value
+                    && (semi.is_some()
+                        || !tail
+                        || matches!(e, Expr::MethodCall(_) | Expr::Call(_) | Expr::Macro(_)));
+                if kept {
+                    for m in rename(e, &any_name).mentions {
+                        self.note(m.name, false);
+                    }
+                }
+                // A region standing as a statement has statement blocks; one in an expression
+                // (a `let`'s value, an operand) has value blocks.
+                let outer = self.value_blocks;
+                self.value_blocks = !matches!(
+                    e,
+                    Expr::If(_) | Expr::Match(_) | Expr::Block(_) | Expr::ForLoop(_)
+                ) || value;
+                self.visit_expr(e);
+                self.value_blocks = outer;
+            }
+            Stmt::Macro(m) => {
+                for m in rename_tokens(m.mac.tokens.clone(), &any_name).mentions {
+                    self.note(m.name, false);
+                }
+            }
+            Stmt::Item(_) => {}
+        }
+    }
+
+    /// Runs `f` with the names `pat` binds shadowing outer ones.
+    fn shadowing(&mut self, pat: &syn::Pat, f: impl FnOnce(&mut Self)) {
+        let depth = self.shadowed.len();
+        pat_idents(pat, &mut self.shadowed);
+        f(self);
+        self.shadowed.truncate(depth);
     }
 }
 
-fn stmts(stmts: &[Stmt], shadowed: &mut Vec<String>, out: &mut Vec<Changed>) {
-    let depth = shadowed.len();
-    for s in stmts {
-        stmt(s, shadowed, out);
-    }
-    shadowed.truncate(depth);
-}
-
-/// One statement; a `let` adds its names to `shadowed`.
-fn stmt(s: &Stmt, shadowed: &mut Vec<String>, out: &mut Vec<Changed>) {
-    match s {
-        Stmt::Local(l) => {
-            if let Some(init) = &l.init {
-                expr(&init.expr, shadowed, out);
-            }
-            pat_idents(&l.pat, shadowed);
+impl<'ast> Visit<'ast> for Scanner {
+    fn visit_block(&mut self, b: &'ast Block) {
+        let depth = self.shadowed.len();
+        let n = b.stmts.len();
+        for (i, s) in b.stmts.iter().enumerate() {
+            self.stmt(s, i + 1 == n);
         }
-        Stmt::Expr(e, _) => statement(e, shadowed, out),
-        Stmt::Macro(m) => {
-            for m in rename_tokens(m.mac.tokens.clone(), &any_name).mentions {
-                note(m.name, false, shadowed, out);
+        self.shadowed.truncate(depth);
+    }
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        match local(&a.left) {
+            Some(id) => self.note(id.to_string(), true),
+            None => self.visit_expr(&a.left),
+        }
+        self.visit_expr(&a.right);
+    }
+    fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+        match (is_compound(&b.op), local(&b.left)) {
+            (true, Some(id)) => self.note(id.to_string(), true),
+            _ => self.visit_expr(&b.left),
+        }
+        self.visit_expr(&b.right);
+    }
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.visit_expr(&f.expr);
+        // A loop's body is never a value.
+        let outer = std::mem::replace(&mut self.value_blocks, false);
+        self.shadowing(&f.pat, |s| s.visit_block(&f.body));
+        self.value_blocks = outer;
+    }
+    fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+        match &*i.cond {
+            Expr::Let(l) => {
+                self.visit_expr(&l.expr);
+                self.shadowing(&l.pat, |s| s.visit_block(&i.then_branch));
+            }
+            cond => {
+                self.visit_expr(cond);
+                self.visit_block(&i.then_branch);
             }
         }
-        Stmt::Item(_) => {}
+        if let Some((_, e)) = &i.else_branch {
+            self.visit_expr(e);
+        }
     }
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.shadowing(&arm.pat, |s| {
+            if let Some((_, g)) = &arm.guard {
+                s.visit_expr(g);
+            }
+            s.visit_expr(&arm.body);
+        });
+    }
+    // A closure's body is its own scope (a local closure that changes an outer variable is
+    // reported where it is called); items and macros in expressions are kept as written.
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+    fn visit_macro(&mut self, _: &'ast syn::Macro) {}
 }
 
 /// Resolves every name, so that a scan sees every mention.
 fn any_name(name: &str) -> Option<syn::Ident> {
-    Some(syn::Ident::new(name, proc_macro2::Span::call_site()))
-}
-
-fn statement(e: &Expr, shadowed: &mut Vec<String>, out: &mut Vec<Changed>) {
-    match (stmt_kind(e), e) {
-        (StmtKind::Assign, Expr::Assign(a)) => {
-            expr(&a.right, shadowed, out);
-            note_target(&a.left, shadowed, out);
-        }
-        (StmtKind::Assign, Expr::Binary(b)) => {
-            expr(&b.right, shadowed, out);
-            note_target(&b.left, shadowed, out);
-        }
-        (StmtKind::Region, _) | (StmtKind::Unsupported, _) => expr(e, shadowed, out),
-        _ => {
-            for m in rename(e, &any_name).mentions {
-                note(m.name, false, shadowed, out);
-            }
-        }
-    }
-}
-
-fn note_target(target: &Expr, shadowed: &[String], out: &mut Vec<Changed>) {
-    if let Some(id) = local(target) {
-        note(id.to_string(), true, shadowed, out);
-    }
-}
-
-/// The regions inside an expression (a loop's body, an `if`'s arms, a block).
-fn expr(e: &Expr, shadowed: &mut Vec<String>, out: &mut Vec<Changed>) {
-    match e {
-        Expr::Block(b) => {
-            let depth = shadowed.len();
-            stmts(&b.block.stmts, shadowed, out);
-            shadowed.truncate(depth);
-        }
-        Expr::ForLoop(f) => {
-            let depth = shadowed.len();
-            pat_idents(&f.pat, shadowed);
-            stmts(&f.body.stmts, shadowed, out);
-            shadowed.truncate(depth);
-        }
-        Expr::If(i) => {
-            let depth = shadowed.len();
-            if let Expr::Let(l) = &*i.cond {
-                pat_idents(&l.pat, shadowed);
-            }
-            stmts(&i.then_branch.stmts, shadowed, out);
-            shadowed.truncate(depth);
-            if let Some((_, e)) = &i.else_branch {
-                expr(e, shadowed, out);
-            }
-        }
-        Expr::Match(m) => {
-            for arm in &m.arms {
-                let depth = shadowed.len();
-                pat_idents(&arm.pat, shadowed);
-                expr(&arm.body, shadowed, out);
-                shadowed.truncate(depth);
-            }
-        }
-        Expr::Paren(p) => expr(&p.expr, shadowed, out),
-        _ => {}
-    }
+    super::rename::ident(name, proc_macro2::Span::call_site())
 }
 
 #[cfg(test)]
@@ -196,7 +249,7 @@ mod tests {
     use syn::parse_quote;
 
     fn names(block: Block) -> Vec<(String, bool)> {
-        changed_outer(&block)
+        changed_outer(&block, false)
             .into_iter()
             .map(|c| (c.name, c.assigned))
             .collect()

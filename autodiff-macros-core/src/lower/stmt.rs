@@ -163,6 +163,12 @@ impl Lowerer<'_> {
     /// A statement kept as written, as an effect: an error if it reads a differentiated
     /// value, since it may change it in place.
     fn effect_stmt(&mut self, stmt: &Stmt, e: &Expr) {
+        // `if c { 0 } else { 1 };` parses without its `;`: written back as a statement, it
+        // needs one (a value-less `if` does not mind one).
+        let tokens = match stmt {
+            Stmt::Expr(_, None) => quote!(#stmt;),
+            _ => stmt.to_token_stream(),
+        };
         let message = match e {
             Expr::Assign(_) | Expr::Binary(_) => {
                 "`#[grad]` can only assign to a whole local variable; build a new value instead of writing into part of one"
@@ -178,7 +184,7 @@ impl Lowerer<'_> {
                  e.g. `let y = ...;`",
                 m.method
             ),
-            Expr::Macro(_) => return self.effect_tokens(stmt.to_token_stream(), None),
+            Expr::Macro(_) => return self.effect_tokens(tokens, None),
             _ => "this statement reads a differentiated value but is not an assignment `#[grad]` can differentiate; \
                   compute a new value instead, e.g. `let y = ...;`"
                 .to_string(),
@@ -193,7 +199,7 @@ impl Lowerer<'_> {
             other => other.to_token_stream(),
         };
         let unsupported = self.unsupported(at, message);
-        self.effect_tokens(stmt.to_token_stream(), unsupported)
+        self.effect_tokens(tokens, unsupported)
     }
 
     /// A statement kept as written (locals renamed; the names its format strings capture

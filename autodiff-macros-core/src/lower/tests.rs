@@ -143,10 +143,6 @@ fn structural_errors_are_reported_where_they_are() {
             "fn f(x: f64) -> f64 { let y = x; }",
             "must end with the value",
         ),
-        (
-            "fn f(x: f64) -> f64 { #[cfg(any())] let y = x; y }",
-            "`y` is new here",
-        ),
     ] {
         let (_, _, errors) = lowered("", src);
         assert!(

@@ -14,6 +14,13 @@ pub struct Args {
     pub krate: Option<syn::Path>,
 }
 
+/// Whether `path` can name a module: no segment has generic arguments or is `Self`.
+fn is_module_path(path: &syn::Path) -> bool {
+    path.segments
+        .iter()
+        .all(|s| s.arguments.is_none() && s.ident != "Self")
+}
+
 /// Parses the attribute's tokens: parameter names and `crate = path`, separated by commas.
 pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
     let mut args = Args {
@@ -39,6 +46,11 @@ pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
             {
                 let rest: TokenStream = it.collect();
                 match syn::parse2::<syn::Path>(rest.clone()) {
+                    Ok(p) if !is_module_path(&p) => errors.at(
+                        &rest,
+                        "`crate = ..` names a crate or module by a path without generic arguments or `Self`, \
+                         e.g. `#[grad(x, crate = ad)]`",
+                    ),
                     Ok(p) if args.krate.is_none() => args.krate = Some(p),
                     Ok(_) => errors.at(&chunk, "`crate = ..` is given twice"),
                     Err(_) => errors.at(

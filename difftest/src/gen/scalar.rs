@@ -1,0 +1,411 @@
+//! Scalar-valued expressions: arithmetic, the float methods, reductions of matrices, dot
+//! products, indexing, determinants and traces, activations, calls, blocks and `if` values,
+//! and the positive expressions that divisions, `sqrt` and `ln` need.
+
+use super::Gen;
+use crate::ast::Expr;
+use crate::family::Family;
+use crate::ty::{Shape, Ty};
+use rand::Rng;
+
+impl Gen {
+    /// An expression of type `ty` (a float type) of depth at most `depth`.
+    pub(crate) fn expr(&mut self, ty: Ty, depth: u32) -> Expr {
+        match ty {
+            Ty::Scalar => self.scalar(depth),
+            Ty::Mat(s) => self.matrix(s, depth),
+            _ => panic!("expr of {ty:?}"),
+        }
+    }
+
+    /// A scalar leaf: a visible scalar variable (active ones preferred) or a literal.
+    pub(crate) fn scalar_leaf(&mut self) -> Expr {
+        let closure = self.closure;
+        let mut pick = None;
+        if self.chance(0.7) {
+            pick = self.pick_var(|v| v.ty == Ty::Scalar && v.active && (!closure || v.capturable));
+        }
+        if pick.is_none() {
+            pick = self.pick_var(|v| v.ty == Ty::Scalar && (!closure || v.capturable));
+        }
+        if pick.as_ref().is_some_and(|v| v.name.ends_with("_bar")) {
+            self.mark(Family::BarNames);
+        }
+        if !closure && !pick.as_ref().is_some_and(|v| v.active) && self.chance(0.6) {
+            if let Some(e) = self.entry_of_matrix() {
+                return e;
+            }
+        }
+        match pick {
+            Some(v) if !self.chance(0.15) => Expr::var(&v.name, Ty::Scalar, v.bound),
+            _ => Expr::float(self.literal()),
+        }
+    }
+
+    /// An entry or the mean of an active matrix variable, as a scalar leaf when no active
+    /// scalar is in scope.
+    fn entry_of_matrix(&mut self) -> Option<Expr> {
+        let v = self.pick_var(|v| v.active && matches!(v.ty, Ty::Mat(_)))?;
+        let Ty::Mat(s) = v.ty else { return None };
+        let m = Expr::var(&v.name, v.ty, v.bound);
+        if self.on(Family::Indexing) && self.chance(0.6) {
+            self.mark(Family::Indexing);
+            let (i, j) = (self.index(s.rows.n()), self.index(s.cols.n()));
+            return Some(Expr::op(
+                format!("{{0}}[({i}, {j})]"),
+                vec![m],
+                Ty::Scalar,
+                v.bound,
+            ));
+        }
+        if self.on(Family::Reductions) {
+            self.mark(Family::Reductions);
+            return Some(Expr::op("{0}.mean()", vec![m], Ty::Scalar, v.bound));
+        }
+        None
+    }
+
+    /// A small literal.
+    pub(crate) fn literal(&mut self) -> f64 {
+        [0.5, 2.0, 1.5, 0.25, -0.75, 3.0, -1.25, 0.1][self.rng.random_range(0..8)]
+    }
+
+    /// A scalar expression.
+    pub(crate) fn scalar(&mut self, depth: u32) -> Expr {
+        if depth == 0 || self.budget == 0 {
+            return self.scalar_leaf();
+        }
+        self.budget -= 1;
+        for _ in 0..20 {
+            let e = match self.rng.random_range(0..16) {
+                0 | 1 => Some(self.scalar_leaf()),
+                2..=4 => Some(self.scalar_arith(depth)),
+                5 => Some(self.scalar_div(depth)),
+                6 | 7 => self.float_fn(depth),
+                8 | 9 => self.reduction(depth),
+                10 => self.scalar_product(depth),
+                11 => self.scalar_index(depth),
+                12 => self.scalar_linalg(depth),
+                13 => self.scalar_activation(depth),
+                14 => self.call(Ty::Scalar, depth),
+                _ => self.block_or_if(Ty::Scalar, depth),
+            };
+            if let Some(e) = e {
+                return e;
+            }
+        }
+        self.scalar_leaf()
+    }
+
+    /// `a + b`, `a - b`, `a * b`, `-a`.
+    fn scalar_arith(&mut self, depth: u32) -> Expr {
+        let a = self.scalar(depth - 1);
+        if self.chance(0.15) {
+            let b = a.bound;
+            return Expr::op("(-{0})", vec![a], Ty::Scalar, b);
+        }
+        let b = self.scalar(depth - 1);
+        let (t, bound) = match self.rng.random_range(0..3) {
+            0 => ("({0} + {1})", a.bound + b.bound),
+            1 => ("({0} - {1})", a.bound + b.bound),
+            _ => ("({0} * {1})", a.bound * b.bound),
+        };
+        Expr::op(t, vec![a, b], Ty::Scalar, bound)
+    }
+
+    /// `a / p` with `p` bounded away from zero.
+    fn scalar_div(&mut self, depth: u32) -> Expr {
+        let a = self.scalar(depth - 1);
+        let (p, lo) = self.positive(depth - 1);
+        let b = a.bound / lo;
+        Expr::op("({0} / {1})", vec![a, p], Ty::Scalar, b)
+    }
+
+    /// A positive scalar and a lower bound of it.
+    pub(crate) fn positive(&mut self, depth: u32) -> (Expr, f64) {
+        let a = self.scalar(depth);
+        let ab = a.bound;
+        let k = [0.5, 1.0, 2.0][self.rng.random_range(0..3)];
+        let fns = self.on(Family::FloatFns) || self.closure;
+        match self.rng.random_range(0..4) {
+            1 if fns => {
+                self.mark_float_fn();
+                (
+                    Expr::op(
+                        format!("({{0}}.powi(2) + {k:?})"),
+                        vec![a],
+                        Ty::Scalar,
+                        ab * ab + k,
+                    ),
+                    k,
+                )
+            }
+            2 if fns => {
+                self.mark_float_fn();
+                (Expr::op("({0}.cos() + 2.0)", vec![a], Ty::Scalar, 3.0), 1.0)
+            }
+            3 if self.on(Family::Activations) && !self.closure => {
+                self.mark(Family::Activations);
+                (
+                    Expr::op(
+                        format!("(autodiff::softplus(&{{0}}) + {k:?})"),
+                        vec![a],
+                        Ty::Scalar,
+                        ab + 1.0 + k,
+                    ),
+                    k,
+                )
+            }
+            _ => (
+                Expr::op(
+                    format!("({{0}} * {{0}} + {k:?})"),
+                    vec![a],
+                    Ty::Scalar,
+                    ab * ab + k,
+                ),
+                k,
+            ),
+        }
+    }
+
+    /// Marks the float-functions family (inside a map closure they belong to `map`).
+    pub(crate) fn mark_float_fn(&mut self) {
+        if !self.closure {
+            self.mark(Family::FloatFns);
+        }
+    }
+
+    /// powi, sqrt, exp, ln, tanh, abs, sin, cos.
+    pub(crate) fn float_fn(&mut self, depth: u32) -> Option<Expr> {
+        if !self.on(Family::FloatFns) && !self.closure {
+            return None;
+        }
+        self.mark_float_fn();
+        let e = match self.rng.random_range(0..8) {
+            0 => {
+                let a = self.scalar(depth - 1);
+                let a = self.clamp(a, 2.0);
+                let n = self.rng.random_range(2..=3);
+                let b = a.bound.powi(n);
+                Expr::op(format!("{{0}}.powi({n})"), vec![a], Ty::Scalar, b)
+            }
+            1 => {
+                let (p, _) = self.positive(depth - 1);
+                let b = p.bound.sqrt();
+                Expr::op("{0}.sqrt()", vec![p], Ty::Scalar, b)
+            }
+            2 => {
+                let a = self.scalar(depth - 1);
+                let a = self.clamp(a, 1.5);
+                let b = a.bound.exp();
+                Expr::op("{0}.exp()", vec![a], Ty::Scalar, b)
+            }
+            3 => {
+                let (p, lo) = self.positive(depth - 1);
+                let b = p.bound.ln().abs().max(lo.ln().abs());
+                Expr::op("{0}.ln()", vec![p], Ty::Scalar, b)
+            }
+            4 => self.unary_fn("{0}.tanh()", depth, Some(1.0)),
+            5 => self.unary_fn("{0}.abs()", depth, None),
+            6 => self.unary_fn("{0}.sin()", depth, Some(1.0)),
+            _ => self.unary_fn("{0}.cos()", depth, Some(1.0)),
+        };
+        Some(e)
+    }
+
+    fn unary_fn(&mut self, t: &str, depth: u32, bound: Option<f64>) -> Expr {
+        let a = self.scalar(depth - 1);
+        let b = bound.unwrap_or(a.bound);
+        Expr::op(t, vec![a], Ty::Scalar, b)
+    }
+
+    /// A random shape among the program's.
+    pub(crate) fn any_shape(&mut self) -> Option<Shape> {
+        if self.shapes.is_empty() {
+            None
+        } else {
+            let i = self.rng.random_range(0..self.shapes.len());
+            Some(self.shapes[i])
+        }
+    }
+
+    /// sum, mean, variance, norm, norm_squared of a matrix.
+    fn reduction(&mut self, depth: u32) -> Option<Expr> {
+        if !self.on(Family::Reductions) || self.closure {
+            return None;
+        }
+        let s = self.any_shape()?;
+        self.mark(Family::Reductions);
+        let m = self.matrix(s, depth - 1);
+        let (n, b) = (s.len() as f64, m.bound);
+        let (t, bound) = match self.rng.random_range(0..5) {
+            0 => ("{0}.sum()", n * b),
+            1 => ("{0}.mean()", b),
+            2 => ("{0}.variance()", b * b),
+            3 => ("{0}.norm()", n.sqrt() * b),
+            _ => ("{0}.norm_squared()", n * b * b),
+        };
+        Some(Expr::op(t, vec![m], Ty::Scalar, bound))
+    }
+
+    /// `a.dot(&b)`, or a row times a column, indexed.
+    fn scalar_product(&mut self, depth: u32) -> Option<Expr> {
+        if !self.on(Family::Products) || self.closure {
+            return None;
+        }
+        let s = self.any_shape()?;
+        self.mark(Family::Products);
+        if let (Some(n), true) = (dyn_vector_len(s), self.chance(0.3)) {
+            let r = self.matrix(Shape::drow(n), depth - 1);
+            let r = self.operand(r);
+            let c = self.matrix(Shape::dvec(n), depth - 1);
+            let c = self.operand(c);
+            let b = n as f64 * r.bound * c.bound;
+            return Some(Expr::op("({0} * {1})[(0, 0)]", vec![r, c], Ty::Scalar, b));
+        }
+        let a = self.matrix(s, depth - 1);
+        let b = self.matrix(s, depth - 1);
+        let bound = s.len() as f64 * a.bound * b.bound;
+        Some(Expr::op("{0}.dot(&{1})", vec![a, b], Ty::Scalar, bound))
+    }
+
+    /// `m[(i, j)]`, `v[i]`, or a reduction of `.column(j)` / `.row(i)`.
+    fn scalar_index(&mut self, depth: u32) -> Option<Expr> {
+        if !self.on(Family::Indexing) || self.closure {
+            return None;
+        }
+        let s = self.any_shape()?;
+        self.mark(Family::Indexing);
+        let m = self.matrix(s, depth - 1);
+        let b = m.bound;
+        let (r, c) = (s.rows.n(), s.cols.n());
+        Some(match self.rng.random_range(0..4) {
+            0 if s.is_vector() => {
+                let i = self.index(s.len());
+                Expr::op(format!("{{0}}[{i}]"), vec![m], Ty::Scalar, b)
+            }
+            1 => {
+                let j = self.index(c);
+                Expr::op(
+                    format!("{{0}}.column({j}).sum()"),
+                    vec![m],
+                    Ty::Scalar,
+                    r as f64 * b,
+                )
+            }
+            2 => {
+                let i = self.index(r);
+                Expr::op(
+                    format!("{{0}}.row({i}).norm_squared()"),
+                    vec![m],
+                    Ty::Scalar,
+                    c as f64 * b * b,
+                )
+            }
+            _ => {
+                let (i, j) = (self.index(r), self.index(c));
+                Expr::op(format!("{{0}}[({i}, {j})]"), vec![m], Ty::Scalar, b)
+            }
+        })
+    }
+
+    /// An index below `n`: a literal, or a loop index or `usize` parameter reduced mod `n`.
+    pub(crate) fn index(&mut self, n: usize) -> String {
+        let closure = self.closure;
+        if let Some(v) = self.pick_var(|v| v.ty == Ty::Usize && !closure) {
+            if self.chance(0.6) {
+                return if n == 1 {
+                    "0".into()
+                } else {
+                    format!("({} % {n})", v.name)
+                };
+            }
+        }
+        self.rng.random_range(0..n).to_string()
+    }
+
+    /// `.trace()` and `.determinant()` of a square matrix.
+    fn scalar_linalg(&mut self, depth: u32) -> Option<Expr> {
+        if !self.on(Family::Linalg) || self.closure {
+            return None;
+        }
+        let s = self.square_shape()?;
+        self.mark(Family::Linalg);
+        let n = s.rows.n();
+        if self.chance(0.5) {
+            let m = self.matrix(s, depth - 1);
+            let b = n as f64 * m.bound;
+            return Some(Expr::op("{0}.trace()", vec![m], Ty::Scalar, b));
+        }
+        let m = self.well_conditioned(s, depth - 1);
+        Some(Expr::op(
+            "{0}.determinant()",
+            vec![m],
+            Ty::Scalar,
+            4f64.powi(n as i32),
+        ))
+    }
+
+    /// A random square shape among the program's.
+    pub(crate) fn square_shape(&mut self) -> Option<Shape> {
+        let sq: Vec<Shape> = self
+            .shapes
+            .iter()
+            .copied()
+            .filter(|s| s.is_square())
+            .collect();
+        if sq.is_empty() {
+            None
+        } else {
+            Some(sq[self.rng.random_range(0..sq.len())])
+        }
+    }
+
+    /// `3I + E` with `n·max|E| ≤ 1`: its inverse has entries below 1/2 and its determinant
+    /// is between 2ⁿ and 4ⁿ.
+    pub(crate) fn well_conditioned(&mut self, s: Shape, depth: u32) -> Expr {
+        let m = self.matrix(s, depth);
+        let m = self.clamp(m, 1.0 / s.rows.n() as f64);
+        let m = self.operand(m);
+        let id = Expr::lit(format!("({} * 3.0)", s.identity()), Ty::Mat(s), 3.0);
+        Expr::op("({0} + {1})", vec![m, id], Ty::Mat(s), 4.0)
+    }
+
+    /// `autodiff::sigmoid(&a)` and the others, on a scalar.
+    fn scalar_activation(&mut self, depth: u32) -> Option<Expr> {
+        if !self.on(Family::Activations) || self.closure {
+            return None;
+        }
+        self.mark(Family::Activations);
+        let a = self.scalar(depth - 1);
+        let (name, b) = self.activation(a.bound);
+        Some(Expr::op(
+            format!("autodiff::{name}(&{{0}})"),
+            vec![a],
+            Ty::Scalar,
+            b,
+        ))
+    }
+
+    /// An activation's name and its output bound for an input bound `b`.
+    pub(crate) fn activation(&mut self, b: f64) -> (&'static str, f64) {
+        match self.rng.random_range(0..5) {
+            0 => ("sigmoid", 1.0),
+            1 => ("tanh", 1.0),
+            2 => ("relu", b),
+            3 => ("softplus", b + 0.7),
+            _ => ("abs", b),
+        }
+    }
+}
+
+/// The length of a dynamic vector shape or the columns of a row (for row·column products).
+fn dyn_vector_len(s: Shape) -> Option<usize> {
+    if s.is_static() {
+        None
+    } else if s.is_vector() {
+        Some(s.len())
+    } else {
+        Some(s.cols.n())
+    }
+}

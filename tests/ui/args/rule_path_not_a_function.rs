@@ -1,0 +1,13 @@
+use autodiff::vjp;
+
+#[vjp(self)]
+fn f(x: f64) -> f64 {
+    x * x
+}
+
+#[vjp(Fn(f64) -> f64)]
+fn g(x: f64) -> f64 {
+    x * x
+}
+
+fn main() {}
