@@ -90,3 +90,16 @@ fn map_closure_and_call() {
         "normalise_grad"
     ));
 }
+
+/// `_pullback` wraps `vjp` when its arguments are references and numbers.
+#[test]
+fn pullback_through_vjp() {
+    insta::assert_snapshot!(companion(
+        "x",
+        "fn least_squares(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 {
+            let r = a * x - b;
+            r.norm_squared()
+        }",
+        "least_squares_pullback"
+    ));
+}

@@ -72,6 +72,7 @@ pub use transposed::{
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,
 };
 pub use value::{
-    accumulate_argument, as_value, finish, identity, keep, map, map_reuse, merge, seed, shadow,
-    slot, ArgumentCotangent, AsValue, Differentiable, Float, Keep, Kept, Scalar, ScalarOutput,
+    accumulate_argument, as_value, finish, identity, keep, map, map_reuse, merge, one, seed,
+    shadow, slot, ArgumentCotangent, AsValue, Differentiable, Float, Keep, Kept, Scalar,
+    ScalarOutput,
 };

@@ -196,6 +196,12 @@ pub fn seed<T: Scalar>(_output: &T) -> Option<T> {
     Some(T::one())
 }
 
+/// One, of the type of a scalar output: the cotangent `_grad` pulls back.
+#[inline(always)]
+pub fn one<T: Scalar>(_output: &T) -> T {
+    T::one()
+}
+
 /// `slot += contribution`, where an empty slot counts as zero.
 #[inline]
 #[track_caller]

@@ -2,6 +2,7 @@
 //! and the reverse sweep (pullbacks in reverse order, accumulating adjoints), generated from
 //! the IR and the analysis' tables.
 
+pub mod chunks;
 mod forward;
 mod pullback;
 mod regions;
@@ -34,6 +35,8 @@ pub struct Sweeps {
     pub output_needed: bool,
     /// The adjoint slot of each active value, by value id.
     pub slots: Vec<Option<Ident>>,
+    /// The names of bindings that hold a reference (see [`chunks::chunked`]).
+    pub references: std::collections::HashSet<String>,
 }
 
 /// The fixed names of the generated code's own locals, fresh for each expansion.
@@ -78,6 +81,13 @@ pub fn sweeps(
         reverse,
         output_needed: body.output.is_some_and(|o| tables.needed.needed[o]),
         slots: gen.slot,
+        references: body
+            .values
+            .iter()
+            .enumerate()
+            .filter(|&(id, _)| tables.bindings.reference[id])
+            .map(|(_, v)| v.name.to_string())
+            .collect(),
     }
 }
 

@@ -18,6 +18,7 @@ impl Gen<'_> {
             .collect();
         let none = vec![false; body.values.len()];
         let mut out = self.recompute(&top, &none);
+        let mut slots = Vec::new();
         for &id in &top {
             let Some(slot) = self.slot(id) else { continue };
             let init = if Some(id) == body.output {
@@ -34,8 +35,9 @@ impl Gen<'_> {
             } else {
                 self.slot_init(id, &none)
             };
-            out.extend(quote!(let mut #slot = #init;));
+            slots.push((slot, init));
         }
+        out.extend(slot_lets(&slots));
         out.extend(self.reverse(&body.steps, &none));
         out
     }
@@ -55,14 +57,11 @@ impl Gen<'_> {
 
     /// Declares the slots of the active values among `ids`.
     fn declare_slots(&self, ids: &[ValueId], ref_bound: &[bool]) -> TokenStream {
-        let mut out = TokenStream::new();
-        for &id in ids {
-            if let Some(slot) = self.slot(id) {
-                let init = self.slot_init(id, ref_bound);
-                out.extend(quote!(let mut #slot = #init;));
-            }
-        }
-        out
+        let slots: Vec<(&Ident, TokenStream)> = ids
+            .iter()
+            .filter_map(|&id| Some((self.slot(id)?, self.slot_init(id, ref_bound))))
+            .collect();
+        slot_lets(&slots)
     }
 
     /// Evaluates again the values among `ids` that the reverse sweep reads but does not keep.
@@ -304,4 +303,23 @@ impl Gen<'_> {
     pub(super) fn g(&self) -> Ident {
         self.locals.g.clone()
     }
+}
+
+/// `let mut slot = init;` for each slot; many, in groups of [`super::chunks::CHUNK`] per `let`
+/// (`let (mut a, mut b) = (init_a, init_b);`), so that they do not nest a scope each.
+fn slot_lets(slots: &[(&Ident, TokenStream)]) -> TokenStream {
+    if slots.len() <= super::chunks::CHUNK {
+        return slots
+            .iter()
+            .map(|(slot, init)| quote!(let mut #slot = #init;))
+            .collect();
+    }
+    slots
+        .chunks(super::chunks::CHUNK)
+        .map(|group| {
+            let names = group.iter().map(|g| g.0);
+            let inits = group.iter().map(|g| &g.1);
+            quote!(let (#(mut #names,)*) = (#(#inits,)*);)
+        })
+        .collect()
 }

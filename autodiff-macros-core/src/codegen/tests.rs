@@ -60,6 +60,6 @@ fn a_crate_path_replaces_the_facade() {
 #[test]
 fn every_generated_local_is_hidden_from_items_of_its_name() {
     let c = code("", "fn f(x: f64) -> f64 { let y = x * x; y }");
-    has(&c, "use :: autodiff :: __private :: { shadow as __t1");
-    has(&c, "shadow as y_bar ,");
+    has(&c, "use :: autodiff :: __private :: { shadow as __g");
+    has(&c, "shadow as y_bar");
 }

@@ -2,6 +2,7 @@
 
 use super::items::{self, camel, mentions};
 use crate::analysis::Tables;
+use crate::codegen::chunks::chunked;
 use crate::codegen::{sweeps, Locals, Seed};
 use crate::ir::Body;
 use crate::names::Names;
@@ -13,24 +14,25 @@ use quote::{format_ident, quote, ToTokens};
 use syn::{FnArg, GenericParam, Ident, ItemFn, Lifetime, Type};
 
 pub struct Companions<'a> {
-    func: &'a ItemFn,
-    sig: &'a Signature,
-    body: &'a Body,
-    krate: &'a TokenStream,
-    fn_name: &'a Ident,
+    pub(super) func: &'a ItemFn,
+    pub(super) sig: &'a Signature,
+    pub(super) body: &'a Body,
+    pub(super) krate: &'a TokenStream,
+    pub(super) fn_name: &'a Ident,
     /// The function's attributes that the companions share (`cfg`, lints).
-    attrs: Vec<&'a syn::Attribute>,
-    output_ty: TokenStream,
-    grad_struct: Ident,
+    pub(super) attrs: Vec<&'a syn::Attribute>,
+    pub(super) output_ty: TokenStream,
+    pub(super) grad_struct: Ident,
     /// The struct's generic arguments and parameters as declared (`<T, const N: usize>`).
-    struct_args: TokenStream,
-    struct_params: TokenStream,
+    pub(super) struct_args: TokenStream,
+    pub(super) struct_params: TokenStream,
 }
 
 /// The forward and reverse code of the three companions' bodies.
 struct Bodies {
     grad: TokenStream,
-    pullback: TokenStream,
+    /// `None` where `_pullback` wraps `vjp`.
+    pullback: Option<TokenStream>,
     vjp: TokenStream,
 }
 
@@ -113,11 +115,24 @@ impl<'a> Companions<'a> {
         locals: &Locals,
     ) -> TokenStream {
         let bodies = self.bodies(owned, shared, names, locals);
-        let shadows = items::shadows(names.generated(), self.krate);
+        let wrapped = self
+            .forwarded_params()
+            .map(|args| (self.wrapper_names(names), args));
+        let (grad, pullback) = match &wrapped {
+            Some((n, args)) => (
+                match self.grad_through_vjp() {
+                    true => self.grad_through_vjp_body(args, n),
+                    false => bodies.grad,
+                },
+                self.pullback_through_vjp(args, n),
+            ),
+            None => (bodies.grad, bodies.pullback.unwrap_or_default()),
+        };
         let mut out = self.grad_struct_item();
-        out.extend(self.grad_fn(&bodies.grad, &shadows));
-        out.extend(self.pullback_fn(&bodies.pullback, &shadows));
-        out.extend(self.vjp_item(&bodies.vjp, &shadows));
+        let shadows = |body: &TokenStream| items::shadows(names.generated(), body, self.krate);
+        out.extend(self.grad_fn(&grad, &shadows(&grad)));
+        out.extend(self.pullback_fn(&pullback, &shadows(&pullback)));
+        out.extend(self.vjp_item(&bodies.vjp, &shadows(&bodies.vjp)));
         out.extend(self.graph_const());
         out
     }
@@ -132,6 +147,7 @@ impl<'a> Companions<'a> {
     ) -> Bodies {
         let grad = match (self.sig.output, self.output_is_matrix()) {
             (Output::Other, true) => quote!(::core::unreachable!()),
+            _ if self.grad_through_vjp() => TokenStream::new(),
             _ => {
                 let s = sweeps(self.body, owned, names, locals, self.krate, Seed::One);
                 let (forward, reverse) = (&s.forward, &s.reverse);
@@ -141,6 +157,11 @@ impl<'a> Companions<'a> {
                     .map(|o| self.output_ref(o, owned))
                     .unwrap_or_default();
                 let gradient = self.gradient(&s.slots);
+                let forward = chunked(
+                    forward.clone(),
+                    &[&value, reverse, &gradient],
+                    &s.references,
+                );
                 quote! {
                     #forward
                     #reverse
@@ -148,8 +169,9 @@ impl<'a> Companions<'a> {
                 }
             }
         };
-        let pullback =
-            self.pullback_parts(shared, names, locals, None, |slots| self.gradient(slots));
+        let pullback = self.forwarded_params().is_none().then(|| {
+            self.pullback_parts(shared, names, locals, None, |slots| self.gradient(slots))
+        });
         let (closure_params, _) = items::closure_inputs(&items::without_impl_trait(self.func));
         let closure_params = quote!(#(#closure_params),*);
         let vjp = self.pullback_parts(shared, names, locals, Some(&closure_params), |slots| {
@@ -313,6 +335,7 @@ impl<'a> Companions<'a> {
             None => quote!(()),
         };
         let result = result(&s.slots);
+        let forward = chunked(forward.clone(), &[&value, reverse, &result], &s.references);
         quote! {
             #forward
             let #value_name = #value;

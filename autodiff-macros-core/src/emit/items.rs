@@ -178,10 +178,34 @@ pub fn without_impl_trait(func: &ItemFn) -> ItemFn {
     func
 }
 
-/// Imports of a dummy function under every generated name, so that an item of the same name
-/// outside the function (a `const x_bar`) cannot be mistaken for a generated local.
-pub fn shadows(generated: &[String], krate: &TokenStream) -> TokenStream {
+/// Imports of a dummy function under every generated name that `body` mentions, so that an
+/// item of the same name outside the function (a `const x_bar`) cannot be mistaken for a
+/// generated local.
+pub fn shadows(generated: &[String], body: &TokenStream, krate: &TokenStream) -> TokenStream {
+    let mut mentioned = std::collections::HashSet::new();
+    idents(body.clone(), &mut mentioned);
     let shadow = Ident::new(helpers::SHADOW, Span::call_site());
-    let names = generated.iter().map(|n| Ident::new(n, Span::mixed_site()));
-    quote!(#[allow(unused_imports)] use #krate::__private::{#(#shadow as #names),*};)
+    let names: Vec<Ident> = generated
+        .iter()
+        .filter(|n| mentioned.contains(n.as_str()))
+        .map(|n| Ident::new(n, Span::mixed_site()))
+        .collect();
+    // Sixteen to a `use`: rustc's unused-import check is quadratic in the names of one `use`.
+    names
+        .chunks(16)
+        .map(|names| quote!(#[allow(unused_imports)] use #krate::__private::{#(#shadow as #names),*};))
+        .collect()
+}
+
+/// Adds every identifier of `tokens` to `out`.
+fn idents(tokens: TokenStream, out: &mut std::collections::HashSet<String>) {
+    for tt in tokens {
+        match tt {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+            _ => {}
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod graph;
 mod items;
 pub mod rule;
+mod wrappers;
 
 pub use context::Context;
 

@@ -163,7 +163,11 @@ fn rule_item(
     let value = names.fresh("__value", Span::call_site());
     let kept = names.fresh("__kept", Span::call_site());
     let ybar = names.fresh("__cotangent", Span::call_site());
-    let shadows = items::shadows(names.generated(), krate);
+    let shadows = items::shadows(
+        names.generated(),
+        &quote!(#(#parts)* #value #kept #ybar),
+        krate,
+    );
     quote! {
         #func
 

@@ -170,6 +170,8 @@ pub mod helpers {
     pub const SLOT: &str = "slot";
     /// The adjoint slot of a scalar output, seeded with one.
     pub const SEED: &str = "seed";
+    /// One, typed like a scalar output (the cotangent of `_grad` through `vjp`).
+    pub const ONE: &str = "one";
     /// A parameter's finished gradient (zeros for an empty slot).
     pub const FINISH: &str = "finish";
     /// `slot += other` for two slots.
@@ -198,6 +200,7 @@ pub mod helpers {
         let mut out = vec![
             SLOT,
             SEED,
+            ONE,
             FINISH,
             MERGE,
             ACCUMULATE_ARGUMENT,
