@@ -113,6 +113,9 @@ if [ -z "$filter" ]; then
   echo "== compile-time cost (scripts/compile_cost.py)"
   "$venv/bin/python" scripts/compile_cost.py ||
     echo "== the compile-time measurement failed; the report keeps the last one" >&2
+  echo "== long functions (scripts/compile_long.py)"
+  "$venv/bin/python" scripts/compile_long.py --json "$target/bench-results/compile_long.json" ||
+    echo "== the long-function measurement failed; the report keeps the last one" >&2
 fi
 
 echo "== report"

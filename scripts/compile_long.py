@@ -479,6 +479,12 @@ def table(out):
     return "\n".join(lines)
 
 
+def short_rev(rev):
+    """`rev` (e.g. HEAD) as a short commit hash."""
+    done = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() or rev
+
+
 def commit():
     """The short commit, marked when the tree has uncommitted changes."""
     def git(*args):
@@ -511,7 +517,7 @@ def main():
     out = measure(opts)
     out.update(
         finished=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        commit=opts.rev or commit(),
+        commit=short_rev(opts.rev) if opts.rev else commit(),
         rustc=subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip(),
         cpu=cpu_name(),
         cores=os.cpu_count(),

@@ -73,6 +73,6 @@ pub use transposed::{
 };
 pub use value::{
     accumulate_argument, as_value, finish, identity, keep, map, map_reuse, merge, one, seed,
-    shadow, slot, ArgumentCotangent, AsValue, Differentiable, Float, Keep, Kept, Scalar,
-    ScalarOutput,
+    shadow, slot, slot_of, type_witness, ArgumentCotangent, AsValue, Differentiable, Float, Keep,
+    Kept, Scalar, ScalarOutput,
 };

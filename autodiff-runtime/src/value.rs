@@ -190,6 +190,18 @@ pub fn slot<V>(_like: &V) -> Option<V> {
     None
 }
 
+/// A zero-sized witness of `V`, taken before a value of it is moved, for [`slot_of`].
+#[inline(always)]
+pub fn type_witness<V>(_value: &V) -> core::marker::PhantomData<V> {
+    core::marker::PhantomData
+}
+
+/// An empty adjoint slot of the type a [`type_witness`] witnessed.
+#[inline(always)]
+pub fn slot_of<V>(_witness: core::marker::PhantomData<V>) -> Option<V> {
+    None
+}
+
 /// The adjoint slot of a scalar output seeded with one: `Some(1)`.
 #[inline(always)]
 pub fn seed<T: Scalar>(_output: &T) -> Option<T> {

@@ -92,11 +92,23 @@ impl Gen<'_> {
             } => {
                 let pb = &self.body.values[*pullback].name;
                 let args = args.iter().map(|a| self.call_argument(a, span, ref_bound));
-                return quote_spanned!(span=> #(#attrs)* let (#mutability #name, #pb) = #callee(#(#args),*););
+                let witness = self.witness_binding(id);
+                return quote_spanned!(span=> #(#attrs)* let (#mutability #name, #pb) = #callee(#(#args),*); #witness);
             }
             _ => return TokenStream::new(),
         };
-        quote_spanned!(span=> #(#attrs)* let #mutability #name #ty = #rhs;)
+        let witness = self.witness_binding(id);
+        quote_spanned!(span=> #(#attrs)* let #mutability #name #ty = #rhs; #witness)
+    }
+
+    /// `let x_type = type_witness(&x);` right after `x`'s binding, for a value whose slot a
+    /// witness types (`codegen::type_witnesses`); nothing for the others.
+    fn witness_binding(&self, id: ValueId) -> Option<TokenStream> {
+        let w = self.type_witness.get(&id)?;
+        let v = &self.body.values[id];
+        let (name, span) = (&v.name, v.span);
+        let f = self.rt(helpers::TYPE_WITNESS, span);
+        Some(quote_spanned!(span=> let #w = #f(&#name);))
     }
 
     /// A constant's binding: the user's expression, or for `x op= rhs` the previous value

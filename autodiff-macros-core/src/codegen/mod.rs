@@ -136,6 +136,9 @@ pub(crate) struct Gen<'a> {
     /// Per value: whether its binding may hold a reference though the analysis takes it as
     /// owned.
     maybe_ref: Vec<bool>,
+    /// The type witnesses of top-level values whose slots no kept value types (see
+    /// [`type_witnesses`]).
+    type_witness: HashMap<ValueId, Ident>,
 }
 
 impl<'a> Gen<'a> {
@@ -210,6 +213,7 @@ impl<'a> Gen<'a> {
             snapshot,
             closures,
             maybe_ref: maybe_references(body),
+            type_witness: type_witnesses(body, t, names),
         }
     }
 
@@ -329,4 +333,39 @@ fn maybe_references(body: &Body) -> Vec<bool> {
         }
     }
     maybe
+}
+
+/// The number of values (named and temporary) from which a function counts as long: its
+/// slots are typed by witnesses, and its `_grad` goes through `vjp` (`emit::wrappers`).
+pub const LONG_FUNCTION: usize = 400;
+
+/// Names for zero-sized type witnesses (`PhantomData<T>`) of the top-level values whose
+/// adjoint slots no value the reverse sweep keeps could type: each is taken right after its
+/// value's binding, and types the slot. An untyped slot (`None`) leaves rustc an inference
+/// variable open until the slot's first use, late in the reverse sweep, and rustc's type
+/// checking is quadratic in how many are open at once; so long functions have them (short
+/// ones read better without).
+fn type_witnesses(body: &Body, t: &Tables, names: &mut Names) -> HashMap<ValueId, Ident> {
+    if body.values.len() < LONG_FUNCTION {
+        return HashMap::new();
+    }
+    crate::ir::defined_at(body, &body.steps)
+        .into_iter()
+        .filter(|&id| {
+            let v = &body.values[id];
+            t.activity.active(id)
+                && t.bindings.bound[id]
+                && t.bindings.by_kernel[id]
+                && v.attrs.is_empty()
+                && matches!(
+                    v.kind,
+                    Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }
+                )
+                && !t.needed.needed[t.needed.witness[id]]
+        })
+        .map(|id| {
+            let v = &body.values[id];
+            (id, names.fresh(&format!("{}_type", v.name), v.span))
+        })
+        .collect()
 }

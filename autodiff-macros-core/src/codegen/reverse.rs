@@ -45,6 +45,10 @@ impl Gen<'_> {
     /// An empty slot, typed by a kept value of the same type if there is one (else by the
     /// first pullback that fills it).
     fn slot_init(&self, id: ValueId, ref_bound: &[bool]) -> TokenStream {
+        if let Some(w) = self.type_witness.get(&id) {
+            let f = self.rt(helpers::SLOT_OF, Span::call_site());
+            return quote!(#f(#w));
+        }
         let w = self.t.needed.witness[id];
         if matches!(self.body.values[id].kind, Kind::Param { .. }) || self.t.needed.needed[w] {
             let f = self.rt(helpers::SLOT, Span::call_site());

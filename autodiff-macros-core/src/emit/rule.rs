@@ -105,6 +105,20 @@ fn callable(mut path: syn::Path) -> Option<syn::Path> {
     Some(path)
 }
 
+/// The return type as written inside `&` and tuples: `T + 'a` and `impl T` in parentheses,
+/// `()` for none.
+fn output_type(output: &syn::ReturnType) -> TokenStream {
+    match output {
+        syn::ReturnType::Type(_, ty)
+            if matches!(**ty, Type::TraitObject(_) | Type::ImplTrait(_)) =>
+        {
+            quote!((#ty))
+        }
+        syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
+        syn::ReturnType::Default => quote!(()),
+    }
+}
+
 /// The function, its hidden struct and the `vjp` built from the rule.
 fn rule_item(
     func: &syn::ItemFn,
@@ -119,16 +133,7 @@ fn rule_item(
     let (impl_generics, _, where_clause) = func.sig.generics.split_for_impl();
     let (inputs, input_tys) = items::closure_inputs(func);
     let captured = items::type_and_const_params(func);
-    let output_ty = match &func.sig.output {
-        // `T + 'a` and `impl T` in parentheses, as they are written inside `&` and tuples.
-        syn::ReturnType::Type(_, ty)
-            if matches!(**ty, Type::TraitObject(_) | Type::ImplTrait(_)) =>
-        {
-            quote!((#ty))
-        }
-        syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
-        syn::ReturnType::Default => quote!(()),
-    };
+    let output_ty = output_type(&func.sig.output);
     let turbofish = if captured.is_empty() {
         quote!()
     } else {

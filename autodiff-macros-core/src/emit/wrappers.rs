@@ -17,8 +17,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::{FnArg, Ident, Pat, Type};
 
-/// The number of values (named and temporary) from which `_grad` goes through `vjp`.
-pub const LONG_FUNCTION: usize = 400;
+use crate::codegen::LONG_FUNCTION;
 
 /// The wrappers' local names.
 pub struct WrapperNames {

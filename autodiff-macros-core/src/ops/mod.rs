@@ -168,6 +168,10 @@ pub fn runtime_items() -> Vec<String> {
 pub mod helpers {
     /// An empty adjoint slot typed like a value.
     pub const SLOT: &str = "slot";
+    /// A zero-sized witness of a value's type, taken before the value is moved.
+    pub const TYPE_WITNESS: &str = "type_witness";
+    /// An empty adjoint slot typed by a witness.
+    pub const SLOT_OF: &str = "slot_of";
     /// The adjoint slot of a scalar output, seeded with one.
     pub const SEED: &str = "seed";
     /// One, typed like a scalar output (the cotangent of `_grad` through `vjp`).
@@ -199,6 +203,8 @@ pub mod helpers {
     pub fn all() -> Vec<&'static str> {
         let mut out = vec![
             SLOT,
+            TYPE_WITNESS,
+            SLOT_OF,
             SEED,
             ONE,
             FINISH,

@@ -105,6 +105,45 @@ fn generated(rng: &mut StdRng, case: &mut Case, donor: TokenStream) {
     }
 }
 
+/// `crate = ..` paths, good and bad.
+const CRATE_PATHS: &[&str] = &[
+    "::ad",
+    "ad",
+    "a::b",
+    "",
+    "1",
+    "self",
+    "crate",
+    "a::",
+    "<T>::x",
+    "::ad, crate = ::b",
+];
+
+/// `#[vjp(..)]` rule paths, good and bad.
+const RULE_PATHS: &[&str] = &[
+    "a::b",
+    "::r::<T>",
+    "<T as Tr>::f",
+    "self::r",
+    "r, s",
+    "r::",
+    "fn",
+    "\"r\"",
+];
+
+/// Arguments of the wrong shape.
+const ODD_ARGS: &[&str] = &[
+    "x = \"y\"",
+    "wrt = x",
+    "(x)",
+    "[x]",
+    "{x}",
+    "x: f64",
+    "&x",
+    "#x",
+    "x..",
+];
+
 /// Hostile attribute arguments: identifiers (of the item or others), `crate = ..`, paths,
 /// garbage, token mutations of the original arguments, or none.
 fn args(
@@ -133,19 +172,7 @@ fn args(
             return out;
         }
         1 => {
-            let path = [
-                "::ad",
-                "ad",
-                "a::b",
-                "",
-                "1",
-                "self",
-                "crate",
-                "a::",
-                "<T>::x",
-                "::ad, crate = ::b",
-            ];
-            let path = path.choose(rng).copied().unwrap_or("");
+            let path = CRATE_PATHS.choose(rng).copied().unwrap_or("");
             let mut out = if rng.random_bool(0.5) {
                 name(rng)
             } else {
@@ -161,32 +188,9 @@ fn args(
         2 => return garbage(rng),
         3 => return mutate::mutate(rng, original, donor.clone()).0,
         4 => "",
-        5 => [
-            "a::b",
-            "::r::<T>",
-            "<T as Tr>::f",
-            "self::r",
-            "r, s",
-            "r::",
-            "fn",
-            "\"r\"",
-        ]
-        .choose(rng)
-        .copied()
-        .unwrap_or(""),
+        5 => RULE_PATHS.choose(rng).copied().unwrap_or(""),
         _ => {
-            let odd = [
-                "x = \"y\"",
-                "wrt = x",
-                "(x)",
-                "[x]",
-                "{x}",
-                "x: f64",
-                "&x",
-                "#x",
-                "x..",
-            ];
-            let mut parts: Vec<&str> = odd.choose_multiple(rng, 3).copied().collect();
+            let mut parts: Vec<&str> = ODD_ARGS.choose_multiple(rng, 3).copied().collect();
             parts.truncate(rng.random_range(1..=3));
             return parts.join(", ").parse().unwrap_or_default();
         }
