@@ -180,13 +180,13 @@ fn cfg_loop_in_a_loop(x: f64, xs: &[f64]) -> nalgebra::SMatrix<f64, 1, 1> {
 /// condition (user text the macro keeps). Found by the difftest generator (seed 11, program
 /// 83): the condition named a binding that no longer existed.
 #[grad]
-fn cfg_out_then_condition(x: f64, n: usize) -> f64 {
+fn cfg_out_then_condition(x: f64, _n: usize) -> f64 {
     let mut y = x * x;
     if y > 10.0 {
         y = y.sin();
     }
     #[cfg(any())]
-    for _ in 0..n {
+    for _ in 0.._n {
         y += 1.0;
     }
     if y * 2.0 > 0.5 {
