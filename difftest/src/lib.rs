@@ -16,6 +16,8 @@ use family::FamilySet;
 use harness::Scratch;
 use report::{Record, Report};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A run's settings.
@@ -35,6 +37,8 @@ pub struct Config {
     pub timeout: Duration,
     /// Print progress to stderr.
     pub verbose: bool,
+    /// Batches built and checked at the same time.
+    pub workers: usize,
 }
 
 impl Config {
@@ -58,6 +62,7 @@ impl Config {
             },
             timeout: Duration::from_secs(300),
             verbose: false,
+            workers: 1,
         }
     }
     /// Where reproducers are written.
@@ -93,24 +98,82 @@ pub fn program_seed(seed: u64, i: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Generates, builds, runs and classifies the programs of `cfg`.
+/// Generates, builds, runs and classifies the programs of `cfg`: batches of `cfg.batch`
+/// programs, `cfg.workers` at a time (each worker builds in a scratch directory of its own).
+/// The report lists the programs in order, whatever the number of workers.
 pub fn run(cfg: &Config) -> std::io::Result<Report> {
     let start = Instant::now();
-    let mut report = Report::default();
     // Reproducers are of this run only.
     let failures = cfg.failures_dir();
     if failures.exists() {
         std::fs::remove_dir_all(&failures)?;
     }
-    let mut i = 0;
-    while i < cfg.programs {
-        let n = cfg.batch.min(cfg.programs - i);
-        let programs: Vec<_> = (i..i + n)
-            .map(|k| gen::generate(k, program_seed(cfg.seed, k), cfg.families))
+    let batches: Vec<usize> = (0..cfg.programs).step_by(cfg.batch).collect();
+    let next = AtomicUsize::new(0);
+    let done: Mutex<(Vec<Option<Vec<Record>>>, Report)> =
+        Mutex::new((batches.iter().map(|_| None).collect(), Report::default()));
+    let workers = cfg.workers.clamp(1, batches.len().max(1));
+    std::thread::scope(|scope| -> std::io::Result<()> {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let scratch = worker_scratch(cfg, w, workers);
+                let (next, done, batches) = (&next, &done, &batches);
+                scope.spawn(move || -> std::io::Result<()> {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&first) = batches.get(k) else {
+                            return Ok(());
+                        };
+                        let records = check_batch(cfg, &scratch, first)?;
+                        let mut d = done.lock().expect("a worker panicked");
+                        d.1.records.extend(records.iter().cloned());
+                        d.0[k] = Some(records);
+                        if cfg.verbose {
+                            eprintln!(
+                                "[difftest] {}/{} programs, {} findings, {:.0} s",
+                                d.1.records.len(),
+                                cfg.programs,
+                                d.1.findings(),
+                                start.elapsed().as_secs_f64()
+                            );
+                        }
+                    }
+                })
+            })
             .collect();
-        let name = format!("batch-{}-{}", cfg.seed, i / cfg.batch);
-        let res = harness::check_batch(&cfg.scratch, &name, &programs, cfg.timeout)?;
-        for p in programs {
+        for h in handles {
+            h.join().expect("a difftest worker panicked")?;
+        }
+        Ok(())
+    })?;
+    let (in_order, _) = done.into_inner().expect("a worker panicked");
+    let mut report = Report::default();
+    report.records = in_order.into_iter().flatten().flatten().collect();
+    report.seconds = start.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The scratch directory of worker `w`: the configured one when there is one worker (so that
+/// a single-worker run reuses an earlier run's builds), else a subdirectory per worker.
+fn worker_scratch(cfg: &Config, w: usize, workers: usize) -> Scratch {
+    let mut scratch = cfg.scratch.clone();
+    if workers > 1 {
+        scratch.root = scratch.root.join(format!("worker-{w}"));
+    }
+    scratch
+}
+
+/// Generates the batch of programs from `first`, builds and runs it: one record per program.
+fn check_batch(cfg: &Config, scratch: &Scratch, first: usize) -> std::io::Result<Vec<Record>> {
+    let n = cfg.batch.min(cfg.programs - first);
+    let programs: Vec<_> = (first..first + n)
+        .map(|k| gen::generate(k, program_seed(cfg.seed, k), cfg.families))
+        .collect();
+    let name = format!("batch-{}-{}", cfg.seed, first / cfg.batch);
+    let res = harness::check_batch(scratch, &name, &programs, cfg.timeout)?;
+    Ok(programs
+        .into_iter()
+        .map(|p| {
             let module = p.module();
             let outcome = res
                 .outcomes
@@ -121,22 +184,11 @@ pub fn run(cfg: &Config) -> std::io::Result<Report> {
                     detail: "no result".into(),
                 });
             let message = res.messages.get(&module).cloned();
-            report.records.push(Record {
+            Record {
                 program: p,
                 outcome,
                 message,
-            });
-        }
-        i += n;
-        if cfg.verbose {
-            eprintln!(
-                "[difftest] {i}/{} programs, {} findings, {:.0} s",
-                cfg.programs,
-                report.findings(),
-                start.elapsed().as_secs_f64()
-            );
-        }
-    }
-    report.seconds = start.elapsed().as_secs_f64();
-    Ok(report)
+            }
+        })
+        .collect())
 }

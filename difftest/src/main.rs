@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: autodiff-difftest [--programs N] [--seed S] [--batch B] [--families LIST]
-       [--disable LIST] [--jobs J] [--autodiff PATH] [--out DIR] [--show N] [--quiet]
+       [--disable LIST] [--jobs J] [--workers W] [--autodiff PATH] [--out DIR] [--show N] [--quiet]
 families (comma-separated, or `all`):";
 
 fn parse(args: &[String]) -> Result<(Config, usize), String> {
@@ -33,6 +33,7 @@ fn parse(args: &[String]) -> Result<(Config, usize), String> {
                 }
             }
             "--jobs" => cfg.scratch.jobs = Some(num(val()?)?),
+            "--workers" => cfg.workers = num(val()?)?.max(1),
             "--autodiff" => {
                 cfg.scratch.autodiff = std::fs::canonicalize(val()?).map_err(|e| e.to_string())?
             }
