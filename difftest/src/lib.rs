@@ -147,10 +147,10 @@ pub fn run(cfg: &Config) -> std::io::Result<Report> {
         Ok(())
     })?;
     let (in_order, _) = done.into_inner().expect("a worker panicked");
-    let mut report = Report::default();
-    report.records = in_order.into_iter().flatten().flatten().collect();
-    report.seconds = start.elapsed().as_secs_f64();
-    Ok(report)
+    Ok(Report {
+        records: in_order.into_iter().flatten().flatten().collect(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// The scratch directory of worker `w`: the configured one when there is one worker (so that
