@@ -639,7 +639,23 @@ def render_long_functions(w, data):
         "outer items from generated locals list only the names each companion uses, 16 to a "
         "`use` (rustc's unused-import check is quadratic in the names of one `use`). What "
         "remains superlinear is rustc's type checking of the reverse sweep (the forward sweep "
-        "alone type-checks in about a tenth of the time)."
+        "alone type-checks in about a tenth of the time); from 400 values, adjoint slots are "
+        "typed by zero-sized witnesses taken right after each binding, which closes rustc's "
+        "inference variables early (type checking at 2 000 statements: 3.2 s before, 1.9 s "
+        "after, same machine and run)."
+    )
+    w("")
+    w(
+        "Where the rest goes at 2 000 statements (`-Z self-profile`, self time): LLVM's code "
+        "generation about half (debug info alone is about 3 s of it: `-C debuginfo=0` halves "
+        "LLVM's and rustc's codegen time), type checking 2.7 s, borrow checking 1.9 s, and the "
+        "macro itself 2.7 s, of which 0.4 s is its own work when it is compiled optimised "
+        "(the rest is running an unoptimised proc macro: a project with long `#[grad]` "
+        "functions gains about 1.5 s per 2 000 statements from `[profile.dev.build-override] "
+        "opt-level = 3`). The expansion is about 1 400 bytes of tokens per statement, most of "
+        "it the reverse sweep's `if let Some(g) = take(&mut x_bar) { kernel(..) }` per "
+        "operation; the next step is fewer tokens per operation (one runtime call that takes "
+        "the slot and runs the pullbacks), not more analysis."
     )
     w("")
 

@@ -142,7 +142,7 @@ pub fn fill(template: &str, args: &[String]) -> String {
 
 fn render_block(stmts: &[Stmt], value: &Expr, ind: usize) -> String {
     if stmts.is_empty() {
-        return format!("{{ {} }}", value.render(ind));
+        return format!("{{ {} }}", tail(value, ind));
     }
     let mut s = String::from("{\n");
     for st in stmts {
@@ -151,10 +151,22 @@ fn render_block(stmts: &[Stmt], value: &Expr, ind: usize) -> String {
     s.push_str(&format!(
         "{}{}\n{}}}",
         pad(ind + 1),
-        value.render(ind + 1),
+        tail(value, ind + 1),
         pad(ind)
     ));
     s
+}
+
+/// A block's value: parenthesised when an operation's text begins with `if` or a block
+/// (`if c { a } else { b }[(0, 1)]` as a block's tail parses as an `if` statement).
+fn tail(value: &Expr, ind: usize) -> String {
+    let r = value.render(ind);
+    let statement_like = r.starts_with("if ") || r.starts_with('{');
+    if statement_like && !matches!(value.kind, ExprKind::If(..) | ExprKind::Block(..)) {
+        format!("({r})")
+    } else {
+        r
+    }
 }
 
 /// Four spaces per level.
@@ -353,7 +365,7 @@ impl Function {
             self.ret.rust()
         );
         render_stmts(&mut s, &self.body, 1);
-        s.push_str(&format!("    {}\n}}\n", self.tail.render(1)));
+        s.push_str(&format!("    {}\n}}\n", tail(&self.tail, 1)));
         s
     }
     /// The differentiated parameters.
@@ -412,5 +424,30 @@ impl Program {
     /// Number of nodes of all functions, plus one per rule.
     pub fn size(&self) -> usize {
         self.funcs.iter().map(Function::size).sum::<usize>() + self.vjps.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `if` read by an operation in a block's tail is parenthesised (else it parses as an
+    /// `if` statement followed by an array); a bare `if` tail is not.
+    #[test]
+    fn a_tail_starting_with_if_is_parenthesised() {
+        let cond = Expr::lit("(2 > 1)", Ty::Bool, 0.0);
+        let arm = |v: &str| Expr {
+            ty: Ty::Scalar,
+            bound: 1.0,
+            kind: ExprKind::Block(Vec::new(), Box::new(Expr::var(v, Ty::Scalar, 1.0))),
+        };
+        let branch = Expr {
+            ty: Ty::Scalar,
+            bound: 1.0,
+            kind: ExprKind::If(Box::new(cond), Box::new(arm("a")), Box::new(arm("b"))),
+        };
+        let indexed = Expr::op("{0}.abs()", vec![branch.clone()], Ty::Scalar, 1.0);
+        assert_eq!(tail(&indexed, 0), "(if (2 > 1) { a } else { b }.abs())");
+        assert_eq!(tail(&branch, 0), "if (2 > 1) { a } else { b }");
     }
 }
