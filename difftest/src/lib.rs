@@ -100,7 +100,8 @@ pub fn program_seed(seed: u64, i: usize) -> u64 {
 
 /// Generates, builds, runs and classifies the programs of `cfg`: batches of `cfg.batch`
 /// programs, `cfg.workers` at a time (each worker builds in a scratch directory of its own).
-/// The report lists the programs in order, whatever the number of workers.
+/// The report lists the programs in order, whatever the number of workers; the reproducers
+/// of a batch's failures are written as soon as it is done.
 pub fn run(cfg: &Config) -> std::io::Result<Report> {
     let start = Instant::now();
     // Reproducers are of this run only.
@@ -125,6 +126,12 @@ pub fn run(cfg: &Config) -> std::io::Result<Report> {
                             return Ok(());
                         };
                         let records = check_batch(cfg, &scratch, first)?;
+                        // Reproducers as soon as their batch is done, for a long run.
+                        let batch = Report {
+                            records: records.clone(),
+                            seconds: 0.0,
+                        };
+                        batch.write_failures(&cfg.failures_dir())?;
                         let mut d = done.lock().expect("a worker panicked");
                         d.1.records.extend(records.iter().cloned());
                         d.0[k] = Some(records);
