@@ -195,6 +195,31 @@ fn cfg_out_then_condition(x: f64, _n: usize) -> f64 {
     y * x
 }
 
+/// A `#[cfg]` `let` in an arm shadowing a variable the arm assigned: the arm's value of the
+/// variable is the assigned one, not the shadowing binding (difftest seed 11, program 345).
+#[grad]
+fn cfg_let_shadows_in_an_arm(x: f64, s: f64) -> f64 {
+    let mut y = x * 2.0;
+    if s > 0.0 {
+        y = y * x;
+        #[cfg(all())]
+        let y = DVector::from_element(3, 1.0) * (y * s);
+        let _ = y.sum();
+    }
+    y * x
+}
+
+/// A configured-out `#[cfg]` `let` shadowing a constant reference parameter, which later
+/// code reads as a reference (difftest seed 11, program 383).
+#[grad(x)]
+fn cfg_out_shadows_a_reference(x: f64, w: &DVector<f64>) -> f64 {
+    #[cfg(any())]
+    let w = w.sum() * 2.0;
+    let r = autodiff::relu(w);
+    let c = w.clone();
+    x * r.sum() + c.sum() * x * x
+}
+
 #[test]
 fn cfg_regions_inside_loops_and_before_conditions() {
     let xs = [1.0, 2.0];
@@ -219,6 +244,19 @@ fn cfg_regions_inside_loops_and_before_conditions() {
         "{} vs {fd}",
         g.x
     );
+    for (x, s) in [(0.3, 1.0), (1.5, -1.0), (-0.7, 2.0)] {
+        let (v, g) = cfg_let_shadows_in_an_arm_grad(x, s);
+        assert_value("cfg let in an arm", v, cfg_let_shadows_in_an_arm(x, s));
+        // y = 2x² when s > 0 (the shadowing y ends with the arm), 2x otherwise; value y·x.
+        let expected = if s > 0.0 { 6.0 * x * x } else { 4.0 * x };
+        assert!((g.x - expected).abs() < 1e-12, "{} vs {expected}", g.x);
+    }
+    let w = DVector::from_vec(vec![0.5, -1.0, 2.0]);
+    let (v, g) = cfg_out_shadows_a_reference_grad(1.5, &w);
+    assert_value("cfg out, a reference", v, cfg_out_shadows_a_reference(1.5, &w));
+    // ∂/∂x (x Σrelu(w) + Σw x²) = Σrelu(w) + 2x Σw.
+    let expected = 2.5 + 2.0 * 1.5 * 1.5;
+    assert!((g.x - expected).abs() < 1e-12, "{} vs {expected}", g.x);
     for x in [0.3, 1.5, 4.0] {
         let (v, g) = cfg_out_then_condition_grad(x, 3);
         assert_value("cfg out, then a condition", v, cfg_out_then_condition(x, 3));

@@ -2,24 +2,28 @@
 //! own binding, of the user's own type (a reference stays a reference), rather than a copy.
 
 use super::needed::Needed;
-use crate::ir::{defined_at, walk, Body, Head, Step, ValueId};
+use crate::ir::{defined_at, walk, Body, Head, Kind, Source, Step, ValueId};
 use std::collections::HashSet;
 
 /// Renames each merged value of a `#[cfg]` branch after the binding its configured-out arm
-/// passes through, where that is safe: the passed-through value is defined before the branch
-/// in the same block (not in an enclosing one: a loop's carried variable is updated by
-/// assignment at the end of the body, which a shadowing `let` would hide), is not a
-/// parameter, and the reverse sweep does not read it (the other arm's binding of the same
-/// name shadows it from the branch on); and no user expression kept as text names the merged
-/// value (a condition, a constant, a statement kept as written: their tokens hold the name
-/// given at lowering).
+/// passes through, where that is safe (the configured-in arm's binding of the same name
+/// shadows the passed-through one from the branch on):
+/// - the passed-through value is defined before the branch in the same block (not in an
+///   enclosing one: a loop's carried variable is updated by assignment at the end of the
+///   body, which a shadowing `let` would hide), and is not a parameter;
+/// - nothing reads it after the branch: no later step of the block, not the block's own
+///   result (an arm's value of a merged variable, a loop's next value of a carried one, the
+///   function's output), not the reverse sweep;
+/// - no user expression kept as text names the merged value (a condition, a constant, a
+///   statement kept as written: their tokens hold the name given at lowering).
 ///
 /// Invariant: afterwards, a merged value and its configured-out arm's value share a name only
 /// when both are bound in the same block, nothing reads the latter after the branch and no
 /// kept text names the former.
 pub fn cfg_aliases(body: &mut Body, needed: &Needed) {
     let mut renames: Vec<(ValueId, ValueId)> = Vec::new();
-    aliases_in(body, &body.steps, needed, &mut renames);
+    let exits: Vec<ValueId> = body.output.into_iter().collect();
+    aliases_in(body, &body.steps, &exits, needed, &mut renames);
     let named = named_in_text(body);
     renames.retain(|(m, _)| !named.contains(m));
     for (m, f) in renames {
@@ -27,31 +31,87 @@ pub fn cfg_aliases(body: &mut Body, needed: &Needed) {
     }
 }
 
-/// The renames of [`cfg_aliases`] for the `#[cfg]` branches of one block and, recursively,
-/// of the blocks nested in it.
-fn aliases_in(body: &Body, steps: &[Step], needed: &Needed, out: &mut Vec<(ValueId, ValueId)>) {
+/// The renames of [`cfg_aliases`] for the `#[cfg]` branches of one block, whose result is
+/// `exits`, and, recursively, of the blocks nested in it.
+fn aliases_in(
+    body: &Body,
+    steps: &[Step],
+    exits: &[ValueId],
+    needed: &Needed,
+    out: &mut Vec<(ValueId, ValueId)>,
+) {
     for (i, s) in steps.iter().enumerate() {
         match s {
-            Step::Loop(l) => aliases_in(body, &l.body, needed, out),
+            Step::Loop(l) => {
+                let next: Vec<ValueId> = l.carried.iter().map(|c| c.next).collect();
+                aliases_in(body, &l.body, &next, needed, out);
+            }
             Step::Branch(b) => {
-                b.arms
-                    .iter()
-                    .for_each(|a| aliases_in(body, &a.body, needed, out));
+                for a in &b.arms {
+                    aliases_in(body, &a.body, &a.from, needed, out);
+                }
                 if !matches!(b.head, Head::Cfg { .. }) {
                     continue;
                 }
                 let before: HashSet<ValueId> = defined_at(body, &steps[..i]).into_iter().collect();
+                let mut later: HashSet<ValueId> = exits.iter().copied().collect();
+                referenced(body, &steps[i + 1..], &mut later);
                 for (k, &m) in b.merged.iter().enumerate() {
                     let f = b.arms[1].from[k];
-                    // A parameter's binding is read at the end (its gradient), so it stays
-                    // visible.
-                    let param = matches!(body.values[f].kind, crate::ir::Kind::Param { .. });
-                    if before.contains(&f) && !needed.needed[f] && !param {
+                    let param = matches!(body.values[f].kind, Kind::Param { .. });
+                    if before.contains(&f) && !later.contains(&f) && !needed.needed[f] && !param {
                         out.push((m, f));
                     }
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// Every value that `steps` (nested regions included) read: operands, values named by kept
+/// text, loops' iterators and carried values, branches' heads and arms' results.
+fn referenced(body: &Body, steps: &[Step], out: &mut HashSet<ValueId>) {
+    for s in steps {
+        match s {
+            Step::Value(id) => {
+                let v = &body.values[*id];
+                out.extend(v.kind.inputs());
+                out.extend(&v.mentions);
+                if let Kind::Op { extras, .. } = &v.kind {
+                    out.extend(extras);
+                }
+                if let Some(Source::Compound { prev, .. }) = &v.source {
+                    out.insert(*prev);
+                }
+            }
+            Step::Effect(e) => {
+                out.extend(e.reads.iter().chain(&e.mentions));
+                out.extend(e.versions.iter().map(|v| v.0));
+            }
+            Step::Destructure(d) => {
+                out.insert(d.init);
+            }
+            Step::Loop(l) => {
+                out.insert(l.iter);
+                out.extend(l.carried.iter().flat_map(|c| [c.init, c.next]));
+                referenced(body, &l.body, out);
+            }
+            Step::Branch(b) => {
+                match &b.head {
+                    Head::If { cond } => {
+                        out.insert(*cond);
+                    }
+                    Head::IfLet { scrutinee, .. } | Head::Match { scrutinee, .. } => {
+                        out.insert(*scrutinee);
+                    }
+                    Head::Cfg { .. } => {}
+                }
+                for a in &b.arms {
+                    out.extend(&a.from);
+                    referenced(body, &a.body, out);
+                }
+            }
         }
     }
 }

@@ -191,7 +191,7 @@ impl Gen<'_> {
         });
         let mut out = TokenStream::new();
         for (a, cfg) in b.arms.iter().zip([quote!(#pred), quote!(not(#pred))]) {
-            let (body, from, saved) = self.arm_parts(a);
+            let (body, from, saved) = self.arm_parts(a, Some(&b.merged));
             // A merged value that is the variable's own binding in this arm is not bound again.
             let bound: Vec<usize> = (0..b.merged.len())
                 .filter(|&k| self.body.values[b.merged[k]].name != self.body.values[a.from[k]].name)
@@ -208,8 +208,14 @@ impl Gen<'_> {
     }
 
     /// An arm's forward code, its values of the merged variables (moved out where nothing
-    /// else needs them) and its saved values.
-    fn arm_parts(&self, a: &Arm) -> (TokenStream, Vec<TokenStream>, Vec<TokenStream>) {
+    /// else needs them; in a `#[cfg]` branch, whose merged values may hold references, a
+    /// reference passed on as it is where the reverse sweep keeps nothing of it) and its saved
+    /// values. `cfg_merged` is the merged values of a `#[cfg]` branch.
+    fn arm_parts(
+        &self,
+        a: &Arm,
+        cfg_merged: Option<&[ValueId]>,
+    ) -> (TokenStream, Vec<TokenStream>, Vec<TokenStream>) {
         let body = self.forward(&a.body);
         let inside: HashSet<ValueId> = defined_at(self.body, &a.body)
             .into_iter()
@@ -220,9 +226,17 @@ impl Gen<'_> {
         let from = a
             .from
             .iter()
-            .map(|&f| {
-                if self.movable(f, &inside, &saved_ids) && moved.insert(f) {
-                    let n = &self.body.values[f].name;
+            .enumerate()
+            .map(|(k, &f)| {
+                let n = &self.body.values[f].name;
+                // The user's code after the branch reads a reference (`w: &T`) as one; the
+                // reverse sweep's closure must not capture it.
+                let as_reference = cfg_merged.is_some_and(|m| {
+                    self.t.bindings.reference[f]
+                        && !self.t.activity.active(m[k])
+                        && !self.t.needed.needed[m[k]]
+                });
+                if self.movable(f, &inside, &saved_ids) && moved.insert(f) || as_reference {
                     quote!(#n)
                 } else {
                     self.cloned(f, FORWARD)
@@ -245,7 +259,7 @@ impl Gen<'_> {
 
     /// `{ body; let merged = (from..); save = Some((saved..)); merged }`.
     fn forward_arm(&self, a: &Arm, active: bool) -> TokenStream {
-        let (body, from, saved) = self.arm_parts(a);
+        let (body, from, saved) = self.arm_parts(a, None);
         let save = if active {
             let s = &self.body.values[a.save].name;
             quote!(#s = ::core::option::Option::Some((#(#saved,)*));)
