@@ -253,7 +253,11 @@ fn cfg_regions_inside_loops_and_before_conditions() {
     }
     let w = DVector::from_vec(vec![0.5, -1.0, 2.0]);
     let (v, g) = cfg_out_shadows_a_reference_grad(1.5, &w);
-    assert_value("cfg out, a reference", v, cfg_out_shadows_a_reference(1.5, &w));
+    assert_value(
+        "cfg out, a reference",
+        v,
+        cfg_out_shadows_a_reference(1.5, &w),
+    );
     // ∂/∂x (x Σrelu(w) + Σw x²) = Σrelu(w) + 2x Σw.
     let expected = 2.5 + 2.0 * 1.5 * 1.5;
     assert!((g.x - expected).abs() < 1e-12, "{} vs {expected}", g.x);

@@ -2,6 +2,7 @@
 //! own binding, of the user's own type (a reference stays a reference), rather than a copy.
 
 use super::needed::Needed;
+use super::Tables;
 use crate::ir::{defined_at, walk, Body, Head, Kind, Source, Step, ValueId};
 use std::collections::HashSet;
 
@@ -14,17 +15,18 @@ use std::collections::HashSet;
 /// - nothing reads it after the branch: no later step of the block, not the block's own
 ///   result (an arm's value of a merged variable, a loop's next value of a carried one, the
 ///   function's output), not the reverse sweep;
-/// - no user expression kept as text names the merged value (a condition, a constant, a
-///   statement kept as written: their tokens hold the name given at lowering).
+/// - no user expression emitted as text names the merged value (a condition, a constant, a
+///   statement kept as written: their tokens hold the name given at lowering; a kernel's
+///   operands are named by value).
 ///
 /// Invariant: afterwards, a merged value and its configured-out arm's value share a name only
 /// when both are bound in the same block, nothing reads the latter after the branch and no
 /// kept text names the former.
-pub fn cfg_aliases(body: &mut Body, needed: &Needed) {
+pub fn cfg_aliases(body: &mut Body, t: &Tables) {
     let mut renames: Vec<(ValueId, ValueId)> = Vec::new();
     let exits: Vec<ValueId> = body.output.into_iter().collect();
-    aliases_in(body, &body.steps, &exits, needed, &mut renames);
-    let named = named_in_text(body);
+    aliases_in(body, &body.steps, &exits, &t.needed, &mut renames);
+    let named = named_in_text(body, t);
     renames.retain(|(m, _)| !named.contains(m));
     for (m, f) in renames {
         body.values[m].name = body.values[f].name.clone();
@@ -116,18 +118,27 @@ fn referenced(body: &Body, steps: &[Step], out: &mut HashSet<ValueId>) {
     }
 }
 
-/// The values that some kept user text (a value's source expression, an effect's tokens)
-/// names.
-fn named_in_text(body: &Body) -> HashSet<ValueId> {
-    let mut named: HashSet<ValueId> = body
-        .values
-        .iter()
-        .flat_map(|v| v.mentions.iter().copied())
+/// The values that some user text emitted as written names: the source expression of a value
+/// not computed by a kernel, a `map` closure (its captures), a branch's head (with `match`
+/// guards), an effect's tokens.
+fn named_in_text(body: &Body, t: &Tables) -> HashSet<ValueId> {
+    let mut texts: Vec<ValueId> = (0..body.values.len())
+        .filter(|&id| !t.bindings.by_kernel[id] || matches!(body.values[id].kind, Kind::Map { .. }))
         .collect();
-    walk::regions(&body.steps, &mut |s| {
-        if let Step::Effect(e) = s {
-            named.extend(&e.mentions);
-        }
+    let mut named = HashSet::new();
+    walk::regions(&body.steps, &mut |s| match s {
+        Step::Effect(e) => named.extend(&e.mentions),
+        Step::Branch(b) => match &b.head {
+            Head::If { cond } => texts.push(*cond),
+            Head::IfLet { scrutinee, .. } | Head::Match { scrutinee, .. } => texts.push(*scrutinee),
+            Head::Cfg { .. } => {}
+        },
+        _ => {}
     });
+    named.extend(
+        texts
+            .iter()
+            .flat_map(|&id| body.values[id].mentions.iter().copied()),
+    );
     named
 }

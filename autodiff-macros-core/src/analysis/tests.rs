@@ -117,3 +117,41 @@ fn constants_may_use_anything() {
     check::check(&b, &Activity::of(&b), &mut errors);
     assert!(errors.is_empty(), "{:?}", errors.messages());
 }
+
+/// Whether `cfg_aliases` names the merged value of the body's first `#[cfg]` branch after the
+/// value its configured-out arm passes through.
+fn cfg_aliased(src: &str) -> bool {
+    let mut b = body(src);
+    let t = Tables::of(&b, true);
+    super::aliases::cfg_aliases(&mut b, &t);
+    let cfg = b
+        .branches()
+        .into_iter()
+        .find(|br| matches!(br.head, crate::ir::Head::Cfg { .. }))
+        .expect("a #[cfg] branch");
+    b.values[cfg.merged[0]].name == b.values[cfg.arms[1].from[0]].name
+}
+
+#[test]
+fn a_cfg_statement_aliases_only_what_nothing_after_it_reads() {
+    // Nothing reads the first `y` after the statement: the merged `y` takes its name.
+    assert!(cfg_aliased(
+        "fn f(x: f64) -> f64 { let y = x * 2.0; #[cfg(any())] let y = y + 1.0; y * 3.0 }"
+    ));
+    // A loop's carried `b` is assigned at the end of the body: a shadowing `let` would hide
+    // the update.
+    assert!(!cfg_aliased(
+        "fn f(x: f64, n: usize) -> f64 { let mut b = x; for _ in 0..n { \
+         #[cfg(all())] for _ in 0..n { b = b * x; } } b }"
+    ));
+    // The arm's value of `y` is the assigned one, which the shadowing `let` would hide.
+    assert!(!cfg_aliased(
+        "fn f(x: f64, s: f64) -> f64 { let mut y = x; if s > 0.0 { y = y * x; \
+         #[cfg(all())] let y = y * 2.0; } y }"
+    ));
+    // A condition after the statement names the merged value in its kept text.
+    assert!(!cfg_aliased(
+        "fn f(x: f64) -> f64 { let mut y = x * 2.0; #[cfg(any())] { y = y * x; } \
+         if y > 1.0 { y = y * 3.0; } y }"
+    ));
+}

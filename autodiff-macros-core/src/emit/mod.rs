@@ -63,7 +63,7 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
     let mut body = body;
     let owned = Tables::of(&body, true);
     let shared = Tables::of(&body, false);
-    analysis::aliases::cfg_aliases(&mut body, &shared.needed);
+    analysis::aliases::cfg_aliases(&mut body, &shared);
     let companions = Companions::new(&func, &sig, &body, &krate);
     let out = companions.emit(&owned, &shared, &mut names, &locals);
     quote!(#func #out)
