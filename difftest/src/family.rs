@@ -92,6 +92,11 @@ families! {
     ArmLets = "arm_lets",
     /// Matrix-valued functions, checked through the pullback.
     MatrixOutput = "matrix_output",
+    /// `match` on constants (`|` patterns, a guard), `if let` on a constant, and `match` on
+    /// a comparison of a differentiated value.
+    Match = "match",
+    /// Closures defined in the function and called (`let cl = |t: f64| ..; cl(a)`).
+    LocalClosures = "local_closures",
 }
 
 impl Family {

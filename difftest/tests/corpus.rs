@@ -48,6 +48,8 @@ const CI_FAMILIES: &[Family] = &[
     Family::ArmLets,
     Family::MapBlock,
     Family::BarNames,
+    Family::Match,
+    Family::LocalClosures,
 ];
 
 /// Programs in the corpus (one batch).

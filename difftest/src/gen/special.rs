@@ -177,6 +177,14 @@ impl Gen {
             self.mark(Family::MapBlock);
             return Some(self.block(ty, depth, true));
         }
+        if self.on(Family::Match) && self.chance(0.2) {
+            if let Some(e) = self.match_value(ty, depth) {
+                return Some(e);
+            }
+        }
+        if self.on(Family::LocalClosures) && ty == Ty::Scalar && self.chance(0.2) {
+            return Some(self.local_closure(depth));
+        }
         let branch = self.on(Family::IfValue)
             && (self.on(Family::BranchConst) || self.on(Family::BranchValue));
         if self.on(Family::Blocks) && (!branch || self.chance(0.5)) {
@@ -187,6 +195,53 @@ impl Gen {
             return None;
         }
         Some(self.if_value(ty, depth, 0))
+    }
+
+    /// `match` on a `usize` constant (a `|` pattern, a guard), `if let Some(c)` on a slice's
+    /// first element, or `match` on a comparison of a differentiated value; arms are blocks.
+    fn match_value(&mut self, ty: Ty, depth: u32) -> Option<Expr> {
+        let (template, scrutinee) = match self.rng.random_range(0..3) {
+            0 => {
+                let v = self.pick_var(|v| v.ty == Ty::Usize)?;
+                (
+                    "(match {0} { 0 => {1}, 1 | 2 => {2}, km if km > 4 => {3}, _ => {1} })",
+                    Expr::var(&v.name, Ty::Usize, 0.0),
+                )
+            }
+            1 => {
+                let v = self.pick_var(|v| matches!(v.ty, Ty::Slice { .. }))?;
+                (
+                    "(if let Some(cm) = {0}.first() { ({1}) * cm.sum().tanh() } else { {2} })",
+                    Expr::var(&v.name, v.ty, 0.0),
+                )
+            }
+            _ => (
+                "(match ({0}) > 0.0137 { true => {1}, false => {2} })",
+                self.scalar(1),
+            ),
+        };
+        self.mark(Family::Match);
+        let mut args = vec![scrutinee];
+        for _ in 0..3 {
+            let lets = self.chance(0.4);
+            args.push(self.block(ty, depth, lets));
+        }
+        let bound = args[1..].iter().map(|a| a.bound).fold(0.0, f64::max);
+        Some(Expr::op(template, args, ty, bound))
+    }
+
+    /// `{ let cl = |t: f64| body; cl(a) * 0.5 }`: a closure defined in the function, called.
+    fn local_closure(&mut self, depth: u32) -> Expr {
+        self.mark(Family::LocalClosures);
+        let a = self.scalar(depth.saturating_sub(1));
+        let b = a.bound;
+        let (body, bound) = match self.rng.random_range(0..3) {
+            0 => ("(t * t * 0.5 + t.tanh())", 0.5 * b * b + 1.0),
+            1 => ("(t.sin() * 0.5 + t)", 0.5 + b),
+            _ => ("((t * 0.3).tanh() * t)", b),
+        };
+        let template = format!("{{ let cl = |t: f64| {body}; cl({{0}}) * 0.5 }}");
+        Expr::op(template, vec![a], Ty::Scalar, 0.5 * bound)
     }
 
     /// `{ let t = e; value }`; with `lets` false, `{ value }`.
@@ -220,6 +275,16 @@ impl Gen {
             });
             stmts.push(Stmt::new(StmtKind::Let {
                 name,
+                mutable: false,
+                init,
+            }));
+        }
+        if lets && !self.closure && self.on(Family::Blocks) && self.chance(0.15) {
+            // A value computed and dropped: `let _ = e;`.
+            let t = self.float_ty();
+            let init = self.expr(t, depth.saturating_sub(1));
+            stmts.push(Stmt::new(StmtKind::Let {
+                name: "_".into(),
                 mutable: false,
                 init,
             }));
