@@ -17,7 +17,8 @@ pub const CHUNK: usize = 64;
 /// `forward` (statements) in blocks, where it is longer than two blocks: each exports the
 /// bindings it defines that a later statement or `later` mentions. A binding holding a
 /// reference to something of its block (`references`, and `let r = &(..)`) cannot leave it:
-/// a block ends only after the last mention of such a binding. Items are hoisted before the
+/// a block ends only after the last statement that mentions such a binding, and it is not
+/// exported (`later` code that reads one evaluates it again). Items are hoisted before the
 /// blocks (they are visible in the whole body either way). Unchanged if it does not parse
 /// as statements.
 pub fn chunked(
@@ -42,6 +43,8 @@ pub fn chunked(
             last.insert(name, k);
         });
     }
+    // A reference binding stays in its block: `later` code that reads one binds it again.
+    let last_forward = last.clone();
     for t in later {
         mentions((*t).clone(), &mut |name| {
             last.insert(name, stmts.len());
@@ -52,15 +55,18 @@ pub fn chunked(
     let mut start = 0;
     for end in 1..=stmts.len() {
         let long_enough = end - start >= CHUNK;
+        let reference =
+            |name: &str| references.contains(name) || borrows_temporary(&stmts[start..end], name);
         let pinned = || {
             defined[start..end].iter().flatten().any(|(name, _)| {
                 let name = name.to_string();
-                read_from(&name, end)
-                    && (references.contains(&name) || borrows_temporary(&stmts[start..end], &name))
+                last_forward.get(&name).is_some_and(|&l| l >= end) && reference(&name)
             })
         };
         if end == stmts.len() || (long_enough && !pinned()) {
-            let exports = exports(&defined[start..end], |name| read_from(name, end));
+            let exports = exports(&defined[start..end], |name| {
+                read_from(name, end) && !reference(name)
+            });
             out.extend(block(&stmts[start..end], &exports));
             start = end;
         }
@@ -225,6 +231,18 @@ mod tests {
         // `r` is never exported: it and its reader share a block.
         assert!(!out.contains("r ,)"), "{out}");
         assert!(out.contains("let z = r"), "{out}");
+    }
+
+    #[test]
+    fn a_borrow_of_a_temporary_read_only_later_is_not_exported() {
+        // The reverse sweep (`later`) binds `r` again where it reads it; exporting the
+        // reference from its block would outlive the temporary (difftest seed 11, p01169).
+        let mut all = long(3 * CHUNK);
+        all.extend(quote!(let r = &(x * 2.0); let z = a1 + 1.0;));
+        let later = quote!(let r = &(x * 2.0); r);
+        let out = chunked(all, &[&later, &quote!(z)], &HashSet::new()).to_string();
+        assert!(!out.contains("r ,)") && !out.contains("(r ,"), "{out}");
+        assert!(out.contains("z ,)"), "{out}");
     }
 
     #[test]

@@ -147,8 +147,16 @@ impl Gen {
                 return false;
             }
             if !live {
-                // A dead statement changes nothing, not even which variables are active.
+                // A dead statement changes no value; but the macro cannot evaluate the
+                // predicate, so a variable it would make active is active to the macro.
+                let active: Vec<String> = self
+                    .visible()
+                    .iter()
+                    .filter(|v| v.active)
+                    .map(|v| v.name.clone())
+                    .collect();
                 self.scopes = scopes;
+                active.iter().for_each(|n| self.activate_for_macro(n));
             }
             self.mark(Family::Cfg);
             out.last_mut().expect("pushed").cfg = Some(pred);
@@ -171,6 +179,10 @@ impl Gen {
             let b = e.bound * 100.0;
             let init = Expr::op("({0} * 100.0)", vec![e], ty, b);
             let name = self.local_name(true);
+            if self.is_active(&init) {
+                // Active to the macro, which cannot tell that the statement is dead.
+                self.activate_for_macro(&name);
+            }
             out.push(Stmt {
                 cfg: Some(pred),
                 kind: StmtKind::Let {

@@ -216,6 +216,17 @@ impl Gen {
             .flat_map(|s| s.iter().rev())
             .find(|v| v.name == name)
     }
+    /// Marks the visible variable `name` active to the macro though a dead `#[cfg]`
+    /// statement made it so: active, and no closure may capture it.
+    pub(crate) fn activate_for_macro(&mut self, name: &str) {
+        for scope in self.scopes.iter_mut().rev() {
+            if let Some(v) = scope.iter_mut().rev().find(|v| v.name == name) {
+                v.active = true;
+                v.capturable = false;
+                return;
+            }
+        }
+    }
     /// Marks the visible variable `name` as active (after an assignment of an active value).
     pub(crate) fn activate(&mut self, name: &str) {
         for scope in self.scopes.iter_mut().rev() {
