@@ -130,7 +130,11 @@ impl Out {
         }
         let d1 = fd(&mut f, x, 1e-6);
         let d2 = fd(&mut f, x, 1e-4);
-        let mut s = 1e-6f64;
+        // Central differences at a relative step of 1e-6 carry rounding noise of about
+        // ε·|f|/h ≈ 1e-10·|f|: with the tolerance of 1e-5 below, errors are relative to at
+        // least 1e-4·max(1, |f|), so that noise alone (a true gradient of 1e-11 read as 0)
+        // never fails a check.
+        let mut s = 1e-4 * f(x).abs().max(1.0);
         for i in 0..x.n() {
             s = s.max(g.get(i).abs()).max(d1[i].abs()).max(d2[i].abs());
         }

@@ -317,9 +317,12 @@ impl Lowerer<'_> {
             .map(|(n, v)| (n, Target::Var(v)))
             .collect();
         let mut new_names = Vec::new();
+        let mut outer_shadows = Vec::new();
         for d in &declared {
             if self.scope.var(d).is_none() {
                 new_names.push(d.clone());
+            } else if !self.scope.in_this_block(d) {
+                outer_shadows.push(d.clone());
             }
             let mutable = matches!(stmt, Stmt::Local(l) if matches!(&l.pat, Pat::Ident(p) if p.mutability.is_some()));
             targets.push((d.clone(), Target::Declared { mutable }));
@@ -358,6 +361,11 @@ impl Lowerer<'_> {
             false,
             span,
         );
+        for n in &outer_shadows {
+            if let Some(v) = self.scope.var(n) {
+                self.scope.get_mut(v).cfg_shadow = true;
+            }
+        }
     }
 
     fn enter_arm(&mut self, targets: &[(String, Target)]) -> ArmState {

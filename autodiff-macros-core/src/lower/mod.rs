@@ -152,6 +152,7 @@ impl<'a> Lowerer<'a> {
                 value,
                 mutable,
                 closure: None,
+                cfg_shadow: false,
             },
         )
     }

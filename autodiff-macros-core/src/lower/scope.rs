@@ -14,6 +14,9 @@ pub struct Var {
     pub mutable: bool,
     /// A closure literal bound to the variable: calls to it are lowered inline.
     pub closure: Option<Rc<ClosureDef>>,
+    /// Declared by a `#[cfg]` `let` that shadows a variable of an enclosing block: where the
+    /// `let` is configured out, the name is that other variable.
+    pub cfg_shadow: bool,
 }
 
 /// A local closure and the scope it was defined in.
@@ -62,6 +65,11 @@ impl Scope {
         id
     }
 
+    /// Whether `name` is declared in the innermost block.
+    pub fn in_this_block(&self, name: &str) -> bool {
+        self.frames.last().is_some_and(|f| f.contains_key(name))
+    }
+
     /// The variable `name` refers to here.
     pub fn var(&self, name: &str) -> Option<usize> {
         self.frames.iter().rev().find_map(|f| f.get(name).copied())
@@ -101,6 +109,7 @@ mod tests {
             value,
             mutable: false,
             closure: None,
+            cfg_shadow: false,
         }
     }
 

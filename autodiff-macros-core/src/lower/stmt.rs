@@ -341,6 +341,9 @@ impl Lowerer<'_> {
             self.errors.at(ident, format_args!("`{ident}` is not a local variable of this function; `#[grad]` can only assign to locals"));
             return;
         };
+        if self.scope.get(var).cfg_shadow {
+            self.cfg_shadow_error(ident);
+        }
         let mutable = self.scope.get(var).mutable;
         let id = self.own_binding(id, first_new, mutable, rhs);
         self.name_value(ident, id, first_new, None, attrs);
@@ -348,6 +351,21 @@ impl Lowerer<'_> {
             self.values[id].mutable = true;
         }
         self.scope.get_mut(var).value = id;
+    }
+
+    /// The error for an assignment to a name a `#[cfg]` `let` of this block took from a
+    /// variable of an enclosing block: which of the two it changes depends on the build's
+    /// configuration, which the macro cannot evaluate.
+    fn cfg_shadow_error(&mut self, ident: &Ident) {
+        self.errors.at(
+            ident,
+            format_args!(
+                "`{ident}` is the variable of the `#[cfg]` `let` above where that statement is \
+                 configured in, and the `{ident}` of an enclosing block where it is not; \
+                 `#[grad]` cannot tell which one this assignment changes: give the `#[cfg]` \
+                 variable a name of its own"
+            ),
+        );
     }
 
     /// `x op= rhs`.
@@ -362,6 +380,11 @@ impl Lowerer<'_> {
             );
             return;
         };
+        if let Some(v) = self.scope.var(&ident.to_string()) {
+            if self.scope.get(v).cfg_shadow {
+                self.cfg_shadow_error(ident);
+            }
+        }
         let first_new = self.values.len();
         let rhs = self.expr(&b.right);
         let (renamed_rhs, _, _) = self.renamed(&b.right);

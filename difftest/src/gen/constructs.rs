@@ -169,7 +169,7 @@ impl Gen {
             let init = self.clamp(init, VAR_CAP);
             let init = self.owned(init);
             let shadow = self.chance(0.5);
-            let name = self.local_name(shadow);
+            let name = self.cfg_local_name(shadow);
             self.declare_let(out, name, false, init, Some(pred));
         } else {
             // Dead: not declared, so nothing after it may read it.
@@ -178,7 +178,7 @@ impl Gen {
             let e = self.operand(e);
             let b = e.bound * 100.0;
             let init = Expr::op("({0} * 100.0)", vec![e], ty, b);
-            let name = self.local_name(true);
+            let name = self.cfg_local_name(true);
             if self.is_active(&init) {
                 // Active to the macro, which cannot tell that the statement is dead.
                 self.activate_for_macro(&name);

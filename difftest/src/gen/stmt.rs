@@ -66,6 +66,24 @@ impl Gen {
         self.fresh(stem)
     }
 
+    /// A name for a `#[cfg]` `let`: it shadows only a variable of its own block (or, at the
+    /// top level, a parameter). Shadowing one of an enclosing block, a later assignment would
+    /// change that one where the `let` is configured out and the new one where it is not,
+    /// which the macro refuses.
+    pub(crate) fn cfg_local_name(&mut self, shadow: bool) -> String {
+        let name = self.local_name(shadow);
+        let here = self.block_depth == 0
+            || self
+                .scopes
+                .last()
+                .is_some_and(|s| s.iter().any(|v| v.name == name));
+        if here || self.lookup(&name).is_none() {
+            name
+        } else {
+            self.fresh("cf")
+        }
+    }
+
     /// `let [mut] name = e;` of a random type.
     pub(crate) fn let_stmt(&mut self, out: &mut Vec<Stmt>, mutable: bool) -> bool {
         let ty = self.float_ty();
