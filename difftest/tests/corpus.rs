@@ -10,7 +10,7 @@ use autodiff_difftest::{run, Config};
 // =====================================================================================
 // THE FAMILIES THE CI CORPUS ENABLES: all of them. A family added to the generator for a
 // construct the macro does not yet handle may stay out of this list until its fix lands
-// (say so in difftest/README.md, "Known failures").
+// (say so in difftest/README.md, "Results").
 // =====================================================================================
 const CI_FAMILIES: &[Family] = &[
     Family::Dynamic,
