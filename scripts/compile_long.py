@@ -43,6 +43,8 @@ import subprocess
 import sys
 import time
 
+from compile_cost import commit  # the short commit, marked when the tree has changes
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILES = {"check": ["check"], "debug": ["build"], "release": ["build", "--release"]}
 VARIANTS = ("without", "with")
@@ -483,16 +485,6 @@ def short_rev(rev):
     """`rev` (e.g. HEAD) as a short commit hash."""
     done = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True)
     return done.stdout.strip() or rev
-
-
-def commit():
-    """The short commit, marked when the tree has uncommitted changes."""
-    def git(*args):
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    c = git("rev-parse", "--short", "HEAD")
-    return c + (" (with uncommitted changes)" if c and git("status", "--porcelain") else "")
 
 
 def main():

@@ -25,16 +25,16 @@ fn companion(args: &str, source: &str, name: &str) -> String {
     })
 }
 
+/// The least-squares loss, whose `_grad` and `_pullback` are both snapshotted.
+const LEAST_SQUARES: &str =
+    "fn least_squares(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 {
+    let r = a * x - b;
+    r.norm_squared()
+}";
+
 #[test]
 fn least_squares() {
-    insta::assert_snapshot!(companion(
-        "x",
-        "fn least_squares(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 {
-            let r = a * x - b;
-            r.norm_squared()
-        }",
-        "least_squares_grad"
-    ));
+    insta::assert_snapshot!(companion("x", LEAST_SQUARES, "least_squares_grad"));
 }
 
 #[test]
@@ -94,12 +94,5 @@ fn map_closure_and_call() {
 /// `_pullback` wraps `vjp` when its arguments are references and numbers.
 #[test]
 fn pullback_through_vjp() {
-    insta::assert_snapshot!(companion(
-        "x",
-        "fn least_squares(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 {
-            let r = a * x - b;
-            r.norm_squared()
-        }",
-        "least_squares_pullback"
-    ));
+    insta::assert_snapshot!(companion("x", LEAST_SQUARES, "least_squares_pullback"));
 }

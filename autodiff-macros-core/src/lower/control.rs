@@ -10,7 +10,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use std::collections::HashMap;
 use syn::spanned::Spanned;
-use syn::{Attribute, Block, Expr, ExprForLoop, ExprIf, ExprMatch, Pat, Stmt};
+use syn::{Attribute, Block, Expr, ExprForLoop, ExprIf, ExprMatch, Ident, Pat, Stmt};
 
 /// A variable a branch changes.
 #[derive(Clone)]
@@ -366,6 +366,21 @@ impl Lowerer<'_> {
                 self.scope.get_mut(v).cfg_shadow = true;
             }
         }
+    }
+
+    /// The error for an assignment to a name a `#[cfg]` `let` of this block took from a
+    /// variable of an enclosing block: which of the two it changes depends on the build's
+    /// configuration, which the macro cannot evaluate.
+    pub(super) fn cfg_shadow_error(&mut self, ident: &Ident) {
+        self.errors.at(
+            ident,
+            format_args!(
+                "`{ident}` is the variable of the `#[cfg]` `let` above where that statement is \
+                 configured in, and the `{ident}` of an enclosing block where it is not; \
+                 `#[grad]` cannot tell which one this assignment changes: give the `#[cfg]` \
+                 variable a name of its own"
+            ),
+        );
     }
 
     fn enter_arm(&mut self, targets: &[(String, Target)]) -> ArmState {

@@ -353,21 +353,6 @@ impl Lowerer<'_> {
         self.scope.get_mut(var).value = id;
     }
 
-    /// The error for an assignment to a name a `#[cfg]` `let` of this block took from a
-    /// variable of an enclosing block: which of the two it changes depends on the build's
-    /// configuration, which the macro cannot evaluate.
-    fn cfg_shadow_error(&mut self, ident: &Ident) {
-        self.errors.at(
-            ident,
-            format_args!(
-                "`{ident}` is the variable of the `#[cfg]` `let` above where that statement is \
-                 configured in, and the `{ident}` of an enclosing block where it is not; \
-                 `#[grad]` cannot tell which one this assignment changes: give the `#[cfg]` \
-                 variable a name of its own"
-            ),
-        );
-    }
-
     /// `x op= rhs`.
     fn compound(&mut self, e: &Expr, b: &syn::ExprBinary, attrs: Vec<Attribute>) {
         let Some(ident) = scan::local(&b.left) else {
