@@ -49,6 +49,7 @@ mod families;
 mod index;
 mod linalg;
 mod linear;
+mod nodes;
 mod products;
 mod reductions;
 mod shape;
@@ -65,6 +66,7 @@ pub use extrema::*;
 pub use index::*;
 pub use linalg::*;
 pub use linear::*;
+pub use nodes::*;
 pub use products::*;
 pub use reductions::*;
 pub use transposed::{

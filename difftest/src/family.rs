@@ -97,6 +97,9 @@ families! {
     Match = "match",
     /// Closures defined in the function and called (`let cl = |t: f64| ..; cl(a)`).
     LocalClosures = "local_closures",
+    /// A tenth of the functions padded with a chain of scalar statements to the macro's
+    /// long-function size (400 values): its long-function code under random code.
+    Long = "long",
 }
 
 impl Family {

@@ -50,6 +50,7 @@ const CI_FAMILIES: &[Family] = &[
     Family::BarNames,
     Family::Match,
     Family::LocalClosures,
+    Family::Long,
 ];
 
 /// Programs in the corpus (one batch).

@@ -4,6 +4,7 @@
 
 pub mod chunks;
 mod forward;
+mod nodes;
 mod pullback;
 mod regions;
 mod reverse;
@@ -48,6 +49,10 @@ pub struct Locals {
     pub cotangents: Ident,
     /// The right-hand side of a constant's `x op= rhs`, evaluated before `x` is moved.
     pub rhs: Ident,
+    /// The runtime's module, imported under this name at the top of each generated body
+    /// (`use ::autodiff::__private as __rt;`): a call is `__rt::mul(..)`, three tokens where
+    /// the full path is nine, in code that is mostly such calls.
+    pub rt: Ident,
 }
 
 impl Locals {
@@ -60,6 +65,7 @@ impl Locals {
             g_elem: names.fresh("__g_elem", at),
             cotangents: names.fresh("__cotangents", at),
             rhs: names.fresh("__rhs", at),
+            rt: names.fresh("__rt", at),
         }
     }
 }
@@ -70,10 +76,9 @@ pub fn sweeps(
     tables: &Tables,
     names: &mut Names,
     locals: &Locals,
-    krate: &TokenStream,
     seed: Seed,
 ) -> Sweeps {
-    let gen = Gen::new(body, tables, names, locals, krate);
+    let gen = Gen::new(body, tables, names, locals);
     let forward = gen.forward(&body.steps);
     let reverse = gen.top_reverse(&seed);
     Sweeps {
@@ -91,24 +96,6 @@ pub fn sweeps(
     }
 }
 
-/// `tokens` with every span replaced by `at`, so that errors about generated calls point at
-/// the user's expression.
-fn respan(tokens: TokenStream, at: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut tt| {
-            if let proc_macro2::TokenTree::Group(g) = &tt {
-                let mut ng = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), at));
-                ng.set_span(at);
-                tt = proc_macro2::TokenTree::Group(ng);
-            } else {
-                tt.set_span(at);
-            }
-            tt
-        })
-        .collect()
-}
-
 /// The reference context of the forward sweep (`ref_bound` of the generator's methods):
 /// nothing is bound by reference from a tape or a save, and every value is read under its own
 /// binding. A reverse context is a slice with one flag per value and reads the snapshot of a
@@ -121,7 +108,6 @@ pub(crate) struct Gen<'a> {
     body: &'a Body,
     t: &'a Tables,
     locals: &'a Locals,
-    krate: &'a TokenStream,
     /// The adjoint slot of each active value.
     slot: Vec<Option<Ident>>,
     /// Per loop (by its tape's id): its carried adjoints' names and the carried values an
@@ -142,13 +128,7 @@ pub(crate) struct Gen<'a> {
 }
 
 impl<'a> Gen<'a> {
-    fn new(
-        body: &'a Body,
-        t: &'a Tables,
-        names: &mut Names,
-        locals: &'a Locals,
-        krate: &'a TokenStream,
-    ) -> Self {
+    fn new(body: &'a Body, t: &'a Tables, names: &mut Names, locals: &'a Locals) -> Self {
         let slot = (0..body.values.len())
             .map(|id| {
                 t.activity.active(id).then(|| {
@@ -196,7 +176,6 @@ impl<'a> Gen<'a> {
                     &t.closures[&id],
                     names,
                     locals,
-                    krate,
                     Seed::Given(quote!(&#g_elem)),
                 );
                 closures.insert(id, inner);
@@ -206,7 +185,6 @@ impl<'a> Gen<'a> {
             body,
             t,
             locals,
-            krate,
             slot,
             loop_names,
             deferred,
@@ -217,11 +195,11 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// `::autodiff::__private::name`, spanned at `at`.
+    /// `__rt::name`, the runtime's `__private::name` (see [`Locals::rt`]), spanned at `at`.
     fn rt(&self, name: &str, at: Span) -> TokenStream {
-        let krate = respan(self.krate.clone(), at);
+        let rt = Ident::new(&self.locals.rt.to_string(), at);
         let f = Ident::new(name, at);
-        quote_spanned!(at=> #krate::__private::#f)
+        quote_spanned!(at=> #rt::#f)
     }
 
     fn slot(&self, id: ValueId) -> Option<&Ident> {

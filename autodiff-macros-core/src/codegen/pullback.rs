@@ -1,6 +1,7 @@
 //! Each value's pullback in the reverse sweep: its cotangent, taken out of its slot at its
 //! last use, through the registry's kernels into the slots of its inputs.
 
+use super::nodes::{KernelCall, NodeCall};
 use super::Gen;
 use crate::ir::{Kind, ValueId};
 use crate::ops::{helpers, Op, Pullback, PullbackForm};
@@ -18,13 +19,21 @@ impl Gen<'_> {
                 self.pass(*op, inputs, v.span)
             }
             Kind::Op { op, inputs, extras } => self.op_pullback(id, *op, inputs, extras, ref_bound),
-            Kind::Map { input, .. } => self.map_pullback(id, *input, ref_bound),
-            Kind::Call { args, pullback, .. } => {
-                self.call_pullback(v.span, args, *pullback, ref_bound)
+            Kind::Map { input, .. } => {
+                vec![NodeCall::Other(self.map_pullback(id, *input, ref_bound))]
             }
+            Kind::Call { args, pullback, .. } => vec![NodeCall::Other(
+                self.call_pullback(v.span, args, *pullback, ref_bound),
+            )],
             _ => return TokenStream::new(),
         };
+        if self.body.values.len() >= super::nodes::NODES_FROM {
+            if let Some(node) = self.node(d, &calls, v.span) {
+                return node;
+            }
+        }
         let g = self.g();
+        let calls: TokenStream = calls.iter().map(|c| c.to_tokens(&g)).collect();
         // The slot is read here for the last time: its cotangent is taken by value.
         quote! {
             if let ::core::option::Option::Some(#g) = ::core::option::Option::take(&mut #d) {
@@ -37,9 +46,9 @@ impl Gen<'_> {
     /// The buffer goes where it lives on: to a temporary that passes it on again (`+`, `-`,
     /// `map`), else to a parameter (its slot is a gradient the caller gets), else to any
     /// temporary.
-    fn pass(&self, op: Op, inputs: &[ValueId], span: Span) -> TokenStream {
+    fn pass(&self, op: Op, inputs: &[ValueId], span: Span) -> Vec<NodeCall> {
         let Pullback::Pass(negate) = op.spec().pullback else {
-            return TokenStream::new();
+            return Vec::new();
         };
         let active: Vec<usize> = (0..inputs.len())
             .filter(|&k| self.slot(inputs[k]).is_some())
@@ -58,8 +67,7 @@ impl Gen<'_> {
             .copied()
             .filter(|&k| Some(k) != last)
             .chain(last);
-        let g = self.g();
-        let mut calls = TokenStream::new();
+        let mut calls = Vec::new();
         for k in order {
             let Some(d_in) = self.slot(inputs[k]) else {
                 continue;
@@ -69,13 +77,14 @@ impl Gen<'_> {
             } else {
                 helpers::PASS
             };
-            calls.extend(if Some(k) == last {
-                let f = self.rt(names[1], span);
-                quote_spanned!(span=> #f(#g, &mut #d_in);)
-            } else {
-                let f = self.rt(names[0], span);
-                quote_spanned!(span=> #f(&#g, &mut #d_in);)
-            });
+            let owned = Some(k) == last;
+            calls.push(NodeCall::Kernel(KernelCall {
+                f: self.rt(names[usize::from(owned)], span),
+                owned,
+                args: Vec::new(),
+                slot: d_in.clone(),
+                span,
+            }));
         }
         calls
     }
@@ -88,7 +97,7 @@ impl Gen<'_> {
         inputs: &[ValueId],
         extras: &[ValueId],
         ref_bound: &[bool],
-    ) -> TokenStream {
+    ) -> Vec<NodeCall> {
         let span = self.body.values[id].span;
         let spec = op.spec();
         let refs: Vec<TokenStream> = inputs
@@ -116,16 +125,11 @@ impl Gen<'_> {
             .filter(|&k| Some(k) != owner)
             .chain(owner);
         let g = self.g();
-        let mut calls = TokenStream::new();
+        let mut calls = Vec::new();
         for k in order {
             let input = inputs[k];
             let Some(d_in) = self.slot(input) else {
                 continue;
-            };
-            let g_arg = if Some(k) == owner {
-                quote!(#g)
-            } else {
-                quote!(&#g)
             };
             if let (Some(list), 0) = (deferred, k) {
                 // ḡ and the right operand wait for the end of the loop (a scalar on the left
@@ -133,25 +137,40 @@ impl Gen<'_> {
                 let later = self.rt(&op.deferred_kernels().0, span);
                 let kept = self.deferred_operand(inputs[1], ref_bound);
                 let a = &refs[0];
-                calls.extend(quote_spanned!(span=> #later(&mut #list, #g, #a, #kept, &mut #d_in);));
+                calls.push(NodeCall::Other(
+                    quote_spanned!(span=> #later(&mut #list, #g, #a, #kept, &mut #d_in);),
+                ));
                 continue;
             }
-            let form = match (inputs.len(), self.t.reuse.consumed[input], Some(k) == owner) {
+            let owned = Some(k) == owner;
+            let form = match (inputs.len(), self.t.reuse.consumed[input], owned) {
                 (1, true, _) => PullbackForm::ReuseX,
                 (_, _, true) => PullbackForm::ReuseG,
                 _ => PullbackForm::Borrowed,
             };
-            let f = self.rt(&op.pullback_kernel(k, form), span);
-            calls.extend(match (inputs.len(), form) {
+            let args: Vec<TokenStream> = match (inputs.len(), form) {
                 (1, PullbackForm::ReuseX) => {
                     let x = &self.body.values[input].name;
-                    quote_spanned!(span=> #f(#g_arg, #x, #(#extras,)* #y, &mut #d_in);)
+                    std::iter::once(quote!(#x))
+                        .chain(extras.iter().cloned())
+                        .chain([y.clone()])
+                        .collect()
                 }
-                (1, _) => {
-                    quote_spanned!(span=> #f(#g_arg, #(#refs,)* #(#extras,)* #y, &mut #d_in);)
-                }
-                _ => quote_spanned!(span=> #f(#g_arg, #(#refs,)* #(#extras,)* &mut #d_in);),
-            });
+                (1, _) => refs
+                    .iter()
+                    .chain(&extras)
+                    .cloned()
+                    .chain([y.clone()])
+                    .collect(),
+                _ => refs.iter().chain(&extras).cloned().collect(),
+            };
+            calls.push(NodeCall::Kernel(KernelCall {
+                f: self.rt(&op.pullback_kernel(k, form), span),
+                owned,
+                args,
+                slot: d_in.clone(),
+                span,
+            }));
         }
         calls
     }

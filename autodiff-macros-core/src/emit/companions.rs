@@ -129,7 +129,9 @@ impl<'a> Companions<'a> {
             None => (bodies.grad, bodies.pullback.unwrap_or_default()),
         };
         let mut out = self.grad_struct_item();
-        let shadows = |body: &TokenStream| items::shadows(names.generated(), body, self.krate);
+        let shadows = |body: &TokenStream| {
+            items::shadows(names.generated(), body, self.krate, Some(&locals.rt))
+        };
         out.extend(self.grad_fn(&grad, &shadows(&grad)));
         out.extend(self.pullback_fn(&pullback, &shadows(&pullback)));
         out.extend(self.vjp_item(&bodies.vjp, &shadows(&bodies.vjp)));
@@ -149,7 +151,7 @@ impl<'a> Companions<'a> {
             (Output::Other, true) => quote!(::core::unreachable!()),
             _ if self.grad_through_vjp() => TokenStream::new(),
             _ => {
-                let s = sweeps(self.body, owned, names, locals, self.krate, Seed::One);
+                let s = sweeps(self.body, owned, names, locals, Seed::One);
                 let (forward, reverse) = (&s.forward, &s.reverse);
                 let value = self
                     .body
@@ -313,14 +315,7 @@ impl<'a> Companions<'a> {
     ) -> TokenStream {
         let output_ty = &self.output_ty;
         let ybar = names.fresh("__cotangent", Span::call_site());
-        let s = sweeps(
-            self.body,
-            t,
-            names,
-            locals,
-            self.krate,
-            Seed::Given(quote!(#ybar)),
-        );
+        let s = sweeps(self.body, t, names, locals, Seed::Given(quote!(#ybar)));
         let (forward, reverse) = (&s.forward, &s.reverse);
         let value_name = names.fresh("__value", Span::call_site());
         let value = match self.body.output {

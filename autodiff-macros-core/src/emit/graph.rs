@@ -13,9 +13,18 @@ use std::fmt::Write;
 
 /// The DOT text of `body`'s graph, titled `name`.
 pub fn dot(name: &str, body: &Body, activity: &Activity) -> String {
+    let mut fed = vec![false; body.values.len()];
+    for (w, v) in body.values.iter().enumerate() {
+        if activity.varied[w] {
+            for i in v.kind.inputs() {
+                fed[i] = true;
+            }
+        }
+    }
     let mut g = Graph {
         body,
         activity,
+        fed,
         out: String::new(),
         shown: HashSet::new(),
         clusters: 0,
@@ -53,6 +62,8 @@ fn quote_id(s: &str) -> String {
 struct Graph<'a> {
     body: &'a Body,
     activity: &'a Activity,
+    /// Per value: whether a varied value reads it.
+    fed: Vec<bool>,
     out: String,
     shown: HashSet<ValueId>,
     clusters: usize,
@@ -121,11 +132,7 @@ impl Graph<'_> {
 
     /// Whether a value feeds a differentiated operation (only those constants are drawn).
     fn feeds(&self, id: ValueId) -> bool {
-        self.body
-            .values
-            .iter()
-            .enumerate()
-            .any(|(w, v)| self.activity.varied[w] && v.kind.inputs().contains(&id))
+        self.fed[id]
     }
 
     fn steps(&mut self, steps: &[Step], indent: usize) {

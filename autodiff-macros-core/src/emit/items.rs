@@ -178,23 +178,34 @@ pub fn without_impl_trait(func: &ItemFn) -> ItemFn {
     func
 }
 
-/// Imports of a dummy function under every generated name that `body` mentions, so that an
-/// item of the same name outside the function (a `const x_bar`) cannot be mistaken for a
-/// generated local.
-pub fn shadows(generated: &[String], body: &TokenStream, krate: &TokenStream) -> TokenStream {
+/// The imports at the top of a generated body: the runtime under the alias `rt` (when given
+/// and the body mentions it), and a dummy function under every other generated name that `body`
+/// mentions, so that an item of the same name outside the function (a `const x_bar`) cannot
+/// be mistaken for a generated local.
+pub fn shadows(
+    generated: &[String],
+    body: &TokenStream,
+    krate: &TokenStream,
+    rt: Option<&Ident>,
+) -> TokenStream {
     let mut mentioned = std::collections::HashSet::new();
     idents(body.clone(), &mut mentioned);
+    let rt_name = rt.map(|r| r.to_string()).unwrap_or_default();
+    let mut out = TokenStream::new();
+    if let Some(rt) = rt.filter(|_| mentioned.contains(&rt_name)) {
+        out.extend(quote!(#[allow(unused_imports)] use #krate::__private as #rt;));
+    }
     let shadow = Ident::new(helpers::SHADOW, Span::call_site());
     let names: Vec<Ident> = generated
         .iter()
-        .filter(|n| mentioned.contains(n.as_str()))
+        .filter(|n| **n != rt_name && mentioned.contains(n.as_str()))
         .map(|n| Ident::new(n, Span::mixed_site()))
         .collect();
     // Sixteen to a `use`: rustc's unused-import check is quadratic in the names of one `use`.
-    names
-        .chunks(16)
-        .map(|names| quote!(#[allow(unused_imports)] use #krate::__private::{#(#shadow as #names),*};))
-        .collect()
+    out.extend(names.chunks(16).map(
+        |names| quote!(#[allow(unused_imports)] use #krate::__private::{#(#shadow as #names),*};),
+    ));
+    out
 }
 
 /// Adds every identifier of `tokens` to `out`.

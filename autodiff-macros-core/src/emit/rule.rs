@@ -172,6 +172,7 @@ fn rule_item(
         names.generated(),
         &quote!(#(#parts)* #value #kept #ybar),
         krate,
+        None,
     );
     quote! {
         #func

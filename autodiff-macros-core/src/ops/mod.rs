@@ -198,6 +198,24 @@ pub mod helpers {
     pub const SCALAR_OUTPUT: &str = "ScalarOutput";
     /// The dummy imported under each generated name.
     pub const SHADOW: &str = "shadow";
+    /// The drivers of a long function's pullback nodes (`codegen::nodes`),
+    /// `pull<arguments between ḡ and the slot>_<ḡ borrowed or owned by each kernel>`.
+    pub const PULL: &[&str] = &[
+        "pull0_o",
+        "pull0_r",
+        "pull2_o",
+        "pull2_r",
+        "pull3_o",
+        "pull3_r",
+        "pull0_ro",
+        "pull0_rr",
+        "pull0_ro_same",
+        "pull0_rr_same",
+        "pull2_ro",
+        "pull2_rr",
+        "pull2_ro_same",
+        "pull2_rr_same",
+    ];
 
     /// Every helper, for the test that they exist.
     pub fn all() -> Vec<&'static str> {
@@ -219,6 +237,7 @@ pub mod helpers {
         out.extend(PASS_NEGATED);
         out.extend(MAP);
         out.extend(MAP_PULLBACK);
+        out.extend(PULL);
         out
     }
 }

@@ -7,7 +7,40 @@ use crate::family::Family;
 use crate::ty::Ty;
 use rand::Rng;
 
+/// Statements of the `long` family's padding: with about six values each, enough for the
+/// macro's long-function threshold (400 values) and for its forward sweep in blocks.
+const PAD: usize = 80;
+
 impl Gen {
+    /// In one function of ten (of the `long` family), `let pad_k = (pad_j * 0.9 + x * 0.001)
+    /// .sin();` [`PAD`] times at the end of the body, reading a differentiated float `x`:
+    /// the function becomes long to the macro, so its long-function code (type witnesses,
+    /// each pullback one driver call, `_grad` through `vjp`, the forward sweep in blocks)
+    /// runs under the random code before it. The last pad reaches the output through the
+    /// tail.
+    pub(crate) fn pad(&mut self, out: &mut Vec<Stmt>) {
+        if !self.on(Family::Long) || !self.pad_rng.random_bool(0.1) {
+            return;
+        }
+        let Some(x) = self
+            .visible()
+            .into_iter()
+            .find(|v| v.ty == Ty::Scalar && v.active && !v.is_ref)
+            .cloned()
+        else {
+            return;
+        };
+        self.mark(Family::Long);
+        let mut prev = Expr::var(&x.name, Ty::Scalar, x.bound);
+        for _ in 0..PAD {
+            let name = self.fresh("pad");
+            let args = vec![prev, Expr::var(&x.name, Ty::Scalar, x.bound)];
+            let init = Expr::op("(({0} * 0.9 + {1} * 0.001).sin())", args, Ty::Scalar, 1.0);
+            self.declare_let(out, name.clone(), false, init, None);
+            prev = Expr::var(&name, Ty::Scalar, 1.0);
+        }
+    }
+
     /// `h = f(h); let h = g(h); ..` inside an arm or a loop body: the inner `let` must not
     /// leak out of the block.
     pub(crate) fn inner_shadow(&mut self, out: &mut Vec<Stmt>) -> bool {

@@ -63,6 +63,9 @@ pub struct Callee {
 /// The generator of one program.
 pub struct Gen {
     pub(crate) rng: StdRng,
+    /// The stream of the `long` family's choices, apart from `rng` so that enabling the
+    /// family changes no program it does not pad.
+    pub(crate) pad_rng: StdRng,
     pub(crate) fam: FamilySet,
     pub(crate) used: FamilySet,
     pub(crate) scopes: Vec<Vec<Var>>,
@@ -81,6 +84,7 @@ pub struct Gen {
 pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
     let mut g = Gen {
         rng: StdRng::seed_from_u64(seed),
+        pad_rng: StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
         fam: families,
         used: FamilySet::EMPTY,
         scopes: Vec::new(),
@@ -398,6 +402,9 @@ impl Gen {
         let mut body = Vec::new();
         for _ in 0..count {
             self.stmt_into(&mut body);
+        }
+        if !helper {
+            self.pad(&mut body);
         }
         let tail = self.tail(ret);
         self.scopes.clear();
