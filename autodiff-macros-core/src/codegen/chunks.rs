@@ -9,7 +9,8 @@
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 use std::collections::{HashMap, HashSet};
-use syn::{Expr, Ident, Pat, Stmt};
+use syn::parse::ParseStream;
+use syn::{Expr, Ident, Pat, Stmt, Token};
 
 /// The most statements of one block.
 pub const CHUNK: usize = 64;
@@ -26,20 +27,20 @@ pub fn chunked(
     later: &[&TokenStream],
     references: &HashSet<String>,
 ) -> TokenStream {
-    let parsed = syn::parse::Parser::parse2(syn::Block::parse_within, forward.clone());
-    let Ok(stmts) = parsed else {
+    let Some(stmts) = statements(forward.clone()) else {
         return forward;
     };
     if stmts.len() <= 2 * CHUNK {
         return forward;
     }
-    let (items, stmts): (Vec<Stmt>, Vec<Stmt>) =
-        stmts.into_iter().partition(|s| matches!(s, Stmt::Item(_)));
-    let defined: Vec<Vec<(Ident, bool)>> = stmts.iter().map(bindings).collect();
+    let (items, stmts): (Vec<Statement>, Vec<Statement>) = stmts
+        .into_iter()
+        .partition(|s| matches!(s.stmt, Stmt::Item(_)));
+    let defined: Vec<Vec<(Ident, bool)>> = stmts.iter().map(|s| bindings(&s.stmt)).collect();
     // The last statement that mentions each name (`stmts.len()` for `later`).
     let mut last: HashMap<String, usize> = HashMap::new();
     for (k, stmt) in stmts.iter().enumerate() {
-        mentions(quote!(#stmt), &mut |name| {
+        mentions(stmt.tokens.clone(), &mut |name| {
             last.insert(name, k);
         });
     }
@@ -51,7 +52,7 @@ pub fn chunked(
         });
     }
     let read_from = |name: &str, k: usize| last.get(name).is_some_and(|&l| l >= k);
-    let mut out = quote!(#(#items)*);
+    let mut out: TokenStream = items.into_iter().map(|s| s.tokens).collect();
     let mut start = 0;
     for end in 1..=stmts.len() {
         let long_enough = end - start >= CHUNK;
@@ -72,6 +73,51 @@ pub fn chunked(
         }
     }
     out
+}
+
+/// A statement and its tokens as they came (not quoted again from the syntax tree).
+struct Statement {
+    stmt: Stmt,
+    tokens: TokenStream,
+}
+
+/// The statements of `tokens` as `Block::parse_within` parses them (empty ones dropped),
+/// each with its own tokens (quoted again from the syntax tree only when the last is an
+/// expression without `;`); `None` if they do not parse.
+fn statements(tokens: TokenStream) -> Option<Vec<Statement>> {
+    let parser = |input: ParseStream| -> syn::Result<Vec<Statement>> {
+        let mut out = Vec::new();
+        loop {
+            while input.parse::<Option<Token![;]>>()?.is_some() {}
+            if input.is_empty() {
+                return Ok(out);
+            }
+            let (start, stmt) = (input.cursor(), input.parse::<Stmt>()?);
+            let (mut at, end) = (start, input.cursor());
+            let mut trees: Vec<TokenTree> = Vec::new();
+            while at != end {
+                let Some((tree, next)) = at.token_tree() else {
+                    break;
+                };
+                trees.push(tree);
+                at = next;
+            }
+            out.push(Statement {
+                stmt,
+                tokens: trees.into_iter().collect(),
+            });
+        }
+    };
+    syn::parse::Parser::parse2(parser, tokens.clone())
+        .or_else(|_| {
+            let stmts = syn::parse::Parser::parse2(syn::Block::parse_within, tokens)?;
+            let quoted = |stmt: Stmt| Statement {
+                tokens: quote!(#stmt),
+                stmt,
+            };
+            Ok::<_, syn::Error>(stmts.into_iter().map(quoted).collect())
+        })
+        .ok()
 }
 
 /// The names among `defined` that `read_after` holds for, once each, `mut` if any binding of
@@ -99,7 +145,8 @@ fn exports(
 }
 
 /// `let (a, mut b) = { stmts; (a, b) };` exporting `exports`.
-fn block(stmts: &[Stmt], exports: &[(Ident, bool)]) -> TokenStream {
+fn block(stmts: &[Statement], exports: &[(Ident, bool)]) -> TokenStream {
+    let stmts = stmts.iter().map(|s| &s.tokens);
     if exports.is_empty() {
         return quote!({ #(#stmts)* });
     }
@@ -141,10 +188,10 @@ fn pattern(pat: &Pat, out: &mut Vec<(Ident, bool)>) {
 
 /// Whether `name` is bound among `stmts` to a borrow of a temporary
 /// (`let r = &(a * b);`), which lives only as long as the block.
-fn borrows_temporary(stmts: &[Stmt], name: &str) -> bool {
-    stmts.iter().any(|s| match s {
+fn borrows_temporary(stmts: &[Statement], name: &str) -> bool {
+    stmts.iter().any(|s| match &s.stmt {
         Stmt::Local(l) => {
-            let binds = bindings(s).iter().any(|(n, _)| n == name);
+            let binds = bindings(&s.stmt).iter().any(|(n, _)| n == name);
             binds
                 && l.init.as_ref().is_some_and(|init| match &*init.expr {
                     Expr::Reference(r) => !matches!(&*r.expr, Expr::Path(_)),
@@ -190,6 +237,28 @@ mod tests {
             out.extend(quote!(let #this = #prev + 1.0;));
         }
         out
+    }
+
+    #[test]
+    fn statements_keep_their_own_tokens() {
+        let code = quote!(let a = 1.0; ; #[cfg(all())] let b = a * 2.0; m! { a } if a > 0.0 { x(); } let c = &(a + b););
+        let stmts = statements(code).expect("statements");
+        let texts: Vec<String> = stmts.iter().map(|s| s.tokens.to_string()).collect();
+        assert_eq!(
+            texts,
+            [
+                "let a = 1.0 ;",
+                "# [cfg (all ())] let b = a * 2.0 ;",
+                "m ! { a }",
+                "if a > 0.0 { x () ; }",
+                "let c = & (a + b) ;",
+            ]
+        );
+        assert!(borrows_temporary(&stmts, "c") && !borrows_temporary(&stmts, "b"));
+        // A trailing expression: parsed as `Block::parse_within` does.
+        let tail = statements(quote!(let a = 1.0; a + 1.0)).expect("statements");
+        assert_eq!(tail[1].tokens.to_string(), "a + 1.0");
+        assert!(statements(quote!(let a = ;)).is_none());
     }
 
     #[test]

@@ -110,15 +110,12 @@ impl Gen<'_> {
             .filter(|&k| self.slot(inputs[k]).is_some())
             .collect();
         let deferred = self.deferred.get(&id);
-        let owner = if deferred.is_some() {
-            Some(0)
-        } else {
-            active
-                .iter()
-                .rev()
-                .copied()
-                .find(|&k| spec.reuse.pullback_g[k])
-        };
+        // Who gets ḡ by value: the deferred product's left operand, else the last operand
+        // with a `_reuse_g` kernel.
+        let reuses = |k: &usize| spec.reuse.pullback_g[*k];
+        let owner = deferred
+            .map(|_| 0)
+            .or_else(|| active.iter().rev().copied().find(reuses));
         let order = active
             .iter()
             .copied()
@@ -148,22 +145,19 @@ impl Gen<'_> {
                 (_, _, true) => PullbackForm::ReuseG,
                 _ => PullbackForm::Borrowed,
             };
-            let args: Vec<TokenStream> = match (inputs.len(), form) {
-                (1, PullbackForm::ReuseX) => {
+            // One operand: `(x, extras.., y)`, `x` by value in the `_reuse_x` form; two:
+            // `(a, b, extras..)`.
+            let mut args: Vec<TokenStream> = match form {
+                PullbackForm::ReuseX => {
                     let x = &self.body.values[input].name;
-                    std::iter::once(quote!(#x))
-                        .chain(extras.iter().cloned())
-                        .chain([y.clone()])
-                        .collect()
+                    vec![quote!(#x)]
                 }
-                (1, _) => refs
-                    .iter()
-                    .chain(&extras)
-                    .cloned()
-                    .chain([y.clone()])
-                    .collect(),
-                _ => refs.iter().chain(&extras).cloned().collect(),
+                _ => refs.clone(),
             };
+            args.extend(extras.iter().cloned());
+            if inputs.len() == 1 {
+                args.push(y.clone());
+            }
             calls.push(NodeCall::Kernel(KernelCall {
                 f: self.rt(&op.pullback_kernel(k, form), span),
                 owned,

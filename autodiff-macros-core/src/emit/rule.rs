@@ -134,11 +134,7 @@ fn rule_item(
     let (inputs, input_tys) = items::closure_inputs(func);
     let captured = items::type_and_const_params(func);
     let output_ty = output_type(&func.sig.output);
-    let turbofish = if captured.is_empty() {
-        quote!()
-    } else {
-        quote!(::<#(#captured),*>)
-    };
+    let turbofish = (!captured.is_empty()).then(|| quote!(::<#(#captured),*>));
     let call_args = params.iter().map(|p| &p.0);
     let rule_args = params
         .iter()
