@@ -1,4 +1,6 @@
-//! Scalar functions: `.sqrt()`, `.exp()`, `.ln()`, `.sin()`, `.cos()` and `.powi(n)` on a float.
+//! Scalar functions: `.sqrt()`, `.exp()`, `.ln()`, `.sin()`, `.cos()`, `.ln_1p()`, `.exp_m1()`,
+//! `.log2()`, `.log10()`, `.sinh()`, `.cosh()`, `.atan()`, `.recip()`, `.cbrt()` and `.powi(n)` on
+//! a float.
 //!
 //! Each pullback reuses the saved output where that is cheaper or stabler (`exp`, `sqrt`).
 
@@ -65,6 +67,51 @@ scalar_functions! {
     cos = |x| x.cos();
     /// `x̄ -= ḡ·sin x` for `y = cos x`.
     cos_pullback = |g, x, _y| -(g * x.sin());
+
+    /// `ln(1 + x)`, accurate near `x = 0`.
+    ln_1p = |x| x.ln_1p();
+    /// `x̄ += ḡ / (1 + x)` for `y = ln(1 + x)`.
+    ln_1p_pullback = |g, x, _y| g / (T::one() + x);
+
+    /// `eˣ − 1`, accurate near `x = 0`.
+    exp_m1 = |x| x.exp_m1();
+    /// `x̄ += ḡ·eˣ` for `y = eˣ − 1`.
+    exp_m1_pullback = |g, x, _y| g * x.exp();
+
+    /// `log₂ x`.
+    log2 = |x| x.log2();
+    /// `x̄ += ḡ / (x ln 2)` for `y = log₂ x`.
+    log2_pullback = |g, x, _y| g / (x * T::ln_2());
+
+    /// `log₁₀ x`.
+    log10 = |x| x.log10();
+    /// `x̄ += ḡ / (x ln 10)` for `y = log₁₀ x`.
+    log10_pullback = |g, x, _y| g / (x * T::ln_10());
+
+    /// `sinh x`.
+    sinh = |x| x.sinh();
+    /// `x̄ += ḡ·cosh x` for `y = sinh x`.
+    sinh_pullback = |g, x, _y| g * x.cosh();
+
+    /// `cosh x`.
+    cosh = |x| x.cosh();
+    /// `x̄ += ḡ·sinh x` for `y = cosh x`.
+    cosh_pullback = |g, x, _y| g * x.sinh();
+
+    /// `atan x`.
+    atan = |x| x.atan();
+    /// `x̄ += ḡ / (1 + x²)` for `y = atan x`.
+    atan_pullback = |g, x, _y| g / (T::one() + x * x);
+
+    /// `1 / x`.
+    recip = |x| x.recip();
+    /// `x̄ -= ḡ·y²` for `y = 1 / x`, from the saved `y`.
+    recip_pullback = |g, _x, y| -(g * y * y);
+
+    /// `∛x`.
+    cbrt = |x| x.cbrt();
+    /// `x̄ += ḡ / (3y²)` for `y = ∛x`, from the saved `y` (infinite at `x = 0`).
+    cbrt_pullback = |g, _x, y| g / ((y + y + y) * y);
 }
 
 /// `xⁿ` for an integer `n`.

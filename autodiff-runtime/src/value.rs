@@ -420,7 +420,7 @@ pub trait ScalarOutput<F> {}
 impl<F, T: Scalar> ScalarOutput<F> for T {}
 
 /// The bound of the float functions (`.sqrt()`, `.exp()`, `.ln()`, `.sin()`, `.cos()`,
-/// `.powi(n)`): implemented for every [`Scalar`], and otherwise the error says what to write
+/// `.powi(n)`, `.ln_1p()`, ..): implemented for every [`Scalar`], and otherwise the error says what to write
 /// for a matrix.
 #[diagnostic::on_unimplemented(
     message = "this is a float function under `#[grad]`, and `{Self}` is not a float",

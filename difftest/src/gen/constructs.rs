@@ -19,7 +19,7 @@ impl Gen {
     /// runs under the random code before it. The last pad reaches the output through the
     /// tail.
     pub(crate) fn pad(&mut self, out: &mut Vec<Stmt>) {
-        if !self.on(Family::Long) || !self.pad_rng.random_bool(0.1) {
+        if !self.on(Family::Long) || !self.extra_rng.random_bool(0.1) {
             return;
         }
         let Some(x) = self

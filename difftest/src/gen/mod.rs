@@ -63,9 +63,10 @@ pub struct Callee {
 /// The generator of one program.
 pub struct Gen {
     pub(crate) rng: StdRng,
-    /// The stream of the `long` family's choices, apart from `rng` so that enabling the
-    /// family changes no program it does not pad.
-    pub(crate) pad_rng: StdRng,
+    /// The stream of choices added after the CI corpus was fixed (the `long` family's
+    /// padding, the later float functions), apart from `rng` so that each addition changes
+    /// only the programs where it is drawn.
+    pub(crate) extra_rng: StdRng,
     pub(crate) fam: FamilySet,
     pub(crate) used: FamilySet,
     pub(crate) scopes: Vec<Vec<Var>>,
@@ -84,7 +85,7 @@ pub struct Gen {
 pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
     let mut g = Gen {
         rng: StdRng::seed_from_u64(seed),
-        pad_rng: StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
+        extra_rng: StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
         fam: families,
         used: FamilySet::EMPTY,
         scopes: Vec::new(),

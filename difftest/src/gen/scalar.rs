@@ -175,7 +175,8 @@ impl Gen {
         }
     }
 
-    /// powi, sqrt, exp, ln, tanh, abs, sin, cos.
+    /// powi, sqrt, exp (exp_m1, sinh, cosh), ln (ln_1p, log2, log10, recip, cbrt), tanh, abs,
+    /// sin (atan), cos: the ones in brackets drawn from the extra stream (`Gen::extra_rng`).
     pub(crate) fn float_fn(&mut self, depth: u32) -> Option<Expr> {
         if !self.on(Family::FloatFns) && !self.closure {
             return None;
@@ -197,17 +198,30 @@ impl Gen {
             2 => {
                 let a = self.scalar(depth - 1);
                 let a = self.clamp(a, 1.5);
+                // eˣ bounds each of them for |x| ≤ 1.5.
+                let f = ["exp", "exp", "exp_m1", "sinh", "cosh"][self.extra_rng.random_range(0..5)];
                 let b = a.bound.exp();
-                Expr::op("{0}.exp()", vec![a], Ty::Scalar, b)
+                Expr::op(format!("{{0}}.{f}()"), vec![a], Ty::Scalar, b)
             }
             3 => {
                 let (p, lo) = self.positive(depth - 1);
-                let b = p.bound.ln().abs().max(lo.ln().abs());
-                Expr::op("{0}.ln()", vec![p], Ty::Scalar, b)
+                let hi = p.bound;
+                let (f, b) = match self.extra_rng.random_range(0..7) {
+                    0 => ("ln_1p", hi.ln_1p()),
+                    1 => ("log2", hi.log2().abs().max(lo.log2().abs())),
+                    2 => ("log10", hi.log10().abs().max(lo.log10().abs())),
+                    3 => ("recip", 1.0 / lo),
+                    4 => ("cbrt", hi.cbrt()),
+                    _ => ("ln", hi.ln().abs().max(lo.ln().abs())),
+                };
+                Expr::op(format!("{{0}}.{f}()"), vec![p], Ty::Scalar, b)
             }
             4 => self.unary_fn("{0}.tanh()", depth, Some(1.0)),
             5 => self.unary_fn("{0}.abs()", depth, None),
-            6 => self.unary_fn("{0}.sin()", depth, Some(1.0)),
+            6 => match self.extra_rng.random_range(0..3) {
+                0 => self.unary_fn("{0}.atan()", depth, Some(1.6)),
+                _ => self.unary_fn("{0}.sin()", depth, Some(1.0)),
+            },
             _ => self.unary_fn("{0}.cos()", depth, Some(1.0)),
         };
         Some(e)
