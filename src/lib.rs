@@ -84,10 +84,10 @@
 //!   `.row_sum()`, `.column_sum()`, `.row_mean()`, `.column_mean()`, `.row_variance()`,
 //!   `.column_variance()` (each with nalgebra's meaning), `.trace()`, `.determinant()`,
 //!   `.try_inverse().unwrap()` (the inverse; it panics on a singular matrix, as the `unwrap`
-//!   would), `.clone()`; on floats `.powi(n)`, `.sqrt()`, `.exp()`, `.exp_m1()`, `.ln()`,
-//!   `.ln_1p()`, `.log2()`, `.log10()`, `.recip()`, `.cbrt()`, `.tanh()`, `.abs()`, `.sin()`,
-//!   `.cos()`, `.sinh()`, `.cosh()`, `.atan()` (every operation, with its derivative:
-//!   [`catalogue`]);
+//!   would), `.scale(a)`, `.add_scalar(a)`, `.clone()`; on floats `.powi(n)`, `.powf(p)`,
+//!   `.sqrt()`, `.exp()`, `.exp_m1()`, `.ln()`, `.ln_1p()`, `.log2()`, `.log10()`,
+//!   `.recip()`, `.cbrt()`, `.hypot(b)`, `.tanh()`, `.abs()`, `.sin()`, `.cos()`, `.sinh()`,
+//!   `.cosh()`, `.atan()` (every operation, with its derivative: [`catalogue`]);
 //! - broadcasting with the [`Broadcast`] methods `broadcast_add`, `broadcast_sub`,
 //!   `broadcast_mul`, `broadcast_div` (a 1×d row applied to every row, an m×1 column to
 //!   every column; nalgebra has no implicit broadcasting);

@@ -1,6 +1,6 @@
 //! Scalar functions: `.sqrt()`, `.exp()`, `.ln()`, `.sin()`, `.cos()`, `.ln_1p()`, `.exp_m1()`,
 //! `.log2()`, `.log10()`, `.sinh()`, `.cosh()`, `.atan()`, `.recip()`, `.cbrt()` and `.powi(n)` on
-//! a float.
+//! a float, and of two floats `.powf(p)` and `.hypot(b)`.
 //!
 //! Each pullback reuses the saved output where that is cheaper or stabler (`exp`, `sqrt`).
 
@@ -129,4 +129,60 @@ pub fn powi_pullback<T: Float>(g: &T, x: &T, n: i32, _y: &T, acc: &mut Option<T>
         *g * nalgebra::convert::<f64, T>(n as f64) * x.powi(n - 1)
     };
     accumulate_with(acc, || c, |a| *a += c)
+}
+
+/// `xᵖ` for a real exponent `p`.
+#[inline]
+pub fn powf<T: Float>(x: &T, p: &T) -> T {
+    x.powf(*p)
+}
+
+/// `x̄ += ḡ·p·xᵖ⁻¹` for `y = xᵖ` (zero for `p = 0`, as in JAX).
+#[inline]
+pub fn powf_pullback_lhs<T: Float>(g: &T, x: &T, p: &T, acc: &mut Option<T>) {
+    let c = if p.is_zero() {
+        T::zero()
+    } else {
+        *g * *p * x.powf(*p - T::one())
+    };
+    accumulate_with(acc, || c, |a| *a += c)
+}
+
+/// `p̄ += ḡ·xᵖ·ln x` for `y = xᵖ` (with `ln 0` taken as 0, as in JAX: zero at `x = 0`).
+#[inline]
+pub fn powf_pullback_rhs<T: Float>(g: &T, x: &T, p: &T, acc: &mut Option<T>) {
+    let ln = if x.is_zero() { T::zero() } else { x.ln() };
+    let c = *g * x.powf(*p) * ln;
+    accumulate_with(acc, || c, |a| *a += c)
+}
+
+/// `√(a² + b²)`, without overflow or underflow in the squares.
+#[inline]
+pub fn hypot<T: Float>(a: &T, b: &T) -> T {
+    a.hypot(*b)
+}
+
+/// `ā += ḡ·a/h` for `h = √(a² + b²)` (zero at `h = 0`).
+#[inline]
+pub fn hypot_pullback_lhs<T: Float>(g: &T, a: &T, b: &T, acc: &mut Option<T>) {
+    let c = hypot_share(*g, *a, *b);
+    accumulate_with(acc, || c, |s| *s += c)
+}
+
+/// `b̄ += ḡ·b/h` for `h = √(a² + b²)` (zero at `h = 0`).
+#[inline]
+pub fn hypot_pullback_rhs<T: Float>(g: &T, a: &T, b: &T, acc: &mut Option<T>) {
+    let c = hypot_share(*g, *b, *a);
+    accumulate_with(acc, || c, |s| *s += c)
+}
+
+/// `ḡ·u/√(u² + v²)`, zero where both are zero.
+#[inline]
+fn hypot_share<T: Float>(g: T, u: T, v: T) -> T {
+    let h = u.hypot(v);
+    if h.is_zero() {
+        T::zero()
+    } else {
+        g * (u / h)
+    }
 }

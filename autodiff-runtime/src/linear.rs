@@ -1,5 +1,5 @@
-//! Linear operations: `+`, `-`, unary `-` and `.transpose()`. Their pullbacks only move,
-//! negate or transpose the cotangent.
+//! Linear operations: `+`, `-`, unary `-`, `.add_scalar(a)` and `.transpose()`. Their
+//! pullbacks only move, negate, sum or transpose the cotangent.
 
 use crate::families::entrywise_binary;
 use crate::shape;
@@ -21,6 +21,38 @@ entrywise_binary! {
     /// # Panics
     /// If the shapes differ.
     sub("-") = |a, b| a - b, in sub_reuse_lhs, sub_reuse_rhs;
+}
+
+// ---------------------------------------------------------------- add_scalar
+
+/// `x + a·𝟙`: `a` added to every entry (nalgebra's `x.add_scalar(a)`).
+#[inline]
+pub fn add_scalar<V: Differentiable>(x: &V, a: &V::Elem) -> V {
+    x.map_entries(|_, v| v + *a)
+}
+
+/// `x̄ += ḡ` for `y = x + a·𝟙`.
+#[inline]
+#[track_caller]
+pub fn add_scalar_pullback_lhs<V: Differentiable>(
+    g: &V,
+    _x: &V,
+    _a: &V::Elem,
+    acc: &mut Option<V>,
+) {
+    pass_through(g, acc)
+}
+
+/// `ā += Σ ḡ` for `y = x + a·𝟙`.
+#[inline]
+pub fn add_scalar_pullback_rhs<V: Differentiable>(
+    g: &V,
+    _x: &V,
+    _a: &V::Elem,
+    acc: &mut Option<V::Elem>,
+) {
+    let c = crate::summation::sum(g.entries());
+    accumulate_with(acc, || c, |s| *s += c)
 }
 
 // ---------------------------------------------------------------- neg

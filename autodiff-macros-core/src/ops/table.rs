@@ -329,6 +329,47 @@ registry! {
         ..OpSpec::DEFAULT
     },
     /// `x.clone()`: the value itself.
+    Powf => OpSpec {
+        syntax: &[method1("powf"), Syntax::Function { name: "powf", args: 2 }],
+        operands: 2,
+        kernel: "powf",
+        label: "powf",
+        formula: "x̄ += ḡ·p·xᵖ⁻¹, p̄ += ḡ·xᵖ·ln x (0 at x = 0, as in JAX)",
+        doc: "xᵖ for a real exponent p, differentiable in both",
+        domain: Domain::Scalar,
+        ..OpSpec::DEFAULT
+    },
+    Hypot => OpSpec {
+        syntax: &[method1("hypot"), Syntax::Function { name: "hypot", args: 2 }],
+        operands: 2,
+        kernel: "hypot",
+        label: "hypot",
+        formula: "ā += ḡ·a/h, b̄ += ḡ·b/h with h = √(a² + b²) (0 at h = 0)",
+        doc: "√(a² + b²) without overflow",
+        domain: Domain::Scalar,
+        ..OpSpec::DEFAULT
+    },
+    Scale => OpSpec {
+        syntax: &[method1("scale")],
+        operands: 2,
+        kernel: "mul",
+        reuse: Reuse { pullback_g: [true, true], ..NONE },
+        label: "scale",
+        formula: "X̄ += ḡ·a, ā += ⟨ḡ, X⟩",
+        doc: "every entry times the float a (`x * a`)",
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    },
+    AddScalar => OpSpec {
+        syntax: &[method1("add_scalar")],
+        operands: 2,
+        kernel: "add_scalar",
+        label: "add_scalar",
+        formula: "X̄ += ḡ, ā += Σᵢⱼ ḡᵢⱼ",
+        doc: "the float a added to every entry",
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    },
     Identity => OpSpec {
         syntax: &[
             Syntax::Identity { name: "clone" },

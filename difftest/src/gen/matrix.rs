@@ -83,8 +83,9 @@ impl Gen {
     /// `m * k`, `k * m`, `m / p`.
     fn matrix_scale(&mut self, s: Shape, depth: u32) -> Expr {
         let ty = Ty::Mat(s);
-        let m = self.matrix(s, depth - 1);
-        let m = self.operand(m);
+        // The receiver of `.scale(k)` as written; an operand of `*` borrowed where needed.
+        let receiver = self.matrix(s, depth - 1);
+        let m = self.operand(receiver.clone());
         match self.rng.random_range(0..3) {
             0 => {
                 let (p, lo) = self.positive(depth - 1);
@@ -93,9 +94,13 @@ impl Gen {
             }
             i => {
                 let k = self.scalar(depth - 1);
-                let b = m.bound * k.bound;
-                let t = if i == 1 { "({0} * {1})" } else { "({1} * {0})" };
-                Expr::op(t, vec![m, k], ty, b)
+                let (t, b, x) = match (i, self.extra_rng.random_range(0..4)) {
+                    (1, 0) => ("{0}.scale({1})", m.bound * k.bound, receiver),
+                    (1, 1) => ("{0}.add_scalar({1})", m.bound + k.bound, receiver),
+                    (1, _) => ("({0} * {1})", m.bound * k.bound, m),
+                    _ => ("({1} * {0})", m.bound * k.bound, m),
+                };
+                Expr::op(t, vec![x, k], ty, b)
             }
         }
     }

@@ -175,7 +175,7 @@ impl Gen {
         }
     }
 
-    /// powi, sqrt, exp (exp_m1, sinh, cosh), ln (ln_1p, log2, log10, recip, cbrt), tanh, abs,
+    /// powi (powf, hypot), sqrt, exp (exp_m1, sinh, cosh), ln (ln_1p, log2, log10, recip, cbrt), tanh, abs,
     /// sin (atan), cos: the ones in brackets drawn from the extra stream (`Gen::extra_rng`).
     pub(crate) fn float_fn(&mut self, depth: u32) -> Option<Expr> {
         if !self.on(Family::FloatFns) && !self.closure {
@@ -187,8 +187,23 @@ impl Gen {
                 let a = self.scalar(depth - 1);
                 let a = self.clamp(a, 2.0);
                 let n = self.rng.random_range(2..=3);
-                let b = a.bound.powi(n);
-                Expr::op(format!("{{0}}.powi({n})"), vec![a], Ty::Scalar, b)
+                match self.extra_rng.random_range(0..4) {
+                    0 => {
+                        // A positive base to a power in [-1, 1].
+                        let p = self.extra_scalar(depth - 1, 1.0);
+                        let b = (a.bound * a.bound + 0.5).max(2.0);
+                        Expr::op("({0}.powi(2) + 0.5).powf({1})", vec![a, p], Ty::Scalar, b)
+                    }
+                    1 => {
+                        let h = self.extra_scalar(depth - 1, 2.0);
+                        let b = a.bound + h.bound;
+                        Expr::op("{0}.hypot({1})", vec![a, h], Ty::Scalar, b)
+                    }
+                    _ => {
+                        let b = a.bound.powi(n);
+                        Expr::op(format!("{{0}}.powi({n})"), vec![a], Ty::Scalar, b)
+                    }
+                }
             }
             1 => {
                 let (p, _) = self.positive(depth - 1);
@@ -225,6 +240,19 @@ impl Gen {
             _ => self.unary_fn("{0}.cos()", depth, Some(1.0)),
         };
         Some(e)
+    }
+
+    /// A scalar expression drawn from the extra stream (`Gen::extra_rng`) and its own node
+    /// budget, at most `cap` in magnitude: an operand added after the CI corpus was fixed
+    /// leaves the main stream, and so the rest of the program, as it was.
+    fn extra_scalar(&mut self, depth: u32, cap: f64) -> Expr {
+        let budget = self.budget;
+        std::mem::swap(&mut self.rng, &mut self.extra_rng);
+        let e = self.scalar(depth);
+        let e = self.clamp(e, cap);
+        std::mem::swap(&mut self.rng, &mut self.extra_rng);
+        self.budget = budget;
+        e
     }
 
     fn unary_fn(&mut self, t: &str, depth: u32, bound: Option<f64>) -> Expr {

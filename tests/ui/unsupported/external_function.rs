@@ -2,7 +2,7 @@ use autodiff::grad;
 
 #[grad]
 fn f(x: f64, y: f64) -> f64 {
-    f64::hypot(x, y) * 2.0
+    f64::atan2(x, y) * 2.0
 }
 
 fn main() {}

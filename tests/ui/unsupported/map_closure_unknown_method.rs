@@ -3,7 +3,7 @@ use nalgebra::DVector;
 
 #[grad]
 fn f(x: &DVector<f64>) -> f64 {
-    x.map(|v| v.powf(2.0)).sum()
+    x.map(|v| v.asinh()).sum()
 }
 
 fn main() {}
