@@ -7,7 +7,7 @@ use super::{BinaryOp, Domain, Op, Side, Syntax};
 /// How `syntax` is written, as code, for an operation with `op`'s operands and extras.
 pub fn written(op: Op, syntax: &Syntax) -> String {
     let spec = op.spec();
-    let other = if spec.domain == Domain::Scalar {
+    let other = if spec.domain == Domain::Scalar || spec.float_operand {
         "b"
     } else {
         "&b"

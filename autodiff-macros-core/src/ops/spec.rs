@@ -104,6 +104,9 @@ pub struct OpSpec {
     pub operands: usize,
     /// Non-differentiated arguments after the operands.
     pub extras: &'static [Extra],
+    /// Whether the second operand of a matrix operation is a float, passed by value as
+    /// nalgebra takes it (`.scale(b)`, not `.dot(&b)`), for the catalogue.
+    pub float_operand: bool,
     /// The runtime primal `__private::<kernel>`; the pullbacks and reuse variants are named
     /// after it.
     pub kernel: &'static str,
@@ -127,6 +130,7 @@ impl OpSpec {
         syntax: &[],
         operands: 1,
         extras: &[],
+        float_operand: false,
         kernel: "",
         pullback: Pullback::Kernel,
         reuse: Reuse {

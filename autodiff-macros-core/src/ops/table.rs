@@ -334,8 +334,8 @@ registry! {
         operands: 2,
         kernel: "powf",
         label: "powf",
-        formula: "x̄ += ḡ·p·xᵖ⁻¹, p̄ += ḡ·xᵖ·ln x (0 at x = 0, as in JAX)",
-        doc: "xᵖ for a real exponent p, differentiable in both",
+        formula: "ā += ḡ·b·aᵇ⁻¹, b̄ += ḡ·aᵇ·ln a (0 at a = 0, as in JAX)",
+        doc: "aᵇ for a real exponent b, differentiable in both",
         domain: Domain::Scalar,
         ..OpSpec::DEFAULT
     },
@@ -352,21 +352,23 @@ registry! {
     Scale => OpSpec {
         syntax: &[method1("scale")],
         operands: 2,
+        float_operand: true,
         kernel: "mul",
         reuse: Reuse { pullback_g: [true, true], ..NONE },
         label: "scale",
-        formula: "X̄ += ḡ·a, ā += ⟨ḡ, X⟩",
-        doc: "every entry times the float a (`x * a`)",
+        formula: "x̄ += ḡ·b, b̄ += ⟨ḡ, x⟩",
+        doc: "every entry times the float b (`x * b`)",
         domain: Domain::Matrix,
         ..OpSpec::DEFAULT
     },
     AddScalar => OpSpec {
         syntax: &[method1("add_scalar")],
         operands: 2,
+        float_operand: true,
         kernel: "add_scalar",
         label: "add_scalar",
-        formula: "X̄ += ḡ, ā += Σᵢⱼ ḡᵢⱼ",
-        doc: "the float a added to every entry",
+        formula: "x̄ += ḡ, b̄ += Σᵢⱼ ḡᵢⱼ",
+        doc: "the float b added to every entry",
         domain: Domain::Matrix,
         ..OpSpec::DEFAULT
     },
