@@ -84,7 +84,8 @@
 //!   `.row_sum()`, `.column_sum()`, `.row_mean()`, `.column_mean()`, `.row_variance()`,
 //!   `.column_variance()` (each with nalgebra's meaning), `.trace()`, `.determinant()`,
 //!   `.try_inverse().unwrap()` (the inverse; it panics on a singular matrix, as the `unwrap`
-//!   would), `.scale(a)`, `.add_scalar(a)`, `.clone()`; on floats `.powi(n)`, `.powf(p)`,
+//!   would), `.max()`, `.min()`, `.amax()`, `.amin()`, `.scale(a)`, `.add_scalar(a)`,
+//!   `.clone()`; on floats `a.max(b)`, `a.min(b)`, `.powi(n)`, `.powf(p)`,
 //!   `.sqrt()`, `.exp()`, `.exp_m1()`, `.ln()`, `.ln_1p()`, `.log2()`, `.log10()`,
 //!   `.recip()`, `.cbrt()`, `.hypot(b)`, `.tanh()`, `.abs()`, `.sin()`, `.cos()`, `.sinh()`,
 //!   `.cosh()`, `.atan()` (every operation, with its derivative: [`catalogue`]);

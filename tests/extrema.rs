@@ -1,5 +1,6 @@
-//! `.max()` and `.min()` of a matrix's entries, and `a.max(b)`, `f64::max(a, b)`, `T::min(a, b)`
-//! of two floats: against the original function, finite differences (away from ties) and, at
+//! `.max()` and `.min()` of a matrix's entries, `.amax()` and `.amin()` of their absolute
+//! values, and `a.max(b)`, `f64::max(a, b)`, `T::min(a, b)` of two floats: against the
+//! original function, finite differences (away from ties), JAX (`.amax()`, `.amin()`) and, at
 //! ties, the documented even share of the cotangent.
 
 mod common;
@@ -104,4 +105,77 @@ fn max_and_min_in_a_map_closure() {
     let (v, g) = rectified_grad(&x, &w);
     assert_value("rectified", v, rectified(&x, &w));
     assert_fd("w", |w| rectified(&x, w), &w, &g.w);
+}
+
+#[grad]
+fn abs_extrema(x: &DMatrix<f64>) -> f64 {
+    x.amax() * 2.0 - x.amin() + (x * 3.0).amax()
+}
+
+#[test]
+fn abs_extrema_match_finite_differences() {
+    let mut rng = rng(102);
+    for (r, c) in [(1, 1), (3, 2), (2, 5), (4, 4)] {
+        let x = dmatrix(&mut rng, r, c);
+        let (v, g) = abs_extrema_grad(&x);
+        assert_value("abs extrema", v, abs_extrema(&x));
+        assert_fd("abs extrema", abs_extrema, &x, &g.x);
+    }
+}
+
+#[grad]
+fn amax_of(x: &DMatrix<f64>) -> f64 {
+    x.amax()
+}
+
+#[grad]
+fn amin_of(x: &DMatrix<f64>) -> f64 {
+    x.amin()
+}
+
+/// Against JAX's `jax.grad` of `jnp.max(jnp.abs(m))` and `jnp.min(jnp.abs(m))`
+/// (`tests/data/extrema_jax.py` and its JSON), ties of `|x|` between entries of both signs
+/// included. At an entry equal to 0 ours is 0, as our `.abs()` (|x|′(0) = 0, PyTorch's
+/// convention); JAX's |x|′(0) is 1, so its `amin` shares ḡ among the zeros there.
+#[test]
+fn abs_extrema_match_jax() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/extrema_jax.json");
+    let text = std::fs::read_to_string(path).expect("the JAX reference data");
+    let data: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let matrix = |v: &serde_json::Value| {
+        let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).expect("rows");
+        DMatrix::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
+    };
+    type Grad = fn(&DMatrix<f64>) -> (f64, DMatrix<f64>);
+    let cases: [(&str, Grad); 2] = [
+        ("amax", |x| {
+            let (v, g) = amax_of_grad(x);
+            (v, g.x)
+        }),
+        ("amin", |x| {
+            let (v, g) = amin_of_grad(x);
+            (v, g.x)
+        }),
+    ];
+    let mut zeros_seen = 0;
+    for case in data["cases"].as_array().expect("cases") {
+        let x = matrix(&case["m"]);
+        for (name, f_grad) in cases {
+            let (v, g) = f_grad(&x);
+            assert_eq!(v, case[name].as_f64().expect("a value"), "{name} of {x}");
+            let jax = matrix(&case[format!("{name}_grad").as_str()]);
+            for ((&ours, &theirs), &xi) in g.iter().zip(jax.iter()).zip(x.iter()) {
+                if xi == 0.0 && theirs != 0.0 {
+                    zeros_seen += 1;
+                    assert_eq!(ours, 0.0, "{name} at a zero entry of {x}");
+                } else {
+                    assert_eq!(ours, theirs, "{name} of {x}: {g} against JAX's {jax}");
+                }
+            }
+        }
+    }
+    assert_eq!(
+        zeros_seen, 2,
+        "the data's one matrix with two zeros, where amin ties"
+    );
 }

@@ -1,5 +1,6 @@
-//! Maxima and minima: the largest or smallest entry of a matrix (`m.max()`, `m.min()`) and
-//! the larger or smaller of two floats (`a.max(b)`, `f64::max(a, b)`).
+//! Maxima and minima: the largest or smallest entry of a matrix (`m.max()`, `m.min()`), the
+//! largest or smallest absolute value of its entries (`m.amax()`, `m.amin()`), and the larger
+//! or smaller of two floats (`a.max(b)`, `f64::max(a, b)`).
 //!
 //! At a tie the cotangent is shared equally among the tied entries or operands, as JAX does
 //! (`_reduce_chooser_jvp_rule` for reductions, `_balanced_eq` for `lax.max`) and PyTorch
@@ -21,6 +22,54 @@ matrix_functions! {
     min_entry(x) -> T { x.min() }
     /// `x̄ᵢ += ḡ/k` at the `k` entries equal to the minimum `y`.
     min_entry_pullback(g, x, y, acc) { chosen_entries_pullback(*g, x, *y, acc) }
+
+    /// The largest absolute value of the entries, as nalgebra's `m.amax()` computes it.
+    amax_entry(x) -> T { x.amax() }
+    /// `x̄ᵢ += sign(xᵢ)·ḡ/k` at the `k` entries whose absolute value is the maximum `y`.
+    amax_entry_pullback(g, x, y, acc) { chosen_abs_pullback(*g, x, *y, acc) }
+
+    /// The smallest absolute value of the entries, as nalgebra's `m.amin()` computes it.
+    amin_entry(x) -> T { x.amin() }
+    /// `x̄ᵢ += sign(xᵢ)·ḡ/k` at the `k` entries whose absolute value is the minimum `y` (0
+    /// where `xᵢ = 0`, as `|x|` has it).
+    amin_entry_pullback(g, x, y, acc) { chosen_abs_pullback(*g, x, *y, acc) }
+}
+
+/// `x̄ᵢ += sign(xᵢ)·ḡ/k` at the `k` entries of `x` with `|xᵢ| = chosen`: the chosen entries'
+/// pullback composed with that of `|x|` (sign 0 at 0), as JAX differentiates
+/// `jnp.max(jnp.abs(x))`.
+fn chosen_abs_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: T,
+    x: &OMatrix<T, R, C>,
+    chosen: T,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let k = x.iter().filter(|&&v| v.abs() == chosen).count();
+    let share = if k == 0 {
+        T::zero()
+    } else {
+        g / nalgebra::convert::<f64, T>(k as f64)
+    };
+    let part = |v: T| {
+        if v.abs() != chosen || v.is_zero() {
+            T::zero()
+        } else if v > T::zero() {
+            share
+        } else {
+            -share
+        }
+    };
+    accumulate_with(
+        acc,
+        || x.map(part),
+        |a| {
+            for (ai, &v) in a.iter_mut().zip(x.iter()) {
+                *ai += part(v);
+            }
+        },
+    )
 }
 
 /// `x̄ᵢ += ḡ/k` at the `k` entries of `x` equal to `chosen` (none if there is none).

@@ -308,6 +308,12 @@ registry! {
     MinEntry => matrix_fn(&[method("min")], "min_entry",
         "x̄ᵢ += ḡ/k at the k entries equal to the minimum (a tie shares ḡ equally)",
         "the smallest entry"),
+    MaxAbs => matrix_fn(&[method("amax")], "amax_entry",
+        "x̄ᵢ += sign(xᵢ)·ḡ/k at the k entries of largest |xᵢ| (a tie shares ḡ equally, as JAX does)",
+        "the largest absolute value of the entries"),
+    MinAbs => matrix_fn(&[method("amin")], "amin_entry",
+        "x̄ᵢ += sign(xᵢ)·ḡ/k at the k entries of smallest |xᵢ| (0 where xᵢ = 0)",
+        "the smallest absolute value of the entries"),
     Max => OpSpec {
         syntax: &[method1("max"), Syntax::Function { name: "max", args: 2 }],
         operands: 2,

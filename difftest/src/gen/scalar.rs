@@ -2,7 +2,7 @@
 //! products, indexing, determinants and traces, activations, calls, blocks and `if` values,
 //! and the positive expressions that divisions, `sqrt` and `ln` need.
 
-use super::Gen;
+use super::{Gen, VAR_CAP};
 use crate::ast::Expr;
 use crate::family::Family;
 use crate::ty::{Shape, Ty};
@@ -175,7 +175,7 @@ impl Gen {
         }
     }
 
-    /// powi (powf, hypot), sqrt, exp (exp_m1, sinh, cosh), ln (ln_1p, log2, log10, recip, cbrt), tanh, abs,
+    /// powi (powf, hypot), sqrt, exp (exp_m1, sinh, cosh), abs (max, min of two), ln (ln_1p, log2, log10, recip, cbrt), tanh, abs,
     /// sin (atan), cos: the ones in brackets drawn from the extra stream (`Gen::extra_rng`).
     pub(crate) fn float_fn(&mut self, depth: u32) -> Option<Expr> {
         if !self.on(Family::FloatFns) && !self.closure {
@@ -232,7 +232,17 @@ impl Gen {
                 Expr::op(format!("{{0}}.{f}()"), vec![p], Ty::Scalar, b)
             }
             4 => self.unary_fn("{0}.tanh()", depth, Some(1.0)),
-            5 => self.unary_fn("{0}.abs()", depth, None),
+            5 => match self.extra_rng.random_range(0..4) {
+                0 => {
+                    let a = self.scalar(depth - 1);
+                    let b = self.extra_scalar(depth - 1, VAR_CAP);
+                    let bound = a.bound.max(b.bound);
+                    let t =
+                        ["{0}.max({1})", "f64::min({0}, {1})"][self.extra_rng.random_range(0..2)];
+                    Expr::op(t, vec![a, b], Ty::Scalar, bound)
+                }
+                _ => self.unary_fn("{0}.abs()", depth, None),
+            },
             6 => match self.extra_rng.random_range(0..3) {
                 0 => self.unary_fn("{0}.atan()", depth, Some(1.6)),
                 _ => self.unary_fn("{0}.sin()", depth, Some(1.0)),
@@ -271,7 +281,7 @@ impl Gen {
         }
     }
 
-    /// sum, mean, variance, norm, norm_squared of a matrix.
+    /// sum, mean, variance, norm, norm_squared (max, min, amax, amin) of a matrix.
     fn reduction(&mut self, depth: u32) -> Option<Expr> {
         if !self.on(Family::Reductions) || self.closure {
             return None;
@@ -285,7 +295,13 @@ impl Gen {
             1 => ("{0}.mean()", b),
             2 => ("{0}.variance()", b * b),
             3 => ("{0}.norm()", n.sqrt() * b),
-            _ => ("{0}.norm_squared()", n * b * b),
+            _ => match self.extra_rng.random_range(0..6) {
+                0 => ("{0}.max()", b),
+                1 => ("{0}.min()", b),
+                2 => ("{0}.amax()", b),
+                3 => ("{0}.amin()", b),
+                _ => ("{0}.norm_squared()", n * b * b),
+            },
         };
         Some(Expr::op(t, vec![m], Ty::Scalar, bound))
     }

@@ -3,7 +3,7 @@ use nalgebra::DVector;
 
 #[grad]
 fn f(x: &DVector<f64>) -> f64 {
-    x.amax() * 2.0
+    x.camax() * 2.0
 }
 
 fn main() {}
