@@ -14,14 +14,33 @@ fn entry_extrema(x: &DMatrix<f64>) -> f64 {
     x.max() * 2.0 - x.min() + (x * 3.0).max()
 }
 
+#[grad]
+fn abs_extrema(x: &DMatrix<f64>) -> f64 {
+    x.amax() * 2.0 - x.amin() + (x * 3.0).amax()
+}
+
 #[test]
 fn entry_extrema_match_finite_differences() {
+    type Value = fn(&DMatrix<f64>) -> f64;
+    type Grad = fn(&DMatrix<f64>) -> (f64, DMatrix<f64>);
+    let cases: [(&str, Value, Grad); 2] = [
+        ("max, min", entry_extrema, |x| {
+            let (v, g) = entry_extrema_grad(x);
+            (v, g.x)
+        }),
+        ("amax, amin", abs_extrema, |x| {
+            let (v, g) = abs_extrema_grad(x);
+            (v, g.x)
+        }),
+    ];
     let mut rng = rng(101);
-    for (r, c) in [(1, 1), (3, 2), (2, 5), (4, 4)] {
-        let x = dmatrix(&mut rng, r, c);
-        let (v, g) = entry_extrema_grad(&x);
-        assert_value("extrema", v, entry_extrema(&x));
-        assert_fd("extrema", entry_extrema, &x, &g.x);
+    for (what, f, f_grad) in cases {
+        for (r, c) in [(1, 1), (3, 2), (2, 5), (4, 4)] {
+            let x = dmatrix(&mut rng, r, c);
+            let (v, g) = f_grad(&x);
+            assert_value(what, v, f(&x));
+            assert_fd(what, f, &x, &g);
+        }
     }
 }
 
@@ -105,22 +124,6 @@ fn max_and_min_in_a_map_closure() {
     let (v, g) = rectified_grad(&x, &w);
     assert_value("rectified", v, rectified(&x, &w));
     assert_fd("w", |w| rectified(&x, w), &w, &g.w);
-}
-
-#[grad]
-fn abs_extrema(x: &DMatrix<f64>) -> f64 {
-    x.amax() * 2.0 - x.amin() + (x * 3.0).amax()
-}
-
-#[test]
-fn abs_extrema_match_finite_differences() {
-    let mut rng = rng(102);
-    for (r, c) in [(1, 1), (3, 2), (2, 5), (4, 4)] {
-        let x = dmatrix(&mut rng, r, c);
-        let (v, g) = abs_extrema_grad(&x);
-        assert_value("abs extrema", v, abs_extrema(&x));
-        assert_fd("abs extrema", abs_extrema, &x, &g.x);
-    }
 }
 
 #[grad]
