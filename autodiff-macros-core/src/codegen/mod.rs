@@ -197,7 +197,8 @@ impl<'a> Gen<'a> {
 
     /// `__rt::name`, the runtime's `__private::name` (see [`Locals::rt`]), spanned at `at`.
     fn rt(&self, name: &str, at: Span) -> TokenStream {
-        let rt = Ident::new(&self.locals.rt.to_string(), at);
+        let mut rt = self.locals.rt.clone();
+        rt.set_span(at);
         let f = Ident::new(name, at);
         quote_spanned!(at=> #rt::#f)
     }

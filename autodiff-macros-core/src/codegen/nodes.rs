@@ -1,7 +1,7 @@
 //! A value's pullback as one call in a long function: the runtime's `pull*` drivers take the
 //! cotangent out of the slot and run the kernels, passed as function pointers (see the
 //! runtime's `nodes` module for why: a function of thousands of values compiles in about
-//! half the time).
+//! two thirds of the time).
 
 use super::Gen;
 use crate::ops::helpers;
@@ -12,6 +12,14 @@ use syn::Ident;
 /// The number of values from which a function's pullback nodes are driver calls: long
 /// functions (short ones read better written out).
 pub(super) const NODES_FROM: usize = super::LONG_FUNCTION;
+
+/// A value's pullback: its calls, in order, and the arguments every kernel among them takes
+/// between the cotangent and the adjoint slot.
+#[derive(Default)]
+pub(super) struct Pullbacks {
+    pub args: Vec<TokenStream>,
+    pub calls: Vec<NodeCall>,
+}
 
 /// One call of a value's pullback.
 pub(super) enum NodeCall {
@@ -26,58 +34,60 @@ pub(super) enum NodeCall {
 pub(super) struct KernelCall {
     pub f: TokenStream,
     pub owned: bool,
-    pub args: Vec<TokenStream>,
     pub slot: Ident,
     pub span: Span,
 }
 
-impl NodeCall {
-    /// The call, statement-terminated, reading the cotangent's binding `g`.
-    pub fn to_tokens(&self, g: &Ident) -> TokenStream {
-        match self {
-            NodeCall::Other(tokens) => tokens.clone(),
-            NodeCall::Kernel(KernelCall {
-                f,
-                owned,
-                args,
-                slot,
-                span,
-            }) => {
-                let g = if *owned {
-                    quote_spanned!(*span=> #g)
-                } else {
-                    quote_spanned!(*span=> &#g)
-                };
-                quote_spanned!(*span=> #f(#g, #(#args,)* &mut #slot);)
-            }
+impl Pullbacks {
+    /// A pullback that is no kernel call.
+    pub fn other(tokens: TokenStream) -> Pullbacks {
+        Pullbacks {
+            args: Vec::new(),
+            calls: vec![NodeCall::Other(tokens)],
         }
+    }
+
+    /// The calls written out, statement-terminated, reading the cotangent's binding `g`.
+    pub fn to_tokens(&self, g: &Ident) -> TokenStream {
+        let args = &self.args;
+        self.calls
+            .iter()
+            .map(|call| match call {
+                NodeCall::Other(tokens) => tokens.clone(),
+                NodeCall::Kernel(KernelCall {
+                    f,
+                    owned,
+                    slot,
+                    span,
+                }) => {
+                    let g = if *owned {
+                        quote_spanned!(*span=> #g)
+                    } else {
+                        quote_spanned!(*span=> &#g)
+                    };
+                    quote_spanned!(*span=> #f(#g, #(#args,)* &mut #slot);)
+                }
+            })
+            .collect()
     }
 }
 
 impl Gen<'_> {
     /// `pullN_P(&mut d, args.., &mut slots.., kernels..)`: the node as one driver call, when
-    /// its calls are one or two kernels with the same arguments and a driver of that shape
-    /// is listed in [`helpers::PULL`]; else `None` (written out).
-    pub(super) fn node(&self, d: &Ident, calls: &[NodeCall], span: Span) -> Option<TokenStream> {
-        let kernels: Vec<&KernelCall> = calls
+    /// its calls are one or two kernels and a driver of that shape is listed in
+    /// [`helpers::PULL`]; else `None` (written out).
+    pub(super) fn node(&self, d: &Ident, pullbacks: &Pullbacks, span: Span) -> Option<TokenStream> {
+        let kernels: Vec<&KernelCall> = pullbacks
+            .calls
             .iter()
             .map(|c| match c {
                 NodeCall::Kernel(k) => Some(k),
                 NodeCall::Other(_) => None,
             })
             .collect::<Option<_>>()?;
-        let first = kernels.first()?;
-        let args = &first.args;
-        let same_args = |k: &&KernelCall| {
-            k.args.len() == args.len()
-                && k.args
-                    .iter()
-                    .zip(args)
-                    .all(|(a, b)| a.to_string() == b.to_string())
-        };
         let pattern = match kernels.as_slice() {
             [k] => if k.owned { "o" } else { "r" }.to_string(),
-            [k0, k1] if !k0.owned && same_args(k1) => {
+            [k0, k1] if !k0.owned => {
                 let second = if k1.owned { "ro" } else { "rr" };
                 match k0.slot == k1.slot {
                     true => format!("{second}_same"),
@@ -86,6 +96,7 @@ impl Gen<'_> {
             }
             _ => return None,
         };
+        let args = &pullbacks.args;
         let driver = format!("pull{}_{pattern}", args.len());
         if !helpers::PULL.contains(&driver.as_str()) {
             return None;

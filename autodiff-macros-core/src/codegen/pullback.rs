@@ -1,7 +1,7 @@
 //! Each value's pullback in the reverse sweep: its cotangent, taken out of its slot at its
 //! last use, through the registry's kernels into the slots of its inputs.
 
-use super::nodes::{KernelCall, NodeCall};
+use super::nodes::{KernelCall, NodeCall, Pullbacks};
 use super::Gen;
 use crate::ir::{Kind, ValueId};
 use crate::ops::{helpers, Op, Pullback, PullbackForm};
@@ -14,26 +14,24 @@ impl Gen<'_> {
             return TokenStream::new();
         };
         let v = &self.body.values[id];
-        let calls = match &v.kind {
+        let pullbacks = match &v.kind {
             Kind::Op { op, inputs, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => {
                 self.pass(*op, inputs, v.span)
             }
             Kind::Op { op, inputs, extras } => self.op_pullback(id, *op, inputs, extras, ref_bound),
-            Kind::Map { input, .. } => {
-                vec![NodeCall::Other(self.map_pullback(id, *input, ref_bound))]
+            Kind::Map { input, .. } => Pullbacks::other(self.map_pullback(id, *input, ref_bound)),
+            Kind::Call { args, pullback, .. } => {
+                Pullbacks::other(self.call_pullback(v.span, args, *pullback, ref_bound))
             }
-            Kind::Call { args, pullback, .. } => vec![NodeCall::Other(
-                self.call_pullback(v.span, args, *pullback, ref_bound),
-            )],
             _ => return TokenStream::new(),
         };
         if self.body.values.len() >= super::nodes::NODES_FROM {
-            if let Some(node) = self.node(d, &calls, v.span) {
+            if let Some(node) = self.node(d, &pullbacks, v.span) {
                 return node;
             }
         }
         let g = self.g();
-        let calls: TokenStream = calls.iter().map(|c| c.to_tokens(&g)).collect();
+        let calls = pullbacks.to_tokens(&g);
         // The slot is read here for the last time: its cotangent is taken by value.
         quote! {
             if let ::core::option::Option::Some(#g) = ::core::option::Option::take(&mut #d) {
@@ -46,9 +44,9 @@ impl Gen<'_> {
     /// The buffer goes where it lives on: to a temporary that passes it on again (`+`, `-`,
     /// `map`), else to a parameter (its slot is a gradient the caller gets), else to any
     /// temporary.
-    fn pass(&self, op: Op, inputs: &[ValueId], span: Span) -> Vec<NodeCall> {
+    fn pass(&self, op: Op, inputs: &[ValueId], span: Span) -> Pullbacks {
         let Pullback::Pass(negate) = op.spec().pullback else {
-            return Vec::new();
+            return Pullbacks::default();
         };
         let active: Vec<usize> = (0..inputs.len())
             .filter(|&k| self.slot(inputs[k]).is_some())
@@ -81,12 +79,14 @@ impl Gen<'_> {
             calls.push(NodeCall::Kernel(KernelCall {
                 f: self.rt(names[usize::from(owned)], span),
                 owned,
-                args: Vec::new(),
                 slot: d_in.clone(),
                 span,
             }));
         }
-        calls
+        Pullbacks {
+            args: Vec::new(),
+            calls,
+        }
     }
 
     /// The kernel pullbacks of an operation, the one that can reuse ḡ's buffer last.
@@ -97,15 +97,27 @@ impl Gen<'_> {
         inputs: &[ValueId],
         extras: &[ValueId],
         ref_bound: &[bool],
-    ) -> Vec<NodeCall> {
+    ) -> Pullbacks {
         let span = self.body.values[id].span;
         let spec = op.spec();
         let refs: Vec<TokenStream> = inputs
             .iter()
             .map(|&i| self.input_ref(i, span, ref_bound))
             .collect();
-        let extras: Vec<TokenStream> = extras.iter().map(|&e| self.cloned(e, ref_bound)).collect();
-        let y = self.reference_at(id, span, ref_bound);
+        // The kernels' arguments between ḡ and the slot, the same for each: one operand
+        // `(x, extras.., y)`, `x` by value where it is read for the last time (`_reuse_x`);
+        // two `(a, b, extras..)`.
+        let reuse_x = inputs.len() == 1 && self.t.reuse.consumed[inputs[0]];
+        let mut args = if reuse_x {
+            let x = &self.body.values[inputs[0]].name;
+            vec![quote!(#x)]
+        } else {
+            refs.clone()
+        };
+        args.extend(extras.iter().map(|&e| self.cloned(e, ref_bound)));
+        if inputs.len() == 1 {
+            args.push(self.reference_at(id, span, ref_bound));
+        }
         let active: Vec<usize> = (0..inputs.len())
             .filter(|&k| self.slot(inputs[k]).is_some())
             .collect();
@@ -124,8 +136,7 @@ impl Gen<'_> {
         let g = self.g();
         let mut calls = Vec::new();
         for k in order {
-            let input = inputs[k];
-            let Some(d_in) = self.slot(input) else {
+            let Some(d_in) = self.slot(inputs[k]) else {
                 continue;
             };
             if let (Some(list), 0) = (deferred, k) {
@@ -140,33 +151,19 @@ impl Gen<'_> {
                 continue;
             }
             let owned = Some(k) == owner;
-            let form = match (inputs.len(), self.t.reuse.consumed[input], owned) {
-                (1, true, _) => PullbackForm::ReuseX,
-                (_, _, true) => PullbackForm::ReuseG,
+            let form = match (reuse_x, owned) {
+                (true, _) => PullbackForm::ReuseX,
+                (_, true) => PullbackForm::ReuseG,
                 _ => PullbackForm::Borrowed,
             };
-            // One operand: `(x, extras.., y)`, `x` by value in the `_reuse_x` form; two:
-            // `(a, b, extras..)`.
-            let mut args: Vec<TokenStream> = match form {
-                PullbackForm::ReuseX => {
-                    let x = &self.body.values[input].name;
-                    vec![quote!(#x)]
-                }
-                _ => refs.clone(),
-            };
-            args.extend(extras.iter().cloned());
-            if inputs.len() == 1 {
-                args.push(y.clone());
-            }
             calls.push(NodeCall::Kernel(KernelCall {
                 f: self.rt(&op.pullback_kernel(k, form), span),
                 owned,
-                args,
                 slot: d_in.clone(),
                 span,
             }));
         }
-        calls
+        Pullbacks { args, calls }
     }
 
     /// The right operand of a deferred product, as kept until the end of the loop: a
