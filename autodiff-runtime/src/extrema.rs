@@ -35,43 +35,6 @@ matrix_functions! {
     amin_entry_pullback(g, x, y, acc) { chosen_abs_pullback(*g, x, *y, acc) }
 }
 
-/// `x̄ᵢ += sign(xᵢ)·ḡ/k` at the `k` entries of `x` with `|xᵢ| = chosen`: the chosen entries'
-/// pullback composed with that of `|x|` (sign 0 at 0), as JAX differentiates
-/// `jnp.max(jnp.abs(x))`.
-fn chosen_abs_pullback<T: Scalar, R: Dim, C: Dim>(
-    g: T,
-    x: &OMatrix<T, R, C>,
-    chosen: T,
-    acc: &mut Option<OMatrix<T, R, C>>,
-) where
-    DefaultAllocator: Allocator<R, C>,
-{
-    let k = x.iter().filter(|&&v| v.abs() == chosen).count();
-    let share = if k == 0 {
-        T::zero()
-    } else {
-        g / nalgebra::convert::<f64, T>(k as f64)
-    };
-    let part = |v: T| {
-        if v.abs() != chosen || v.is_zero() {
-            T::zero()
-        } else if v > T::zero() {
-            share
-        } else {
-            -share
-        }
-    };
-    accumulate_with(
-        acc,
-        || x.map(part),
-        |a| {
-            for (ai, &v) in a.iter_mut().zip(x.iter()) {
-                *ai += part(v);
-            }
-        },
-    )
-}
-
 /// `x̄ᵢ += ḡ/k` at the `k` entries of `x` equal to `chosen` (none if there is none).
 fn chosen_entries_pullback<T: Scalar, R: Dim, C: Dim>(
     g: T,
@@ -81,13 +44,47 @@ fn chosen_entries_pullback<T: Scalar, R: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C>,
 {
-    let k = x.iter().filter(|&&v| v == chosen).count();
+    shared_pullback(g, x, chosen, |v| v, |_| T::one(), acc)
+}
+
+/// `x̄ᵢ += sign(xᵢ)·ḡ/k` at the `k` entries of `x` with `|xᵢ| = chosen`: the chosen entries'
+/// pullback composed with that of `|x|` (sign 0 at 0, as our `.abs()` has it; JAX's is 1).
+fn chosen_abs_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: T,
+    x: &OMatrix<T, R, C>,
+    chosen: T,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let sign = |v: T| if v.is_zero() { v } else { v.signum() };
+    shared_pullback(g, x, chosen, |v| v.abs(), sign, acc)
+}
+
+/// `x̄ᵢ += slope(xᵢ)·ḡ/k` at the `k` entries of `x` with `key(xᵢ) = chosen`.
+fn shared_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: T,
+    x: &OMatrix<T, R, C>,
+    chosen: T,
+    key: impl Fn(T) -> T,
+    slope: impl Fn(T) -> T,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let k = x.iter().filter(|&&v| key(v) == chosen).count();
     let share = if k == 0 {
         T::zero()
     } else {
         g / nalgebra::convert::<f64, T>(k as f64)
     };
-    let part = |v: T| if v == chosen { share } else { T::zero() };
+    let part = |v: T| {
+        if key(v) == chosen {
+            share * slope(v)
+        } else {
+            T::zero()
+        }
+    };
     accumulate_with(
         acc,
         || x.map(part),
