@@ -54,6 +54,20 @@ const fn scalar_fn(
     }
 }
 
+/// A function of two floats written `a.name(b)` or `f64::name(a, b)`.
+const fn scalar_fn2(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        operands: 2,
+        ..scalar_fn(syntax, kernel, formula, doc)
+    }
+}
+
 /// A reduction or other one-operand matrix function written `m.name()`.
 const fn matrix_fn(
     syntax: &'static [Syntax],
@@ -314,47 +328,14 @@ registry! {
     MinAbs => matrix_fn(&[method("amin")], "amin_entry",
         "x̄ᵢ += sign(xᵢ)·ḡ/k at the k entries of smallest |xᵢ| (0 where xᵢ = 0)",
         "the smallest absolute value of the entries"),
-    Max => OpSpec {
-        syntax: &[method1("max"), Syntax::Function { name: "max", args: 2 }],
-        operands: 2,
-        kernel: "max",
-        label: "max",
-        formula: "ā += ḡ where a > b, b̄ += ḡ where b > a, ḡ/2 each at a tie",
-        doc: "the larger of two floats",
-        domain: Domain::Scalar,
-        ..OpSpec::DEFAULT
-    },
-    Min => OpSpec {
-        syntax: &[method1("min"), Syntax::Function { name: "min", args: 2 }],
-        operands: 2,
-        kernel: "min",
-        label: "min",
-        formula: "ā += ḡ where a < b, b̄ += ḡ where b < a, ḡ/2 each at a tie",
-        doc: "the smaller of two floats",
-        domain: Domain::Scalar,
-        ..OpSpec::DEFAULT
-    },
-    /// `x.clone()`: the value itself.
-    Powf => OpSpec {
-        syntax: &[method1("powf"), Syntax::Function { name: "powf", args: 2 }],
-        operands: 2,
-        kernel: "powf",
-        label: "powf",
-        formula: "ā += ḡ·b·aᵇ⁻¹, b̄ += ḡ·aᵇ·ln a (0 at a = 0, as in JAX)",
-        doc: "aᵇ for a real exponent b, differentiable in both",
-        domain: Domain::Scalar,
-        ..OpSpec::DEFAULT
-    },
-    Hypot => OpSpec {
-        syntax: &[method1("hypot"), Syntax::Function { name: "hypot", args: 2 }],
-        operands: 2,
-        kernel: "hypot",
-        label: "hypot",
-        formula: "ā += ḡ·a/h, b̄ += ḡ·b/h with h = √(a² + b²) (0 at h = 0)",
-        doc: "√(a² + b²) without overflow",
-        domain: Domain::Scalar,
-        ..OpSpec::DEFAULT
-    },
+    Max => scalar_fn2(&[method1("max"), Syntax::Function { name: "max", args: 2 }], "max",
+        "ā += ḡ where a > b, b̄ += ḡ where b > a, ḡ/2 each at a tie", "the larger of two floats"),
+    Min => scalar_fn2(&[method1("min"), Syntax::Function { name: "min", args: 2 }], "min",
+        "ā += ḡ where a < b, b̄ += ḡ where b < a, ḡ/2 each at a tie", "the smaller of two floats"),
+    Powf => scalar_fn2(&[method1("powf"), Syntax::Function { name: "powf", args: 2 }], "powf",
+        "ā += ḡ·b·aᵇ⁻¹, b̄ += ḡ·aᵇ·ln a (0 at a = 0, as in JAX)", "aᵇ for a real exponent b, differentiable in both"),
+    Hypot => scalar_fn2(&[method1("hypot"), Syntax::Function { name: "hypot", args: 2 }], "hypot",
+        "ā += ḡ·a/h, b̄ += ḡ·b/h with h = √(a² + b²) (0 at h = 0)", "√(a² + b²) without overflow"),
     Scale => OpSpec {
         syntax: &[method1("scale")],
         operands: 2,
@@ -378,6 +359,7 @@ registry! {
         domain: Domain::Matrix,
         ..OpSpec::DEFAULT
     },
+    /// `x.clone()`: the value itself.
     Identity => OpSpec {
         syntax: &[
             Syntax::Identity { name: "clone" },
