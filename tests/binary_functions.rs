@@ -10,7 +10,6 @@ mod common;
 use autodiff::grad;
 use common::*;
 use nalgebra::DMatrix;
-use serde_json::Value;
 
 #[grad]
 fn powf_of(x: f64, p: f64) -> f64 {
@@ -42,30 +41,6 @@ fn composed(m: &DMatrix<f64>, x: f64, y: f64) -> f64 {
     f64::powf(p, y) + p.powf(0.3) * s + x.hypot(y) - f64::hypot(s, p)
 }
 
-fn data() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/binary_functions_jax.json"
-    );
-    let text = std::fs::read_to_string(path).expect("the JAX reference data");
-    serde_json::from_str(&text).expect("JSON")
-}
-
-fn num(v: &Value) -> f64 {
-    v.as_f64()
-        .unwrap_or_else(|| panic!("a finite number, not {v}"))
-}
-
-fn matrix(v: &Value) -> DMatrix<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| r.as_array().expect("a row").iter().map(num).collect())
-        .collect();
-    DMatrix::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
-}
-
 /// `|a − b| ≤ 1e-13·|b| + 1e-15` (JAX's derivatives are within a few ulps).
 #[track_caller]
 fn close(what: &str, a: f64, b: f64) {
@@ -77,9 +52,9 @@ fn close(what: &str, a: f64, b: f64) {
 
 #[test]
 fn powf_and_hypot_match_jax() {
-    let data = data();
+    let data = reference_data("binary_functions_jax");
     for row in data["powf"].as_array().expect("powf") {
-        let [x, p, value, dx, dp] = [0, 1, 2, 3, 4].map(|k| num(&row[k]));
+        let [x, p, value, dx, dp] = [0, 1, 2, 3, 4].map(|k| json_number(&row[k]));
         let (v, g) = powf_of_grad(x, p);
         assert_eq!(v, powf_of(x, p));
         close(&format!("powf({x}, {p})"), v, value);
@@ -87,7 +62,7 @@ fn powf_and_hypot_match_jax() {
         close(&format!("∂p powf({x}, {p})"), g.p, dp);
     }
     for row in data["hypot"].as_array().expect("hypot") {
-        let [a, b, value, da, db] = [0, 1, 2, 3, 4].map(|k| num(&row[k]));
+        let [a, b, value, da, db] = [0, 1, 2, 3, 4].map(|k| json_number(&row[k]));
         let (v, g) = hypot_of_grad(a, b);
         assert_eq!(v, hypot_of(a, b));
         close(&format!("hypot({a}, {b})"), v, value);
@@ -105,7 +80,7 @@ fn powf_and_hypot_match_jax() {
 
 #[test]
 fn scale_and_add_scalar_match_jax() {
-    let data = data();
+    let data = reference_data("binary_functions_jax");
     type Grad = fn(&DMatrix<f64>, f64, &DMatrix<f64>) -> (f64, DMatrix<f64>, f64);
     let cases: [(&str, Grad); 2] = [
         ("scale", |m, a, w| {
@@ -119,10 +94,14 @@ fn scale_and_add_scalar_match_jax() {
     ];
     for (name, f_grad) in cases {
         for case in data[name].as_array().expect(name) {
-            let (m, a, w) = (matrix(&case["m"]), num(&case["a"]), matrix(&case["w"]));
+            let (m, a, w) = (
+                json_matrix(&case["m"]),
+                json_number(&case["a"]),
+                json_matrix(&case["w"]),
+            );
             let (v, g_m, g_a) = f_grad(&m, a, &w);
-            close(&format!("{name} value"), v, num(&case["value"]));
-            let expected = matrix(&case["grad_m"]);
+            close(&format!("{name} value"), v, json_number(&case["value"]));
+            let expected = json_matrix(&case["grad_m"]);
             for (got, want) in g_m.iter().zip(expected.iter()) {
                 close(
                     &format!("{name} ∂M ({}×{})", m.nrows(), m.ncols()),
@@ -130,7 +109,7 @@ fn scale_and_add_scalar_match_jax() {
                     *want,
                 );
             }
-            close(&format!("{name} ∂a"), g_a, num(&case["grad_a"]));
+            close(&format!("{name} ∂a"), g_a, json_number(&case["grad_a"]));
         }
     }
 }

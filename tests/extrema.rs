@@ -142,13 +142,7 @@ fn amin_of(x: &DMatrix<f64>) -> f64 {
 /// convention); JAX's |x|′(0) is 1, so its `amin` shares ḡ among the zeros there.
 #[test]
 fn abs_extrema_match_jax() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/extrema_jax.json");
-    let text = std::fs::read_to_string(path).expect("the JAX reference data");
-    let data: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    let matrix = |v: &serde_json::Value| {
-        let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).expect("rows");
-        DMatrix::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
-    };
+    let data = reference_data("extrema_jax");
     type Grad = fn(&DMatrix<f64>) -> (f64, DMatrix<f64>);
     let cases: [(&str, Grad); 2] = [
         ("amax", |x| {
@@ -162,11 +156,11 @@ fn abs_extrema_match_jax() {
     ];
     let mut zeros_seen = 0;
     for case in data["cases"].as_array().expect("cases") {
-        let x = matrix(&case["m"]);
+        let x = json_matrix(&case["m"]);
         for (name, f_grad) in cases {
             let (v, g) = f_grad(&x);
             assert_eq!(v, case[name].as_f64().expect("a value"), "{name} of {x}");
-            let jax = matrix(&case[format!("{name}_grad").as_str()]);
+            let jax = json_matrix(&case[format!("{name}_grad").as_str()]);
             for ((&ours, &theirs), &xi) in g.iter().zip(jax.iter()).zip(x.iter()) {
                 if xi == 0.0 && theirs != 0.0 {
                     zeros_seen += 1;

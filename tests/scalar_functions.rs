@@ -126,20 +126,15 @@ fn each_matches_its_function_and_finite_differences() {
 
 #[test]
 fn each_matches_jax() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/scalar_functions_jax.json"
-    );
-    let text = std::fs::read_to_string(path).expect("the JAX reference data");
-    let data: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let data = reference_data("scalar_functions_jax");
     let functions = &data["functions"];
     for (name, f, f_grad) in singles() {
         let points = functions[name]
             .as_array()
-            .unwrap_or_else(|| panic!("{name} in {path}"));
+            .unwrap_or_else(|| panic!("{name} in the reference data"));
         assert!(points.len() >= 5, "{name}: {} points", points.len());
         for p in points {
-            let [x, value, derivative] = [0, 1, 2].map(|k| p[k].as_f64().expect("a number"));
+            let [x, value, derivative] = [0, 1, 2].map(|k| json_number(&p[k]));
             let (v, g) = f_grad(x);
             assert_eq!(v, f(x), "{name}({x}): the value is the function's");
             let close = |a: f64, b: f64, floor: f64| (a - b).abs() <= 1e-13 * b.abs() + floor;

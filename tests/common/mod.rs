@@ -149,3 +149,23 @@ where
         );
     }
 }
+
+/// Reference values generated offline with JAX: `tests/data/<name>.json`, written by the
+/// script `tests/data/<name>.py`.
+pub fn reference_data(name: &str) -> serde_json::Value {
+    let path = format!("{}/tests/data/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A finite number of reference data.
+pub fn json_number(v: &serde_json::Value) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("a finite number, not {v}"))
+}
+
+/// A matrix of reference data, written as a list of rows.
+pub fn json_matrix(v: &serde_json::Value) -> DMatrix<f64> {
+    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).expect("a list of rows");
+    DMatrix::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
+}
