@@ -4,6 +4,7 @@
 //! calls and magnitude control in `special`.
 
 mod constructs;
+mod float_fns;
 mod matrix;
 mod scalar;
 mod special;

@@ -1,8 +1,8 @@
-//! Scalar-valued expressions: arithmetic, the float methods, reductions of matrices, dot
+//! Scalar-valued expressions: arithmetic, reductions of matrices, dot
 //! products, indexing, determinants and traces, activations, calls, blocks and `if` values,
 //! and the positive expressions that divisions, `sqrt` and `ln` need.
 
-use super::{Gen, VAR_CAP};
+use super::Gen;
 use crate::ast::Expr;
 use crate::family::Family;
 use crate::ty::{Shape, Ty};
@@ -166,109 +166,6 @@ impl Gen {
                 k,
             ),
         }
-    }
-
-    /// Marks the float-functions family (inside a map closure they belong to `map`).
-    pub(crate) fn mark_float_fn(&mut self) {
-        if !self.closure {
-            self.mark(Family::FloatFns);
-        }
-    }
-
-    /// powi (powf, hypot), sqrt, exp (exp_m1, sinh, cosh), abs (max, min of two), ln (ln_1p, log2, log10, recip, cbrt), tanh, abs,
-    /// sin (atan), cos: the ones in brackets drawn from the extra stream (`Gen::extra_rng`).
-    pub(crate) fn float_fn(&mut self, depth: u32) -> Option<Expr> {
-        if !self.on(Family::FloatFns) && !self.closure {
-            return None;
-        }
-        self.mark_float_fn();
-        let e = match self.rng.random_range(0..8) {
-            0 => {
-                let a = self.scalar(depth - 1);
-                let a = self.clamp(a, 2.0);
-                let n = self.rng.random_range(2..=3);
-                match self.extra_rng.random_range(0..4) {
-                    0 => {
-                        // A positive base to a power in [-1, 1].
-                        let p = self.extra_scalar(depth - 1, 1.0);
-                        let b = (a.bound * a.bound + 0.5).max(2.0);
-                        Expr::op("({0}.powi(2) + 0.5).powf({1})", vec![a, p], Ty::Scalar, b)
-                    }
-                    1 => {
-                        let h = self.extra_scalar(depth - 1, 2.0);
-                        let b = a.bound + h.bound;
-                        Expr::op("{0}.hypot({1})", vec![a, h], Ty::Scalar, b)
-                    }
-                    _ => {
-                        let b = a.bound.powi(n);
-                        Expr::op(format!("{{0}}.powi({n})"), vec![a], Ty::Scalar, b)
-                    }
-                }
-            }
-            1 => {
-                let (p, _) = self.positive(depth - 1);
-                let b = p.bound.sqrt();
-                Expr::op("{0}.sqrt()", vec![p], Ty::Scalar, b)
-            }
-            2 => {
-                let a = self.scalar(depth - 1);
-                let a = self.clamp(a, 1.5);
-                // eˣ bounds each of them for |x| ≤ 1.5.
-                let f = ["exp", "exp", "exp_m1", "sinh", "cosh"][self.extra_rng.random_range(0..5)];
-                let b = a.bound.exp();
-                Expr::op(format!("{{0}}.{f}()"), vec![a], Ty::Scalar, b)
-            }
-            3 => {
-                let (p, lo) = self.positive(depth - 1);
-                let hi = p.bound;
-                let (f, b) = match self.extra_rng.random_range(0..7) {
-                    0 => ("ln_1p", hi.ln_1p()),
-                    1 => ("log2", hi.log2().abs().max(lo.log2().abs())),
-                    2 => ("log10", hi.log10().abs().max(lo.log10().abs())),
-                    3 => ("recip", 1.0 / lo),
-                    4 => ("cbrt", hi.cbrt()),
-                    _ => ("ln", hi.ln().abs().max(lo.ln().abs())),
-                };
-                Expr::op(format!("{{0}}.{f}()"), vec![p], Ty::Scalar, b)
-            }
-            4 => self.unary_fn("{0}.tanh()", depth, Some(1.0)),
-            5 => match self.extra_rng.random_range(0..4) {
-                0 => {
-                    let a = self.scalar(depth - 1);
-                    let b = self.extra_scalar(depth - 1, VAR_CAP);
-                    let bound = a.bound.max(b.bound);
-                    let t =
-                        ["{0}.max({1})", "f64::min({0}, {1})"][self.extra_rng.random_range(0..2)];
-                    Expr::op(t, vec![a, b], Ty::Scalar, bound)
-                }
-                _ => self.unary_fn("{0}.abs()", depth, None),
-            },
-            6 => match self.extra_rng.random_range(0..3) {
-                0 => self.unary_fn("{0}.atan()", depth, Some(1.6)),
-                _ => self.unary_fn("{0}.sin()", depth, Some(1.0)),
-            },
-            _ => self.unary_fn("{0}.cos()", depth, Some(1.0)),
-        };
-        Some(e)
-    }
-
-    /// A scalar expression drawn from the extra stream (`Gen::extra_rng`) and its own node
-    /// budget, at most `cap` in magnitude: an operand added after the CI corpus was fixed
-    /// leaves the main stream, and so the rest of the program, as it was.
-    fn extra_scalar(&mut self, depth: u32, cap: f64) -> Expr {
-        let budget = self.budget;
-        std::mem::swap(&mut self.rng, &mut self.extra_rng);
-        let e = self.scalar(depth);
-        let e = self.clamp(e, cap);
-        std::mem::swap(&mut self.rng, &mut self.extra_rng);
-        self.budget = budget;
-        e
-    }
-
-    fn unary_fn(&mut self, t: &str, depth: u32, bound: Option<f64>) -> Expr {
-        let a = self.scalar(depth - 1);
-        let b = bound.unwrap_or(a.bound);
-        Expr::op(t, vec![a], Ty::Scalar, b)
     }
 
     /// A random shape among the program's.
