@@ -45,6 +45,7 @@ mod check;
 mod componentwise;
 mod elementwise;
 mod extrema;
+mod factorisations;
 mod families;
 mod index;
 mod linalg;
@@ -55,6 +56,7 @@ mod reductions;
 mod shape;
 mod summation;
 mod transposed;
+mod triangular;
 mod value;
 
 pub use activations::*;
@@ -63,6 +65,7 @@ pub use check::{check_gradient, compare, finite_difference, GradCheck};
 pub use componentwise::*;
 pub use elementwise::*;
 pub use extrema::*;
+pub use factorisations::*;
 pub use index::*;
 pub use linalg::*;
 pub use linear::*;
@@ -73,6 +76,7 @@ pub use transposed::{
     mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,
 };
+pub use triangular::*;
 pub use value::{
     accumulate_argument, as_value, finish, identity, keep, map, map_reuse, merge, one, seed,
     shadow, slot, slot_of, type_witness, ArgumentCotangent, AsValue, Differentiable, Float, Keep,

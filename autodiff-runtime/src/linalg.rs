@@ -1,4 +1,5 @@
-//! Linear algebra: `.determinant()` and `.try_inverse().unwrap()`.
+//! Linear algebra: `.determinant()` and `.try_inverse().unwrap()` of a square matrix or of a
+//! factorisation (`lu.determinant()`, `c.inverse()`: [`Square`]).
 //!
 //! `#[grad]` lowers `x.try_inverse().unwrap()` to [`inverse`], which panics with the
 //! matrix's shape when it is singular, as the user's `unwrap` would.
@@ -7,45 +8,91 @@ use crate::shape;
 use crate::value::{accumulate_with, Differentiable, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, DimMin, OMatrix};
 
-/// `|X|`, the determinant (through an LU factorisation).
+/// A square matrix, or a factorisation differentiated as the matrix it factorises: what
+/// `.determinant()` and `.try_inverse().unwrap()` (`.inverse()` of a Cholesky factorisation)
+/// apply to.
+pub trait Square<T: Scalar, D: Dim>: Differentiable<Elem = T>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    /// `(rows, columns)` of the matrix.
+    fn square_shape(&self) -> (usize, usize);
+    /// `|A|`.
+    fn square_determinant(&self) -> T;
+    /// `∂|A|/∂A`.
+    fn determinant_gradient(&self) -> OMatrix<T, D, D>;
+    /// `A⁻¹`, `None` if `A` is singular.
+    fn square_inverse(&self) -> Option<OMatrix<T, D, D>>;
+    /// `acc += m` for the cotangent `m` of the matrix.
+    fn accumulate_square(acc: &mut Option<Self>, m: OMatrix<T, D, D>);
+}
+
+impl<T: Scalar, D: DimMin<D, Output = D>> Square<T, D> for OMatrix<T, D, D>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    fn square_shape(&self) -> (usize, usize) {
+        self.shape()
+    }
+    fn square_determinant(&self) -> T {
+        self.determinant()
+    }
+    /// `adj(A)ᵀ`, accurate at and near singular matrices (see [`determinant_pullback`]).
+    fn determinant_gradient(&self) -> OMatrix<T, D, D> {
+        adjugate(self).transpose()
+    }
+    fn square_inverse(&self) -> Option<OMatrix<T, D, D>> {
+        self.clone().try_inverse()
+    }
+    fn accumulate_square(acc: &mut Option<Self>, m: OMatrix<T, D, D>) {
+        accumulate_with(acc, || m.clone(), |a| *a += &m)
+    }
+}
+
+/// `|X|`, the determinant (through an LU factorisation for a matrix).
 ///
 /// # Panics
 /// If `X` is not square.
 #[inline]
 #[track_caller]
-pub fn determinant<T: Scalar, D: DimMin<D, Output = D>>(x: &OMatrix<T, D, D>) -> T
+pub fn determinant<T: Scalar, D: Dim, X: Square<T, D>>(x: &X) -> T
 where
-    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+    DefaultAllocator: Allocator<D, D>,
 {
-    shape::square("determinant", x.shape());
-    x.determinant()
+    shape::square("determinant", x.square_shape());
+    x.square_determinant()
 }
 
 /// `X̄ += ḡ·adj(X)ᵀ` for `s = |X|` (Jacobi's formula; `adj(X)ᵀ = |X|·X⁻ᵀ` when `X` is invertible).
 ///
 /// The transposed adjugate is the matrix of cofactors, defined for every `X`: nonzero at
 /// rank n − 1, zero below. `|X|·X⁻ᵀ` would compute it as 0·∞ near a singular `X` (a tiny
-/// determinant times a huge, inaccurate inverse), so it comes instead from a fully pivoted LU
-/// factorisation `P·X·Q = L·U`: `adj(X) = |P|·|Q|·Q·adj(U)·L⁻¹·P`, where the adjugate of the
-/// triangular `U` is built without dividing by its last pivot. Full pivoting leaves the pivot
-/// that vanishes with `|X|` in last place (exactly so at an exactly singular `X`, and in
-/// practice near one) and bounds each entry of `U` by its row's pivot, so the gradient stays
-/// accurate at, near and far from singular matrices, for the price of one factorisation.
-pub fn determinant_pullback<T: Scalar, D: DimMin<D, Output = D>>(
+/// determinant times a huge, inaccurate inverse), so for a matrix or an LU factorisation it
+/// comes instead from a fully pivoted LU factorisation `P·X·Q = L·U`:
+/// `adj(X) = |P|·|Q|·Q·adj(U)·L⁻¹·P`, where the adjugate of the triangular `U` is built
+/// without dividing by its last pivot. Full pivoting leaves the pivot that vanishes with `|X|`
+/// in last place (exactly so at an exactly singular `X`, and in practice near one) and bounds
+/// each entry of `U` by its row's pivot, so the gradient stays accurate at, near and far from
+/// singular matrices, for the price of one factorisation. A Cholesky factorisation's matrix is
+/// positive definite: `|X|·X⁻¹` from its factor.
+pub fn determinant_pullback<T: Scalar, D: Dim, X: Square<T, D>>(
     g: &T,
-    x: &OMatrix<T, D, D>,
+    x: &X,
     _y: &T,
-    acc: &mut Option<OMatrix<T, D, D>>,
+    acc: &mut Option<X>,
 ) where
-    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+    DefaultAllocator: Allocator<D, D>,
 {
-    let adj_t = adjugate(x).transpose();
-    accumulate_with(acc, || &adj_t * *g, |a| Differentiable::axpy(a, *g, &adj_t))
+    let mut adj_t = x.determinant_gradient();
+    adj_t *= *g;
+    X::accumulate_square(acc, adj_t)
 }
 
 /// `adj(X)`, the matrix with `adj(X)·X = |X|·I`, from `P·X·Q = L·U` (see
 /// [`determinant_pullback`]).
-fn adjugate<T: Scalar, D: DimMin<D, Output = D>>(x: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
+pub(crate) fn adjugate<T: Scalar, D: DimMin<D, Output = D>>(
+    x: &OMatrix<T, D, D>,
+) -> OMatrix<T, D, D>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -81,40 +128,36 @@ where
     adj * (lu.p().determinant::<T>() * lu.q().determinant::<T>())
 }
 
-/// `X⁻¹`.
+/// `X⁻¹`: `x.try_inverse().unwrap()`, `c.inverse()`.
 ///
 /// # Panics
 /// If `X` is not square or is singular.
 #[inline]
 #[track_caller]
-pub fn inverse<T: Scalar, D: Dim>(x: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
+pub fn inverse<T: Scalar, D: Dim, X: Square<T, D>>(x: &X) -> OMatrix<T, D, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
-    shape::square("try_inverse", x.shape());
-    match x.clone().try_inverse() {
+    shape::square("try_inverse", x.square_shape());
+    match x.square_inverse() {
         Some(inv) => inv,
         None => panic!(
             "autodiff: `try_inverse().unwrap()` on a singular {} matrix",
-            shape::fmt(x.shape())
+            shape::fmt(x.square_shape())
         ),
     }
 }
 
-/// `X̄ -= Yᵀ·Ḡ·Yᵀ` for `Y = X⁻¹`.
-pub fn inverse_pullback<T: Scalar, D: Dim>(
+/// `X̄ -= Yᵀ·Ḡ·Yᵀ` for `Y = X⁻¹` (symmetrised for a Cholesky factorisation).
+pub fn inverse_pullback<T: Scalar, D: Dim, X: Square<T, D>>(
     g: &OMatrix<T, D, D>,
-    _x: &OMatrix<T, D, D>,
+    _x: &X,
     y: &OMatrix<T, D, D>,
-    acc: &mut Option<OMatrix<T, D, D>>,
+    acc: &mut Option<X>,
 ) where
     DefaultAllocator: Allocator<D, D>,
 {
     let yt = y.transpose();
     let ytg = &yt * g;
-    accumulate_with(
-        acc,
-        || -(&ytg * &yt),
-        |a| a.gemm(-T::one(), &ytg, &yt, T::one()),
-    )
+    X::accumulate_square(acc, -(&ytg * &yt))
 }

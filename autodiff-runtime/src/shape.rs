@@ -59,3 +59,17 @@ pub(crate) fn broadcastable(op: &str, axis: &str, lhs: (usize, usize), rhs: (usi
         );
     }
 }
+
+/// Panics unless a `rhs`-shaped right-hand side has as many rows as the `lhs`-shaped matrix
+/// of the solve `op`.
+#[track_caller]
+pub(crate) fn solvable(op: &str, lhs: (usize, usize), rhs: (usize, usize)) {
+    if lhs.0 != rhs.0 {
+        panic!(
+            "autodiff: `{op}` cannot solve with a {} matrix for a {} right-hand side: it needs {} rows",
+            fmt(lhs),
+            fmt(rhs),
+            lhs.0
+        );
+    }
+}

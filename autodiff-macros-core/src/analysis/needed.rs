@@ -29,9 +29,9 @@ impl Needed {
         for id in (0..n).filter(|&id| activity.active(id)) {
             match &body.values[id].kind {
                 Kind::Op { op, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => {}
-                Kind::Op { inputs, extras, .. } => {
+                Kind::Op { op, inputs, extras } => {
                     inputs.iter().chain(extras).for_each(|&i| needed[i] = true);
-                    if inputs.len() == 1 {
+                    if op.pullback_reads_result() {
                         needed[id] = true;
                     }
                 }

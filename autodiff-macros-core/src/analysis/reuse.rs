@@ -174,7 +174,7 @@ fn consumed_by_reverse(body: &Body, activity: &Activity, needed: &Needed) -> Vec
             {
                 inputs.iter().for_each(|&i| reads[i] += 1);
                 extras.iter().for_each(|&e| pinned[e] = true);
-                if inputs.len() == 1 {
+                if op.pullback_reads_result() {
                     reads[id] += 1;
                 }
             }

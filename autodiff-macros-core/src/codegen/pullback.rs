@@ -106,7 +106,7 @@ impl Gen<'_> {
             .collect();
         // The kernels' arguments between ḡ and the slot, the same for each: one operand
         // `(x, extras.., y)`, `x` by value where it is read for the last time (`_reuse_x`);
-        // two `(a, b, extras..)`.
+        // two `(a, b, extras..)`, and `y` where the entry says its pullbacks read it.
         let reuse_x = inputs.len() == 1 && self.t.reuse.consumed[inputs[0]];
         let mut args = if reuse_x {
             let x = &self.body.values[inputs[0]].name;
@@ -115,7 +115,7 @@ impl Gen<'_> {
             refs.clone()
         };
         args.extend(extras.iter().map(|&e| self.cloned(e, ref_bound)));
-        if inputs.len() == 1 {
+        if op.pullback_reads_result() {
             args.push(self.reference_at(id, span, ref_bound));
         }
         let active: Vec<usize> = (0..inputs.len())

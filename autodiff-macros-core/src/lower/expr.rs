@@ -110,9 +110,10 @@ impl Lowerer<'_> {
             }
         };
         // A product with a transposed operand is one operation: the transpose is never built.
+        // The transposed operand is `.transpose()`'s receiver: a place is read, not moved.
         if op == BinaryOp::Mul {
             if let Some(inner) = transposed(&b.left) {
-                let (l, r) = (self.expr(inner), self.expr(&b.right));
+                let (l, r) = (self.receiver(inner), self.expr(&b.right));
                 return self.op(
                     Op::by_transposed_product(Side::Lhs),
                     vec![l, r],
@@ -121,7 +122,7 @@ impl Lowerer<'_> {
                 );
             }
             if let Some(inner) = transposed(&b.right) {
-                let (l, r) = (self.expr(&b.left), self.expr(inner));
+                let (l, r) = (self.expr(&b.left), self.receiver(inner));
                 return self.op(
                     Op::by_transposed_product(Side::Rhs),
                     vec![l, r],

@@ -6,7 +6,22 @@ use crate::ir::{Arg, Kind, Source, ValueId};
 use crate::ops::{catalogue, Op, SHAPE_METHODS};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
-use syn::{Expr, ExprCall, ExprMethodCall, Ident};
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprCall, ExprMethodCall, Ident, Token};
+
+/// Methods of `Option`: after the first method of a pair (`lu.solve(&b)`), they mean its
+/// `Option` is used otherwise than through the pair's `.unwrap()`.
+const OPTION_METHODS: &[&str] = &[
+    "expect",
+    "unwrap_or",
+    "unwrap_or_else",
+    "unwrap_or_default",
+    "unwrap_unchecked",
+    "ok_or",
+    "ok_or_else",
+    "is_some",
+    "is_none",
+];
 
 /// Roots of paths that name library functions, which have no derivative rule.
 const LIBRARY_ROOTS: &[&str] = &[
@@ -35,41 +50,33 @@ impl Lowerer<'_> {
             return self.map(e, m, &method_tokens);
         }
         if let Expr::MethodCall(inner) = super::expr::strip_borrows(&m.receiver) {
-            if inner.args.is_empty() && n == 0 {
-                if let Some(op) = Op::by_method_pair(&inner.method.to_string(), &name) {
-                    let x = self.expr(&inner.receiver);
-                    return self.op(Some(op), vec![x], Vec::new(), e);
+            let first = inner.method.to_string();
+            let first_args = inner.args.len();
+            if let (Some(op), 0) = (Op::by_method_pair(&first, first_args, &name), n) {
+                return self.method_op(op, &inner.receiver, &inner.args, e);
+            }
+            // `c.solve(&b)` of a Cholesky factorisation is an operation of its own; an
+            // `Option` method after it means `lu.solve(&b)`, whose `Option` must be unwrapped.
+            let standalone = Op::by_method(&first, first_args).is_some();
+            if let Some(then) = Op::pair_completion(&first) {
+                if !standalone || OPTION_METHODS.contains(&name.as_str()) {
+                    let x = self.operand_leaf(&inner.receiver);
+                    let dots = if first_args == 0 { "" } else { ".." };
+                    let message = format!(
+                        "`#[grad]` differentiates `.{first}({dots}).{then}()`, not `.{first}({dots}).{name}(..)`; write `.{then}()` right after `.{first}({dots})`"
+                    );
+                    return self.opaque(e, vec![x], self.unsupported(&method_tokens, message));
                 }
             }
-            if let Some(then) = Op::pair_completion(&inner.method.to_string()) {
-                let first = &inner.method;
-                let x = self.operand_leaf(&inner.receiver);
-                let message = format!(
-                    "`#[grad]` differentiates `.{first}().{then}()`, not `.{first}().{name}(..)`; write `.{then}()` right after `.{first}()`"
-                );
-                return self.opaque(e, vec![x], self.unsupported(&method_tokens, message));
-            }
         }
-        if let Some(then) = Op::pair_completion(&name) {
+        if let (Some(then), None) = (Op::pair_completion(&name), Op::by_method(&name, n)) {
             let x = self.operand_leaf(&m.receiver);
-            let message = format!("`#[grad]` differentiates `.{name}().{then}()`; write `.{then}()` right after `.{name}()`");
+            let dots = if n == 0 { "" } else { ".." };
+            let message = format!("`#[grad]` differentiates `.{name}({dots}).{then}()`; write `.{then}()` right after `.{name}({dots})`");
             return self.opaque(e, vec![x], self.unsupported(&method_tokens, message));
         }
         if let Some(op) = Op::by_method(&name, n) {
-            let spec = op.spec();
-            let x = self.receiver(&m.receiver);
-            let mut inputs = vec![x];
-            for a in m.args.iter().take(spec.operands - 1) {
-                inputs.push(self.expr(a));
-            }
-            let extras = m
-                .args
-                .iter()
-                .skip(spec.operands - 1)
-                .zip(spec.extras)
-                .map(|(a, x)| self.extra(a, x))
-                .collect();
-            return self.op(Some(op), inputs, extras, e);
+            return self.method_op(op, &m.receiver, &m.args, e);
         }
         let mut inputs = vec![self.operand_leaf(&m.receiver)];
         inputs.extend(m.args.iter().map(|a| self.operand_leaf(a)));
@@ -77,9 +84,33 @@ impl Lowerer<'_> {
         self.opaque(e, inputs, self.unsupported(&method_tokens, message))
     }
 
+    /// `recv.name(args..)` as the registry operation `op`: the receiver and the differentiable
+    /// arguments are its operands, the rest its extras.
+    fn method_op(
+        &mut self,
+        op: Op,
+        receiver: &Expr,
+        args: &Punctuated<Expr, Token![,]>,
+        e: &Expr,
+    ) -> ValueId {
+        let spec = op.spec();
+        let x = self.receiver(receiver);
+        let mut inputs = vec![x];
+        for a in args.iter().take(spec.operands - 1) {
+            inputs.push(self.expr(a));
+        }
+        let extras = args
+            .iter()
+            .skip(spec.operands - 1)
+            .zip(spec.extras)
+            .map(|(a, x)| self.extra(a, x))
+            .collect();
+        self.op(Some(op), inputs, extras, e)
+    }
+
     /// A method's receiver: a place (`xs[t].norm()`, `s.field.dot(..)`) is read through a
     /// reference, as Rust's auto-ref does, never moved out of.
-    fn receiver(&mut self, e: &Expr) -> ValueId {
+    pub(super) fn receiver(&mut self, e: &Expr) -> ValueId {
         let first_new = self.values.len();
         let id = self.expr(e);
         if id >= first_new

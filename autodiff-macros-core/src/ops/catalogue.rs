@@ -32,7 +32,12 @@ pub fn written(op: Op, syntax: &Syntax) -> String {
         Syntax::Negation => "`-x`".to_string(),
         Syntax::Index => "`m[(i, j)]`, `v[i]`".to_string(),
         Syntax::Method { name, .. } => format!("`.{name}({})`", args(None)),
-        Syntax::MethodPair { first, then } => format!("`.{first}().{then}()`"),
+        Syntax::MethodPair {
+            first,
+            args: 0,
+            then,
+        } => format!("`.{first}().{then}()`"),
+        Syntax::MethodPair { first, then, .. } => format!("`.{first}({}).{then}()`", args(None)),
         Syntax::Function { name, .. } => {
             let first = if spec.operands == 2 { "a" } else { "x" };
             format!("`f64::{name}({})`", args(Some(first)))

@@ -59,10 +59,10 @@ impl Op {
         })
     }
 
-    /// The operation of `recv.first().then()`.
-    pub fn by_method_pair(first: &str, then: &str) -> Option<Op> {
+    /// The operation of `recv.first(args..).then()`.
+    pub fn by_method_pair(first: &str, args: usize, then: &str) -> Option<Op> {
         Op::find(
-            |s| matches!(*s, Syntax::MethodPair { first: f, then: t } if f == first && t == then),
+            |s| matches!(*s, Syntax::MethodPair { first: f, args: a, then: t } if f == first && a == args && t == then),
         )
     }
 
@@ -72,7 +72,7 @@ impl Op {
             .iter()
             .flat_map(|op| op.spec().syntax)
             .find_map(|s| match *s {
-                Syntax::MethodPair { first: f, then } if f == first => Some(then),
+                Syntax::MethodPair { first: f, then, .. } if f == first => Some(then),
                 _ => None,
             })
     }
@@ -80,6 +80,13 @@ impl Op {
     /// The operation of `f64::name(args..)` (or `f32::`, `T::`).
     pub fn by_function(name: &str, args: usize) -> Option<Op> {
         Op::find(|s| matches!(*s, Syntax::Function { name: n, args: a } if n == name && a == args))
+    }
+
+    /// Whether the pullbacks read the operation's result: `(x, extras.., y)` for one operand,
+    /// `(a, b, extras.., y)` for two where the entry says so.
+    pub fn pullback_reads_result(self) -> bool {
+        let spec = self.spec();
+        spec.operands == 1 || spec.reads_result
     }
 
     /// Whether the value of `recv.name()` is the receiver itself (`.clone()`).
@@ -271,7 +278,7 @@ mod tests {
         assert_eq!(Op::by_method("dot", 0), None);
         assert_eq!(Op::by_method("clone", 0), Some(Op::Identity));
         assert_eq!(
-            Op::by_method_pair("try_inverse", "unwrap"),
+            Op::by_method_pair("try_inverse", 0, "unwrap"),
             Some(Op::Inverse)
         );
         assert_eq!(Op::pair_completion("try_inverse"), Some("unwrap"));

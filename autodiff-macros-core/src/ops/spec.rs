@@ -15,9 +15,11 @@ pub enum Syntax {
     /// `recv.name(args..)`: `args` arguments after the receiver (the differentiable ones
     /// first, then the extras).
     Method { name: &'static str, args: usize },
-    /// `recv.first().then()` with no arguments to either: `m.try_inverse().unwrap()`.
+    /// `recv.first(args..).then()`, `then` with no arguments: `m.try_inverse().unwrap()`,
+    /// `t.solve_lower_triangular(&b).unwrap()`.
     MethodPair {
         first: &'static str,
+        args: usize,
         then: &'static str,
     },
     /// `path(args..)` where the path ends with `type_::name` for `type_` one of `f32`, `f64`
@@ -112,6 +114,9 @@ pub struct OpSpec {
     pub kernel: &'static str,
     pub pullback: Pullback,
     pub reuse: Reuse,
+    /// Whether the pullbacks of a two-operand operation read its result too: `(a, b, y)`
+    /// between ḡ and the slot (a one-operand operation's always do).
+    pub reads_result: bool,
     /// Whether a constant use still goes through the kernel rather than the user's
     /// expression (nalgebra's `.column(j)` is a view, the kernels take owned values).
     pub kernel_when_constant: bool,
@@ -140,6 +145,7 @@ impl OpSpec {
             pullback_x: false,
             deferred_lhs: false,
         },
+        reads_result: false,
         kernel_when_constant: false,
         label: "",
         formula: "",
@@ -156,4 +162,13 @@ pub const fn method(name: &'static str) -> Syntax {
 /// `recv.name(a)`.
 pub const fn method1(name: &'static str) -> Syntax {
     Syntax::Method { name, args: 1 }
+}
+
+/// `recv.first(args..).unwrap()`: an operation whose nalgebra method returns an `Option`.
+pub const fn unwrapped(first: &'static str, args: usize) -> Syntax {
+    Syntax::MethodPair {
+        first,
+        args,
+        then: "unwrap",
+    }
 }

@@ -9,7 +9,7 @@
 //! `rrule`s (each rule beside its primal), for a source-to-source generator.
 
 use super::spec::{
-    method, method1, BinaryOp, Domain, Extra, OpSpec, Pullback, Reuse, Side, Syntax,
+    method, method1, unwrapped, BinaryOp, Domain, Extra, OpSpec, Pullback, Reuse, Side, Syntax,
 };
 
 /// No reuse variants.
@@ -102,6 +102,27 @@ const fn broadcast(
             pullback_g: [true, false],
             ..NONE
         },
+        label: kernel,
+        formula,
+        doc,
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    }
+}
+
+/// `t.<name>(&b).unwrap()`: a solve with one triangle of `t` (the diagonal included), the
+/// other ignored (its gradient is zero).
+const fn triangular_solve(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        operands: 2,
+        reads_result: true,
+        kernel,
         label: kernel,
         formula,
         doc,
@@ -241,9 +262,47 @@ registry! {
     },
     Trace => matrix_fn(&[method("trace")], "trace", "x̄ += ḡ·I", "the sum of the diagonal"),
     Determinant => matrix_fn(&[method("determinant")], "determinant",
-        "x̄ += ḡ·adj(x)ᵀ (= ḡ·det(x)·x⁻ᵀ where x is invertible)", "the determinant"),
-    Inverse => matrix_fn(&[Syntax::MethodPair { first: "try_inverse", then: "unwrap" }], "inverse",
-        "x̄ −= yᵀ·ḡ·yᵀ with y = x⁻¹", "the inverse (panics on a singular matrix, as the `unwrap` would)"),
+        "x̄ += ḡ·adj(x)ᵀ (= ḡ·det(x)·x⁻ᵀ where x is invertible)",
+        "the determinant, of a matrix or of its `lu()` or `cholesky()` factorisation"),
+    Inverse => matrix_fn(&[unwrapped("try_inverse", 0), method("inverse")], "inverse",
+        "x̄ −= yᵀ·ḡ·yᵀ with y = x⁻¹",
+        "the inverse, of a matrix or of its `lu()` factorisation (`.inverse()` of its `cholesky()`)"),
+    Cholesky => OpSpec {
+        kernel_when_constant: true,
+        ..matrix_fn(&[unwrapped("cholesky", 0)], "cholesky",
+            "x̄ += c̄: a factorisation's cotangent is its matrix's, symmetric for `cholesky()`",
+            "x = L·Lᵀ for a symmetric positive-definite x (panics on another, as the `unwrap` would); \
+             the gradient of a function of a symmetric matrix is symmetric")
+    },
+    Lu => OpSpec {
+        kernel_when_constant: true,
+        ..matrix_fn(&[method("lu")], "lu", "x̄ += c̄: a factorisation's cotangent is its matrix's",
+            "P·x = L·U, the LU factorisation with partial pivoting")
+    },
+    CholeskyFactor => matrix_fn(&[method("l")], "cholesky_l",
+        "c̄ += L⁻ᵀ·½(Φ + Φᵀ)·L⁻¹ with Φ = Lᵀ·L̄'s lower triangle, its diagonal halved (Murray 2016, eq. 10)",
+        "the lower-triangular factor L of a `cholesky()`"),
+    Solve => OpSpec {
+        syntax: &[method1("solve"), unwrapped("solve", 1)],
+        operands: 2,
+        reads_result: true,
+        kernel: "solve",
+        label: "solve",
+        formula: "b̄ += c⁻ᵀ·ḡ, c̄ −= (c⁻ᵀ·ḡ)·yᵀ (symmetrised for `cholesky()`), the factors reused",
+        doc: "y = c⁻¹·b for a `cholesky()` or `lu()` factorisation c (`lu()`'s panics on a singular matrix)",
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    },
+    LnDeterminant => matrix_fn(&[method("ln_determinant")], "ln_determinant", "c̄ += ḡ·c⁻¹",
+        "ln |c| of a `cholesky()` factorisation"),
+    SolveLower => triangular_solve(&[unwrapped("solve_lower_triangular", 1)], "solve_lower_triangular",
+        "t̄ −= tril((L⁻ᵀ·ḡ)·yᵀ), b̄ += L⁻ᵀ·ḡ", "y = L⁻¹·b, L the lower triangle of t (panics at a zero on its diagonal)"),
+    SolveUpper => triangular_solve(&[unwrapped("solve_upper_triangular", 1)], "solve_upper_triangular",
+        "t̄ −= triu((U⁻ᵀ·ḡ)·yᵀ), b̄ += U⁻ᵀ·ḡ", "y = U⁻¹·b, U the upper triangle of t (panics at a zero on its diagonal)"),
+    TrSolveLower => triangular_solve(&[unwrapped("tr_solve_lower_triangular", 1)], "tr_solve_lower_triangular",
+        "t̄ −= tril(y·(L⁻¹·ḡ)ᵀ), b̄ += L⁻¹·ḡ", "y = L⁻ᵀ·b, L the lower triangle of t (panics at a zero on its diagonal)"),
+    TrSolveUpper => triangular_solve(&[unwrapped("tr_solve_upper_triangular", 1)], "tr_solve_upper_triangular",
+        "t̄ −= triu(y·(U⁻¹·ḡ)ᵀ), b̄ += U⁻¹·ḡ", "y = U⁻ᵀ·b, U the upper triangle of t (panics at a zero on its diagonal)"),
     RowSum => matrix_fn(&[method("row_sum")], "row_sum", "x̄ᵢⱼ += ḡⱼ", "the 1×n row of column sums"),
     ColumnSum => matrix_fn(&[method("column_sum")], "column_sum", "x̄ᵢⱼ += ḡᵢ", "the m×1 column of row sums"),
     RowSumTr => matrix_fn(&[method("row_sum_tr")], "row_sum_tr", "x̄ᵢⱼ += ḡⱼ", "the column sums as an n×1 column"),

@@ -15,6 +15,7 @@ mod check;
 mod componentwise;
 mod elementwise;
 mod extrema;
+mod factorisations;
 mod index;
 mod linalg;
 mod linear;

@@ -1,0 +1,192 @@
+//! Triangular solves: `t.solve_lower_triangular(&b).unwrap()`, `solve_upper_triangular`
+//! and their `tr_` forms (the transposed triangle), as nalgebra computes them.
+//!
+//! Each reads one triangle of `T` (the diagonal included) and ignores the other, so `T̄` is
+//! zero there: the gradient of the function nalgebra computes, as JAX's `solve_triangular`
+//! gives.
+
+use crate::shape;
+use crate::value::{accumulate_with, Scalar};
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
+
+/// Which triangular system a kernel solves.
+#[derive(Clone, Copy)]
+enum System {
+    /// `L·x = b`, `L` the lower triangle.
+    Lower,
+    /// `U·x = b`.
+    Upper,
+    /// `Lᵀ·x = b`.
+    TrLower,
+    /// `Uᵀ·x = b`.
+    TrUpper,
+}
+
+impl System {
+    /// The method's name, for errors.
+    fn name(self) -> &'static str {
+        match self {
+            System::Lower => "solve_lower_triangular",
+            System::Upper => "solve_upper_triangular",
+            System::TrLower => "tr_solve_lower_triangular",
+            System::TrUpper => "tr_solve_upper_triangular",
+        }
+    }
+
+    /// The system with the transposed matrix: its solve is this one's pullback to `b`.
+    fn transposed(self) -> System {
+        match self {
+            System::Lower => System::TrLower,
+            System::Upper => System::TrUpper,
+            System::TrLower => System::Lower,
+            System::TrUpper => System::Upper,
+        }
+    }
+
+    /// Whether the matrix read is the lower triangle.
+    fn lower(self) -> bool {
+        matches!(self, System::Lower | System::TrLower)
+    }
+
+    /// `x` with `op(T)·x = b`, `None` at a zero on the diagonal.
+    fn solve<T: Scalar, D: Dim, C: Dim>(
+        self,
+        t: &OMatrix<T, D, D>,
+        b: &OMatrix<T, D, C>,
+    ) -> Option<OMatrix<T, D, C>>
+    where
+        DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+    {
+        match self {
+            System::Lower => t.solve_lower_triangular(b),
+            System::Upper => t.solve_upper_triangular(b),
+            System::TrLower => t.tr_solve_lower_triangular(b),
+            System::TrUpper => t.tr_solve_upper_triangular(b),
+        }
+    }
+}
+
+/// `op(T)⁻¹·B`, panicking as the user's `unwrap` would.
+#[track_caller]
+fn solve<T: Scalar, D: Dim, C: Dim>(
+    system: System,
+    t: &OMatrix<T, D, D>,
+    b: &OMatrix<T, D, C>,
+) -> OMatrix<T, D, C>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    shape::square(system.name(), t.shape());
+    shape::solvable(system.name(), t.shape(), b.shape());
+    match system.solve(t, b) {
+        Some(x) => x,
+        None => panic!(
+            "autodiff: `{}(..).unwrap()` with a zero on the diagonal of a {} matrix",
+            system.name(),
+            shape::fmt(t.shape())
+        ),
+    }
+}
+
+/// `T̄ −= mask(op(T)⁻ᵀ·Ḡ·Xᵀ)` (`X·(op(T)⁻ᵀḠ)ᵀ` transposed for the `tr_` forms), the read
+/// triangle only.
+fn pullback_matrix<T: Scalar, D: Dim, C: Dim>(
+    system: System,
+    g: &OMatrix<T, D, C>,
+    t: &OMatrix<T, D, D>,
+    x: &OMatrix<T, D, C>,
+    acc: &mut Option<OMatrix<T, D, D>>,
+) where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
+{
+    let u = solve(system.transposed(), t, g);
+    // op(T) = T: T̄ = −u·xᵀ; op(T) = Tᵀ: T̄ = (−u·xᵀ)ᵀ = −x·uᵀ.
+    let mut m = match system {
+        System::Lower | System::Upper => -(u * x.transpose()),
+        System::TrLower | System::TrUpper => -(x * u.transpose()),
+    };
+    let n = m.nrows();
+    for j in 0..n {
+        for i in 0..n {
+            if (i < j && system.lower()) || (i > j && !system.lower()) {
+                m[(i, j)] = T::zero();
+            }
+        }
+    }
+    accumulate_with(acc, || m.clone(), |a| *a += &m)
+}
+
+/// `B̄ += op(T)⁻ᵀ·Ḡ`.
+fn pullback_rhs<T: Scalar, D: Dim, C: Dim>(
+    system: System,
+    g: &OMatrix<T, D, C>,
+    t: &OMatrix<T, D, D>,
+    acc: &mut Option<OMatrix<T, D, C>>,
+) where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    let u = solve(system.transposed(), t, g);
+    accumulate_with(acc, || u.clone(), |a| *a += &u)
+}
+
+/// The primal and pullbacks of one triangular solve.
+macro_rules! triangular_solves {
+    ($( $(#[$doc:meta])* $name:ident, $lhs:ident, $rhs:ident => $system:expr; )*) => {$(
+        $(#[$doc])*
+        ///
+        /// # Panics
+        /// If `T` is not square, `B` has not as many rows, or the triangle's diagonal has a
+        /// zero (as the user's `unwrap` would).
+        #[track_caller]
+        pub fn $name<T: Scalar, D: Dim, C: Dim>(
+            t: &OMatrix<T, D, D>,
+            b: &OMatrix<T, D, C>,
+        ) -> OMatrix<T, D, C>
+        where
+            DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+        {
+            solve($system, t, b)
+        }
+
+        /// `T̄ −= the read triangle of op(T)⁻ᵀ·Ḡ·Xᵀ` (transposed for a `tr_` form).
+        pub fn $lhs<T: Scalar, D: Dim, C: Dim>(
+            g: &OMatrix<T, D, C>,
+            t: &OMatrix<T, D, D>,
+            _b: &OMatrix<T, D, C>,
+            x: &OMatrix<T, D, C>,
+            acc: &mut Option<OMatrix<T, D, D>>,
+        ) where
+            DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
+        {
+            pullback_matrix($system, g, t, x, acc)
+        }
+
+        /// `B̄ += op(T)⁻ᵀ·Ḡ`.
+        pub fn $rhs<T: Scalar, D: Dim, C: Dim>(
+            g: &OMatrix<T, D, C>,
+            t: &OMatrix<T, D, D>,
+            _b: &OMatrix<T, D, C>,
+            _x: &OMatrix<T, D, C>,
+            acc: &mut Option<OMatrix<T, D, C>>,
+        ) where
+            DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+        {
+            pullback_rhs($system, g, t, acc)
+        }
+    )*};
+}
+
+triangular_solves! {
+    /// `X = L⁻¹·B`, `L` the lower triangle of `T`.
+    solve_lower_triangular, solve_lower_triangular_pullback_lhs,
+        solve_lower_triangular_pullback_rhs => System::Lower;
+    /// `X = U⁻¹·B`, `U` the upper triangle of `T`.
+    solve_upper_triangular, solve_upper_triangular_pullback_lhs,
+        solve_upper_triangular_pullback_rhs => System::Upper;
+    /// `X = L⁻ᵀ·B`, `L` the lower triangle of `T`.
+    tr_solve_lower_triangular, tr_solve_lower_triangular_pullback_lhs,
+        tr_solve_lower_triangular_pullback_rhs => System::TrLower;
+    /// `X = U⁻ᵀ·B`, `U` the upper triangle of `T`.
+    tr_solve_upper_triangular, tr_solve_upper_triangular_pullback_lhs,
+        tr_solve_upper_triangular_pullback_rhs => System::TrUpper;
+}
