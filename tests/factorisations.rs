@@ -7,6 +7,7 @@
 mod common;
 
 use autodiff::grad;
+use common::reference::*;
 use common::*;
 use nalgebra::{DMatrix, DVector};
 
@@ -75,32 +76,6 @@ fn tri_tr_upper(t: &DMatrix<f64>, x: &DMatrix<f64>) -> f64 {
     0.5 * y.norm_squared() + y.sum()
 }
 
-type Args = Vec<DMatrix<f64>>;
-
-/// A function of the reference data: its argument names, its value and its value with the
-/// gradient of each argument.
-struct Function {
-    name: &'static str,
-    args: &'static [&'static str],
-    value: fn(&Args) -> f64,
-    grad: fn(&Args) -> (f64, Args),
-}
-
-/// A two-argument `#[grad]` function as a [`Function`].
-macro_rules! function2 {
-    ($f:ident, $g:ident, $a:ident, $b:ident) => {
-        Function {
-            name: stringify!($f),
-            args: &[stringify!($a), stringify!($b)],
-            value: |x| $f(&x[0], &x[1]),
-            grad: |x| {
-                let (v, g) = $g(&x[0], &x[1]);
-                (v, vec![g.$a, g.$b])
-            },
-        }
-    };
-}
-
 fn functions() -> Vec<Function> {
     vec![
         function2!(chol_quad, chol_quad_grad, a, x),
@@ -128,54 +103,17 @@ fn functions() -> Vec<Function> {
 const JAX_TOL: f64 = 1e-9;
 
 #[test]
-fn factorisations_match_jax() {
+fn factorisations_match_jax_and_finite_differences() {
     let data = reference_data("linalg_jax");
     let cases = data["cases"].as_array().expect("cases");
     assert_eq!(cases.len(), 4);
     for case in cases {
-        let n = case["n"].as_u64().unwrap();
         for f in functions() {
-            let what = format!("{} at n = {n}, k = {}", f.name, case["k"]);
-            let reference = &case["functions"][f.name];
-            let args: Args = f.args.iter().map(|a| json_matrix(&case[*a])).collect();
-            let (v, grads) = (f.grad)(&args);
-            let expected = json_number(&reference["value"]);
-            assert!(
-                (v - expected).abs() <= JAX_TOL * expected.abs().max(1.0),
-                "{what}: the value is {v}, JAX's {expected}"
-            );
-            assert_value(&what, v, (f.value)(&args));
-            for (name, g) in f.args.iter().zip(&grads) {
-                let jax = json_matrix(&reference["grad"][*name]);
-                let e = rel_error(g, &jax);
-                assert!(
-                    e < JAX_TOL,
-                    "{what}: the gradient of {name} is {g} but JAX's is {jax} (relative error {e:e})"
-                );
-            }
-        }
-    }
-}
-
-#[test]
-fn factorisations_match_finite_differences() {
-    let data = reference_data("linalg_jax");
-    for case in data["cases"].as_array().expect("cases") {
-        for f in functions() {
-            let args: Args = f.args.iter().map(|a| json_matrix(&case[*a])).collect();
-            let (_, grads) = (f.grad)(&args);
-            for (k, name) in f.args.iter().enumerate() {
-                if f.name == "chol_direct" && *name == "s" {
-                    continue; // a symmetric argument: see the test below
-                }
-                let what = format!("{} d/d{name} at n = {}", f.name, case["n"]);
-                let value = |x: &DMatrix<f64>| {
-                    let mut moved = args.clone();
-                    moved[k] = x.clone();
-                    (f.value)(&moved)
-                };
-                assert_fd(&what, value, &args[k], &grads[k]);
-            }
+            let what = format!("{} at n = {}, k = {}", f.name, case["n"], case["k"]);
+            assert_matches_reference(&what, case, &case["functions"][f.name], &f, JAX_TOL);
+            // A symmetric argument: see the next test.
+            let skip: &[&str] = if f.name == "chol_direct" { &["s"] } else { &[] };
+            assert_matches_finite_differences(&what, case, &f, skip);
         }
     }
 }

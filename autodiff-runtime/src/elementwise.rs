@@ -1,8 +1,9 @@
-//! Scalar functions: `.sqrt()`, `.exp()`, `.ln()`, `.sin()`, `.cos()`, `.ln_1p()`, `.exp_m1()`,
+//! Scalar functions: `.sqrt()`, `.ln()`, `.sin()`, `.cos()`, `.ln_1p()`, `.exp_m1()`,
 //! `.log2()`, `.log10()`, `.sinh()`, `.cosh()`, `.atan()`, `.recip()`, `.cbrt()` and `.powi(n)` on
 //! a float, and of two floats `.powf(p)` and `.hypot(b)`.
 //!
-//! Each pullback reuses the saved output where that is cheaper or stabler (`exp`, `sqrt`).
+//! Each pullback reuses the saved output where that is cheaper or stabler (`sqrt`). `.exp()`,
+//! of a float or a matrix, is in `spectral`.
 
 use crate::value::{accumulate_with, Float, Scalar};
 
@@ -47,11 +48,6 @@ scalar_functions! {
     sqrt = |x| x.sqrt();
     /// `x̄ += ḡ / (2√x)` for `y = √x`, from the saved `y`.
     sqrt_pullback = |g, _x, y| g / (y + y);
-
-    /// `eˣ`.
-    exp = |x| x.exp();
-    /// `x̄ += ḡ·eˣ` for `y = eˣ`, from the saved `y`.
-    exp_pullback = |g, _x, y| g * y;
 
     /// `ln x`.
     ln = |x| x.ln();

@@ -41,7 +41,7 @@ where
     DefaultAllocator: Allocator<D, D>,
 {
     /// The factors, present on every value `#[grad]` computes (only cotangents lack them).
-    fn factors(&self) -> &F {
+    pub(crate) fn factors(&self) -> &F {
         self.factors
             .as_ref()
             .expect("autodiff: a factorisation's cotangent has no factors")
@@ -66,13 +66,35 @@ where
     }
 }
 
-/// What the pullbacks need of a factorisation `A = …`: solves with `A` and `Aᵀ`, `|A|`, `A⁻¹`.
-pub trait Factors<T: Scalar, D: Dim>: Clone
+/// A factorisation of a square matrix: nalgebra's `Cholesky`, `LU`, `SymmetricEigen`.
+pub trait Factorisation<T: Scalar, D: Dim>: Clone
 where
     DefaultAllocator: Allocator<D, D>,
 {
     /// Whether the factorised matrix is symmetric (its cotangents are symmetrised).
     const SYMMETRIC: bool;
+}
+
+impl<T: Scalar, D: Dim> Factorisation<T, D> for Cholesky<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    const SYMMETRIC: bool = true;
+}
+
+impl<T: Scalar, D: DimMin<D, Output = D>> Factorisation<T, D> for LU<T, D, D>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    const SYMMETRIC: bool = false;
+}
+
+/// What the pullbacks need of a factorisation `A = …` that solves: solves with `A` and `Aᵀ`,
+/// `|A|`, `A⁻¹`.
+pub trait Factors<T: Scalar, D: Dim>: Factorisation<T, D>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
     /// `A⁻¹·B`, `None` if `A` is singular.
     fn solve<C: Dim>(&self, b: &OMatrix<T, D, C>) -> Option<OMatrix<T, D, C>>
     where
@@ -93,7 +115,6 @@ impl<T: Scalar, D: Dim> Factors<T, D> for Cholesky<T, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
-    const SYMMETRIC: bool = true;
     fn solve<C: Dim>(&self, b: &OMatrix<T, D, C>) -> Option<OMatrix<T, D, C>>
     where
         DefaultAllocator: Allocator<D, C>,
@@ -122,7 +143,6 @@ impl<T: Scalar, D: DimMin<D, Output = D>> Factors<T, D> for LU<T, D, D>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
-    const SYMMETRIC: bool = false;
     fn solve<C: Dim>(&self, b: &OMatrix<T, D, C>) -> Option<OMatrix<T, D, C>>
     where
         DefaultAllocator: Allocator<D, C>,
@@ -151,12 +171,20 @@ where
     }
 }
 
-impl<T: Scalar, D: Dim, F: Factors<T, D>> Factored<T, D, F>
+impl<T: Scalar, D: Dim, F: Factorisation<T, D>> Factored<T, D, F>
 where
     DefaultAllocator: Allocator<D, D>,
 {
+    /// The factorisation `factors` of `matrix`.
+    pub(crate) fn new(matrix: OMatrix<T, D, D>, factors: F) -> Self {
+        Factored {
+            matrix,
+            factors: Some(factors),
+        }
+    }
+
     /// `self += m` for the cotangent `m` of the matrix (symmetrised for a symmetric one).
-    fn accumulate(acc: &mut Option<Self>, mut m: OMatrix<T, D, D>) {
+    pub(crate) fn accumulate(acc: &mut Option<Self>, mut m: OMatrix<T, D, D>) {
         if F::SYMMETRIC {
             symmetrise(&mut m);
         }
@@ -233,7 +261,7 @@ where
     DefaultAllocator: Allocator<D, D>,
 {
     shape::square("cholesky", a.shape());
-    check_symmetric(a);
+    check_symmetric("cholesky", a);
     match Cholesky::new(a.clone()) {
         Some(c) => Factored {
             matrix: a.clone(),
@@ -246,9 +274,9 @@ where
     }
 }
 
-/// Panics unless `A` is symmetric up to `√ε·max|Aᵢⱼ|`.
+/// Panics unless `A`, the matrix of the factorisation `op`, is symmetric up to `√ε·max|Aᵢⱼ|`.
 #[track_caller]
-fn check_symmetric<T: Scalar, D: Dim>(a: &OMatrix<T, D, D>)
+pub(crate) fn check_symmetric<T: Scalar, D: Dim>(op: &str, a: &OMatrix<T, D, D>)
 where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -257,7 +285,7 @@ where
         for i in j + 1..a.nrows() {
             if (a[(i, j)] - a[(j, i)]).abs() > tol {
                 panic!(
-                    "autodiff: `cholesky()` of a {} matrix that is not symmetric: entry ({i}, {j}) is {:e}, \
+                    "autodiff: `{op}()` of a {} matrix that is not symmetric: entry ({i}, {j}) is {:e}, \
                      entry ({j}, {i}) is {:e}; its gradient is that of a function of a symmetric matrix, \
                      so symmetrise it first, e.g. `(&m + m.transpose()) * 0.5`",
                     shape::fmt(a.shape()),
@@ -274,6 +302,16 @@ pub fn cholesky_pullback<T: Scalar, D: Dim>(
     g: &Factored<T, D, Cholesky<T, D>>,
     _a: &OMatrix<T, D, D>,
     _y: &Factored<T, D, Cholesky<T, D>>,
+    acc: &mut Option<OMatrix<T, D, D>>,
+) where
+    DefaultAllocator: Allocator<D, D>,
+{
+    pass_matrix(g, acc)
+}
+
+/// `Ā += F̄`: a factorisation's cotangent is its matrix's.
+pub(crate) fn pass_matrix<T: Scalar, D: Dim, F>(
+    g: &Factored<T, D, F>,
     acc: &mut Option<OMatrix<T, D, D>>,
 ) where
     DefaultAllocator: Allocator<D, D>,
@@ -306,7 +344,7 @@ pub fn lu_pullback<T: Scalar, D: DimMin<D, Output = D>>(
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
-    accumulate_with(acc, || g.matrix.clone(), |a| *a += &g.matrix)
+    pass_matrix(g, acc)
 }
 
 /// `L` of `A = L·Lᵀ`: `c.l()`.

@@ -54,10 +54,12 @@ mod nodes;
 mod products;
 mod reductions;
 mod shape;
+mod spectral;
 mod summation;
 mod transposed;
 mod triangular;
 mod value;
+mod views;
 
 pub use activations::*;
 pub use broadcast::*;
@@ -72,6 +74,7 @@ pub use linear::*;
 pub use nodes::*;
 pub use products::*;
 pub use reductions::*;
+pub use spectral::*;
 pub use transposed::{
     mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,
@@ -82,3 +85,4 @@ pub use value::{
     shadow, slot, slot_of, type_witness, ArgumentCotangent, AsValue, Differentiable, Float, Keep,
     Kept, Scalar, ScalarOutput,
 };
+pub use views::*;

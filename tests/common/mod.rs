@@ -5,6 +5,8 @@
 //! Not every test file uses every helper.
 #![allow(dead_code)]
 
+pub mod reference;
+
 use autodiff::{check_gradient, Differentiable};
 use nalgebra::{DMatrix, DVector, RowDVector, SMatrix, SVector};
 use rand::{rngs::StdRng, Rng, SeedableRng};

@@ -25,6 +25,10 @@ impl Lowerer<'_> {
                 self.op(Op::negation(), vec![x], Vec::new(), e)
             }
             Expr::MethodCall(m) => self.method(e, m),
+            Expr::Field(f) if field_op(f).is_some() => {
+                let x = self.receiver(&f.base);
+                self.op(field_op(f), vec![x], Vec::new(), e)
+            }
             Expr::Call(c) => self.call(e, c),
             Expr::Index(ix) => {
                 let x = self.expr(&ix.expr);
@@ -264,4 +268,12 @@ pub(super) fn supported_syntax() -> String {
          `+`, `-`, `*`, `/`, unary `-`, `&` borrows, indexing `m[(i, j)]`/`v[i]`, and the methods {}",
         crate::ops::catalogue::methods()
     )
+}
+
+/// The registry's operation reading the named field `f` (`e.eigenvalues`), if any.
+fn field_op(f: &syn::ExprField) -> Option<Op> {
+    match &f.member {
+        syn::Member::Named(name) => Op::by_field(&name.to_string()),
+        syn::Member::Unnamed(_) => None,
+    }
 }

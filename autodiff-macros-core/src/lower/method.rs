@@ -158,6 +158,13 @@ impl Lowerer<'_> {
                 return self.op(Some(op), inputs, extras, e);
             }
         }
+        if let (Some(op), true) = (
+            Op::by_associated(&segments[segments.len() - 1], c.args.len()),
+            segments.len() > 1 && p.qself.is_none(),
+        ) {
+            let inputs = c.args.iter().map(|a| self.expr(a)).collect();
+            return self.op(Some(op), inputs, Vec::new(), e);
+        }
         if let (Some(ident), true) = (p.path.get_ident(), p.qself.is_none()) {
             if let Some(var) = self.scope.var(&ident.to_string()) {
                 return self.local_call(e, c, var);

@@ -43,6 +43,8 @@ pub fn written(op: Op, syntax: &Syntax) -> String {
             format!("`f64::{name}({})`", args(Some(first)))
         }
         Syntax::Identity { name } => format!("`.{name}()`"),
+        Syntax::Field { name } => format!("`.{name}`"),
+        Syntax::Associated { name, .. } => format!("`DMatrix::{name}({})`", args(Some("&v"))),
     }
 }
 
@@ -91,7 +93,10 @@ pub fn methods() -> String {
         for s in op.spec().syntax {
             if matches!(
                 s,
-                Syntax::Method { .. } | Syntax::MethodPair { .. } | Syntax::Identity { .. }
+                Syntax::Method { .. }
+                    | Syntax::MethodPair { .. }
+                    | Syntax::Identity { .. }
+                    | Syntax::Field { .. }
             ) {
                 out.push(written(op, s));
             }

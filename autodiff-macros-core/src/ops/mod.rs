@@ -77,6 +77,18 @@ impl Op {
             })
     }
 
+    /// The operation of `Type::name(args..)` for a matrix type.
+    pub fn by_associated(name: &str, args: usize) -> Option<Op> {
+        Op::find(
+            |s| matches!(*s, Syntax::Associated { name: n, args: a } if n == name && a == args),
+        )
+    }
+
+    /// The operation of reading the field `recv.name`.
+    pub fn by_field(name: &str) -> Option<Op> {
+        Op::find(|s| matches!(*s, Syntax::Field { name: n } if n == name))
+    }
+
     /// The operation of `f64::name(args..)` (or `f32::`, `T::`).
     pub fn by_function(name: &str, args: usize) -> Option<Op> {
         Op::find(|s| matches!(*s, Syntax::Function { name: n, args: a } if n == name && a == args))

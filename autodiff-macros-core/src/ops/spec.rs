@@ -25,6 +25,11 @@ pub enum Syntax {
     /// `path(args..)` where the path ends with `type_::name` for `type_` one of `f32`, `f64`
     /// (or a generic type parameter written `T::name`): `f64::max(a, b)`.
     Function { name: &'static str, args: usize },
+    /// `Type::name(args..)` for a matrix type (`DMatrix::from_diagonal(&v)`,
+    /// `Matrix3::from_diagonal(&v)`): an associated function that builds a matrix.
+    Associated { name: &'static str, args: usize },
+    /// `recv.name`, reading a field: `e.eigenvalues` of an eigendecomposition.
+    Field { name: &'static str },
     /// `x.clone()` and friends: the value itself.
     Identity { name: &'static str },
 }

@@ -295,6 +295,19 @@ registry! {
     },
     LnDeterminant => matrix_fn(&[method("ln_determinant")], "ln_determinant", "c̄ += ḡ·c⁻¹",
         "ln |c| of a `cholesky()` factorisation"),
+    SymmetricEigen => OpSpec {
+        kernel_when_constant: true,
+        ..matrix_fn(&[method("symmetric_eigen")], "symmetric_eigen",
+            "x̄ += ē: the decomposition's cotangent is its matrix's, symmetric",
+            "x = V·Λ·Vᵀ for a symmetric x (panics on another); read by `.eigenvalues` and `.eigenvectors`")
+    },
+    Eigenvalues => matrix_fn(&[Syntax::Field { name: "eigenvalues" }], "eigenvalues", "ē += V·diag(λ̄)·Vᵀ",
+        "the eigenvalues λ of a `symmetric_eigen()`, as a vector"),
+    Eigenvectors => matrix_fn(&[Syntax::Field { name: "eigenvectors" }], "eigenvectors",
+        "ē += V·(F ∘ Vᵀ·V̄)·Vᵀ, Fᵢⱼ = 1/(λⱼ − λᵢ), 0 on the diagonal and between equal eigenvalues (symmetrised)",
+        "the eigenvectors V of a `symmetric_eigen()`, one per column"),
+    SymmetricEigenvalues => matrix_fn(&[method("symmetric_eigenvalues")], "symmetric_eigenvalues",
+        "x̄ += V·diag(λ̄)·Vᵀ (V computed in the pullback)", "the eigenvalues of a symmetric x (panics on another)"),
     SolveLower => triangular_solve(&[unwrapped("solve_lower_triangular", 1)], "solve_lower_triangular",
         "t̄ −= tril((L⁻ᵀ·ḡ)·yᵀ), b̄ += L⁻ᵀ·ḡ", "y = L⁻¹·b, L the lower triangle of t (panics at a zero on its diagonal)"),
     SolveUpper => triangular_solve(&[unwrapped("solve_upper_triangular", 1)], "solve_upper_triangular",
@@ -319,7 +332,12 @@ registry! {
     RowVarianceTr => matrix_fn(&[method("row_variance_tr")], "row_variance_tr", "x̄ᵢⱼ += 2ḡⱼ(xᵢⱼ − μⱼ)/m",
         "the column variances as an n×1 column"),
     Sqrt => scalar_fn(&[method("sqrt"), Syntax::Function { name: "sqrt", args: 1 }], "sqrt", "x̄ += ḡ/(2√x)", "√x"),
-    Exp => scalar_fn(&[method("exp"), Syntax::Function { name: "exp", args: 1 }], "exp", "x̄ += ḡ·eˣ", "eˣ"),
+    Exp => OpSpec {
+        domain: Domain::Any,
+        ..scalar_fn(&[method("exp"), Syntax::Function { name: "exp", args: 1 }], "exp",
+            "x̄ += ḡ·eˣ; of a matrix Ā += L(Aᵀ, Ḡ), the Fréchet derivative at Aᵀ: the upper right block of exp([[Aᵀ, Ḡ], [0, Aᵀ]])",
+            "eˣ; of a square matrix, the matrix exponential, as nalgebra's `.exp()`")
+    },
     Ln => scalar_fn(&[method("ln"), Syntax::Function { name: "ln", args: 1 }], "ln", "x̄ += ḡ/x", "the natural logarithm"),
     Sin => scalar_fn(&[method("sin"), Syntax::Function { name: "sin", args: 1 }], "sin", "x̄ += ḡ·cos x", "sin x"),
     Cos => scalar_fn(&[method("cos"), Syntax::Function { name: "cos", args: 1 }], "cos", "x̄ −= ḡ·sin x", "cos x"),
@@ -375,6 +393,27 @@ registry! {
         kernel_when_constant: true,
         ..matrix_fn(&[], "row", "x̄ᵢ· += ḡ", "row i, as an owned row vector")
     },
+    Rows => OpSpec {
+        syntax: &[Syntax::Method { name: "rows", args: 2 }],
+        extras: &[Extra { arg: "i", what: "the first row of `.rows(i, n)`" }, Extra { arg: "n", what: "the row count of `.rows(i, n)`" }],
+        kernel_when_constant: true,
+        ..matrix_fn(&[], "rows", "x̄[i..i+n, :] += ḡ", "rows i..i+n, as an owned matrix")
+    },
+    Columns => OpSpec {
+        syntax: &[Syntax::Method { name: "columns", args: 2 }],
+        extras: &[Extra { arg: "j", what: "the first column of `.columns(j, n)`" }, Extra { arg: "n", what: "the column count of `.columns(j, n)`" }],
+        kernel_when_constant: true,
+        ..matrix_fn(&[], "columns", "x̄[:, j..j+n] += ḡ", "columns j..j+n, as an owned matrix")
+    },
+    View => OpSpec {
+        syntax: &[Syntax::Method { name: "view", args: 2 }],
+        extras: &[Extra { arg: "(i, j)", what: "the start of `.view(start, shape)`" }, Extra { arg: "(r, c)", what: "the shape of `.view(start, shape)`" }],
+        kernel_when_constant: true,
+        ..matrix_fn(&[], "view", "x̄[i..i+r, j..j+c] += ḡ", "the r×c block at (i, j), as an owned matrix")
+    },
+    Diagonal => matrix_fn(&[method("diagonal")], "diagonal", "x̄ᵢᵢ += ḡᵢ", "the diagonal as a column vector"),
+    FromDiagonal => matrix_fn(&[Syntax::Associated { name: "from_diagonal", args: 1 }], "from_diagonal", "v̄ᵢ += ḡᵢᵢ",
+        "the square matrix with v on its diagonal (any matrix type's `from_diagonal`)"),
     MaxEntry => matrix_fn(&[method("max")], "max_entry",
         "x̄ᵢ += ḡ/k at the k entries equal to the maximum (a tie shares ḡ equally, as JAX and PyTorch do)",
         "the largest entry"),

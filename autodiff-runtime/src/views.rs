@@ -1,0 +1,220 @@
+//! Blocks of a matrix, as owned values: `x.rows(i, n)`, `x.columns(j, n)`,
+//! `x.view((i, j), (r, c))` and `x.diagonal()`, and the diagonal matrix
+//! `DMatrix::from_diagonal(&v)`.
+//!
+//! nalgebra's `rows`, `columns` and `view` return views that borrow `x`; the generated code
+//! computes owned copies, which every operation reads alike. Each pullback adds the block's
+//! cotangent into the block of `x̄` it came from.
+
+use crate::shape;
+use crate::value::{accumulate_with, Differentiable, Scalar};
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, OMatrix, OVector};
+
+/// Panics unless the `rows`×`cols` block at `(i, j)` lies in a matrix of shape `shape`.
+#[track_caller]
+fn check_block(
+    op: &str,
+    shape: (usize, usize),
+    (i, j): (usize, usize),
+    (rows, cols): (usize, usize),
+) {
+    if i + rows > shape.0 || j + cols > shape.1 {
+        panic!(
+            "autodiff: `{op}` asks for a {} block at ({i}, {j}) of a {} matrix: it is out of bounds",
+            shape::fmt((rows, cols)),
+            shape::fmt(shape)
+        );
+    }
+}
+
+/// The `r×c` block at `(i, j)` of `X`, owned.
+fn block<T: Scalar, R: Dim, C: Dim>(
+    x: &OMatrix<T, R, C>,
+    start: (usize, usize),
+    size: (usize, usize),
+) -> OMatrix<T, Dyn, Dyn>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    OMatrix::<T, Dyn, Dyn>::from_fn(size.0, size.1, |a, b| x[(start.0 + a, start.1 + b)])
+}
+
+/// `X̄[block] += Ḡ` for the `Ḡ`-shaped block at `(i, j)`.
+fn add_block<T: Scalar, R: Dim, C: Dim, V: Differentiable<Elem = T>>(
+    g: &V,
+    x: &OMatrix<T, R, C>,
+    (i, j): (usize, usize),
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (rows, cols) = g.shape();
+    let add = |a: &mut OMatrix<T, R, C>| {
+        for b in 0..cols {
+            for r in 0..rows {
+                a[(i + r, j + b)] += g.entry(r + b * rows);
+            }
+        }
+    };
+    accumulate_with(
+        acc,
+        || {
+            let mut a = x.zeros_like();
+            add(&mut a);
+            a
+        },
+        add,
+    )
+}
+
+/// Rows `i..i + n` of `X`: `x.rows(i, n)`.
+///
+/// # Panics
+/// If they are not all rows of `X`.
+#[track_caller]
+pub fn rows<T: Scalar, R: Dim, C: Dim>(
+    x: &OMatrix<T, R, C>,
+    i: usize,
+    n: usize,
+) -> OMatrix<T, Dyn, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<Dyn, C>,
+{
+    check_block("rows", x.shape(), (i, 0), (n, x.ncols()));
+    x.rows(i, n).into_owned()
+}
+
+/// `X̄[i..i + n, :] += Ḡ`.
+pub fn rows_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &OMatrix<T, Dyn, C>,
+    x: &OMatrix<T, R, C>,
+    i: usize,
+    _n: usize,
+    _y: &OMatrix<T, Dyn, C>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<Dyn, C>,
+{
+    add_block(g, x, (i, 0), acc)
+}
+
+/// Columns `j..j + n` of `X`: `x.columns(j, n)`.
+///
+/// # Panics
+/// If they are not all columns of `X`.
+#[track_caller]
+pub fn columns<T: Scalar, R: Dim, C: Dim>(
+    x: &OMatrix<T, R, C>,
+    j: usize,
+    n: usize,
+) -> OMatrix<T, R, Dyn>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<R, Dyn>,
+{
+    check_block("columns", x.shape(), (0, j), (x.nrows(), n));
+    x.columns(j, n).into_owned()
+}
+
+/// `X̄[:, j..j + n] += Ḡ`.
+pub fn columns_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &OMatrix<T, R, Dyn>,
+    x: &OMatrix<T, R, C>,
+    j: usize,
+    _n: usize,
+    _y: &OMatrix<T, R, Dyn>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<R, Dyn>,
+{
+    add_block(g, x, (0, j), acc)
+}
+
+/// The `r×c` block at `(i, j)`: `x.view((i, j), (r, c))`.
+///
+/// # Panics
+/// If the block is not inside `X`.
+#[track_caller]
+pub fn view<T: Scalar, R: Dim, C: Dim>(
+    x: &OMatrix<T, R, C>,
+    start: (usize, usize),
+    size: (usize, usize),
+) -> OMatrix<T, Dyn, Dyn>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    check_block("view", x.shape(), start, size);
+    block(x, start, size)
+}
+
+/// `X̄[i..i + r, j..j + c] += Ḡ`.
+pub fn view_pullback<T: Scalar, R: Dim, C: Dim>(
+    g: &OMatrix<T, Dyn, Dyn>,
+    x: &OMatrix<T, R, C>,
+    start: (usize, usize),
+    _size: (usize, usize),
+    _y: &OMatrix<T, Dyn, Dyn>,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C> + Allocator<Dyn, Dyn>,
+{
+    add_block(g, x, start, acc)
+}
+
+/// The diagonal `(X₀₀, X₁₁, …)` of a square `X` as a column: `x.diagonal()`.
+///
+/// # Panics
+/// If `X` is not square.
+#[track_caller]
+pub fn diagonal<T: Scalar, D: Dim>(x: &OMatrix<T, D, D>) -> OVector<T, D>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    shape::square("diagonal", x.shape());
+    x.diagonal()
+}
+
+/// `X̄ᵢᵢ += ḡᵢ`.
+pub fn diagonal_pullback<T: Scalar, D: Dim>(
+    g: &OVector<T, D>,
+    x: &OMatrix<T, D, D>,
+    _y: &OVector<T, D>,
+    acc: &mut Option<OMatrix<T, D, D>>,
+) where
+    DefaultAllocator: Allocator<D, D> + Allocator<D>,
+{
+    let add = |a: &mut OMatrix<T, D, D>| {
+        for (k, v) in g.iter().enumerate() {
+            a[(k, k)] += *v;
+        }
+    };
+    accumulate_with(
+        acc,
+        || {
+            let mut a = x.zeros_like();
+            add(&mut a);
+            a
+        },
+        add,
+    )
+}
+
+/// The square matrix with `v` on its diagonal: `DMatrix::from_diagonal(&v)`.
+pub fn from_diagonal<T: Scalar, D: Dim>(v: &OVector<T, D>) -> OMatrix<T, D, D>
+where
+    DefaultAllocator: Allocator<D> + Allocator<D, D>,
+{
+    OMatrix::from_diagonal(v)
+}
+
+/// `v̄ᵢ += Ḡᵢᵢ`.
+pub fn from_diagonal_pullback<T: Scalar, D: Dim>(
+    g: &OMatrix<T, D, D>,
+    _v: &OVector<T, D>,
+    _y: &OMatrix<T, D, D>,
+    acc: &mut Option<OVector<T, D>>,
+) where
+    DefaultAllocator: Allocator<D> + Allocator<D, D>,
+{
+    let d = g.diagonal();
+    accumulate_with(acc, || d.clone(), |a| *a += &d)
+}

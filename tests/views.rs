@@ -1,0 +1,90 @@
+//! Blocks of a matrix as nalgebra users write them, `.rows(i, n)`, `.columns(j, n)`,
+//! `.view((i, j), (r, c))`, `.diagonal()`, and `DMatrix::from_diagonal(&v)`: against the
+//! original function and finite differences on several shapes, with constant blocks of
+//! constant matrices, and the out-of-bounds panic naming the block and the matrix.
+
+mod common;
+
+use autodiff::grad;
+use common::*;
+use nalgebra::{DMatrix, DVector, Matrix3, Vector3};
+
+/// The blocks of `x` in one function: overlapping, used twice, combined with products.
+#[grad(x)]
+fn blocks(x: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+    let (m, n) = (x.nrows(), x.ncols());
+    let top = x.rows(0, m - 1);
+    let bottom = x.rows(1, m - 1);
+    let left = x.columns(0, n - 1);
+    let corner = x.view((1, 1), (m - 1, n - 1));
+    (top.component_mul(&bottom)).sum()
+        + left.norm_squared()
+        + corner.component_mul(&w.view((0, 0), (m - 1, n - 1))).sum()
+        + (corner.transpose() * x.view((0, 0), (m - 1, 1))).sum()
+}
+
+#[test]
+fn blocks_match_finite_differences() {
+    let mut rng = rng(31);
+    for (m, n) in [(2, 2), (3, 5), (6, 2), (4, 4)] {
+        let x = dmatrix(&mut rng, m, n);
+        let w = dmatrix(&mut rng, m, n);
+        let (v, g) = blocks_grad(&x, &w);
+        assert_value("blocks", v, blocks(&x, &w));
+        assert_fd("blocks", |x| blocks(x, &w), &x, &g.x);
+    }
+}
+
+/// `diag(v)·x` through `from_diagonal`, and the diagonal of a product.
+#[grad]
+fn diagonals(v: &DVector<f64>, x: &DMatrix<f64>) -> f64 {
+    let d = DMatrix::from_diagonal(v);
+    let p = &d * x;
+    let t = p.tr_mul(&p);
+    t.diagonal().map(|s| s.sqrt()).sum() + (x * x.transpose()).diagonal().dot(v)
+}
+
+#[test]
+fn diagonals_match_finite_differences() {
+    let mut rng = rng(32);
+    for n in [1, 3, 5] {
+        let v = dvector(&mut rng, n);
+        let x = well_conditioned(&mut rng, n);
+        let (value, g) = diagonals_grad(&v, &x);
+        assert_value("diagonals", value, diagonals(&v, &x));
+        assert_fd("diagonals d/dv", |v| diagonals(v, &x), &v, &g.v);
+        assert_fd("diagonals d/dx", |x| diagonals(&v, x), &x, &g.x);
+    }
+}
+
+/// Static types keep their dimensions through `from_diagonal` and `diagonal`.
+#[grad]
+fn static_diagonals(v: &Vector3<f64>, x: &Matrix3<f64>) -> f64 {
+    let d = Matrix3::from_diagonal(v);
+    (d * x).diagonal().norm_squared() + x.rows(1, 2).sum()
+}
+
+#[test]
+fn static_diagonals_match_finite_differences() {
+    let mut rng = rng(33);
+    let v: Vector3<f64> = svector(&mut rng);
+    let x: Matrix3<f64> = smatrix(&mut rng);
+    let (value, g) = static_diagonals_grad(&v, &x);
+    assert_value("static", value, static_diagonals(&v, &x));
+    assert_fd("static d/dv", |v| static_diagonals(v, &x), &v, &g.v);
+    assert_fd("static d/dx", |x| static_diagonals(&v, x), &x, &g.x);
+}
+
+#[test]
+#[should_panic(
+    expected = "`rows` asks for a 3×2 block at (2, 0) of a 4×2 matrix: it is out of bounds"
+)]
+fn a_block_out_of_bounds_names_it_and_the_matrix() {
+    let x = DMatrix::from_element(4, 2, 1.0);
+    let _ = out_of_bounds_grad(&x);
+}
+
+#[grad]
+fn out_of_bounds(x: &DMatrix<f64>) -> f64 {
+    x.rows(2, 3).sum()
+}
