@@ -191,9 +191,14 @@
 extern crate self as autodiff;
 
 mod activations;
+mod normalised;
 
 pub use activations::{abs, relu, sigmoid, softplus, tanh};
 pub use autodiff_macros::{grad, vjp};
+pub use normalised::{
+    log_softmax, log_softmax_columns, log_softmax_rows, logsumexp, logsumexp_columns,
+    logsumexp_rows, softmax, softmax_columns, softmax_rows,
+};
 
 /// Imports every runtime item the registry names (tests/registry.rs). Not for users.
 #[doc(hidden)]

@@ -54,6 +54,7 @@ mod nodes;
 mod products;
 mod reductions;
 mod shape;
+mod softmax;
 mod spectral;
 mod summation;
 mod transposed;
@@ -74,6 +75,7 @@ pub use linear::*;
 pub use nodes::*;
 pub use products::*;
 pub use reductions::*;
+pub use softmax::*;
 pub use spectral::*;
 pub use transposed::{
     mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,

@@ -3,7 +3,7 @@
 
 use super::{e_span, Lowerer};
 use crate::ir::{Arg, Kind, Source, ValueId};
-use crate::ops::{catalogue, Op, SHAPE_METHODS};
+use crate::ops::{catalogue, Op, INDEX_METHODS, SHAPE_METHODS};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::punctuated::Punctuated;
@@ -42,8 +42,11 @@ impl Lowerer<'_> {
         let name = m.method.to_string();
         let n = m.args.len();
         let method_tokens = method_tokens(m);
-        if SHAPE_METHODS.contains(&name.as_str()) && n == 0 {
-            // A shape reads no entries: a constant, whatever the receiver.
+        if (SHAPE_METHODS.contains(&name.as_str()) || INDEX_METHODS.contains(&name.as_str()))
+            && n == 0
+        {
+            // A shape, or the index of an entry (piecewise constant in the entries, as a
+            // comparison in a condition is): a constant, whatever the receiver.
             return self.opaque(e, Vec::new(), None);
         }
         if name == "map" {

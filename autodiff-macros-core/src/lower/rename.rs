@@ -7,7 +7,7 @@
 //! strings (`"{y}"`) cannot be renamed inside the string: they are returned so that the
 //! caller can bind them again under the user's name.
 
-use crate::ops::SHAPE_METHODS;
+use crate::ops::{INDEX_METHODS, SHAPE_METHODS};
 use proc_macro2::{Group, TokenStream, TokenTree};
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
@@ -93,7 +93,8 @@ struct Renamer<'a> {
     shadowed: Vec<String>,
     mentions: Vec<Mention>,
     format_names: Vec<String>,
-    /// Inside the receiver of a shape query.
+    /// Inside the receiver of a shape or index query: a mention there reads no value a
+    /// derivative flows through.
     in_shape_query: bool,
 }
 
@@ -155,7 +156,10 @@ impl VisitMut for Renamer<'_> {
         }
     }
     fn visit_expr_method_call_mut(&mut self, m: &mut syn::ExprMethodCall) {
-        let shape = SHAPE_METHODS.contains(&m.method.to_string().as_str()) && m.args.is_empty();
+        let name = m.method.to_string();
+        let shape = (SHAPE_METHODS.contains(&name.as_str())
+            || INDEX_METHODS.contains(&name.as_str()))
+            && m.args.is_empty();
         let outer = self.in_shape_query;
         self.in_shape_query = outer || shape;
         self.visit_expr_mut(&mut m.receiver);

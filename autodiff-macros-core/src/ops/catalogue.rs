@@ -105,10 +105,11 @@ pub fn methods() -> String {
     out.push("`.map(|v| ...)`".to_string());
     let shapes: Vec<String> = super::SHAPE_METHODS
         .iter()
+        .chain(super::INDEX_METHODS)
         .map(|m| format!("`.{m}()`"))
         .collect();
     format!(
-        "{}, and the shape queries {}",
+        "{}, and the shape and index queries {}",
         out.join(", "),
         shapes.join(", ")
     )

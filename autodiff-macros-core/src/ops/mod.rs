@@ -11,6 +11,11 @@ pub use table::Op;
 /// Methods that return a shape or a count: their result is a constant, whatever the receiver.
 pub const SHAPE_METHODS: &[&str] = &["nrows", "ncols", "len", "shape", "is_empty", "is_square"];
 
+/// Methods that return the index of an entry (the largest, the smallest, by absolute value):
+/// piecewise constant in the entries, so a constant, whatever the receiver (as a comparison
+/// in a condition is); unlike a shape, they read the entries.
+pub const INDEX_METHODS: &[&str] = &["imax", "imin", "iamax", "iamin"];
+
 /// How a pullback kernel receives its arguments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PullbackForm {

@@ -1,12 +1,22 @@
-//! The Kalman filter example (`examples/kalman.rs`): its negative log-likelihood's gradient
-//! with respect to the noise factors against JAX (`tests/data/kalman_jax.py`) and finite
-//! differences, and the fit by gradient descent recovering the simulated covariances.
+//! The linear-algebra examples as tests: the Kalman filter (`examples/kalman.rs`) against
+//! JAX (`tests/data/kalman_jax.py`) and finite differences, and its fit recovering the
+//! simulated covariances; the GRU (`examples/gru.rs`) against finite differences in every
+//! parameter, and its training; PCA (`examples/pca.rs`) against the closed form of the
+//! reconstruction error's gradient and finite differences, and the alignment it learns.
 
 mod common;
 
 #[allow(dead_code)]
 #[path = "../examples/kalman.rs"]
 mod kalman;
+
+#[allow(dead_code)]
+#[path = "../examples/gru.rs"]
+mod gru;
+
+#[allow(dead_code)]
+#[path = "../examples/pca.rs"]
+mod pca;
 
 use autodiff::grad;
 use common::*;
@@ -67,6 +77,82 @@ fn gradient_descent_recovers_the_covariances() {
         q < q0 / 10.0 && r < r0 / 10.0,
         "Q: {q0} → {q}, R: {r0} → {r}"
     );
+}
+
+#[test]
+fn the_gru_gradient_matches_finite_differences_in_every_parameter() {
+    let (xs, ys) = gru::sequence(7);
+    for hidden in [1, 3] {
+        let p = gru::Gru::new(1, hidden, 5);
+        let (v, g) = gru::gru_loss_grad(&p.w, &p.u, &p.bx, &p.bh, &p.v, &xs, &ys);
+        assert_value("gru", v, p.loss(&xs, &ys));
+        assert_fd(
+            "gru W",
+            |w| gru::gru_loss(w, &p.u, &p.bx, &p.bh, &p.v, &xs, &ys),
+            &p.w,
+            &g.w,
+        );
+        assert_fd(
+            "gru U",
+            |u| gru::gru_loss(&p.w, u, &p.bx, &p.bh, &p.v, &xs, &ys),
+            &p.u,
+            &g.u,
+        );
+        assert_fd(
+            "gru b_x",
+            |b| gru::gru_loss(&p.w, &p.u, b, &p.bh, &p.v, &xs, &ys),
+            &p.bx,
+            &g.bx,
+        );
+        assert_fd(
+            "gru b_h",
+            |b| gru::gru_loss(&p.w, &p.u, &p.bx, b, &p.v, &xs, &ys),
+            &p.bh,
+            &g.bh,
+        );
+        assert_fd(
+            "gru v",
+            |v| gru::gru_loss(&p.w, &p.u, &p.bx, &p.bh, v, &xs, &ys),
+            &p.v,
+            &g.v,
+        );
+    }
+}
+
+#[test]
+fn the_gru_learns_the_sequence() {
+    let (_, losses) = gru::train(4, 30, 60);
+    let (first, last) = (losses[0], *losses.last().unwrap());
+    assert!(last < first / 20.0, "{first} → {last}");
+}
+
+#[test]
+fn the_reconstruction_error_gradient_is_the_closed_form() {
+    for (n, scales) in [
+        (30, &[3.0, 1.0, 0.5][..]),
+        (12, &[2.0, 1.5, 1.0, 0.7, 0.2][..]),
+    ] {
+        let x = pca::data(n, scales, 4);
+        let (e, g) = pca::reconstruction_error_grad(&x);
+        assert_value("pca", e, pca::reconstruction_error(&x));
+        let c = x.tr_mul(&x);
+        let eig = c.symmetric_eigen();
+        let v = eig.eigenvectors.column(eig.eigenvalues.imax()).into_owned();
+        let closed = (&x - &x * &v * v.transpose()) * 2.0;
+        assert_closed("∇E = 2X(I − v₁v₁ᵀ)", &g.x, &closed);
+        assert_fd("pca", pca::reconstruction_error, &x, &g.x);
+    }
+}
+
+#[test]
+fn pca_alignment_turns_the_first_principal_direction() {
+    let x = pca::data(60, &[3.0, 1.0, 0.8], 9);
+    let u = DVector::from_vec(vec![0.0, 0.0, 1.0]);
+    let a = DMatrix::identity(3, 3) + dmatrix(&mut rng(2), 3, 3) * 0.1;
+    let (_, g) = pca::misalignment_grad(&a, &x, &u);
+    assert_fd("misalignment", |a| pca::misalignment(a, &x, &u), &a, &g.a);
+    let (_, history) = pca::align(&x, &u, 200, 0.02);
+    assert!(*history.last().unwrap() < 1e-3, "{:?}", history.last());
 }
 
 pub struct Affine {
