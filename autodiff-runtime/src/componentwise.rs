@@ -144,3 +144,20 @@ where
     let xs = x.entries();
     entrywise_reuse_g("map", g, acc, |i, gi| df(xs[i], gi))
 }
+
+/// The pullback of `y = x.map(f)` whose closure reads differentiated values: `df(xᵢ, ḡᵢ)`
+/// runs once for every entry (adding the captured values' cotangents where the generated
+/// closure keeps their sums), and `x̄ᵢ += df(xᵢ, ḡᵢ)` when `x` has a slot.
+#[track_caller]
+pub fn map_pullback_captures<V, F>(g: V, x: &V, _y: &V, mut df: F, acc: Option<&mut Option<V>>)
+where
+    V: Differentiable,
+    F: FnMut(V::Elem, V::Elem) -> V::Elem,
+{
+    shape::same("map", g.shape(), x.shape());
+    let xs = x.entries();
+    let terms = g.map_entries(|i, gi| df(xs[i], gi));
+    if let Some(acc) = acc {
+        crate::value::accumulate(acc, terms);
+    }
+}

@@ -28,17 +28,17 @@ use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, DimMin, OM
 /// It dereferences to the factors, so code that reads a factorisation no parameter depends on
 /// uses nalgebra's own methods.
 #[derive(Clone, Debug)]
-pub struct Factored<T: Scalar, D: Dim, F>
+pub struct Factored<T: Scalar, R: Dim, C: Dim, F>
 where
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<R, C>,
 {
-    matrix: OMatrix<T, D, D>,
+    matrix: OMatrix<T, R, C>,
     factors: Option<F>,
 }
 
-impl<T: Scalar, D: Dim, F> Factored<T, D, F>
+impl<T: Scalar, R: Dim, C: Dim, F> Factored<T, R, C, F>
 where
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<R, C>,
 {
     /// The factors, present on every value `#[grad]` computes (only cotangents lack them).
     pub(crate) fn factors(&self) -> &F {
@@ -47,8 +47,13 @@ where
             .expect("autodiff: a factorisation's cotangent has no factors")
     }
 
+    /// The factorised matrix.
+    pub(crate) fn matrix(&self) -> &OMatrix<T, R, C> {
+        &self.matrix
+    }
+
     /// The cotangent of a factorisation whose matrix has the cotangent `m`.
-    fn cotangent(m: OMatrix<T, D, D>) -> Self {
+    fn cotangent(m: OMatrix<T, R, C>) -> Self {
         Factored {
             matrix: m,
             factors: None,
@@ -56,9 +61,9 @@ where
     }
 }
 
-impl<T: Scalar, D: Dim, F> std::ops::Deref for Factored<T, D, F>
+impl<T: Scalar, R: Dim, C: Dim, F> std::ops::Deref for Factored<T, R, C, F>
 where
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<R, C>,
 {
     type Target = F;
     fn deref(&self) -> &F {
@@ -66,23 +71,23 @@ where
     }
 }
 
-/// A factorisation of a square matrix: nalgebra's `Cholesky`, `LU`, `SymmetricEigen`.
-pub trait Factorisation<T: Scalar, D: Dim>: Clone
+/// A factorisation of an `R×C` matrix: nalgebra's `Cholesky`, `LU`, `SymmetricEigen`, `SVD`.
+pub trait Factorisation<T: Scalar, R: Dim, C: Dim>: Clone
 where
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<R, C>,
 {
-    /// Whether the factorised matrix is symmetric (its cotangents are symmetrised).
+    /// Whether the factorised matrix is symmetric (square; its cotangents are symmetrised).
     const SYMMETRIC: bool;
 }
 
-impl<T: Scalar, D: Dim> Factorisation<T, D> for Cholesky<T, D>
+impl<T: Scalar, D: Dim> Factorisation<T, D, D> for Cholesky<T, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
     const SYMMETRIC: bool = true;
 }
 
-impl<T: Scalar, D: DimMin<D, Output = D>> Factorisation<T, D> for LU<T, D, D>
+impl<T: Scalar, D: DimMin<D, Output = D>> Factorisation<T, D, D> for LU<T, D, D>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -91,7 +96,7 @@ where
 
 /// What the pullbacks need of a factorisation `A = …` that solves: solves with `A` and `Aᵀ`,
 /// `|A|`, `A⁻¹`.
-pub trait Factors<T: Scalar, D: Dim>: Factorisation<T, D>
+pub trait Factors<T: Scalar, D: Dim>: Factorisation<T, D, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -171,12 +176,12 @@ where
     }
 }
 
-impl<T: Scalar, D: Dim, F: Factorisation<T, D>> Factored<T, D, F>
+impl<T: Scalar, R: Dim, C: Dim, F: Factorisation<T, R, C>> Factored<T, R, C, F>
 where
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<R, C>,
 {
     /// The factorisation `factors` of `matrix`.
-    pub(crate) fn new(matrix: OMatrix<T, D, D>, factors: F) -> Self {
+    pub(crate) fn new(matrix: OMatrix<T, R, C>, factors: F) -> Self {
         Factored {
             matrix,
             factors: Some(factors),
@@ -184,7 +189,7 @@ where
     }
 
     /// `self += m` for the cotangent `m` of the matrix (symmetrised for a symmetric one).
-    pub(crate) fn accumulate(acc: &mut Option<Self>, mut m: OMatrix<T, D, D>) {
+    pub(crate) fn accumulate(acc: &mut Option<Self>, mut m: OMatrix<T, R, C>) {
         if F::SYMMETRIC {
             symmetrise(&mut m);
         }
@@ -192,11 +197,16 @@ where
     }
 }
 
-/// `M ← ½(M + Mᵀ)`.
-pub(crate) fn symmetrise<T: Scalar, D: Dim>(m: &mut OMatrix<T, D, D>)
+/// `M ← ½(M + Mᵀ)` for a square `M`.
+pub(crate) fn symmetrise<T: Scalar, R: Dim, C: Dim>(m: &mut OMatrix<T, R, C>)
 where
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<R, C>,
 {
+    assert_eq!(
+        m.nrows(),
+        m.ncols(),
+        "autodiff: symmetrising a matrix that is not square"
+    );
     let half: T = nalgebra::convert(0.5);
     for j in 0..m.ncols() {
         for i in j + 1..m.nrows() {
@@ -207,9 +217,9 @@ where
     }
 }
 
-impl<T: Scalar, D: Dim, F: Clone> Differentiable for Factored<T, D, F>
+impl<T: Scalar, R: Dim, C: Dim, F: Clone> Differentiable for Factored<T, R, C, F>
 where
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<R, C>,
 {
     type Elem = T;
     fn zeros_like(&self) -> Self {
@@ -256,7 +266,7 @@ where
 /// If `A` is not square, not symmetric (up to `√ε` of its largest entry: see the module
 /// documentation) or not positive definite, as the user's `unwrap` would.
 #[track_caller]
-pub fn cholesky<T: Scalar, D: Dim>(a: &OMatrix<T, D, D>) -> Factored<T, D, Cholesky<T, D>>
+pub fn cholesky<T: Scalar, D: Dim>(a: &OMatrix<T, D, D>) -> Factored<T, D, D, Cholesky<T, D>>
 where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -299,9 +309,9 @@ where
 
 /// `Ā += C̄` for `C = cholesky(A)`: the factorisation's cotangent is its matrix's.
 pub fn cholesky_pullback<T: Scalar, D: Dim>(
-    g: &Factored<T, D, Cholesky<T, D>>,
+    g: &Factored<T, D, D, Cholesky<T, D>>,
     _a: &OMatrix<T, D, D>,
-    _y: &Factored<T, D, Cholesky<T, D>>,
+    _y: &Factored<T, D, D, Cholesky<T, D>>,
     acc: &mut Option<OMatrix<T, D, D>>,
 ) where
     DefaultAllocator: Allocator<D, D>,
@@ -310,11 +320,11 @@ pub fn cholesky_pullback<T: Scalar, D: Dim>(
 }
 
 /// `Ā += F̄`: a factorisation's cotangent is its matrix's.
-pub(crate) fn pass_matrix<T: Scalar, D: Dim, F>(
-    g: &Factored<T, D, F>,
-    acc: &mut Option<OMatrix<T, D, D>>,
+pub(crate) fn pass_matrix<T: Scalar, R: Dim, C: Dim, F>(
+    g: &Factored<T, R, C, F>,
+    acc: &mut Option<OMatrix<T, R, C>>,
 ) where
-    DefaultAllocator: Allocator<D, D>,
+    DefaultAllocator: Allocator<R, C>,
 {
     accumulate_with(acc, || g.matrix.clone(), |a| *a += &g.matrix)
 }
@@ -324,7 +334,9 @@ pub(crate) fn pass_matrix<T: Scalar, D: Dim, F>(
 /// # Panics
 /// If `A` is not square.
 #[track_caller]
-pub fn lu<T: Scalar, D: DimMin<D, Output = D>>(a: &OMatrix<T, D, D>) -> Factored<T, D, LU<T, D, D>>
+pub fn lu<T: Scalar, D: DimMin<D, Output = D>>(
+    a: &OMatrix<T, D, D>,
+) -> Factored<T, D, D, LU<T, D, D>>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -337,9 +349,9 @@ where
 
 /// `Ā += F̄` for `F = lu(A)`: the factorisation's cotangent is its matrix's.
 pub fn lu_pullback<T: Scalar, D: DimMin<D, Output = D>>(
-    g: &Factored<T, D, LU<T, D, D>>,
+    g: &Factored<T, D, D, LU<T, D, D>>,
     _a: &OMatrix<T, D, D>,
-    _y: &Factored<T, D, LU<T, D, D>>,
+    _y: &Factored<T, D, D, LU<T, D, D>>,
     acc: &mut Option<OMatrix<T, D, D>>,
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
@@ -348,7 +360,7 @@ pub fn lu_pullback<T: Scalar, D: DimMin<D, Output = D>>(
 }
 
 /// `L` of `A = L·Lᵀ`: `c.l()`.
-pub fn cholesky_l<T: Scalar, D: Dim>(c: &Factored<T, D, Cholesky<T, D>>) -> OMatrix<T, D, D>
+pub fn cholesky_l<T: Scalar, D: Dim>(c: &Factored<T, D, D, Cholesky<T, D>>) -> OMatrix<T, D, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -360,9 +372,9 @@ where
 /// eq. 10, symmetrised as PyTorch's `cholesky_backward`).
 pub fn cholesky_l_pullback<T: Scalar, D: Dim>(
     g: &OMatrix<T, D, D>,
-    _c: &Factored<T, D, Cholesky<T, D>>,
+    _c: &Factored<T, D, D, Cholesky<T, D>>,
     l: &OMatrix<T, D, D>,
-    acc: &mut Option<Factored<T, D, Cholesky<T, D>>>,
+    acc: &mut Option<Factored<T, D, D, Cholesky<T, D>>>,
 ) where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -398,7 +410,7 @@ where
 /// would).
 #[track_caller]
 pub fn solve<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
-    f: &Factored<T, D, F>,
+    f: &Factored<T, D, D, F>,
     b: &OMatrix<T, D, C>,
 ) -> OMatrix<T, D, C>
 where
@@ -417,10 +429,10 @@ where
 /// `Ā −= A⁻ᵀ·Ḡ·Xᵀ` for `X = A⁻¹·B` (symmetrised for a Cholesky factorisation).
 pub fn solve_pullback_lhs<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
     g: &OMatrix<T, D, C>,
-    f: &Factored<T, D, F>,
+    f: &Factored<T, D, D, F>,
     _b: &OMatrix<T, D, C>,
     x: &OMatrix<T, D, C>,
-    acc: &mut Option<Factored<T, D, F>>,
+    acc: &mut Option<Factored<T, D, D, F>>,
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
 {
@@ -431,7 +443,7 @@ pub fn solve_pullback_lhs<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
 /// `B̄ += A⁻ᵀ·Ḡ` for `X = A⁻¹·B`.
 pub fn solve_pullback_rhs<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
     g: &OMatrix<T, D, C>,
-    f: &Factored<T, D, F>,
+    f: &Factored<T, D, D, F>,
     _b: &OMatrix<T, D, C>,
     _x: &OMatrix<T, D, C>,
     acc: &mut Option<OMatrix<T, D, C>>,
@@ -444,7 +456,7 @@ pub fn solve_pullback_rhs<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
 
 /// `A⁻ᵀ·G` (the forward solve succeeded, so `A` is invertible).
 fn solve_transposed<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
-    f: &Factored<T, D, F>,
+    f: &Factored<T, D, D, F>,
     g: &OMatrix<T, D, C>,
 ) -> OMatrix<T, D, C>
 where
@@ -456,7 +468,7 @@ where
 }
 
 /// `ln |A|` of a Cholesky factorisation: `2·Σᵢ ln Lᵢᵢ`.
-pub fn ln_determinant<T: Scalar, D: Dim>(c: &Factored<T, D, Cholesky<T, D>>) -> T
+pub fn ln_determinant<T: Scalar, D: Dim>(c: &Factored<T, D, D, Cholesky<T, D>>) -> T
 where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -466,9 +478,9 @@ where
 /// `Ā += ḡ·A⁻¹` for `y = ln |A|`, `A` symmetric positive definite.
 pub fn ln_determinant_pullback<T: Scalar, D: Dim>(
     g: &T,
-    c: &Factored<T, D, Cholesky<T, D>>,
+    c: &Factored<T, D, D, Cholesky<T, D>>,
     _y: &T,
-    acc: &mut Option<Factored<T, D, Cholesky<T, D>>>,
+    acc: &mut Option<Factored<T, D, D, Cholesky<T, D>>>,
 ) where
     DefaultAllocator: Allocator<D, D>,
 {
@@ -477,7 +489,7 @@ pub fn ln_determinant_pullback<T: Scalar, D: Dim>(
     Factored::accumulate(acc, inv)
 }
 
-impl<T: Scalar, D: Dim, F: Factors<T, D>> Square<T, D> for Factored<T, D, F>
+impl<T: Scalar, D: Dim, F: Factors<T, D>> Square<T, D> for Factored<T, D, D, F>
 where
     DefaultAllocator: Allocator<D, D>,
 {

@@ -57,6 +57,7 @@ mod shape;
 mod softmax;
 mod spectral;
 mod summation;
+mod svd;
 mod transposed;
 mod triangular;
 mod value;
@@ -77,6 +78,7 @@ pub use products::*;
 pub use reductions::*;
 pub use softmax::*;
 pub use spectral::*;
+pub use svd::*;
 pub use transposed::{
     mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,

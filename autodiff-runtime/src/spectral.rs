@@ -28,7 +28,7 @@ use nalgebra::{
     SymmetricEigen, U1,
 };
 
-impl<T: Scalar, D: Dim> Factorisation<T, D> for SymmetricEigen<T, D>
+impl<T: Scalar, D: Dim> Factorisation<T, D, D> for SymmetricEigen<T, D>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -42,7 +42,7 @@ where
 #[track_caller]
 pub fn symmetric_eigen<T: Scalar, D: DimSub<U1>>(
     a: &OMatrix<T, D, D>,
-) -> Factored<T, D, SymmetricEigen<T, D>>
+) -> Factored<T, D, D, SymmetricEigen<T, D>>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<DimDiff<D, U1>> + Allocator<D>,
 {
@@ -53,9 +53,9 @@ where
 
 /// `Ā += Ē`: the decomposition's cotangent is its matrix's.
 pub fn symmetric_eigen_pullback<T: Scalar, D: DimSub<U1>>(
-    g: &Factored<T, D, SymmetricEigen<T, D>>,
+    g: &Factored<T, D, D, SymmetricEigen<T, D>>,
     _a: &OMatrix<T, D, D>,
-    _y: &Factored<T, D, SymmetricEigen<T, D>>,
+    _y: &Factored<T, D, D, SymmetricEigen<T, D>>,
     acc: &mut Option<OMatrix<T, D, D>>,
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<DimDiff<D, U1>> + Allocator<D>,
@@ -64,7 +64,7 @@ pub fn symmetric_eigen_pullback<T: Scalar, D: DimSub<U1>>(
 }
 
 /// `λ`: `e.eigenvalues`.
-pub fn eigenvalues<T: Scalar, D: Dim>(e: &Factored<T, D, SymmetricEigen<T, D>>) -> OVector<T, D>
+pub fn eigenvalues<T: Scalar, D: Dim>(e: &Factored<T, D, D, SymmetricEigen<T, D>>) -> OVector<T, D>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -74,9 +74,9 @@ where
 /// `Ā += V·diag(λ̄)·Vᵀ` for the eigenvalues `λ` of `A = V·Λ·Vᵀ`.
 pub fn eigenvalues_pullback<T: Scalar, D: Dim>(
     g: &OVector<T, D>,
-    e: &Factored<T, D, SymmetricEigen<T, D>>,
+    e: &Factored<T, D, D, SymmetricEigen<T, D>>,
     _y: &OVector<T, D>,
-    acc: &mut Option<Factored<T, D, SymmetricEigen<T, D>>>,
+    acc: &mut Option<Factored<T, D, D, SymmetricEigen<T, D>>>,
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -96,7 +96,9 @@ where
 }
 
 /// `V`: `e.eigenvectors`, column `i` the eigenvector of `λᵢ`.
-pub fn eigenvectors<T: Scalar, D: Dim>(e: &Factored<T, D, SymmetricEigen<T, D>>) -> OMatrix<T, D, D>
+pub fn eigenvectors<T: Scalar, D: Dim>(
+    e: &Factored<T, D, D, SymmetricEigen<T, D>>,
+) -> OMatrix<T, D, D>
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {
@@ -107,9 +109,9 @@ where
 /// eigenvalues, 0 elsewhere (symmetrised; see the module documentation on ties).
 pub fn eigenvectors_pullback<T: Scalar, D: Dim>(
     g: &OMatrix<T, D, D>,
-    e: &Factored<T, D, SymmetricEigen<T, D>>,
+    e: &Factored<T, D, D, SymmetricEigen<T, D>>,
     _y: &OMatrix<T, D, D>,
-    acc: &mut Option<Factored<T, D, SymmetricEigen<T, D>>>,
+    acc: &mut Option<Factored<T, D, D, SymmetricEigen<T, D>>>,
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D>,
 {

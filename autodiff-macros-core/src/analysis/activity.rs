@@ -6,7 +6,7 @@
 //! changed, so the cost is linear in the number of edges, whatever the length of a chain
 //! of carried variables.
 
-use crate::ir::{Body, Kind, Step, ValueId};
+use crate::ir::{Body, Kind, ScalarFn, Step, ValueId};
 
 /// The activity of every value of a body.
 pub struct Activity {
@@ -22,9 +22,30 @@ impl Activity {
 
     /// The activity of `body`.
     pub fn of(body: &Body) -> Activity {
+        Activity::with_varied(body, &[])
+    }
+
+    /// The activity of a `map` closure's body inside an enclosing body of activity `outer`:
+    /// the captured values that depend on a differentiated parameter there are varied here.
+    pub fn of_closure(scalar: &ScalarFn, outer: &Activity) -> Activity {
+        let seeds: Vec<ValueId> = scalar
+            .body
+            .captured
+            .iter()
+            .zip(&scalar.captures)
+            .filter(|&(_, &o)| outer.varied[o])
+            .map(|(&inner, _)| inner)
+            .collect();
+        Activity::with_varied(&scalar.body, &seeds)
+    }
+
+    /// The activity of `body` with the values `seeds` varied besides its differentiated
+    /// parameters.
+    fn with_varied(body: &Body, seeds: &[ValueId]) -> Activity {
         let n = body.values.len();
         let forward = edges(body, n);
         let mut varied = vec![false; n];
+        seeds.iter().for_each(|&s| varied[s] = true);
         for (id, v) in body.values.iter().enumerate() {
             if let Kind::Param {
                 differentiated: true,
@@ -66,7 +87,10 @@ fn edges(body: &Body, n: usize) -> Edges {
     for (id, v) in body.values.iter().enumerate() {
         match &v.kind {
             Kind::Op { inputs, .. } => inputs.iter().for_each(|&i| link(i, id, true)),
-            Kind::Map { input, .. } => link(*input, id, true),
+            Kind::Map { input, scalar, .. } => {
+                link(*input, id, true);
+                scalar.captures.iter().for_each(|&c| link(c, id, true));
+            }
             Kind::Call { args, .. } => args.iter().for_each(|a| link(a.value, id, true)),
             Kind::Version { of } => link(*of, id, true),
             // No adjoint flows through these: reading a varied value there is an error.

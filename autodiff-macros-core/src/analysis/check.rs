@@ -33,24 +33,14 @@ pub fn check(body: &Body, activity: &Activity, errors: &mut Errors) {
                 untracked_inputs(body, activity, &inputs, errors);
             }
             Kind::Map { input, scalar, .. } => {
-                untracked_inputs(body, activity, &[*input], errors);
-                for &c in &scalar.captures {
-                    if varied[c] {
-                        let name = body.values[c].label.clone().unwrap_or_default();
-                        errors.at_span(
-                            scalar.span,
-                            format_args!(
-                                "a `map` closure cannot read `{name}`, which depends on a differentiated parameter; compute it \
-                                 outside, e.g. with `.component_mul(..)` or `.broadcast_mul(..)`"
-                            ),
-                        );
-                    }
-                }
+                let mut read = vec![*input];
+                read.extend(&scalar.captures);
+                untracked_inputs(body, activity, &read, errors);
                 for e in &scalar.errors {
                     errors.push(e.clone());
                 }
                 if scalar.errors.is_empty() {
-                    let inner = Activity::of(&scalar.body);
+                    let inner = Activity::of_closure(scalar, activity);
                     check(&scalar.body, &inner, errors);
                 }
             }

@@ -37,7 +37,11 @@ impl Tables {
     /// The tables of `body`; `owned` when the sweeps run in one function body that owns
     /// every value (`_grad`).
     pub fn of(body: &Body, owned: bool) -> Tables {
-        let activity = Activity::of(body);
+        Tables::with_activity(body, owned, Activity::of(body))
+    }
+
+    /// The tables of `body` of the given activity.
+    fn with_activity(body: &Body, owned: bool, activity: Activity) -> Tables {
         let bindings = Bindings::of(body, &activity);
         let needed = Needed::of(body, &activity, &bindings);
         let reuse = Reuse::of(body, &activity, &bindings, &needed, owned);
@@ -48,7 +52,8 @@ impl Tables {
             .enumerate()
             .filter_map(|(id, v)| match &v.kind {
                 Kind::Map { scalar, .. } if activity.active(id) => {
-                    Some((id, Tables::of(&scalar.body, false)))
+                    let inner = Activity::of_closure(scalar, &activity);
+                    Some((id, Tables::with_activity(&scalar.body, false, inner)))
                 }
                 _ => None,
             })

@@ -117,8 +117,9 @@ pub(crate) struct Gen<'a> {
     deferred: HashMap<ValueId, Ident>,
     /// Copies of values a kept statement may change, read by the reverse sweep instead.
     snapshot: HashMap<ValueId, Ident>,
-    /// The sweeps of each active `map` closure's body.
-    closures: HashMap<ValueId, Sweeps>,
+    /// The sweeps of each active `map` closure's body, and a name per captured value for
+    /// the sum of its cotangents over the entries.
+    closures: HashMap<ValueId, (Sweeps, Vec<Ident>)>,
     /// Per value: whether its binding may hold a reference though the analysis takes it as
     /// owned.
     maybe_ref: Vec<bool>,
@@ -178,7 +179,12 @@ impl<'a> Gen<'a> {
                     locals,
                     Seed::Given(quote!(&#g_elem)),
                 );
-                closures.insert(id, inner);
+                let sums = scalar
+                    .captures
+                    .iter()
+                    .map(|_| names.fresh("__captured_bar", scalar.span))
+                    .collect();
+                closures.insert(id, (inner, sums));
             }
         }
         Gen {

@@ -182,16 +182,28 @@ impl Gen<'_> {
         }
     }
 
-    /// `x.map(f)`: the closure's own sweeps, per entry.
+    /// `x.map(f)`: the closure's own sweeps, per entry; the cotangents of the values the
+    /// closure captures that depend on a differentiated parameter are summed over the entries
+    /// (in a sum of their own, merged into their slots after the entries).
     fn map_pullback(&self, id: ValueId, input: ValueId, ref_bound: &[bool]) -> TokenStream {
-        let Some(d_in) = self.slot(input) else {
-            return TokenStream::new();
-        };
         let v = &self.body.values[id];
         let span = v.span;
         let Kind::Map { scalar, .. } = &v.kind else {
             return TokenStream::new();
         };
+        let (inner, sums) = &self.closures[&id];
+        // (the capture's slot here, its slot in the closure, the sum over the entries)
+        let captured: Vec<(&syn::Ident, &syn::Ident, &syn::Ident)> = scalar
+            .captures
+            .iter()
+            .zip(&scalar.body.captured)
+            .zip(sums)
+            .filter_map(|((&c, &ci), sum)| Some((self.slot(c)?, inner.slots[ci].as_ref()?, sum)))
+            .collect();
+        let d_in = self.slot(input);
+        if d_in.is_none() && captured.is_empty() {
+            return TokenStream::new();
+        }
         let x = self.input_ref(input, span, ref_bound);
         let y = self.reference_at(id, span, ref_bound);
         // Captured values bound by reference here are copied for the closure's body.
@@ -204,7 +216,6 @@ impl Gen<'_> {
         }
         let param = &scalar.param;
         let g_elem = &self.locals.g_elem;
-        let inner = &self.closures[&id];
         let (fwd, rev) = (&inner.forward, &inner.reverse);
         let finish = self.rt(helpers::FINISH, span);
         let slot_fn = self.rt(helpers::SLOT, span);
@@ -218,11 +229,34 @@ impl Gen<'_> {
             Some(s) => quote!(#finish(#s, &#param)),
             None => quote!(#finish(#slot_fn(&#param), &#param)),
         };
-        let f = self.rt(helpers::MAP_PULLBACK[1], span);
         let g = self.g();
+        if captured.is_empty() {
+            let f = self.rt(helpers::MAP_PULLBACK[1], span);
+            return quote_spanned! {span=>
+                #rebind
+                #f(#g, #x, #y, |#param, #g_elem| { #fwd #rev #grad }, &mut #d_in);
+            };
+        }
+        let merge = self.rt(helpers::MERGE, span);
+        let declare = captured
+            .iter()
+            .map(|(_, _, sum)| quote!(let mut #sum = ::core::option::Option::None;));
+        let add = captured
+            .iter()
+            .map(|(_, inner_slot, sum)| quote!(#merge(&mut #sum, #inner_slot);));
+        let merge_sums = captured
+            .iter()
+            .map(|(outer, _, sum)| quote!(#merge(&mut #outer, #sum);));
+        let acc = match d_in {
+            Some(d) => quote!(::core::option::Option::Some(&mut #d)),
+            None => quote!(::core::option::Option::None),
+        };
+        let f = self.rt(helpers::MAP_PULLBACK_CAPTURES, span);
         quote_spanned! {span=>
             #rebind
-            #f(#g, #x, #y, |#param, #g_elem| { #fwd #rev #grad }, &mut #d_in);
+            #(#declare)*
+            #f(#g, #x, #y, |#param, #g_elem| { #fwd #rev #(#add)* #grad }, #acc);
+            #(#merge_sums)*
         }
     }
 

@@ -14,6 +14,7 @@ impl Gen<'_> {
         let body = self.body;
         let top: Vec<ValueId> = (0..body.values.len())
             .filter(|&id| matches!(body.values[id].kind, Kind::Param { .. }))
+            .chain(body.captured.iter().copied())
             .chain(defined_at(body, &body.steps))
             .collect();
         let none = vec![false; body.values.len()];

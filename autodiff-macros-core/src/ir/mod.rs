@@ -126,7 +126,8 @@ pub struct ScalarFn {
     /// The closure's parameter name.
     pub param: Ident,
     pub body: Body,
-    /// Values of the enclosing body the closure reads.
+    /// Values of the enclosing body the closure reads (one per name: a value read under two
+    /// names appears twice), each standing for `body.captured` at the same index.
     pub captures: Vec<ValueId>,
     /// The closure, for errors about it.
     pub span: Span,
@@ -245,6 +246,9 @@ pub struct Body {
     pub values: Vec<Value>,
     pub steps: Vec<Step>,
     pub output: Option<ValueId>,
+    /// In a `map` closure's body: the values it imports from the enclosing body, in the
+    /// order of [`ScalarFn::captures`] (the enclosing body's values they stand for).
+    pub captured: Vec<ValueId>,
 }
 
 impl Kind {

@@ -89,12 +89,8 @@ impl Lowerer<'_> {
         inner.values[pid].label = Some(param.to_string());
         inner.declare(&param.to_string(), pid, false);
         let output = inner.expr(&closure.body);
-        let mut captures: Vec<ValueId> = Vec::new();
-        for &(outer, _) in &inner.captured {
-            if !captures.contains(&outer) {
-                captures.push(outer);
-            }
-        }
+        let captures = inner.captured.iter().map(|c| c.0).collect();
+        let captured = inner.captured.iter().map(|c| c.1).collect();
         let (values, steps) = (inner.values, inner.steps);
         ScalarFn {
             param,
@@ -102,6 +98,7 @@ impl Lowerer<'_> {
                 values,
                 steps,
                 output: Some(output),
+                captured,
             },
             captures,
             span: e_span(&Expr::Closure(closure.clone())),

@@ -29,6 +29,16 @@ impl Lowerer<'_> {
                 let x = self.receiver(&f.base);
                 self.op(field_op(f), vec![x], Vec::new(), e)
             }
+            Expr::Field(f) if field_completion(f).is_some() => {
+                let x = self.operand_leaf(&f.base);
+                let (member, then) = (&f.member, field_completion(f).unwrap_or_default());
+                let message = format!(
+                    "`#[grad]` differentiates `.{}.{then}()`; write `.{then}()` right after `.{}`",
+                    member.to_token_stream(),
+                    member.to_token_stream()
+                );
+                self.opaque(e, vec![x], self.unsupported(e, message))
+            }
             Expr::Call(c) => self.call(e, c),
             Expr::Index(ix) => {
                 let x = self.expr(&ix.expr);
@@ -268,6 +278,14 @@ pub(super) fn supported_syntax() -> String {
          `+`, `-`, `*`, `/`, unary `-`, `&` borrows, indexing `m[(i, j)]`/`v[i]`, and the methods {}",
         crate::ops::catalogue::methods()
     )
+}
+
+/// The `.then()` the registry reads the named field `f` with (`svd.u.unwrap()`), if any.
+fn field_completion(f: &syn::ExprField) -> Option<&'static str> {
+    match &f.member {
+        syn::Member::Named(name) => Op::field_completion(&name.to_string()),
+        syn::Member::Unnamed(_) => None,
+    }
 }
 
 /// The registry's operation reading the named field `f` (`e.eigenvalues`), if any.

@@ -52,6 +52,14 @@ impl Lowerer<'_> {
         if name == "map" {
             return self.map(e, m, &method_tokens);
         }
+        if let (Expr::Field(f), 0) = (super::expr::strip_borrows(&m.receiver), n) {
+            if let syn::Member::Named(field) = &f.member {
+                if let Some(op) = Op::by_field_pair(&field.to_string(), &name) {
+                    let x = self.receiver(&f.base);
+                    return self.op(Some(op), vec![x], Vec::new(), e);
+                }
+            }
+        }
         if let Expr::MethodCall(inner) = super::expr::strip_borrows(&m.receiver) {
             let first = inner.method.to_string();
             let first_args = inner.args.len();

@@ -56,6 +56,7 @@ pub fn lower(
         values: l.values,
         steps: l.steps,
         output,
+        captured: Vec::new(),
     }
 }
 

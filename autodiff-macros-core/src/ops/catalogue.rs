@@ -44,6 +44,7 @@ pub fn written(op: Op, syntax: &Syntax) -> String {
         }
         Syntax::Identity { name } => format!("`.{name}()`"),
         Syntax::Field { name } => format!("`.{name}`"),
+        Syntax::FieldPair { field, then } => format!("`.{field}.{then}()`"),
         Syntax::Associated { name, .. } => format!("`DMatrix::{name}({})`", args(Some("&v"))),
     }
 }
@@ -97,6 +98,7 @@ pub fn methods() -> String {
                     | Syntax::MethodPair { .. }
                     | Syntax::Identity { .. }
                     | Syntax::Field { .. }
+                    | Syntax::FieldPair { .. }
             ) {
                 out.push(written(op, s));
             }
@@ -181,11 +183,10 @@ mod tests {
     fn the_method_list_names_every_method() {
         let m = methods();
         assert!(m.starts_with("`.tr_mul(&b)`"), "{m}");
-        assert!(
-            m.contains("`.clone()`") && m.ends_with("`.is_square()`"),
-            "{m}"
-        );
+        assert!(m.contains("`.clone()`") && m.ends_with("`.iamin()`"), "{m}");
         assert!(m.contains("`.try_inverse().unwrap()`"));
+        assert!(m.contains("`.solve_lower_triangular(&b).unwrap()`"));
+        assert!(m.contains("`.eigenvalues`"));
         assert!(m.contains("`.column(j)`"));
     }
 

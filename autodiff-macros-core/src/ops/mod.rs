@@ -94,6 +94,24 @@ impl Op {
         Op::find(|s| matches!(*s, Syntax::Field { name: n } if n == name))
     }
 
+    /// The operation of `recv.field.then()`.
+    pub fn by_field_pair(field: &str, then: &str) -> Option<Op> {
+        Op::find(
+            |s| matches!(*s, Syntax::FieldPair { field: f, then: t } if f == field && t == then),
+        )
+    }
+
+    /// The `.then()` that must follow a read of `field`, when it holds an `Option`.
+    pub fn field_completion(field: &str) -> Option<&'static str> {
+        Op::ALL
+            .iter()
+            .flat_map(|op| op.spec().syntax)
+            .find_map(|s| match *s {
+                Syntax::FieldPair { field: f, then } if f == field => Some(then),
+                _ => None,
+            })
+    }
+
     /// The operation of `f64::name(args..)` (or `f32::`, `T::`).
     pub fn by_function(name: &str, args: usize) -> Option<Op> {
         Op::find(|s| matches!(*s, Syntax::Function { name: n, args: a } if n == name && a == args))
@@ -216,6 +234,8 @@ pub mod helpers {
     pub const MAP: [&str; 2] = ["map", "map_reuse"];
     /// The pullback of `x.map(f)`, by reference and with the cotangent by value.
     pub const MAP_PULLBACK: [&str; 2] = ["map_pullback", "map_pullback_reuse_g"];
+    /// The pullback of `x.map(f)` whose closure reads differentiated values.
+    pub const MAP_PULLBACK_CAPTURES: &str = "map_pullback_captures";
     /// The right operand of a deferred product, kept until the end of the loop.
     pub const KEEP: &str = "keep";
     /// The bound that makes `_grad` of a non-float function a clear error.
@@ -254,6 +274,7 @@ pub mod helpers {
             ACCUMULATE_ARGUMENT,
             AS_VALUE,
             KEEP,
+            MAP_PULLBACK_CAPTURES,
             SCALAR_OUTPUT,
             SHADOW,
         ];

@@ -30,6 +30,11 @@ pub enum Syntax {
     Associated { name: &'static str, args: usize },
     /// `recv.name`, reading a field: `e.eigenvalues` of an eigendecomposition.
     Field { name: &'static str },
+    /// `recv.field.then()`: a field holding an `Option`, unwrapped (`svd.u.unwrap()`).
+    FieldPair {
+        field: &'static str,
+        then: &'static str,
+    },
     /// `x.clone()` and friends: the value itself.
     Identity { name: &'static str },
 }

@@ -301,13 +301,46 @@ registry! {
             "x̄ += ē: the decomposition's cotangent is its matrix's, symmetric",
             "x = V·Λ·Vᵀ for a symmetric x (panics on another); read by `.eigenvalues` and `.eigenvectors`")
     },
-    Eigenvalues => matrix_fn(&[Syntax::Field { name: "eigenvalues" }], "eigenvalues", "ē += V·diag(λ̄)·Vᵀ",
-        "the eigenvalues λ of a `symmetric_eigen()`, as a vector"),
-    Eigenvectors => matrix_fn(&[Syntax::Field { name: "eigenvectors" }], "eigenvectors",
-        "ē += V·(F ∘ Vᵀ·V̄)·Vᵀ, Fᵢⱼ = 1/(λⱼ − λᵢ), 0 on the diagonal and between equal eigenvalues (symmetrised)",
-        "the eigenvectors V of a `symmetric_eigen()`, one per column"),
+    Eigenvalues => OpSpec {
+        kernel_when_constant: true,
+        ..matrix_fn(&[Syntax::Field { name: "eigenvalues" }], "eigenvalues", "ē += V·diag(λ̄)·Vᵀ",
+            "the eigenvalues λ of a `symmetric_eigen()`, as a vector")
+    },
+    Eigenvectors => OpSpec {
+        kernel_when_constant: true,
+        ..matrix_fn(&[Syntax::Field { name: "eigenvectors" }], "eigenvectors",
+            "ē += V·(F ∘ Vᵀ·V̄)·Vᵀ, Fᵢⱼ = 1/(λⱼ − λᵢ), 0 on the diagonal and between equal eigenvalues (symmetrised)",
+            "the eigenvectors V of a `symmetric_eigen()`, one per column")
+    },
     SymmetricEigenvalues => matrix_fn(&[method("symmetric_eigenvalues")], "symmetric_eigenvalues",
         "x̄ += V·diag(λ̄)·Vᵀ (V computed in the pullback)", "the eigenvalues of a symmetric x (panics on another)"),
+    Svd => OpSpec {
+        syntax: &[Syntax::Method { name: "svd", args: 2 }],
+        extras: &[Extra { arg: "true", what: "`compute_u` of `.svd(compute_u, compute_v)`" },
+            Extra { arg: "true", what: "`compute_v` of `.svd(compute_u, compute_v)`" }],
+        kernel_when_constant: true,
+        ..matrix_fn(&[], "svd", "x̄ += ē: the decomposition's cotangent is its matrix's",
+            "x = U·S·Vᵀ, thin, singular values descending; read by `.singular_values`, `.u.unwrap()`, `.v_t.unwrap()`")
+    },
+    SvdSingularValues => OpSpec {
+        kernel_when_constant: true,
+        ..matrix_fn(&[Syntax::Field { name: "singular_values" }], "svd_singular_values",
+            "ē += U·diag(s̄)·Vᵀ", "the singular values of an `svd(..)`, descending")
+    },
+    SvdU => OpSpec {
+        kernel_when_constant: true,
+        ..matrix_fn(&[Syntax::FieldPair { field: "u", then: "unwrap" }], "svd_u",
+            "ē += U·((F ∘ (UᵀŪ − ŪᵀU))·S)·Vᵀ + (I − UUᵀ)·Ū·S⁻¹·Vᵀ, Fᵢⱼ = 1/(sⱼ² − sᵢ²) (Townsend 2016)",
+            "the left singular vectors U of an `svd(true, ..)`")
+    },
+    SvdVt => OpSpec {
+        kernel_when_constant: true,
+        ..matrix_fn(&[Syntax::FieldPair { field: "v_t", then: "unwrap" }], "svd_v_t",
+            "ē += U·(S·(F ∘ (VᵀV̄ − V̄ᵀV)))·Vᵀ + U·S⁻¹·V̄ᵀ·(I − VVᵀ) (Townsend 2016)",
+            "the right singular vectors Vᵀ (one per row) of an `svd(.., true)`")
+    },
+    SingularValues => matrix_fn(&[method("singular_values")], "singular_values",
+        "x̄ += U·diag(s̄)·Vᵀ (U, V computed in the pullback)", "the singular values, descending"),
     SolveLower => triangular_solve(&[unwrapped("solve_lower_triangular", 1)], "solve_lower_triangular",
         "t̄ −= tril((L⁻ᵀ·ḡ)·yᵀ), b̄ += L⁻ᵀ·ḡ", "y = L⁻¹·b, L the lower triangle of t (panics at a zero on its diagonal)"),
     SolveUpper => triangular_solve(&[unwrapped("solve_upper_triangular", 1)], "solve_upper_triangular",

@@ -3,9 +3,10 @@ use nalgebra::DMatrix;
 
 #[grad]
 fn f(x: &DMatrix<f64>) -> f64 {
-    // The singular value decomposition has no derivative rule yet.
+    // `svd.u` holds an `Option`: `#[grad]` reads it as `svd.u.unwrap()`.
     let svd = x.clone().svd(true, true);
-    svd.singular_values.sum()
+    let u = svd.u.as_ref().unwrap();
+    u.sum()
 }
 
 fn main() {}
