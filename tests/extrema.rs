@@ -176,3 +176,40 @@ fn abs_extrema_match_jax() {
         "the data's one matrix with two zeros, where amin ties"
     );
 }
+
+#[grad]
+fn clamped(x: f64, m: &DMatrix<f64>) -> f64 {
+    x.clamp(-0.5, 0.75) * 2.0 + f64::clamp(x * 3.0, -1.0, 1.0) + m.map(|v| v.clamp(-0.2, 0.3)).sum()
+}
+
+/// `.clamp(lo, hi)`: the slope is 1 strictly inside, 0 outside, and ½ at a bound, as JAX's
+/// `jnp.clip` gives (`maximum` then `minimum`, each sharing a tie: `jax.grad` of
+/// `jnp.clip(x, 0, 1)` is 0.5 at 0 and at 1, 1 at 0.5, 0 at 2, with jax 0.10.2).
+#[test]
+fn clamp_matches_finite_differences_and_halves_at_a_bound() {
+    let mut rng = rng(103);
+    for (r, c) in [(1, 1), (3, 2), (4, 4)] {
+        let m = dmatrix(&mut rng, r, c);
+        let x = uniform(&mut rng) * 0.3;
+        let (v, g) = clamped_grad(x, &m);
+        assert_value("clamp", v, clamped(x, &m));
+        assert_fd("clamp d/dx", |x| clamped(*x, &m), &x, &g.x);
+        assert_fd("clamp d/dm", |m| clamped(x, m), &m, &g.m);
+    }
+    let m = dmatrix![-0.2, 0.3, 0.0, 1.0];
+    let (_, g) = clamped_grad(0.75, &m);
+    // 2·½ at the first bound, 0 outside the second (x·3 = 2.25 > 1).
+    assert_eq!(g.x, 1.0);
+    assert_eq!(g.m, dmatrix![0.5, 0.5, 1.0, 0.0]);
+}
+
+#[test]
+#[should_panic(expected = "`clamp(min, max)` needs min <= max")]
+fn clamp_with_crossed_bounds_panics_as_f64_clamp_does() {
+    let _ = crossed_grad(0.3);
+}
+
+#[grad]
+fn crossed(x: f64) -> f64 {
+    x.clamp(1.0, -1.0)
+}

@@ -1,5 +1,5 @@
 //! Blocks of a matrix as nalgebra users write them, `.rows(i, n)`, `.columns(j, n)`,
-//! `.view((i, j), (r, c))`, `.diagonal()`, and `DMatrix::from_diagonal(&v)`: against the
+//! `.view((i, j), (r, c))`, `.diagonal()`, `DMatrix::from_diagonal(&v)` and `a.kronecker(&b)`: against the
 //! original function and finite differences on several shapes, with constant blocks of
 //! constant matrices, and the out-of-bounds panic naming the block and the matrix.
 
@@ -87,4 +87,30 @@ fn a_block_out_of_bounds_names_it_and_the_matrix() {
 #[grad]
 fn out_of_bounds(x: &DMatrix<f64>) -> f64 {
     x.rows(2, 3).sum()
+}
+
+/// `A ⊗ B` weighed by a matrix, and a Kronecker product used again.
+#[grad(a, b)]
+fn kronecker_product(a: &DMatrix<f64>, b: &DMatrix<f64>, w: &DMatrix<f64>) -> f64 {
+    let k = a.kronecker(b);
+    k.component_mul(w).sum() + k.norm_squared() * 0.5
+}
+
+#[test]
+fn kronecker_products_match_finite_differences() {
+    let mut rng = rng(34);
+    for ((m, n), (p, q)) in [
+        ((1, 1), (2, 3)),
+        ((2, 3), (1, 2)),
+        ((3, 1), (2, 2)),
+        ((2, 2), (3, 3)),
+    ] {
+        let a = dmatrix(&mut rng, m, n);
+        let b = dmatrix(&mut rng, p, q);
+        let w = dmatrix(&mut rng, m * p, n * q);
+        let (v, g) = kronecker_product_grad(&a, &b, &w);
+        assert_value("kronecker", v, kronecker_product(&a, &b, &w));
+        assert_fd("kronecker d/da", |a| kronecker_product(a, &b, &w), &a, &g.a);
+        assert_fd("kronecker d/db", |b| kronecker_product(&a, b, &w), &b, &g.b);
+    }
 }

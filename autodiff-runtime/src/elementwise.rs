@@ -182,3 +182,32 @@ fn hypot_share<T: Float>(g: T, u: T, v: T) -> T {
         g * (u / h)
     }
 }
+
+/// `x` clamped to `[lo, hi]`: `x.clamp(lo, hi)`.
+///
+/// # Panics
+/// If `lo > hi` or either is NaN, as `f64::clamp` does.
+#[inline]
+#[track_caller]
+pub fn clamp<T: Float>(x: &T, lo: T, hi: T) -> T {
+    assert!(
+        lo <= hi,
+        "autodiff: `clamp(min, max)` needs min <= max, got {lo:e} and {hi:e}"
+    );
+    x.clamp(lo, hi)
+}
+
+/// `x̄ += ḡ` strictly inside `[lo, hi]`, `ḡ/2` at a bound (as `.max(lo).min(hi)` shares a
+/// tie, and JAX's `clip`), 0 outside.
+#[inline]
+pub fn clamp_pullback<T: Float>(g: &T, x: &T, lo: T, hi: T, _y: &T, acc: &mut Option<T>) {
+    let slope = if *x > lo && *x < hi {
+        T::one()
+    } else if *x == lo || *x == hi {
+        nalgebra::convert(0.5)
+    } else {
+        T::zero()
+    };
+    let c = *g * slope;
+    accumulate_with(acc, || c, |a| *a += c)
+}

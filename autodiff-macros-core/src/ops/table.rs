@@ -467,6 +467,17 @@ registry! {
         "ā += ḡ·b·aᵇ⁻¹, b̄ += ḡ·aᵇ·ln a (0 at a = 0, as in JAX)", "aᵇ for a real exponent b, differentiable in both"),
     Hypot => scalar_fn2(&[method1("hypot"), Syntax::Function { name: "hypot", args: 2 }], "hypot",
         "ā += ḡ·a/h, b̄ += ḡ·b/h with h = √(a² + b²) (0 at h = 0)", "√(a² + b²) without overflow"),
+    Clamp => OpSpec {
+        extras: &[Extra { arg: "lo", what: "the lower bound of `.clamp(lo, hi)`" },
+            Extra { arg: "hi", what: "the upper bound of `.clamp(lo, hi)`" }],
+        ..scalar_fn(&[Syntax::Method { name: "clamp", args: 2 }, Syntax::Function { name: "clamp", args: 3 }], "clamp",
+            "x̄ += ḡ inside (lo, hi), ḡ/2 at a bound (as JAX's clip), 0 outside", "x clamped to [lo, hi]")
+    },
+    Kronecker => OpSpec {
+        operands: 2,
+        ..matrix_fn(&[method1("kronecker")], "kronecker",
+            "āᵢⱼ += ⟨Ḡ's block (i, j), B⟩, B̄ += Σᵢⱼ aᵢⱼ·(Ḡ's block (i, j))", "the Kronecker product A ⊗ B")
+    },
     Scale => OpSpec {
         syntax: &[method1("scale")],
         operands: 2,
