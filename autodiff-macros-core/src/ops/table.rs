@@ -289,7 +289,7 @@ registry! {
         kernel: "solve",
         label: "solve",
         formula: "b̄ += c⁻ᵀ·ḡ, c̄ −= (c⁻ᵀ·ḡ)·yᵀ (symmetrised for `cholesky()`), the factors reused",
-        doc: "y = c⁻¹·b for a `cholesky()` or `lu()` factorisation c (`lu()`'s panics on a singular matrix)",
+        doc: "y = c⁻¹·b for a `cholesky()`, `lu()` or `qr()` factorisation c (`lu()`'s and `qr()`'s panic on a singular matrix)",
         domain: Domain::Matrix,
         ..OpSpec::DEFAULT
     },
@@ -314,6 +314,15 @@ registry! {
     },
     SymmetricEigenvalues => matrix_fn(&[method("symmetric_eigenvalues")], "symmetric_eigenvalues",
         "x̄ += V·diag(λ̄)·Vᵀ (V computed in the pullback)", "the eigenvalues of a symmetric x (panics on another)"),
+    Qr => OpSpec {
+        kernel_when_constant: true,
+        ..matrix_fn(&[method("qr")], "qr", "x̄ += f̄: a factorisation's cotangent is its matrix's",
+            "x = Q·R, Householder, thin; read by `.q()`, `.r()`, and for a square x `.solve(&b).unwrap()`, `.try_inverse().unwrap()`")
+    },
+    QrQ => matrix_fn(&[method("q")], "qr_q", "f̄ += (Q̄ − Q·copyltu(Q̄ᵀ·Q))·R⁻ᵀ (Walter & Lehmann 2018; m ≥ n)",
+        "the m×k factor Q of a `qr()`, orthonormal columns"),
+    QrR => matrix_fn(&[method("r")], "qr_r", "f̄ += Q·copyltu(R·R̄ᵀ)·R⁻ᵀ (m ≥ n)",
+        "the k×n upper-triangular factor R of a `qr()`"),
     Svd => OpSpec {
         syntax: &[Syntax::Method { name: "svd", args: 2 }],
         extras: &[Extra { arg: "true", what: "`compute_u` of `.svd(compute_u, compute_v)`" },
