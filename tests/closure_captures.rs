@@ -100,3 +100,45 @@ fn a_captured_maximum_gives_the_softmax() {
         assert_closed("lse", &g.x, &softmax(&x));
     }
 }
+
+/// `match` and `if let` on constants inside a closure, beside a captured parameter.
+#[grad(x, s)]
+fn constant_branches(x: &DVector<f64>, s: f64, k: usize, offset: Option<f64>) -> f64 {
+    x.map(|v| {
+        let w = match k {
+            0 => v * s,
+            1 | 2 => v + s,
+            _ => v,
+        };
+        if let Some(o) = offset {
+            w + o * s
+        } else {
+            w
+        }
+    })
+    .sum()
+}
+
+#[test]
+fn constant_branches_in_a_closure_match_finite_differences() {
+    let mut rng = rng(43);
+    let x = dvector(&mut rng, 4);
+    for k in 0..4 {
+        for offset in [None, Some(0.7)] {
+            let (v, g) = constant_branches_grad(&x, 0.3, k, offset);
+            assert_value("branches", v, constant_branches(&x, 0.3, k, offset));
+            assert_fd(
+                "branches d/dx",
+                |x| constant_branches(x, 0.3, k, offset),
+                &x,
+                &g.x,
+            );
+            assert_fd(
+                "branches d/ds",
+                |s| constant_branches(&x, *s, k, offset),
+                &0.3,
+                &g.s,
+            );
+        }
+    }
+}
