@@ -1,5 +1,6 @@
 //! Blocks of a matrix as nalgebra users write them, `.rows(i, n)`, `.columns(j, n)`,
-//! `.view((i, j), (r, c))`, `.diagonal()`, `DMatrix::from_diagonal(&v)` and `a.kronecker(&b)`: against the
+//! `.view((i, j), (r, c))`, `.diagonal()`, `DMatrix::from_diagonal(&v)`, `a.kronecker(&b)`, and
+//! `DMatrix::from_columns(&[..])` / `from_rows(&[..])`: against the
 //! original function and finite differences on several shapes, with constant blocks of
 //! constant matrices, and the out-of-bounds panic naming the block and the matrix.
 
@@ -7,7 +8,7 @@ mod common;
 
 use autodiff::grad;
 use common::*;
-use nalgebra::{DMatrix, DVector, Matrix3, Vector3};
+use nalgebra::{DMatrix, DVector, Matrix3, RowDVector, Vector3};
 
 /// The blocks of `x` in one function: overlapping, used twice, combined with products.
 #[grad(x)]
@@ -112,5 +113,31 @@ fn kronecker_products_match_finite_differences() {
         assert_value("kronecker", v, kronecker_product(&a, &b, &w));
         assert_fd("kronecker d/da", |a| kronecker_product(a, &b, &w), &a, &g.a);
         assert_fd("kronecker d/db", |b| kronecker_product(&a, b, &w), &b, &g.b);
+    }
+}
+
+/// Columns and rows assembled into matrices, one of them constant, one used twice.
+#[grad(a, b, r)]
+fn assembled(a: &DVector<f64>, b: &DVector<f64>, c: &DVector<f64>, r: &RowDVector<f64>) -> f64 {
+    let m = DMatrix::from_columns(&[a.clone(), b * 2.0, c.clone(), a.clone()]);
+    let rows = DMatrix::from_rows(&[r.clone(), r * 3.0]);
+    (m.transpose() * &m).norm_squared().sqrt() + (rows * r.transpose()).sum()
+}
+
+#[test]
+fn assembled_matrices_match_finite_differences() {
+    let mut rng = rng(35);
+    for n in [1, 3, 5] {
+        let (a, b, c) = (
+            dvector(&mut rng, n),
+            dvector(&mut rng, n),
+            dvector(&mut rng, n),
+        );
+        let r = row_dvector(&mut rng, n + 1);
+        let (v, g) = assembled_grad(&a, &b, &c, &r);
+        assert_value("assembled", v, assembled(&a, &b, &c, &r));
+        assert_fd("assembled d/da", |a| assembled(a, &b, &c, &r), &a, &g.a);
+        assert_fd("assembled d/db", |b| assembled(&a, b, &c, &r), &b, &g.b);
+        assert_fd("assembled d/dr", |r| assembled(&a, &b, &c, r), &r, &g.r);
     }
 }

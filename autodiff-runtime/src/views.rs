@@ -218,3 +218,118 @@ pub fn from_diagonal_pullback<T: Scalar, D: Dim>(
     let d = g.diagonal();
     accumulate_with(acc, || d.clone(), |a| *a += &d)
 }
+
+/// `[A B]`, the columns of `B` after those of `A`: `Type::from_columns(&[a, b, ..])` folds
+/// into it from the left.
+///
+/// # Panics
+/// If `A` and `B` have different numbers of rows.
+#[track_caller]
+pub fn hstack<T: Scalar, R: Dim, C1: Dim, C2: Dim>(
+    a: &OMatrix<T, R, C1>,
+    b: &OMatrix<T, R, C2>,
+) -> OMatrix<T, R, Dyn>
+where
+    DefaultAllocator: Allocator<R, C1> + Allocator<R, C2> + Allocator<R, Dyn>,
+{
+    if a.nrows() != b.nrows() {
+        panic!(
+            "autodiff: `from_columns` needs columns of one length, got a {} block and a {} one",
+            shape::fmt(a.shape()),
+            shape::fmt(b.shape())
+        );
+    }
+    let c1 = a.ncols();
+    OMatrix::from_fn_generic(a.shape_generic().0, Dyn(c1 + b.ncols()), |i, j| {
+        if j < c1 {
+            a[(i, j)]
+        } else {
+            b[(i, j - c1)]
+        }
+    })
+}
+
+/// `Ā += Ḡ[:, ..a's columns]`.
+pub fn hstack_pullback_lhs<T: Scalar, R: Dim, C1: Dim, C2: Dim>(
+    g: &OMatrix<T, R, Dyn>,
+    a: &OMatrix<T, R, C1>,
+    _b: &OMatrix<T, R, C2>,
+    acc: &mut Option<OMatrix<T, R, C1>>,
+) where
+    DefaultAllocator: Allocator<R, C1> + Allocator<R, C2> + Allocator<R, Dyn>,
+{
+    let part = a.map_entries(|s, _| g[(s % a.nrows(), s / a.nrows())]);
+    accumulate_with(acc, || part.clone(), |x| *x += &part)
+}
+
+/// `B̄ += Ḡ[:, a's columns..]`.
+pub fn hstack_pullback_rhs<T: Scalar, R: Dim, C1: Dim, C2: Dim>(
+    g: &OMatrix<T, R, Dyn>,
+    a: &OMatrix<T, R, C1>,
+    b: &OMatrix<T, R, C2>,
+    acc: &mut Option<OMatrix<T, R, C2>>,
+) where
+    DefaultAllocator: Allocator<R, C1> + Allocator<R, C2> + Allocator<R, Dyn>,
+{
+    let (r, c1) = (b.nrows(), a.ncols());
+    let part = b.map_entries(|s, _| g[(s % r, c1 + s / r)]);
+    accumulate_with(acc, || part.clone(), |x| *x += &part)
+}
+
+/// `[A; B]`, the rows of `B` under those of `A`: `Type::from_rows(&[a, b, ..])` folds into it
+/// from the left.
+///
+/// # Panics
+/// If `A` and `B` have different numbers of columns.
+#[track_caller]
+pub fn vstack<T: Scalar, R1: Dim, R2: Dim, C: Dim>(
+    a: &OMatrix<T, R1, C>,
+    b: &OMatrix<T, R2, C>,
+) -> OMatrix<T, Dyn, C>
+where
+    DefaultAllocator: Allocator<R1, C> + Allocator<R2, C> + Allocator<Dyn, C>,
+{
+    if a.ncols() != b.ncols() {
+        panic!(
+            "autodiff: `from_rows` needs rows of one length, got a {} block and a {} one",
+            shape::fmt(a.shape()),
+            shape::fmt(b.shape())
+        );
+    }
+    let r1 = a.nrows();
+    OMatrix::from_fn_generic(Dyn(r1 + b.nrows()), a.shape_generic().1, |i, j| {
+        if i < r1 {
+            a[(i, j)]
+        } else {
+            b[(i - r1, j)]
+        }
+    })
+}
+
+/// `Ā += Ḡ[..a's rows, :]`.
+pub fn vstack_pullback_lhs<T: Scalar, R1: Dim, R2: Dim, C: Dim>(
+    g: &OMatrix<T, Dyn, C>,
+    a: &OMatrix<T, R1, C>,
+    _b: &OMatrix<T, R2, C>,
+    acc: &mut Option<OMatrix<T, R1, C>>,
+) where
+    DefaultAllocator: Allocator<R1, C> + Allocator<R2, C> + Allocator<Dyn, C>,
+{
+    let r1 = a.nrows();
+    let part = a.map_entries(|s, _| g[(s % r1, s / r1)]);
+    accumulate_with(acc, || part.clone(), |x| *x += &part)
+}
+
+/// `B̄ += Ḡ[a's rows.., :]`.
+pub fn vstack_pullback_rhs<T: Scalar, R1: Dim, R2: Dim, C: Dim>(
+    g: &OMatrix<T, Dyn, C>,
+    a: &OMatrix<T, R1, C>,
+    b: &OMatrix<T, R2, C>,
+    acc: &mut Option<OMatrix<T, R2, C>>,
+) where
+    DefaultAllocator: Allocator<R1, C> + Allocator<R2, C> + Allocator<Dyn, C>,
+{
+    let (r1, r2) = (a.nrows(), b.nrows());
+    let part = b.map_entries(|s, _| g[(r1 + s % r2, s / r2)]);
+    accumulate_with(acc, || part.clone(), |x| *x += &part)
+}

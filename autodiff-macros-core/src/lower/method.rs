@@ -176,6 +176,12 @@ impl Lowerer<'_> {
             let inputs = c.args.iter().map(|a| self.expr(a)).collect();
             return self.op(Some(op), inputs, Vec::new(), e);
         }
+        if let (Some(op), true) = (
+            Op::by_associated_array(&segments[segments.len() - 1]),
+            segments.len() > 1 && p.qself.is_none() && c.args.len() == 1,
+        ) {
+            return self.stacked(e, op, &c.args[0]);
+        }
         if let (Some(ident), true) = (p.path.get_ident(), p.qself.is_none()) {
             if let Some(var) = self.scope.var(&ident.to_string()) {
                 return self.local_call(e, c, var);
@@ -206,6 +212,26 @@ impl Lowerer<'_> {
             return self.opaque(e, inputs, self.unsupported(&c.func, message));
         }
         self.grad_call(e, c, &p.path)
+    }
+
+    /// `Type::from_columns(&[a, b, ..])` and friends: the array's values folded from the left
+    /// with the binary `op`.
+    fn stacked(&mut self, e: &Expr, op: Op, arg: &Expr) -> ValueId {
+        let elems = match super::expr::strip_borrows(arg) {
+            Expr::Array(a) if a.elems.len() >= 2 => &a.elems,
+            _ => {
+                let x = self.operand_leaf(arg);
+                let message = "`#[grad]` differentiates this with an array of two or more values written out, \
+                               e.g. `DMatrix::from_columns(&[a, b])`";
+                return self.opaque(e, vec![x], self.unsupported(arg, message));
+            }
+        };
+        let mut acc = self.expr(&elems[0]);
+        for next in elems.iter().skip(1) {
+            let b = self.expr(next);
+            acc = self.op(Some(op), vec![acc, b], Vec::new(), e);
+        }
+        acc
     }
 
     /// A non-differentiated argument of an operation: kept as written, an error if it reads a

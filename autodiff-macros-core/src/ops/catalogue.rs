@@ -46,6 +46,7 @@ pub fn written(op: Op, syntax: &Syntax) -> String {
         Syntax::Field { name } => format!("`.{name}`"),
         Syntax::FieldPair { field, then } => format!("`.{field}.{then}()`"),
         Syntax::Associated { name, .. } => format!("`DMatrix::{name}({})`", args(Some("&v"))),
+        Syntax::AssociatedArray { name } => format!("`DMatrix::{name}(&[a, b, ..])`"),
     }
 }
 

@@ -89,6 +89,11 @@ impl Op {
         )
     }
 
+    /// The operation `Type::name(&[a, b, ..])` folds into.
+    pub fn by_associated_array(name: &str) -> Option<Op> {
+        Op::find(|s| matches!(*s, Syntax::AssociatedArray { name: n } if n == name))
+    }
+
     /// The operation of reading the field `recv.name`.
     pub fn by_field(name: &str) -> Option<Op> {
         Op::find(|s| matches!(*s, Syntax::Field { name: n } if n == name))

@@ -28,6 +28,10 @@ pub enum Syntax {
     /// `Type::name(args..)` for a matrix type (`DMatrix::from_diagonal(&v)`,
     /// `Matrix3::from_diagonal(&v)`): an associated function that builds a matrix.
     Associated { name: &'static str, args: usize },
+    /// `Type::name(&[a, b, ..])`: an associated function of an array of two or more values,
+    /// folded from the left into the (binary) operation (`DMatrix::from_columns(&[a, b, c])`
+    /// is `[[a b] c]`).
+    AssociatedArray { name: &'static str },
     /// `recv.name`, reading a field: `e.eigenvalues` of an eigendecomposition.
     Field { name: &'static str },
     /// `recv.field.then()`: a field holding an `Option`, unwrapped (`svd.u.unwrap()`).

@@ -456,6 +456,18 @@ registry! {
     Diagonal => matrix_fn(&[method("diagonal")], "diagonal", "x̄ᵢᵢ += ḡᵢ", "the diagonal as a column vector"),
     FromDiagonal => matrix_fn(&[Syntax::Associated { name: "from_diagonal", args: 1 }], "from_diagonal", "v̄ᵢ += ḡᵢᵢ",
         "the square matrix with v on its diagonal (any matrix type's `from_diagonal`)"),
+    FromColumns => OpSpec {
+        operands: 2,
+        kernel_when_constant: true,
+        ..matrix_fn(&[Syntax::AssociatedArray { name: "from_columns" }], "hstack", "ā += ḡ's first columns, b̄ += the rest",
+            "the matrix with the given columns (or blocks of columns) side by side")
+    },
+    FromRows => OpSpec {
+        operands: 2,
+        kernel_when_constant: true,
+        ..matrix_fn(&[Syntax::AssociatedArray { name: "from_rows" }], "vstack", "ā += ḡ's first rows, b̄ += the rest",
+            "the matrix with the given rows (or blocks of rows) one under another")
+    },
     MaxEntry => matrix_fn(&[method("max")], "max_entry",
         "x̄ᵢ += ḡ/k at the k entries equal to the maximum (a tie shares ḡ equally, as JAX and PyTorch do)",
         "the largest entry"),
