@@ -44,7 +44,9 @@ families! {
     Products = "products",
     /// `.component_mul(&b)`, `.component_div(&b)`.
     Componentwise = "componentwise",
-    /// `.trace()`, `.determinant()`, `.try_inverse().unwrap()`.
+    /// `.trace()`, `.determinant()`, `.try_inverse().unwrap()`; `cholesky().unwrap()` with
+    /// `.l()`, `.solve(&b)`, `.inverse()`, `.determinant()`, `.ln_determinant()`; `lu()` with
+    /// `.solve(&b).unwrap()`, `.determinant()`, `.try_inverse().unwrap()`; the triangular solves.
     Linalg = "linalg",
     /// powi/sqrt/exp/ln/tanh/abs/sin/cos on floats.
     FloatFns = "float_fns",

@@ -1,7 +1,9 @@
 //! Matrix-valued expressions of a given shape: arithmetic, products (`*`, `.transpose()`,
 //! `.tr_mul`), component-wise products and quotients, row and column reductions, inverses,
-//! broadcasting, activations, map closures, column and row views, calls, blocks and `if`
-//! values. Operands stay in their world: dynamic with dynamic, static with static.
+//! factorisations and solves (in `factorisations`), broadcasting, activations, map closures,
+//! column and row views, calls, blocks and `if` values. Operands stay in their world:
+//! dynamic with dynamic, static with static (but for the `SMatrix<f64, 1, 1>` factorised to
+//! solve for a `RowDVector`).
 
 use super::Gen;
 use crate::ast::Expr;
@@ -294,9 +296,16 @@ impl Gen {
         Some(Expr::op(format!("{{0}}.{kind}_{op}()"), vec![m], ty, bound))
     }
 
-    /// `(3I + E).try_inverse().unwrap()`.
+    /// `(3I + E).try_inverse().unwrap()`, or (half of the time, drawn from the extra stream)
+    /// a factorisation or a triangular solve of any shape (`factorisations.rs`).
     fn inverse(&mut self, s: Shape, depth: u32) -> Option<Expr> {
-        if !self.on(Family::Linalg) || !s.is_square() {
+        if !self.on(Family::Linalg) {
+            return None;
+        }
+        if self.factorisation_turn() {
+            return Some(self.factorised_matrix(s, depth));
+        }
+        if !s.is_square() {
             return None;
         }
         self.mark(Family::Linalg);

@@ -1,9 +1,10 @@
 //! The seeded generator of random, well-typed `#[grad]` programs: the environment of
 //! variables in scope, the parameters, helper functions and the main function of a program.
-//! Expressions are in `scalar` and `matrix`, statements in `stmt`, closures, conditions,
-//! calls and magnitude control in `special`.
+//! Expressions are in `scalar` and `matrix` (factorisations and solves in `factorisations`),
+//! statements in `stmt`, closures, conditions, calls and magnitude control in `special`.
 
 mod constructs;
+mod factorisations;
 mod float_fns;
 mod matrix;
 mod scalar;

@@ -1,6 +1,6 @@
-//! Scalar-valued expressions: arithmetic, reductions of matrices, dot
-//! products, indexing, determinants and traces, activations, calls, blocks and `if` values,
-//! and the positive expressions that divisions, `sqrt` and `ln` need.
+//! Scalar-valued expressions: arithmetic, reductions of matrices, dot products, indexing,
+//! determinants and traces (of factorisations too, in `factorisations`), activations, calls,
+//! blocks and `if` values, and the positive expressions that divisions, `sqrt` and `ln` need.
 
 use super::Gen;
 use crate::ast::Expr;
@@ -279,13 +279,18 @@ impl Gen {
         self.rng.random_range(0..n).to_string()
     }
 
-    /// `.trace()` and `.determinant()` of a square matrix.
+    /// `.trace()` and `.determinant()` of a square matrix, or (half of the time, drawn from
+    /// the extra stream) a determinant of a factorisation or a block reading one twice
+    /// (`factorisations.rs`).
     fn scalar_linalg(&mut self, depth: u32) -> Option<Expr> {
         if !self.on(Family::Linalg) || self.closure {
             return None;
         }
         let s = self.square_shape()?;
         self.mark(Family::Linalg);
+        if self.factorisation_turn() {
+            return Some(self.factorised_scalar(s, depth));
+        }
         let n = s.rows.n();
         if self.chance(0.5) {
             let m = self.matrix(s, depth - 1);
