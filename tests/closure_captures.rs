@@ -1,5 +1,5 @@
-//! `.map` closures that read values depending on a differentiated parameter: each captured
-//! value gets the sum over the entries of its cotangent. Against the original function and
+//! `.map` and `.zip_map` closures that read values depending on a differentiated parameter:
+//! each captured value gets the sum over the entries of its cotangent. Against the original function and
 //! finite differences, and the log-sum-exp written with a captured maximum against its
 //! closed-form gradient, the softmax.
 
@@ -140,5 +140,39 @@ fn constant_branches_in_a_closure_match_finite_differences() {
                 &g.s,
             );
         }
+    }
+}
+
+/// `x.zip_map(&y, |a, b| ..)`: both operands differentiated, one constant, and a captured
+/// parameter; with `let`s and a branch in the closure.
+#[grad(x, y, s)]
+fn zipped(x: &DMatrix<f64>, y: &DMatrix<f64>, z: &DMatrix<f64>, s: f64) -> f64 {
+    let p = x.zip_map(y, |a, b| {
+        let t = a * b + s;
+        if t > 0.0 {
+            t.sqrt()
+        } else {
+            -t
+        }
+    });
+    let q = z.zip_map(x, |c, a| (c - a).powi(2) * s);
+    p.sum() + q.sum()
+}
+
+#[test]
+fn zip_map_matches_finite_differences() {
+    let mut rng = rng(44);
+    for (r, c) in [(1, 1), (2, 3), (4, 4)] {
+        let (x, y, z) = (
+            dmatrix(&mut rng, r, c),
+            dmatrix(&mut rng, r, c),
+            dmatrix(&mut rng, r, c),
+        );
+        let s = 0.4;
+        let (v, g) = zipped_grad(&x, &y, &z, s);
+        assert_value("zip_map", v, zipped(&x, &y, &z, s));
+        assert_fd("zip_map d/dx", |x| zipped(x, &y, &z, s), &x, &g.x);
+        assert_fd("zip_map d/dy", |y| zipped(&x, y, &z, s), &y, &g.y);
+        assert_fd("zip_map d/ds", |s| zipped(&x, &y, &z, *s), &s, &g.s);
     }
 }

@@ -161,3 +161,47 @@ where
         crate::value::accumulate(acc, terms);
     }
 }
+
+/// `zᵢ = f(xᵢ, yᵢ)`: `x.zip_map(&y, f)`.
+///
+/// # Panics
+/// If the shapes differ.
+#[track_caller]
+pub fn zip_map<V: Differentiable, F: FnMut(V::Elem, V::Elem) -> V::Elem>(
+    x: &V,
+    y: &V,
+    mut f: F,
+) -> V {
+    shape::same("zip_map", x.shape(), y.shape());
+    let ys = y.entries();
+    x.map_entries(|i, v| f(v, ys[i]))
+}
+
+/// The pullback of `z = x.zip_map(&y, f)`: `(x̄ᵢ, ȳᵢ) = df(xᵢ, yᵢ, ḡᵢ)` for every entry (the
+/// closure adding the captured values' cotangents itself), added into the slots given.
+pub fn zip_map_pullback<V, F>(
+    g: V,
+    x: &V,
+    y: &V,
+    _z: &V,
+    mut df: F,
+    acc_x: Option<&mut Option<V>>,
+    acc_y: Option<&mut Option<V>>,
+) where
+    V: Differentiable,
+    F: FnMut(V::Elem, V::Elem, V::Elem) -> (V::Elem, V::Elem),
+{
+    let (xs, ys) = (x.entries(), y.entries());
+    let pairs: Vec<(V::Elem, V::Elem)> = g
+        .entries()
+        .iter()
+        .enumerate()
+        .map(|(i, gi)| df(xs[i], ys[i], *gi))
+        .collect();
+    if let Some(acc) = acc_x {
+        crate::value::accumulate(acc, g.map_entries(|i, _| pairs[i].0));
+    }
+    if let Some(acc) = acc_y {
+        crate::value::accumulate(acc, g.map_entries(|i, _| pairs[i].1));
+    }
+}

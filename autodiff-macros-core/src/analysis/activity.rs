@@ -87,8 +87,14 @@ fn edges(body: &Body, n: usize) -> Edges {
     for (id, v) in body.values.iter().enumerate() {
         match &v.kind {
             Kind::Op { inputs, .. } => inputs.iter().for_each(|&i| link(i, id, true)),
-            Kind::Map { input, scalar, .. } => {
+            Kind::Map {
+                input,
+                second,
+                scalar,
+                ..
+            } => {
                 link(*input, id, true);
+                second.iter().for_each(|&s| link(s, id, true));
                 scalar.captures.iter().for_each(|&c| link(c, id, true));
             }
             Kind::Call { args, .. } => args.iter().for_each(|a| link(a.value, id, true)),

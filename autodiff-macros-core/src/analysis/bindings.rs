@@ -49,7 +49,9 @@ impl Bindings {
                     Kind::Op { inputs, extras, .. } => {
                         inputs.iter().chain(extras).for_each(|&i| bound[i] = true)
                     }
-                    Kind::Map { input, .. } => bound[*input] = true,
+                    Kind::Map { input, second, .. } => std::iter::once(input)
+                        .chain(second)
+                        .for_each(|&i| bound[i] = true),
                     Kind::Call { args, .. } => args.iter().for_each(|a| bound[a.value] = true),
                     _ => {}
                 }

@@ -32,8 +32,13 @@ pub fn check(body: &Body, activity: &Activity, errors: &mut Errors) {
                 let inputs: Vec<ValueId> = args.iter().map(|a| a.value).collect();
                 untracked_inputs(body, activity, &inputs, errors);
             }
-            Kind::Map { input, scalar, .. } => {
-                let mut read = vec![*input];
+            Kind::Map {
+                input,
+                second,
+                scalar,
+                ..
+            } => {
+                let mut read: Vec<ValueId> = std::iter::once(*input).chain(*second).collect();
                 read.extend(&scalar.captures);
                 untracked_inputs(body, activity, &read, errors);
                 for e in &scalar.errors {

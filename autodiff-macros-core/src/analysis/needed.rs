@@ -35,8 +35,14 @@ impl Needed {
                         needed[id] = true;
                     }
                 }
-                Kind::Map { input, scalar, .. } => {
+                Kind::Map {
+                    input,
+                    second,
+                    scalar,
+                    ..
+                } => {
                     needed[*input] = true;
+                    second.iter().for_each(|&s| needed[s] = true);
                     needed[id] = true;
                     scalar.captures.iter().for_each(|&c| needed[c] = true);
                 }

@@ -122,9 +122,14 @@ impl Reads {
                 }
                 self.pin(extras.iter().copied());
             }
-            Kind::Map { input, scalar, .. } => {
+            Kind::Map {
+                input,
+                second,
+                scalar,
+                ..
+            } => {
                 self.read(*input, here);
-                self.pin(scalar.captures.iter().copied());
+                self.pin(scalar.captures.iter().copied().chain(*second));
             }
             Kind::Call { args, .. } => self.pin(args.iter().map(|a| a.value)),
             _ => {}
@@ -178,10 +183,19 @@ fn consumed_by_reverse(body: &Body, activity: &Activity, needed: &Needed) -> Vec
                     reads[id] += 1;
                 }
             }
-            Kind::Map { input, scalar, .. } => {
+            Kind::Map {
+                input,
+                second,
+                scalar,
+                ..
+            } => {
                 reads[*input] += 1;
                 reads[id] += 1;
-                scalar.captures.iter().for_each(|&c| pinned[c] = true);
+                scalar
+                    .captures
+                    .iter()
+                    .chain(second)
+                    .for_each(|&c| pinned[c] = true);
             }
             Kind::Call { pullback, args, .. } => {
                 pinned[*pullback] = true;

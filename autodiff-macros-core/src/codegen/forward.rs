@@ -74,6 +74,17 @@ impl Gen<'_> {
             Kind::Op { op, inputs, extras } => {
                 self.op_forward(*op, inputs, extras, span, ref_bound)
             }
+            Kind::Map {
+                input,
+                second: Some(other),
+                closure,
+                ..
+            } => {
+                let f = self.rt(helpers::ZIP_MAP, span);
+                let x = self.input_ref(*input, span, ref_bound);
+                let y = self.input_ref(*other, span, ref_bound);
+                quote_spanned!(span=> #f(#x, #y, #closure))
+            }
             Kind::Map { input, closure, .. } => {
                 if self.t.reuse.consumable[*input] {
                     let f = self.rt(helpers::MAP[1], span);

@@ -182,13 +182,13 @@ impl Gen<'_> {
         }
     }
 
-    /// `x.map(f)`: the closure's own sweeps, per entry; the cotangents of the values the
-    /// closure captures that depend on a differentiated parameter are summed over the entries
-    /// (in a sum of their own, merged into their slots after the entries).
+    /// `x.map(f)` (`x.zip_map(&y, f)`): the closure's own sweeps, per entry; the cotangents of
+    /// the values the closure captures that depend on a differentiated parameter are summed over
+    /// the entries (in a sum of their own, merged into their slots after the entries).
     fn map_pullback(&self, id: ValueId, input: ValueId, ref_bound: &[bool]) -> TokenStream {
         let v = &self.body.values[id];
         let span = v.span;
-        let Kind::Map { scalar, .. } = &v.kind else {
+        let Kind::Map { scalar, second, .. } = &v.kind else {
             return TokenStream::new();
         };
         let (inner, sums) = &self.closures[&id];
@@ -201,7 +201,8 @@ impl Gen<'_> {
             .filter_map(|((&c, &ci), sum)| Some((self.slot(c)?, inner.slots[ci].as_ref()?, sum)))
             .collect();
         let d_in = self.slot(input);
-        if d_in.is_none() && captured.is_empty() {
+        let d_second = second.and_then(|s| self.slot(s));
+        if d_in.is_none() && d_second.is_none() && captured.is_empty() {
             return TokenStream::new();
         }
         let x = self.input_ref(input, span, ref_bound);
@@ -214,23 +215,11 @@ impl Gen<'_> {
                 rebind.extend(quote!(let #n = ::core::clone::Clone::clone(#n);));
             }
         }
-        let param = &scalar.param;
-        let g_elem = &self.locals.g_elem;
+        let (param, g_elem) = (&scalar.param, &self.locals.g_elem);
         let (fwd, rev) = (&inner.forward, &inner.reverse);
-        let finish = self.rt(helpers::FINISH, span);
-        let slot_fn = self.rt(helpers::SLOT, span);
-        let grad = match scalar
-            .body
-            .values
-            .iter()
-            .position(|v| matches!(v.kind, Kind::Param { .. }))
-            .and_then(|p| inner.slots[p].clone())
-        {
-            Some(s) => quote!(#finish(#s, &#param)),
-            None => quote!(#finish(#slot_fn(&#param), &#param)),
-        };
+        let grad = self.parameter_gradient(scalar, inner, 0, param, span);
         let g = self.g();
-        if captured.is_empty() {
+        if captured.is_empty() && second.is_none() {
             let f = self.rt(helpers::MAP_PULLBACK[1], span);
             return quote_spanned! {span=>
                 #rebind
@@ -241,22 +230,62 @@ impl Gen<'_> {
         let declare = captured
             .iter()
             .map(|(_, _, sum)| quote!(let mut #sum = ::core::option::Option::None;));
-        let add = captured
+        let add: Vec<TokenStream> = captured
             .iter()
-            .map(|(_, inner_slot, sum)| quote!(#merge(&mut #sum, #inner_slot);));
+            .map(|(_, inner_slot, sum)| quote!(#merge(&mut #sum, #inner_slot);))
+            .collect();
         let merge_sums = captured
             .iter()
             .map(|(outer, _, sum)| quote!(#merge(&mut #outer, #sum);));
-        let acc = match d_in {
-            Some(d) => quote!(::core::option::Option::Some(&mut #d)),
-            None => quote!(::core::option::Option::None),
+        let call = match (second, &scalar.second) {
+            (Some(s), Some(q)) => {
+                let other = self.input_ref(*s, span, ref_bound);
+                let grad_q = self.parameter_gradient(scalar, inner, 1, q, span);
+                let f = self.rt(helpers::ZIP_MAP_PULLBACK, span);
+                let (acc, acc_q) = (optional_slot(d_in), optional_slot(d_second));
+                quote_spanned! {span=>
+                    #f(#g, #x, #other, #y, |#param, #q, #g_elem| { #fwd #rev #(#add)* (#grad, #grad_q) }, #acc, #acc_q);
+                }
+            }
+            _ => {
+                let f = self.rt(helpers::MAP_PULLBACK_CAPTURES, span);
+                let acc = optional_slot(d_in);
+                quote_spanned! {span=>
+                    #f(#g, #x, #y, |#param, #g_elem| { #fwd #rev #(#add)* #grad }, #acc);
+                }
+            }
         };
-        let f = self.rt(helpers::MAP_PULLBACK_CAPTURES, span);
         quote_spanned! {span=>
             #rebind
             #(#declare)*
-            #f(#g, #x, #y, |#param, #g_elem| { #fwd #rev #(#add)* #grad }, #acc);
+            #call
             #(#merge_sums)*
+        }
+    }
+
+    /// The cotangent of a closure's `k`-th parameter `param` after its reverse sweep (zero
+    /// when it has no slot).
+    fn parameter_gradient(
+        &self,
+        scalar: &crate::ir::ScalarFn,
+        inner: &super::Sweeps,
+        k: usize,
+        param: &syn::Ident,
+        span: Span,
+    ) -> TokenStream {
+        let finish = self.rt(helpers::FINISH, span);
+        let slot_fn = self.rt(helpers::SLOT, span);
+        let slot = scalar
+            .body
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| matches!(v.kind, Kind::Param { .. }))
+            .nth(k)
+            .and_then(|(p, _)| inner.slots[p].clone());
+        match slot {
+            Some(s) => quote!(#finish(#s, &#param)),
+            None => quote!(#finish(#slot_fn(&#param), &#param)),
         }
     }
 
@@ -288,5 +317,13 @@ impl Gen<'_> {
             }
         }
         calls
+    }
+}
+
+/// `Some(&mut slot)`, or `None` for a value with no slot.
+fn optional_slot(slot: Option<&syn::Ident>) -> TokenStream {
+    match slot {
+        Some(d) => quote!(::core::option::Option::Some(&mut #d)),
+        None => quote!(::core::option::Option::None),
     }
 }

@@ -81,9 +81,11 @@ pub enum Kind {
         inputs: Vec<ValueId>,
         extras: Vec<ValueId>,
     },
-    /// `x.map(|v| ...)`: the user's closure (renamed) and its own lowered body.
+    /// `x.map(|v| ...)`, or `x.zip_map(&y, |v, w| ...)` with `second` the value `y`: the
+    /// user's closure (renamed) and its own lowered body.
     Map {
         input: ValueId,
+        second: Option<ValueId>,
         closure: Expr,
         scalar: Box<ScalarFn>,
     },
@@ -121,10 +123,13 @@ pub struct Arg {
     pub span: Span,
 }
 
-/// The scalar closure of a `map`, lowered as a function of its one parameter.
+/// The scalar closure of a `map` (a `zip_map`), lowered as a function of its parameter (its
+/// two parameters).
 pub struct ScalarFn {
     /// The closure's parameter name.
     pub param: Ident,
+    /// A `zip_map` closure's second parameter.
+    pub second: Option<Ident>,
     pub body: Body,
     /// Values of the enclosing body the closure reads (one per name: a value read under two
     /// names appears twice), each standing for `body.captured` at the same index.
@@ -256,7 +261,7 @@ impl Kind {
     pub fn inputs(&self) -> Vec<ValueId> {
         match self {
             Kind::Op { inputs, .. } | Kind::Opaque { inputs, .. } => inputs.clone(),
-            Kind::Map { input, .. } => vec![*input],
+            Kind::Map { input, second, .. } => std::iter::once(*input).chain(*second).collect(),
             Kind::Call { args, .. } => args.iter().map(|a| a.value).collect(),
             Kind::Version { of } => vec![*of],
             _ => Vec::new(),

@@ -35,12 +35,56 @@ impl Lowerer<'_> {
             return self.opaque(e, vec![x], self.unsupported(method_tokens, message));
         };
         let x = self.expr(&m.receiver);
-        let scalar = self.scalar_fn(&closure, param);
+        let scalar = self.scalar_fn(&closure, param, None);
+        self.map_value(e, x, None, closure, scalar)
+    }
+
+    /// `x.zip_map(&y, |v, w| body)`.
+    pub(super) fn zip_map(
+        &mut self,
+        e: &Expr,
+        m: &ExprMethodCall,
+        method_tokens: &TokenStream,
+    ) -> ValueId {
+        let closure = match m.args.iter().nth(1) {
+            Some(Expr::Closure(c)) if m.args.len() == 2 => Some(c.clone()),
+            _ => None,
+        };
+        let params =
+            closure
+                .as_ref()
+                .and_then(|c| match c.inputs.iter().collect::<Vec<_>>().as_slice() {
+                    [a, b] => Some((pat_ident(a)?, pat_ident(b)?)),
+                    _ => None,
+                });
+        let (Some(closure), Some((p, q))) = (closure, params) else {
+            let mut inputs = vec![self.operand_leaf(&m.receiver)];
+            inputs.extend(m.args.iter().map(|a| self.operand_leaf(a)));
+            let message = "`#[grad]` differentiates `.zip_map` with a closure of two named parameters, such as \
+                           `|a, b| a * b + 1.0`";
+            return self.opaque(e, inputs, self.unsupported(method_tokens, message));
+        };
+        let x = self.expr(&m.receiver);
+        let y = self.expr(&m.args[0]);
+        let scalar = self.scalar_fn(&closure, p, Some(q));
+        self.map_value(e, x, Some(y), closure, scalar)
+    }
+
+    /// The value of a `map` or `zip_map` over `x` (and `y`).
+    fn map_value(
+        &mut self,
+        e: &Expr,
+        x: ValueId,
+        y: Option<ValueId>,
+        closure: ExprClosure,
+        scalar: ScalarFn,
+    ) -> ValueId {
         let (renamed_closure, _, _) = self.renamed(&Expr::Closure(closure));
         let (renamed, mentions, _) = self.renamed(e);
         let id = self.compute(
             Kind::Map {
                 input: x,
+                second: y,
                 closure: renamed_closure,
                 scalar: Box::new(scalar),
             },
@@ -51,8 +95,14 @@ impl Lowerer<'_> {
         id
     }
 
-    /// The body of a `map` closure, lowered as a function of its parameter.
-    fn scalar_fn(&mut self, closure: &ExprClosure, param: Ident) -> ScalarFn {
+    /// The body of a `map` closure, lowered as a function of its parameter (of a `zip_map`
+    /// closure, of its two).
+    fn scalar_fn(
+        &mut self,
+        closure: &ExprClosure,
+        param: Ident,
+        second: Option<Ident>,
+    ) -> ScalarFn {
         let outer = Outer {
             vars: self
                 .scope
@@ -77,23 +127,26 @@ impl Lowerer<'_> {
             Some(&outer),
             self.context,
         );
-        let pid = inner.push(Value::new(
-            Kind::Param {
-                by_ref: false,
-                differentiated: true,
-            },
-            param.clone(),
-            param.span(),
-        ));
-        inner.values[pid].named = true;
-        inner.values[pid].label = Some(param.to_string());
-        inner.declare(&param.to_string(), pid, false);
+        for p in std::iter::once(&param).chain(&second) {
+            let pid = inner.push(Value::new(
+                Kind::Param {
+                    by_ref: false,
+                    differentiated: true,
+                },
+                p.clone(),
+                p.span(),
+            ));
+            inner.values[pid].named = true;
+            inner.values[pid].label = Some(p.to_string());
+            inner.declare(&p.to_string(), pid, false);
+        }
         let output = inner.expr(&closure.body);
         let captures = inner.captured.iter().map(|c| c.0).collect();
         let captured = inner.captured.iter().map(|c| c.1).collect();
         let (values, steps) = (inner.values, inner.steps);
         ScalarFn {
             param,
+            second,
             body: Body {
                 values,
                 steps,

@@ -52,6 +52,9 @@ impl Lowerer<'_> {
         if name == "map" {
             return self.map(e, m, &method_tokens);
         }
+        if name == "zip_map" {
+            return self.zip_map(e, m, &method_tokens);
+        }
         if let (Expr::Field(f), 0) = (super::expr::strip_borrows(&m.receiver), n) {
             if let syn::Member::Named(field) = &f.member {
                 if let Some(op) = Op::by_field_pair(&field.to_string(), &name) {

@@ -241,6 +241,9 @@ pub mod helpers {
     pub const MAP_PULLBACK: [&str; 2] = ["map_pullback", "map_pullback_reuse_g"];
     /// The pullback of `x.map(f)` whose closure reads differentiated values.
     pub const MAP_PULLBACK_CAPTURES: &str = "map_pullback_captures";
+    /// `x.zip_map(&y, f)` and its pullback.
+    pub const ZIP_MAP: &str = "zip_map";
+    pub const ZIP_MAP_PULLBACK: &str = "zip_map_pullback";
     /// The right operand of a deferred product, kept until the end of the loop.
     pub const KEEP: &str = "keep";
     /// The bound that makes `_grad` of a non-float function a clear error.
@@ -280,6 +283,8 @@ pub mod helpers {
             AS_VALUE,
             KEEP,
             MAP_PULLBACK_CAPTURES,
+            ZIP_MAP,
+            ZIP_MAP_PULLBACK,
             SCALAR_OUTPUT,
             SHADOW,
         ];
