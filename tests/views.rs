@@ -1,6 +1,6 @@
 //! Blocks of a matrix as nalgebra users write them, `.rows(i, n)`, `.columns(j, n)`,
 //! `.view((i, j), (r, c))`, `.diagonal()`, `DMatrix::from_diagonal(&v)`, `a.kronecker(&b)`, and
-//! `DMatrix::from_columns(&[..])` / `from_rows(&[..])`: against the
+//! `DMatrix::from_columns(&[..])` / `from_rows(&[..])`, the fixed-size blocks: against the
 //! original function and finite differences on several shapes, with constant blocks of
 //! constant matrices, and the out-of-bounds panic naming the block and the matrix.
 
@@ -8,7 +8,7 @@ mod common;
 
 use autodiff::grad;
 use common::*;
-use nalgebra::{DMatrix, DVector, Matrix3, RowDVector, Vector3};
+use nalgebra::{DMatrix, DVector, Matrix3, Matrix4, RowDVector, Vector2, Vector3};
 
 /// The blocks of `x` in one function: overlapping, used twice, combined with products.
 #[grad(x)]
@@ -140,4 +140,47 @@ fn assembled_matrices_match_finite_differences() {
         assert_fd("assembled d/db", |b| assembled(&a, b, &c, &r), &b, &g.b);
         assert_fd("assembled d/dr", |r| assembled(&a, &b, &c, r), &r, &g.r);
     }
+}
+
+/// Fixed-size blocks, static and dynamic, keep their static sizes: a `Matrix2x3` block of a
+/// `Matrix4` multiplies a `Vector3` and adds to a `Vector2`.
+#[grad(x)]
+fn fixed_blocks(x: &Matrix4<f64>, v: &Vector3<f64>, d: &DMatrix<f64>) -> f64 {
+    let top: Vector2<f64> = x.fixed_view::<2, 3>(1, 0) * v;
+    let rows = x.fixed_rows::<2>(2);
+    let cols = x.fixed_columns::<3>(1);
+    let constant = d.fixed_rows::<1>(0).sum();
+    (top + rows.column(0)).norm_squared() + cols.sum() * constant
+}
+
+#[test]
+fn fixed_blocks_match_finite_differences() {
+    let mut rng = rng(36);
+    let x: Matrix4<f64> = smatrix(&mut rng);
+    let v: Vector3<f64> = svector(&mut rng);
+    let d = dmatrix(&mut rng, 2, 3);
+    let (value, g) = fixed_blocks_grad(&x, &v, &d);
+    assert_value("fixed", value, fixed_blocks(&x, &v, &d));
+    assert_fd("fixed", |x| fixed_blocks(x, &v, &d), &x, &g.x);
+}
+
+/// Fixed blocks in a loop whose index moves the block, of a value carried around the loop.
+#[grad(x)]
+fn fixed_in_a_loop(x: &Matrix4<f64>) -> f64 {
+    let mut m = *x;
+    let mut s = 0.0;
+    for t in 0..3 {
+        let block = m.fixed_view::<2, 2>(t % 2, t);
+        s += block.norm_squared() * (t as f64 + 1.0);
+        m = m * 0.9 + x.transpose() * 0.1;
+    }
+    s
+}
+
+#[test]
+fn fixed_blocks_in_a_loop_match_finite_differences() {
+    let x: Matrix4<f64> = smatrix(&mut rng(37));
+    let (value, g) = fixed_in_a_loop_grad(&x);
+    assert_value("fixed loop", value, fixed_in_a_loop(&x));
+    assert_fd("fixed loop", fixed_in_a_loop, &x, &g.x);
 }

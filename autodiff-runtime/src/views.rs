@@ -333,3 +333,44 @@ pub fn vstack_pullback_rhs<T: Scalar, R1: Dim, R2: Dim, C: Dim>(
     let part = b.map_entries(|s, _| g[(r1 + s % r2, s / r2)]);
     accumulate_with(acc, || part.clone(), |x| *x += &part)
 }
+
+/// `X̄[i..i + N, :] += Ḡ` for `y = x.fixed_rows::<N>(i)` (the forward value is the user's
+/// view, owned).
+pub fn fixed_rows_pullback<T: Scalar, R: Dim, C: Dim, V: Differentiable<Elem = T>>(
+    g: &V,
+    x: &OMatrix<T, R, C>,
+    i: usize,
+    _y: &V,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    add_block(g, x, (i, 0), acc)
+}
+
+/// `X̄[:, j..j + N] += Ḡ` for `y = x.fixed_columns::<N>(j)`.
+pub fn fixed_columns_pullback<T: Scalar, R: Dim, C: Dim, V: Differentiable<Elem = T>>(
+    g: &V,
+    x: &OMatrix<T, R, C>,
+    j: usize,
+    _y: &V,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    add_block(g, x, (0, j), acc)
+}
+
+/// `X̄[i..i + R, j..j + C] += Ḡ` for `y = x.fixed_view::<R, C>(i, j)`.
+pub fn fixed_view_pullback<T: Scalar, R: Dim, C: Dim, V: Differentiable<Elem = T>>(
+    g: &V,
+    x: &OMatrix<T, R, C>,
+    i: usize,
+    j: usize,
+    _y: &V,
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    add_block(g, x, (i, j), acc)
+}

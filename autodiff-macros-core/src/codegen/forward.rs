@@ -71,6 +71,10 @@ impl Gen<'_> {
         let ty = v.ty.as_ref().map(|t| quote!(: #t));
         let mutability = v.mutable.then(|| quote!(mut));
         let rhs = match &v.kind {
+            Kind::Op { op, .. } if op.spec().forward_as_written => {
+                let e = self.source_expr(id);
+                quote_spanned!(span=> (#e).into_owned())
+            }
             Kind::Op { op, inputs, extras } => {
                 self.op_forward(*op, inputs, extras, span, ref_bound)
             }

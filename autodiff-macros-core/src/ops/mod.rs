@@ -176,7 +176,10 @@ impl Op {
     /// Every runtime kernel the entry names.
     pub fn kernels(self) -> Vec<String> {
         let spec = self.spec();
-        let mut out = vec![self.forward_kernel(None)];
+        let mut out = Vec::new();
+        if !spec.forward_as_written {
+            out.push(self.forward_kernel(None));
+        }
         if spec.reuse.forward_lhs {
             out.push(self.forward_kernel(Some(Side::Lhs)));
         }

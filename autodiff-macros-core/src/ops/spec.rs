@@ -131,6 +131,10 @@ pub struct OpSpec {
     /// Whether the pullbacks of a two-operand operation read its result too: `(a, b, y)`
     /// between ḡ and the slot (a one-operand operation's always do).
     pub reads_result: bool,
+    /// Whether the forward value is the user's expression made owned (`(expr).into_owned()`),
+    /// not a kernel call: for an operation whose result type the user's generic arguments fix
+    /// (`x.fixed_rows::<N>(i)`); only its pullbacks are kernels.
+    pub forward_as_written: bool,
     /// Whether a constant use still goes through the kernel rather than the user's
     /// expression (nalgebra's `.column(j)` is a view, the kernels take owned values).
     pub kernel_when_constant: bool,
@@ -160,6 +164,7 @@ impl OpSpec {
             deferred_lhs: false,
         },
         reads_result: false,
+        forward_as_written: false,
         kernel_when_constant: false,
         label: "",
         formula: "",

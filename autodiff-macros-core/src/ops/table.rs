@@ -453,6 +453,28 @@ registry! {
         kernel_when_constant: true,
         ..matrix_fn(&[], "view", "x̄[i..i+r, j..j+c] += ḡ", "the r×c block at (i, j), as an owned matrix")
     },
+    FixedRows => OpSpec {
+        syntax: &[Syntax::Method { name: "fixed_rows", args: 1 }],
+        extras: &[Extra { arg: "i", what: "the first row of `.fixed_rows::<N>(i)`" }],
+        forward_as_written: true,
+        kernel_when_constant: true,
+        ..matrix_fn(&[], "fixed_rows", "x̄[i..i+N, :] += ḡ", "`.fixed_rows::<N>(i)`: N rows from i, owned, of static size")
+    },
+    FixedColumns => OpSpec {
+        syntax: &[Syntax::Method { name: "fixed_columns", args: 1 }],
+        extras: &[Extra { arg: "j", what: "the first column of `.fixed_columns::<N>(j)`" }],
+        forward_as_written: true,
+        kernel_when_constant: true,
+        ..matrix_fn(&[], "fixed_columns", "x̄[:, j..j+N] += ḡ", "`.fixed_columns::<N>(j)`: N columns from j, owned, of static size")
+    },
+    FixedView => OpSpec {
+        syntax: &[Syntax::Method { name: "fixed_view", args: 2 }],
+        extras: &[Extra { arg: "i", what: "the first row of `.fixed_view::<R, C>(i, j)`" },
+            Extra { arg: "j", what: "the first column of `.fixed_view::<R, C>(i, j)`" }],
+        forward_as_written: true,
+        kernel_when_constant: true,
+        ..matrix_fn(&[], "fixed_view", "x̄[i..i+R, j..j+C] += ḡ", "`.fixed_view::<R, C>(i, j)`: the R×C block at (i, j), owned, of static size")
+    },
     Diagonal => matrix_fn(&[method("diagonal")], "diagonal", "x̄ᵢᵢ += ḡᵢ", "the diagonal as a column vector"),
     FromDiagonal => matrix_fn(&[Syntax::Associated { name: "from_diagonal", args: 1 }], "from_diagonal", "v̄ᵢ += ḡᵢᵢ",
         "the square matrix with v on its diagonal (any matrix type's `from_diagonal`)"),
