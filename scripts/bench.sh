@@ -2,7 +2,8 @@
 # Issue 5's benchmarks, all of them, then the report: the criterion benchmarks of the primal,
 # generated and hand-written gradients (benches/gradients.rs), the allocation counts
 # (benches/allocations.rs), the candle peer (peers/, its own cargo project) and the JAX peer
-# (peers/jax_bench.py, pip-installed into a venv), what #[grad] adds to compile time
+# (peers/jax_bench.py, pip-installed into a venv), the factorisations against JAX
+# (scripts/bench_factorisations.sh), what #[grad] adds to compile time
 # (scripts/compile_cost.py), perf profiles of every case (scripts/profile.sh), then
 # scripts/perf_report.py, which writes docs/PERFORMANCE.md and docs/performance.svg.
 #
@@ -11,7 +12,8 @@
 #   --quick    1 s warm-up and 2 s measurement per case instead of 3 s and 5 s: a smoke test
 #   WORKLOAD   only this workload (least_squares, frobenius, prml, batch_norm, rnn,
 #              autoencoder), and no compile-time measurement; the other workloads' last
-#              results, and the last compile-time cost, stay in the report
+#              results, and the last compile-time cost, stay in the report. `factorisations`
+#              runs only scripts/bench_factorisations.sh, then the report
 #
 # Results go to $CARGO_TARGET_DIR (default ./target): criterion/ and bench-results/. The venv
 # is $BENCH_VENV (default <target>/bench-venv). Run it on an idle machine: the full run takes
@@ -58,6 +60,14 @@ if ! "$venv/bin/python" -c 'import jax, matplotlib' 2>/dev/null; then
   "$venv/bin/python" -m pip install --quiet jax matplotlib
 fi
 
+if [ "$filter" = factorisations ]; then
+  echo "== factorisations (scripts/bench_factorisations.sh)"
+  BENCH_PYTHON="$venv/bin/python" scripts/bench_factorisations.sh $([ "$quick" = true ] && echo --quick)
+  echo "== report"
+  "$venv/bin/python" scripts/perf_report.py --target-dir "$target"
+  exit 0
+fi
+
 echo "== allocations per call (benches/allocations.rs)"
 cargo bench --bench allocations
 
@@ -74,6 +84,11 @@ echo "== JAX (peers/jax_bench.py)"
 "$venv/bin/python" peers/jax_bench.py \
   --warm-up-time "$warm_up" --measurement-time "$measurement" \
   --out "$results/jax$suffix.json" ${filter:+"$filter/"}
+
+if [ -z "$filter" ]; then
+  echo "== factorisations (scripts/bench_factorisations.sh)"
+  BENCH_PYTHON="$venv/bin/python" scripts/bench_factorisations.sh $([ "$quick" = true ] && echo --quick)
+fi
 
 echo "== profiles of the generated and hand-written gradients (scripts/profile.sh)"
 scripts/profile.sh $filter

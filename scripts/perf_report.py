@@ -4,7 +4,10 @@ benchmark run: criterion's estimates of the primal, generated and hand-written g
 (<target>/criterion/<workload>/<impl>/<size>/new/), and the JSON files in
 <target>/bench-results/ that scripts/bench.sh leaves: allocations.json (benches/allocations.rs),
 candle*.json (peers/), jax*.json (peers/jax_bench.py), compile_cost.json
-(scripts/compile_cost.py) and meta.json (the run's settings).
+(scripts/compile_cost.py) and meta.json (the run's settings); for the factorisations,
+criterion's baselines factorisations-run1 and -run2 (benches/factorisations.rs, run twice by
+scripts/bench_factorisations.sh), factorisations-jax.json (peers/jax_factorisations.py),
+factorisations.json (our values and gradient norms) and factorisations-meta.json.
 
 scripts/bench.sh runs everything and then this; alone, it re-renders the last results:
 
@@ -881,7 +884,363 @@ def render_compile_cost(cost, cpus, long_functions=None):
     return out
 
 
-def render(rows, allocations, peers, meta, info, chart_name, compile_cost=None, profiles=None, long_functions=None):
+# The factorisations' benchmarks: (criterion group, title, function, the factorisation alone).
+FACTORISATIONS = [
+    (
+        "cholesky_nll",
+        "Cholesky",
+        "½⟨B, S⁻¹B⟩ + ln |S| by `s.clone().cholesky().unwrap()`, `c.solve(b)`, "
+        "`c.ln_determinant()`; ∂/∂S, ∂/∂B",
+        "`s.clone().cholesky()`",
+    ),
+    (
+        "lu_solve",
+        "LU",
+        "½‖M⁻¹B‖² + bᵀM⁻¹b by `m.clone().lu()`, `lu.solve(b).unwrap()` for B (n×8) and b; "
+        "∂/∂M, ∂/∂B, ∂/∂b",
+        "`m.clone().lu()`",
+    ),
+    (
+        "qr_solve",
+        "QR",
+        "½‖M⁻¹B‖² by `m.clone().qr().solve(b).unwrap()`; ∂/∂M, ∂/∂B",
+        "`m.clone().qr()`",
+    ),
+    (
+        "triangular_solve",
+        "Triangular solve",
+        "½‖L⁻¹B‖² by `l.solve_lower_triangular(b).unwrap()`; ∂/∂L, ∂/∂B",
+        None,
+    ),
+]
+FACTORISATION_SIZES = ["16", "64", "256"]
+FACTORISATION_RUNS = ["factorisations-run1", "factorisations-run2"]
+# Griewank's bound: a value and gradient costs at most a small multiple of the function.
+FACTORISATION_BOUND = 3.0
+
+# What dominates each function's gradient, and what in the kernels is slower than it needs to
+# be: the mechanisms, from the profiles (`perf record` of the bench with `--profile-time`), not
+# the tables' numbers, which change with every run.
+FACTORISATION_NOTES = {
+    "cholesky_nll": (
+        "What dominates is the gradient of ln |S|, which is S⁻¹, a dense n×n matrix: "
+        "`ln_determinant_pullback` (`autodiff-runtime/src/factorisations.rs`) takes it from "
+        "nalgebra's `Cholesky::inverse()`, which solves the identity by L and then by Lᵀ: two "
+        "triangular solves with n right-hand sides, about 2n³ flops against the "
+        "factorisation's n³/3, in nalgebra's solve, which works column by column (unblocked, one "
+        "core). Triangular solves, the inverse's for the most part, are most of the gradient's "
+        "profile at every size measured, so the target is missed at every size, by more as n "
+        "grows. It is out of reach for any gradient that forms "
+        "S̄ densely: S⁻¹ as LAPACK's `dpotri` computes it (L⁻¹ in place, then L⁻ᵀL⁻¹, one "
+        "half of the symmetric result) costs 2n³/3 flops, twice the factorisation, so "
+        "factorisation, inverse and solves come to at least about 3× the factorisation. JAX's "
+        "gradient is as far from its function at n = 256 (its pullback of `cholesky` also "
+        "solves with n×n right-hand sides). At n = 16 and 64 the function itself is mostly the two "
+        "solves with B (nalgebra's `Cholesky::solve`), and the gradient adds, besides the "
+        "inverse, fixed costs: the matrix is copied twice by `cholesky()` (once for nalgebra, "
+        "once kept as the factorisation's matrix, after the `.clone()` the function itself "
+        "makes) and checked for symmetry, and each n×n cotangent is allocated and copied "
+        "(below)."
+    ),
+    "lu_solve": (
+        "At n = 256 the factorisation (nalgebra's `LU::new`, O(n³), unblocked) is most of both "
+        "the function and its gradient, and the pullbacks are O(n²·8): the gradient costs about "
+        "twice the function, within the target. Below that the pullbacks' own costs dominate: "
+        "each of the two solves is pulled back twice (`solve_pullback_lhs` for M̄, "
+        "`solve_pullback_rhs` for B̄ or b̄), each solving Mᵀu = ḡ anew, and each of those four "
+        "transposed solves first copies the unit lower-triangular factor out of nalgebra's "
+        "packed LU (`LU::l()`: an n×n allocation and copy, about a quarter of the gradient's "
+        "profile at n = 64). M̄ gets one n×n outer product per solve, each allocated, negated "
+        "and added. JAX differentiates through `lu_factor` itself, with n×n triangular solves, "
+        "so its gradient costs several times its function at n = 256, and ours is faster at "
+        "every size measured."
+    ),
+    "qr_solve": (
+        "The transposed solve of the pullback (`autodiff-runtime/src/qr.rs`, "
+        "`solve_transposed`: Aᵀy = ḡ as y = Q·R⁻ᵀḡ) forms Q explicitly (`QR::q()`: the n "
+        "Householder reflections applied to the identity, O(n³), as much work as the "
+        "factorisation) and copies R, and it runs twice, once for M̄ and once for B̄. So the "
+        "gradient is the factorisation and twice its cost again: at every size about 3 to 4 "
+        "times the function, and the reflections are most of the profile at n = 256. Applying "
+        "the reflections to R⁻ᵀḡ (O(n²·8), Q never formed), once for both pullbacks, would "
+        "leave the factorisation and O(n²) work."
+    ),
+    "triangular_solve": (
+        "All of it is O(n²·8): the function is one triangular solve, and the gradient does two "
+        "more (`pullback_matrix` for L̄ and `pullback_rhs` for B̄, "
+        "`autodiff-runtime/src/triangular.rs`, each solve Lᵀu = ḡ, the same u), forms the whole "
+        "n×n product −u·xᵀ, zeroes its upper half entry by entry (bounds-checked indexing, a "
+        "visible share of the profile) and copies the result into the empty adjoint slot. One "
+        "transposed solve and the lower half of the product would be about 2.5 times the "
+        "function; the second solve and the extra n×n passes are the rest. JAX's per-call "
+        "overhead (tens of µs) makes it slower than ours below n = 256."
+    ),
+}
+
+# The kernels' redundant work the profiles show, for the runtime's owners.
+FACTORISATION_KERNELS = [
+    "**S⁻¹ from the identity**: `ln_determinant_pullback` (and `determinant_gradient` of a "
+    "Cholesky factorisation) calls `Cholesky::inverse()`, two full triangular solves against "
+    "the identity (2n³ flops, ignoring the identity's zeros and the result's symmetry). "
+    "Inverting L in place and forming L⁻ᵀL⁻¹ for one half (LAPACK's `dpotri`) is a third of "
+    "that; the contribution is then symmetrised again by `Factored::accumulate`, which it "
+    "does not need.",
+    "**The same transposed solve twice**: for every `solve` (Cholesky, LU, QR, the four "
+    "triangular forms) the pullback into the matrix and the pullback into the right-hand side "
+    "each compute A⁻ᵀḡ; one kernel returning both, or the left one reusing the right one's "
+    "result, halves the reverse sweep's solves.",
+    "**Factors materialised per call**: LU's `solve_transposed` copies L out of the packed "
+    "factorisation (`LU::l()`, n×n) on every call, where nalgebra's "
+    "`tr_solve_lower_triangular_with_diag` reads it in place; QR's builds Q (`QR::q()`, O(n³)) "
+    "and copies R on every call, where applying the stored reflections is O(n²) per "
+    "right-hand side.",
+    "**n×n copies that could be moves**: `cholesky()` and `lu()` clone their matrix twice "
+    "(for nalgebra and for the `Factored`), after the `.clone()` the user wrote; "
+    "`Factored::accumulate` and the triangular `pullback_matrix` clone a matrix they own into "
+    "an empty slot (`accumulate_with(acc, || m.clone(), ..)`); `cholesky_pullback` and "
+    "`lu_pullback` clone the cotangent they pass on. At n = 256 each is half a megabyte.",
+    "**Half a product for nothing**: the triangular solve's L̄ is the full outer product "
+    "−u·xᵀ with the upper half then zeroed entry by entry; computing only the lower half, "
+    "column by column, halves it and drops the masking pass.",
+    "**nalgebra's kernels**: its Cholesky, LU, QR and triangular solves are unblocked and "
+    "single-threaded, where JAX calls LAPACK (OpenBLAS): JAX's factorisations alone are faster "
+    "at n = 256. That gap is nalgebra's, in the function and its gradient alike.",
+]
+
+
+def load_factorisations(target, results):
+    """The factorisations' results: {"times": {(function, size, impl): [µs per run]},
+    "jax": {(function, size, impl): row}, "values": {(function, size): row}, "meta": {}},
+    or None before the first run."""
+    times = {}
+    for run, baseline in enumerate(FACTORISATION_RUNS):
+        pattern = os.path.join(target, "criterion", "*", "*", "*", baseline, "benchmark.json")
+        for bench_path in glob.glob(pattern):
+            bench = read_json(bench_path)
+            estimates = read_json(os.path.join(os.path.dirname(bench_path), "estimates.json"))
+            key = (bench["group_id"], bench.get("value_str") or "", bench["function_id"])
+            if key[0] not in {f[0] for f in FACTORISATIONS}:
+                continue
+            times.setdefault(key, [None] * len(FACTORISATION_RUNS))[run] = (
+                estimates["median"]["point_estimate"] / 1000.0
+            )
+
+    def rows(name):
+        path = os.path.join(results, name)
+        return read_json(path) if os.path.exists(path) else []
+
+    jax_rows = {(r["workload"], r["size"], r["impl"]): r for r in rows("factorisations-jax.json")}
+    values = {(r["workload"], r["size"]): r for r in rows("factorisations.json")}
+    meta_path = os.path.join(results, "factorisations-meta.json")
+    meta = read_json(meta_path) if os.path.exists(meta_path) else {}
+    if not times and not jax_rows:
+        return None
+    return {"times": times, "jax": jax_rows, "values": values, "meta": meta}
+
+
+def render_factorisations(data):
+    """The section on the factorisations: value and gradient against the function, the
+    factorisation alone and JAX."""
+    out = []
+    w = out.append
+    w("## Factorisations")
+    w("")
+    if not data:
+        w(
+            "Not measured yet: `scripts/bench_factorisations.sh` (which `scripts/bench.sh` runs) "
+            "times `benches/factorisations.rs` twice and `peers/jax_factorisations.py`, and this "
+            "section then shows each factorisation's value and gradient against the function "
+            "alone, the factorisation alone and JAX."
+        )
+        w("")
+        return out
+    meta = data["meta"]
+    times, jax_rows = data["times"], data["jax"]
+
+    def best(key):
+        """The faster of the runs' medians: load from other processes only slows a run."""
+        runs = [v for v in times.get(key, []) if v is not None]
+        return min(runs) if runs else None
+
+    def jax(name, size, impl):
+        row = jax_rows.get((name, size, impl))
+        return row["median_us"] if row else None
+
+    def spread(name, size):
+        """The largest difference between the two runs' medians of a row, relative to their
+        mean."""
+        out = []
+        for impl in ("primal", "generated", "factor"):
+            runs = times.get((name, size, impl), [])
+            if len(runs) == 2 and None not in runs:
+                out.append(abs(runs[0] - runs[1]) / (0.5 * (runs[0] + runs[1])))
+        return max(out) if out else None
+
+    w(
+        "Each factorisation under `#[grad]`: its value and gradient "
+        "(`<f>_grad`, with respect to every matrix argument) against the function alone (the "
+        "original function, plain nalgebra) and the factorisation alone, and against JAX on the "
+        "same inputs (`jax.jit(f)` and `jax.jit(jax.value_and_grad(f))`, CPU, float64; "
+        "`peers/jax_factorisations.py`"
+        + (
+            f"; LAPACK, which JAX's factorisations call, on {meta['openblas_threads']} thread"
+            + ("s" if str(meta["openblas_threads"]) != "1" else "")
+            + " (`OPENBLAS_NUM_THREADS`), as nalgebra's factorisations run"
+            if meta.get("openblas_threads")
+            else ""
+        )
+        + "). The function bodies are in `benches/factorisations.rs`: "
+        "S = AᵀA/n + I (symmetric positive definite), M = a random matrix + n·I, L = S's "
+        "Cholesky factor, B n×8 and b n entries, from the hash inputs of the other benchmarks; "
+        "S and L agree with JAX's to rounding (the products and factorisations differ). Measured "
+        "by `scripts/bench_factorisations.sh`"
+        + (f", {meta['started']} to {meta['finished']}" if meta.get("started") else "")
+        + (f", at commit `{meta['commit']}`" if meta.get("commit") else "")
+        + (f", on {meta['cpu']} ({meta['cpus']} CPUs)" if meta.get("cpu") else "")
+        + (f", {meta['rustc']}, JAX {meta['jax']}" if meta.get("rustc") else "")
+        + (
+            f"; {meta['warm_up']} s warm-up and {meta['measurement']} s measurement per case "
+            "(20 samples at n = 256)"
+            if meta.get("warm_up") is not None
+            else ""
+        )
+        + (
+            f"; 1-minute load average {meta.get('load_before') or '?'} before, "
+            f"{meta.get('load_after') or '?'} after."
+            if meta
+            else "."
+        )
+    )
+    w("")
+    cpus = int(meta["cpus"]) if str(meta.get("cpus", "")).isdigit() else None
+    load0 = str(meta.get("load_before") or "").split()
+    busy = bool(load0 and cpus and float(load0[0]) > 0.5 * cpus)
+    if busy or meta.get("quick"):
+        reasons = []
+        if meta.get("quick"):
+            reasons.append("a quick run")
+        if busy:
+            reasons.append(f"1-minute load average {load0[0]} on {cpus} CPUs before it started")
+        w(
+            ("> **Measured on a busy machine** (" if busy else "> **A quick run** (")
+            + "; ".join(reasons)
+            + "): the times are noisy, by as much as the two runs' spread (last column) says. "
+            "Rerun `scripts/bench_factorisations.sh` on an idle machine."
+        )
+        w("")
+    w(
+        "Times in µs: the faster of the two criterion runs' medians (load from other "
+        "processes only slows a run down; both runs are under [Both runs](#both-runs)); JAX's: "
+        "the median of batches timed as in `peers/`. "
+        f"**÷ primal**: value and gradient ÷ the function, the target (Griewank's bound) "
+        f"≤ {FACTORISATION_BOUND:g}; **÷ factorisation**: value and gradient ÷ the "
+        "factorisation alone, the issue's other reading of the target (at small n the "
+        "factorisation is a small part of the function, most of which is the solves with 8 "
+        "right-hand sides and fixed costs, so this ratio is large there whatever the "
+        "factorisation's gradient costs); **ours ÷ JAX**: our "
+        "value and gradient ÷ JAX's. ✗ marks a ratio past 3. **spread**: the largest difference "
+        "between the two runs' medians in the row, relative to their mean."
+    )
+    w("")
+    met = {"primal": [0, 0, []], "factor": [0, 0, []]}
+    for name, title, function, factor in FACTORISATIONS:
+        w(f"### {title}: {function}")
+        w("")
+        w(
+            "| n | primal | value and gradient | ÷ primal | factorisation alone | "
+            "÷ factorisation | JAX primal | JAX value and gradient | JAX ÷ its primal | "
+            "ours ÷ JAX | spread |"
+        )
+        w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for size in FACTORISATION_SIZES:
+            p, g, f = (best((name, size, i)) for i in ("primal", "generated", "factor"))
+            jp, jg = jax(name, size, "jax_primal"), jax(name, size, "jax")
+            gp, gf = ratio(g, p), ratio(g, f)
+            for key, r in (("primal", gp), ("factor", gf)):
+                if r is not None:
+                    met[key][1] += 1
+                    if r <= FACTORISATION_BOUND:
+                        met[key][0] += 1
+                    else:
+                        met[key][2].append(f"{title} {size}")
+            sp = spread(name, size)
+            w(
+                f"| {size} | {fmt_us(p)} | {fmt_us(g)} | {fmt_ratio(gp, FACTORISATION_BOUND)} | "
+                f"{fmt_us(f)} | {fmt_ratio(gf, FACTORISATION_BOUND)} | {fmt_us(jp)} | "
+                f"{fmt_us(jg)} | {fmt_ratio(ratio(jg, jp))} | {fmt_ratio(ratio(g, jg))} | "
+                + ("—" if sp is None else f"{sp * 100:.0f} %")
+                + " |"
+            )
+        w("")
+        if FACTORISATION_NOTES.get(name):
+            w(FACTORISATION_NOTES[name])
+            w("")
+    w("### Targets")
+    w("")
+    w("| target | met | misses |")
+    w("| --- | ---: | --- |")
+    for key, text in (
+        ("primal", f"value and gradient ÷ function ≤ {FACTORISATION_BOUND:g}"),
+        ("factor", f"value and gradient ÷ factorisation alone ≤ {FACTORISATION_BOUND:g}"),
+    ):
+        ok, total, misses = met[key]
+        w(f"| {text} | {ok} / {total} | {', '.join(misses) or '—'} |")
+    w("")
+    if FACTORISATION_KERNELS:
+        w("### What is slow, and what would close the gaps")
+        w("")
+        for item in FACTORISATION_KERNELS:
+            w(f"- {item}")
+        w("")
+    worst = None
+    for (name, size), ours in data["values"].items():
+        row = jax_rows.get((name, size, "jax"))
+        if not row:
+            continue
+        dv = abs(row["value"] - ours["value"]) / max(abs(ours["value"]), 1e-300)
+        dg = abs(row["grad_norm"] - ours["grad_norm"]) / max(abs(ours["grad_norm"]), 1e-300)
+        worst = max(worst or 0.0, dv, dg)
+    if worst is not None:
+        w(
+            "JAX computes the same values and gradients: the largest relative difference of a "
+            f"value or gradient norm from ours is {worst:.1e} "
+            + ("(agrees" if worst <= AGREE else "(**differs**")
+            + f", tolerance {AGREE:g}; `<target>/bench-results/factorisations.json` and "
+            "`factorisations-jax.json`)."
+        )
+        w("")
+    w("### Both runs")
+    w("")
+    w("The medians of each criterion run (µs), run 1 / run 2:")
+    w("")
+    w("| function | n | primal | value and gradient | factorisation alone |")
+    w("| --- | ---: | ---: | ---: | ---: |")
+    for name, title, _, _ in FACTORISATIONS:
+        for size in FACTORISATION_SIZES:
+
+            def both(impl):
+                runs = times.get((name, size, impl))
+                if not runs:
+                    return "—"
+                return " / ".join(fmt_us(v) for v in runs)
+
+            w(f"| {title} | {size} | {both('primal')} | {both('generated')} | {both('factor')} |")
+    w("")
+    return out
+
+
+def render(
+    rows,
+    allocations,
+    peers,
+    meta,
+    info,
+    chart_name,
+    compile_cost=None,
+    profiles=None,
+    long_functions=None,
+    factorisations=None,
+):
     out = []
     w = out.append
     when = meta.get("finished") or datetime.datetime.now(datetime.timezone.utc).strftime(
@@ -940,7 +1299,8 @@ def render(rows, allocations, peers, meta, info, chart_name, compile_cost=None, 
         "5 s (a smoke test); `scripts/bench.sh <workload>` reruns one workload (the other "
         "results are kept); `python3 scripts/perf_report.py` only re-renders this page from "
         "the last results; `python3 scripts/compile_cost.py` re-measures only the compile-time "
-        "cost. It needs the Rust toolchain and Python 3 with `venv`; JAX and matplotlib are "
+        "cost, `scripts/bench_factorisations.sh` (or `scripts/bench.sh factorisations`) only the "
+        "factorisations. It needs the Rust toolchain and Python 3 with `venv`; JAX and matplotlib are "
         "pip-installed into `target/bench-venv`. Nothing of this runs in `cargo test`: candle "
         "lives in `peers/`, outside the workspace."
     )
@@ -1064,6 +1424,7 @@ def render(rows, allocations, peers, meta, info, chart_name, compile_cost=None, 
     else:
         w("- no peer results or no allocation/value results to compare")
     w("")
+    out.extend(render_factorisations(factorisations))
     out.extend(render_compile_cost(compile_cost, cpus, long_functions))
     return "\n".join(out)
 
@@ -1092,8 +1453,18 @@ def main():
     compile_cost = load_compile_cost(results)
     profiles = load_profiles(results)
     long_functions = load_compile_long(results)
+    factorisations = load_factorisations(opts.target_dir, results)
     text = render(
-        rows, allocations, peers, meta, machine(), chart_name, compile_cost, profiles, long_functions
+        rows,
+        allocations,
+        peers,
+        meta,
+        machine(),
+        chart_name,
+        compile_cost,
+        profiles,
+        long_functions,
+        factorisations,
     )
     path = os.path.join(opts.docs, "PERFORMANCE.md")
     with open(path, "w", encoding="utf-8") as f:
