@@ -135,12 +135,19 @@ where
     fn determinant(&self) -> T {
         Cholesky::determinant(self)
     }
+    /// `A⁻¹ = L⁻ᵀ·L⁻¹`: one triangular solve for `L⁻¹` and one product (nalgebra's
+    /// `Cholesky::inverse` solves the identity twice, by `L` and by `Lᵀ`).
     fn inverse(&self) -> Option<OMatrix<T, D, D>> {
-        Some(Cholesky::inverse(self))
+        let l = self.l_dirty();
+        let mut l_inv = l.clone();
+        l_inv.fill_with_identity();
+        l.solve_lower_triangular_mut(&mut l_inv);
+        Some(l_inv.tr_mul(&l_inv))
     }
     /// `|A|·A⁻¹`, never singular: `A` is positive definite.
     fn determinant_gradient(&self, _a: &OMatrix<T, D, D>) -> OMatrix<T, D, D> {
-        Cholesky::inverse(self) * Cholesky::determinant(self)
+        let inv = Factors::inverse(self).expect("a positive-definite matrix is invertible");
+        inv * Cholesky::determinant(self)
     }
 }
 
@@ -159,8 +166,16 @@ where
     where
         DefaultAllocator: Allocator<D, C>,
     {
-        let z = self.lu_internal().tr_solve_upper_triangular(b)?;
-        let mut y = self.l().tr_solve_lower_triangular(&z)?;
+        // U and the unit lower-triangular L are packed in one matrix: read in place.
+        let lu = self.lu_internal();
+        let mut y = lu.tr_solve_upper_triangular(b)?;
+        let n = lu.nrows();
+        for c in 0..y.ncols() {
+            for i in (0..n).rev() {
+                let s = (i + 1..n).fold(y[(i, c)], |s, k| s - lu[(k, i)] * y[(k, c)]);
+                y[(i, c)] = s;
+            }
+        }
         self.p().inv_permute_rows(&mut y);
         Some(y)
     }
@@ -484,7 +499,7 @@ pub fn ln_determinant_pullback<T: Scalar, D: Dim>(
 ) where
     DefaultAllocator: Allocator<D, D>,
 {
-    let mut inv = c.factors().inverse();
+    let mut inv = Factors::inverse(c.factors()).expect("a positive-definite matrix is invertible");
     inv *= *g;
     Factored::accumulate(acc, inv)
 }
