@@ -184,3 +184,50 @@ fn fixed_blocks_in_a_loop_match_finite_differences() {
     assert_value("fixed loop", value, fixed_in_a_loop(&x));
     assert_fd("fixed loop", fixed_in_a_loop, &x, &g.x);
 }
+
+/// A fixed block of a temporary whose operand's buffer the temporary reuses.
+#[grad(x)]
+fn fixed_of_a_temporary(x: &Matrix4<f64>) -> f64 {
+    let y = x * 2.0;
+    (y + Matrix4::identity()).fixed_rows::<2>(1).norm_squared()
+}
+
+#[test]
+fn a_fixed_block_of_a_temporary_matches_finite_differences() {
+    let x: Matrix4<f64> = smatrix(&mut rng(38));
+    let (value, g) = fixed_of_a_temporary_grad(&x);
+    assert_value("fixed temporary", value, fixed_of_a_temporary(&x));
+    assert_fd("fixed temporary", fixed_of_a_temporary, &x, &g.x);
+}
+
+#[grad(x)]
+fn fixed_of_a_dynamic_temporary(x: &DMatrix<f64>) -> f64 {
+    let y = x * 2.0;
+    (y + DMatrix::identity(4, 4))
+        .fixed_rows::<2>(1)
+        .norm_squared()
+}
+
+#[test]
+fn a_fixed_block_of_a_dynamic_temporary_matches_finite_differences() {
+    let x = dmatrix(&mut rng(39), 4, 4);
+    let (value, g) = fixed_of_a_dynamic_temporary_grad(&x);
+    assert_value("fixed temporary", value, fixed_of_a_dynamic_temporary(&x));
+    assert_fd("fixed temporary", fixed_of_a_dynamic_temporary, &x, &g.x);
+}
+
+#[grad(x)]
+fn borrowed_fixed_block(x: &DMatrix<f64>, v: &Vector2<f64>) -> f64 {
+    let y = x * 2.0;
+    let dot = v.dot(&y.fixed_view::<2, 1>(0, 1));
+    dot + y.sum()
+}
+
+#[test]
+fn a_borrowed_fixed_block_matches_finite_differences() {
+    let x = dmatrix(&mut rng(40), 3, 3);
+    let v: Vector2<f64> = svector(&mut rng(41));
+    let (value, g) = borrowed_fixed_block_grad(&x, &v);
+    assert_value("borrowed fixed", value, borrowed_fixed_block(&x, &v));
+    assert_fd("borrowed fixed", |x| borrowed_fixed_block(x, &v), &x, &g.x);
+}

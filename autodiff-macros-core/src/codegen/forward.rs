@@ -71,9 +71,8 @@ impl Gen<'_> {
         let ty = v.ty.as_ref().map(|t| quote!(: #t));
         let mutability = v.mutable.then(|| quote!(mut));
         let rhs = match &v.kind {
-            Kind::Op { op, .. } if op.spec().forward_as_written => {
-                let e = self.source_expr(id);
-                quote_spanned!(span=> (#e).into_owned())
+            Kind::Op { op, inputs, .. } if op.spec().forward_as_written => {
+                self.as_written(id, inputs[0], span, ref_bound)
             }
             Kind::Op { op, inputs, extras } => {
                 self.op_forward(*op, inputs, extras, span, ref_bound)
@@ -114,6 +113,38 @@ impl Gen<'_> {
         };
         let witness = self.witness_binding(id);
         quote_spanned!(span=> #(#attrs)* let #mutability #name #ty = #rhs; #witness)
+    }
+
+    /// The user's method call on the receiver's value, made owned:
+    /// `(&x).fixed_rows::<N>(i).into_owned()` (an operation whose generic arguments fix its
+    /// result's type). The receiver is the lowered value, not the expression as written,
+    /// which may read buffers handed on since.
+    fn as_written(
+        &self,
+        id: ValueId,
+        receiver: ValueId,
+        span: proc_macro2::Span,
+        ref_bound: &[bool],
+    ) -> TokenStream {
+        let mut source = match &self.body.values[id].source {
+            Some(crate::ir::Source::Expr(e)) => e,
+            _ => {
+                return quote_spanned!(span=> ::core::compile_error!("autodiff: an operation as written without its call"))
+            }
+        };
+        // A borrowed use's source is `&(call)`.
+        while let syn::Expr::Reference(syn::ExprReference { expr, .. })
+        | syn::Expr::Paren(syn::ExprParen { expr, .. }) = source
+        {
+            source = expr;
+        }
+        let syn::Expr::MethodCall(call) = source else {
+            return quote_spanned!(span=> ::core::compile_error!("autodiff: an operation as written without its call"));
+        };
+        let mut call = call.clone();
+        let x = self.input_ref(receiver, span, ref_bound);
+        *call.receiver = syn::parse_quote!((#x));
+        quote_spanned!(span=> (#call).into_owned())
     }
 
     /// `let x_type = type_witness(&x);` right after `x`'s binding, for a value whose slot a
