@@ -401,6 +401,10 @@ pub struct Program {
     pub funcs: Vec<Function>,
     /// The families it uses.
     pub families: FamilySet,
+    /// The catalogue forms it takes (`factorisation`, `spectral`, `svd`, `qr`, `exp`,
+    /// `blocks`, `index_query`, `clamp`, `softmax`, `capture`), in the order generated: none
+    /// for a program the generator wrote before they were added.
+    pub catalogue: Vec<&'static str>,
 }
 
 impl Program {

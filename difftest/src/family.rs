@@ -36,7 +36,9 @@ families! {
     Shadowing = "shadowing",
     /// `+=`, `-=`, `*=`, `/=`.
     Compound = "compound",
-    /// `m[(i, j)]`, `v[i]`, `.column(j)`, `.row(i)`.
+    /// `m[(i, j)]`, `v[i]`, `.column(j)`, `.row(i)`; blocks (`.rows`, `.columns`, `.view`,
+    /// `.diagonal()`), `from_diagonal`, `kronecker`, `from_columns`/`from_rows`; index queries
+    /// (`.imax()`, ..) as indices.
     Indexing = "indexing",
     /// sum, mean, variance, norm(_squared), row_/column_ sum/mean/variance.
     Reductions = "reductions",
@@ -46,15 +48,19 @@ families! {
     Componentwise = "componentwise",
     /// `.trace()`, `.determinant()`, `.try_inverse().unwrap()`; `cholesky().unwrap()` with
     /// `.l()`, `.solve(&b)`, `.inverse()`, `.determinant()`, `.ln_determinant()`; `lu()` with
-    /// `.solve(&b).unwrap()`, `.determinant()`, `.try_inverse().unwrap()`; the triangular solves.
+    /// `.solve(&b).unwrap()`, `.determinant()`, `.try_inverse().unwrap()`; the triangular solves;
+    /// `symmetric_eigen()`, `symmetric_eigenvalues()`, `svd(true, true)`, `singular_values()`,
+    /// `qr()` (`.q()`, `.r()`, `.solve(&b)`), a square matrix's `.exp()`.
     Linalg = "linalg",
-    /// powi/sqrt/exp/ln/tanh/abs/sin/cos on floats.
+    /// powi/sqrt/exp/ln/tanh/abs/sin/cos (and the others of the catalogue, `clamp`) on floats.
     FloatFns = "float_fns",
     /// `autodiff::Broadcast`'s broadcast_add/sub/mul/div.
     Broadcast = "broadcast",
-    /// `autodiff::{sigmoid, tanh, relu, softplus, abs}`.
+    /// `autodiff::{sigmoid, tanh, relu, softplus, abs}`; `logsumexp`, `softmax`, `log_softmax`
+    /// (of every entry, by rows, by columns), `logsumexp_rows`, `logsumexp_columns`.
     Activations = "activations",
-    /// `.map(|v| ...)` closures (capturing constants) and `.map(f64::tanh)`.
+    /// `.map(|v| ...)` closures (capturing constants, or values depending on a differentiated
+    /// parameter) and `.map(f64::tanh)`.
     Map = "map",
     /// Block expressions `{ let t = ..; t * 2.0 }` inside map closures.
     MapBlock = "map_block",

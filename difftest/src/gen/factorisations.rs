@@ -4,14 +4,14 @@
 //! `.try_inverse().unwrap()`; the four triangular solves (`solve_lower_triangular`, ...). A
 //! factorisation is chained on a parenthesised temporary, or bound by a `let` in a block and
 //! read twice there (of a temporary, or of `a.clone()` with `a` bound before it). Added after
-//! the CI corpus was fixed: every choice of these forms is drawn from the extra stream
-//! (`Gen::extra_rng`), so a linalg site that does not take one makes the main stream's draws
-//! it made before (the extra stream's later draws, such as a float function's spelling or the
-//! `long` padding, do move on).
+//! the CI corpus was fixed: whether a site takes one and every choice of these forms is drawn
+//! from the catalogue stream (`Gen::catalogue_rng`, see `catalogue`), so a linalg site that
+//! does not take one makes the draws of the main and extra streams it made before.
 //!
 //! Every factorised matrix has its eigenvalues (of its triangle, for a triangular solve)
 //! between 2 and 4, so a solve's result is within `n·|b|` and a determinant between 2ⁿ and 4ⁿ.
 
+use super::catalogue::operand_of;
 use super::Gen;
 use crate::ast::Expr;
 use crate::family::Family;
@@ -32,27 +32,18 @@ const LN4: f64 = 1.3863;
 
 /// The square shape that factorises to solve for a right-hand side of shape `t`: `t.rows`
 /// rows and columns, dynamic or fixed as `t.rows` (a `RowDVector`'s is `SMatrix<f64, 1, 1>`).
-fn factor_shape(t: Shape) -> Shape {
+pub(crate) fn factor_shape(t: Shape) -> Shape {
     match t.rows {
         Dim::Dyn(r) => Shape::dmat(r, r),
         Dim::Fix(r) => Shape::smat(r, r),
     }
 }
 
-/// `&name` for a dynamic matrix (an operand of `*` or `+` must not move it), `name` for a
-/// static one.
-fn operand_of(s: Shape, name: &str) -> String {
-    if s.is_static() {
-        name.to_string()
-    } else {
-        format!("&{name}")
-    }
-}
-
 impl Gen {
-    /// Whether a linalg site takes a factorisation form (half of them), from the extra stream.
+    /// Whether a linalg site takes a factorisation form (half of them), from the catalogue
+    /// stream.
     pub(crate) fn factorisation_turn(&mut self) -> bool {
-        self.extra_rng.random_bool(0.5)
+        self.catalogue_rng.random_bool(0.5)
     }
 
     /// A symmetric positive-definite matrix of the square shape `s`, exactly symmetric (the
@@ -60,12 +51,12 @@ impl Gen {
     /// or `MᵀM + 3I` with `n·|M| ≤ 1`, `(W + Wᵀ)·0.5` with `W = 3I + E` (`n·|E| ≤ 1`), or
     /// `3I + J·k` (`J` all ones, `n·|k| ≤ 1`) when products are off. As a parenthesised
     /// temporary.
-    fn spd(&mut self, s: Shape, depth: u32) -> Expr {
+    pub(crate) fn spd(&mut self, s: Shape, depth: u32) -> Expr {
         let ty = Ty::Mat(s);
         let n = s.rows.n() as f64;
         let id = Expr::lit(format!("({} * 3.0)", s.identity()), ty, 3.0);
         let form = if self.on(Family::Products) {
-            self.extra_rng.random_range(0..5)
+            self.catalogue_rng.random_range(0..5)
         } else {
             4
         };
@@ -105,15 +96,16 @@ impl Gen {
         }
     }
 
-    /// A matrix of shape `t` from a factorisation (from the extra stream): a `cholesky()` or
+    /// A matrix of shape `t` from a factorisation (from the catalogue stream): a `cholesky()` or
     /// `lu()` solve or a triangular solve with a right-hand side of shape `t`, chained on the
     /// factorised temporary; for a square `t`, `.l()`, `.inverse()` or `lu()`'s
     /// `.try_inverse().unwrap()`; or a block binding the factorisation and reading it twice.
     pub(crate) fn factorised_matrix(&mut self, t: Shape, depth: u32) -> Expr {
         self.mark(Family::Linalg);
+        self.took("factorisation");
         let (ty, f, d) = (Ty::Mat(t), factor_shape(t), depth - 1);
         let n = f.rows.n() as f64;
-        let form = self.extra_rng.random_range(0..9);
+        let form = self.catalogue_rng.random_range(0..9);
         if (5..=6).contains(&form) && t == f {
             return self.factor_square(t, d);
         }
@@ -133,7 +125,7 @@ impl Gen {
                 Expr::op("{0}.lu().solve({1}).unwrap()", vec![w, b], ty, bound)
             }
             _ => {
-                let name = TRIANGULAR[self.extra_rng.random_range(0..4)];
+                let name = TRIANGULAR[self.catalogue_rng.random_range(0..4)];
                 let w = self.well_conditioned(f, d);
                 Expr::op(
                     format!("{{0}}.{name}({{1}}).unwrap()"),
@@ -149,7 +141,7 @@ impl Gen {
     /// `.try_inverse().unwrap()` of an `lu()` (within ½), of the square shape `s`.
     fn factor_square(&mut self, s: Shape, depth: u32) -> Expr {
         let ty = Ty::Mat(s);
-        match self.extra_rng.random_range(0..3) {
+        match self.catalogue_rng.random_range(0..3) {
             0 => {
                 let m = self.spd(s, depth);
                 Expr::op("{0}.cholesky().unwrap().l()", vec![m], ty, 2.0)
@@ -169,7 +161,7 @@ impl Gen {
     /// or `lu()`) of the block's operand `{0}` to `name`: of the temporary, or of `a.clone()`
     /// with `let a = {0};` before it.
     fn bind_factor(&mut self, name: &str, fac: &str) -> String {
-        if self.extra_rng.random_bool(0.5) {
+        if self.catalogue_rng.random_bool(0.5) {
             format!("let {name} = {{0}}.{fac};")
         } else {
             let a = self.fresh("fm");
@@ -186,7 +178,7 @@ impl Gen {
         let b = self.matrix(t, depth);
         let bb = n as f64 * b.bound;
         let b = self.borrow(b);
-        let form = self.extra_rng.random_range(0..4);
+        let form = self.catalogue_rng.random_range(0..4);
         let (m, fac, read, bound, b2) = match form {
             0 => (
                 self.spd(f, depth),
@@ -230,14 +222,15 @@ impl Gen {
         Expr::op(format!("({{ {lets} {read} }})"), args, ty, bound)
     }
 
-    /// A scalar of the square shape `s`'s factorisations (from the extra stream): a
+    /// A scalar of the square shape `s`'s factorisations (from the catalogue stream): a
     /// `cholesky()`'s `.determinant()` or `.ln_determinant()`, an `lu()`'s `.determinant()`,
     /// chained; or a block binding one and reading it twice.
     pub(crate) fn factorised_scalar(&mut self, s: Shape, depth: u32) -> Expr {
+        self.took("factorisation");
         let n = s.rows.n();
         let d = depth - 1;
         let det = 4f64.powi(n as i32);
-        match self.extra_rng.random_range(0..6) {
+        match self.catalogue_rng.random_range(0..6) {
             0 => {
                 let m = self.spd(s, d);
                 Expr::op(
@@ -275,7 +268,7 @@ impl Gen {
             .filter(|b| b.rows == s.rows)
             .collect();
         cands.push(s);
-        cands[self.extra_rng.random_range(0..cands.len())]
+        cands[self.catalogue_rng.random_range(0..cands.len())]
     }
 
     /// `{ let c = S.cholesky().unwrap(); let b = ..; c.solve(&b).dot(&b) * 0.5 +
@@ -286,7 +279,7 @@ impl Gen {
         let m = self.spd(s, depth);
         let c = self.fresh("chol");
         let lets = self.bind_factor(&c, "cholesky().unwrap()");
-        if self.extra_rng.random_bool(0.6) {
+        if self.catalogue_rng.random_bool(0.6) {
             let bs = self.rhs_shape(s);
             let b = self.matrix(bs, depth);
             // |bᵀS⁻¹b| ≤ ‖b‖²/2 for S ≥ 2I.
@@ -311,7 +304,7 @@ impl Gen {
         let m = self.well_conditioned(s, depth);
         let c = self.fresh("lu");
         let lets = self.bind_factor(&c, "lu()");
-        if self.extra_rng.random_bool(0.6) {
+        if self.catalogue_rng.random_bool(0.6) {
             let bs = self.rhs_shape(s);
             let b = self.matrix(bs, depth);
             let bound = bs.len() as f64 * n * b.bound + det;

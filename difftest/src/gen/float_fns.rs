@@ -1,8 +1,11 @@
 //! The float functions of scalar expressions: `.powi(n)`, `.powf(p)`, `.hypot(b)`, `.sqrt()`,
 //! the exponentials and logarithms, `.recip()`, `.cbrt()`, `.tanh()`, `.abs()`, `.max(b)`,
 //! `.min(b)`, `.sin()`, `.atan()`, `.cos()`, in method and `f64::name(..)` form. The forms
-//! added after the CI corpus was fixed are drawn from the extra stream (`Gen::extra_rng`).
+//! added after the CI corpus was fixed are drawn from the extra stream (`Gen::extra_rng`);
+//! `.clamp(lo, hi)` and `f64::clamp(x, lo, hi)`, added with the operation catalogue, from the
+//! catalogue stream (`Gen::catalogue_rng`).
 
+use super::catalogue::turn;
 use super::{Gen, VAR_CAP};
 use crate::ast::Expr;
 use crate::family::Family;
@@ -24,6 +27,9 @@ impl Gen {
             return None;
         }
         self.mark_float_fn();
+        if self.catalogue_turn(turn::CLAMP) {
+            return Some(self.clamped(depth));
+        }
         let e = match self.rng.random_range(0..8) {
             0 => self.power(depth),
             1 => {
@@ -61,6 +67,30 @@ impl Gen {
             _ => self.unary_fn("cos", depth, Some(1.0)),
         };
         Some(e)
+    }
+
+    /// `x.clamp(lo, hi)` or (one time in three) `f64::clamp(x, lo, hi)` with constant bounds
+    /// `lo < hi` that no generated value equals identically (a value at a bound has the
+    /// one-sided slopes ½ apart: finite differences there are inconclusive), from the
+    /// catalogue stream; in map closures too.
+    fn clamped(&mut self, depth: u32) -> Expr {
+        const BOUNDS: [(f64, f64); 6] = [
+            (-0.63, 0.87),
+            (-1.07, 0.41),
+            (-0.29, 1.21),
+            (0.13, 1.37),
+            (-2.11, -0.17),
+            (-1.49, 1.53),
+        ];
+        self.took("clamp");
+        let (lo, hi) = BOUNDS[self.cat_below(BOUNDS.len())];
+        let t = if self.cat_below(3) == 0 {
+            format!("f64::clamp({{0}}, {lo:?}, {hi:?})")
+        } else {
+            format!("{{0}}.clamp({lo:?}, {hi:?})")
+        };
+        let a = self.scalar(depth - 1);
+        Expr::op(t, vec![a], Ty::Scalar, lo.abs().max(hi.abs()))
     }
 
     /// `x.powi(n)`, or `x.hypot(y)`, or a positive base to a power in [-1, 1] (`.powf`).

@@ -1,10 +1,12 @@
 //! Matrix-valued expressions of a given shape: arithmetic, products (`*`, `.transpose()`,
 //! `.tr_mul`), component-wise products and quotients, row and column reductions, inverses,
-//! factorisations and solves (in `factorisations`), broadcasting, activations, map closures,
-//! column and row views, calls, blocks and `if` values. Operands stay in their world:
-//! dynamic with dynamic, static with static (but for the `SMatrix<f64, 1, 1>` factorised to
-//! solve for a `RowDVector`).
+//! broadcasting, activations, map closures, column and row views, calls, blocks and `if`
+//! values; the catalogue's forms (`catalogue`) at the linalg, view, activation and map sites.
+//! Operands stay in their world: dynamic with dynamic, static with static (but for the
+//! `SMatrix<f64, 1, 1>` factorised to solve for a `RowDVector`, and blocks of static matrices,
+//! which are dynamic).
 
+use super::catalogue::turn;
 use super::Gen;
 use crate::ast::Expr;
 use crate::family::Family;
@@ -296,11 +298,17 @@ impl Gen {
         Some(Expr::op(format!("{{0}}.{kind}_{op}()"), vec![m], ty, bound))
     }
 
-    /// `(3I + E).try_inverse().unwrap()`, or (half of the time, drawn from the extra stream)
-    /// a factorisation or a triangular solve of any shape (`factorisations.rs`).
+    /// `(3I + E).try_inverse().unwrap()`; or, from the catalogue stream, a matrix exponential,
+    /// a spectral or SVD matrix function, QR's factors or solve (`spectral.rs`), else (half of
+    /// the rest) a factorisation or a triangular solve of any shape (`factorisations.rs`).
     fn inverse(&mut self, s: Shape, depth: u32) -> Option<Expr> {
         if !self.on(Family::Linalg) {
             return None;
+        }
+        if self.catalogue_turn(turn::LINALG_MATRIX) {
+            if let Some(e) = self.catalogue_linalg_matrix(s, depth) {
+                return Some(e);
+            }
         }
         if self.factorisation_turn() {
             return Some(self.factorised_matrix(s, depth));
@@ -364,10 +372,14 @@ impl Gen {
         ))
     }
 
-    /// `autodiff::sigmoid(&m)` and the others.
+    /// `autodiff::sigmoid(&m)` and the others; or, from the catalogue stream, the softmax
+    /// family (`normalised.rs`).
     fn matrix_activation(&mut self, s: Shape, depth: u32) -> Option<Expr> {
         if !self.on(Family::Activations) {
             return None;
+        }
+        if self.catalogue_turn(turn::NORMALISED) {
+            return Some(self.normalised_matrix(s, depth));
         }
         self.mark(Family::Activations);
         let a = self.matrix(s, depth - 1);
@@ -381,10 +393,16 @@ impl Gen {
         ))
     }
 
-    /// `m.column(j) * k` (a column) or `m.row(i) * k` (a row).
+    /// `m.column(j) * k` (a column) or `m.row(i) * k` (a row); or, from the catalogue stream,
+    /// a block, an assembly or a column chosen by an index query (`blocks.rs`).
     fn view(&mut self, s: Shape, depth: u32) -> Option<Expr> {
         if !self.on(Family::Indexing) {
             return None;
+        }
+        if self.catalogue_turn(turn::BLOCKS_MATRIX) {
+            if let Some(e) = self.block_matrix(s, depth) {
+                return Some(e);
+            }
         }
         let k = self.size();
         let other = if s.is_static() {

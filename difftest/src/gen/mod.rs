@@ -1,15 +1,24 @@
 //! The seeded generator of random, well-typed `#[grad]` programs: the environment of
 //! variables in scope, the parameters, helper functions and the main function of a program.
-//! Expressions are in `scalar` and `matrix` (factorisations and solves in `factorisations`),
-//! statements in `stmt`, closures, conditions, calls and magnitude control in `special`.
+//! Expressions are in `scalar` and `matrix`; the forms of the operation catalogue added after
+//! the CI corpus was fixed (drawn from [`Gen::catalogue_rng`]) in `factorisations`, `spectral`,
+//! `svd_qr`, `blocks`, `normalised` and `captures`, their stream and shared helpers in
+//! `catalogue`; statements in `stmt`, closures, conditions, calls and magnitude control in
+//! `special`.
 
+mod blocks;
+mod captures;
+mod catalogue;
 mod constructs;
 mod factorisations;
 mod float_fns;
 mod matrix;
+mod normalised;
 mod scalar;
 mod special;
+mod spectral;
 mod stmt;
+mod svd_qr;
 
 use crate::ast::{Expr, Function, Param, Program, VjpFn};
 use crate::family::{Family, FamilySet};
@@ -69,6 +78,20 @@ pub struct Gen {
     /// padding, the later float functions), apart from `rng` so that each addition changes
     /// only the programs where it is drawn.
     pub(crate) extra_rng: StdRng,
+    /// The stream of the operation catalogue's forms (factorisations and solves, spectral
+    /// functions, the SVD and QR, the matrix exponential, blocks and assembly, `clamp`, the
+    /// softmax family, closures capturing differentiated values, index queries): whether a
+    /// site takes one, and every choice of the form. Apart from `rng` and `extra_rng`, so
+    /// that a program taking none of them is, byte for byte, what it was before they were
+    /// added (see `catalogue`).
+    pub(crate) catalogue_rng: StdRng,
+    /// Whether a map closure being generated may read any active scalar in scope (the
+    /// `captures` forms), not only constants.
+    pub(crate) capture_active: bool,
+    /// The index in `scopes` of the scope of the `captures` closure being generated.
+    pub(crate) closure_scope: usize,
+    /// The catalogue forms taken so far (`Program::catalogue`).
+    pub(crate) taken: Vec<&'static str>,
     pub(crate) fam: FamilySet,
     pub(crate) used: FamilySet,
     pub(crate) scopes: Vec<Vec<Var>>,
@@ -88,6 +111,10 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
     let mut g = Gen {
         rng: StdRng::seed_from_u64(seed),
         extra_rng: StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
+        catalogue_rng: StdRng::seed_from_u64(seed ^ catalogue::STREAM_SALT),
+        capture_active: false,
+        closure_scope: 0,
+        taken: Vec::new(),
         fam: families,
         used: FamilySet::EMPTY,
         scopes: Vec::new(),
@@ -125,6 +152,7 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
         vjps: g.vjps.clone(),
         funcs,
         families: g.used,
+        catalogue: g.taken,
     }
 }
 

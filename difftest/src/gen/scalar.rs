@@ -1,7 +1,9 @@
 //! Scalar-valued expressions: arithmetic, reductions of matrices, dot products, indexing,
-//! determinants and traces (of factorisations too, in `factorisations`), activations, calls,
-//! blocks and `if` values, and the positive expressions that divisions, `sqrt` and `ln` need.
+//! determinants and traces, activations, calls, blocks and `if` values, and the positive
+//! expressions that divisions, `sqrt` and `ln` need. The catalogue's forms (`catalogue`) are
+//! taken at the linalg, indexing and activation sites.
 
+use super::catalogue::turn;
 use super::Gen;
 use crate::ast::Expr;
 use crate::family::Family;
@@ -21,12 +23,18 @@ impl Gen {
     /// A scalar leaf: a visible scalar variable (active ones preferred) or a literal.
     pub(crate) fn scalar_leaf(&mut self) -> Expr {
         let closure = self.closure;
+        // In a closure: constants, and any active scalar in the `captures` forms.
+        let capture = self.capture_active;
+        let hidden = self.closure_block_hidden();
+        let readable = move |v: &super::Var| {
+            (!closure || v.capturable || capture && v.active) && !hidden.contains(&v.name)
+        };
         let mut pick = None;
         if self.chance(0.7) {
-            pick = self.pick_var(|v| v.ty == Ty::Scalar && v.active && (!closure || v.capturable));
+            pick = self.pick_var(|v| v.ty == Ty::Scalar && v.active && readable(v));
         }
         if pick.is_none() {
-            pick = self.pick_var(|v| v.ty == Ty::Scalar && (!closure || v.capturable));
+            pick = self.pick_var(|v| v.ty == Ty::Scalar && readable(v));
         }
         if pick.as_ref().is_some_and(|v| v.name.ends_with("_bar")) {
             self.mark(Family::BarNames);
@@ -224,10 +232,16 @@ impl Gen {
         Some(Expr::op("{0}.dot(&{1})", vec![a, b], Ty::Scalar, bound))
     }
 
-    /// `m[(i, j)]`, `v[i]`, or a reduction of `.column(j)` / `.row(i)`.
+    /// `m[(i, j)]`, `v[i]`, or a reduction of `.column(j)` / `.row(i)`; or, from the catalogue
+    /// stream, a reduction of a block or an index query (`blocks.rs`).
     fn scalar_index(&mut self, depth: u32) -> Option<Expr> {
         if !self.on(Family::Indexing) || self.closure {
             return None;
+        }
+        if self.catalogue_turn(turn::BLOCKS_SCALAR) {
+            if let Some(e) = self.block_scalar(depth) {
+                return Some(e);
+            }
         }
         let s = self.any_shape()?;
         self.mark(Family::Indexing);
@@ -279,12 +293,18 @@ impl Gen {
         self.rng.random_range(0..n).to_string()
     }
 
-    /// `.trace()` and `.determinant()` of a square matrix, or (half of the time, drawn from
-    /// the extra stream) a determinant of a factorisation or a block reading one twice
+    /// `.trace()` and `.determinant()` of a square matrix; or, from the catalogue stream, a
+    /// spectral, SVD, QR or matrix exponential reading (`spectral.rs`), else (half of the
+    /// rest) a determinant of a factorisation or a block reading one twice
     /// (`factorisations.rs`).
     fn scalar_linalg(&mut self, depth: u32) -> Option<Expr> {
         if !self.on(Family::Linalg) || self.closure {
             return None;
+        }
+        if self.catalogue_turn(turn::LINALG_SCALAR) {
+            if let Some(e) = self.catalogue_linalg_scalar(depth) {
+                return Some(e);
+            }
         }
         let s = self.square_shape()?;
         self.mark(Family::Linalg);
@@ -331,10 +351,16 @@ impl Gen {
         Expr::op("({0} + {1})", vec![m, id], Ty::Mat(s), 4.0)
     }
 
-    /// `autodiff::sigmoid(&a)` and the others, on a scalar.
+    /// `autodiff::sigmoid(&a)` and the others, on a scalar; or, from the catalogue stream,
+    /// the log-sum-exp of a matrix or its weighed softmax (`normalised.rs`).
     fn scalar_activation(&mut self, depth: u32) -> Option<Expr> {
         if !self.on(Family::Activations) || self.closure {
             return None;
+        }
+        if self.catalogue_turn(turn::NORMALISED) {
+            if let Some(e) = self.normalised_scalar(depth) {
+                return Some(e);
+            }
         }
         self.mark(Family::Activations);
         let a = self.scalar(depth - 1);

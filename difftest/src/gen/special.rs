@@ -366,10 +366,14 @@ impl Gen {
         Expr::op(t, vec![a, b], Ty::Bool, 0.0)
     }
 
-    /// `m.map(|v| body)` or `m.map(f64::tanh)`.
+    /// `m.map(|v| body)` or `m.map(f64::tanh)`; or, from the catalogue stream, a closure
+    /// reading a differentiated value (`captures.rs`).
     pub(crate) fn map_expr(&mut self, s: Shape, depth: u32) -> Option<Expr> {
         if !self.on(Family::Map) {
             return None;
+        }
+        if self.catalogue_turn(super::catalogue::turn::CAPTURES) {
+            return Some(self.capturing_map(s, depth));
         }
         self.mark(Family::Map);
         let ty = Ty::Mat(s);
