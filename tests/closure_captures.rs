@@ -176,3 +176,41 @@ fn zip_map_matches_finite_differences() {
         assert_fd("zip_map d/ds", |s| zipped(&x, &y, &z, *s), &s, &g.s);
     }
 }
+
+/// Found by the random programs: a map over a variable whose closure reads the variable
+/// itself, in a loop and in an arm, and a closure whose block reads a value an arm binds or
+/// a loop carries.
+#[grad]
+fn maps_in_regions(x: &DVector<f64>, s: f64) -> f64 {
+    let mut u = x * 2.0;
+    for _ in 0..2 {
+        u = u.map(|v| v * u[0]);
+    }
+    let mut a = s;
+    let mut y = 0.0;
+    if s > 0.0 {
+        a = a * 0.5;
+        y = x.map(|v| { a } * v).sum();
+        let c = 0.5_f64;
+        y += x.map(|v| { c } * v).sum();
+        u = &u * s;
+        u = u.map(|v| v * u[1]);
+    }
+    for _ in 0..2 {
+        let z = x.map(|v| { a } * v).sum();
+        a = a + z * 0.1;
+    }
+    u.sum() + y + a
+}
+
+#[test]
+fn maps_in_regions_match_finite_differences() {
+    let mut rng = rng(45);
+    let x = dvector(&mut rng, 3);
+    for s in [0.4, -0.3] {
+        let (v, g) = maps_in_regions_grad(&x, s);
+        assert_value("regions", v, maps_in_regions(&x, s));
+        assert_fd("regions d/dx", |x| maps_in_regions(x, s), &x, &g.x);
+        assert_fd("regions d/ds", |s| maps_in_regions(&x, *s), &s, &g.s);
+    }
+}

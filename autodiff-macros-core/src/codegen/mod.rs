@@ -117,9 +117,10 @@ pub(crate) struct Gen<'a> {
     deferred: HashMap<ValueId, Ident>,
     /// Copies of values a kept statement may change, read by the reverse sweep instead.
     snapshot: HashMap<ValueId, Ident>,
-    /// The sweeps of each active `map` closure's body, and a name per captured value for
-    /// the sum of its cotangents over the entries.
-    closures: HashMap<ValueId, (Sweeps, Vec<Ident>)>,
+    /// The sweeps of each active `map` closure's body, a name per captured value for the sum
+    /// of its cotangents over the entries, and a name for the mapped values (taken before the
+    /// captures are copied for the closure).
+    closures: HashMap<ValueId, (Sweeps, Vec<Ident>, Ident)>,
     /// Per value: whether its binding may hold a reference though the analysis takes it as
     /// owned.
     maybe_ref: Vec<bool>,
@@ -184,7 +185,7 @@ impl<'a> Gen<'a> {
                     .iter()
                     .map(|_| names.fresh("__captured_bar", scalar.span))
                     .collect();
-                closures.insert(id, (inner, sums));
+                closures.insert(id, (inner, sums, names.fresh("__mapped", scalar.span)));
             }
         }
         Gen {

@@ -191,7 +191,7 @@ impl Gen<'_> {
         let Kind::Map { scalar, second, .. } = &v.kind else {
             return TokenStream::new();
         };
-        let (inner, sums) = &self.closures[&id];
+        let (inner, sums, mapped) = &self.closures[&id];
         // (the capture's slot here, its slot in the closure, the sum over the entries)
         let captured: Vec<(&syn::Ident, &syn::Ident, &syn::Ident)> = scalar
             .captures
@@ -205,12 +205,17 @@ impl Gen<'_> {
         if d_in.is_none() && d_second.is_none() && captured.is_empty() {
             return TokenStream::new();
         }
-        let x = self.input_ref(input, span, ref_bound);
         let y = self.reference_at(id, span, ref_bound);
-        // Captured values bound by reference here are copied for the closure's body.
-        let mut rebind = TokenStream::new();
+        // Captured values bound by reference here are copied for the closure's body (once
+        // each, whatever the names they are read under), after the mapped values are taken:
+        // the closure may read the value it maps.
+        let x_ref = self.input_ref(input, span, ref_bound);
+        let x = quote!(#mapped);
+        let mut rebind = quote!(let #mapped = #x_ref;);
+        let mut copied = Vec::new();
         for &c in &scalar.captures {
-            if ref_bound[c] {
+            if ref_bound[c] && !copied.contains(&c) {
+                copied.push(c);
                 let n = &self.body.values[c].name;
                 rebind.extend(quote!(let #n = ::core::clone::Clone::clone(#n);));
             }

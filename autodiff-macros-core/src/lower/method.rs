@@ -222,6 +222,13 @@ impl Lowerer<'_> {
     fn stacked(&mut self, e: &Expr, op: Op, arg: &Expr) -> ValueId {
         let elems = match super::expr::strip_borrows(arg) {
             Expr::Array(a) if a.elems.len() >= 2 => &a.elems,
+            Expr::Array(a) if a.elems.len() == 1 => {
+                let x = self.operand_leaf(&a.elems[0]);
+                let message =
+                    "`#[grad]` assembles two or more values; for one, take it as a block: \
+                               `v.columns(0, 1)` for one column, `r.rows(0, 1)` for one row";
+                return self.opaque(e, vec![x], self.unsupported(arg, message));
+            }
             _ => {
                 let x = self.operand_leaf(arg);
                 let message = "`#[grad]` differentiates this with an array of two or more values written out, \
