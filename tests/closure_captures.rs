@@ -189,7 +189,7 @@ fn maps_in_regions(x: &DVector<f64>, s: f64) -> f64 {
     let mut a = s;
     let mut y = 0.0;
     if s > 0.0 {
-        a = a * 0.5;
+        a *= 0.5;
         y = x.map(|v| { a } * v).sum();
         let c = 0.5_f64;
         y += x.map(|v| { c } * v).sum();
@@ -198,7 +198,7 @@ fn maps_in_regions(x: &DVector<f64>, s: f64) -> f64 {
     }
     for _ in 0..2 {
         let z = x.map(|v| { a } * v).sum();
-        a = a + z * 0.1;
+        a += z * 0.1;
     }
     u.sum() + y + a
 }
