@@ -214,3 +214,24 @@ fn maps_in_regions_match_finite_differences() {
         assert_fd("regions d/ds", |s| maps_in_regions(&x, *s), &s, &g.s);
     }
 }
+
+/// Found by the random programs: `a.zip_map(&a, ..)`, one value as both operands.
+#[grad]
+fn zipped_with_itself(x: &DMatrix<f64>, s: f64) -> f64 {
+    x.zip_map(x, |p, q| (p * q).tanh() + p - 0.5 * q + p * s)
+        .sum()
+}
+
+#[test]
+fn a_zip_map_of_a_value_with_itself_matches_finite_differences() {
+    let x = dmatrix(&mut rng(46), 3, 2);
+    let (v, g) = zipped_with_itself_grad(&x, 0.7);
+    assert_value("zip itself", v, zipped_with_itself(&x, 0.7));
+    assert_fd("zip itself d/dx", |x| zipped_with_itself(x, 0.7), &x, &g.x);
+    assert_fd(
+        "zip itself d/ds",
+        |s| zipped_with_itself(&x, *s),
+        &0.7,
+        &g.s,
+    );
+}

@@ -247,9 +247,15 @@ impl Gen<'_> {
                 let other = self.input_ref(*s, span, ref_bound);
                 let grad_q = self.parameter_gradient(scalar, inner, 1, q, span);
                 let f = self.rt(helpers::ZIP_MAP_PULLBACK, span);
-                let (acc, acc_q) = (optional_slot(d_in), optional_slot(d_second));
+                // `a.zip_map(&a, ..)`: one slot, given the sum of both parameters' cotangents.
+                let (grads, acc_q) = if *s == input {
+                    (quote!((#grad + #grad_q, #grad_q)), optional_slot(None))
+                } else {
+                    (quote!((#grad, #grad_q)), optional_slot(d_second))
+                };
+                let acc = optional_slot(d_in);
                 quote_spanned! {span=>
-                    #f(#g, #x, #other, #y, |#param, #q, #g_elem| { #fwd #rev #(#add)* (#grad, #grad_q) }, #acc, #acc_q);
+                    #f(#g, #x, #other, #y, |#param, #q, #g_elem| { #fwd #rev #(#add)* #grads }, #acc, #acc_q);
                 }
             }
             _ => {
