@@ -1,4 +1,5 @@
-//! Factorisations: `m.cholesky().unwrap()` and `m.lu()`, and what reads them.
+//! Factorisations: the value `Factored` they all are, `m.cholesky().unwrap()` and what reads
+//! it, and the solves shared with `lu()` and `qr()` (in `lu` and `qr`).
 //!
 //! A factorisation is differentiated as the matrix it factorises: `#[grad]` holds it as a
 //! [`Factored`] (the matrix and nalgebra's factors), and its cotangent is that matrix's
@@ -17,10 +18,10 @@
 
 #[allow(unused_imports)] // for the documentation's links
 use crate::linalg::determinant_pullback;
-use crate::linalg::{adjugate, Square};
+use crate::linalg::Square;
 use crate::shape;
 use crate::value::{accumulate_with, Differentiable, Scalar};
-use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, DimMin, OMatrix, LU};
+use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, OMatrix};
 
 /// A factorisation as `#[grad]` differentiates it: the matrix it factorises, with nalgebra's
 /// factors `F` (a cotangent has none).
@@ -87,13 +88,6 @@ where
     const SYMMETRIC: bool = true;
 }
 
-impl<T: Scalar, D: DimMin<D, Output = D>> Factorisation<T, D, D> for LU<T, D, D>
-where
-    DefaultAllocator: Allocator<D, D> + Allocator<D>,
-{
-    const SYMMETRIC: bool = false;
-}
-
 /// What the pullbacks need of a factorisation `A = …` that solves: solves with `A` and `Aᵀ`,
 /// `|A|`, `A⁻¹`.
 pub trait Factors<T: Scalar, D: Dim>: Factorisation<T, D, D>
@@ -148,46 +142,6 @@ where
     fn determinant_gradient(&self, _a: &OMatrix<T, D, D>) -> OMatrix<T, D, D> {
         let inv = Factors::inverse(self).expect("a positive-definite matrix is invertible");
         inv * Cholesky::determinant(self)
-    }
-}
-
-impl<T: Scalar, D: DimMin<D, Output = D>> Factors<T, D> for LU<T, D, D>
-where
-    DefaultAllocator: Allocator<D, D> + Allocator<D>,
-{
-    fn solve<C: Dim>(&self, b: &OMatrix<T, D, C>) -> Option<OMatrix<T, D, C>>
-    where
-        DefaultAllocator: Allocator<D, C>,
-    {
-        LU::solve(self, b)
-    }
-    /// `P·A = L·U`, so `Aᵀ = Uᵀ·Lᵀ·P` and `Aᵀ·y = b` is `y = P⁻¹·L⁻ᵀ·U⁻ᵀ·b`.
-    fn solve_transposed<C: Dim>(&self, b: &OMatrix<T, D, C>) -> Option<OMatrix<T, D, C>>
-    where
-        DefaultAllocator: Allocator<D, C>,
-    {
-        // U and the unit lower-triangular L are packed in one matrix: read in place.
-        let lu = self.lu_internal();
-        let mut y = lu.tr_solve_upper_triangular(b)?;
-        let n = lu.nrows();
-        for c in 0..y.ncols() {
-            for i in (0..n).rev() {
-                let s = (i + 1..n).fold(y[(i, c)], |s, k| s - lu[(k, i)] * y[(k, c)]);
-                y[(i, c)] = s;
-            }
-        }
-        self.p().inv_permute_rows(&mut y);
-        Some(y)
-    }
-    fn determinant(&self) -> T {
-        LU::determinant(self)
-    }
-    fn inverse(&self) -> Option<OMatrix<T, D, D>> {
-        LU::try_inverse(self)
-    }
-    /// `adj(A)ᵀ`, accurate at and near singular matrices (see [`determinant_pullback`]).
-    fn determinant_gradient(&self, a: &OMatrix<T, D, D>) -> OMatrix<T, D, D> {
-        adjugate(a).transpose()
     }
 }
 
@@ -342,36 +296,6 @@ pub(crate) fn pass_matrix<T: Scalar, R: Dim, C: Dim, F>(
     DefaultAllocator: Allocator<R, C>,
 {
     accumulate_with(acc, || g.matrix.clone(), |a| *a += &g.matrix)
-}
-
-/// `P·A = L·U`, the LU factorisation with partial pivoting.
-///
-/// # Panics
-/// If `A` is not square.
-#[track_caller]
-pub fn lu<T: Scalar, D: DimMin<D, Output = D>>(
-    a: &OMatrix<T, D, D>,
-) -> Factored<T, D, D, LU<T, D, D>>
-where
-    DefaultAllocator: Allocator<D, D> + Allocator<D>,
-{
-    shape::square("lu", a.shape());
-    Factored {
-        matrix: a.clone(),
-        factors: Some(LU::new(a.clone())),
-    }
-}
-
-/// `Ā += F̄` for `F = lu(A)`: the factorisation's cotangent is its matrix's.
-pub fn lu_pullback<T: Scalar, D: DimMin<D, Output = D>>(
-    g: &Factored<T, D, D, LU<T, D, D>>,
-    _a: &OMatrix<T, D, D>,
-    _y: &Factored<T, D, D, LU<T, D, D>>,
-    acc: &mut Option<OMatrix<T, D, D>>,
-) where
-    DefaultAllocator: Allocator<D, D> + Allocator<D>,
-{
-    pass_matrix(g, acc)
 }
 
 /// `L` of `A = L·Lᵀ`: `c.l()`.

@@ -25,34 +25,7 @@ pub struct Needed {
 impl Needed {
     pub fn of(body: &Body, activity: &Activity, bindings: &Bindings) -> Needed {
         let n = body.values.len();
-        let mut needed = vec![false; n];
-        for id in (0..n).filter(|&id| activity.active(id)) {
-            match &body.values[id].kind {
-                Kind::Op { op, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => {}
-                Kind::Op { op, inputs, extras } => {
-                    inputs.iter().chain(extras).for_each(|&i| needed[i] = true);
-                    if op.pullback_reads_result() {
-                        needed[id] = true;
-                    }
-                }
-                Kind::Map {
-                    input,
-                    second,
-                    scalar,
-                    ..
-                } => {
-                    needed[*input] = true;
-                    second.iter().for_each(|&s| needed[s] = true);
-                    needed[id] = true;
-                    scalar.captures.iter().for_each(|&c| needed[c] = true);
-                }
-                Kind::Call { pullback, args, .. } => {
-                    needed[*pullback] = true;
-                    args.iter().for_each(|a| needed[a.value] = true);
-                }
-                _ => {}
-            }
-        }
+        let mut needed = read_by_pullbacks(body, activity);
         let mut recomputed = vec![false; n];
         walk::regions(&body.steps, &mut |s| match s {
             Step::Loop(l)
@@ -106,6 +79,42 @@ impl Needed {
             snapshot,
         }
     }
+}
+
+/// The values the pullbacks of active values read: their operands (a registry operation's
+/// extras too), their results where the pullback reads them, a map's captures, a call's
+/// pullback and arguments.
+fn read_by_pullbacks(body: &Body, activity: &Activity) -> Vec<bool> {
+    let n = body.values.len();
+    let mut needed = vec![false; n];
+    for id in (0..n).filter(|&id| activity.active(id)) {
+        match &body.values[id].kind {
+            Kind::Op { op, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => {}
+            Kind::Op { op, inputs, extras } => {
+                inputs.iter().chain(extras).for_each(|&i| needed[i] = true);
+                if op.pullback_reads_result() {
+                    needed[id] = true;
+                }
+            }
+            Kind::Map {
+                input,
+                second,
+                scalar,
+                ..
+            } => {
+                needed[*input] = true;
+                second.iter().for_each(|&s| needed[s] = true);
+                needed[id] = true;
+                scalar.captures.iter().for_each(|&c| needed[c] = true);
+            }
+            Kind::Call { pullback, args, .. } => {
+                needed[*pullback] = true;
+                args.iter().for_each(|a| needed[a.value] = true);
+            }
+            _ => {}
+        }
+    }
+    needed
 }
 
 /// A carried variable's next value is typed like its phi, so it need not be kept for its

@@ -231,17 +231,7 @@ impl Gen<'_> {
                 #f(#g, #x, #y, |#param, #g_elem| { #fwd #rev #grad }, &mut #d_in);
             };
         }
-        let merge = self.rt(helpers::MERGE, span);
-        let declare = captured
-            .iter()
-            .map(|(_, _, sum)| quote!(let mut #sum = ::core::option::Option::None;));
-        let add: Vec<TokenStream> = captured
-            .iter()
-            .map(|(_, inner_slot, sum)| quote!(#merge(&mut #sum, #inner_slot);))
-            .collect();
-        let merge_sums = captured
-            .iter()
-            .map(|(outer, _, sum)| quote!(#merge(&mut #outer, #sum);));
+        let (declare, add, merge_sums) = self.capture_sums(&captured, span);
         let call = match (second, &scalar.second) {
             (Some(s), Some(q)) => {
                 let other = self.input_ref(*s, span, ref_bound);
@@ -255,23 +245,42 @@ impl Gen<'_> {
                 };
                 let acc = optional_slot(d_in);
                 quote_spanned! {span=>
-                    #f(#g, #x, #other, #y, |#param, #q, #g_elem| { #fwd #rev #(#add)* #grads }, #acc, #acc_q);
+                    #f(#g, #x, #other, #y, |#param, #q, #g_elem| { #fwd #rev #add #grads }, #acc, #acc_q);
                 }
             }
             _ => {
                 let f = self.rt(helpers::MAP_PULLBACK_CAPTURES, span);
                 let acc = optional_slot(d_in);
                 quote_spanned! {span=>
-                    #f(#g, #x, #y, |#param, #g_elem| { #fwd #rev #(#add)* #grad }, #acc);
+                    #f(#g, #x, #y, |#param, #g_elem| { #fwd #rev #add #grad }, #acc);
                 }
             }
         };
         quote_spanned! {span=>
             #rebind
-            #(#declare)*
+            #declare
             #call
-            #(#merge_sums)*
+            #merge_sums
         }
+    }
+
+    /// For each captured value `(its slot, its slot in the closure, the sum over the
+    /// entries)`: the sums' declarations, each entry's addition to them (in the closure), and
+    /// their merging into the slots after the entries.
+    fn capture_sums(
+        &self,
+        captured: &[(&syn::Ident, &syn::Ident, &syn::Ident)],
+        span: Span,
+    ) -> (TokenStream, TokenStream, TokenStream) {
+        let merge = self.rt(helpers::MERGE, span);
+        let (mut declare, mut add, mut merged) =
+            (TokenStream::new(), TokenStream::new(), TokenStream::new());
+        for (outer, inner_slot, sum) in captured {
+            declare.extend(quote!(let mut #sum = ::core::option::Option::None;));
+            add.extend(quote!(#merge(&mut #sum, #inner_slot);));
+            merged.extend(quote!(#merge(&mut #outer, #sum);));
+        }
+        (declare, add, merged)
     }
 
     /// The cotangent of a closure's `k`-th parameter `param` after its reverse sweep (zero

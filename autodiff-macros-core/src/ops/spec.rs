@@ -191,3 +191,98 @@ pub const fn unwrapped(first: &'static str, args: usize) -> Syntax {
         then: "unwrap",
     }
 }
+
+/// A unary float function written `x.name()` or `f64::name(x)`.
+pub const fn scalar_fn(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        kernel,
+        label: kernel,
+        formula,
+        doc,
+        domain: Domain::Scalar,
+        ..OpSpec::DEFAULT
+    }
+}
+
+/// A function of two floats written `a.name(b)` or `f64::name(a, b)`.
+pub const fn scalar_fn2(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        operands: 2,
+        ..scalar_fn(syntax, kernel, formula, doc)
+    }
+}
+
+/// A reduction or other one-operand matrix function written `m.name()`.
+pub const fn matrix_fn(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        kernel,
+        label: kernel,
+        formula,
+        doc,
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    }
+}
+
+/// `x.broadcast_<op>(&r)`: a 1×d row applied to every row, or an m×1 column to every column.
+pub const fn broadcast(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        operands: 2,
+        kernel,
+        reuse: Reuse {
+            forward_lhs: true,
+            pullback_g: [true, false],
+            ..OpSpec::DEFAULT.reuse
+        },
+        label: kernel,
+        formula,
+        doc,
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    }
+}
+
+/// `t.<name>(&b).unwrap()`: a solve with one triangle of `t` (the diagonal included), the
+/// other ignored (its gradient is zero).
+pub const fn triangular_solve(
+    syntax: &'static [Syntax],
+    kernel: &'static str,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        syntax,
+        operands: 2,
+        reads_result: true,
+        kernel,
+        label: kernel,
+        formula,
+        doc,
+        domain: Domain::Matrix,
+        ..OpSpec::DEFAULT
+    }
+}

@@ -9,7 +9,8 @@
 //! `rrule`s (each rule beside its primal), for a source-to-source generator.
 
 use super::spec::{
-    method, method1, unwrapped, BinaryOp, Domain, Extra, OpSpec, Pullback, Reuse, Side, Syntax,
+    broadcast, matrix_fn, method, method1, scalar_fn, scalar_fn2, triangular_solve, unwrapped,
+    BinaryOp, Domain, Extra, OpSpec, Pullback, Reuse, Side, Syntax,
 };
 
 /// No reuse variants.
@@ -34,101 +35,6 @@ macro_rules! registry {
             }
         }
     };
-}
-
-/// A unary float function written `x.name()` or `f64::name(x)`.
-const fn scalar_fn(
-    syntax: &'static [Syntax],
-    kernel: &'static str,
-    formula: &'static str,
-    doc: &'static str,
-) -> OpSpec {
-    OpSpec {
-        syntax,
-        kernel,
-        label: kernel,
-        formula,
-        doc,
-        domain: Domain::Scalar,
-        ..OpSpec::DEFAULT
-    }
-}
-
-/// A function of two floats written `a.name(b)` or `f64::name(a, b)`.
-const fn scalar_fn2(
-    syntax: &'static [Syntax],
-    kernel: &'static str,
-    formula: &'static str,
-    doc: &'static str,
-) -> OpSpec {
-    OpSpec {
-        syntax,
-        operands: 2,
-        ..scalar_fn(syntax, kernel, formula, doc)
-    }
-}
-
-/// A reduction or other one-operand matrix function written `m.name()`.
-const fn matrix_fn(
-    syntax: &'static [Syntax],
-    kernel: &'static str,
-    formula: &'static str,
-    doc: &'static str,
-) -> OpSpec {
-    OpSpec {
-        syntax,
-        kernel,
-        label: kernel,
-        formula,
-        doc,
-        domain: Domain::Matrix,
-        ..OpSpec::DEFAULT
-    }
-}
-
-/// `x.broadcast_<op>(&r)`: a 1×d row applied to every row, or an m×1 column to every column.
-const fn broadcast(
-    syntax: &'static [Syntax],
-    kernel: &'static str,
-    formula: &'static str,
-    doc: &'static str,
-) -> OpSpec {
-    OpSpec {
-        syntax,
-        operands: 2,
-        kernel,
-        reuse: Reuse {
-            forward_lhs: true,
-            pullback_g: [true, false],
-            ..NONE
-        },
-        label: kernel,
-        formula,
-        doc,
-        domain: Domain::Matrix,
-        ..OpSpec::DEFAULT
-    }
-}
-
-/// `t.<name>(&b).unwrap()`: a solve with one triangle of `t` (the diagonal included), the
-/// other ignored (its gradient is zero).
-const fn triangular_solve(
-    syntax: &'static [Syntax],
-    kernel: &'static str,
-    formula: &'static str,
-    doc: &'static str,
-) -> OpSpec {
-    OpSpec {
-        syntax,
-        operands: 2,
-        reads_result: true,
-        kernel,
-        label: kernel,
-        formula,
-        doc,
-        domain: Domain::Matrix,
-        ..OpSpec::DEFAULT
-    }
 }
 
 registry! {
