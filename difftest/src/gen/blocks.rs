@@ -1,6 +1,7 @@
 //! Blocks, assembly and index queries (the `indexing` family), drawn from the catalogue
-//! stream: `.rows(i, n)`, `.columns(j, n)`, `.view((i, j), (r, c))` (of dynamic and static
-//! matrices), `.diagonal()`, `Type::from_diagonal(&v)`, `a.kronecker(&b)`,
+//! stream: `.rows(i, n)`, `.columns(j, n)`, `.view((i, j), (r, c))` and their fixed-size
+//! forms `.fixed_rows::<N>(i)`, `.fixed_columns::<N>(j)`, `.fixed_view::<R, C>(i, j)` (of
+//! dynamic and static matrices), `.diagonal()`, `Type::from_diagonal(&v)`, `a.kronecker(&b)`,
 //! `DMatrix::from_columns(&[..])` and `DMatrix::from_rows(&[..])`, and the index queries
 //! `.imax()`, `.imin()`, `.iamax()`, `.iamin()` used as indices (constants to the derivative).
 //!
@@ -73,12 +74,20 @@ impl Gen {
         Some(match form {
             0 => {
                 let (i, n) = self.cat_span(r);
-                let t = format!("{{0}}.rows({i}, {n}).sum()");
+                let t = if self.cat_chance(0.5) {
+                    format!("{{0}}.fixed_rows::<{n}>({i}).sum()")
+                } else {
+                    format!("{{0}}.rows({i}, {n}).sum()")
+                };
                 Expr::op(t, vec![m], Ty::Scalar, (n * c) as f64 * b)
             }
             1 => {
                 let (j, n) = self.cat_span(c);
-                let t = format!("{{0}}.columns({j}, {n}).norm_squared()");
+                let t = if self.cat_chance(0.5) {
+                    format!("{{0}}.fixed_columns::<{n}>({j}).norm_squared()")
+                } else {
+                    format!("{{0}}.columns({j}, {n}).norm_squared()")
+                };
                 Expr::op(t, vec![m], Ty::Scalar, (r * n) as f64 * b * b)
             }
             2 => {
@@ -86,9 +95,15 @@ impl Gen {
                 let (i2, j2) = (self.cat_below(r - h + 1), self.cat_below(c - w + 1));
                 let m2 = self.matrix(s, d);
                 let bound = (h * w) as f64 * b * m2.bound;
-                let t = format!(
-                    "{{0}}.view(({i}, {j}), ({h}, {w})).dot(&{{1}}.view(({i2}, {j2}), ({h}, {w})))"
-                );
+                let t = if self.cat_chance(0.5) {
+                    format!(
+                        "{{0}}.fixed_view::<{h}, {w}>({i}, {j}).dot(&{{1}}.fixed_view::<{h}, {w}>({i2}, {j2}))"
+                    )
+                } else {
+                    format!(
+                        "{{0}}.view(({i}, {j}), ({h}, {w})).dot(&{{1}}.view(({i2}, {j2}), ({h}, {w})))"
+                    )
+                };
                 Expr::op(t, vec![m, m2], Ty::Scalar, bound)
             }
             3 => {

@@ -2,9 +2,10 @@
 //! drawn from the catalogue stream: `let m = x.max(); x.map(|v| (v - m).exp())` (the shifted
 //! exponentials of a log-sum-exp, within 1), and closures whose body reads a captured active
 //! scalar variable, an entry `w[(i, j)]` of an active matrix, or a `let`-bound active scalar,
-//! over a generated matrix or over constant data. While such a body is generated, every active
-//! scalar in scope may be read (`Gen::capture_active`), and the captured value is read at
-//! least once.
+//! over a generated matrix or over constant data; and `a.zip_map(&b, |zp, zq| ..)` of two
+//! generated matrices, sometimes capturing an active scalar. While such a body is generated,
+//! every active scalar in scope may be read (`Gen::capture_active`), and the captured value is
+//! read at least once.
 
 use super::{Gen, Var, VAR_CAP};
 use crate::ast::{Expr, ExprKind};
@@ -21,7 +22,10 @@ impl Gen {
         self.took("capture");
         self.mark(Family::Map);
         let ty = Ty::Mat(s);
-        let form = self.cat_below(5);
+        let form = self.cat_below(6);
+        if form == 5 {
+            return self.zip_map(s, depth);
+        }
         if form == 0 {
             let recv = self.matrix(s, depth - 1);
             let recv = self.owned(recv);
@@ -209,5 +213,40 @@ impl Gen {
             }
         }
         hidden
+    }
+}
+
+impl Gen {
+    /// `a.zip_map(&b, |zp, zq| (zp * zq).tanh() + zp - 0.5 * zq)` of two generated matrices of
+    /// shape `s`, adding `zp * c` for an active scalar variable `c` in scope half the time
+    /// (a capture of a differentiated value), within `1 + |a| + |b|/2 (+ |a|·|c|)`.
+    fn zip_map(&mut self, s: Shape, depth: u32) -> Expr {
+        self.took("zip_map");
+        let a = self.matrix(s, depth - 1);
+        let b = self.matrix(s, depth - 1);
+        let mut bound = 1.0 + a.bound + 0.5 * b.bound;
+        let b = self.borrow(b);
+        let cap = if self.cat_chance(0.5) {
+            self.cat_scalar_var()
+        } else {
+            None
+        };
+        match cap {
+            Some(c) => {
+                bound += a.bound * c.bound;
+                Expr::op(
+                    "{0}.zip_map({1}, |zp, zq| (zp * zq).tanh() + zp - 0.5 * zq + zp * {2})",
+                    vec![a, b, c],
+                    Ty::Mat(s),
+                    bound,
+                )
+            }
+            None => Expr::op(
+                "{0}.zip_map({1}, |zp, zq| (zp * zq).tanh() + zp - 0.5 * zq)",
+                vec![a, b],
+                Ty::Mat(s),
+                bound,
+            ),
+        }
     }
 }
