@@ -81,4 +81,3 @@ pub fn lu_pullback<T: Scalar, D: DimMin<D, Output = D>>(
 {
     pass_matrix(g, acc)
 }
-
