@@ -162,7 +162,7 @@ where
         if F::SYMMETRIC {
             symmetrise(&mut m);
         }
-        accumulate_with(acc, || Factored::cotangent(m.clone()), |a| a.matrix += &m)
+        crate::value::accumulate(acc, Factored::cotangent(m))
     }
 }
 

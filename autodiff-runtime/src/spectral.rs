@@ -168,7 +168,7 @@ pub fn symmetric_eigenvalues_pullback<T: Scalar, D: DimSub<U1>>(
         "autodiff: `symmetric_eigenvalues()` and `symmetric_eigen()` ordered the eigenvalues differently"
     );
     let m = spectral_sum(&e.eigenvectors, g);
-    accumulate_with(acc, || m.clone(), |s| *s += &m)
+    crate::value::accumulate(acc, m)
 }
 
 /// `eˣ` of a float, or the matrix exponential `e^A = Σₖ Aᵏ/k!` of a square matrix, as

@@ -113,7 +113,7 @@ fn pullback_matrix<T: Scalar, D: Dim, C: Dim>(
             }
         }
     }
-    accumulate_with(acc, || m.clone(), |a| *a += &m)
+    crate::value::accumulate(acc, m)
 }
 
 /// `B̄ += op(T)⁻ᵀ·Ḡ`.
