@@ -20,7 +20,7 @@
 use crate::linalg::determinant_pullback;
 use crate::linalg::Square;
 use crate::shape;
-use crate::value::{accumulate_with, Differentiable, Scalar};
+use crate::value::{accumulate, accumulate_with, Differentiable, Scalar};
 use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, OMatrix};
 
 /// A factorisation as `#[grad]` differentiates it: the matrix it factorises, with nalgebra's
@@ -162,7 +162,7 @@ where
         if F::SYMMETRIC {
             symmetrise(&mut m);
         }
-        crate::value::accumulate(acc, Factored::cotangent(m))
+        accumulate(acc, Factored::cotangent(m))
     }
 }
 
@@ -390,7 +390,7 @@ pub fn solve_pullback_rhs<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
     DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
 {
     let u = solve_transposed(f, g);
-    accumulate_with(acc, || u.clone(), |a| *a += &u)
+    accumulate(acc, u)
 }
 
 /// `A⁻ᵀ·G` (the forward solve succeeded, so `A` is invertible).

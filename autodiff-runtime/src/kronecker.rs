@@ -1,6 +1,6 @@
 //! The Kronecker product `a.kronecker(&b)`: the block matrix whose block `(i, j)` is `aᵢⱼ·B`.
 
-use crate::value::{accumulate_with, Differentiable, Scalar};
+use crate::value::{accumulate, Differentiable, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, DimMul, DimProd, OMatrix};
 
 /// `A ⊗ B`.
@@ -50,7 +50,7 @@ pub fn kronecker_pullback_lhs<T: Scalar, R1: DimMul<R2>, C1: DimMul<C2>, R2: Dim
     blocks(g.as_slice(), a.shape(), b.shape(), |ij, kl, gv| {
         abar[ij] += gv * b[kl];
     });
-    accumulate_with(acc, || abar.clone(), |s| *s += &abar)
+    accumulate(acc, abar)
 }
 
 /// `b̄ₖₗ += Σᵢⱼ aᵢⱼ·Ḡ's block (i, j) at (k, l)`.
@@ -67,5 +67,5 @@ pub fn kronecker_pullback_rhs<T: Scalar, R1: DimMul<R2>, C1: DimMul<C2>, R2: Dim
     blocks(g.as_slice(), a.shape(), b.shape(), |ij, kl, gv| {
         bbar[kl] += gv * a[ij];
     });
-    accumulate_with(acc, || bbar.clone(), |s| *s += &bbar)
+    accumulate(acc, bbar)
 }

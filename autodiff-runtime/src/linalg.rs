@@ -5,7 +5,7 @@
 //! matrix's shape when it is singular, as the user's `unwrap` would.
 
 use crate::shape;
-use crate::value::{Differentiable, Scalar};
+use crate::value::{accumulate, Differentiable, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, DimMin, OMatrix};
 
 /// A square matrix, or a factorisation differentiated as the matrix it factorises: what
@@ -45,7 +45,7 @@ where
         self.clone().try_inverse()
     }
     fn accumulate_square(acc: &mut Option<Self>, m: OMatrix<T, D, D>) {
-        crate::value::accumulate(acc, m)
+        accumulate(acc, m)
     }
 }
 

@@ -22,7 +22,7 @@
 
 use crate::factorisations::{check_symmetric, pass_matrix, Factored, Factorisation};
 use crate::shape;
-use crate::value::{accumulate_with, Differentiable, Float, Scalar};
+use crate::value::{accumulate, accumulate_with, Differentiable, Float, Scalar};
 use nalgebra::{
     allocator::Allocator, DefaultAllocator, Dim, DimDiff, DimMin, DimSub, OMatrix, OVector,
     SymmetricEigen, U1,
@@ -168,7 +168,7 @@ pub fn symmetric_eigenvalues_pullback<T: Scalar, D: DimSub<U1>>(
         "autodiff: `symmetric_eigenvalues()` and `symmetric_eigen()` ordered the eigenvalues differently"
     );
     let m = spectral_sum(&e.eigenvectors, g);
-    crate::value::accumulate(acc, m)
+    accumulate(acc, m)
 }
 
 /// `eˣ` of a float, or the matrix exponential `e^A = Σₖ Aᵏ/k!` of a square matrix, as
@@ -212,7 +212,7 @@ where
         });
         let e = dynamic_exp(&block);
         let d = x.map_entries(|s, _| e[(s % n, n + s / n)]);
-        accumulate_with(acc, || d.clone(), |a| *a += &d)
+        accumulate(acc, d)
     }
 }
 

@@ -19,7 +19,7 @@
 //! from the function (its `.u.unwrap()` panics as nalgebra's would).
 
 use crate::factorisations::{Factored, Factorisation};
-use crate::value::{Differentiable, Scalar};
+use crate::value::{accumulate, Differentiable, Scalar};
 use nalgebra::{
     allocator::Allocator, DMatrix, DVector, DefaultAllocator, Dim, DimDiff, DimMin, DimMinimum,
     DimSub, OMatrix, OVector, SVD, U1,
@@ -342,5 +342,5 @@ pub fn singular_values_pullback<T: Scalar, R: DimMin<C>, C: Dim>(
     let p = Parts::of(&a.clone().svd(true, true));
     let d = DMatrix::from_diagonal(&DVector::from_fn(g.len(), |i, _| g[i]));
     let m = a.with_entries(p.sandwich(&d).as_slice().to_vec());
-    crate::value::accumulate(acc, m)
+    accumulate(acc, m)
 }

@@ -6,7 +6,7 @@
 //! gives.
 
 use crate::shape;
-use crate::value::{accumulate_with, Scalar};
+use crate::value::{accumulate, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// Which triangular system a kernel solves.
@@ -113,7 +113,7 @@ fn pullback_matrix<T: Scalar, D: Dim, C: Dim>(
             }
         }
     }
-    crate::value::accumulate(acc, m)
+    accumulate(acc, m)
 }
 
 /// `B̄ += op(T)⁻ᵀ·Ḡ`.
@@ -126,7 +126,7 @@ fn pullback_rhs<T: Scalar, D: Dim, C: Dim>(
     DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
 {
     let u = solve(system.transposed(), t, g);
-    accumulate_with(acc, || u.clone(), |a| *a += &u)
+    accumulate(acc, u)
 }
 
 /// The primal and pullbacks of one triangular solve.

@@ -7,7 +7,7 @@
 //! cotangent into the block of `x̄` it came from.
 
 use crate::shape;
-use crate::value::{accumulate_with, Differentiable, Scalar};
+use crate::value::{accumulate, accumulate_with, Differentiable, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, OMatrix, OVector};
 
 /// Panics unless the `rows`×`cols` block at `(i, j)` lies in a matrix of shape `shape`.
@@ -65,6 +65,19 @@ fn add_block<T: Scalar, R: Dim, C: Dim, V: Differentiable<Elem = T>>(
         },
         add,
     )
+}
+
+/// `X̄ += Ḡ`'s `X`-shaped block at `(i, j)`: the pullback of one operand of an assembly.
+fn add_part<T: Scalar, R: Dim, C: Dim, G: std::ops::Index<(usize, usize), Output = T>>(
+    g: &G,
+    x: &OMatrix<T, R, C>,
+    (i, j): (usize, usize),
+    acc: &mut Option<OMatrix<T, R, C>>,
+) where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let r = x.nrows();
+    accumulate(acc, x.map_entries(|s, _| g[(i + s % r, j + s / r)]))
 }
 
 /// Rows `i..i + n` of `X`: `x.rows(i, n)`.
@@ -216,7 +229,7 @@ pub fn from_diagonal_pullback<T: Scalar, D: Dim>(
     DefaultAllocator: Allocator<D> + Allocator<D, D>,
 {
     let d = g.diagonal();
-    accumulate_with(acc, || d.clone(), |a| *a += &d)
+    accumulate(acc, d)
 }
 
 /// `[A B]`, the columns of `B` after those of `A`: `Type::from_columns(&[a, b, ..])` folds
@@ -258,8 +271,7 @@ pub fn hstack_pullback_lhs<T: Scalar, R: Dim, C1: Dim, C2: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C1> + Allocator<R, C2> + Allocator<R, Dyn>,
 {
-    let part = a.map_entries(|s, _| g[(s % a.nrows(), s / a.nrows())]);
-    accumulate_with(acc, || part.clone(), |x| *x += &part)
+    add_part(g, a, (0, 0), acc)
 }
 
 /// `B̄ += Ḡ[:, a's columns..]`.
@@ -271,9 +283,7 @@ pub fn hstack_pullback_rhs<T: Scalar, R: Dim, C1: Dim, C2: Dim>(
 ) where
     DefaultAllocator: Allocator<R, C1> + Allocator<R, C2> + Allocator<R, Dyn>,
 {
-    let (r, c1) = (b.nrows(), a.ncols());
-    let part = b.map_entries(|s, _| g[(s % r, c1 + s / r)]);
-    accumulate_with(acc, || part.clone(), |x| *x += &part)
+    add_part(g, b, (0, a.ncols()), acc)
 }
 
 /// `[A; B]`, the rows of `B` under those of `A`: `Type::from_rows(&[a, b, ..])` folds into it
@@ -315,9 +325,7 @@ pub fn vstack_pullback_lhs<T: Scalar, R1: Dim, R2: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R1, C> + Allocator<R2, C> + Allocator<Dyn, C>,
 {
-    let r1 = a.nrows();
-    let part = a.map_entries(|s, _| g[(s % r1, s / r1)]);
-    accumulate_with(acc, || part.clone(), |x| *x += &part)
+    add_part(g, a, (0, 0), acc)
 }
 
 /// `B̄ += Ḡ[a's rows.., :]`.
@@ -329,9 +337,7 @@ pub fn vstack_pullback_rhs<T: Scalar, R1: Dim, R2: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<R1, C> + Allocator<R2, C> + Allocator<Dyn, C>,
 {
-    let (r1, r2) = (a.nrows(), b.nrows());
-    let part = b.map_entries(|s, _| g[(r1 + s % r2, s / r2)]);
-    accumulate_with(acc, || part.clone(), |x| *x += &part)
+    add_part(g, b, (a.nrows(), 0), acc)
 }
 
 /// `X̄[i..i + N, :] += Ḡ` for `y = x.fixed_rows::<N>(i)` (the forward value is the user's
