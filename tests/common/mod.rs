@@ -171,3 +171,29 @@ pub fn json_matrix(v: &serde_json::Value) -> DMatrix<f64> {
     let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).expect("a list of rows");
     DMatrix::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
 }
+
+/// Asserts that `g` is the gradient of `f` at the symmetric `s` along every symmetric
+/// perturbation `S + h(Eᵢⱼ + Eⱼᵢ)` (central differences, `h = 1e-6`): the gradient of a
+/// function of a symmetric matrix.
+#[track_caller]
+pub fn assert_symmetric_fd(
+    what: &str,
+    f: impl Fn(&DMatrix<f64>) -> f64,
+    s: &DMatrix<f64>,
+    g: &DMatrix<f64>,
+) {
+    let (n, h) = (s.nrows(), 1e-6);
+    for i in 0..n {
+        for j in 0..=i {
+            let mut e = DMatrix::zeros(n, n);
+            e[(i, j)] += h;
+            e[(j, i)] += if i == j { 0.0 } else { h };
+            let fd = (f(&(s + &e)) - f(&(s - &e))) / (2.0 * h);
+            let analytic = if i == j { g[(i, i)] } else { 2.0 * g[(i, j)] };
+            assert!(
+                (fd - analytic).abs() <= 1e-6 * analytic.abs().max(1.0),
+                "{what}, n = {n}, ({i}, {j}): finite differences {fd}, gradient {analytic}"
+            );
+        }
+    }
+}
