@@ -13,15 +13,16 @@
 //! a symmetric matrix: symmetric, `Ā = ½(G + Gᵀ)` for the unconstrained gradient `G`, exact
 //! along every symmetric perturbation of the matrix (as JAX's and PyTorch's are). That is not
 //! the derivative of the function nalgebra computes from a non-symmetric matrix (it ignores
-//! the upper triangle), so [`cholesky`] panics on a matrix that is not symmetric (up to
-//! `√ε` of its largest entry) instead of returning a gradient that would be silently wrong.
+//! the upper triangle), so [`cholesky`](crate::cholesky::cholesky) panics on a matrix that
+//! is not symmetric (up to `√ε` of its largest entry) instead of returning a gradient that
+//! would be silently wrong.
 
 #[allow(unused_imports)] // for the documentation's links
 use crate::linalg::determinant_pullback;
 use crate::linalg::Square;
 use crate::shape;
 use crate::value::{accumulate, accumulate_with, Differentiable, Scalar};
-use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, OMatrix};
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// A factorisation as `#[grad]` differentiates it: the matrix it factorises, with nalgebra's
 /// factors `F` (a cotangent has none).
@@ -33,7 +34,7 @@ pub struct Factored<T: Scalar, R: Dim, C: Dim, F>
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    matrix: OMatrix<T, R, C>,
+    pub(crate) matrix: OMatrix<T, R, C>,
     factors: Option<F>,
 }
 
@@ -54,7 +55,7 @@ where
     }
 
     /// The cotangent of a factorisation whose matrix has the cotangent `m`.
-    fn cotangent(m: OMatrix<T, R, C>) -> Self {
+    pub(crate) fn cotangent(m: OMatrix<T, R, C>) -> Self {
         Factored {
             matrix: m,
             factors: None,
@@ -81,13 +82,6 @@ where
     const SYMMETRIC: bool;
 }
 
-impl<T: Scalar, D: Dim> Factorisation<T, D, D> for Cholesky<T, D>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    const SYMMETRIC: bool = true;
-}
-
 /// What the pullbacks need of a factorisation `A = …` that solves: solves with `A` and `Aᵀ`,
 /// `|A|`, `A⁻¹`.
 pub trait Factors<T: Scalar, D: Dim>: Factorisation<T, D, D>
@@ -108,41 +102,6 @@ where
     fn inverse(&self) -> Option<OMatrix<T, D, D>>;
     /// `∂|A|/∂A` for the factorised `a`.
     fn determinant_gradient(&self, a: &OMatrix<T, D, D>) -> OMatrix<T, D, D>;
-}
-
-impl<T: Scalar, D: Dim> Factors<T, D> for Cholesky<T, D>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    fn solve<C: Dim>(&self, b: &OMatrix<T, D, C>) -> Option<OMatrix<T, D, C>>
-    where
-        DefaultAllocator: Allocator<D, C>,
-    {
-        Some(Cholesky::solve(self, b))
-    }
-    fn solve_transposed<C: Dim>(&self, b: &OMatrix<T, D, C>) -> Option<OMatrix<T, D, C>>
-    where
-        DefaultAllocator: Allocator<D, C>,
-    {
-        Some(Cholesky::solve(self, b))
-    }
-    fn determinant(&self) -> T {
-        Cholesky::determinant(self)
-    }
-    /// `A⁻¹ = L⁻ᵀ·L⁻¹`: one triangular solve for `L⁻¹` and one product (nalgebra's
-    /// `Cholesky::inverse` solves the identity twice, by `L` and by `Lᵀ`).
-    fn inverse(&self) -> Option<OMatrix<T, D, D>> {
-        let l = self.l_dirty();
-        let mut l_inv = l.clone();
-        l_inv.fill_with_identity();
-        l.solve_lower_triangular_mut(&mut l_inv);
-        Some(l_inv.tr_mul(&l_inv))
-    }
-    /// `|A|·A⁻¹`, never singular: `A` is positive definite.
-    fn determinant_gradient(&self, _a: &OMatrix<T, D, D>) -> OMatrix<T, D, D> {
-        let inv = Factors::inverse(self).expect("a positive-definite matrix is invertible");
-        inv * Cholesky::determinant(self)
-    }
 }
 
 impl<T: Scalar, R: Dim, C: Dim, F: Factorisation<T, R, C>> Factored<T, R, C, F>
@@ -229,65 +188,6 @@ where
     }
 }
 
-/// `A = L·Lᵀ`, the Cholesky factorisation of a symmetric positive-definite `A`.
-///
-/// # Panics
-/// If `A` is not square, not symmetric (up to `√ε` of its largest entry: see the module
-/// documentation) or not positive definite, as the user's `unwrap` would.
-#[track_caller]
-pub fn cholesky<T: Scalar, D: Dim>(a: &OMatrix<T, D, D>) -> Factored<T, D, D, Cholesky<T, D>>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    shape::square("cholesky", a.shape());
-    check_symmetric("cholesky", a);
-    match Cholesky::new(a.clone()) {
-        Some(c) => Factored {
-            matrix: a.clone(),
-            factors: Some(c),
-        },
-        None => panic!(
-            "autodiff: `cholesky().unwrap()` on a {} matrix that is not positive definite",
-            shape::fmt(a.shape())
-        ),
-    }
-}
-
-/// Panics unless `A`, the matrix of the factorisation `op`, is symmetric up to `√ε·max|Aᵢⱼ|`.
-#[track_caller]
-pub(crate) fn check_symmetric<T: Scalar, D: Dim>(op: &str, a: &OMatrix<T, D, D>)
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    let tol = T::EPSILON.sqrt() * a.amax();
-    for j in 0..a.ncols() {
-        for i in j + 1..a.nrows() {
-            if (a[(i, j)] - a[(j, i)]).abs() > tol {
-                panic!(
-                    "autodiff: `{op}()` of a {} matrix that is not symmetric: entry ({i}, {j}) is {:e}, \
-                     entry ({j}, {i}) is {:e}; its gradient is that of a function of a symmetric matrix, \
-                     so symmetrise it first, e.g. `(&m + m.transpose()) * 0.5`",
-                    shape::fmt(a.shape()),
-                    a[(i, j)],
-                    a[(j, i)]
-                );
-            }
-        }
-    }
-}
-
-/// `Ā += C̄` for `C = cholesky(A)`: the factorisation's cotangent is its matrix's.
-pub fn cholesky_pullback<T: Scalar, D: Dim>(
-    g: &Factored<T, D, D, Cholesky<T, D>>,
-    _a: &OMatrix<T, D, D>,
-    _y: &Factored<T, D, D, Cholesky<T, D>>,
-    acc: &mut Option<OMatrix<T, D, D>>,
-) where
-    DefaultAllocator: Allocator<D, D>,
-{
-    pass_matrix(g, acc)
-}
-
 /// `Ā += F̄`: a factorisation's cotangent is its matrix's.
 pub(crate) fn pass_matrix<T: Scalar, R: Dim, C: Dim, F>(
     g: &Factored<T, R, C, F>,
@@ -296,50 +196,6 @@ pub(crate) fn pass_matrix<T: Scalar, R: Dim, C: Dim, F>(
     DefaultAllocator: Allocator<R, C>,
 {
     accumulate_with(acc, || g.matrix.clone(), |a| *a += &g.matrix)
-}
-
-/// `L` of `A = L·Lᵀ`: `c.l()`.
-pub fn cholesky_l<T: Scalar, D: Dim>(c: &Factored<T, D, D, Cholesky<T, D>>) -> OMatrix<T, D, D>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    c.factors().l()
-}
-
-/// `Ā += L⁻ᵀ·½(Φ + Φᵀ)·L⁻¹` with `Φ = Φ(Lᵀ·L̄)`, the lower triangle with its diagonal
-/// halved, for `L = chol(A)` (Murray 2016, "Differentiation of the Cholesky decomposition",
-/// eq. 10, symmetrised as PyTorch's `cholesky_backward`).
-pub fn cholesky_l_pullback<T: Scalar, D: Dim>(
-    g: &OMatrix<T, D, D>,
-    _c: &Factored<T, D, D, Cholesky<T, D>>,
-    l: &OMatrix<T, D, D>,
-    acc: &mut Option<Factored<T, D, D, Cholesky<T, D>>>,
-) where
-    DefaultAllocator: Allocator<D, D>,
-{
-    let half: T = nalgebra::convert(0.5);
-    let mut phi = l.tr_mul(g);
-    for j in 0..phi.ncols() {
-        phi[(j, j)] *= half;
-        for i in 0..j {
-            phi[(i, j)] = T::zero();
-        }
-    }
-    let mut m = &phi + phi.transpose();
-    m *= half;
-    // L⁻ᵀ·M·L⁻¹ = L⁻ᵀ·(L⁻ᵀ·M)ᵀ, M symmetric: two triangular solves.
-    let y = tr_solve_lower(l, &m);
-    let abar = tr_solve_lower(l, &y.transpose());
-    Factored::accumulate(acc, abar)
-}
-
-/// `L⁻ᵀ·B` for an invertible lower-triangular `L` (a Cholesky factor).
-fn tr_solve_lower<T: Scalar, D: Dim>(l: &OMatrix<T, D, D>, b: &OMatrix<T, D, D>) -> OMatrix<T, D, D>
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    l.tr_solve_lower_triangular(b)
-        .expect("autodiff: a Cholesky factor has a positive diagonal")
 }
 
 /// `A⁻¹·B` for a factorised `A`: `c.solve(&b)` and `lu.solve(&b).unwrap()`.
@@ -365,6 +221,23 @@ where
     }
 }
 
+/// `C⁻¹·B`, or `None` where the matrix is singular: the `Option` of `lu.solve(&b)` or
+/// `qr.solve(&b)`, for the user's `.expect(msg)`.
+///
+/// # Panics
+/// If `B` has not as many rows as the matrix.
+#[track_caller]
+pub fn solve_checked<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
+    f: &Factored<T, D, D, F>,
+    b: &OMatrix<T, D, C>,
+) -> Option<OMatrix<T, D, C>>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    shape::solvable("solve", f.matrix.shape(), b.shape());
+    f.factors().solve(b)
+}
+
 /// `Ā −= A⁻ᵀ·Ḡ·Xᵀ` for `X = A⁻¹·B` (symmetrised for a Cholesky factorisation).
 pub fn solve_pullback_lhs<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
     g: &OMatrix<T, D, C>,
@@ -375,8 +248,29 @@ pub fn solve_pullback_lhs<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
 {
-    let u = solve_transposed(f, g);
-    Factored::accumulate(acc, -(u * x.transpose()))
+    let mut u = solve_transposed(f, g);
+    if F::SYMMETRIC {
+        // The symmetrised −½(u·xᵀ + x·uᵀ) added to the lower triangle in place (no n×n
+        // temporary), then mirrored: the slot is symmetric, as every contribution to a
+        // symmetric factorisation's cotangent is symmetrised.
+        let (n, k) = x.shape();
+        let half: T = nalgebra::convert(0.5);
+        let slot = acc.get_or_insert_with(|| {
+            let (r, c) = f.matrix.shape_generic();
+            Factored::cotangent(OMatrix::zeros_generic(r, c))
+        });
+        let m = slot.matrix.as_mut_slice();
+        crate::dense::add_product_triangle(m, n, -half, u.as_slice(), x.as_slice(), k, true);
+        crate::dense::add_product_triangle(m, n, -half, x.as_slice(), u.as_slice(), k, true);
+        crate::dense::mirror_lower(m, n);
+    } else {
+        // Ā += (−u)·xᵀ: a rank-k update of the slot (gemm, xᵀ a strided view), no n×n
+        // temporary.
+        u.neg_mut();
+        let mut m = acc.take().map(|a| a.matrix);
+        crate::transposed::acc_nt(&mut m, &u, x);
+        *acc = m.map(Factored::cotangent);
+    }
 }
 
 /// `B̄ += A⁻ᵀ·Ḡ` for `X = A⁻¹·B`.
@@ -404,28 +298,6 @@ where
     f.factors()
         .solve_transposed(g)
         .expect("autodiff: the factorised matrix was invertible in the forward sweep")
-}
-
-/// `ln |A|` of a Cholesky factorisation: `2·Σᵢ ln Lᵢᵢ`.
-pub fn ln_determinant<T: Scalar, D: Dim>(c: &Factored<T, D, D, Cholesky<T, D>>) -> T
-where
-    DefaultAllocator: Allocator<D, D>,
-{
-    c.factors().ln_determinant()
-}
-
-/// `Ā += ḡ·A⁻¹` for `y = ln |A|`, `A` symmetric positive definite.
-pub fn ln_determinant_pullback<T: Scalar, D: Dim>(
-    g: &T,
-    c: &Factored<T, D, D, Cholesky<T, D>>,
-    _y: &T,
-    acc: &mut Option<Factored<T, D, D, Cholesky<T, D>>>,
-) where
-    DefaultAllocator: Allocator<D, D>,
-{
-    let mut inv = Factors::inverse(c.factors()).expect("a positive-definite matrix is invertible");
-    inv *= *g;
-    Factored::accumulate(acc, inv)
 }
 
 impl<T: Scalar, D: Dim, F: Factors<T, D>> Square<T, D> for Factored<T, D, D, F>

@@ -148,6 +148,21 @@ where
     }
 }
 
+/// `X⁻¹`, or `None` where `X` is singular: the `Option` of `x.try_inverse()`, for the user's
+/// `.expect(msg)`.
+///
+/// # Panics
+/// If `X` is not square.
+#[inline]
+#[track_caller]
+pub fn inverse_checked<T: Scalar, D: Dim, X: Square<T, D>>(x: &X) -> Option<OMatrix<T, D, D>>
+where
+    DefaultAllocator: Allocator<D, D>,
+{
+    shape::square("try_inverse", x.square_shape());
+    x.square_inverse()
+}
+
 /// `X̄ -= Yᵀ·Ḡ·Yᵀ` for `Y = X⁻¹` (symmetrised for a Cholesky factorisation).
 pub fn inverse_pullback<T: Scalar, D: Dim, X: Square<T, D>>(
     g: &OMatrix<T, D, D>,

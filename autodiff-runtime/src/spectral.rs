@@ -20,7 +20,8 @@
 //! needs the limit of the coupling (`0/0`), which the decomposition does not give: the
 //! pullback leaves that term out (and JAX and PyTorch return NaN).
 
-use crate::factorisations::{check_symmetric, pass_matrix, Factored, Factorisation};
+use crate::cholesky::check_symmetric;
+use crate::factorisations::{pass_matrix, Factored, Factorisation};
 use crate::shape;
 use crate::value::{accumulate, accumulate_with, Differentiable, Float, Scalar};
 use nalgebra::{

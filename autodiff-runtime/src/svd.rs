@@ -217,15 +217,30 @@ where
         + Allocator<R, DimMinimum<R, C>>
         + Allocator<DimMinimum<R, C>>,
 {
+    match svd_u_checked(f) {
+        Some(x) => x,
+        None => panic!("autodiff: `svd.u.unwrap()` of an `svd(false, ..)`: U was not computed"),
+    }
+}
+
+/// `svd.u`: `None` where the function asked for no U (`svd(false, ..)`), as nalgebra's, for the
+/// user's `.expect(msg)`.
+pub fn svd_u_checked<T: Scalar, R: DimMin<C>, C: Dim>(
+    f: &Decomposed<T, R, C>,
+) -> Option<OMatrix<T, R, DimMinimum<R, C>>>
+where
+    DefaultAllocator: Allocator<R, C>
+        + Allocator<DimMinimum<R, C>, C>
+        + Allocator<R, DimMinimum<R, C>>
+        + Allocator<DimMinimum<R, C>>,
+{
     let s = f.factors();
-    assert!(
-        s.asked.0,
-        "autodiff: `svd.u.unwrap()` of an `svd(false, ..)`: U was not computed"
-    );
-    s.svd
-        .u
-        .clone()
-        .expect("autodiff: the decomposition keeps U")
+    s.asked.0.then(|| {
+        s.svd
+            .u
+            .clone()
+            .expect("autodiff: the decomposition keeps U")
+    })
 }
 
 /// `Ā += U·((F ∘ (UᵀŪ − ŪᵀU))·S)·Vᵀ + (I − UUᵀ)·Ū·S⁻¹·Vᵀ`.
@@ -268,15 +283,30 @@ where
         + Allocator<R, DimMinimum<R, C>>
         + Allocator<DimMinimum<R, C>>,
 {
+    match svd_v_t_checked(f) {
+        Some(x) => x,
+        None => panic!("autodiff: `svd.v_t.unwrap()` of an `svd(.., false)`: V was not computed"),
+    }
+}
+
+/// `svd.v_t`: `None` where the function asked for no V (`svd(.., false)`), as nalgebra's, for the
+/// user's `.expect(msg)`.
+pub fn svd_v_t_checked<T: Scalar, R: DimMin<C>, C: Dim>(
+    f: &Decomposed<T, R, C>,
+) -> Option<OMatrix<T, DimMinimum<R, C>, C>>
+where
+    DefaultAllocator: Allocator<R, C>
+        + Allocator<DimMinimum<R, C>, C>
+        + Allocator<R, DimMinimum<R, C>>
+        + Allocator<DimMinimum<R, C>>,
+{
     let s = f.factors();
-    assert!(
-        s.asked.1,
-        "autodiff: `svd.v_t.unwrap()` of an `svd(.., false)`: V was not computed"
-    );
-    s.svd
-        .v_t
-        .clone()
-        .expect("autodiff: the decomposition keeps Vᵀ")
+    s.asked.1.then(|| {
+        s.svd
+            .v_t
+            .clone()
+            .expect("autodiff: the decomposition keeps Vᵀ")
+    })
 }
 
 /// `Ā += U·(S·(F ∘ (VᵀV̄ − V̄ᵀV)))·Vᵀ + U·S⁻¹·V̄ᵀ·(I − VVᵀ)`, with `V̄ᵀ` the cotangent of `Vᵀ`.

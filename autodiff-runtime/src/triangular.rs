@@ -89,7 +89,8 @@ where
 }
 
 /// `T̄ −= mask(op(T)⁻ᵀ·Ḡ·Xᵀ)` (`X·(op(T)⁻ᵀḠ)ᵀ` transposed for the `tr_` forms), the read
-/// triangle only.
+/// triangle only: computed for that triangle alone (half the product, no n×n temporary, no
+/// masking pass) and subtracted in the slot.
 fn pullback_matrix<T: Scalar, D: Dim, C: Dim>(
     system: System,
     g: &OMatrix<T, D, C>,
@@ -99,21 +100,26 @@ fn pullback_matrix<T: Scalar, D: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
 {
-    let u = solve(system.transposed(), t, g);
+    let u = solve_transposed(system, t, g);
     // op(T) = T: T̄ = −u·xᵀ; op(T) = Tᵀ: T̄ = (−u·xᵀ)ᵀ = −x·uᵀ.
-    let mut m = match system {
-        System::Lower | System::Upper => -(u * x.transpose()),
-        System::TrLower | System::TrUpper => -(x * u.transpose()),
+    let (p, q) = match system {
+        System::Lower | System::Upper => (&u, x),
+        System::TrLower | System::TrUpper => (x, &u),
     };
-    let n = m.nrows();
-    for j in 0..n {
-        for i in 0..n {
-            if (i < j && system.lower()) || (i > j && !system.lower()) {
-                m[(i, j)] = T::zero();
-            }
-        }
-    }
-    accumulate(acc, m)
+    let (n, k) = x.shape();
+    let m = acc.get_or_insert_with(|| {
+        let (r, c) = t.shape_generic();
+        OMatrix::zeros_generic(r, c)
+    });
+    crate::dense::add_product_triangle(
+        m.as_mut_slice(),
+        n,
+        -T::one(),
+        p.as_slice(),
+        q.as_slice(),
+        k,
+        system.lower(),
+    );
 }
 
 /// `B̄ += op(T)⁻ᵀ·Ḡ`.
@@ -125,13 +131,42 @@ fn pullback_rhs<T: Scalar, D: Dim, C: Dim>(
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
 {
-    let u = solve(system.transposed(), t, g);
+    let u = solve_transposed(system, t, g);
     accumulate(acc, u)
+}
+
+/// `op(T)⁻ᵀ·Ḡ` for the pullbacks, by the slice kernel (the forward solve succeeded: the read
+/// diagonal has no zero).
+fn solve_transposed<T: Scalar, D: Dim, C: Dim>(
+    system: System,
+    t: &OMatrix<T, D, D>,
+    g: &OMatrix<T, D, C>,
+) -> OMatrix<T, D, C>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    let s = system.transposed();
+    let transposed = matches!(s, System::TrLower | System::TrUpper);
+    let mut u = g.clone();
+    let n = t.nrows();
+    let solved = crate::dense::triangular_solve(
+        t.as_slice(),
+        n,
+        s.lower(),
+        transposed,
+        false,
+        u.as_mut_slice(),
+    );
+    assert!(
+        solved,
+        "autodiff: the triangular matrix was invertible in the forward sweep"
+    );
+    u
 }
 
 /// The primal and pullbacks of one triangular solve.
 macro_rules! triangular_solves {
-    ($( $(#[$doc:meta])* $name:ident, $lhs:ident, $rhs:ident => $system:expr; )*) => {$(
+    ($( $(#[$doc:meta])* $name:ident, $checked:ident, $lhs:ident, $rhs:ident => $system:expr; )*) => {$(
         $(#[$doc])*
         ///
         /// # Panics
@@ -146,6 +181,25 @@ macro_rules! triangular_solves {
             DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
         {
             solve($system, t, b)
+        }
+
+        $(#[$doc])*
+        /// `None` where the triangle's diagonal has a zero: the `Option` of nalgebra's method,
+        /// for the user's `.expect(msg)`.
+        ///
+        /// # Panics
+        /// If `T` is not square or `B` has not as many rows.
+        #[track_caller]
+        pub fn $checked<T: Scalar, D: Dim, C: Dim>(
+            t: &OMatrix<T, D, D>,
+            b: &OMatrix<T, D, C>,
+        ) -> Option<OMatrix<T, D, C>>
+        where
+            DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+        {
+            shape::square($system.name(), t.shape());
+            shape::solvable($system.name(), t.shape(), b.shape());
+            $system.solve(t, b)
         }
 
         /// `T̄ −= the read triangle of op(T)⁻ᵀ·Ḡ·Xᵀ` (transposed for a `tr_` form).
@@ -178,15 +232,15 @@ macro_rules! triangular_solves {
 
 triangular_solves! {
     /// `X = L⁻¹·B`, `L` the lower triangle of `T`.
-    solve_lower_triangular, solve_lower_triangular_pullback_lhs,
+    solve_lower_triangular, solve_lower_triangular_checked, solve_lower_triangular_pullback_lhs,
         solve_lower_triangular_pullback_rhs => System::Lower;
     /// `X = U⁻¹·B`, `U` the upper triangle of `T`.
-    solve_upper_triangular, solve_upper_triangular_pullback_lhs,
+    solve_upper_triangular, solve_upper_triangular_checked, solve_upper_triangular_pullback_lhs,
         solve_upper_triangular_pullback_rhs => System::Upper;
     /// `X = L⁻ᵀ·B`, `L` the lower triangle of `T`.
-    tr_solve_lower_triangular, tr_solve_lower_triangular_pullback_lhs,
+    tr_solve_lower_triangular, tr_solve_lower_triangular_checked, tr_solve_lower_triangular_pullback_lhs,
         tr_solve_lower_triangular_pullback_rhs => System::TrLower;
     /// `X = U⁻ᵀ·B`, `U` the upper triangle of `T`.
-    tr_solve_upper_triangular, tr_solve_upper_triangular_pullback_lhs,
+    tr_solve_upper_triangular, tr_solve_upper_triangular_checked, tr_solve_upper_triangular_pullback_lhs,
         tr_solve_upper_triangular_pullback_rhs => System::TrUpper;
 }

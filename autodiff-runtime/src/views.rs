@@ -247,7 +247,7 @@ where
 {
     if a.nrows() != b.nrows() {
         panic!(
-            "autodiff: `from_columns` needs columns of one length, got a {} block and a {} one",
+            "autodiff: `from_columns` (or a row of `stack!`) needs blocks of as many rows, got a {} block and a {} one",
             shape::fmt(a.shape()),
             shape::fmt(b.shape())
         );
@@ -301,7 +301,7 @@ where
 {
     if a.ncols() != b.ncols() {
         panic!(
-            "autodiff: `from_rows` needs rows of one length, got a {} block and a {} one",
+            "autodiff: `from_rows` (or the rows of `stack!`) needs blocks of as many columns, got a {} block and a {} one",
             shape::fmt(a.shape()),
             shape::fmt(b.shape())
         );
