@@ -1,7 +1,7 @@
 //! The QR factorisation as nalgebra users write it: `m.qr()` read by `.q()`, `.r()`, and
 //! for a square matrix `.solve(&b).unwrap()`; against the original function, finite
-//! differences and JAX (`tests/data/qr_jax.py`) on tall and square matrices, and the panic
-//! that refuses a wide one.
+//! differences and JAX (`tests/data/qr_jax.py`) on tall, square and wide matrices, and the
+//! panic that refuses a rank-deficient one.
 
 mod common;
 
@@ -68,7 +68,7 @@ fn weighted() -> [Function; 2] {
 fn qr_matches_jax_and_finite_differences() {
     let data = reference_data("qr_jax");
     let cases = data["cases"].as_array().expect("cases");
-    assert_eq!(cases.len(), 5);
+    assert_eq!(cases.len(), 8);
     for case in cases {
         let mut functions: Vec<Function> = weighted().into();
         if case["m"] == case["n"] {
@@ -86,9 +86,10 @@ fn qr_matches_jax_and_finite_differences() {
 #[test]
 fn q_and_r_of_one_factorisation_add_up() {
     let mut rng = rng(51);
-    for (m, n) in [(2, 2), (5, 3), (4, 1)] {
+    for (m, n) in [(2, 2), (5, 3), (4, 1), (2, 4), (1, 3)] {
         let a = dmatrix(&mut rng, m, n) + DMatrix::identity(m, n);
-        let (w, w2) = (dmatrix(&mut rng, m, n), dmatrix(&mut rng, n, n));
+        let k = m.min(n);
+        let (w, w2) = (dmatrix(&mut rng, m, k), dmatrix(&mut rng, k, n));
         let (v, g) = both_grad(&a, &w, &w2);
         assert_value("both", v, both(&a, &w, &w2));
         assert_fd("both", |a| both(a, &w, &w2), &a, &g.a);
@@ -96,8 +97,10 @@ fn q_and_r_of_one_factorisation_add_up() {
 }
 
 #[test]
-#[should_panic(expected = "the derivative of `qr()` of a wide 2×3 matrix is not implemented")]
-fn a_wide_matrix_is_refused_rather_than_guessed() {
-    let a = DMatrix::from_fn(2, 3, |i, j| (i + 2 * j) as f64 + 1.0);
+#[should_panic(
+    expected = "the derivative of `qr()` of a 2×3 matrix whose first 2 columns have rank below 2"
+)]
+fn a_wide_matrix_of_dependent_first_columns_is_refused_rather_than_guessed() {
+    let a = nalgebra::dmatrix![1.0, 2.0, 0.0; 2.0, 4.0, 1.0];
     let _ = f_r_grad(&a, &DMatrix::from_element(2, 3, 1.0));
 }

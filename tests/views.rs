@@ -8,7 +8,7 @@ mod common;
 
 use autodiff::grad;
 use common::*;
-use nalgebra::{DMatrix, DVector, Matrix3, Matrix4, RowDVector, Vector2, Vector3};
+use nalgebra::{stack, DMatrix, DVector, Matrix3, Matrix4, RowDVector, Vector2, Vector3};
 
 /// The blocks of `x` in one function: overlapping, used twice, combined with products.
 #[grad(x)]
@@ -139,6 +139,48 @@ fn assembled_matrices_match_finite_differences() {
         assert_fd("assembled d/da", |a| assembled(a, &b, &c, &r), &a, &g.a);
         assert_fd("assembled d/db", |b| assembled(&a, b, &c, &r), &b, &g.b);
         assert_fd("assembled d/dr", |r| assembled(&a, &b, &c, r), &r, &g.r);
+    }
+}
+
+/// nalgebra's `stack!`: blocks of different shapes in a 2×2 layout (one constant, one used
+/// twice), vectors one under another, and a row of blocks in a loop.
+#[grad(a, b, d, v)]
+#[allow(clippy::toplevel_ref_arg)] // in nalgebra's `stack!` (`let ref block = ..`)
+fn stacked(
+    a: &DMatrix<f64>,
+    b: &DMatrix<f64>,
+    c: &DMatrix<f64>,
+    d: &DMatrix<f64>,
+    v: &DVector<f64>,
+) -> f64 {
+    let m = nalgebra::stack![a, b; c, d + c * a.transpose() * b];
+    let tall = stack![v; v.map(|x| x * x); v];
+    let mut total = (m.transpose() * &m).trace() + tall.norm_squared();
+    for k in 1..3 {
+        let row = stack![b * (k as f64), a];
+        total += row.sum() * m.sum();
+    }
+    total
+}
+
+#[test]
+fn stacked_blocks_match_finite_differences() {
+    let mut rng = rng(36);
+    for (r1, r2, c1, c2) in [(1, 1, 1, 1), (2, 3, 2, 1), (3, 2, 3, 4)] {
+        let a = dmatrix(&mut rng, r1, c1);
+        let b = dmatrix(&mut rng, r1, c2);
+        let c = dmatrix(&mut rng, r2, c1);
+        let d = dmatrix(&mut rng, r2, c2);
+        let v = dvector(&mut rng, r2 + 1);
+        let f = |a: &DMatrix<f64>, b: &DMatrix<f64>, d: &DMatrix<f64>, v: &DVector<f64>| {
+            stacked(a, b, &c, d, v)
+        };
+        let (value, g) = stacked_grad(&a, &b, &c, &d, &v);
+        assert_value("stacked", value, f(&a, &b, &d, &v));
+        assert_fd("stacked d/da", |a| f(a, &b, &d, &v), &a, &g.a);
+        assert_fd("stacked d/db", |b| f(&a, b, &d, &v), &b, &g.b);
+        assert_fd("stacked d/dd", |d| f(&a, &b, d, &v), &d, &g.d);
+        assert_fd("stacked d/dv", |v| f(&a, &b, &d, v), &v, &g.v);
     }
 }
 

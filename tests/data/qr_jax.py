@@ -1,7 +1,8 @@
 """Generate JAX reference gradients of functions of the QR factorisation.
 
-For each shape (m, n) with m >= n below, draws a (m x n, uniform in [-1, 1) plus the
-identity on its top square, so R is well away from singular), w (m x n) and w2 (n x n), and
+For each shape (m, n) below, tall, square or wide, draws a (m x n, uniform in [-1, 1) plus
+the identity on its top square, so R is well away from singular), w (m x k) and w2 (k x n),
+k = min(m, n), and
 evaluates with jax.numpy (float64), Q, R = jnp.linalg.qr(a) (reduced),
 
     f_q(a, w)   = sum(w * Q * Q)
@@ -9,7 +10,7 @@ evaluates with jax.numpy (float64), Q, R = jnp.linalg.qr(a) (reduced),
 
 which are invariant to the signs the factorisation may give Q's columns and R's rows
 (LAPACK's and nalgebra's Householder reflections differ there), and their gradients with
-jax.grad w.r.t. a; and for the square cases f_solve(a, b) = 0.5 * |solve(a, b)|^2 with b
+jax.grad w.r.t. a (for a wide a, JAX's qr_jvp_rule splits a = [X | Y]); and for the square cases f_solve(a, b) = 0.5 * |solve(a, b)|^2 with b
 (m x 2). Writes tests/data/qr_jax.json as
 
     {"generator": "...", "cases": [{"m", "n", "a", "w", "w2", "b", "functions":
@@ -33,7 +34,7 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
 OUT = Path(__file__).with_name("qr_jax.json")
-SHAPES = [(1, 1), (3, 3), (5, 3), (4, 2), (4, 4)]
+SHAPES = [(1, 1), (3, 3), (5, 3), (4, 2), (4, 4), (2, 3), (3, 5), (1, 3)]
 
 
 def rows(a):
@@ -75,8 +76,9 @@ def main():
     cases, worst = [], 0.0
     for m, n in SHAPES:
         a = rng.uniform(-1, 1, (m, n)) + np.eye(m, n)
-        w = rng.uniform(-1, 1, (m, n))
-        w2 = rng.uniform(-1, 1, (n, n))
+        k = min(m, n)
+        w = rng.uniform(-1, 1, (m, k))
+        w2 = rng.uniform(-1, 1, (k, n))
         b = rng.uniform(-1, 1, (m, 2))
         functions = {}
         for name, f, args in [("f_q", f_q, (a, w)), ("f_r", f_r, (a, w2))]:

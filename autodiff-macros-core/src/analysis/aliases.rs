@@ -80,8 +80,12 @@ fn referenced(body: &Body, steps: &[Step], out: &mut HashSet<ValueId>) {
                 let v = &body.values[*id];
                 out.extend(v.kind.inputs());
                 out.extend(&v.mentions);
-                if let Kind::Op { extras, .. } = &v.kind {
-                    out.extend(extras);
+                match &v.kind {
+                    Kind::Op {
+                        extras, completion, ..
+                    } => out.extend(extras.iter().copied().chain(completion.reads())),
+                    Kind::Call { completion, .. } => out.extend(completion.reads()),
+                    _ => {}
                 }
                 if let Some(Source::Compound { prev, .. }) = &v.source {
                     out.insert(*prev);

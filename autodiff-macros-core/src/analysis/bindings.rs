@@ -46,13 +46,27 @@ impl Bindings {
         for (id, v) in body.values.iter().enumerate() {
             if by_kernel[id] {
                 match &v.kind {
-                    Kind::Op { inputs, extras, .. } => {
-                        inputs.iter().chain(extras).for_each(|&i| bound[i] = true)
-                    }
+                    Kind::Op {
+                        inputs,
+                        extras,
+                        completion,
+                        ..
+                    } => inputs
+                        .iter()
+                        .chain(extras)
+                        .copied()
+                        .chain(completion.reads())
+                        .for_each(|i| bound[i] = true),
                     Kind::Map { input, second, .. } => std::iter::once(input)
                         .chain(second)
                         .for_each(|&i| bound[i] = true),
-                    Kind::Call { args, .. } => args.iter().for_each(|a| bound[a.value] = true),
+                    Kind::Call {
+                        args, completion, ..
+                    } => args
+                        .iter()
+                        .map(|a| a.value)
+                        .chain(completion.reads())
+                        .for_each(|i| bound[i] = true),
                     _ => {}
                 }
             }

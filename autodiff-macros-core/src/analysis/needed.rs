@@ -90,7 +90,9 @@ fn read_by_pullbacks(body: &Body, activity: &Activity) -> Vec<bool> {
     for id in (0..n).filter(|&id| activity.active(id)) {
         match &body.values[id].kind {
             Kind::Op { op, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => {}
-            Kind::Op { op, inputs, extras } => {
+            Kind::Op {
+                op, inputs, extras, ..
+            } => {
                 inputs.iter().chain(extras).for_each(|&i| needed[i] = true);
                 if op.pullback_reads_result() {
                     needed[id] = true;

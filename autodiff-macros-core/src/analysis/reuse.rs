@@ -116,11 +116,16 @@ impl Reads {
             return;
         }
         match &v.kind {
-            Kind::Op { inputs, extras, .. } => {
+            Kind::Op {
+                inputs,
+                extras,
+                completion,
+                ..
+            } => {
                 for &i in inputs {
                     self.read(i, here);
                 }
-                self.pin(extras.iter().copied());
+                self.pin(extras.iter().copied().chain(completion.reads()));
             }
             Kind::Map {
                 input,
@@ -131,7 +136,9 @@ impl Reads {
                 self.read(*input, here);
                 self.pin(scalar.captures.iter().copied().chain(*second));
             }
-            Kind::Call { args, .. } => self.pin(args.iter().map(|a| a.value)),
+            Kind::Call {
+                args, completion, ..
+            } => self.pin(args.iter().map(|a| a.value).chain(completion.reads())),
             _ => {}
         }
     }
@@ -174,9 +181,9 @@ fn consumed_by_reverse(body: &Body, activity: &Activity, needed: &Needed) -> Vec
     let mut pinned = vec![false; n];
     for id in (0..n).filter(|&id| activity.active(id)) {
         match &body.values[id].kind {
-            Kind::Op { op, inputs, extras }
-                if op.spec().pullback == crate::ops::Pullback::Kernel =>
-            {
+            Kind::Op {
+                op, inputs, extras, ..
+            } if op.spec().pullback == crate::ops::Pullback::Kernel => {
                 inputs.iter().for_each(|&i| reads[i] += 1);
                 extras.iter().for_each(|&e| pinned[e] = true);
                 if op.pullback_reads_result() {

@@ -2,7 +2,7 @@
 //! the user's own expressions and differentiated values with the registry's kernels.
 
 use super::{Gen, FORWARD};
-use crate::ir::{Kind, Source, Step, ValueId};
+use crate::ir::{Completion, Kind, Source, Step, ValueId};
 use crate::ops::{helpers, Side};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -74,9 +74,16 @@ impl Gen<'_> {
             Kind::Op { op, inputs, .. } if op.spec().forward_as_written => {
                 self.as_written(id, inputs[0], span, ref_bound)
             }
-            Kind::Op { op, inputs, extras } => {
-                self.op_forward(*op, inputs, extras, span, ref_bound)
-            }
+            Kind::Op {
+                op,
+                inputs,
+                extras,
+                completion:
+                    completion @ (Completion::Expect(_) | Completion::Try | Completion::TryOr(_)),
+            } => self.op_forward_checked(*op, inputs, extras, *completion, span, ref_bound),
+            Kind::Op {
+                op, inputs, extras, ..
+            } => self.op_forward(*op, inputs, extras, span, ref_bound),
             Kind::Map {
                 input,
                 second: Some(other),
@@ -103,11 +110,13 @@ impl Gen<'_> {
                 callee,
                 args,
                 pullback,
+                completion,
             } => {
                 let pb = &self.body.values[*pullback].name;
                 let args = args.iter().map(|a| self.call_argument(a, span, ref_bound));
+                let taken = self.completion(*completion, span, ref_bound);
                 let witness = self.witness_binding(id);
-                return quote_spanned!(span=> #(#attrs)* let (#mutability #name, #pb) = #callee(#(#args),*); #witness);
+                return quote_spanned!(span=> #(#attrs)* let (#mutability #name, #pb) = #callee(#(#args),*) #taken; #witness);
             }
             _ => return TokenStream::new(),
         };
@@ -220,6 +229,50 @@ impl Gen<'_> {
             .chain(extras.iter().map(|&e| self.cloned(e, ref_bound)))
             .collect();
         quote_spanned!(span=> #f(#(#all),*))
+    }
+
+    /// An operation completed by `.expect(msg)` or `?`: its kernel's `Option` form, then the
+    /// user's own completion (`__rt::cholesky_checked(&s).expect(msg)`, `..?`).
+    fn op_forward_checked(
+        &self,
+        op: crate::ops::Op,
+        inputs: &[ValueId],
+        extras: &[ValueId],
+        completion: Completion,
+        span: proc_macro2::Span,
+        ref_bound: &[bool],
+    ) -> TokenStream {
+        let f = self.rt(&op.checked_kernel(), span);
+        let args = inputs
+            .iter()
+            .map(|&i| self.input_ref(i, span, ref_bound))
+            .chain(extras.iter().map(|&e| self.cloned(e, ref_bound)));
+        let taken = self.completion(completion, span, ref_bound);
+        quote_spanned!(span=> #f(#(#args),*) #taken)
+    }
+
+    /// What follows a call that returns an `Option` (or `Result`): `.unwrap()`,
+    /// `.expect(msg)`, `?`, `.ok_or(e)?` (the error, a constant read only here, moved), or
+    /// nothing.
+    fn completion(
+        &self,
+        completion: Completion,
+        span: proc_macro2::Span,
+        ref_bound: &[bool],
+    ) -> TokenStream {
+        match completion {
+            Completion::Plain => TokenStream::new(),
+            Completion::Unwrap => quote_spanned!(span=> .unwrap()),
+            Completion::Expect(m) => {
+                let m = self.reference(m, ref_bound);
+                quote_spanned!(span=> .expect(#m))
+            }
+            Completion::Try => quote_spanned!(span=> ?),
+            Completion::TryOr(err) => {
+                let err = &self.body.values[err].name;
+                quote_spanned!(span=> .ok_or(#err)?)
+            }
+        }
     }
 
     /// An argument of a call, passed as the user passed it.

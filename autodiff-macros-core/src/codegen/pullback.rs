@@ -18,7 +18,9 @@ impl Gen<'_> {
             Kind::Op { op, inputs, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => {
                 self.pass(*op, inputs, v.span)
             }
-            Kind::Op { op, inputs, extras } => self.op_pullback(id, *op, inputs, extras, ref_bound),
+            Kind::Op {
+                op, inputs, extras, ..
+            } => self.op_pullback(id, *op, inputs, extras, ref_bound),
             Kind::Map { input, .. } => Pullbacks::other(self.map_pullback(id, *input, ref_bound)),
             Kind::Call { args, pullback, .. } => {
                 Pullbacks::other(self.call_pullback(v.span, args, *pullback, ref_bound))

@@ -9,6 +9,7 @@
 
 mod companions;
 pub mod context;
+mod fallible;
 pub mod graph;
 mod items;
 pub mod rule;

@@ -85,12 +85,16 @@ impl Companions<'_> {
         let output_ty = &self.output_ty;
         let pats = self.parts_pattern(n);
         let gradient = self.gradient_of_parts(n);
-        quote! {
-            let (#value, #pullback) = #call;
+        let early = self.early();
+        let result = self.ok(quote! {
             (#value, move |#cotangent: &#output_ty| {
                 let #pats = #pullback(#cotangent, #(#args),*);
                 #gradient
             })
+        });
+        quote! {
+            let (#value, #pullback) = #call #early;
+            #result
         }
     }
 
@@ -101,10 +105,12 @@ impl Companions<'_> {
         let one = self.rt(helpers::ONE);
         let pats = self.parts_pattern(n);
         let gradient = self.gradient_of_parts(n);
+        let early = self.early();
+        let result = self.ok(quote!((#value, #gradient)));
         quote! {
-            let (#value, #pullback) = #call;
+            let (#value, #pullback) = #call #early;
             let #pats = #pullback(&#one(&#value), #(#args),*);
-            (#value, #gradient)
+            #result
         }
     }
 

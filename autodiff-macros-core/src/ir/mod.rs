@@ -75,11 +75,13 @@ pub enum Kind {
         inputs: Vec<ValueId>,
         unsupported: Option<Unsupported>,
     },
-    /// An operation of the registry on earlier values, with non-differentiated `extras`.
+    /// An operation of the registry on earlier values, with non-differentiated `extras`;
+    /// `completion` says how the user took the `Option` of an entry written with one.
     Op {
         op: Op,
         inputs: Vec<ValueId>,
         extras: Vec<ValueId>,
+        completion: Completion,
     },
     /// `x.map(|v| ...)`, or `x.zip_map(&y, |v, w| ...)` with `second` the value `y`: the
     /// user's closure (renamed) and its own lowered body.
@@ -89,11 +91,13 @@ pub enum Kind {
         closure: Expr,
         scalar: Box<ScalarFn>,
     },
-    /// `f(args)`, evaluated through `f::vjp`, which also yields the pullback value `pullback`.
+    /// `f(args)`, evaluated through `f::vjp`, which also yields the pullback value `pullback`;
+    /// `completion` says how the user took the `Option` or `Result` of a fallible `f`.
     Call {
         callee: TokenStream,
         args: Vec<Arg>,
         pullback: ValueId,
+        completion: Completion,
     },
     /// A name bound by something else: a loop's pattern, a branch's pattern, a call's
     /// pullback, a destructuring `let`. `from` is the value a branch pattern destructures.
@@ -105,6 +109,34 @@ pub enum Kind {
     Carried,
     /// A variable merged after a branch.
     Merged,
+}
+
+/// How the user takes the `Option` (or `Result`) of an operation or call that returns one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Completion {
+    /// As the entry is written (`m.try_inverse().unwrap()`: the kernel panics as `unwrap`
+    /// would), or a call of a function that returns its value.
+    #[default]
+    Plain,
+    /// `f(x).unwrap()`, of a fallible `#[grad]` function.
+    Unwrap,
+    /// `.expect(msg)`, with the message's value: the forward sweep panics with it.
+    Expect(ValueId),
+    /// `?`: the function (and its companions) return early with the `None` or `Err`.
+    Try,
+    /// `.ok_or(e)?`, with the error's value (moved into the `Err`).
+    TryOr(ValueId),
+}
+
+impl Completion {
+    /// The value the completion reads: the message of `.expect(msg)`, the error of
+    /// `.ok_or(e)?`.
+    pub fn reads(self) -> Option<ValueId> {
+        match self {
+            Completion::Expect(v) | Completion::TryOr(v) => Some(v),
+            _ => None,
+        }
+    }
 }
 
 /// The error for an expression or statement that turns out to read a differentiated value.

@@ -40,6 +40,8 @@ impl Lowerer<'_> {
                 self.opaque(e, vec![x], self.unsupported(e, message))
             }
             Expr::Call(c) => self.call(e, c),
+            Expr::Macro(m) if super::stack::is_stack(&m.mac) => self.stack(e, m),
+            Expr::Try(t) => self.tried(e, &t.expr),
             Expr::Index(ix) => {
                 let x = self.expr(&ix.expr);
                 let idx = match Op::index() {
@@ -55,14 +57,16 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `&inner`: the value itself; a constant keeps the borrow.
+    /// `&inner`: the value itself; a constant keeps the borrow, unless its expression has a
+    /// `?` (it cannot be evaluated again in a pullback, which returns no `Option`: it is
+    /// kept owned, and borrowed where it is read).
     fn borrow(&mut self, inner: &Expr) -> ValueId {
         if let Some(id) = self.local_value(inner) {
             return id;
         }
         let first_new = self.values.len();
         let id = self.expr(inner);
-        if id >= first_new {
+        if id >= first_new && !super::fallible::has_try(inner) {
             self.values[id].borrowed = true;
             if let Some(Source::Expr(src)) = &mut self.values[id].source {
                 *src = syn::parse_quote!(&(#src));
@@ -99,7 +103,12 @@ impl Lowerer<'_> {
         };
         let (renamed, mentions, _) = self.renamed(e);
         let id = self.compute(
-            Kind::Op { op, inputs, extras },
+            Kind::Op {
+                op,
+                inputs,
+                extras,
+                completion: crate::ir::Completion::Plain,
+            },
             Some(Source::Expr(renamed)),
             e_span(e),
         );
@@ -217,10 +226,6 @@ impl Lowerer<'_> {
                  differentiated values with supported operations"
                     .into(),
             ),
-            Expr::Try(t) => (
-                vec![self.operand_leaf(&t.expr)],
-                "`?` on a differentiated value is not supported by `#[grad]`".into(),
-            ),
             Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) | Expr::While(_) | Expr::Loop(_) | Expr::ForLoop(_)
             | Expr::Let(_) | Expr::Assign(_) => {
                 self.structural_error(e);
@@ -270,12 +275,21 @@ pub(super) fn strip_borrows(e: &Expr) -> &Expr {
     }
 }
 
+/// `e` without enclosing parentheses.
+pub(super) fn strip_parens(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip_parens(&p.expr),
+        other => other,
+    }
+}
+
 /// The supported syntax, for messages about an unknown construct.
 pub(super) fn supported_syntax() -> String {
     format!(
         "`#[grad]` differentiates `let` bindings, assignment and `+=`/`-=`/`*=`/`/=` to a local, `for` loops, \
          `if`/`else`, `if let` and `match` on constants, blocks, calls to functions with `#[grad]` or `#[vjp]`, \
-         `+`, `-`, `*`, `/`, unary `-`, `&` borrows, indexing `m[(i, j)]`/`v[i]`, and the methods {}",
+         `+`, `-`, `*`, `/`, unary `-`, `&` borrows, indexing `m[(i, j)]`/`v[i]`, nalgebra's `stack![a, b; c, d]`, \
+         and the methods {}",
         crate::ops::catalogue::methods()
     )
 }

@@ -1,8 +1,8 @@
 //! Method calls and function calls: registry operations, calls through another function's
 //! pullback, and everything else kept as written.
 
-use super::{e_span, Lowerer};
-use crate::ir::{Arg, Kind, Source, ValueId};
+use super::{e_span, Lowerer, Taking};
+use crate::ir::{Arg, Completion, Kind, Source, ValueId};
 use crate::ops::{catalogue, Op, INDEX_METHODS, SHAPE_METHODS};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -10,9 +10,8 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprCall, ExprMethodCall, Ident, Token};
 
 /// Methods of `Option`: after the first method of a pair (`lu.solve(&b)`), they mean its
-/// `Option` is used otherwise than through the pair's `.unwrap()`.
+/// `Option` is used otherwise than through the pair's `.unwrap()` (or `.expect(msg)`).
 const OPTION_METHODS: &[&str] = &[
-    "expect",
     "unwrap_or",
     "unwrap_or_else",
     "unwrap_or_default",
@@ -49,25 +48,55 @@ impl Lowerer<'_> {
             // comparison in a condition is): a constant, whatever the receiver.
             return self.opaque(e, Vec::new(), None);
         }
+        if n == 0 {
+            if let Some(id) = self.constant_method(e, &m.receiver, &name) {
+                return id;
+            }
+        }
         if name == "map" {
             return self.map(e, m, &method_tokens);
+        }
+        if let (Expr::Call(c), "unwrap", 0) | (Expr::Call(c), "expect", 1) =
+            (super::expr::strip_parens(&m.receiver), name.as_str(), n)
+        {
+            // `f(x).unwrap()` of a fallible `#[grad]` function.
+            let taking = match n {
+                0 => Taking::Unwrap,
+                _ => Taking::Expect(m.args[0].clone()),
+            };
+            let (id, back) = self.call_taking(e, c, Some(taking));
+            if back.is_none() {
+                return id;
+            }
+            let message = unknown_method_message(&name, n);
+            return self.opaque(e, vec![id], self.unsupported(&method_tokens, message));
         }
         if name == "zip_map" {
             return self.zip_map(e, m, &method_tokens);
         }
-        if let (Expr::Field(f), 0) = (super::expr::strip_borrows(&m.receiver), n) {
+        // `.expect(msg)` completes a pair as `.unwrap()` does, with the user's message.
+        let (then, message) = match (name.as_str(), n) {
+            ("expect", 1) => ("unwrap", Some(&m.args[0])),
+            _ => (name.as_str(), None),
+        };
+        let arity = if message.is_some() { 0 } else { n };
+        if let (Expr::Field(f), 0) = (super::expr::strip_borrows(&m.receiver), arity) {
             if let syn::Member::Named(field) = &f.member {
-                if let Some(op) = Op::by_field_pair(&field.to_string(), &name) {
+                if let Some(op) = Op::by_field_pair(&field.to_string(), then) {
+                    let completion = self.completion(message);
                     let x = self.receiver(&f.base);
-                    return self.op(Some(op), vec![x], Vec::new(), e);
+                    let id = self.op(Some(op), vec![x], Vec::new(), e);
+                    return self.completed(id, completion);
                 }
             }
         }
         if let Expr::MethodCall(inner) = super::expr::strip_borrows(&m.receiver) {
             let first = inner.method.to_string();
             let first_args = inner.args.len();
-            if let (Some(op), 0) = (Op::by_method_pair(&first, first_args, &name), n) {
-                return self.method_op(op, &inner.receiver, &inner.args, e);
+            if let (Some(op), 0) = (Op::by_method_pair(&first, first_args, then), arity) {
+                let completion = self.completion(message);
+                let id = self.method_op(op, &inner.receiver, &inner.args, e);
+                return self.completed(id, completion);
             }
             // `c.solve(&b)` of a Cholesky factorisation is an operation of its own; an
             // `Option` method after it means `lu.solve(&b)`, whose `Option` must be unwrapped.
@@ -76,8 +105,9 @@ impl Lowerer<'_> {
                 if !standalone || OPTION_METHODS.contains(&name.as_str()) {
                     let x = self.operand_leaf(&inner.receiver);
                     let dots = if first_args == 0 { "" } else { ".." };
+                    let name_dots = if n == 0 { "" } else { ".." };
                     let message = format!(
-                        "`#[grad]` differentiates `.{first}({dots}).{then}()`, not `.{first}({dots}).{name}(..)`; write `.{then}()` right after `.{first}({dots})`"
+                        "`#[grad]` differentiates `.{first}({dots}).{then}()`, not `.{first}({dots}).{name}({name_dots})`; write `.{then}()` (or `.expect(msg)`) right after `.{first}({dots})`"
                     );
                     return self.opaque(e, vec![x], self.unsupported(&method_tokens, message));
                 }
@@ -86,7 +116,7 @@ impl Lowerer<'_> {
         if let (Some(then), None) = (Op::pair_completion(&name), Op::by_method(&name, n)) {
             let x = self.operand_leaf(&m.receiver);
             let dots = if n == 0 { "" } else { ".." };
-            let message = format!("`#[grad]` differentiates `.{name}({dots}).{then}()`; write `.{then}()` right after `.{name}({dots})`");
+            let message = format!("`#[grad]` differentiates `.{name}({dots}).{then}()`; write `.{then}()` (or `.expect(msg)`) right after `.{name}({dots})`");
             return self.opaque(e, vec![x], self.unsupported(&method_tokens, message));
         }
         if let Some(op) = Op::by_method(&name, n) {
@@ -98,9 +128,29 @@ impl Lowerer<'_> {
         self.opaque(e, inputs, self.unsupported(&method_tokens, message))
     }
 
+    /// `f.name()` of a local bound to an operation whose entry lists `name` among its constant
+    /// methods (`lu.p()`, a pivoted factorisation's permutation): a constant, read as written,
+    /// as a shape is. `None` for any other receiver.
+    fn constant_method(&mut self, e: &Expr, receiver: &Expr, name: &str) -> Option<ValueId> {
+        let Expr::Path(p) = super::expr::strip_borrows(receiver) else {
+            return None;
+        };
+        let local = p.path.get_ident().filter(|_| p.qself.is_none())?;
+        let v = self.scope.value(&local.to_string())?;
+        match &self.values[v].kind {
+            Kind::Op { op, .. } if op.spec().constant_methods.contains(&name) => {}
+            _ => return None,
+        }
+        let id = self.opaque(e, Vec::new(), None);
+        if let Kind::Opaque { inputs, .. } = &mut self.values[id].kind {
+            inputs.clear();
+        }
+        Some(id)
+    }
+
     /// `recv.name(args..)` as the registry operation `op`: the receiver and the differentiable
     /// arguments are its operands, the rest its extras.
-    fn method_op(
+    pub(super) fn method_op(
         &mut self,
         op: Op,
         receiver: &Expr,
@@ -141,10 +191,34 @@ impl Lowerer<'_> {
     /// `f(args)`: a float function of the registry (`f64::max(a, b)`), a local closure
     /// (inlined), a library function (kept as written) or another `#[grad]` function.
     pub(super) fn call(&mut self, e: &Expr, c: &ExprCall) -> ValueId {
+        self.call_taking(e, c, None).0
+    }
+
+    /// `f(args)` taken as `taking` says (`f(x)?`, `f(x).unwrap()`) where `f` is called
+    /// through its `vjp`; otherwise `taking` is handed back, for the caller to report.
+    pub(super) fn call_taking(
+        &mut self,
+        e: &Expr,
+        c: &ExprCall,
+        taking: Option<Taking>,
+    ) -> (ValueId, Option<Taking>) {
+        match self.builtin_call(e, c) {
+            Some(id) => (id, taking),
+            None => {
+                let Expr::Path(p) = &*c.func else {
+                    return (self.opaque(e, Vec::new(), None), taking);
+                };
+                (self.grad_call(e, c, &p.path, taking), None)
+            }
+        }
+    }
+
+    /// `f(args)` unless `f` is called through its `vjp` (`None`).
+    fn builtin_call(&mut self, e: &Expr, c: &ExprCall) -> Option<ValueId> {
         let Expr::Path(p) = &*c.func else {
             let inputs = c.args.iter().map(|a| self.operand_leaf(a)).collect();
             let message = "`#[grad]` can only call a function by its path, e.g. `helper(&x)`";
-            return self.opaque(e, inputs, self.unsupported(&c.func, message));
+            return Some(self.opaque(e, inputs, self.unsupported(&c.func, message)));
         };
         let segments: Vec<String> = p
             .path
@@ -169,7 +243,7 @@ impl Lowerer<'_> {
                     .zip(spec.extras)
                     .map(|(a, x)| self.extra(a, x))
                     .collect();
-                return self.op(Some(op), inputs, extras, e);
+                return Some(self.op(Some(op), inputs, extras, e));
             }
         }
         if let (Some(op), true) = (
@@ -177,17 +251,17 @@ impl Lowerer<'_> {
             segments.len() > 1 && p.qself.is_none(),
         ) {
             let inputs = c.args.iter().map(|a| self.expr(a)).collect();
-            return self.op(Some(op), inputs, Vec::new(), e);
+            return Some(self.op(Some(op), inputs, Vec::new(), e));
         }
         if let (Some(op), true) = (
             Op::by_associated_array(&segments[segments.len() - 1]),
             segments.len() > 1 && p.qself.is_none() && c.args.len() == 1,
         ) {
-            return self.stacked(e, op, &c.args[0]);
+            return Some(self.stacked(e, op, &c.args[0]));
         }
         if let (Some(ident), true) = (p.path.get_ident(), p.qself.is_none()) {
             if let Some(var) = self.scope.var(&ident.to_string()) {
-                return self.local_call(e, c, var);
+                return Some(self.local_call(e, c, var));
             }
         }
         if segments.len() > 1 && LIBRARY_ROOTS.contains(&segments[0].as_str())
@@ -200,7 +274,7 @@ impl Lowerer<'_> {
                  or write the computation with supported operations: {}",
                 catalogue::methods()
             );
-            return self.opaque(e, inputs, self.unsupported(&c.func, message));
+            return Some(self.opaque(e, inputs, self.unsupported(&c.func, message)));
         }
         if let (Some(ident), true) = (
             p.path.get_ident(),
@@ -212,9 +286,9 @@ impl Lowerer<'_> {
                 "`{ident}` has neither `#[grad]` nor `#[vjp(..)]`, so `#[grad]` cannot differentiate through it; put \
                  `#[grad]` on `{ident}`, or give it a hand-written rule with `#[vjp(rule)]`"
             );
-            return self.opaque(e, inputs, self.unsupported(&c.func, message));
+            return Some(self.opaque(e, inputs, self.unsupported(&c.func, message)));
         }
-        self.grad_call(e, c, &p.path)
+        None
     }
 
     /// `Type::from_columns(&[a, b, ..])` and friends: the array's values folded from the left
@@ -255,7 +329,13 @@ impl Lowerer<'_> {
     }
 
     /// A call of a function with `#[grad]` or `#[vjp]`, through its `vjp`.
-    fn grad_call(&mut self, e: &Expr, c: &ExprCall, path: &syn::Path) -> ValueId {
+    fn grad_call(
+        &mut self,
+        e: &Expr,
+        c: &ExprCall,
+        path: &syn::Path,
+        taking: Option<Taking>,
+    ) -> ValueId {
         // `path::f::<T>(..)` → `path::f::vjp::<T>(..)`
         let mut path = path.clone();
         let Some(last) = path.segments.last_mut() else {
@@ -274,6 +354,13 @@ impl Lowerer<'_> {
                 span: e_span(a),
             });
         }
+        let completion = match taking {
+            None => Completion::Plain,
+            Some(Taking::Unwrap) => Completion::Unwrap,
+            Some(Taking::Expect(m)) => self.completion(Some(&m)),
+            Some(Taking::Try) => Completion::Try,
+            Some(Taking::TryOr(err)) => Completion::TryOr(self.error_value(&err)),
+        };
         let base = format!("__t{}_pullback", self.values.len());
         let pullback = self.value(
             &base,
@@ -289,6 +376,7 @@ impl Lowerer<'_> {
                 callee,
                 args,
                 pullback,
+                completion,
             },
             Some(Source::Expr(renamed)),
             e_span(e),

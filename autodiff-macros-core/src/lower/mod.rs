@@ -7,10 +7,12 @@ mod attrs;
 mod closure;
 mod control;
 mod expr;
+mod fallible;
 mod method;
 pub mod rename;
 pub mod scan;
 mod scope;
+mod stack;
 mod stmt;
 #[cfg(test)]
 mod tests;
@@ -36,6 +38,7 @@ pub fn lower(
     context: &Context,
 ) -> Body {
     let mut l = Lowerer::new(names, errors, &sig.type_params, None, context);
+    l.fallible = sig.fallible.as_ref().map(|f| f.result);
     for p in &sig.params {
         let Some(ident) = &p.ident else { continue };
         l.names.claim(&ident.to_string());
@@ -81,6 +84,19 @@ pub struct Lowerer<'a> {
     captured: Vec<(ValueId, ValueId)>,
     /// The source file around the function, to recognise calls of plain functions.
     context: &'a Context,
+    /// For a function that returns `Option` (`Some(false)`) or `Result` (`Some(true)`): its
+    /// body ends with `Some(value)` (`Ok(value)`) and `?` may leave it early.
+    fallible: Option<bool>,
+}
+
+/// How the user takes the `Option` or `Result` of a call: `.unwrap()`, `.expect(msg)`, `?`.
+#[derive(Clone)]
+pub(super) enum Taking {
+    Unwrap,
+    Expect(Expr),
+    Try,
+    /// `.ok_or(e)?`.
+    TryOr(Expr),
 }
 
 impl Value {
@@ -121,6 +137,7 @@ impl<'a> Lowerer<'a> {
             outer,
             captured: Vec::new(),
             context,
+            fallible: None,
         }
     }
 

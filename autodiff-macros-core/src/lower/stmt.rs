@@ -17,6 +17,9 @@ impl Lowerer<'_> {
         let errors_before = self.errors.len();
         let n = block.stmts.len();
         for (i, stmt) in block.stmts.iter().enumerate() {
+            if let (true, Some(result)) = (i + 1 == n, self.fallible) {
+                return self.fallible_tail(stmt, result);
+            }
             if i + 1 == n {
                 if let Stmt::Expr(Expr::Return(r), _) = stmt {
                     return match &r.expr {
@@ -385,6 +388,7 @@ impl Lowerer<'_> {
                 op,
                 inputs: vec![prev, rhs],
                 extras: Vec::new(),
+                completion: crate::ir::Completion::Plain,
             },
             None => Kind::Opaque {
                 inputs: vec![prev, rhs],

@@ -31,22 +31,33 @@ pub fn written(op: Op, syntax: &Syntax) -> String {
         Syntax::TransposedProduct(Side::Rhs) => "`a * b.transpose()`".to_string(),
         Syntax::Negation => "`-x`".to_string(),
         Syntax::Index => "`m[(i, j)]`, `v[i]`".to_string(),
-        Syntax::Method { name, .. } => format!("`.{name}({})`", args(None)),
+        Syntax::Method { name, .. } => format!("`.{name}{}({})`", spec.turbofish, args(None)),
         Syntax::MethodPair {
             first,
-            args: 0,
+            args: n,
             then,
-        } => format!("`.{first}().{then}()`"),
-        Syntax::MethodPair { first, then, .. } => format!("`.{first}({}).{then}()`", args(None)),
+        } => {
+            let args = if n == 0 { String::new() } else { args(None) };
+            format!("`.{first}({args}).{then}()`{}", or_expect(then))
+        }
         Syntax::Function { name, .. } => {
             let first = if spec.operands == 2 { "a" } else { "x" };
             format!("`f64::{name}({})`", args(Some(first)))
         }
         Syntax::Identity { name } => format!("`.{name}()`"),
         Syntax::Field { name } => format!("`.{name}`"),
-        Syntax::FieldPair { field, then } => format!("`.{field}.{then}()`"),
+        Syntax::FieldPair { field, then } => format!("`.{field}.{then}()`{}", or_expect(then)),
         Syntax::Associated { name, .. } => format!("`DMatrix::{name}({})`", args(Some("&v"))),
         Syntax::AssociatedArray { name } => format!("`DMatrix::{name}(&[a, b, ..])`"),
+    }
+}
+
+/// `.expect(msg)` completes an `Option` as `.unwrap()` does.
+fn or_expect(then: &str) -> &'static str {
+    if then == "unwrap" {
+        " (or `.expect(msg)`)"
+    } else {
+        ""
     }
 }
 
@@ -101,11 +112,12 @@ pub fn methods() -> String {
                     | Syntax::Field { .. }
                     | Syntax::FieldPair { .. }
             ) {
-                out.push(written(op, s));
+                out.push(written(op, s).replace(or_expect("unwrap"), ""));
             }
         }
     }
     out.push("`.map(|v| ...)`".to_string());
+    out.push("`.expect(msg)` in place of each `.unwrap()`".to_string());
     let shapes: Vec<String> = super::SHAPE_METHODS
         .iter()
         .chain(super::INDEX_METHODS)

@@ -148,6 +148,24 @@ impl Op {
         }
     }
 
+    /// The runtime forward kernel that returns the `Option` the user's `.unwrap()` (or
+    /// `.expect(msg)`) completes: `<kernel>_checked`.
+    pub fn checked_kernel(self) -> String {
+        format!("{}_checked", self.spec().kernel)
+    }
+
+    /// Whether the operation is written with an `Option` the user unwraps
+    /// (`m.try_inverse().unwrap()`), which `.expect(msg)` may complete instead.
+    pub fn unwraps(self) -> bool {
+        self.spec().syntax.iter().any(|s| {
+            matches!(
+                s,
+                Syntax::MethodPair { then: "unwrap", .. }
+                    | Syntax::FieldPair { then: "unwrap", .. }
+            )
+        })
+    }
+
     /// The runtime pullback to operand `k` in the given form.
     pub fn pullback_kernel(self, k: usize, form: PullbackForm) -> String {
         let spec = self.spec();
@@ -179,6 +197,9 @@ impl Op {
         let mut out = Vec::new();
         if !spec.forward_as_written {
             out.push(self.forward_kernel(None));
+        }
+        if self.unwraps() {
+            out.push(self.checked_kernel());
         }
         if spec.reuse.forward_lhs {
             out.push(self.forward_kernel(Some(Side::Lhs)));

@@ -135,9 +135,15 @@ pub struct OpSpec {
     /// not a kernel call: for an operation whose result type the user's generic arguments fix
     /// (`x.fixed_rows::<N>(i)`); only its pullbacks are kernels.
     pub forward_as_written: bool,
+    /// The generic arguments the user writes after the method's name, for the catalogue
+    /// (`"::<N>"` in `.fixed_rows::<N>(i)`).
+    pub turbofish: &'static str,
     /// Whether a constant use still goes through the kernel rather than the user's
     /// expression (nalgebra's `.column(j)` is a view, the kernels take owned values).
     pub kernel_when_constant: bool,
+    /// Methods of the operation's value that are piecewise constant in its operands, so
+    /// constants to `#[grad]` (a pivoted factorisation's permutation `.p()`).
+    pub constant_methods: &'static [&'static str],
     /// The node's label in the computation graph.
     pub label: &'static str,
     /// The derivative as one line: the pullback's formula.
@@ -165,7 +171,9 @@ impl OpSpec {
         },
         reads_result: false,
         forward_as_written: false,
+        turbofish: "",
         kernel_when_constant: false,
+        constant_methods: &[],
         label: "",
         formula: "",
         doc: "",

@@ -169,10 +169,10 @@ registry! {
     Trace => matrix_fn(&[method("trace")], "trace", "x̄ += ḡ·I", "the sum of the diagonal"),
     Determinant => matrix_fn(&[method("determinant")], "determinant",
         "x̄ += ḡ·adj(x)ᵀ (= ḡ·det(x)·x⁻ᵀ where x is invertible)",
-        "the determinant, of a matrix or of its `lu()` or `cholesky()` factorisation"),
+        "the determinant, of a matrix or of its `lu()`, `cholesky()` or `col_piv_qr()` factorisation"),
     Inverse => matrix_fn(&[unwrapped("try_inverse", 0), method("inverse")], "inverse",
         "x̄ −= yᵀ·ḡ·yᵀ with y = x⁻¹",
-        "the inverse, of a matrix or of its `lu()` factorisation (`.inverse()` of its `cholesky()`)"),
+        "the inverse, of a matrix or of its `lu()`, `qr()` or `col_piv_qr()` factorisation (`.inverse()` of its `cholesky()`)"),
     Cholesky => OpSpec {
         kernel_when_constant: true,
         ..matrix_fn(&[unwrapped("cholesky", 0)], "cholesky",
@@ -182,12 +182,20 @@ registry! {
     },
     Lu => OpSpec {
         kernel_when_constant: true,
+        constant_methods: &["p"],
         ..matrix_fn(&[method("lu")], "lu", "x̄ += c̄: a factorisation's cotangent is its matrix's",
-            "P·x = L·U, the LU factorisation with partial pivoting")
+            "P·x = L·U, the LU factorisation with partial pivoting, of a square x; its permutation `.p()` is a constant")
     },
-    CholeskyFactor => matrix_fn(&[method("l")], "cholesky_l",
-        "c̄ += L⁻ᵀ·½(Φ + Φᵀ)·L⁻¹ with Φ = Lᵀ·L̄'s lower triangle, its diagonal halved (Murray 2016, eq. 10)",
-        "the lower-triangular factor L of a `cholesky()`"),
+    /// `.l()` of a `cholesky()` or an `lu()`, dispatched by the runtime on the factorisation.
+    LowerFactor => OpSpec {
+        label: "l",
+        ..matrix_fn(&[method("l")], "lower_factor",
+            "of `cholesky()`: c̄ += L⁻ᵀ·½(Φ + Φᵀ)·L⁻¹ with Φ = Lᵀ·L̄'s lower triangle, its diagonal halved (Murray 2016, eq. 10); \
+             of `lu()`: c̄ += Pᵀ·L⁻ᵀ·tril₋₁(Lᵀ·L̄)·U⁻ᵀ (JAX's `lu` JVP, transposed)",
+            "the lower-triangular factor L of a `cholesky()`, or the unit lower-triangular L of an `lu()`")
+    },
+    LuU => matrix_fn(&[method("u")], "lu_u", "c̄ += Pᵀ·L⁻ᵀ·triu(Ū·Uᵀ)·U⁻ᵀ (panics at a singular U)",
+        "the upper-triangular factor U of an `lu()`"),
     Solve => OpSpec {
         syntax: &[method1("solve"), unwrapped("solve", 1)],
         operands: 2,
@@ -195,7 +203,7 @@ registry! {
         kernel: "solve",
         label: "solve",
         formula: "b̄ += c⁻ᵀ·ḡ, c̄ −= (c⁻ᵀ·ḡ)·yᵀ (symmetrised for `cholesky()`), the factors reused",
-        doc: "y = c⁻¹·b for a `cholesky()`, `lu()` or `qr()` factorisation c (`lu()`'s and `qr()`'s panic on a singular matrix)",
+        doc: "y = c⁻¹·b for a `cholesky()`, `lu()`, `qr()` or `col_piv_qr()` factorisation c (all but `cholesky()`'s panic on a singular matrix)",
         domain: Domain::Matrix,
         ..OpSpec::DEFAULT
     },
@@ -225,10 +233,18 @@ registry! {
         ..matrix_fn(&[method("qr")], "qr", "x̄ += f̄: a factorisation's cotangent is its matrix's",
             "x = Q·R, Householder, thin; read by `.q()`, `.r()`, and for a square x `.solve(&b).unwrap()`, `.try_inverse().unwrap()`")
     },
-    QrQ => matrix_fn(&[method("q")], "qr_q", "f̄ += (Q̄ − Q·copyltu(Q̄ᵀ·Q))·R⁻ᵀ (Walter & Lehmann 2018; m ≥ n)",
-        "the m×k factor Q of a `qr()`, orthonormal columns"),
-    QrR => matrix_fn(&[method("r")], "qr_r", "f̄ += Q·copyltu(R·R̄ᵀ)·R⁻ᵀ (m ≥ n)",
-        "the k×n upper-triangular factor R of a `qr()`"),
+    ColPivQr => OpSpec {
+        kernel_when_constant: true,
+        constant_methods: &["p"],
+        ..matrix_fn(&[method("col_piv_qr")], "col_piv_qr", "x̄ += f̄: a factorisation's cotangent is its matrix's",
+            "x·P = Q·R, Householder with column pivoting, thin; read as `qr()` is, and `.determinant()`; its permutation `.p()` is a constant")
+    },
+    QrQ => matrix_fn(&[method("q")], "qr_q",
+        "f̄ += (Q̄ − Q·copyltu(Q̄ᵀ·Q))·R⁻ᵀ·Pᵀ (Walter & Lehmann 2018; wide x = [X | Y]: of X with Q̄ + Y·R̄₂ᵀ, Ȳ = Q·R̄₂, as JAX)",
+        "the m×k factor Q of a `qr()` or `col_piv_qr()`, orthonormal columns"),
+    QrR => matrix_fn(&[method("r")], "qr_r",
+        "f̄ += Q·copyltu(R·R̄ᵀ)·R⁻ᵀ·Pᵀ (wide x: of its first m columns, R̄₂ as for `.q()`)",
+        "the k×n upper-triangular factor R of a `qr()` or `col_piv_qr()`"),
     Svd => OpSpec {
         syntax: &[Syntax::Method { name: "svd", args: 2 }],
         extras: &[Extra { arg: "true", what: "`compute_u` of `.svd(compute_u, compute_v)`" },
@@ -363,6 +379,7 @@ registry! {
         syntax: &[Syntax::Method { name: "fixed_rows", args: 1 }],
         extras: &[Extra { arg: "i", what: "the first row of `.fixed_rows::<N>(i)`" }],
         forward_as_written: true,
+        turbofish: "::<N>",
         kernel_when_constant: true,
         ..matrix_fn(&[], "fixed_rows", "x̄[i..i+N, :] += ḡ", "`.fixed_rows::<N>(i)`: N rows from i, owned, of static size")
     },
@@ -370,6 +387,7 @@ registry! {
         syntax: &[Syntax::Method { name: "fixed_columns", args: 1 }],
         extras: &[Extra { arg: "j", what: "the first column of `.fixed_columns::<N>(j)`" }],
         forward_as_written: true,
+        turbofish: "::<N>",
         kernel_when_constant: true,
         ..matrix_fn(&[], "fixed_columns", "x̄[:, j..j+N] += ḡ", "`.fixed_columns::<N>(j)`: N columns from j, owned, of static size")
     },
@@ -378,6 +396,7 @@ registry! {
         extras: &[Extra { arg: "i", what: "the first row of `.fixed_view::<R, C>(i, j)`" },
             Extra { arg: "j", what: "the first column of `.fixed_view::<R, C>(i, j)`" }],
         forward_as_written: true,
+        turbofish: "::<R, C>",
         kernel_when_constant: true,
         ..matrix_fn(&[], "fixed_view", "x̄[i..i+R, j..j+C] += ḡ", "`.fixed_view::<R, C>(i, j)`: the R×C block at (i, j), owned, of static size")
     },
@@ -388,13 +407,13 @@ registry! {
         operands: 2,
         kernel_when_constant: true,
         ..matrix_fn(&[Syntax::AssociatedArray { name: "from_columns" }], "hstack", "ā += ḡ's first columns, b̄ += the rest",
-            "the matrix with the given columns (or blocks of columns) side by side")
+            "the matrix with the given columns (or blocks of columns) side by side; a row of `stack![a, b; c, d]` (of dynamic width, as nalgebra's is when a block is dynamic)")
     },
     FromRows => OpSpec {
         operands: 2,
         kernel_when_constant: true,
         ..matrix_fn(&[Syntax::AssociatedArray { name: "from_rows" }], "vstack", "ā += ḡ's first rows, b̄ += the rest",
-            "the matrix with the given rows (or blocks of rows) one under another")
+            "the matrix with the given rows (or blocks of rows) one under another; the rows of `stack![a, b; c, d]` (of dynamic height)")
     },
     MaxEntry => matrix_fn(&[method("max")], "max_entry",
         "x̄ᵢ += ḡ/k at the k entries equal to the maximum (a tie shares ḡ equally, as JAX and PyTorch do)",

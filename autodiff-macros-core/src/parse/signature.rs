@@ -32,6 +32,36 @@ pub enum Output {
     Other,
 }
 
+/// A function that returns `Option<T>` or `Result<T, E>`: `?` may leave it early, and its
+/// companions return their results wrapped alike (`Option<(T, Grad)>`).
+#[derive(Clone, Debug)]
+pub struct Fallible {
+    /// `Option` or `Result`: the variant that holds the value is `Some` or `Ok`.
+    pub result: bool,
+    /// `T`, the value differentiated.
+    pub value_ty: Type,
+    /// The return type as written (`Option<T>`, `Result<T, E>`, `anyhow::Result<T>`).
+    pub written: syn::TypePath,
+}
+
+impl Fallible {
+    /// The return type with `inner` in place of `T`: `Option<(T, Grad)>`.
+    pub fn wrapping(&self, inner: Type) -> Type {
+        let mut ty = self.written.clone();
+        if let Some(syn::PathArguments::AngleBracketed(args)) =
+            ty.path.segments.last_mut().map(|s| &mut s.arguments)
+        {
+            if let Some(first) = args.args.iter_mut().find_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            }) {
+                *first = inner;
+            }
+        }
+        Type::Path(ty)
+    }
+}
+
 /// What the later stages need to know about the signature.
 pub struct Signature {
     pub params: Vec<Param>,
@@ -40,6 +70,8 @@ pub struct Signature {
     /// Every type parameter (`T::max(a, b)` is a float function when `T` is one).
     pub type_params: Vec<Ident>,
     pub output: Output,
+    /// Where the function returns an `Option` or a `Result`.
+    pub fallible: Option<Fallible>,
 }
 
 /// Reads the parameters and return type, reporting misuse into `errors`.
@@ -67,7 +99,11 @@ pub fn analyze(func: &ItemFn, args: &Args, errors: &mut Errors) -> Signature {
         .filter_map(|input| param(input, args, &type_params, errors))
         .collect();
     check_named_parameters(func, args, &params, errors);
-    let output = output(func, &type_params, errors);
+    let fallible = match &sig.output {
+        ReturnType::Type(_, ty) => fallible(ty),
+        ReturnType::Default => None,
+    };
+    let output = output(func, fallible.as_ref(), &type_params, errors);
     Signature {
         params,
         real_type_params: bounded_type_params(func, &["RealField"]),
@@ -78,6 +114,7 @@ pub fn analyze(func: &ItemFn, args: &Args, errors: &mut Errors) -> Signature {
             .map(|t| t.ident.clone())
             .collect(),
         output,
+        fallible,
     }
 }
 
@@ -242,8 +279,27 @@ fn check_named_parameters(func: &ItemFn, args: &Args, params: &[Param], errors: 
 }
 
 /// What the function returns; a type that cannot be differentiated is an error.
-fn output(func: &ItemFn, type_params: &TypeParams, errors: &mut Errors) -> Output {
+fn output(
+    func: &ItemFn,
+    fallible: Option<&Fallible>,
+    type_params: &TypeParams,
+    errors: &mut Errors,
+) -> Output {
     let sig = &func.sig;
+    if let Some(f) = fallible {
+        return match classify(&f.value_ty, type_params) {
+            TypeClass::Float => Output::Float,
+            TypeClass::Matrix | TypeClass::Unknown => Output::Other,
+            TypeClass::View | TypeClass::Constant => {
+                errors.at(
+                    &f.value_ty,
+                    "`#[grad]` differentiates functions that return a float or an owned nalgebra matrix or vector, \
+                     or an `Option` or `Result` of one",
+                );
+                Output::Other
+            }
+        };
+    }
     match &sig.output {
         ReturnType::Default => {
             errors.at(
@@ -268,6 +324,29 @@ fn output(func: &ItemFn, type_params: &TypeParams, errors: &mut Errors) -> Outpu
             }
         },
     }
+}
+
+/// `Option<T>` or `Result<T, E>` (by the last segment of the path, as written).
+fn fallible(ty: &Type) -> Option<Fallible> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let result = match last.ident.to_string().as_str() {
+        "Option" => false,
+        "Result" => true,
+        _ => return None,
+    };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let value_ty = args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    })?;
+    Some(Fallible {
+        result,
+        value_ty,
+        written: p.clone(),
+    })
 }
 
 /// The type parameters with a bound named in `traits`, inline or in the `where` clause.

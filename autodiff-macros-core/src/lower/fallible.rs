@@ -1,0 +1,158 @@
+//! What fallible code is made of: `.expect(msg)`, `?` and `.ok_or(e)?` after nalgebra's
+//! methods that return an `Option` and after calls of fallible `#[grad]` functions, and the
+//! `Some(value)` (`Ok(value)`) a fallible function ends with.
+
+use super::{Lowerer, Taking};
+use crate::ir::{Completion, Kind, ValueId};
+use crate::ops::Op;
+use syn::visit::Visit;
+use syn::{Expr, Stmt};
+
+/// The error for `?` on a differentiated value `#[grad]` does not take it after.
+const TRY_MESSAGE: &str = "`#[grad]` differentiates `?` (and `.ok_or(e)?`) after nalgebra's methods that return an \
+    `Option` (`s.cholesky()?`, `lu.solve(&b)?`, `m.try_inverse()?`, `svd.u?`) and after calls of `#[grad]` functions \
+    that return an `Option` or a `Result`; not on this value, which depends on a differentiated parameter";
+
+/// Whether `e` has a `?` outside its closures (which return by themselves).
+pub(super) fn has_try(e: &Expr) -> bool {
+    struct Finder(bool);
+    impl Visit<'_> for Finder {
+        fn visit_expr_try(&mut self, _: &syn::ExprTry) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &syn::ExprClosure) {}
+    }
+    let mut f = Finder(false);
+    f.visit_expr(e);
+    f.0
+}
+
+impl Lowerer<'_> {
+    /// `.expect(msg)` where there is a message, else the entry as written; the message is
+    /// lowered before the operation it completes so that it is bound where the operation's
+    /// forward reads it.
+    pub(super) fn completion(&mut self, message: Option<&Expr>) -> Completion {
+        let what = crate::ops::Extra {
+            arg: "msg",
+            what: "the message of `.expect(msg)`",
+        };
+        match message {
+            Some(m) => Completion::Expect(self.extra(m, &what)),
+            None => Completion::Plain,
+        }
+    }
+
+    /// The error of an `.ok_or(e)?`, lowered before what it completes.
+    pub(super) fn error_value(&mut self, err: &Expr) -> ValueId {
+        let what = crate::ops::Extra {
+            arg: "e",
+            what: "the error of `.ok_or(e)?`",
+        };
+        self.extra(err, &what)
+    }
+
+    /// The operation or call `id`, its `Option` taken as `completion` says.
+    pub(super) fn completed(&mut self, id: ValueId, completion: Completion) -> ValueId {
+        if let Kind::Op { completion: c, .. } | Kind::Call { completion: c, .. } =
+            &mut self.values[id].kind
+        {
+            *c = completion;
+        }
+        id
+    }
+
+    /// `inner?`: of an operation nalgebra writes with an `Option` (`s.cholesky()?`,
+    /// `lu.solve(&b)?`, `svd.u?`) or of a call of a fallible `#[grad]` function, the function
+    /// returns early with the `None` (`Err`); anything else is kept as written, an error if it
+    /// reads a differentiated value.
+    pub(super) fn tried(&mut self, e: &Expr, inner: &Expr) -> ValueId {
+        let (inner, err) = match super::expr::strip_parens(inner) {
+            Expr::MethodCall(m) if m.method == "ok_or" && m.args.len() == 1 => {
+                (super::expr::strip_parens(&m.receiver), Some(&m.args[0]))
+            }
+            other => (other, None),
+        };
+        if let Some(err) = err {
+            return self.tried_or(e, inner, err);
+        }
+        match inner {
+            Expr::MethodCall(m) => {
+                if let Some(op) = Op::by_method_pair(&m.method.to_string(), m.args.len(), "unwrap")
+                {
+                    let id = self.method_op(op, &m.receiver, &m.args, e);
+                    return self.completed(id, Completion::Try);
+                }
+            }
+            Expr::Field(f) => {
+                if let syn::Member::Named(field) = &f.member {
+                    if let Some(op) = Op::by_field_pair(&field.to_string(), "unwrap") {
+                        let x = self.receiver(&f.base);
+                        let id = self.op(Some(op), vec![x], Vec::new(), e);
+                        return self.completed(id, Completion::Try);
+                    }
+                }
+            }
+            Expr::Call(c) => {
+                let (id, back) = self.call_taking(e, c, Some(Taking::Try));
+                if back.is_none() {
+                    return id;
+                }
+                return self.opaque(e, vec![id], self.unsupported(e, TRY_MESSAGE));
+            }
+            _ => {}
+        }
+        let x = self.operand_leaf(inner);
+        self.opaque(e, vec![x], self.unsupported(e, TRY_MESSAGE))
+    }
+
+    /// `inner.ok_or(err)?`, `inner` as for [`tried`](Self::tried).
+    pub(super) fn tried_or(&mut self, e: &Expr, inner: &Expr, err: &Expr) -> ValueId {
+        if let Expr::Call(c) = inner {
+            let (id, back) = self.call_taking(e, c, Some(Taking::TryOr(err.clone())));
+            if back.is_none() {
+                return id;
+            }
+            return self.opaque(e, vec![id], self.unsupported(e, TRY_MESSAGE));
+        }
+        let pair = match inner {
+            Expr::MethodCall(m) => {
+                Op::by_method_pair(&m.method.to_string(), m.args.len(), "unwrap").map(|op| (op, m))
+            }
+            _ => None,
+        };
+        let Some((op, m)) = pair else {
+            let x = self.operand_leaf(inner);
+            return self.opaque(e, vec![x], self.unsupported(e, TRY_MESSAGE));
+        };
+        let err = self.error_value(err);
+        let id = self.method_op(op, &m.receiver, &m.args, e);
+        self.completed(id, Completion::TryOr(err))
+    }
+
+    /// The last statement of a function that returns `Option` (`Result` where `result`):
+    /// `Some(value)` (`Ok(value)`), or `return` of it; the value is differentiated.
+    pub(super) fn fallible_tail(&mut self, stmt: &Stmt, result: bool) -> Option<ValueId> {
+        let wrapper = if result { "Ok" } else { "Some" };
+        let value = match stmt {
+            Stmt::Expr(Expr::Return(syn::ExprReturn { expr: Some(e), .. }), _) => Some(&**e),
+            Stmt::Expr(e, None) => Some(e),
+            _ => None,
+        };
+        if let Some(Expr::Call(c)) = value.map(super::expr::strip_parens) {
+            if let (Expr::Path(p), 1) = (&*c.func, c.args.len()) {
+                if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == wrapper) {
+                    return Some(self.expr(&c.args[0]));
+                }
+            }
+        }
+        self.errors.at(
+            stmt,
+            format_args!(
+                "a `#[grad]` function that returns {} ends with `{wrapper}(value)`, the value to differentiate; \
+                 leave it early with `?`",
+                if result { "a `Result`" } else { "an `Option`" }
+            ),
+        );
+        None
+    }
+}
