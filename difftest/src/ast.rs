@@ -348,6 +348,19 @@ pub struct Function {
     pub body: Vec<Stmt>,
     /// The body's value.
     pub tail: Expr,
+    /// How the body takes the `Option`s of nalgebra's methods.
+    pub taking: Taking,
+}
+
+/// How a function takes the `Option`s of nalgebra's methods (`s.cholesky()`, `lu.solve(&b)`):
+/// as the forms are written, `.unwrap()`; with `.expect(msg)`; or with `?`, the function
+/// returning `Option<T>` and its value in `Some(..)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Taking {
+    #[default]
+    Unwrap,
+    Expect,
+    Try,
 }
 
 impl Function {
@@ -358,14 +371,27 @@ impl Function {
             Some(l) => format!("#[grad({})]", l.join(", ")),
         };
         let params: Vec<String> = self.params.iter().map(Param::render).collect();
+        let ret = match self.taking {
+            Taking::Try => format!("Option<{}>", self.ret.rust()),
+            _ => self.ret.rust(),
+        };
         let mut s = format!(
-            "{attr}\npub fn {}({}) -> {} {{\n",
+            "{attr}\npub fn {}({}) -> {ret} {{\n",
             self.name,
-            params.join(", "),
-            self.ret.rust()
+            params.join(", ")
         );
-        render_stmts(&mut s, &self.body, 1);
-        s.push_str(&format!("    {}\n}}\n", tail(&self.tail, 1)));
+        let mut body = String::new();
+        render_stmts(&mut body, &self.body, 1);
+        let value = match self.taking {
+            Taking::Try => format!("Some({})", tail(&self.tail, 1)),
+            _ => tail(&self.tail, 1),
+        };
+        body.push_str(&format!("    {value}\n}}\n"));
+        s.push_str(&match self.taking {
+            Taking::Unwrap => body,
+            Taking::Expect => body.replace(".unwrap()", ".expect(\"an Option of nalgebra\")"),
+            Taking::Try => body.replace(".unwrap()", "?"),
+        });
         s
     }
     /// The differentiated parameters.

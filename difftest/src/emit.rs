@@ -3,7 +3,7 @@
 //! `scratch/support.rs`), and the same functions without the attributes in `mod plain`,
 //! which tells a generator mistake (the plain code does not compile) from a finding.
 
-use crate::ast::{Function, Program};
+use crate::ast::{Function, Program, Taking};
 use crate::ty::{Shape, Ty};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -140,16 +140,23 @@ fn check_function(f: &Function, rng: &mut StdRng) -> String {
         s.push_str(&format!("        let {}: {ty} = {value};\n", p.name));
     }
     let all = args(f, None);
-    s.push_str(&format!("        let y0 = out.primal(|| {n}({all}))?;\n"));
+    // A function returning `Option` (`?` in its body) is `Some` at the inputs drawn.
+    let some = match f.taking {
+        Taking::Try => ".expect(\"Some at these inputs\")",
+        _ => "",
+    };
+    s.push_str(&format!(
+        "        let y0 = out.primal(|| {n}({all}){some})?;\n"
+    ));
     let scalar = f.ret == Ty::Scalar;
     if scalar {
         s.push_str(&format!(
-            "        let (y, g) = {n}_grad({all});\n        out.value(&y, &y0);\n"
+            "        let (y, g) = {n}_grad({all}){some};\n        out.value(&y, &y0);\n"
         ));
     } else {
         let cot = literal(f.ret, rng);
         s.push_str(&format!(
-            "        let (y, pb) = {n}_pullback({all});\n        out.value(&y, &y0);\n        let cot: {} = {cot};\n        let g = pb(&cot);\n",
+            "        let (y, pb) = {n}_pullback({all}){some};\n        out.value(&y, &y0);\n        let cot: {} = {cot};\n        let g = pb(&cot);\n",
             f.ret.rust()
         ));
     }
@@ -157,7 +164,7 @@ fn check_function(f: &Function, rng: &mut StdRng) -> String {
         if !p.diff {
             continue;
         }
-        let call = format!("{n}({})", args(f, Some(i)));
+        let call = format!("{n}({}){some}", args(f, Some(i)));
         let value = if scalar {
             call
         } else {

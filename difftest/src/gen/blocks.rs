@@ -2,7 +2,7 @@
 //! stream: `.rows(i, n)`, `.columns(j, n)`, `.view((i, j), (r, c))` and their fixed-size
 //! forms `.fixed_rows::<N>(i)`, `.fixed_columns::<N>(j)`, `.fixed_view::<R, C>(i, j)` (of
 //! dynamic and static matrices), `.diagonal()`, `Type::from_diagonal(&v)`, `a.kronecker(&b)`,
-//! `DMatrix::from_columns(&[..])` and `DMatrix::from_rows(&[..])`, and the index queries
+//! `DMatrix::from_columns(&[..])`, `DMatrix::from_rows(&[..])` and nalgebra's `stack!`, and the index queries
 //! `.imax()`, `.imin()`, `.iamax()`, `.iamin()` used as indices (constants to the derivative).
 //!
 //! A block has a dynamic dimension: of a static matrix it is `OMatrix<f64, Dyn, C>` and the
@@ -173,8 +173,12 @@ impl Gen {
                 if r > 1 {
                     f.extend([6, 6]);
                 }
+                if r > 1 || c > 1 {
+                    f.extend([9, 9]);
+                }
                 f
             }
+            (Dim::Dyn(_), Dim::Fix(1)) if r > 1 => vec![0, 7, 8, 9],
             (Dim::Dyn(_), Dim::Fix(1)) => vec![0, 7, 8],
             (Dim::Fix(1), Dim::Dyn(_)) => vec![1],
             (Dim::Fix(_), Dim::Fix(1)) if r > 1 => vec![7, 8],
@@ -197,6 +201,7 @@ impl Gen {
             }
             4 => self.kronecker(t, d),
             5 | 6 => self.assembled(t, form == 5, d),
+            9 => self.stacked(t, d),
             7 => {
                 let src = Shape {
                     rows: t.rows,
@@ -290,6 +295,44 @@ impl Gen {
         let bound = a.bound * b.bound;
         let b = self.borrow(b);
         Expr::op("{0}.kronecker({1})", vec![a, b], Ty::Mat(t), bound)
+    }
+
+    /// nalgebra's `stack![a, b; c, d]` of blocks making `t` (a `DMatrix` or `DVector`
+    /// with two rows or columns at least): split after a drawn row and, for a matrix of two
+    /// columns or more, after a drawn column (a 2×2, 2×1 or 1×2 layout).
+    fn stacked(&mut self, t: Shape, d: u32) -> Expr {
+        let (r, c) = (t.rows.n(), t.cols.n());
+        let heights = if r > 1 {
+            let r1 = 1 + self.cat_below(r - 1);
+            vec![r1, r - r1]
+        } else {
+            vec![r]
+        };
+        let widths = if c > 1 {
+            let c1 = 1 + self.cat_below(c - 1);
+            vec![c1, c - c1]
+        } else {
+            vec![c]
+        };
+        let mut args = Vec::new();
+        let mut rows = Vec::new();
+        for &h in &heights {
+            let mut row = Vec::new();
+            for &w in &widths {
+                let shape = Shape {
+                    rows: Dim::Dyn(h),
+                    cols: resize(t.cols, w),
+                };
+                let e = self.matrix(shape, d);
+                row.push(format!("{{{}}}", args.len()));
+                // `stack!` borrows its blocks (`let ref block = ..`): a variable stays usable.
+                args.push(e);
+            }
+            rows.push(row.join(", "));
+        }
+        let bound = args.iter().map(|a| a.bound).fold(0.0, f64::max);
+        let src = format!("nalgebra::stack![{}]", rows.join("; "));
+        Expr::op(src, args, Ty::Mat(t), bound)
     }
 
     /// `DMatrix::from_columns(&[..])` of `t`'s columns (`DVector`s) or `DMatrix::from_rows(&[..])`

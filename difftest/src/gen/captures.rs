@@ -48,13 +48,8 @@ impl Gen {
             2 => self.cat_entry().map(|(c, w)| (c, Some(w))),
             _ => None,
         };
-        // The matrix whose entry is captured, if any.
-        let mut entry_of = None;
         let (cap, lets) = match found {
-            Some((c, w)) => {
-                entry_of = w;
-                (c, None)
-            }
+            Some((c, _)) => (c, None),
             None => {
                 let e = self.scalar(depth - 1);
                 let e = self.clamp(e, 2.0);
@@ -67,13 +62,9 @@ impl Gen {
             let entries: Vec<String> = (0..n).map(|k| format!("{:?}", DATA[k % 8])).collect();
             Expr::lit(s.from_rows(&entries.join(", ")), ty, 1.3)
         } else {
-            let m = self.matrix(s, depth - 1);
-            // `w = w.map(|v| v * w[(0, 0)])` where `w` is assigned in a loop or an arm fails
-            // to compile (README, "Results"): the receiver is then `w.clone()`.
-            match &m.kind {
-                ExprKind::Var(n) if entry_of.as_deref() == Some(n.as_str()) => self.owned(m),
-                _ => m,
-            }
+            // `w = w.map(|v| v * w[(0, 0)])` too, where `w` is assigned in a loop or an arm
+            // (a compile error once: difftest/README.md, "Results").
+            self.matrix(s, depth - 1)
         };
         let let_name = lets.as_ref().map(|(n, _)| n.clone());
         let body = self.capture_body(cap, let_name, recv.bound, depth);
@@ -155,7 +146,6 @@ impl Gen {
         }
         self.push();
         self.declare(var("v", mb));
-        self.closure_scope = self.scopes.len() - 1;
         self.closure = true;
         self.capture_active = true;
         let body = self.scalar(depth.clamp(1, 3));
@@ -183,36 +173,6 @@ impl Gen {
         self.pop();
         self.pop();
         e
-    }
-
-    /// Inside a block of a `captures` closure, the names a read must avoid: the variables
-    /// whose visible declaration is in a nested scope of the function outside the closure
-    /// (an `if` arm, a loop body, a block; not the parameters or the function's top level),
-    /// and, when the map itself is in a nested scope, every mutable variable (which that scope
-    /// or a loop around it may assign). `#[grad]` fails to compile such a read (E0308 in the
-    /// expansion, while the plain function compiles: see difftest/README.md, "Results").
-    /// Empty elsewhere.
-    pub(crate) fn closure_block_hidden(&self) -> Vec<String> {
-        if !self.capture_active || self.scopes.len() <= self.closure_scope + 1 {
-            return Vec::new();
-        }
-        // `capture_body` pushed two scopes: the map is at top level when two were there.
-        let nested_map = self.closure_scope > 3;
-        let mut seen: Vec<&str> = Vec::new();
-        let mut hidden = Vec::new();
-        for (k, scope) in self.scopes.iter().enumerate().rev() {
-            for v in scope.iter().rev() {
-                if seen.contains(&v.name.as_str()) {
-                    continue;
-                }
-                seen.push(&v.name);
-                let outside = k < self.closure_scope;
-                if (2..self.closure_scope).contains(&k) || outside && nested_map && v.mutable {
-                    hidden.push(v.name.clone());
-                }
-            }
-        }
-        hidden
     }
 }
 

@@ -13,10 +13,11 @@
 //! use, and the well-conditioned matrices the spectral forms and QR need.
 
 use super::Gen;
-use crate::ast::Expr;
+use crate::ast::{Expr, Function, Taking};
 use crate::family::Family;
 use crate::ty::{Dim, Shape, Ty};
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 /// Mixed into the program's seed for `Gen::catalogue_rng` (the main stream takes the seed,
 /// the extra stream the seed `^ 0x9e37_79b9_7f4a_7c15`).
@@ -65,15 +66,6 @@ pub(crate) fn column_of(s: Shape, n: usize) -> Shape {
         Shape::smat(n, 1)
     } else {
         Shape::dvec(n)
-    }
-}
-
-/// The square shape `n×n` in `s`'s world.
-pub(crate) fn square_of(s: Shape, n: usize) -> Shape {
-    if s.is_static() {
-        Shape::smat(n, n)
-    } else {
-        Shape::dmat(n, n)
     }
 }
 
@@ -173,5 +165,29 @@ impl Gen {
     pub(crate) fn mark_linalg(&mut self, s: Shape) {
         self.mark(Family::Linalg);
         self.mark_world(Ty::Mat(s));
+    }
+}
+
+impl Gen {
+    /// `.expect(msg)` for a quarter of the functions that take nalgebra's `Option`s, `?` (the
+    /// function returning `Option`) for another quarter where nothing calls the function;
+    /// drawn from a stream of its own (a peek at the catalogue stream, which does not
+    /// advance), so that the programs are otherwise unchanged.
+    pub(crate) fn choose_taking(&mut self, f: &mut Function, helper: bool) {
+        if !f.render().contains(".unwrap()") {
+            return;
+        }
+        let peek: u64 = self.catalogue_rng.clone().random();
+        let mut rng = StdRng::seed_from_u64(peek ^ 0x7a4e_11f0_0b5e_55ed);
+        f.taking = match rng.random_range(0..4) {
+            0 => Taking::Expect,
+            1 if !helper => Taking::Try,
+            _ => Taking::Unwrap,
+        };
+        match f.taking {
+            Taking::Expect => self.took("expect"),
+            Taking::Try => self.took("option_try"),
+            Taking::Unwrap => {}
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The factorisations and solves of the `linalg` family: `cholesky().unwrap()` of a symmetric
 //! positive-definite matrix with `.l()`, `.solve(&b)`, `.inverse()`, `.determinant()` and
-//! `.ln_determinant()`; `lu()` with `.solve(&b).unwrap()`, `.determinant()` and
-//! `.try_inverse().unwrap()`; the four triangular solves (`solve_lower_triangular`, ...). A
+//! `.ln_determinant()`; `lu()` with `.solve(&b).unwrap()`, `.determinant()`,
+//! `.try_inverse().unwrap()`, `.l()`, `.u()` and `.p()` (a constant); the four triangular solves (`solve_lower_triangular`, ...). A
 //! factorisation is chained on a parenthesised temporary, or bound by a `let` in a block and
 //! read twice there (of a temporary, or of `a.clone()` with `a` bound before it). Added after
 //! the CI corpus was fixed: whether a site takes one and every choice of these forms is drawn
@@ -138,10 +138,16 @@ impl Gen {
     }
 
     /// `.l()` (entries within 2) or `.inverse()` (within ½) of a `cholesky()`, or
-    /// `.try_inverse().unwrap()` of an `lu()` (within ½), of the square shape `s`.
+    /// `.try_inverse().unwrap()` (within ½), `.l()` (within 1: partial pivoting) or `.u()`
+    /// (within 5) of an `lu()`, of the square shape `s`.
     fn factor_square(&mut self, s: Shape, depth: u32) -> Expr {
         let ty = Ty::Mat(s);
-        match self.catalogue_rng.random_range(0..3) {
+        match self.catalogue_rng.random_range(0..5) {
+            3 => {
+                let m = self.well_conditioned(s, depth);
+                Expr::op("{0}.lu().l()", vec![m], ty, 1.0)
+            }
+            4 => self.lu_factors(s, depth),
             0 => {
                 let m = self.spd(s, depth);
                 Expr::op("{0}.cholesky().unwrap().l()", vec![m], ty, 2.0)
@@ -154,6 +160,22 @@ impl Gen {
                 let m = self.well_conditioned(s, depth);
                 Expr::op("{0}.lu().try_inverse().unwrap()", vec![m], ty, 0.5)
             }
+        }
+    }
+
+    /// `U` of a bound `lu()` of `3I + E` (entries within 5), scaled by `1 +` the length of its
+    /// permutation `.p()` (a constant, at most `n − 1`), or `L + U`.
+    fn lu_factors(&mut self, s: Shape, depth: u32) -> Expr {
+        let n = s.rows.n() as f64;
+        let m = self.well_conditioned(s, depth);
+        let c = self.fresh("lu");
+        let lets = self.bind_factor(&c, "lu()");
+        if self.catalogue_rng.random_bool(0.5) {
+            let t = format!("({{ {lets} {c}.u() * ({c}.p().len() as f64 + 1.0) }})");
+            Expr::op(t, vec![m], Ty::Mat(s), 5.0 * n)
+        } else {
+            let t = format!("({{ {lets} {c}.l() + {c}.u() }})");
+            Expr::op(t, vec![m], Ty::Mat(s), 6.0)
         }
     }
 
@@ -224,13 +246,24 @@ impl Gen {
 
     /// A scalar of the square shape `s`'s factorisations (from the catalogue stream): a
     /// `cholesky()`'s `.determinant()` or `.ln_determinant()`, an `lu()`'s `.determinant()`,
-    /// chained; or a block binding one and reading it twice.
+    /// chained; a block binding one and reading it twice; or `Σ L ∘ U` of a bound `lu()`
+    /// (within `5n²`), scaled by `1 +` the length of its permutation `.p()` (at most `n`).
     pub(crate) fn factorised_scalar(&mut self, s: Shape, depth: u32) -> Expr {
         self.took("factorisation");
         let n = s.rows.n();
         let d = depth - 1;
         let det = 4f64.powi(n as i32);
-        match self.catalogue_rng.random_range(0..6) {
+        match self.catalogue_rng.random_range(0..8) {
+            6 | 7 => {
+                let m = self.well_conditioned(s, d);
+                let c = self.fresh("lu");
+                let lets = self.bind_factor(&c, "lu()");
+                let t = format!(
+                    "({{ {lets} {c}.l().component_mul(&{c}.u()).sum() * ({c}.p().len() as f64 + 1.0) }})"
+                );
+                let n = n as f64;
+                Expr::op(t, vec![m], Ty::Scalar, 5.0 * n * n * n)
+            }
             0 => {
                 let m = self.spd(s, d);
                 Expr::op(

@@ -20,7 +20,7 @@ mod spectral;
 mod stmt;
 mod svd_qr;
 
-use crate::ast::{Expr, Function, Param, Program, VjpFn};
+use crate::ast::{Expr, Function, Param, Program, Taking, VjpFn};
 use crate::family::{Family, FamilySet};
 use crate::ty::{Shape, Ty};
 use rand::rngs::StdRng;
@@ -88,8 +88,6 @@ pub struct Gen {
     /// Whether a map closure being generated may read any active scalar in scope (the
     /// `captures` forms), not only constants.
     pub(crate) capture_active: bool,
-    /// The index in `scopes` of the scope of the `captures` closure being generated.
-    pub(crate) closure_scope: usize,
     /// The catalogue forms taken so far (`Program::catalogue`).
     pub(crate) taken: Vec<&'static str>,
     pub(crate) fam: FamilySet,
@@ -113,7 +111,6 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
         extra_rng: StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
         catalogue_rng: StdRng::seed_from_u64(seed ^ catalogue::STREAM_SALT),
         capture_active: false,
-        closure_scope: 0,
         taken: Vec::new(),
         fam: families,
         used: FamilySet::EMPTY,
@@ -451,14 +448,17 @@ impl Gen {
                     .collect(),
             )
         };
-        Function {
+        let mut f = Function {
             name: name.into(),
             params,
             grad_list,
             ret,
             body,
             tail,
-        }
+            taking: Taking::Unwrap,
+        };
+        self.choose_taking(&mut f, helper);
+        f
     }
 
     /// The function's value: built from the locals of the body (so that what they compute

@@ -25,10 +25,7 @@ impl Gen {
         let closure = self.closure;
         // In a closure: constants, and any active scalar in the `captures` forms.
         let capture = self.capture_active;
-        let hidden = self.closure_block_hidden();
-        let readable = move |v: &super::Var| {
-            (!closure || v.capturable || capture && v.active) && !hidden.contains(&v.name)
-        };
+        let readable = move |v: &super::Var| !closure || v.capturable || capture && v.active;
         let mut pick = None;
         if self.chance(0.7) {
             pick = self.pick_var(|v| v.ty == Ty::Scalar && v.active && readable(v));

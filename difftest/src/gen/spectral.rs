@@ -61,7 +61,7 @@ impl Gen {
         if !self.shapes.is_empty() {
             kinds.extend([Kind::Svd, Kind::Svd]);
         }
-        if self.shapes.iter().any(|&s| qr_input(s)) {
+        if self.shapes.iter().any(|&s| full_matrix(s)) {
             kinds.push(Kind::Qr);
         }
         if kinds.is_empty() {
@@ -92,7 +92,7 @@ impl Gen {
                 self.svd_scalar(s, d)
             }
             Kind::Qr => {
-                let s = self.cat_shape(qr_input)?;
+                let s = self.cat_shape(full_matrix)?;
                 self.mark_linalg(s);
                 self.took("qr");
                 self.qr_scalar(s, d)

@@ -1,14 +1,16 @@
 //! The SVD and QR forms of the `linalg` family (dispatched from `spectral`), drawn from the
 //! catalogue stream: `m.singular_values()`, `m.svd(true, true)` read by `.singular_values`,
 //! `.u.unwrap()` and `.v_t.unwrap()` (bound once, the vectors moved out before the values are
-//! read), and `m.qr()` read by `.q()`, `.r()` and, square, `.solve(&b).unwrap()`.
+//! read), and `m.qr()` or `m.col_piv_qr()` read by `.q()`, `.r()` (of any shape in a scalar
+//! reading, tall or square in a matrix one), `.p()` (a constant) and, square,
+//! `.solve(&b).unwrap()`.
 //!
 //! The decomposed matrices are [`Gen::spread_matrix`]es (singular values in [1.75, k + 1.25],
 //! at least ½ apart: the vectors are well-conditioned and `R` invertible), or for a solve
 //! `3I + E`. Vectors are read invariantly to their signs: `Σᵢ wᵢ·uᵢᵀ·P·vᵢ` (joint flips of
 //! `uᵢ` and `vᵢ`), `U·diag(f(σ))·Vᵀ`, and `Q ∘ Q`, `R ∘ R` (flips of Q's columns and R's rows).
 
-use super::catalogue::{from_diagonal, full_matrix, square_of};
+use super::catalogue::{from_diagonal, full_matrix};
 use super::factorisations::factor_shape;
 use super::Gen;
 use crate::ast::Expr;
@@ -74,32 +76,42 @@ impl Gen {
         Expr::op(tmpl, vec![m], Ty::Mat(t), b)
     }
 
-    /// A scalar reading of `qr()` of the tall or square shape `s` (`c` columns): `Σ W ∘ R ∘ R`
-    /// (`R` c×c, entries within `σ_max`), `⟨Q ∘ Q, W⟩` (within `c·max|W|`: Q's columns are
-    /// unit vectors), or both from one factorisation.
+    /// A scalar reading of `qr()` or `col_piv_qr()` of the shape `s` (`m×n`, tall, square or
+    /// wide; `k = min(m, n)`): `Σ W ∘ R ∘ R` (`R` k×n, entries within `σ_max`), `⟨Q ∘ Q, W⟩`
+    /// (`Q` m×k, within `k·max|W|`: Q's columns are unit vectors), or both from one
+    /// factorisation; of a bound `col_piv_qr()`, scaled by `1 + ` the length of its
+    /// permutation `.p()` (a constant, at most `k`).
     pub(crate) fn qr_scalar(&mut self, s: Shape, d: u32) -> Expr {
-        let c = s.cols.n();
+        let (m, n) = (s.rows.n(), s.cols.n());
+        let k = m.min(n);
         let top = Self::sigma_top(s);
-        let rr_bound = (c * c) as f64 * top * top;
-        let m = self.spread_matrix(s, d);
+        let rr_bound = (k * n) as f64 * top * top;
+        let a = self.spread_matrix(s, d);
+        let fac = self.qr_kind();
         let (q, qq, rr) = (self.fresh("qf"), self.fresh("qq"), self.fresh("rr"));
+        let (scale, sb) = if fac == "col_piv_qr()" && self.cat_chance(0.5) {
+            (format!(" * ({q}.p().len() as f64 + 1.0)"), (k + 1) as f64)
+        } else {
+            (String::new(), 1.0)
+        };
         match self.cat_below(3) {
             0 => {
-                let w = self.matrix(square_of(s, c), d);
+                let w = self.matrix(shape_in(s, k, n), d);
                 let wb = w.bound;
                 let w = self.borrow(w);
-                let head = if self.cat_chance(0.4) {
-                    format!("let {rr} = {{0}}.qr().r();")
+                let head = if scale.is_empty() && self.cat_chance(0.4) {
+                    format!("let {rr} = {{0}}.{fac}.r();")
                 } else {
-                    format!("let {q} = {{0}}.qr(); let {rr} = {q}.r();")
+                    format!("let {q} = {{0}}.{fac}; let {rr} = {q}.r();")
                 };
-                let t =
-                    format!("({{ {head} {rr}.component_mul(&{rr}).component_mul({{1}}).sum() }})");
-                Expr::op(t, vec![m, w], Ty::Scalar, rr_bound * wb)
+                let t = format!(
+                    "({{ {head} {rr}.component_mul(&{rr}).component_mul({{1}}).sum(){scale} }})"
+                );
+                Expr::op(t, vec![a, w], Ty::Scalar, rr_bound * wb * sb)
             }
             form => {
-                let w = self.matrix(s, d);
-                let wb = c as f64 * w.bound;
+                let w = self.matrix(shape_in(s, m, k), d);
+                let wb = k as f64 * w.bound;
                 let w = self.borrow(w);
                 let (lets, extra, bound) = if form == 2 {
                     (
@@ -111,11 +123,20 @@ impl Gen {
                     (String::new(), String::new(), wb)
                 };
                 let t = format!(
-                    "({{ let {q} = {{0}}.qr(); let {qq} = {q}.q();{lets} \
-                     {qq}.component_mul(&{qq}).dot({{1}}){extra} }})"
+                    "({{ let {q} = {{0}}.{fac}; let {qq} = {q}.q();{lets} \
+                     ({qq}.component_mul(&{qq}).dot({{1}}){extra}){scale} }})"
                 );
-                Expr::op(t, vec![m, w], Ty::Scalar, bound)
+                Expr::op(t, vec![a, w], Ty::Scalar, bound * sb)
             }
+        }
+    }
+
+    /// `qr()`, or (a third of the time, from the catalogue stream) `col_piv_qr()`.
+    fn qr_kind(&mut self) -> &'static str {
+        if self.cat_chance(0.35) {
+            "col_piv_qr()"
+        } else {
+            "qr()"
         }
     }
 
@@ -152,7 +173,7 @@ impl Gen {
         Expr::op(tmpl, vec![m], Ty::Mat(t), top * top)
     }
 
-    /// `qr().solve(&b).unwrap()` of a square `3I + E` (singular values in [2, 4]) for a
+    /// `qr().solve(&b).unwrap()` (or `col_piv_qr()`'s) of a square `3I + E` (singular values in [2, 4]) for a
     /// right-hand side of shape `t`: within `n·max|b|`. Chained, or bound and read.
     pub(crate) fn qr_solve(&mut self, t: Shape, d: u32) -> Expr {
         let f = factor_shape(t);
@@ -161,12 +182,22 @@ impl Gen {
         let b = self.matrix(t, d);
         let bound = n * b.bound;
         let b = self.borrow(b);
+        let fac = self.qr_kind();
         let tmpl = if self.cat_chance(0.5) {
-            "{0}.qr().solve({1}).unwrap()".to_string()
+            format!("{{0}}.{fac}.solve({{1}}).unwrap()")
         } else {
             let q = self.fresh("qf");
-            format!("({{ let {q} = {{0}}.qr(); {q}.solve({{1}}).unwrap() }})")
+            format!("({{ let {q} = {{0}}.{fac}; {q}.solve({{1}}).unwrap() }})")
         };
         Expr::op(tmpl, vec![a, b], Ty::Mat(t), bound)
+    }
+}
+
+/// The `r×c` shape of `s`'s world: `SMatrix<f64, r, c>` or `DMatrix` (`r, c ≥ 1`).
+fn shape_in(s: Shape, r: usize, c: usize) -> Shape {
+    if s.is_static() {
+        Shape::smat(r, c)
+    } else {
+        Shape::dmat(r, c)
     }
 }
