@@ -923,88 +923,67 @@ FACTORISATION_BOUND = 3.0
 # the tables' numbers, which change with every run.
 FACTORISATION_NOTES = {
     "cholesky_nll": (
-        "What dominates is the gradient of ln |S|, which is S⁻¹, a dense n×n matrix: "
-        "`ln_determinant_pullback` (`autodiff-runtime/src/factorisations.rs`) takes it from "
-        "nalgebra's `Cholesky::inverse()`, which solves the identity by L and then by Lᵀ: two "
-        "triangular solves with n right-hand sides, about 2n³ flops against the "
-        "factorisation's n³/3, in nalgebra's solve, which works column by column (unblocked, one "
-        "core). Triangular solves, the inverse's for the most part, are most of the gradient's "
-        "profile at every size measured, so the target is missed at every size, by more as n "
-        "grows. It is out of reach for any gradient that forms "
-        "S̄ densely: S⁻¹ as LAPACK's `dpotri` computes it (L⁻¹ in place, then L⁻ᵀL⁻¹, one "
-        "half of the symmetric result) costs 2n³/3 flops, twice the factorisation, so "
-        "factorisation, inverse and solves come to at least about 3× the factorisation. JAX's "
-        "gradient is as far from its function at n = 256 (its pullback of `cholesky` also "
-        "solves with n×n right-hand sides). At n = 16 and 64 the function itself is mostly the two "
-        "solves with B (nalgebra's `Cholesky::solve`), and the gradient adds, besides the "
-        "inverse, fixed costs: the matrix is copied twice by `cholesky()` (once for nalgebra, "
-        "once kept as the factorisation's matrix, after the `.clone()` the function itself "
-        "makes) and checked for symmetry, and each n×n cotangent is allocated and copied "
-        "(below)."
+        "The gradient of ln |S| is S⁻¹, a dense n×n matrix: `ln_determinant_pullback` "
+        "(`autodiff-runtime/src/cholesky.rs`) computes it as LAPACK's `dpotri` does, L⁻¹ by "
+        "blocks and then the lower half of L⁻ᵀL⁻¹ by blocks, mirrored (`dense.rs`: about 2n³/3 "
+        "flops, most of them in `gemm`), where it took nalgebra's `Cholesky::inverse()` before "
+        "(two column-by-column solves against the identity, about 3n³ flops). That puts the "
+        "gradient within the target at n = 256 (it was 8 to 10 times the function); no gradient "
+        "that forms S̄ densely can go much below: factorisation, inverse and solves come to at "
+        "least about 3× the factorisation alone. At n = 16 and 64 the function is mostly the two "
+        "solves with B, and the gradient adds the inverse, the two copies `cholesky()` makes of "
+        "its matrix (one for nalgebra, one kept as the factorisation's matrix, which the "
+        "readings' pullbacks use) and a pass checking symmetry (one comparison per entry when the "
+        "matrix is exactly symmetric); each solve's pullback solves Sᵀu = ḡ twice (once for S̄, "
+        "once for B̄), which sharing would save (below)."
     ),
     "lu_solve": (
         "At n = 256 the factorisation (nalgebra's `LU::new`, O(n³), unblocked) is most of both "
         "the function and its gradient, and the pullbacks are O(n²·8): the gradient costs about "
-        "twice the function, within the target. Below that the pullbacks' own costs dominate: "
-        "each of the two solves is pulled back twice (`solve_pullback_lhs` for M̄, "
-        "`solve_pullback_rhs` for B̄ or b̄), each solving Mᵀu = ḡ anew, and each of those four "
-        "transposed solves first copies the unit lower-triangular factor out of nalgebra's "
-        "packed LU (`LU::l()`: an n×n allocation and copy, about a quarter of the gradient's "
-        "profile at n = 64). M̄ gets one n×n outer product per solve, each allocated, negated "
-        "and added. JAX differentiates through `lu_factor` itself, with n×n triangular solves, "
-        "so its gradient costs several times its function at n = 256, and ours is faster at "
-        "every size measured."
+        "the function again. The transposed solves of the pullbacks read the packed factor in "
+        "place, four right-hand sides at a time (`dense.rs`), and M̄ gets each solve's −u·xᵀ as "
+        "a rank-k update straight into its slot. Each solve is still pulled back twice "
+        "(`solve_pullback_lhs` for M̄, `solve_pullback_rhs` for B̄ or b̄), each solving Mᵀu = ḡ. "
+        "JAX differentiates through `lu_factor` itself, with n×n triangular solves, so its "
+        "gradient costs several times its function at n = 256."
     ),
     "qr_solve": (
         "The transposed solve of the pullback (`autodiff-runtime/src/qr.rs`, "
-        "`solve_transposed`: Aᵀy = ḡ as y = Q·R⁻ᵀḡ) forms Q explicitly (`QR::q()`: the n "
-        "Householder reflections applied to the identity, O(n³), as much work as the "
-        "factorisation) and copies R, and it runs twice, once for M̄ and once for B̄. So the "
-        "gradient is the factorisation and twice its cost again: at every size about 3 to 4 "
-        "times the function, and the reflections are most of the profile at n = 256. Applying "
-        "the reflections to R⁻ᵀḡ (O(n²·8), Q never formed), once for both pullbacks, would "
-        "leave the factorisation and O(n²) work."
+        "`solve_transposed`: Aᵀy = ḡ as y = Q·R⁻ᵀḡ) applies the n stored Householder reflections "
+        "to R⁻ᵀḡ (O(n²) per right-hand side), where it formed Q before (as much work as the "
+        "factorisation): the gradient is now the factorisation and O(n²·8) work, about 1.6 to "
+        "2.4 times the function. R is still copied out of nalgebra's packed factorisation (its "
+        "diagonal is private), and the transposed solve runs twice, once for M̄ and once for B̄."
     ),
     "triangular_solve": (
         "All of it is O(n²·8): the function is one triangular solve, and the gradient does two "
         "more (`pullback_matrix` for L̄ and `pullback_rhs` for B̄, "
-        "`autodiff-runtime/src/triangular.rs`, each solve Lᵀu = ḡ, the same u), forms the whole "
-        "n×n product −u·xᵀ, zeroes its upper half entry by entry (bounds-checked indexing, a "
-        "visible share of the profile) and copies the result into the empty adjoint slot. One "
-        "transposed solve and the lower half of the product would be about 2.5 times the "
-        "function; the second solve and the extra n×n passes are the rest. JAX's per-call "
-        "overhead (tens of µs) makes it slower than ours below n = 256."
+        "`autodiff-runtime/src/triangular.rs`, each solving Lᵀu = ḡ, the same u), then "
+        "subtracts the lower triangle of u·xᵀ straight into L̄'s slot (half the product, no n×n "
+        "temporary). The two transposed solves are about half the gradient at n = 256, where it "
+        "is 3.4 to 6 times the function from run to run (the function is one fast O(n²·8) "
+        "solve, so the gradient's fixed costs weigh): sharing the one u between the two "
+        "pullbacks (below) is what would bring it under the target. JAX's per-call overhead "
+        "(tens of µs) makes it slower than ours below n = 256."
     ),
 }
 
-# The kernels' redundant work the profiles show, for the runtime's owners.
+# The kernels' redundant work the profiles show, for the runtime's and the generator's owners.
 FACTORISATION_KERNELS = [
-    "**S⁻¹ from the identity**: `ln_determinant_pullback` (and `determinant_gradient` of a "
-    "Cholesky factorisation) calls `Cholesky::inverse()`, two full triangular solves against "
-    "the identity (2n³ flops, ignoring the identity's zeros and the result's symmetry). "
-    "Inverting L in place and forming L⁻ᵀL⁻¹ for one half (LAPACK's `dpotri`) is a third of "
-    "that; the contribution is then symmetrised again by `Factored::accumulate`, which it "
-    "does not need.",
     "**The same transposed solve twice**: for every `solve` (Cholesky, LU, QR, the four "
     "triangular forms) the pullback into the matrix and the pullback into the right-hand side "
-    "each compute A⁻ᵀḡ; one kernel returning both, or the left one reusing the right one's "
-    "result, halves the reverse sweep's solves.",
-    "**Factors materialised per call**: LU's `solve_transposed` copies L out of the packed "
-    "factorisation (`LU::l()`, n×n) on every call, where nalgebra's "
-    "`tr_solve_lower_triangular_with_diag` reads it in place; QR's builds Q (`QR::q()`, O(n³)) "
-    "and copies R on every call, where applying the stored reflections is O(n²) per "
-    "right-hand side.",
-    "**n×n copies that could be moves**: `cholesky()` and `lu()` clone their matrix twice "
-    "(for nalgebra and for the `Factored`), after the `.clone()` the user wrote; "
-    "`Factored::accumulate` and the triangular `pullback_matrix` clone a matrix they own into "
-    "an empty slot (`accumulate_with(acc, || m.clone(), ..)`); `cholesky_pullback` and "
-    "`lu_pullback` clone the cotangent they pass on. At n = 256 each is half a megabyte.",
-    "**Half a product for nothing**: the triangular solve's L̄ is the full outer product "
-    "−u·xᵀ with the upper half then zeroed entry by entry; computing only the lower half, "
-    "column by column, halves it and drops the masking pass.",
-    "**nalgebra's kernels**: its Cholesky, LU, QR and triangular solves are unblocked and "
-    "single-threaded, where JAX calls LAPACK (OpenBLAS): JAX's factorisations alone are faster "
-    "at n = 256. That gap is nalgebra's, in the function and its gradient alike.",
+    "each compute A⁻ᵀḡ; one kernel returning both (a registry notion of one pullback for two "
+    "operands, in the generator) halves the reverse sweep's solves. It is most of what is "
+    "left above the target for the triangular solve and the small Cholesky cases.",
+    "**n×n copies**: `cholesky()` and `lu()` copy their matrix twice (for nalgebra, which "
+    "takes it by value, and for the `Factored` the readings' pullbacks read), after the "
+    "`.clone()` the user wrote; `cholesky_pullback` and `lu_pullback` copy the cotangent they "
+    "pass on (it arrives by reference). About 3 % of the Cholesky gradient at n = 64.",
+    "**nalgebra's kernels**: its Cholesky, LU and QR factorisations and its forward "
+    "triangular solves are unblocked and single-threaded, where JAX calls LAPACK (OpenBLAS): "
+    "JAX's factorisations alone are faster at n = 256. That gap is nalgebra's, in the "
+    "function and its gradient alike. (nalgebra 0.35's `gemm` misreads a transposed left "
+    "operand on its small-size path; `dense.rs` goes through `gemm_tr` there.)",
 ]
 
 
