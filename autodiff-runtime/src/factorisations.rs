@@ -248,7 +248,18 @@ pub fn solve_pullback_lhs<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
 ) where
     DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
 {
-    let mut u = solve_transposed(f, g);
+    add_solve_matrix_part(f, solve_transposed(f, g), x, acc)
+}
+
+/// `Ā −= u·Xᵀ` (symmetrised for a Cholesky factorisation) for `u = A⁻ᵀ·Ḡ`.
+fn add_solve_matrix_part<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
+    f: &Factored<T, D, D, F>,
+    mut u: OMatrix<T, D, C>,
+    x: &OMatrix<T, D, C>,
+    acc: &mut Option<Factored<T, D, D, F>>,
+) where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
+{
     if F::SYMMETRIC {
         // The symmetrised −½(u·xᵀ + x·uᵀ) added to the lower triangle in place (no n×n
         // temporary), then mirrored: the slot is symmetric, as every contribution to a
@@ -285,6 +296,23 @@ pub fn solve_pullback_rhs<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
 {
     let u = solve_transposed(f, g);
     accumulate(acc, u)
+}
+
+/// Both pullbacks with one transposed solve: `u = A⁻ᵀ·Ḡ`, `Ā −= u·Xᵀ` (symmetrised for a
+/// Cholesky factorisation), `B̄ += u`.
+pub fn solve_pullback_both<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
+    g: &OMatrix<T, D, C>,
+    f: &Factored<T, D, D, F>,
+    _b: &OMatrix<T, D, C>,
+    x: &OMatrix<T, D, C>,
+    acc_f: &mut Option<Factored<T, D, D, F>>,
+    acc_b: &mut Option<OMatrix<T, D, C>>,
+) where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
+{
+    let u = solve_transposed(f, g);
+    accumulate_with(acc_b, || u.clone(), |a| *a += &u);
+    add_solve_matrix_part(f, u, x, acc_f)
 }
 
 /// `A⁻ᵀ·G` (the forward solve succeeded, so `A` is invertible).

@@ -101,10 +101,23 @@ fn pullback_matrix<T: Scalar, D: Dim, C: Dim>(
     DefaultAllocator: Allocator<D, D> + Allocator<D, C> + Allocator<C, D>,
 {
     let u = solve_transposed(system, t, g);
+    add_matrix_part(system, &u, t, x, acc)
+}
+
+/// `T̄ −= mask(u·Xᵀ)` (`X·uᵀ` for the `tr_` forms) for `u = op(T)⁻ᵀ·Ḡ`, the read triangle only.
+fn add_matrix_part<T: Scalar, D: Dim, C: Dim>(
+    system: System,
+    u: &OMatrix<T, D, C>,
+    t: &OMatrix<T, D, D>,
+    x: &OMatrix<T, D, C>,
+    acc: &mut Option<OMatrix<T, D, D>>,
+) where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
     // op(T) = T: T̄ = −u·xᵀ; op(T) = Tᵀ: T̄ = (−u·xᵀ)ᵀ = −x·uᵀ.
     let (p, q) = match system {
-        System::Lower | System::Upper => (&u, x),
-        System::TrLower | System::TrUpper => (x, &u),
+        System::Lower | System::Upper => (u, x),
+        System::TrLower | System::TrUpper => (x, u),
     };
     let (n, k) = x.shape();
     let m = acc.get_or_insert_with(|| {
@@ -133,6 +146,22 @@ fn pullback_rhs<T: Scalar, D: Dim, C: Dim>(
 {
     let u = solve_transposed(system, t, g);
     accumulate(acc, u)
+}
+
+/// Both pullbacks with one transposed solve: `u = op(T)⁻ᵀ·Ḡ`, `T̄ −= mask(u·Xᵀ)`, `B̄ += u`.
+fn pullback_both<T: Scalar, D: Dim, C: Dim>(
+    system: System,
+    g: &OMatrix<T, D, C>,
+    t: &OMatrix<T, D, D>,
+    x: &OMatrix<T, D, C>,
+    acc_t: &mut Option<OMatrix<T, D, D>>,
+    acc_b: &mut Option<OMatrix<T, D, C>>,
+) where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    let u = solve_transposed(system, t, g);
+    add_matrix_part(system, &u, t, x, acc_t);
+    accumulate(acc_b, u)
 }
 
 /// `op(T)⁻ᵀ·Ḡ` for the pullbacks, by the slice kernel (the forward solve succeeded: the read
@@ -166,7 +195,7 @@ where
 
 /// The primal and pullbacks of one triangular solve.
 macro_rules! triangular_solves {
-    ($( $(#[$doc:meta])* $name:ident, $checked:ident, $lhs:ident, $rhs:ident => $system:expr; )*) => {$(
+    ($( $(#[$doc:meta])* $name:ident, $checked:ident, $lhs:ident, $rhs:ident, $both:ident => $system:expr; )*) => {$(
         $(#[$doc])*
         ///
         /// # Panics
@@ -227,20 +256,35 @@ macro_rules! triangular_solves {
         {
             pullback_rhs($system, g, t, acc)
         }
+
+        /// `T̄ −= the read triangle of u·Xᵀ` (transposed for a `tr_` form) and `B̄ += u` for
+        /// `u = op(T)⁻ᵀ·Ḡ`, solved once.
+        pub fn $both<T: Scalar, D: Dim, C: Dim>(
+            g: &OMatrix<T, D, C>,
+            t: &OMatrix<T, D, D>,
+            _b: &OMatrix<T, D, C>,
+            x: &OMatrix<T, D, C>,
+            acc_t: &mut Option<OMatrix<T, D, D>>,
+            acc_b: &mut Option<OMatrix<T, D, C>>,
+        ) where
+            DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+        {
+            pullback_both($system, g, t, x, acc_t, acc_b)
+        }
     )*};
 }
 
 triangular_solves! {
     /// `X = L⁻¹·B`, `L` the lower triangle of `T`.
     solve_lower_triangular, solve_lower_triangular_checked, solve_lower_triangular_pullback_lhs,
-        solve_lower_triangular_pullback_rhs => System::Lower;
+        solve_lower_triangular_pullback_rhs, solve_lower_triangular_pullback_both => System::Lower;
     /// `X = U⁻¹·B`, `U` the upper triangle of `T`.
     solve_upper_triangular, solve_upper_triangular_checked, solve_upper_triangular_pullback_lhs,
-        solve_upper_triangular_pullback_rhs => System::Upper;
+        solve_upper_triangular_pullback_rhs, solve_upper_triangular_pullback_both => System::Upper;
     /// `X = L⁻ᵀ·B`, `L` the lower triangle of `T`.
     tr_solve_lower_triangular, tr_solve_lower_triangular_checked, tr_solve_lower_triangular_pullback_lhs,
-        tr_solve_lower_triangular_pullback_rhs => System::TrLower;
+        tr_solve_lower_triangular_pullback_rhs, tr_solve_lower_triangular_pullback_both => System::TrLower;
     /// `X = U⁻ᵀ·B`, `U` the upper triangle of `T`.
     tr_solve_upper_triangular, tr_solve_upper_triangular_checked, tr_solve_upper_triangular_pullback_lhs,
-        tr_solve_upper_triangular_pullback_rhs => System::TrUpper;
+        tr_solve_upper_triangular_pullback_rhs, tr_solve_upper_triangular_pullback_both => System::TrUpper;
 }

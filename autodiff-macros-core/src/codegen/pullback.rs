@@ -124,6 +124,21 @@ impl Gen<'_> {
             .filter(|&k| self.slot(inputs[k]).is_some())
             .collect();
         let deferred = self.deferred.get(&id);
+        if let ([0, 1], true, None) = (active.as_slice(), spec.joint_pullback, deferred) {
+            if let (Some(s0), Some(s1), true) = (
+                self.slot(inputs[0]),
+                self.slot(inputs[1]),
+                inputs[0] != inputs[1],
+            ) {
+                // One kernel for both operands: the work they share is done once.
+                let (f, g) = (self.rt(&op.joint_pullback_kernel(), span), self.g());
+                let call = quote_spanned!(span=> #f(&#g, #(#args,)* &mut #s0, &mut #s1););
+                return Pullbacks {
+                    args,
+                    calls: vec![NodeCall::Other(call)],
+                };
+            }
+        }
         // Who gets ḡ by value: the deferred product's left operand, else the last operand
         // with a `_reuse_g` kernel.
         let reuses = |k: &usize| spec.reuse.pullback_g[*k];

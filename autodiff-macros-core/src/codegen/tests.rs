@@ -87,3 +87,14 @@ fn a_long_function_calls_one_driver_per_pullback() {
     has(&c, "__rt :: pull0_ro (& mut");
     assert!(!c.contains("Option :: take"), "no node is written out");
 }
+
+#[test]
+fn a_solve_pulls_back_to_both_operands_in_one_kernel() {
+    let src = "fn f(t: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 { t.solve_lower_triangular(b).unwrap().sum() }";
+    let both = code("t, b", src);
+    has(&both, "solve_lower_triangular_pullback_both (& __g ,");
+    assert!(!both.contains("solve_lower_triangular_pullback_lhs"));
+    let one = code("t", src);
+    has(&one, "solve_lower_triangular_pullback_lhs");
+    assert!(!one.contains("pullback_both"));
+}

@@ -166,6 +166,11 @@ impl Op {
         })
     }
 
+    /// The runtime pullback to both operands at once (`OpSpec::joint_pullback`).
+    pub fn joint_pullback_kernel(self) -> String {
+        format!("{}_pullback_both", self.spec().kernel)
+    }
+
     /// The runtime pullback to operand `k` in the given form.
     pub fn pullback_kernel(self, k: usize, form: PullbackForm) -> String {
         let spec = self.spec();
@@ -221,6 +226,9 @@ impl Op {
         if spec.reuse.deferred_lhs {
             let (later, all) = self.deferred_kernels();
             out.extend([later, all]);
+        }
+        if spec.joint_pullback {
+            out.push(self.joint_pullback_kernel());
         }
         out
     }

@@ -131,6 +131,9 @@ pub struct OpSpec {
     /// Whether the pullbacks of a two-operand operation read its result too: `(a, b, y)`
     /// between ḡ and the slot (a one-operand operation's always do).
     pub reads_result: bool,
+    /// `<kernel>_pullback_both`: both operands' pullbacks in one kernel, called where both
+    /// are differentiated, for work they share (a solve's two pullbacks both need A⁻ᵀ·ḡ).
+    pub joint_pullback: bool,
     /// Whether the forward value is the user's expression made owned (`(expr).into_owned()`),
     /// not a kernel call: for an operation whose result type the user's generic arguments fix
     /// (`x.fixed_rows::<N>(i)`); only its pullbacks are kernels.
@@ -170,6 +173,7 @@ impl OpSpec {
             deferred_lhs: false,
         },
         reads_result: false,
+        joint_pullback: false,
         forward_as_written: false,
         turbofish: "",
         kernel_when_constant: false,
@@ -286,6 +290,7 @@ pub const fn triangular_solve(
         syntax,
         operands: 2,
         reads_result: true,
+        joint_pullback: true,
         kernel,
         label: kernel,
         formula,

@@ -200,6 +200,7 @@ registry! {
         syntax: &[method1("solve"), unwrapped("solve", 1)],
         operands: 2,
         reads_result: true,
+        joint_pullback: true,
         kernel: "solve",
         label: "solve",
         formula: "b̄ += c⁻ᵀ·ḡ, c̄ −= (c⁻ᵀ·ḡ)·yᵀ (symmetrised for `cholesky()`), the factors reused",
