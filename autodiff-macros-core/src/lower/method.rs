@@ -408,6 +408,23 @@ fn unknown_method_message(name: &str, args: usize) -> String {
             "`.{name}()` changes a value in place, which `#[grad]` cannot differentiate; compute a new value instead, e.g. `let y = ...;`"
         );
     }
+    let owners: Vec<String> = Op::ALL
+        .iter()
+        .filter(|op| args == 0 && op.spec().constant_methods.contains(&name))
+        .flat_map(|op| {
+            op.spec()
+                .syntax
+                .iter()
+                .map(move |s| catalogue::written(*op, s))
+        })
+        .collect();
+    if !owners.is_empty() {
+        return format!(
+            "`.{name}()` is a constant of a factorisation bound to a local (`let f = m.lu(); f.{name}()`), \
+             of {}; bind the factorisation first",
+            owners.join(", ")
+        );
+    }
     let similar = catalogue::similar_methods(name);
     let hint = match similar.as_slice() {
         [] => String::new(),
