@@ -934,16 +934,17 @@ FACTORISATION_NOTES = {
         "solves with B, and the gradient adds the inverse, the two copies `cholesky()` makes of "
         "its matrix (one for nalgebra, one kept as the factorisation's matrix, which the "
         "readings' pullbacks use) and a pass checking symmetry (one comparison per entry when the "
-        "matrix is exactly symmetric); each solve's pullback solves Sᵀu = ḡ twice (once for S̄, "
-        "once for B̄), which sharing would save (below)."
+        "matrix is exactly symmetric); each solve is pulled back to S and B by one kernel "
+        "(`solve_pullback_both`: Su = ḡ solved once for both). The small sizes are the noisiest "
+        "rows (see the spread): the ratio at n = 64 was 3.0 in the run before this one."
     ),
     "lu_solve": (
         "At n = 256 the factorisation (nalgebra's `LU::new`, O(n³), unblocked) is most of both "
         "the function and its gradient, and the pullbacks are O(n²·8): the gradient costs about "
         "the function again. The transposed solves of the pullbacks read the packed factor in "
         "place, four right-hand sides at a time (`dense.rs`), and M̄ gets each solve's −u·xᵀ as "
-        "a rank-k update straight into its slot. Each solve is still pulled back twice "
-        "(`solve_pullback_lhs` for M̄, `solve_pullback_rhs` for B̄ or b̄), each solving Mᵀu = ḡ. "
+        "a rank-k update straight into its slot; each solve is pulled back to M and to B (or b) "
+        "by one kernel, `solve_pullback_both`, solving Mᵀu = ḡ once. "
         "JAX differentiates through `lu_factor` itself, with n×n triangular solves, so its "
         "gradient costs several times its function at n = 256."
     ),
@@ -953,28 +954,20 @@ FACTORISATION_NOTES = {
         "to R⁻ᵀḡ (O(n²) per right-hand side), where it formed Q before (as much work as the "
         "factorisation): the gradient is now the factorisation and O(n²·8) work, about 1.6 to "
         "2.4 times the function. R is still copied out of nalgebra's packed factorisation (its "
-        "diagonal is private), and the transposed solve runs twice, once for M̄ and once for B̄."
+        "diagonal is private); the transposed solve runs once for M̄ and B̄ together."
     ),
     "triangular_solve": (
-        "All of it is O(n²·8): the function is one triangular solve, and the gradient does two "
-        "more (`pullback_matrix` for L̄ and `pullback_rhs` for B̄, "
-        "`autodiff-runtime/src/triangular.rs`, each solving Lᵀu = ḡ, the same u), then "
-        "subtracts the lower triangle of u·xᵀ straight into L̄'s slot (half the product, no n×n "
-        "temporary). The two transposed solves are about half the gradient at n = 256, where it "
-        "is 3.4 to 6 times the function from run to run (the function is one fast O(n²·8) "
-        "solve, so the gradient's fixed costs weigh): sharing the one u between the two "
-        "pullbacks (below) is what would bring it under the target. JAX's per-call overhead "
-        "(tens of µs) makes it slower than ours below n = 256."
+        "All of it is O(n²·8): the function is one triangular solve, and the gradient one "
+        "more, Lᵀu = ḡ, shared by L̄ and B̄ (`pullback_both`, `autodiff-runtime/src/"
+        "triangular.rs`, the registry's joint pullback), then the lower triangle of u·xᵀ "
+        "subtracted straight into L̄'s slot (half the product, no n×n temporary). Before the "
+        "two pullbacks shared u, it was 3.4 to 6 times the function at n = 256. JAX's per-call "
+        "overhead (tens of µs) makes it slower than ours at every size measured."
     ),
 }
 
 # The kernels' redundant work the profiles show, for the runtime's and the generator's owners.
 FACTORISATION_KERNELS = [
-    "**The same transposed solve twice**: for every `solve` (Cholesky, LU, QR, the four "
-    "triangular forms) the pullback into the matrix and the pullback into the right-hand side "
-    "each compute A⁻ᵀḡ; one kernel returning both (a registry notion of one pullback for two "
-    "operands, in the generator) halves the reverse sweep's solves. It is most of what is "
-    "left above the target for the triangular solve and the small Cholesky cases.",
     "**n×n copies**: `cholesky()` and `lu()` copy their matrix twice (for nalgebra, which "
     "takes it by value, and for the `Factored` the readings' pullbacks read), after the "
     "`.clone()` the user wrote; `cholesky_pullback` and `lu_pullback` copy the cotangent they "
