@@ -45,30 +45,10 @@ impl Bindings {
         // Read by name by a kernel call, a region, or the output.
         for (id, v) in body.values.iter().enumerate() {
             if by_kernel[id] {
-                match &v.kind {
-                    Kind::Op {
-                        inputs,
-                        extras,
-                        completion,
-                        ..
-                    } => inputs
-                        .iter()
-                        .chain(extras)
-                        .copied()
-                        .chain(completion.reads())
-                        .for_each(|i| bound[i] = true),
-                    Kind::Map { input, second, .. } => std::iter::once(input)
-                        .chain(second)
-                        .for_each(|&i| bound[i] = true),
-                    Kind::Call {
-                        args, completion, ..
-                    } => args
-                        .iter()
-                        .map(|a| a.value)
-                        .chain(completion.reads())
-                        .for_each(|i| bound[i] = true),
-                    _ => {}
-                }
+                v.kind
+                    .kernel_reads()
+                    .into_iter()
+                    .for_each(|i| bound[i] = true);
             }
             if let Kind::Version { of } = v.kind {
                 bound[of] = true;

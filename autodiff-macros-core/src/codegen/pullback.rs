@@ -106,36 +106,17 @@ impl Gen<'_> {
             .iter()
             .map(|&i| self.input_ref(i, span, ref_bound))
             .collect();
-        // The kernels' arguments between ḡ and the slot, the same for each: one operand
-        // `(x, extras.., y)`, `x` by value where it is read for the last time (`_reuse_x`);
-        // two `(a, b, extras..)`, and `y` where the entry says its pullbacks read it.
         let reuse_x = inputs.len() == 1 && self.t.reuse.consumed[inputs[0]];
-        let mut args = if reuse_x {
-            let x = &self.body.values[inputs[0]].name;
-            vec![quote!(#x)]
-        } else {
-            refs.clone()
-        };
-        args.extend(extras.iter().map(|&e| self.cloned(e, ref_bound)));
-        if op.pullback_reads_result() {
-            args.push(self.reference_at(id, span, ref_bound));
-        }
+        let args = self.pullback_args(id, op, (inputs, extras), &refs, reuse_x, ref_bound);
         let active: Vec<usize> = (0..inputs.len())
             .filter(|&k| self.slot(inputs[k]).is_some())
             .collect();
         let deferred = self.deferred.get(&id);
-        if let ([0, 1], true, None) = (active.as_slice(), spec.joint_pullback, deferred) {
-            if let (Some(s0), Some(s1), true) = (
-                self.slot(inputs[0]),
-                self.slot(inputs[1]),
-                inputs[0] != inputs[1],
-            ) {
-                // One kernel for both operands: the work they share is done once.
-                let (f, g) = (self.rt(&op.joint_pullback_kernel(), span), self.g());
-                let call = quote_spanned!(span=> #f(&#g, #(#args,)* &mut #s0, &mut #s1););
+        if let ([0, 1], None) = (active.as_slice(), deferred) {
+            if let Some(call) = self.joint_pullback(op, inputs, &args, span) {
                 return Pullbacks {
                     args,
-                    calls: vec![NodeCall::Other(call)],
+                    calls: vec![call],
                 };
             }
         }
@@ -181,6 +162,51 @@ impl Gen<'_> {
             }));
         }
         Pullbacks { args, calls }
+    }
+
+    /// The kernels' arguments between ḡ and the slot, the same for each: one operand
+    /// `(x, extras.., y)`, `x` by value where it is read for the last time (`reuse_x`); two
+    /// `(a, b, extras..)`, and `y` where the entry says its pullbacks read it.
+    fn pullback_args(
+        &self,
+        id: ValueId,
+        op: Op,
+        (inputs, extras): (&[ValueId], &[ValueId]),
+        refs: &[TokenStream],
+        reuse_x: bool,
+        ref_bound: &[bool],
+    ) -> Vec<TokenStream> {
+        let mut args = if reuse_x {
+            let x = &self.body.values[inputs[0]].name;
+            vec![quote!(#x)]
+        } else {
+            refs.to_vec()
+        };
+        args.extend(extras.iter().map(|&e| self.cloned(e, ref_bound)));
+        if op.pullback_reads_result() {
+            let span = self.body.values[id].span;
+            args.push(self.reference_at(id, span, ref_bound));
+        }
+        args
+    }
+
+    /// Both operands' pullbacks as one kernel call, where the entry has one
+    /// (`OpSpec::joint_pullback`: work they share is done once) and the slots differ.
+    fn joint_pullback(
+        &self,
+        op: Op,
+        inputs: &[ValueId],
+        args: &[TokenStream],
+        span: Span,
+    ) -> Option<NodeCall> {
+        let (s0, s1) = (self.slot(inputs[0])?, self.slot(inputs[1])?);
+        if !op.spec().joint_pullback || inputs[0] == inputs[1] {
+            return None;
+        }
+        let (f, g) = (self.rt(&op.joint_pullback_kernel(), span), self.g());
+        Some(NodeCall::Other(
+            quote_spanned!(span=> #f(&#g, #(#args,)* &mut #s0, &mut #s1);),
+        ))
     }
 
     /// The right operand of a deferred product, as kept until the end of the loop: a

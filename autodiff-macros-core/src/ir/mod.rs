@@ -299,6 +299,33 @@ impl Kind {
             _ => Vec::new(),
         }
     }
+
+    /// The values a kernel call of this value names: its operands, an operation's extras,
+    /// what its completion reads (`.expect(msg)`'s message), a call's arguments.
+    pub fn kernel_reads(&self) -> Vec<ValueId> {
+        match self {
+            Kind::Op {
+                inputs,
+                extras,
+                completion,
+                ..
+            } => inputs
+                .iter()
+                .chain(extras)
+                .copied()
+                .chain(completion.reads())
+                .collect(),
+            Kind::Call {
+                args, completion, ..
+            } => args
+                .iter()
+                .map(|a| a.value)
+                .chain(completion.reads())
+                .collect(),
+            Kind::Map { input, second, .. } => std::iter::once(*input).chain(*second).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl Body {

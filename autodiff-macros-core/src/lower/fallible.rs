@@ -155,4 +155,25 @@ impl Lowerer<'_> {
         );
         None
     }
+
+    /// `f(x).unwrap()` or `f(x).expect(msg)` of a fallible `#[grad]` function `f`; of
+    /// anything else, an unknown method.
+    pub(super) fn unwrapped_call(
+        &mut self,
+        e: &Expr,
+        m: &syn::ExprMethodCall,
+        c: &syn::ExprCall,
+        method_tokens: &proc_macro2::TokenStream,
+    ) -> ValueId {
+        let taking = match m.args.first() {
+            None => Taking::Unwrap,
+            Some(msg) => Taking::Expect(msg.clone()),
+        };
+        let (id, back) = self.call_taking(e, c, Some(taking));
+        if back.is_none() {
+            return id;
+        }
+        let message = super::method::unknown_method_message(&m.method.to_string(), m.args.len());
+        self.opaque(e, vec![id], self.unsupported(method_tokens, message))
+    }
 }

@@ -59,17 +59,7 @@ impl Lowerer<'_> {
         if let (Expr::Call(c), "unwrap", 0) | (Expr::Call(c), "expect", 1) =
             (super::expr::strip_parens(&m.receiver), name.as_str(), n)
         {
-            // `f(x).unwrap()` of a fallible `#[grad]` function.
-            let taking = match n {
-                0 => Taking::Unwrap,
-                _ => Taking::Expect(m.args[0].clone()),
-            };
-            let (id, back) = self.call_taking(e, c, Some(taking));
-            if back.is_none() {
-                return id;
-            }
-            let message = unknown_method_message(&name, n);
-            return self.opaque(e, vec![id], self.unsupported(&method_tokens, message));
+            return self.unwrapped_call(e, m, c, &method_tokens);
         }
         if name == "zip_map" {
             return self.zip_map(e, m, &method_tokens);
@@ -398,7 +388,7 @@ pub(super) fn method_tokens(m: &ExprMethodCall) -> TokenStream {
 }
 
 /// The error for a method the registry does not know, with the nearest known names.
-fn unknown_method_message(name: &str, args: usize) -> String {
+pub(super) fn unknown_method_message(name: &str, args: usize) -> String {
     let mutating = name.ends_with("_mut")
         || name.starts_with("set_")
         || name.starts_with("fill")
