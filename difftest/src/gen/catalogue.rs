@@ -169,11 +169,12 @@ impl Gen {
 }
 
 impl Gen {
-    /// `.expect(msg)` for a quarter of the functions that take nalgebra's `Option`s, `?` (the
-    /// function returning `Option`) for another quarter where nothing calls the function;
+    /// `.expect(msg)` for a quarter of the functions that take nalgebra's `Option`s (or call a
+    /// helper that returns one), `?` (the function returning `Option`) for another quarter;
     /// drawn from a stream of its own (a peek at the catalogue stream, which does not
-    /// advance), so that the programs are otherwise unchanged.
-    pub(crate) fn choose_taking(&mut self, f: &mut Function, helper: bool) {
+    /// advance), so that the programs are otherwise unchanged. A helper's callers write
+    /// `.unwrap()` after its calls (`Gen::call`).
+    pub(crate) fn choose_taking(&mut self, f: &mut Function) {
         if !f.render().contains(".unwrap()") {
             return;
         }
@@ -181,7 +182,7 @@ impl Gen {
         let mut rng = StdRng::seed_from_u64(peek ^ 0x7a4e_11f0_0b5e_55ed);
         f.taking = match rng.random_range(0..4) {
             0 => Taking::Expect,
-            1 if !helper => Taking::Try,
+            1 => Taking::Try,
             _ => Taking::Unwrap,
         };
         match f.taking {

@@ -69,6 +69,9 @@ pub struct Callee {
     pub bound: f64,
     /// Whether this is a `#[vjp]` function (its family is `vjp`, not `calls`).
     pub vjp: bool,
+    /// Whether it returns an `Option` (`?` in its body): its calls are written
+    /// `name(..).unwrap()`, which the caller's own taking turns into `.expect(..)` or `?`.
+    pub fallible: bool,
 }
 
 /// The generator of one program.
@@ -138,6 +141,7 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
                 ret: f.ret,
                 bound: f.tail.bound.max(1.0),
                 vjp: false,
+                fallible: f.taking == Taking::Try,
             });
             funcs.push(f);
         }
@@ -457,7 +461,7 @@ impl Gen {
             tail,
             taking: Taking::Unwrap,
         };
-        self.choose_taking(&mut f, helper);
+        self.choose_taking(&mut f);
         f
     }
 

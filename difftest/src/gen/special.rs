@@ -160,8 +160,11 @@ impl Gen {
             args.push(a);
             holes.push(format!("{{{i}}}"));
         }
+        // A helper that returns `Option`: `.unwrap()`, which the caller's taking may turn
+        // into `.expect(..)` or `?` (`Function::render`).
+        let taken = if c.fallible { ".unwrap()" } else { "" };
         Some(Expr::op(
-            format!("{}({})", c.name, holes.join(", ")),
+            format!("{}({}){taken}", c.name, holes.join(", ")),
             args,
             ret,
             c.bound,
@@ -439,6 +442,7 @@ fn vjp_softclip(name: &str) -> (String, Callee) {
         ret: Ty::Scalar,
         bound: 1.0,
         vjp: true,
+        fallible: false,
     };
     (src, c)
 }
@@ -457,6 +461,7 @@ fn vjp_energy(name: &str, s: Shape) -> (String, Callee) {
         ret: Ty::Scalar,
         bound,
         vjp: true,
+        fallible: false,
     };
     (src, c)
 }
@@ -476,6 +481,7 @@ fn vjp_sine(name: &str, s: Shape) -> (String, Callee) {
         ret: Ty::Mat(s),
         bound: 1.0,
         vjp: true,
+        fallible: false,
     };
     (src, c)
 }
