@@ -2,7 +2,7 @@
 //! methods that return an `Option` and after calls of fallible `#[grad]` functions, and the
 //! `Some(value)` (`Ok(value)`) a fallible function ends with.
 
-use super::{Lowerer, Taking};
+use super::Lowerer;
 use crate::ir::{Completion, Kind, ValueId};
 use crate::ops::Op;
 use syn::visit::Visit;
@@ -93,8 +93,8 @@ impl Lowerer<'_> {
                 }
             }
             Expr::Call(c) => {
-                let (id, back) = self.call_taking(e, c, Some(Taking::Try));
-                if back.is_none() {
+                let (id, taken) = self.completed_call(e, c, Completion::Try);
+                if taken {
                     return id;
                 }
                 return self.opaque(e, vec![id], self.unsupported(e, TRY_MESSAGE));
@@ -108,8 +108,9 @@ impl Lowerer<'_> {
     /// `inner.ok_or(err)?`, `inner` as for [`tried`](Self::tried).
     pub(super) fn tried_or(&mut self, e: &Expr, inner: &Expr, err: &Expr) -> ValueId {
         if let Expr::Call(c) = inner {
-            let (id, back) = self.call_taking(e, c, Some(Taking::TryOr(err.clone())));
-            if back.is_none() {
+            let err = self.error_value(err);
+            let (id, taken) = self.completed_call(e, c, Completion::TryOr(err));
+            if taken {
                 return id;
             }
             return self.opaque(e, vec![id], self.unsupported(e, TRY_MESSAGE));
@@ -165,12 +166,12 @@ impl Lowerer<'_> {
         c: &syn::ExprCall,
         method_tokens: &proc_macro2::TokenStream,
     ) -> ValueId {
-        let taking = match m.args.first() {
-            None => Taking::Unwrap,
-            Some(msg) => Taking::Expect(msg.clone()),
+        let completion = match m.args.first() {
+            None => Completion::Unwrap,
+            Some(msg) => self.completion(Some(msg)),
         };
-        let (id, back) = self.call_taking(e, c, Some(taking));
-        if back.is_none() {
+        let (id, taken) = self.completed_call(e, c, completion);
+        if taken {
             return id;
         }
         let message = super::method::unknown_method_message(&m.method.to_string(), m.args.len());

@@ -1,7 +1,7 @@
 //! Method calls and function calls: registry operations, calls through another function's
 //! pullback, and everything else kept as written.
 
-use super::{e_span, Lowerer, Taking};
+use super::{e_span, Lowerer};
 use crate::ir::{Arg, Completion, Kind, Source, ValueId};
 use crate::ops::{catalogue, Op, INDEX_METHODS, SHAPE_METHODS};
 use proc_macro2::TokenStream;
@@ -181,24 +181,25 @@ impl Lowerer<'_> {
     /// `f(args)`: a float function of the registry (`f64::max(a, b)`), a local closure
     /// (inlined), a library function (kept as written) or another `#[grad]` function.
     pub(super) fn call(&mut self, e: &Expr, c: &ExprCall) -> ValueId {
-        self.call_taking(e, c, None).0
+        self.completed_call(e, c, Completion::Plain).0
     }
 
-    /// `f(args)` taken as `taking` says (`f(x)?`, `f(x).unwrap()`) where `f` is called
-    /// through its `vjp`; otherwise `taking` is handed back, for the caller to report.
-    pub(super) fn call_taking(
+    /// `f(args)` completed as the user wrote (`f(x)?`, `f(x).unwrap()`; the values the
+    /// completion reads lowered already), and whether it was: only a call through `f`'s
+    /// `vjp` can be, anything else is the caller's to report.
+    pub(super) fn completed_call(
         &mut self,
         e: &Expr,
         c: &ExprCall,
-        taking: Option<Taking>,
-    ) -> (ValueId, Option<Taking>) {
+        completion: Completion,
+    ) -> (ValueId, bool) {
         match self.builtin_call(e, c) {
-            Some(id) => (id, taking),
+            Some(id) => (id, completion == Completion::Plain),
             None => {
                 let Expr::Path(p) = &*c.func else {
-                    return (self.opaque(e, Vec::new(), None), taking);
+                    return (self.opaque(e, Vec::new(), None), false);
                 };
-                (self.grad_call(e, c, &p.path, taking), None)
+                (self.grad_call(e, c, &p.path, completion), true)
             }
         }
     }
@@ -324,7 +325,7 @@ impl Lowerer<'_> {
         e: &Expr,
         c: &ExprCall,
         path: &syn::Path,
-        taking: Option<Taking>,
+        completion: Completion,
     ) -> ValueId {
         // `path::f::<T>(..)` → `path::f::vjp::<T>(..)`
         let mut path = path.clone();
@@ -344,13 +345,6 @@ impl Lowerer<'_> {
                 span: e_span(a),
             });
         }
-        let completion = match taking {
-            None => Completion::Plain,
-            Some(Taking::Unwrap) => Completion::Unwrap,
-            Some(Taking::Expect(m)) => self.completion(Some(&m)),
-            Some(Taking::Try) => Completion::Try,
-            Some(Taking::TryOr(err)) => Completion::TryOr(self.error_value(&err)),
-        };
         let base = format!("__t{}_pullback", self.values.len());
         let pullback = self.value(
             &base,

@@ -89,16 +89,6 @@ pub struct Lowerer<'a> {
     fallible: Option<bool>,
 }
 
-/// How the user takes the `Option` or `Result` of a call: `.unwrap()`, `.expect(msg)`, `?`.
-#[derive(Clone)]
-pub(super) enum Taking {
-    Unwrap,
-    Expect(Expr),
-    Try,
-    /// `.ok_or(e)?`.
-    TryOr(Expr),
-}
-
 impl Value {
     /// A value of `kind` bound to `name`, with nothing else known yet.
     pub fn new(kind: Kind, name: Ident, span: Span) -> Self {
