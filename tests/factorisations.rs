@@ -226,3 +226,36 @@ fn a_constant_factorisation_solves_for_a_differentiated_right_hand_side() {
         assert_fd("constant", |b| constant_factorisation(b, &s), &b, &g.b);
     }
 }
+
+/// A borrowed block as a solve's right-hand side, no parameter reaching it: a pullback reads
+/// it, and it is kept from the forward sweep (evaluating it again would move `u` and `vt`
+/// twice; difftest seed 37, p00360).
+#[grad]
+fn solve_of_a_borrowed_block(x: f64) -> f64 {
+    let s = DMatrix::<f64>::identity(4, 4) * (3.0 + x * x);
+    let c = s.cholesky().expect("positive definite");
+    c.solve(
+        &({
+            let sv = (DMatrix::<f64>::from_element(4, 3, 1.0) + DMatrix::<f64>::identity(4, 3))
+                .svd(true, true);
+            let u = sv.u.unwrap();
+            let vt = sv.v_t.expect("asked for");
+            u * vt
+        }),
+    )
+    .sum()
+}
+
+#[test]
+fn a_borrowed_block_read_by_a_pullback() {
+    for x in [0.3, -1.2] {
+        let (v, g) = solve_of_a_borrowed_block_grad(x);
+        assert_value("borrowed block", v, solve_of_a_borrowed_block(x));
+        assert_fd(
+            "borrowed block",
+            |x: &f64| solve_of_a_borrowed_block(*x),
+            &x,
+            &g.x,
+        );
+    }
+}

@@ -57,16 +57,18 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `&inner`: the value itself; a constant keeps the borrow, unless its expression has a
-    /// `?` (it cannot be evaluated again in a pullback, which returns no `Option`: it is
-    /// kept owned, and borrowed where it is read).
+    /// `&inner`: the value itself; a constant keeps the borrow (a pullback that reads it
+    /// evaluates it again), unless evaluating it again is not possible: a block (it may move
+    /// the values it names) or an expression with a `?` (a pullback returns no `Option`).
+    /// Those are kept owned, and borrowed where they are read.
     fn borrow(&mut self, inner: &Expr) -> ValueId {
         if let Some(id) = self.local_value(inner) {
             return id;
         }
         let first_new = self.values.len();
         let id = self.expr(inner);
-        if id >= first_new && !super::fallible::has_try(inner) {
+        let once = matches!(strip_parens(inner), Expr::Block(_)) || super::fallible::has_try(inner);
+        if id >= first_new && !once {
             self.values[id].borrowed = true;
             if let Some(Source::Expr(src)) = &mut self.values[id].source {
                 *src = syn::parse_quote!(&(#src));
