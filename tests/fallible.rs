@@ -202,3 +202,34 @@ fn a_constant_with_a_try_read_by_a_pullback() {
     let g = pullback(&1.0);
     assert_fd("∂x", |x| constant_tried(x, &s, &b).unwrap(), &x, &g.x);
 }
+
+/// A `Result` alias of one parameter, as `anyhow::Result<T>` or `io::Result<T>` are: the
+/// companions return the alias around their results.
+mod alias {
+    use autodiff::grad;
+    use nalgebra::DMatrix;
+
+    type Result<T> = std::result::Result<T, String>;
+
+    #[grad]
+    pub fn logdet(s: &DMatrix<f64>) -> Result<f64> {
+        let c = s
+            .clone()
+            .cholesky()
+            .ok_or("not positive definite".to_string())?;
+        Ok(c.ln_determinant())
+    }
+
+    #[test]
+    fn a_result_alias() {
+        let s = nalgebra::dmatrix![2.0, 0.5; 0.5, 1.0];
+        let (v, g): (f64, LogdetGrad) = logdet_grad(&s).expect("positive definite");
+        assert_eq!(Ok(v), logdet(&s));
+        let inverse = s.clone().try_inverse().unwrap();
+        assert!((g.s - inverse).norm() < 1e-12, "∂ ln|S| / ∂S = S⁻¹");
+        assert_eq!(
+            logdet_grad(&-s).err(),
+            Some("not positive definite".to_string())
+        );
+    }
+}
