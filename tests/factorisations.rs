@@ -259,3 +259,28 @@ fn a_borrowed_block_read_by_a_pullback() {
         );
     }
 }
+
+/// The same with a borrowed product of two constants: evaluated again, it would move `u` and
+/// `v`.
+#[grad]
+fn solve_of_a_borrowed_product(x: f64) -> f64 {
+    let s = DMatrix::<f64>::identity(3, 3) * (3.0 + x * x);
+    let c = s.cholesky().unwrap();
+    let u = DMatrix::<f64>::from_element(3, 2, 1.0);
+    let v = DMatrix::<f64>::from_element(2, 2, 0.5);
+    c.solve(&(u * v)).sum()
+}
+
+#[test]
+fn a_borrowed_product_read_by_a_pullback() {
+    for x in [0.3, -1.2] {
+        let (v, g) = solve_of_a_borrowed_product_grad(x);
+        assert_value("borrowed product", v, solve_of_a_borrowed_product(x));
+        assert_fd(
+            "borrowed product",
+            |x: &f64| solve_of_a_borrowed_product(*x),
+            &x,
+            &g.x,
+        );
+    }
+}

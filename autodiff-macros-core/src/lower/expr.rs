@@ -57,18 +57,18 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `&inner`: the value itself; a constant keeps the borrow (a pullback that reads it
-    /// evaluates it again), unless evaluating it again is not possible: a block (it may move
-    /// the values it names) or an expression with a `?` (a pullback returns no `Option`).
-    /// Those are kept owned, and borrowed where they are read.
+    /// `&inner`: the value itself. A constant that reads a place (`&xs[t]`, `&x.column(j)`,
+    /// possibly a borrow of an argument, which a pullback closure must not hold) keeps the
+    /// borrow, and a pullback that reads it evaluates it again; any other constant (a product,
+    /// a block, a call, an expression with a `?`) is kept owned and borrowed where it is read:
+    /// evaluating it again could move the values it names, or leave by `?`.
     fn borrow(&mut self, inner: &Expr) -> ValueId {
         if let Some(id) = self.local_value(inner) {
             return id;
         }
         let first_new = self.values.len();
         let id = self.expr(inner);
-        let once = matches!(strip_parens(inner), Expr::Block(_)) || super::fallible::has_try(inner);
-        if id >= first_new && !once {
+        if id >= first_new && reads_a_place(inner) {
             self.values[id].borrowed = true;
             if let Some(Source::Expr(src)) = &mut self.values[id].source {
                 *src = syn::parse_quote!(&(#src));
@@ -274,6 +274,36 @@ pub(super) fn strip_borrows(e: &Expr) -> &Expr {
         Expr::Paren(p) => strip_borrows(&p.expr),
         Expr::Reference(r) if r.mutability.is_none() => strip_borrows(&r.expr),
         other => other,
+    }
+}
+
+/// Whether `e` reads a place and can be evaluated again without moving what it names: a
+/// path, a field or an index of one (an index is a `Copy` integer), or a method called on
+/// one with arguments that move nothing.
+fn reads_a_place(e: &Expr) -> bool {
+    match e {
+        Expr::Path(_) => true,
+        Expr::Paren(p) => reads_a_place(&p.expr),
+        Expr::Field(f) => reads_a_place(&f.base),
+        Expr::Index(i) => reads_a_place(&i.expr),
+        Expr::MethodCall(m) => reads_a_place(&m.receiver) && m.args.iter().all(moves_nothing),
+        _ => false,
+    }
+}
+
+/// An argument that moves nothing when evaluated again: a literal, a borrow of a place, a
+/// path passed by value (a method's by-value arguments are indices and floats, `Copy`),
+/// arithmetic and tuples of those (`j + 1`, `(i, j)`).
+fn moves_nothing(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(_) | Expr::Path(_) => true,
+        Expr::Reference(r) => reads_a_place(&r.expr),
+        Expr::Paren(p) => moves_nothing(&p.expr),
+        Expr::Cast(c) => moves_nothing(&c.expr),
+        Expr::Unary(u) => moves_nothing(&u.expr),
+        Expr::Binary(b) => moves_nothing(&b.left) && moves_nothing(&b.right),
+        Expr::Tuple(t) => t.elems.iter().all(moves_nothing),
+        _ => false,
     }
 }
 

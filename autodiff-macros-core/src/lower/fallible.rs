@@ -5,27 +5,12 @@
 use super::Lowerer;
 use crate::ir::{Completion, Kind, ValueId};
 use crate::ops::Op;
-use syn::visit::Visit;
 use syn::{Expr, Stmt};
 
 /// The error for `?` on a differentiated value `#[grad]` does not take it after.
 const TRY_MESSAGE: &str = "`#[grad]` differentiates `?` (and `.ok_or(e)?`) after nalgebra's methods that return an \
     `Option` (`s.cholesky()?`, `lu.solve(&b)?`, `m.try_inverse()?`, `svd.u?`) and after calls of `#[grad]` functions \
     that return an `Option` or a `Result`; not on this value, which depends on a differentiated parameter";
-
-/// Whether `e` has a `?` outside its closures (which return by themselves).
-pub(super) fn has_try(e: &Expr) -> bool {
-    struct Finder(bool);
-    impl Visit<'_> for Finder {
-        fn visit_expr_try(&mut self, _: &syn::ExprTry) {
-            self.0 = true;
-        }
-        fn visit_expr_closure(&mut self, _: &syn::ExprClosure) {}
-    }
-    let mut f = Finder(false);
-    f.visit_expr(e);
-    f.0
-}
 
 impl Lowerer<'_> {
     /// `.expect(msg)` where there is a message, else the entry as written; the message is
