@@ -211,8 +211,7 @@ pub fn solve<T: Scalar, D: Dim, C: Dim, F: Factors<T, D>>(
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
 {
-    shape::solvable("solve", f.matrix.shape(), b.shape());
-    match f.factors().solve(b) {
+    match solve_checked(f, b) {
         Some(x) => x,
         None => panic!(
             "autodiff: `solve(..).unwrap()` with a singular {} matrix",

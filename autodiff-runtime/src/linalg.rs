@@ -138,8 +138,7 @@ pub fn inverse<T: Scalar, D: Dim, X: Square<T, D>>(x: &X) -> OMatrix<T, D, D>
 where
     DefaultAllocator: Allocator<D, D>,
 {
-    shape::square("try_inverse", x.square_shape());
-    match x.square_inverse() {
+    match inverse_checked(x) {
         Some(inv) => inv,
         None => panic!(
             "autodiff: `try_inverse().unwrap()` on a singular {} matrix",

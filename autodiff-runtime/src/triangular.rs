@@ -76,9 +76,7 @@ fn solve<T: Scalar, D: Dim, C: Dim>(
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
 {
-    shape::square(system.name(), t.shape());
-    shape::solvable(system.name(), t.shape(), b.shape());
-    match system.solve(t, b) {
+    match solve_checked(system, t, b) {
         Some(x) => x,
         None => panic!(
             "autodiff: `{}(..).unwrap()` with a zero on the diagonal of a {} matrix",
@@ -86,6 +84,24 @@ where
             shape::fmt(t.shape())
         ),
     }
+}
+
+/// `op(T)⁻¹·B`, `None` at a zero on the read diagonal (nalgebra's `Option`).
+///
+/// # Panics
+/// If `T` is not square or `B` has not as many rows.
+#[track_caller]
+fn solve_checked<T: Scalar, D: Dim, C: Dim>(
+    system: System,
+    t: &OMatrix<T, D, D>,
+    b: &OMatrix<T, D, C>,
+) -> Option<OMatrix<T, D, C>>
+where
+    DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
+{
+    shape::square(system.name(), t.shape());
+    shape::solvable(system.name(), t.shape(), b.shape());
+    system.solve(t, b)
 }
 
 /// `T̄ −= mask(op(T)⁻ᵀ·Ḡ·Xᵀ)` (`X·(op(T)⁻ᵀḠ)ᵀ` transposed for the `tr_` forms), the read
@@ -226,9 +242,7 @@ macro_rules! triangular_solves {
         where
             DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
         {
-            shape::square($system.name(), t.shape());
-            shape::solvable($system.name(), t.shape(), b.shape());
-            $system.solve(t, b)
+            solve_checked($system, t, b)
         }
 
         /// `T̄ −= the read triangle of op(T)⁻ᵀ·Ḡ·Xᵀ` (transposed for a `tr_` form).
