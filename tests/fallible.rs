@@ -220,6 +220,22 @@ mod alias {
         Ok(c.ln_determinant())
     }
 
+    /// `.ok_or(e)?` on an SVD's field.
+    #[grad]
+    pub fn spectral(a: &DMatrix<f64>) -> Result<f64> {
+        let svd = a.clone().svd(true, true);
+        let u = svd.u.ok_or("no U".to_string())?;
+        Ok((u.transpose() * a).norm_squared())
+    }
+
+    #[test]
+    fn ok_or_on_a_field() {
+        let a = nalgebra::dmatrix![2.0, 0.5, 0.1; 0.5, 1.0, -0.3];
+        let (v, g) = spectral_grad(&a).expect("U asked for");
+        assert_eq!(Ok(v), spectral(&a));
+        crate::common::assert_fd("∂a", |a| spectral(a).unwrap(), &a, &g.a);
+    }
+
     #[test]
     fn a_result_alias() {
         let s = nalgebra::dmatrix![2.0, 0.5; 0.5, 1.0];

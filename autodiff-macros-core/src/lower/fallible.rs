@@ -46,26 +46,27 @@ impl Lowerer<'_> {
         id
     }
 
-    /// `inner?`: of an operation nalgebra writes with an `Option` (`s.cholesky()?`,
-    /// `lu.solve(&b)?`, `svd.u?`) or of a call of a fallible `#[grad]` function, the function
-    /// returns early with the `None` (`Err`); anything else is kept as written, an error if it
-    /// reads a differentiated value.
+    /// `inner?` and `inner.ok_or(err)?`: of an operation nalgebra writes with an `Option`
+    /// (`s.cholesky()?`, `lu.solve(&b)?`, `svd.u?`) or of a call of a fallible `#[grad]`
+    /// function, the function returns early with the `None` (`Err`); anything else is kept as
+    /// written, an error if it reads a differentiated value.
     pub(super) fn tried(&mut self, e: &Expr, inner: &Expr) -> ValueId {
-        let (inner, err) = match super::expr::strip_parens(inner) {
+        let (inner, completion) = match super::expr::strip_parens(inner) {
             Expr::MethodCall(m) if m.method == "ok_or" && m.args.len() == 1 => {
-                (super::expr::strip_parens(&m.receiver), Some(&m.args[0]))
+                let err = self.error_value(&m.args[0]);
+                (
+                    super::expr::strip_parens(&m.receiver),
+                    Completion::TryOr(err),
+                )
             }
-            other => (other, None),
+            other => (other, Completion::Try),
         };
-        if let Some(err) = err {
-            return self.tried_or(e, inner, err);
-        }
         match inner {
             Expr::MethodCall(m) => {
                 if let Some(op) = Op::by_method_pair(&m.method.to_string(), m.args.len(), "unwrap")
                 {
                     let id = self.method_op(op, &m.receiver, &m.args, e);
-                    return self.completed(id, Completion::Try);
+                    return self.completed(id, completion);
                 }
             }
             Expr::Field(f) => {
@@ -73,12 +74,12 @@ impl Lowerer<'_> {
                     if let Some(op) = Op::by_field_pair(&field.to_string(), "unwrap") {
                         let x = self.receiver(&f.base);
                         let id = self.op(Some(op), vec![x], Vec::new(), e);
-                        return self.completed(id, Completion::Try);
+                        return self.completed(id, completion);
                     }
                 }
             }
             Expr::Call(c) => {
-                let (id, taken) = self.completed_call(e, c, Completion::Try);
+                let (id, taken) = self.completed_call(e, c, completion);
                 if taken {
                     return id;
                 }
@@ -88,31 +89,6 @@ impl Lowerer<'_> {
         }
         let x = self.operand_leaf(inner);
         self.opaque(e, vec![x], self.unsupported(e, TRY_MESSAGE))
-    }
-
-    /// `inner.ok_or(err)?`, `inner` as for [`tried`](Self::tried).
-    pub(super) fn tried_or(&mut self, e: &Expr, inner: &Expr, err: &Expr) -> ValueId {
-        if let Expr::Call(c) = inner {
-            let err = self.error_value(err);
-            let (id, taken) = self.completed_call(e, c, Completion::TryOr(err));
-            if taken {
-                return id;
-            }
-            return self.opaque(e, vec![id], self.unsupported(e, TRY_MESSAGE));
-        }
-        let pair = match inner {
-            Expr::MethodCall(m) => {
-                Op::by_method_pair(&m.method.to_string(), m.args.len(), "unwrap").map(|op| (op, m))
-            }
-            _ => None,
-        };
-        let Some((op, m)) = pair else {
-            let x = self.operand_leaf(inner);
-            return self.opaque(e, vec![x], self.unsupported(e, TRY_MESSAGE));
-        };
-        let err = self.error_value(err);
-        let id = self.method_op(op, &m.receiver, &m.args, e);
-        self.completed(id, Completion::TryOr(err))
     }
 
     /// The last statement of a function that returns `Option` (`Result` where `result`):
