@@ -353,14 +353,16 @@ pub struct Function {
 }
 
 /// How a function takes the `Option`s of nalgebra's methods (`s.cholesky()`, `lu.solve(&b)`):
-/// as the forms are written, `.unwrap()`; with `.expect(msg)`; or with `?`, the function
-/// returning `Option<T>` and its value in `Some(..)`.
+/// as the forms are written, `.unwrap()`; with `.expect(msg)`; with `?`, the function
+/// returning `Option<T>` and its value in `Some(..)`; or with `.ok_or(e)?`, the function
+/// returning `Result<T, String>` and its value in `Ok(..)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Taking {
     #[default]
     Unwrap,
     Expect,
     Try,
+    TryOr,
 }
 
 impl Function {
@@ -373,6 +375,7 @@ impl Function {
         let params: Vec<String> = self.params.iter().map(Param::render).collect();
         let ret = match self.taking {
             Taking::Try => format!("Option<{}>", self.ret.rust()),
+            Taking::TryOr => format!("Result<{}, String>", self.ret.rust()),
             _ => self.ret.rust(),
         };
         let mut s = format!(
@@ -384,6 +387,7 @@ impl Function {
         render_stmts(&mut body, &self.body, 1);
         let value = match self.taking {
             Taking::Try => format!("Some({})", tail(&self.tail, 1)),
+            Taking::TryOr => format!("Ok({})", tail(&self.tail, 1)),
             _ => tail(&self.tail, 1),
         };
         body.push_str(&format!("    {value}\n}}\n"));
@@ -391,6 +395,7 @@ impl Function {
             Taking::Unwrap => body,
             Taking::Expect => body.replace(".unwrap()", ".expect(\"an Option of nalgebra\")"),
             Taking::Try => body.replace(".unwrap()", "?"),
+            Taking::TryOr => body.replace(".unwrap()", ".ok_or(String::from(\"None\"))?"),
         });
         s
     }

@@ -142,7 +142,7 @@ fn check_function(f: &Function, rng: &mut StdRng) -> String {
     let all = args(f, None);
     // A function returning `Option` (`?` in its body) is `Some` at the inputs drawn.
     let some = match f.taking {
-        Taking::Try => ".expect(\"Some at these inputs\")",
+        Taking::Try | Taking::TryOr => ".expect(\"a value at these inputs\")",
         _ => "",
     };
     s.push_str(&format!(

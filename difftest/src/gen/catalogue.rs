@@ -170,11 +170,13 @@ impl Gen {
 
 impl Gen {
     /// `.expect(msg)` for a quarter of the functions that take nalgebra's `Option`s (or call a
-    /// helper that returns one), `?` (the function returning `Option`) for another quarter;
-    /// drawn from a stream of its own (a peek at the catalogue stream, which does not
-    /// advance), so that the programs are otherwise unchanged. A helper's callers write
-    /// `.unwrap()` after its calls (`Gen::call`).
-    pub(crate) fn choose_taking(&mut self, f: &mut Function) {
+    /// helper that returns one), `?` for another quarter (the function returning `Option`; a
+    /// top-level function, half of those times, `.ok_or(e)?` and `Result`); drawn from a
+    /// stream of its own (a peek at the catalogue stream, which does not advance), so that the
+    /// programs are otherwise unchanged. A helper's callers write `.unwrap()` after its calls
+    /// (`Gen::call`), which only an `Option`-returning helper may need: helpers never return
+    /// `Result`.
+    pub(crate) fn choose_taking(&mut self, f: &mut Function, helper: bool) {
         if !f.render().contains(".unwrap()") {
             return;
         }
@@ -182,12 +184,14 @@ impl Gen {
         let mut rng = StdRng::seed_from_u64(peek ^ 0x7a4e_11f0_0b5e_55ed);
         f.taking = match rng.random_range(0..4) {
             0 => Taking::Expect,
+            1 if !helper && rng.random_bool(0.5) => Taking::TryOr,
             1 => Taking::Try,
             _ => Taking::Unwrap,
         };
         match f.taking {
             Taking::Expect => self.took("expect"),
             Taking::Try => self.took("option_try"),
+            Taking::TryOr => self.took("result_try"),
             Taking::Unwrap => {}
         }
     }

@@ -461,7 +461,7 @@ impl Gen {
             tail,
             taking: Taking::Unwrap,
         };
-        self.choose_taking(&mut f);
+        self.choose_taking(&mut f, helper);
         f
     }
 
