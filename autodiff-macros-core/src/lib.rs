@@ -10,6 +10,8 @@
 //! 3. [`analysis`]: side tables (which values depend on a differentiated parameter and reach
 //!    the output, what the reverse sweep reads, which buffers can be reused, which products
 //!    wait for the end of a loop), and the errors for what cannot be differentiated;
+//!    [`tangent`] (for forward mode and second order): the body's tangent program, a body
+//!    like any other;
 //! 4. [`codegen`]: the forward and reverse sweeps, from the IR and the tables;
 //! 5. [`emit`]: the companions (`_grad`, `_pullback`, the gradient struct, `vjp`, the graph).
 
@@ -22,6 +24,7 @@ pub mod lower;
 pub mod names;
 pub mod ops;
 pub mod parse;
+pub mod tangent;
 #[cfg(test)]
 mod testing;
 

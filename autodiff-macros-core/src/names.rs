@@ -75,6 +75,14 @@ impl Names {
         ident(&candidate, at)
     }
 
+    /// A new name as [`Names::fresh`] gives, for a parameter of a generated function (a
+    /// direction of `f_jvp`): not shadowed in its body as generated locals are.
+    pub fn parameter(&mut self, base: &str, at: Span) -> Ident {
+        let name = self.fresh(base, at);
+        self.generated.pop();
+        name
+    }
+
     /// The names handed out that the user did not write.
     pub fn generated(&self) -> &[String] {
         &self.generated

@@ -65,6 +65,7 @@ mod softmax;
 mod spectral;
 mod summation;
 mod svd;
+mod tangents;
 mod transposed;
 mod triangular;
 mod value;
@@ -92,6 +93,7 @@ pub use reductions::*;
 pub use softmax::*;
 pub use spectral::*;
 pub use svd::*;
+pub use tangents::*;
 pub use transposed::{
     mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,

@@ -57,7 +57,7 @@ impl Activity {
         }
         propagate(&forward.successors, &mut varied);
         let mut useful = vec![false; n];
-        if let Some(o) = body.output {
+        for &o in body.output.iter().chain(&body.kept) {
             useful[o] = true;
         }
         propagate(&forward.adjoint_predecessors, &mut useful);

@@ -24,7 +24,7 @@ use std::collections::HashSet;
 /// kept text names the former.
 pub fn cfg_aliases(body: &mut Body, t: &Tables) {
     let mut renames: Vec<(ValueId, ValueId)> = Vec::new();
-    let exits: Vec<ValueId> = body.output.into_iter().collect();
+    let exits: Vec<ValueId> = body.output.into_iter().chain(body.kept.clone()).collect();
     aliases_in(body, &body.steps, &exits, &t.needed, &mut renames);
     let named = named_in_text(body, t);
     renames.retain(|(m, _)| !named.contains(m));

@@ -66,7 +66,7 @@ impl Bindings {
                 .for_each(|&f| bound[f] = true),
             _ => {}
         });
-        if let Some(o) = body.output {
+        for &o in body.output.iter().chain(&body.kept) {
             bound[o] = true;
         }
         // Evaluated where they are used: a loop's range, a branch's condition or scrutinee,

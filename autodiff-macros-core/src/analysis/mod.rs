@@ -37,13 +37,22 @@ impl Tables {
     /// The tables of `body`; `owned` when the sweeps run in one function body that owns
     /// every value (`_grad`).
     pub fn of(body: &Body, owned: bool) -> Tables {
-        Tables::with_activity(body, owned, Activity::of(body))
+        Tables::with_activity(body, owned, Activity::of(body), false)
+    }
+
+    /// The tables of `body` whose forward sweep alone runs (`f_jvp`): it keeps nothing for a
+    /// reverse sweep.
+    pub fn forward_only(body: &Body) -> Tables {
+        Tables::with_activity(body, true, Activity::of(body), true)
     }
 
     /// The tables of `body` of the given activity.
-    fn with_activity(body: &Body, owned: bool, activity: Activity) -> Tables {
+    fn with_activity(body: &Body, owned: bool, activity: Activity, forward_only: bool) -> Tables {
         let bindings = Bindings::of(body, &activity);
-        let needed = Needed::of(body, &activity, &bindings);
+        let needed = match forward_only {
+            true => Needed::none(body),
+            false => Needed::of(body, &activity, &bindings),
+        };
         let reuse = Reuse::of(body, &activity, &bindings, &needed, owned);
         let deferred = Deferred::of(body, &activity);
         let closures = body
@@ -53,7 +62,7 @@ impl Tables {
             .filter_map(|(id, v)| match &v.kind {
                 Kind::Map { scalar, .. } if activity.active(id) => {
                     let inner = Activity::of_closure(scalar, &activity);
-                    Some((id, Tables::with_activity(&scalar.body, false, inner)))
+                    Some((id, Tables::with_activity(&scalar.body, false, inner, forward_only)))
                 }
                 _ => None,
             })

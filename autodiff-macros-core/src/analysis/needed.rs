@@ -23,6 +23,17 @@ pub struct Needed {
 }
 
 impl Needed {
+    /// Nothing needed: the tables of a forward sweep that no reverse sweep follows.
+    pub fn none(body: &Body) -> Needed {
+        let n = body.values.len();
+        Needed {
+            needed: vec![false; n],
+            recomputed: vec![false; n],
+            witness: (0..n).collect(),
+            snapshot: vec![false; n],
+        }
+    }
+
     pub fn of(body: &Body, activity: &Activity, bindings: &Bindings) -> Needed {
         let n = body.values.len();
         let mut needed = read_by_pullbacks(body, activity);

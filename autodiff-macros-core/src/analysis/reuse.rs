@@ -165,7 +165,7 @@ fn consumable(body: &Body, bindings: &Bindings, needed: &Needed) -> Vec<bool> {
             r.uses[id] == 1
                 && !r.pinned[id]
                 && !needed.needed[id]
-                && Some(id) != body.output
+                && !body.is_exit(id)
                 && !v.mutable
                 && bindings.by_kernel[id]
                 && matches!(v.kind, Kind::Op { .. } | Kind::Map { .. })
@@ -245,7 +245,7 @@ fn consumed_by_reverse(body: &Body, activity: &Activity, needed: &Needed) -> Vec
                 && activity.active(*x)
                 && reads[*x] == 1
                 && !pinned[*x]
-                && Some(*x) != body.output
+                && !body.is_exit(*x)
                 && !v.mutable
                 && !needed.snapshot[*x]
                 && matches!(v.kind, Kind::Op { .. } | Kind::Map { .. });

@@ -200,7 +200,7 @@ impl<'a> Companions<'a> {
     }
 
     /// Whether the function certainly returns a matrix (its `_grad` can never be called).
-    fn output_is_matrix(&self) -> bool {
+    pub(super) fn output_is_matrix(&self) -> bool {
         let params = crate::parse::types::TypeParams::default();
         match (&self.sig.fallible, &self.func.sig.output) {
             (Some(f), _) => {

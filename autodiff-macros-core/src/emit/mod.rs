@@ -8,8 +8,10 @@
 //! - a hidden `struct <name> {}` whose `vjp` lets other `#[grad]` functions call this one.
 
 mod companions;
+mod drivers;
 pub mod context;
 mod fallible;
+mod forward;
 pub mod graph;
 mod items;
 pub mod rule;
@@ -66,7 +68,10 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
     let shared = Tables::of(&body, false);
     analysis::aliases::cfg_aliases(&mut body, &shared);
     let companions = Companions::new(&func, &sig, &body, &krate);
-    let out = companions.emit(&owned, &shared, &mut names, &locals);
+    let mut out = companions.emit(&owned, &shared, &mut names, &locals);
+    if args.forward {
+        out.extend(companions.forward_companions(&mut names, &locals));
+    }
     quote!(#func #out)
 }
 

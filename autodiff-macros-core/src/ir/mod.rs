@@ -22,6 +22,7 @@ use syn::{Attribute, Expr, Ident, Type};
 pub type ValueId = usize;
 
 /// One single-assignment value.
+#[derive(Clone)]
 pub struct Value {
     pub kind: Kind,
     /// The generated binding's name (a parameter's own name for parameters).
@@ -52,6 +53,7 @@ pub struct Value {
 }
 
 /// How a value is computed as a constant.
+#[derive(Clone)]
 pub enum Source {
     /// The user's expression, locals renamed.
     Expr(Expr),
@@ -65,6 +67,7 @@ pub enum Source {
 }
 
 /// How a value comes to be.
+#[derive(Clone)]
 pub enum Kind {
     /// A parameter of the function (or of a `map` closure).
     Param { by_ref: bool, differentiated: bool },
@@ -148,6 +151,7 @@ pub struct Unsupported {
 }
 
 /// An argument of a call.
+#[derive(Clone)]
 pub struct Arg {
     pub value: ValueId,
     /// The user borrowed the argument (`&x`).
@@ -157,6 +161,7 @@ pub struct Arg {
 
 /// The scalar closure of a `map` (a `zip_map`), lowered as a function of its parameter (its
 /// two parameters).
+#[derive(Clone)]
 pub struct ScalarFn {
     /// The closure's parameter name.
     pub param: Ident,
@@ -174,6 +179,7 @@ pub struct ScalarFn {
 }
 
 /// A variable carried around a loop.
+#[derive(Clone)]
 pub struct Carried {
     /// The value before the loop.
     pub init: ValueId,
@@ -186,6 +192,7 @@ pub struct Carried {
 }
 
 /// A `for` loop.
+#[derive(Clone)]
 pub struct Loop {
     /// The loop's pattern, renamed.
     pub pat: TokenStream,
@@ -206,6 +213,7 @@ pub struct Loop {
 }
 
 /// What decides which arm of a branch runs.
+#[derive(Clone)]
 pub enum Head {
     /// `if cond`.
     If { cond: ValueId },
@@ -227,6 +235,7 @@ pub enum Head {
 }
 
 /// One arm of a branch.
+#[derive(Clone)]
 pub struct Arm {
     pub body: Vec<Step>,
     /// `Option` holding the arm's saved values, set when the arm runs.
@@ -238,6 +247,7 @@ pub struct Arm {
 }
 
 /// A branch: `if`/`else`, `if let`, `match`, or a `#[cfg]` statement.
+#[derive(Clone)]
 pub struct Branch {
     pub head: Head,
     pub arms: Vec<Arm>,
@@ -248,6 +258,7 @@ pub struct Branch {
 
 /// A statement kept as written (locals renamed): an item, a macro, a method call on a
 /// constant, an assignment into part of a constant.
+#[derive(Clone)]
 pub struct Effect {
     pub tokens: TokenStream,
     /// The values whose entries it reads.
@@ -261,6 +272,7 @@ pub struct Effect {
 }
 
 /// A destructuring `let` of a constant: `let (a, b) = init;`.
+#[derive(Clone)]
 pub struct Destructure {
     /// The pattern, its names renamed to the bound values' names.
     pub pat: TokenStream,
@@ -269,6 +281,7 @@ pub struct Destructure {
 }
 
 /// One step of the forward sweep.
+#[derive(Clone)]
 pub enum Step {
     /// Compute a value.
     Value(ValueId),
@@ -279,6 +292,7 @@ pub enum Step {
 }
 
 /// A lowered function body.
+#[derive(Clone)]
 pub struct Body {
     pub values: Vec<Value>,
     pub steps: Vec<Step>,
@@ -286,6 +300,9 @@ pub struct Body {
     /// In a `map` closure's body: the values it imports from the enclosing body, in the
     /// order of [`ScalarFn::captures`] (the enclosing body's values they stand for).
     pub captured: Vec<ValueId>,
+    /// Values read after the sweeps besides the output (the value of `f_jvp` and `f_hvp`,
+    /// whose output is the value's tangent): kept bound, useful, and never moved.
+    pub kept: Vec<ValueId>,
 }
 
 impl Kind {
@@ -360,6 +377,11 @@ impl Body {
             }
         });
         out
+    }
+
+    /// Whether the value is read after the sweeps: the output or a kept value.
+    pub fn is_exit(&self, id: ValueId) -> bool {
+        self.output == Some(id) || self.kept.contains(&id)
     }
 
     /// The id of the parameter named `ident`.

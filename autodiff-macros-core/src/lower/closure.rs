@@ -152,6 +152,7 @@ impl Lowerer<'_> {
                 steps,
                 output: Some(output),
                 captured,
+                kept: Vec::new(),
             },
             captures,
             span: e_span(&Expr::Closure(closure.clone())),

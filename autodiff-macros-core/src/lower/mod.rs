@@ -60,6 +60,7 @@ pub fn lower(
         steps: l.steps,
         output,
         captured: Vec::new(),
+        kept: Vec::new(),
     }
 }
 

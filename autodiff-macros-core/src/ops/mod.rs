@@ -4,6 +4,8 @@
 pub mod catalogue;
 pub mod spec;
 mod table;
+pub mod tangent;
+mod tangent_linalg;
 
 pub use spec::{BinaryOp, Domain, Extra, OpSpec, Pullback, Reuse, Side, Syntax};
 pub use table::Op;

@@ -12,6 +12,9 @@ pub struct Args {
     pub wrt: Option<Vec<Ident>>,
     /// `crate = path`: the facade's path.
     pub krate: Option<syn::Path>,
+    /// `forward`: also generate the forward and second-order companions (`f_jvp`, `f_hvp`,
+    /// `f_hessian`, `f_jacobian`).
+    pub forward: bool,
 }
 
 /// Whether `path` can name a module: no segment has generic arguments or is `Self`.
@@ -26,11 +29,18 @@ pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
     let mut args = Args {
         wrt: None,
         krate: None,
+        forward: false,
     };
     let mut names: Vec<Ident> = Vec::new();
     for chunk in split_commas(tokens) {
         let mut it = chunk.clone().into_iter();
         match (it.next(), it.next()) {
+            (Some(TokenTree::Ident(ident)), None) if ident == "forward" => {
+                if args.forward {
+                    errors.at(&ident, "`forward` is given twice");
+                }
+                args.forward = true;
+            }
             (Some(TokenTree::Ident(ident)), None) => {
                 if names.contains(&ident) {
                     errors.at(

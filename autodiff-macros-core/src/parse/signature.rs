@@ -396,6 +396,7 @@ mod tests {
                     .collect()
             }),
             krate: None,
+            forward: false,
         };
         let mut errors = Errors::default();
         let s = analyze(&func, &args, &mut errors);

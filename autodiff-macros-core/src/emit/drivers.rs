@@ -1,0 +1,179 @@
+//! `f_hessian` and `f_jacobian`: drivers that call the other companions once per unit
+//! direction (an entry of the differentiated parameters, stacked in parameter order, each
+//! column-major) or per unit cotangent (an entry of the value).
+
+use super::companions::Companions;
+use super::forward::Direction;
+use super::items;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+impl Companions<'_> {
+    /// The call of the companion `name` with the function's own arguments (a parameter taken
+    /// by value copied, so that it can be called again) and `extra` after them; `None` where
+    /// a parameter is a pattern that cannot be named.
+    fn call_again(&self, name: &syn::Ident, extra: &[TokenStream]) -> Option<TokenStream> {
+        let mut args = Vec::new();
+        for p in &self.sig.params {
+            let ident = p.ident.as_ref()?;
+            args.push(if p.by_ref {
+                quote!(#ident)
+            } else {
+                quote!(::core::clone::Clone::clone(&#ident))
+            });
+        }
+        let params = items::type_and_const_params(self.func);
+        let turbofish = (!params.is_empty()).then(|| quote!(::<#(#params),*>));
+        let early = self.early();
+        Some(quote!(#name #turbofish(#(#args,)* #(#extra),*) #early))
+    }
+
+    /// `let __sizes = [entries of each differentiated parameter]; let __n = their sum;`.
+    fn sizes(&self, dirs: &[Direction]) -> TokenStream {
+        let krate = self.krate;
+        let sizes = dirs.iter().map(|d| {
+            let ident = d.ident;
+            let r = if d.by_ref { quote!(#ident) } else { quote!(&#ident) };
+            quote!(#krate::__private::entries_of(#r))
+        });
+        quote! {
+            let __sizes = [#(#sizes),*];
+            let __n: usize = __sizes.iter().sum();
+        }
+    }
+
+    /// The unit directions of entry `__k`, one binding per parameter, and references to them.
+    fn unit_directions(&self, dirs: &[Direction]) -> (TokenStream, Vec<TokenStream>) {
+        let krate = self.krate;
+        let mut lets = quote!(let mut __offset = 0usize;);
+        let mut refs = Vec::new();
+        for (k, d) in dirs.iter().enumerate() {
+            let ident = d.ident;
+            let r = if d.by_ref { quote!(#ident) } else { quote!(&#ident) };
+            let u = format_ident!("__unit_{}", k);
+            lets.extend(quote! {
+                let #u = #krate::__private::unit_like(#r, __k, __offset);
+                __offset += __sizes[#k];
+            });
+            refs.push(quote!(&#u));
+        }
+        (lets, refs)
+    }
+
+    /// Writes each parameter's field of the gradient struct `g` into `line` (a row or a column)
+    /// of `__out`.
+    fn write_fields(&self, dirs: &[Direction], g: &TokenStream, writer: &str) -> TokenStream {
+        let krate = self.krate;
+        let writer = format_ident!("{}", writer);
+        let writes = dirs.iter().enumerate().map(|(k, d)| {
+            let ident = d.ident;
+            quote! {
+                #krate::__private::#writer(&mut __out, __line, __offset, &#g.#ident);
+                __offset += __sizes[#k];
+            }
+        });
+        quote!(let mut __offset = 0usize; #(#writes)*)
+    }
+
+    pub(super) fn hessian_fn(&self, dirs: &[Direction]) -> TokenStream {
+        let krate = self.krate;
+        let hvp = self.companion_name("hvp");
+        let (units, refs) = self.unit_directions(dirs);
+        let Some(call) = self.call_again(&hvp, &refs) else {
+            return TokenStream::new();
+        };
+        let sizes = self.sizes(dirs);
+        let write = self.write_fields(dirs, &quote!(__hv), "write_column");
+        let result = self.ok(quote!((__value, __grad, __out)));
+        let body = quote! {
+            #sizes
+            let mut __first = ::core::option::Option::None;
+            let mut __out = #krate::__private::DMatrix::zeros(__n, __n);
+            for __k in 0..::core::cmp::max(__n, 1) {
+                #units
+                let (__value, __grad, __hv) = #call;
+                if __k < __n {
+                    let __line = __k;
+                    #write
+                }
+                if __first.is_none() {
+                    __first = ::core::option::Option::Some((__value, __grad));
+                }
+            }
+            let (__value, __grad) = __first.expect("one Hessian-vector product");
+            #result
+        };
+        let (output_ty, grad_struct, struct_args, fn_name) = (
+            &self.output_ty,
+            &self.grad_struct,
+            &self.struct_args,
+            self.fn_name,
+        );
+        let doc = format!(
+            "The value of [`{fn_name}`], its gradient and its Hessian with respect to {}: rows and columns are the \
+             differentiated entries, stacked in parameter order, each parameter's column-major; one Hessian-vector \
+             product per entry (generated by `#[grad]`){}.",
+            super::differentiated_list(self.sig),
+            self.fallible_doc()
+        );
+        self.companion(
+            &self.companion_name("hessian"),
+            TokenStream::new(),
+            quote!((#output_ty, #grad_struct #struct_args, #krate::__private::DMatrix<#output_ty>)),
+            doc,
+            body,
+            true,
+        )
+    }
+
+    pub(super) fn jacobian_fn(&self, dirs: &[Direction]) -> TokenStream {
+        let krate = self.krate;
+        let rt = quote!(#krate::__private);
+        let (units, refs) = self.unit_directions(dirs);
+        let (Some(pullback), Some(jvp)) = (
+            self.call_again(&self.companion_name("pullback"), &[]),
+            self.call_again(&self.companion_name("jvp"), &refs),
+        ) else {
+            return TokenStream::new();
+        };
+        let sizes = self.sizes(dirs);
+        let write = self.write_fields(dirs, &quote!(__g), "write_row");
+        let result = self.ok(quote!((__value, __out)));
+        let body = quote! {
+            #sizes
+            let (__value, __pullback) = #pullback;
+            let __m = #rt::entries_of(&__value);
+            let mut __out = #rt::zero_matrix(&__value, __m, __n);
+            if __m <= __n {
+                for __line in 0..__m {
+                    let __g = __pullback(&#rt::unit_like(&__value, __line, 0));
+                    #write
+                }
+            } else {
+                for __k in 0..__n {
+                    #units
+                    let (_, __t) = #jvp;
+                    #rt::write_column(&mut __out, __k, 0, &__t);
+                }
+            }
+            #result
+        };
+        let (output_ty, fn_name) = (&self.output_ty, self.fn_name);
+        let doc = format!(
+            "The value of [`{fn_name}`] and its Jacobian with respect to {}: a row per entry of the value \
+             (column-major), a column per differentiated entry (stacked in parameter order, each column-major); \
+             by the pullback, one reverse sweep per row, or by JVPs, one per column, whichever is fewer \
+             (generated by `#[grad]`){}.",
+            super::differentiated_list(self.sig),
+            self.fallible_doc()
+        );
+        self.companion(
+            &self.companion_name("jacobian"),
+            TokenStream::new(),
+            quote!((#output_ty, #rt::DMatrix<<#output_ty as #rt::Differentiable>::Elem>)),
+            doc,
+            body,
+            false,
+        )
+    }
+}

@@ -1,0 +1,127 @@
+//! Helpers of the forward companions (`f_jvp`, `f_hvp`, `f_hessian`, `f_jacobian`): the
+//! constants the tangent rules build (of an operand's shape, or piecewise constant in it:
+//! a sign, the weights of a maximum), and the unit directions and matrix assembly of the
+//! Hessian and Jacobian drivers.
+
+use crate::extrema::{
+    amax_entry_pullback, amin_entry_pullback, max_entry_pullback, max_pullback_lhs,
+    min_entry_pullback, min_pullback_lhs,
+};
+use crate::value::{AsValue, Differentiable, Scalar};
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
+
+
+/// A value of the shape of `x` with every entry `c`.
+pub fn filled_like<V: Differentiable, A: AsValue<V> + ?Sized>(x: &A, c: f64) -> V {
+    let c: V::Elem = nalgebra::convert(c);
+    x.as_value().map_entries(|_, _| c)
+}
+
+/// sign(xᵢ) entry by entry, 0 at 0: the derivative of `|x|` (piecewise constant).
+pub fn sign_of<V: Differentiable, A: AsValue<V> + ?Sized>(x: &A) -> V {
+    let zero: V::Elem = nalgebra::convert(0.0);
+    x.as_value().map_entries(|_, v| {
+        if v == zero {
+            zero
+        } else {
+            nalgebra::ComplexField::signum(v)
+        }
+    })
+}
+
+/// `n − 1`: the exponent of the derivative of `xⁿ`.
+pub fn powi_factor<T: Scalar, A: AsValue<T> + ?Sized>(_x: &A, n: i32) -> i32 {
+    n - 1
+}
+
+/// `n` as a float of the type of `x`.
+pub fn powi_exponent<T: Scalar, A: AsValue<T> + ?Sized>(_x: &A, n: i32) -> T {
+    nalgebra::convert(f64::from(n))
+}
+
+/// The slope of `x.clamp(lo, hi)`: 1 inside, ½ at a bound (as the pullback), 0 outside.
+pub fn clamp_weight<T: Scalar, A: AsValue<T> + ?Sized>(x: &A, lo: T, hi: T) -> T {
+    let x = *x.as_value();
+    if x > lo && x < hi {
+        T::one()
+    } else if x == lo || x == hi {
+        nalgebra::convert(0.5)
+    } else {
+        T::zero()
+    }
+}
+
+/// ∂ max(a, b)/∂a: 1 where `a > b`, ½ at a tie, else 0.
+pub fn max_weight<T: Scalar>(a: &T, b: &T) -> T {
+    let mut w = None;
+    max_pullback_lhs(&T::one(), a, b, &mut w);
+    w.unwrap_or_else(T::zero)
+}
+
+/// ∂ min(a, b)/∂a: 1 where `a < b`, ½ at a tie, else 0.
+pub fn min_weight<T: Scalar>(a: &T, b: &T) -> T {
+    let mut w = None;
+    min_pullback_lhs(&T::one(), a, b, &mut w);
+    w.unwrap_or_else(T::zero)
+}
+
+macro_rules! chooser_weights {
+    ($($(#[$doc:meta])* $name:ident = $pullback:ident of $primal:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name<T: Scalar, R: Dim, C: Dim>(x: &OMatrix<T, R, C>) -> OMatrix<T, R, C>
+        where
+            DefaultAllocator: Allocator<R, C>,
+        {
+            let mut w = None;
+            $pullback(&T::one(), x, &x.$primal(), &mut w);
+            w.unwrap_or_else(|| x.map(|_| T::zero()))
+        }
+    )*};
+}
+
+chooser_weights! {
+    /// ∂ max(x)/∂x: 1/k at the k largest entries.
+    max_entry_weights = max_entry_pullback of max;
+    /// ∂ min(x)/∂x: 1/k at the k smallest entries.
+    min_entry_weights = min_entry_pullback of min;
+    /// ∂ amax(x)/∂x: sign(xᵢ)/k at the k entries of largest absolute value.
+    max_abs_weights = amax_entry_pullback of amax;
+    /// ∂ amin(x)/∂x: sign(xᵢ)/k at the k entries of smallest absolute value.
+    min_abs_weights = amin_entry_pullback of amin;
+}
+
+/// The number of entries of `x` (1 for a float).
+pub fn entries_of<V: Differentiable>(x: &V) -> usize {
+    x.len()
+}
+
+/// A value of the shape of `x`, zero but for a one at entry `k − offset` (storage order) if
+/// that is one of its entries: the `k`-th unit direction of a list of parameters, this one's
+/// entries starting at `offset`.
+pub fn unit_like<V: Differentiable>(x: &V, k: usize, offset: usize) -> V {
+    let mut u = x.zeros_like();
+    if let Some(i) = k.checked_sub(offset).filter(|&i| i < u.len()) {
+        *u.entry_mut(i) = nalgebra::convert(1.0);
+    }
+    u
+}
+
+/// Writes the entries of `v` (storage order) into column `col` of `m` from row `offset`.
+pub fn write_column<V: Differentiable>(m: &mut DMatrix<V::Elem>, col: usize, offset: usize, v: &V) {
+    for (i, &e) in v.entries().iter().enumerate() {
+        m[(offset + i, col)] = e;
+    }
+}
+
+/// Writes the entries of `v` (storage order) into row `row` of `m` from column `offset`.
+pub fn write_row<V: Differentiable>(m: &mut DMatrix<V::Elem>, row: usize, offset: usize, v: &V) {
+    for (j, &e) in v.entries().iter().enumerate() {
+        m[(row, offset + j)] = e;
+    }
+}
+
+/// An `r × c` matrix of zeros of the element type of `like`.
+pub fn zero_matrix<V: Differentiable>(_like: &V, r: usize, c: usize) -> DMatrix<V::Elem> {
+    DMatrix::zeros(r, c)
+}
+pub use nalgebra::DMatrix;
