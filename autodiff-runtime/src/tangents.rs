@@ -125,3 +125,25 @@ pub fn zero_matrix<V: Differentiable>(_like: &V, r: usize, c: usize) -> DMatrix<
     DMatrix::zeros(r, c)
 }
 pub use nalgebra::DMatrix;
+
+/// The direction of a constant argument of a called function: a zero of the parameter's
+/// type where the callee differentiates it, `()` where it does not.
+pub trait ZeroDirection<A: ?Sized> {
+    /// The zero direction for the argument `a`.
+    fn zero_direction(a: &A) -> Self;
+}
+
+impl<A: ?Sized> ZeroDirection<A> for () {
+    fn zero_direction(_: &A) {}
+}
+
+impl<V: Differentiable, A: AsValue<V> + ?Sized> ZeroDirection<A> for V {
+    fn zero_direction(a: &A) -> V {
+        a.as_value().zeros_like()
+    }
+}
+
+/// The zero direction of the argument `a` (see [`ZeroDirection`]).
+pub fn zero_direction<A: ?Sized, D: ZeroDirection<A>>(a: &A) -> D {
+    D::zero_direction(a)
+}

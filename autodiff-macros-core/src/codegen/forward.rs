@@ -87,15 +87,16 @@ impl Gen<'_> {
             Kind::Map {
                 input,
                 second: Some(other),
-                closure,
                 ..
             } => {
                 let f = self.rt(helpers::ZIP_MAP, span);
                 let x = self.input_ref(*input, span, ref_bound);
                 let y = self.input_ref(*other, span, ref_bound);
+                let closure = self.closure(id);
                 quote_spanned!(span=> #f(#x, #y, #closure))
             }
-            Kind::Map { input, closure, .. } => {
+            Kind::Map { input, .. } => {
+                let closure = self.closure(id);
                 if self.t.reuse.consumable[*input] {
                     let f = self.rt(helpers::MAP[1], span);
                     let x = &self.body.values[*input].name;
@@ -122,6 +123,36 @@ impl Gen<'_> {
         };
         let witness = self.witness_binding(id);
         quote_spanned!(span=> #(#attrs)* let #mutability #name #ty = #rhs; #witness)
+    }
+
+    /// The closure of a `map`: the user's, or one written from its lowered body (its forward
+    /// sweep, then its value) for a closure the tangent stage made.
+    fn closure(&self, id: ValueId) -> TokenStream {
+        let Kind::Map {
+            closure, scalar, ..
+        } = &self.body.values[id].kind
+        else {
+            return TokenStream::new();
+        };
+        if let Some(c) = closure {
+            return quote!(#c);
+        }
+        let span = scalar.span;
+        let Some((inner, _, _)) = self.closures.get(&id) else {
+            return quote_spanned!(span=> ::core::compile_error!("autodiff: a generated closure that nothing reads"));
+        };
+        let forward = &inner.forward;
+        let params = std::iter::once(&scalar.param).chain(&scalar.second);
+        let reference = &self.t.closures[&id].bindings.reference;
+        let output = scalar.body.output.map(|o| {
+            let n = &scalar.body.values[o].name;
+            if reference[o] {
+                quote!(*#n)
+            } else {
+                quote!(#n)
+            }
+        });
+        quote_spanned!(span=> |#(#params),*| { #forward #output })
     }
 
     /// The user's method call on the receiver's value, made owned:

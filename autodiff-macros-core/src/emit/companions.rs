@@ -320,18 +320,39 @@ impl<'a> Companions<'a> {
         params: Option<&TokenStream>,
         result: impl FnOnce(&[Option<Ident>]) -> TokenStream,
     ) -> TokenStream {
-        let output_ty = &self.output_ty;
+        let output_ty = self.output_ty.clone();
+        self.pullback_parts_of(self.body, &output_ty, t, names, locals, params, result)
+    }
+
+    /// [`Companions::pullback_parts`] of another body of this function (its tangent
+    /// program), whose output is of type `output_ty`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn pullback_parts_of(
+        &self,
+        body: &Body,
+        output_ty: &TokenStream,
+        t: &Tables,
+        names: &mut Names,
+        locals: &Locals,
+        params: Option<&TokenStream>,
+        result: impl FnOnce(&[Option<Ident>]) -> TokenStream,
+    ) -> TokenStream {
         let ybar = names.fresh("__cotangent", Span::call_site());
-        let s = sweeps(self.body, t, names, locals, Seed::Given(quote!(#ybar)));
+        let s = sweeps(body, t, names, locals, Seed::Given(quote!(#ybar)));
         let (forward, reverse) = (&s.forward, &s.reverse);
         let value_name = names.fresh("__value", Span::call_site());
-        let value = match self.body.output {
+        let value = match body.output {
             Some(o) if !s.output_needed && !t.bindings.reference[o] => {
-                let n = &self.body.values[o].name;
+                let n = &body.values[o].name;
                 quote!(#n)
             }
             Some(o) => {
-                let r = self.output_ref(o, t);
+                let name = &body.values[o].name;
+                let r = if t.bindings.reference[o] {
+                    quote!(#name)
+                } else {
+                    quote!(&#name)
+                };
                 quote!(::core::clone::Clone::clone(#r))
             }
             None => quote!(()),

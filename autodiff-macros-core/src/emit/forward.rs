@@ -48,6 +48,7 @@ impl Companions<'_> {
             out.extend(self.hessian_fn(&dirs));
         }
         out.extend(self.jacobian_fn(&dirs));
+        out.extend(self.tangent_vjp_item(&jvp, &dirs, names, locals));
         out
     }
 
@@ -208,5 +209,104 @@ impl Companions<'_> {
             quote!(#shadows #body),
             true,
         )
+    }
+}
+
+impl Companions<'_> {
+    /// `impl f { fn tangent_vjp(args.., directions..) }`: the tangent of the value and a
+    /// pullback to every argument's and direction's cotangent, for `#[grad]` functions that
+    /// call this one in their own tangent programs. Every parameter has a direction, `&()`
+    /// for those not differentiated.
+    fn tangent_vjp_item(
+        &self,
+        jvp: &Jvp,
+        dirs: &[Direction],
+        names: &mut Names,
+        locals: &Locals,
+    ) -> TokenStream {
+        let fn_name = self.fn_name;
+        let (attrs, krate) = (&self.attrs, self.krate);
+        let func = items::without_impl_trait(self.func);
+        let generics = items::generics(&func, self.sig, krate, None);
+        let (impl_generics, _, where_clause) = generics.split_for_impl();
+        let inputs = items::inputs(&func, None);
+        let (closure_params, closure_tys) = items::closure_inputs(&func);
+        let mut dir_params = Vec::new();
+        let mut dir_tys = Vec::new();
+        let mut cotangent_tys = Vec::new();
+        let mut results = Vec::new();
+        let mut dir_results = Vec::new();
+        let t = Tables::of(&jvp.body, false);
+        let output_ty = &self.output_ty;
+        for p in &self.sig.params {
+            let d = dirs.iter().find(|d| Some(d.ident) == p.ident.as_ref());
+            match d {
+                Some(d) => {
+                    let (n, ty) = (&d.direction, d.ty);
+                    dir_params.push(quote!(#n: &#ty));
+                    dir_tys.push(quote!(&#ty));
+                    cotangent_tys.push(quote!(#ty));
+                }
+                None => {
+                    dir_params.push(quote!(_: &()));
+                    dir_tys.push(quote!(&()));
+                    cotangent_tys.push(quote!(()));
+                }
+            }
+        }
+        let all_closure_params = quote!(#(#closure_params,)* #(#dir_params),*);
+        let parts = self.pullback_parts_of(
+            &jvp.body,
+            output_ty,
+            &t,
+            names,
+            locals,
+            Some(&all_closure_params),
+            |slots| {
+                for p in &self.sig.params {
+                    let d = dirs.iter().find(|d| Some(d.ident) == p.ident.as_ref());
+                    results.push(match d {
+                        Some(d) => items::finish(&jvp.body, d.param, slots, krate),
+                        None => quote!(()),
+                    });
+                    dir_results.push(match d {
+                        Some(d) => items::finish(&jvp.body, d.direction_id, slots, krate),
+                        None => quote!(()),
+                    });
+                }
+                quote!((#(#results,)* #(#dir_results,)*))
+            },
+        );
+        let shadows = items::shadows(names.generated(), &parts, krate, Some(&locals.rt));
+        let param_tys: Vec<TokenStream> = self
+            .sig
+            .params
+            .iter()
+            .map(|p| match dirs.iter().any(|d| Some(d.ident) == p.ident.as_ref()) {
+                true => {
+                    let t = &p.value_ty;
+                    quote!(#t)
+                }
+                false => quote!(()),
+            })
+            .collect();
+        let captured = items::type_and_const_params(&func);
+        let returns = self.returns(quote!((#output_ty, impl ::core::ops::Fn(&#output_ty, #(#closure_tys,)* #(#dir_tys),*) -> (#(#param_tys,)* #(#cotangent_tys,)*) + use<#(#captured),*>)));
+        quote! {
+            #(#attrs)*
+            impl #fn_name {
+                /// The tangent of the value along the directions (one per parameter, `&()` for
+                /// those not differentiated) and its pullback to every argument's and
+                /// direction's cotangent; used by `#[grad]` functions that call this one in
+                /// their forward companions.
+                #[doc(hidden)]
+                #[allow(dead_code, unused_mut, unused_variables, unused_braces, non_snake_case, clippy::all)]
+                pub fn tangent_vjp #impl_generics (#inputs, #(#dir_params),*) -> #returns #where_clause
+                {
+                    #shadows
+                    #parts
+                }
+            }
+        }
     }
 }

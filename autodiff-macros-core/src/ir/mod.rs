@@ -87,11 +87,12 @@ pub enum Kind {
         completion: Completion,
     },
     /// `x.map(|v| ...)`, or `x.zip_map(&y, |v, w| ...)` with `second` the value `y`: the
-    /// user's closure (renamed) and its own lowered body.
+    /// user's closure (renamed) and its own lowered body; a closure the tangent stage made
+    /// (`None`) is written from its body.
     Map {
         input: ValueId,
         second: Option<ValueId>,
-        closure: Expr,
+        closure: Option<Expr>,
         scalar: Box<ScalarFn>,
     },
     /// `f(args)`, evaluated through `f::vjp`, which also yields the pullback value `pullback`;

@@ -85,7 +85,7 @@ impl Lowerer<'_> {
             Kind::Map {
                 input: x,
                 second: y,
-                closure: renamed_closure,
+                closure: Some(renamed_closure),
                 scalar: Box::new(scalar),
             },
             Some(Source::Expr(renamed)),

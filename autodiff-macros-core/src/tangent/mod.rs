@@ -10,6 +10,7 @@
 //! of the parameters) in one forward and one reverse pass (`f_hvp`): reverse-over-forward,
 //! as JAX's `jvp` of a `grad` costs the same the other way round.
 
+mod closure;
 mod regions;
 #[cfg(test)]
 mod tests;
@@ -240,8 +241,8 @@ impl Tangents<'_> {
                 })?
             }
             Kind::Version { of } => self.dot[of],
-            Kind::Map { .. } => return Err(unsupported("`map` closures")),
-            Kind::Call { .. } => return Err(unsupported("calls of other functions")),
+            Kind::Map { .. } => self.tangent_map(id)?,
+            Kind::Call { .. } => self.tangent_call(id),
             _ => None,
         };
         self.dot[id] = dot;
