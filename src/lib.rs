@@ -194,7 +194,7 @@ mod activations;
 mod normalised;
 
 pub use activations::{abs, relu, sigmoid, softplus, tanh};
-pub use autodiff_macros::{grad, vjp};
+pub use autodiff_macros::{grad, jvp, vjp};
 pub use normalised::{
     log_softmax, log_softmax_columns, log_softmax_rows, logsumexp, logsumexp_columns,
     logsumexp_rows, softmax, softmax_columns, softmax_rows,

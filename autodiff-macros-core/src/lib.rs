@@ -47,3 +47,12 @@ pub fn expand_vjp(
 ) -> proc_macro2::TokenStream {
     emit::rule::expand(args, item, context)
 }
+
+/// The expansion of `#[jvp(rule)]` on `item`.
+pub fn expand_jvp(
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+    context: &Context,
+) -> proc_macro2::TokenStream {
+    emit::tangent_rule::expand(args, item, context)
+}

@@ -37,6 +37,15 @@ pub fn vjp(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// `use <facade>::__private::{..};` of every runtime item the registry and the generator
 /// name: a test invokes it, so that a missing kernel fails to compile. Not for users.
+#[proc_macro_attribute]
+pub fn jvp(args: TokenStream, item: TokenStream) -> TokenStream {
+    let context = autodiff_macros_core::Context {
+        krate: facade(),
+        source: None,
+    };
+    autodiff_macros_core::expand_jvp(args.into(), item.into(), &context).into()
+}
+
 #[doc(hidden)]
 #[proc_macro]
 pub fn __registry_kernels(_: TokenStream) -> TokenStream {

@@ -15,6 +15,7 @@ mod forward;
 pub mod graph;
 mod items;
 pub mod rule;
+pub mod tangent_rule;
 mod wrappers;
 
 pub use context::Context;

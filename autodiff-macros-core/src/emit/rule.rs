@@ -39,11 +39,35 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
             return quote!(#func #e);
         }
     };
+    let (params, differentiable) = match rule_params(&func, "#[vjp(..)]", &mut errors) {
+        Some(p) => p,
+        None => {
+            let e = errors.into_compile_errors();
+            return quote!(#func #e);
+        }
+    };
+    rule_item(
+        &func,
+        &rule,
+        &params,
+        &differentiable,
+        &mut names,
+        &context.krate,
+    )
+}
+
+/// Each parameter's name, value type and whether it is a reference, and whether it is a float
+/// or a matrix (it has a cotangent); `None` after reporting a parameter without a plain name.
+pub(super) fn rule_params(
+    func: &syn::ItemFn,
+    attr: &str,
+    errors: &mut Errors,
+) -> Option<(Vec<(Ident, Type, bool)>, Vec<bool>)> {
     let mut params = Vec::new();
     for input in &func.sig.inputs {
         match input {
             FnArg::Receiver(r) => {
-                errors.at(r, "`#[vjp(..)]` applies to a free function, not a method")
+                errors.at(r, format!("`{attr}` applies to a free function, not a method"))
             }
             FnArg::Typed(pt) => match &*pt.pat {
                 Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
@@ -55,20 +79,19 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
                 }
                 other => errors.at(
                     other,
-                    "`#[vjp(..)]` needs every parameter to have a plain name",
+                    format!("`{attr}` needs every parameter to have a plain name"),
                 ),
             },
         }
     }
     if !errors.is_empty() {
-        let e = errors.into_compile_errors();
-        return quote!(#func #e);
+        return None;
     }
     let type_params = TypeParams {
-        floats: bounded_type_params(&func, &["RealField", "Scalar"]),
-        values: bounded_type_params(&func, &["Differentiable"]),
+        floats: bounded_type_params(func, &["RealField", "Scalar"]),
+        values: bounded_type_params(func, &["Differentiable"]),
     };
-    let differentiable: Vec<bool> = params
+    let differentiable = params
         .iter()
         .map(|(_, ty, _)| {
             matches!(
@@ -77,20 +100,13 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
             )
         })
         .collect();
-    rule_item(
-        &func,
-        &rule,
-        &params,
-        &differentiable,
-        &mut names,
-        &context.krate,
-    )
+    Some((params, differentiable))
 }
 
 /// `path` as the callee of a call expression: generic arguments written as a turbofish
 /// (`rule<f64>` becomes `rule::<f64>`); `None` when it cannot name a function (it ends in a
 /// keyword such as `self` or `crate`, or has `Fn(..)`-style arguments).
-fn callable(mut path: syn::Path) -> Option<syn::Path> {
+pub(super) fn callable(mut path: syn::Path) -> Option<syn::Path> {
     let last = path.segments.last()?;
     if ["self", "super", "crate", "Self"].contains(&last.ident.to_string().as_str()) {
         return None;
@@ -107,7 +123,7 @@ fn callable(mut path: syn::Path) -> Option<syn::Path> {
 
 /// The return type as written inside `&` and tuples: `T + 'a` and `impl T` in parentheses,
 /// `()` for none.
-fn output_type(output: &syn::ReturnType) -> TokenStream {
+pub(super) fn output_type(output: &syn::ReturnType) -> TokenStream {
     match output {
         syn::ReturnType::Type(_, ty)
             if matches!(**ty, Type::TraitObject(_) | Type::ImplTrait(_)) =>

@@ -1,0 +1,112 @@
+//! `#[jvp(rule)]`: a hand-written tangent for a function that has a hand-written `#[vjp]`
+//! rule, used by the forward companions of `#[grad(.., forward)]` code that calls it (as
+//! JAX's `custom_jvp` or ChainRules' `frule`).
+//!
+//! The rule receives every argument as the function does, then the tangent of each float or
+//! matrix parameter by reference, and returns the tangent of the value. It must itself have
+//! `#[grad]` or `#[vjp(..)]`: second-order companions (`f_hvp`) differentiate the tangent
+//! again, through the rule's own `vjp`.
+
+use super::items;
+use super::rule::{callable, output_type, rule_params};
+use crate::error::Errors;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, ToTokens};
+
+/// The expansion of `#[jvp(rule)]` on `item`: the item unchanged and `tangent_vjp` on its
+/// hidden struct (the one `#[vjp(..)]` declares).
+pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) -> TokenStream {
+    let mut errors = Errors::default();
+    let func = match crate::parse::function(item, "#[jvp(rule)]") {
+        Ok(f) => f,
+        Err(tokens) => return tokens,
+    };
+    let Some(rule) = syn::parse2(args.clone()).ok().and_then(callable) else {
+        let at = if args.is_empty() {
+            func.sig.ident.to_token_stream()
+        } else {
+            args
+        };
+        errors.at(
+            at,
+            "`#[jvp(..)]` names the function computing the tangent, e.g. `#[jvp(softplus_tangent)]`, where \
+             `fn softplus_tangent(x: &f64, dx: &f64) -> f64` returns ẏ = ∂y/∂x·ẋ (and has `#[grad]` or `#[vjp(..)]` itself)",
+        );
+        let e = errors.into_compile_errors();
+        return quote!(#func #e);
+    };
+    let Some((params, differentiable)) = rule_params(&func, "#[jvp(..)]", &mut errors) else {
+        let e = errors.into_compile_errors();
+        return quote!(#func #e);
+    };
+    let _ = context;
+    let fn_name = &func.sig.ident;
+    let (impl_generics, _, where_clause) = func.sig.generics.split_for_impl();
+    let (inputs, input_tys) = items::closure_inputs(&func);
+    let captured = items::type_and_const_params(&func);
+    let output_ty = output_type(&func.sig.output);
+    let turbofish = (!captured.is_empty()).then(|| quote!(::<#(#captured),*>));
+    let dirs: Vec<_> = (0..params.len()).map(|k| format_ident!("__dir{}", k)).collect();
+    let (mut dir_params, mut dir_tys, mut cot_tys, mut rule_dirs) = (vec![], vec![], vec![], vec![]);
+    for (k, (_, ty, _)) in params.iter().enumerate() {
+        let d = &dirs[k];
+        if differentiable[k] {
+            dir_params.push(quote!(#d: &#ty));
+            dir_tys.push(quote!(&#ty));
+            cot_tys.push(quote!(#ty));
+            rule_dirs.push(quote!(#d));
+        } else {
+            dir_params.push(quote!(#d: &()));
+            dir_tys.push(quote!(&()));
+            cot_tys.push(quote!(()));
+        }
+    }
+    let param_tys = params
+        .iter()
+        .zip(&differentiable)
+        .map(|((_, ty, _), d)| if *d { ty.to_token_stream() } else { quote!(()) });
+    let args: Vec<_> = params.iter().map(|p| &p.0).collect();
+    let (pullback, ybar, c) = (
+        format_ident!("__pullback"),
+        format_ident!("__cotangent"),
+        format_ident!("__cotangents"),
+    );
+    let n = params.len();
+    let args_cot = (0..n).map(|k| {
+        let i = syn::Index::from(k);
+        quote!(#c.#i)
+    });
+    let mut j = n;
+    let dir_cot: Vec<_> = (0..n)
+        .map(|k| {
+            if differentiable[k] {
+                let i = syn::Index::from(j);
+                j += 1;
+                quote!(#c.#i)
+            } else {
+                quote!(())
+            }
+        })
+        .collect();
+    quote! {
+        #func
+
+        impl #fn_name {
+            /// The tangent of the value along the directions and its pullback, from the
+            /// hand-written tangent rule; used by the forward companions of `#[grad]`
+            /// functions that call this one.
+            #[doc(hidden)]
+            #[allow(dead_code, unused_mut, unused_variables, non_snake_case, clippy::all)]
+            pub fn tangent_vjp #impl_generics (#(#inputs,)* #(#dir_params),*)
+                -> (#output_ty, impl ::core::ops::Fn(&#output_ty, #(#input_tys,)* #(#dir_tys),*) -> (#(#param_tys,)* #(#cot_tys,)*) + use<#(#captured),*>)
+                #where_clause
+            {
+                let (__value, #pullback) = #rule::vjp #turbofish (#(#args,)* #(#rule_dirs),*);
+                (__value, move |#ybar: &#output_ty, #(#inputs,)* #(#dir_params),*| {
+                    let #c = #pullback(#ybar, #(#args,)* #(#rule_dirs),*);
+                    (#(#args_cot,)* #(#dir_cot,)*)
+                })
+            }
+        }
+    }
+}
