@@ -234,7 +234,7 @@ impl Tangents<'_> {
                 };
                 tangent::tangent(op, self, &site).map_err(|_| {
                     unsupported(&format!(
-                        "`{}` ({}) yet",
+                        "`{}` ({})",
                         op.spec().label,
                         op.spec().doc
                     ))

@@ -2,7 +2,7 @@
 //! one, a branch merges the tangents its arms computed.
 
 use super::Tangents;
-use crate::ir::{Branch, Carried, Head, Kind, Loop, Step, ValueId};
+use crate::ir::{Branch, Carried, Kind, Loop, Source, Step, Value, ValueId};
 use crate::ops::tangent::Build;
 
 impl Tangents<'_> {
@@ -62,12 +62,6 @@ impl Tangents<'_> {
             .enumerate()
             .filter(|&(_, m)| self.active(m))
             .collect();
-        if matches!(b.head, Head::Cfg { .. }) && !merged.is_empty() {
-            return Err(syn::Error::new(
-                b.span,
-                "forward mode (`f_jvp`, `f_hvp`, `f_hessian`) does not support a `#[cfg]` statement that changes a differentiated value yet",
-            ));
-        }
         let mut b2 = b.clone();
         for (a, arm) in b.arms.iter().enumerate() {
             let mut body = self.steps(&arm.body)?;
@@ -76,6 +70,10 @@ impl Tangents<'_> {
                 self.current = from;
                 let d = match self.dot[from] {
                     Some(d) => d,
+                    // A `#[cfg]` statement's new variable, configured out: so is its tangent.
+                    None if is_unit_placeholder(&self.values[from]) => {
+                        self.constant(quote::quote!(()), Vec::new())
+                    }
                     None => self.filled(from, 0.0),
                 };
                 body.append(&mut self.out);
@@ -108,4 +106,13 @@ impl Tangents<'_> {
         self.values[id].mutable = mutable;
         id
     }
+}
+
+/// Whether `v` is the `()` standing for a variable that a configured-out `#[cfg]` statement
+/// would declare.
+fn is_unit_placeholder(v: &Value) -> bool {
+    matches!(
+        (&v.kind, &v.source),
+        (Kind::Opaque { .. }, Some(Source::Expr(syn::Expr::Tuple(t)))) if t.elems.is_empty()
+    )
 }
