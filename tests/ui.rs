@@ -8,4 +8,5 @@ fn ui() {
     t.compile_fail("tests/ui/unsupported/*.rs");
     t.compile_fail("tests/ui/calls/*.rs");
     t.compile_fail("tests/ui/spans/*.rs");
+    t.compile_fail("tests/ui/forward/*.rs");
 }

@@ -147,3 +147,12 @@ impl<V: Differentiable, A: AsValue<V> + ?Sized> ZeroDirection<A> for V {
 pub fn zero_direction<A: ?Sized, D: ZeroDirection<A>>(a: &A) -> D {
     D::zero_direction(a)
 }
+
+/// The bound of the stand-in `tangent_vjp` of a function without forward companions:
+/// implemented by nothing, so calling it from forward-mode code is this error.
+#[diagnostic::on_unimplemented(
+    message = "`{F}` has no tangent, so the forward companions of a function calling it cannot be generated",
+    label = "called here in forward mode",
+    note = "write `#[grad(.., forward)]` on `{F}`; for a function with a hand-written `#[vjp(rule)]`, add `#[jvp(tangent)]` after it, with a tangent rule of its own"
+)]
+pub trait HasTangent<F> {}

@@ -72,6 +72,8 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
     let mut out = companions.emit(&owned, &shared, &mut names, &locals);
     if args.forward {
         out.extend(companions.forward_companions(&mut names, &locals));
+    } else {
+        out.extend(tangent_rule::no_tangent(&func, sig.params.len(), &krate));
     }
     quote!(#func #out)
 }

@@ -46,14 +46,22 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
             return quote!(#func #e);
         }
     };
-    rule_item(
+    let item = rule_item(
         &func,
         &rule,
         &params,
         &differentiable,
         &mut names,
         &context.krate,
-    )
+    );
+    // `#[jvp(..)]` after this attribute gives the function its tangent.
+    let has_jvp = func
+        .attrs
+        .iter()
+        .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "jvp"));
+    let stand_in = (!has_jvp)
+        .then(|| super::tangent_rule::no_tangent(&func, params.len(), &context.krate));
+    quote!(#item #stand_in)
 }
 
 /// Each parameter's name, value type and whether it is a reference, and whether it is a float

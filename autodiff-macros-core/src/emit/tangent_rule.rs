@@ -110,3 +110,34 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
         }
     }
 }
+
+/// `impl f { fn tangent_vjp(..) }` standing in for a function without a tangent (`#[grad]`
+/// without `forward`, `#[vjp]` without `#[jvp]`), taking `params` arguments and as many
+/// directions: a call from forward-mode code is the error of its bound, which says what to
+/// add.
+pub fn no_tangent(func: &syn::ItemFn, params: usize, krate: &TokenStream) -> TokenStream {
+    if params == 0 {
+        return TokenStream::new();
+    }
+    let fn_name = &func.sig.ident;
+    let attrs = func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"));
+    let args: Vec<_> = (0..2 * params).map(|k| format_ident!("__A{}", k)).collect();
+    let first = &args[0];
+    quote! {
+        #(#attrs)*
+        impl #fn_name {
+            /// Stands in for the tangent of a function without forward companions.
+            #[doc(hidden)]
+            #[allow(dead_code, clippy::all)]
+            pub fn tangent_vjp<#(#args,)* __R, __P>(#(_: #args),*) -> (__R, __P)
+            where
+                #first: #krate::__private::HasTangent<#fn_name>,
+            {
+                ::core::unreachable!()
+            }
+        }
+    }
+}
