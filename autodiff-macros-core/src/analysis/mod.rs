@@ -62,7 +62,10 @@ impl Tables {
             .filter_map(|(id, v)| match &v.kind {
                 Kind::Map { scalar, .. } if activity.active(id) => {
                     let inner = Activity::of_closure(scalar, &activity);
-                    Some((id, Tables::with_activity(&scalar.body, false, inner, forward_only)))
+                    Some((
+                        id,
+                        Tables::with_activity(&scalar.body, false, inner, forward_only),
+                    ))
                 }
                 _ => None,
             })

@@ -33,7 +33,11 @@ impl Companions<'_> {
         let krate = self.krate;
         let sizes = dirs.iter().map(|d| {
             let ident = d.ident;
-            let r = if d.by_ref { quote!(#ident) } else { quote!(&#ident) };
+            let r = if d.by_ref {
+                quote!(#ident)
+            } else {
+                quote!(&#ident)
+            };
             quote!(#krate::__private::entries_of(#r))
         });
         quote! {
@@ -49,7 +53,11 @@ impl Companions<'_> {
         let mut refs = Vec::new();
         for (k, d) in dirs.iter().enumerate() {
             let ident = d.ident;
-            let r = if d.by_ref { quote!(#ident) } else { quote!(&#ident) };
+            let r = if d.by_ref {
+                quote!(#ident)
+            } else {
+                quote!(&#ident)
+            };
             let u = format_ident!("__unit_{}", k);
             lets.extend(quote! {
                 let #u = #krate::__private::unit_like(#r, __k, __offset);

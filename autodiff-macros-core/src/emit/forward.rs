@@ -282,13 +282,15 @@ impl Companions<'_> {
             .sig
             .params
             .iter()
-            .map(|p| match dirs.iter().any(|d| Some(d.ident) == p.ident.as_ref()) {
-                true => {
-                    let t = &p.value_ty;
-                    quote!(#t)
-                }
-                false => quote!(()),
-            })
+            .map(
+                |p| match dirs.iter().any(|d| Some(d.ident) == p.ident.as_ref()) {
+                    true => {
+                        let t = &p.value_ty;
+                        quote!(#t)
+                    }
+                    false => quote!(()),
+                },
+            )
             .collect();
         let captured = items::type_and_const_params(&func);
         let returns = self.returns(quote!((#output_ty, impl ::core::ops::Fn(&#output_ty, #(#closure_tys,)* #(#dir_tys),*) -> (#(#param_tys,)* #(#cotangent_tys,)*) + use<#(#captured),*>)));

@@ -8,8 +8,8 @@
 //! - a hidden `struct <name> {}` whose `vjp` lets other `#[grad]` functions call this one.
 
 mod companions;
-mod drivers;
 pub mod context;
+mod drivers;
 mod fallible;
 mod forward;
 pub mod graph;

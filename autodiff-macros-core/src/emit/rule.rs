@@ -59,24 +59,28 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
         .attrs
         .iter()
         .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "jvp"));
-    let stand_in = (!has_jvp)
-        .then(|| super::tangent_rule::no_tangent(&func, params.len(), &context.krate));
+    let stand_in =
+        (!has_jvp).then(|| super::tangent_rule::no_tangent(&func, params.len(), &context.krate));
     quote!(#item #stand_in)
 }
 
-/// Each parameter's name, value type and whether it is a reference, and whether it is a float
-/// or a matrix (it has a cotangent); `None` after reporting a parameter without a plain name.
+/// Each parameter's name, value type and whether it is a reference; and whether each is a
+/// float or a matrix (it has a cotangent).
+pub(super) type RuleParams = (Vec<(Ident, Type, bool)>, Vec<bool>);
+
+/// The [`RuleParams`] of `func`; `None` after reporting a parameter without a plain name.
 pub(super) fn rule_params(
     func: &syn::ItemFn,
     attr: &str,
     errors: &mut Errors,
-) -> Option<(Vec<(Ident, Type, bool)>, Vec<bool>)> {
+) -> Option<RuleParams> {
     let mut params = Vec::new();
     for input in &func.sig.inputs {
         match input {
-            FnArg::Receiver(r) => {
-                errors.at(r, format!("`{attr}` applies to a free function, not a method"))
-            }
+            FnArg::Receiver(r) => errors.at(
+                r,
+                format!("`{attr}` applies to a free function, not a method"),
+            ),
             FnArg::Typed(pt) => match &*pt.pat {
                 Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                     let (value_ty, by_ref) = match &*pt.ty {

@@ -46,8 +46,11 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
     let captured = items::type_and_const_params(&func);
     let output_ty = output_type(&func.sig.output);
     let turbofish = (!captured.is_empty()).then(|| quote!(::<#(#captured),*>));
-    let dirs: Vec<_> = (0..params.len()).map(|k| format_ident!("__dir{}", k)).collect();
-    let (mut dir_params, mut dir_tys, mut cot_tys, mut rule_dirs) = (vec![], vec![], vec![], vec![]);
+    let dirs: Vec<_> = (0..params.len())
+        .map(|k| format_ident!("__dir{}", k))
+        .collect();
+    let (mut dir_params, mut dir_tys, mut cot_tys, mut rule_dirs) =
+        (vec![], vec![], vec![], vec![]);
     for (k, (_, ty, _)) in params.iter().enumerate() {
         let d = &dirs[k];
         if differentiable[k] {
@@ -61,10 +64,11 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
             cot_tys.push(quote!(()));
         }
     }
-    let param_tys = params
-        .iter()
-        .zip(&differentiable)
-        .map(|((_, ty, _), d)| if *d { ty.to_token_stream() } else { quote!(()) });
+    let param_tys =
+        params
+            .iter()
+            .zip(&differentiable)
+            .map(|((_, ty, _), d)| if *d { ty.to_token_stream() } else { quote!(()) });
     let args: Vec<_> = params.iter().map(|p| &p.0).collect();
     let (pullback, ybar, c) = (
         format_ident!("__pullback"),

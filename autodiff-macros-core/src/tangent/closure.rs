@@ -11,10 +11,10 @@
 use super::Tangents;
 use crate::analysis::Activity;
 use crate::ir::{Arg, Body, Completion, Kind, ScalarFn, Step, ValueId};
-use proc_macro2::{TokenStream, TokenTree};
-use quote::quote;
 use crate::ops::tangent::Build;
 use crate::ops::Op;
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote;
 
 /// What a closure parameter's tangent is in a tangent closure.
 #[derive(Clone, Copy, PartialEq)]
@@ -97,8 +97,7 @@ impl Tangents<'_> {
                 Some(d) => d,
                 None => {
                     let n = &self.values[a.value].name;
-                    let r = if a.by_ref { quote!(&#n) } else { quote!(&#n) };
-                    self.constant(quote!(#rt::zero_direction(#r)), vec![a.value])
+                    self.constant(quote!(#rt::zero_direction(&#n)), vec![a.value])
                 }
             };
             all.push(Arg {

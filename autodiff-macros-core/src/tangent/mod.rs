@@ -220,10 +220,7 @@ impl Tangents<'_> {
         };
         let dot = match self.values[id].kind.clone() {
             Kind::Op {
-                op,
-                inputs,
-                extras,
-                ..
+                op, inputs, extras, ..
             } => {
                 let dots: Vec<Option<ValueId>> = inputs.iter().map(|&i| self.dot[i]).collect();
                 let site = Site {
@@ -233,11 +230,7 @@ impl Tangents<'_> {
                     result: id,
                 };
                 tangent::tangent(op, self, &site).map_err(|_| {
-                    unsupported(&format!(
-                        "`{}` ({})",
-                        op.spec().label,
-                        op.spec().doc
-                    ))
+                    unsupported(&format!("`{}` ({})", op.spec().label, op.spec().doc))
                 })?
             }
             Kind::Version { of } => self.dot[of],
