@@ -39,6 +39,7 @@
 //! assert_eq!(y, dvector![-1.5, -2.5, -3.5]);
 //! ```
 
+mod activation_tangents;
 mod activations;
 mod broadcast;
 mod check;
@@ -71,6 +72,7 @@ mod triangular;
 mod value;
 mod views;
 
+pub use activation_tangents::*;
 pub use activations::*;
 pub use broadcast::*;
 pub use check::{check_gradient, compare, finite_difference, GradCheck};
