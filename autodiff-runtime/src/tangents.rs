@@ -29,9 +29,14 @@ pub fn sign_of<V: Differentiable, A: AsValue<V> + ?Sized>(x: &A) -> V {
     })
 }
 
-/// `n − 1`: the exponent of the derivative of `xⁿ`.
+/// `n − 1`: the exponent of the derivative n·xⁿ⁻¹ of `xⁿ`; 0 for n = 0, whose derivative
+/// n·x⁰ is then 0 everywhere (not 0·x⁻¹, which is NaN at 0).
 pub fn powi_factor<T: Scalar, A: AsValue<T> + ?Sized>(_x: &A, n: i32) -> i32 {
-    n - 1
+    if n == 0 {
+        0
+    } else {
+        n - 1
+    }
 }
 
 /// `n` as a float of the type of `x`.

@@ -132,6 +132,7 @@ impl Tangents<'_> {
             &base,
             span,
         );
+        self.varied[call] = true;
         self.out.push(Step::Value(call));
         Some(call)
     }
@@ -150,6 +151,7 @@ impl Tangents<'_> {
             &base,
             span,
         );
+        self.varied[id] = true;
         self.out.push(Step::Value(id));
         id
     }
@@ -167,6 +169,7 @@ impl Tangents<'_> {
         let mut inner = Tangents {
             values: body.values.clone(),
             dot: vec![None; body.values.len()],
+            varied: activity.varied.clone(),
             activity,
             names: &mut *self.names,
             rt: self.rt,
@@ -191,6 +194,7 @@ impl Tangents<'_> {
                         name.span(),
                     );
                     inner.values[d].named = true;
+                    inner.varied[d] = true;
                     second = Some(inner.values[d].name.clone());
                     Some(d)
                 }
@@ -208,6 +212,7 @@ impl Tangents<'_> {
                 let name = self.values[od].name.clone();
                 let d = inner.push_named(Kind::Bound { by_ref, from: None }, name, scalar.span);
                 inner.values[d].named = true;
+                inner.varied[d] = true;
                 inner.dot[c] = Some(d);
                 captured.push(d);
                 outer_ids.push(od);

@@ -45,6 +45,7 @@ pub fn jvp(primal: &Body, names: &mut Names, rt: &Ident) -> Result<Jvp, syn::Err
     let mut t = Tangents {
         values: primal.values.clone(),
         dot: vec![None; primal.values.len()],
+        varied: activity.varied.clone(),
         activity,
         names,
         rt,
@@ -83,6 +84,9 @@ struct Tangents<'a> {
     values: Vec<Value>,
     /// The tangent of each value (`None`: zero, or not needed).
     dot: Vec<Option<ValueId>>,
+    /// Whether each value depends on a differentiated parameter or a direction: a value a rule
+    /// builds of constants alone is a constant, evaluated from its source.
+    varied: Vec<bool>,
     /// The primal body's activity: tangents are built for its active values only.
     activity: Activity,
     names: &'a mut Names,
@@ -143,6 +147,7 @@ impl Tangents<'_> {
             attrs: Vec::new(),
         });
         self.dot.push(None);
+        self.varied.push(false);
         self.values.len() - 1
     }
 
@@ -161,6 +166,7 @@ impl Tangents<'_> {
             span,
         );
         self.values[d].named = true;
+        self.varied[d] = true;
         self.dot[id] = Some(d);
         d
     }
@@ -243,6 +249,31 @@ impl Tangents<'_> {
     }
 }
 
+impl Tangents<'_> {
+    /// The source of an operation a rule built of constants alone: its kernel called on them
+    /// (`__rt::sub(__rt::as_value(&p), __rt::as_value(&one))`), which are bound by name.
+    fn constant_source(&mut self, id: ValueId, op: Op, inputs: &[ValueId], extras: &[ValueId]) {
+        let rt = self.rt;
+        let f = Ident::new(&op.forward_kernel(None), Span::call_site());
+        let args: Vec<_> = inputs
+            .iter()
+            .map(|&i| {
+                let n = &self.values[i].name;
+                quote!(#rt::as_value(&#n))
+            })
+            .chain(extras.iter().map(|&e| {
+                let n = &self.values[e].name;
+                quote!(::core::clone::Clone::clone(&#n))
+            }))
+            .collect();
+        for &m in inputs.iter().chain(extras) {
+            self.values[m].named = true;
+        }
+        self.values[id].source = Some(Source::Expr(syn::parse_quote!(#rt::#f(#(#args),*))));
+        self.values[id].mentions = inputs.iter().chain(extras).copied().collect();
+    }
+}
+
 impl Build for Tangents<'_> {
     fn op(&mut self, op: Op, inputs: &[ValueId], extras: &[ValueId]) -> ValueId {
         let span = self.values[self.current].span;
@@ -257,6 +288,10 @@ impl Build for Tangents<'_> {
             &base,
             span,
         );
+        self.varied[id] = inputs.iter().any(|&i| self.varied[i]);
+        if !self.varied[id] {
+            self.constant_source(id, op, inputs, extras);
+        }
         self.out.push(Step::Value(id));
         id
     }

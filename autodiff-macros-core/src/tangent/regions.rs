@@ -104,6 +104,7 @@ impl Tangents<'_> {
         let id = self.push(kind, &base, span);
         self.values[id].named = true;
         self.values[id].mutable = mutable;
+        self.varied[id] = true;
         id
     }
 }
