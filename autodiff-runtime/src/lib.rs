@@ -66,6 +66,7 @@ mod softmax;
 mod spectral;
 mod summation;
 mod svd;
+mod tangent_kernels;
 mod tangents;
 mod transposed;
 mod triangular;
@@ -95,6 +96,7 @@ pub use reductions::*;
 pub use softmax::*;
 pub use spectral::*;
 pub use svd::*;
+pub use tangent_kernels::*;
 pub use tangents::*;
 pub use transposed::{
     mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,

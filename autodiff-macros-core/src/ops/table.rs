@@ -484,4 +484,47 @@ registry! {
         doc: "a copy of the value",
         ..OpSpec::DEFAULT
     },
+    // Internal operations (`Op::is_internal`): no syntax, so no user writes them and the
+    // catalogue leaves them out; the tangent rules of the linear-algebra operations build them
+    // (`ops::tangent_linalg`, `ops::tangent_spectral`), and their pullbacks differentiate those
+    // rules again (`f_hvp`).
+    ExpTangent => OpSpec {
+        domain: Domain::Any,
+        ..internal("exp_tangent", 2,
+            "x̄ += ḡ·ẋ·eˣ, ẋ̄ += ḡ·eˣ; of a matrix Ā += N₁₁ + N₂₂ with N = L(Mᵀ, [[0, Ḡ], [0, 0]]), M = [[A, Ȧ], [0, A]], and Ǡ += L(Aᵀ, Ḡ)",
+            "the tangent of `.exp()`: ẋ·eˣ of a float, L(A, Ȧ) (the upper right block of exp([[A, Ȧ], [0, A]])) of a square matrix")
+    },
+    LowerTriangle => internal("lower_triangle", 1, "x̄ += tril(ḡ)", "tril(x), the lower triangle with the diagonal"),
+    UpperTriangle => internal("upper_triangle", 1, "x̄ += triu(ḡ)", "triu(x), the upper triangle with the diagonal"),
+    StrictlyLower => internal("strictly_lower", 1, "x̄ += tril₋₁(ḡ)", "tril₋₁(x), the lower triangle below the diagonal"),
+    LowerHalved => internal("lower_halved", 1, "x̄ += Φ(ḡ)",
+        "Φ(x), the lower triangle with its diagonal halved (L̇ = L·Φ(L⁻¹·Ȧ·L⁻ᵀ))"),
+    LeadingColumns => internal("leading_columns", 1, "x̄ += [ḡ | 0]",
+        "the first min(m, n) columns of an m×n matrix (the leading square block of a wide one)"),
+    PermuteColumns => internal("qr_permute", 2, "x̄ += ḡ·Pᵀ (P locally constant: no cotangent of the factorisation)",
+        "x·P for the factorisation a·P = Q·R of a `col_piv_qr()` (x itself for a `qr()`)"),
+    EigenCoupling => internal("eigen_coupling", 2, "λ̄ⱼ −= Σᵢ ḡᵢⱼ·mᵢⱼ·Fᵢⱼ², λ̄ᵢ += Σⱼ ḡᵢⱼ·mᵢⱼ·Fᵢⱼ², m̄ += ḡ ∘ F",
+        "F ∘ m with Fᵢⱼ = 1/(λⱼ − λᵢ), 0 on the diagonal and between tied eigenvalues (differentiable in λ)"),
+    SvdCoupling => internal("svd_coupling", 2, "s̄ⱼ −= Σᵢ ḡᵢⱼ·mᵢⱼ·2sⱼ·Fᵢⱼ², s̄ᵢ += Σⱼ ḡᵢⱼ·mᵢⱼ·2sᵢ·Fᵢⱼ², m̄ += ḡ ∘ F",
+        "F ∘ m with Fᵢⱼ = 1/(sⱼ² − sᵢ²), 0 on the diagonal and between tied singular values (differentiable in s)"),
+    SvdUKept => internal("svd_u_kept", 1, "ē += U·((F ∘ (UᵀŪ − ŪᵀU))·S)·Vᵀ + (I − UUᵀ)·Ū·S⁻¹·Vᵀ (as `.u.unwrap()`)",
+        "U of an `svd(..)`, whatever its `compute_u`"),
+    SvdVtKept => internal("svd_v_t_kept", 1, "ē += U·(S·(F ∘ (VᵀV̄ − V̄ᵀV)))·Vᵀ + U·S⁻¹·V̄ᵀ·(I − VVᵀ) (as `.v_t.unwrap()`)",
+        "Vᵀ of an `svd(..)`, whatever its `compute_v`"),
+    PseudoRecip => internal("pseudo_recip", 1, "s̄ −= ḡ ∘ y² with y = 1/s", "1/sᵢ entry-wise, 0 where |sᵢ| ≤ √ε·max|s|"),
+}
+
+/// An internal operation (no syntax) of `operands` matrix operands, its kernel run even on
+/// constants (there is no user expression to run instead).
+const fn internal(
+    kernel: &'static str,
+    operands: usize,
+    formula: &'static str,
+    doc: &'static str,
+) -> OpSpec {
+    OpSpec {
+        operands,
+        kernel_when_constant: true,
+        ..matrix_fn(&[], kernel, formula, doc)
+    }
 }

@@ -138,6 +138,12 @@ fn elementwise(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, M
         if s.inputs.len() == 1 {
             return Ok(None);
         }
+        if matches!(
+            op,
+            Solve | SolveLower | SolveUpper | TrSolveLower | TrSolveUpper
+        ) {
+            return super::tangent_linalg::tangent(op, b, s);
+        }
         return binary_scalar(op, b, s);
     };
     let times = |b: &mut dyn Build, f: ValueId| b.op(ComponentMul, &[dx, f], &[]);
@@ -248,7 +254,11 @@ fn binary_scalar(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>,
     Ok(match op {
         // The weight of each operand: 1 where it is the result, ½ each at a tie.
         Max | Min => {
-            let helper = if op == Max { "max_weight" } else { "min_weight" };
+            let helper = if op == Max {
+                "max_weight"
+            } else {
+                "min_weight"
+            };
             let l = da.and_then(|d| {
                 let w = b.piecewise(helper, &[a, c]);
                 weighted(b, Some(d), w)
@@ -305,7 +315,7 @@ fn linear2(
 }
 
 /// (Ṡ + Ṡᵀ)/2.
-fn symmetric_part(b: &mut dyn Build, d: ValueId) -> ValueId {
+pub(super) fn symmetric_part(b: &mut dyn Build, d: ValueId) -> ValueId {
     let t = b.op(Op::Transpose, &[d], &[]);
     let sum = b.op(Op::Add, &[d, t], &[]);
     let half = b.filled(d, 0.5);
@@ -313,7 +323,7 @@ fn symmetric_part(b: &mut dyn Build, d: ValueId) -> ValueId {
 }
 
 /// `l + r`, either possibly zero.
-fn plus(b: &mut dyn Build, l: Option<ValueId>, r: Option<ValueId>) -> Option<ValueId> {
+pub(super) fn plus(b: &mut dyn Build, l: Option<ValueId>, r: Option<ValueId>) -> Option<ValueId> {
     match (l, r) {
         (Some(l), Some(r)) => Some(b.op(Op::Add, &[l, r], &[])),
         (l, r) => l.or(r),
@@ -321,7 +331,7 @@ fn plus(b: &mut dyn Build, l: Option<ValueId>, r: Option<ValueId>) -> Option<Val
 }
 
 /// `l − r`, either possibly zero.
-fn minus(b: &mut dyn Build, l: Option<ValueId>, r: Option<ValueId>) -> Option<ValueId> {
+pub(super) fn minus(b: &mut dyn Build, l: Option<ValueId>, r: Option<ValueId>) -> Option<ValueId> {
     match (l, r) {
         (Some(l), Some(r)) => Some(b.op(Op::Sub, &[l, r], &[])),
         (Some(l), None) => Some(l),
