@@ -10,7 +10,6 @@ use crate::extrema::{
 use crate::value::{AsValue, Differentiable, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
-
 /// A value of the shape of `x` with every entry `c`.
 pub fn filled_like<V: Differentiable, A: AsValue<V> + ?Sized>(x: &A, c: f64) -> V {
     let c: V::Elem = nalgebra::convert(c);
@@ -161,3 +160,121 @@ pub fn zero_direction<A: ?Sized, D: ZeroDirection<A>>(a: &A) -> D {
     note = "write `#[grad(.., forward)]` on `{F}`; for a function with a hand-written `#[vjp(rule)]`, add `#[jvp(tangent)]` after it, with a tangent rule of its own"
 )]
 pub trait HasTangent<F> {}
+
+/// 1/x entry-wise, 0 where x = 0: the factor of the tangents of ‖x‖ and `hypot`.
+pub fn recip_or_zero<V: Differentiable>(x: &V) -> V {
+    let zero: V::Elem = nalgebra::convert(0.0);
+    let one: V::Elem = nalgebra::convert(1.0);
+    x.map_entries(|_, v| if v == zero { zero } else { one / v })
+}
+
+/// `x̄ −= ḡ ⊙ y²` with y = 1/x (0 where x = 0, as y is).
+pub fn recip_or_zero_pullback<V: Differentiable>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
+    crate::value::accumulate(acc, y.zip_entries(g, |r, g| -(g * r * r)));
+}
+
+/// y·ln a entry-wise, 0 where y = 0 (`xlogy`): the tangent aᵇ·ln a of aᵇ along b, 0 at
+/// a = 0 where aᵇ = 0.
+pub fn xlogy<V: Differentiable>(y: &V, a: &V) -> V {
+    let zero: V::Elem = nalgebra::convert(0.0);
+    y.zip_entries(a, |y, a| {
+        if y == zero {
+            zero
+        } else {
+            y * nalgebra::ComplexField::ln(a)
+        }
+    })
+}
+
+/// `ȳ += ḡ·ln a`, 0 where y = 0.
+pub fn xlogy_pullback_lhs<V: Differentiable>(g: &V, y: &V, a: &V, acc: &mut Option<V>) {
+    let zero: V::Elem = nalgebra::convert(0.0);
+    let d = g.map_entries(|i, g| {
+        if y.entry(i) == zero {
+            zero
+        } else {
+            g * nalgebra::ComplexField::ln(a.entry(i))
+        }
+    });
+    crate::value::accumulate(acc, d);
+}
+
+/// `ā += ḡ·y/a`, 0 where y = 0.
+pub fn xlogy_pullback_rhs<V: Differentiable>(g: &V, y: &V, a: &V, acc: &mut Option<V>) {
+    let zero: V::Elem = nalgebra::convert(0.0);
+    let d = g.map_entries(|i, g| {
+        if y.entry(i) == zero {
+            zero
+        } else {
+            g * y.entry(i) / a.entry(i)
+        }
+    });
+    crate::value::accumulate(acc, d);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nalgebra::dvector;
+
+    /// Central difference of the scalar function `f` at `x`.
+    fn fd(f: impl Fn(f64) -> f64, x: f64) -> f64 {
+        let h = 1e-6;
+        (f(x + h) - f(x - h)) / (2.0 * h)
+    }
+
+    #[test]
+    fn recip_or_zero_is_the_reciprocal_away_from_zero_and_zero_at_it() {
+        let x = dvector![2.0, -0.5, 0.0];
+        let y = recip_or_zero(&x);
+        assert_eq!(y, dvector![0.5, -2.0, 0.0]);
+        let mut acc = None;
+        recip_or_zero_pullback(&dvector![1.0, 1.0, 1.0], &x, &y, &mut acc);
+        let g = acc.unwrap();
+        for i in 0..2 {
+            assert!((g[i] - fd(|t| 1.0 / t, x[i])).abs() < 1e-6);
+        }
+        assert_eq!(g[2], 0.0);
+    }
+
+    #[test]
+    fn xlogy_and_its_pullbacks_match_finite_differences_and_vanish_at_y_zero() {
+        let (y, a) = (1.3, 0.7);
+        assert_eq!(xlogy(&y, &a), 1.3 * 0.7f64.ln());
+        assert_eq!(xlogy(&0.0, &0.0), 0.0);
+        let (mut dy, mut da) = (None, None);
+        xlogy_pullback_lhs(&1.0, &y, &a, &mut dy);
+        xlogy_pullback_rhs(&1.0, &y, &a, &mut da);
+        assert!((dy.unwrap() - fd(|t| t * a.ln(), y)).abs() < 1e-6);
+        assert!((da.unwrap() - fd(|t| y * t.ln(), a)).abs() < 1e-6);
+        let (mut dy, mut da) = (None, None);
+        xlogy_pullback_lhs(&1.0, &0.0, &0.0, &mut dy);
+        xlogy_pullback_rhs(&1.0, &0.0, &0.0, &mut da);
+        assert_eq!((dy, da), (Some(0.0), Some(0.0)));
+    }
+
+    #[test]
+    fn unit_directions_and_matrix_assembly_follow_storage_order() {
+        let x = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+        // Entry 1 in storage (column-major) order is (1, 0).
+        assert_eq!(unit_like(&x, 4, 3)[(1, 0)], 1.0);
+        assert_eq!(unit_like(&x, 2, 3), DMatrix::zeros(2, 2));
+        let mut m = DMatrix::zeros(5, 5);
+        write_column(&mut m, 4, 1, &x);
+        assert_eq!(m.column(4).as_slice(), &[0.0, 1.0, 3.0, 2.0, 4.0]);
+        write_row(&mut m, 0, 0, &2.5);
+        assert_eq!(m[(0, 0)], 2.5);
+    }
+
+    #[test]
+    fn piecewise_factors_are_the_pullbacks_at_a_unit_cotangent() {
+        assert_eq!(max_weight(&2.0, &1.0), 1.0);
+        assert_eq!(max_weight(&1.0, &1.0), 0.5);
+        assert_eq!(min_weight(&2.0, &1.0), 0.0);
+        assert_eq!(max_entry_weights(&dvector![1.0, 3.0, 3.0]), dvector![0.0, 0.5, 0.5]);
+        assert_eq!(sign_of(&dvector![-2.0, 0.0, 1.0]), dvector![-1.0, 0.0, 1.0]);
+        assert_eq!(clamp_weight(&1.0, 0.0, 1.0), 0.5);
+        assert_eq!(powi_factor(&1.0, 0), 0);
+        assert_eq!(powi_factor(&1.0, 3), 2);
+    }
+}

@@ -512,6 +512,16 @@ registry! {
     SvdVtKept => internal("svd_v_t_kept", 1, "ē += U·(S·(F ∘ (VᵀV̄ − V̄ᵀV)))·Vᵀ + U·S⁻¹·V̄ᵀ·(I − VVᵀ) (as `.v_t.unwrap()`)",
         "Vᵀ of an `svd(..)`, whatever its `compute_v`"),
     PseudoRecip => internal("pseudo_recip", 1, "s̄ −= ḡ ∘ y² with y = 1/s", "1/sᵢ entry-wise, 0 where |sᵢ| ≤ √ε·max|s|"),
+    RecipOrZero => OpSpec {
+        domain: Domain::Any,
+        ..internal("recip_or_zero", 1, "x̄ −= ḡ ∘ y² with y = 1/x (0 at x = 0)",
+            "1/x entry-wise, 0 where x = 0: the factor of the tangents of ‖x‖ and hypot, 0 at 0 as their pullbacks")
+    },
+    Xlogy => OpSpec {
+        domain: Domain::Any,
+        ..internal("xlogy", 2, "ȳ += ḡ·ln a, ā += ḡ·y/a (both 0 where y = 0)",
+            "y·ln a entry-wise, 0 where y = 0: the tangent of aᵇ along b, 0 at a = 0 as in JAX")
+    },
 }
 
 /// An internal operation (no syntax) of `operands` matrix operands, its kernel run even on

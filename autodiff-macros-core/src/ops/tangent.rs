@@ -97,9 +97,11 @@ pub fn tangent(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, M
             let t = b.op(Dot, &[x, d], &[]);
             b.op(Add, &[t, t], &[])
         }),
+        // ⟨x, ẋ⟩/‖x‖, 0 at x = 0 (as the pullback).
         Norm => dx.map(|d| {
             let t = b.op(Dot, &[x, d], &[]);
-            b.op(Div, &[t, s.result], &[])
+            let r = b.op(RecipOrZero, &[s.result], &[]);
+            b.op(ComponentMul, &[t, r], &[])
         }),
         // 2·mean((x − μ) ⊙ ẋ) over the same lanes.
         Variance | RowVariance | ColumnVariance | RowVarianceTr => dx.map(|d| {
@@ -269,7 +271,7 @@ fn binary_scalar(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>,
             });
             plus(b, l, r)
         }
-        // ȧ·b·aᵇ⁻¹ + ḃ·aᵇ·ln a.
+        // ȧ·b·aᵇ⁻¹ + ḃ·aᵇ·ln a (the second term 0 at a = 0, as JAX's).
         Powf => {
             let l = da.map(|d| {
                 let one = b.filled(c, 1.0);
@@ -279,17 +281,19 @@ fn binary_scalar(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>,
                 b.op(ComponentMul, &[d, f], &[])
             });
             let r = dc.map(|d| {
-                let ln = b.op(Ln, &[a], &[]);
-                let f = b.op(ComponentMul, &[y, ln], &[]);
+                let f = b.op(Xlogy, &[y, a], &[]);
                 b.op(ComponentMul, &[d, f], &[])
             });
             plus(b, l, r)
         }
-        // (a·ȧ + b·ḃ)/h.
+        // (a·ȧ + b·ḃ)/h, 0 at h = 0 (as the pullback).
         Hypot => {
             let l = da.map(|d| b.op(ComponentMul, &[a, d], &[]));
             let r = dc.map(|d| b.op(ComponentMul, &[c, d], &[]));
-            plus(b, l, r).map(|n| b.op(ComponentDiv, &[n, y], &[]))
+            plus(b, l, r).map(|n| {
+                let r = b.op(RecipOrZero, &[y], &[]);
+                b.op(ComponentMul, &[n, r], &[])
+            })
         }
         _ => return Err(Missing),
     })
