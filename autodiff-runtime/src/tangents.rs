@@ -271,7 +271,10 @@ mod tests {
         assert_eq!(max_weight(&2.0, &1.0), 1.0);
         assert_eq!(max_weight(&1.0, &1.0), 0.5);
         assert_eq!(min_weight(&2.0, &1.0), 0.0);
-        assert_eq!(max_entry_weights(&dvector![1.0, 3.0, 3.0]), dvector![0.0, 0.5, 0.5]);
+        assert_eq!(
+            max_entry_weights(&dvector![1.0, 3.0, 3.0]),
+            dvector![0.0, 0.5, 0.5]
+        );
         assert_eq!(sign_of(&dvector![-2.0, 0.0, 1.0]), dvector![-1.0, 0.0, 1.0]);
         assert_eq!(clamp_weight(&1.0, 0.0, 1.0), 0.5);
         assert_eq!(powi_factor(&1.0, 0), 0);
