@@ -54,12 +54,21 @@ pub struct History {
 }
 
 /// Gradient descent with the step 1/M.
-pub fn gradient_descent(x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64, iterations: usize) -> History {
+pub fn gradient_descent(
+    x: &DMatrix<f64>,
+    y: &DVector<f64>,
+    lambda: f64,
+    iterations: usize,
+) -> History {
     let n = x.nrows() as f64;
     let spectral = x.clone().singular_values().max();
     let step = 1.0 / (0.25 * spectral * spectral / n + lambda);
     let mut w = DVector::zeros(x.ncols());
-    let mut h = History { name: "gradient descent", gradient_norms: vec![], losses: vec![] };
+    let mut h = History {
+        name: "gradient descent",
+        gradient_norms: vec![],
+        losses: vec![],
+    };
     for _ in 0..iterations {
         let (loss, g) = logistic_loss_grad(&w, x, y, lambda);
         h.losses.push(loss);
@@ -72,7 +81,11 @@ pub fn gradient_descent(x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64, iterati
 /// Newton's method with the dense Hessian, until ‖∇L‖ ≤ `tol`.
 pub fn newton(x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64, tol: f64) -> History {
     let mut w = DVector::zeros(x.ncols());
-    let mut h = History { name: "Newton (Hessian)", gradient_norms: vec![], losses: vec![] };
+    let mut h = History {
+        name: "Newton (Hessian)",
+        gradient_norms: vec![],
+        losses: vec![],
+    };
     for _ in 0..50 {
         let (loss, g, hessian) = logistic_loss_hessian(&w, x, y, lambda);
         h.losses.push(loss);
@@ -80,7 +93,10 @@ pub fn newton(x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64, tol: f64) -> Hist
         if g.w.norm() <= tol {
             break;
         }
-        let step = hessian.cholesky().expect("λ > 0 makes H positive definite").solve(&g.w);
+        let step = hessian
+            .cholesky()
+            .expect("λ > 0 makes H positive definite")
+            .solve(&g.w);
         w -= step;
     }
     h
@@ -90,7 +106,11 @@ pub fn newton(x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64, tol: f64) -> Hist
 /// ‖∇L‖ ≤ `tol`.
 pub fn newton_cg(x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64, tol: f64) -> History {
     let mut w = DVector::zeros(x.ncols());
-    let mut h = History { name: "Newton-CG (HVPs)", gradient_norms: vec![], losses: vec![] };
+    let mut h = History {
+        name: "Newton-CG (HVPs)",
+        gradient_norms: vec![],
+        losses: vec![],
+    };
     for _ in 0..50 {
         let (loss, g) = logistic_loss_grad(&w, x, y, lambda);
         h.losses.push(loss);
@@ -106,7 +126,11 @@ pub fn newton_cg(x: &DMatrix<f64>, y: &DVector<f64>, lambda: f64, tol: f64) -> H
 
 /// Solves A·p = b for a symmetric positive-definite A given by its products `a`, to the
 /// relative residual `rel` (at most b's length iterations).
-fn conjugate_gradients(a: impl Fn(&DVector<f64>) -> DVector<f64>, b: &DVector<f64>, rel: f64) -> DVector<f64> {
+fn conjugate_gradients(
+    a: impl Fn(&DVector<f64>) -> DVector<f64>,
+    b: &DVector<f64>,
+    rel: f64,
+) -> DVector<f64> {
     let mut p_sol = DVector::zeros(b.len());
     let mut r = b.clone();
     let mut d = r.clone();
@@ -135,14 +159,22 @@ fn main() {
         newton_cg(&x, &y, lambda, tol),
         gradient_descent(&x, &y, lambda, 200),
     ];
-    println!("L2-regularised logistic regression, n = {}, d = {}, λ = {lambda}", x.nrows(), x.ncols());
+    println!(
+        "L2-regularised logistic regression, n = {}, d = {}, λ = {lambda}",
+        x.nrows(),
+        x.ncols()
+    );
     println!("‖∇L‖ per iteration:\n");
     print!("{:>4}", "k");
     for r in &runs {
         print!("  {:>18}", r.name);
     }
     println!();
-    let rows = runs.iter().map(|r| r.gradient_norms.len()).max().unwrap_or(0);
+    let rows = runs
+        .iter()
+        .map(|r| r.gradient_norms.len())
+        .max()
+        .unwrap_or(0);
     for k in 0..rows {
         if k >= 12 && k % 20 != 19 && k + 1 != rows {
             continue;
@@ -158,6 +190,10 @@ fn main() {
     }
     for r in &runs {
         let (g, l) = (r.gradient_norms.last().unwrap(), r.losses.last().unwrap());
-        println!("{}: {} iterations, L = {l:.12}, ‖∇L‖ = {g:.1e}", r.name, r.gradient_norms.len());
+        println!(
+            "{}: {} iterations, L = {l:.12}, ‖∇L‖ = {g:.1e}",
+            r.name,
+            r.gradient_norms.len()
+        );
     }
 }

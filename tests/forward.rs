@@ -61,7 +61,10 @@ fn matrix_valued_more_outputs_than_inputs() {
 fn matrix_valued_fewer_outputs_than_inputs() {
     let (mut g, mut worst) = (rng(2), Worst::default());
     for &(r, c) in &[(1, 2), (3, 2), (2, 5), (4, 4)] {
-        let p = WideP { x: mat(&mut g, r, c), t: uniform(&mut g) };
+        let p = WideP {
+            x: mat(&mut g, r, c),
+            t: uniform(&mut g),
+        };
         let fns = Valued {
             f: &|p: &WideP| wide(&p.x, p.t).flat(),
             jvp: &|p, d| {
@@ -134,7 +137,11 @@ params!(SequenceP { w: DMatrix<f64>, b: DVector<f64> });
 #[grad(x, t, forward)]
 fn branches(x: &DMatrix<f64>, t: f64, k: usize, flag: Option<f64>) -> f64 {
     let s = x.sum();
-    let y = if s > 0.0 { x.norm_squared() * t } else { (s * t).sin() - x.mean() };
+    let y = if s > 0.0 {
+        x.norm_squared() * t
+    } else {
+        (s * t).sin() - x.mean()
+    };
     let z = match k {
         0 => y * y,
         n if n > 3 => y.cos() + t,
@@ -157,7 +164,10 @@ params!(BranchP { x: DMatrix<f64>, t: f64 });
 #[grad(u, x, t, v, forward)]
 fn mixed(x: &DMatrix<f64>, t: f64, c: &DMatrix<f64>, v: &DVector<f64>, u: f64) -> f64 {
     let p = x * v;
-    t * x.sum() * u.sin() + p.norm_squared() * t + v.dot(v) * u * u + (x.component_mul(c)).sum() * t * u
+    t * x.sum() * u.sin()
+        + p.norm_squared() * t
+        + v.dot(v) * u * u
+        + (x.component_mul(c)).sum() * t * u
 }
 
 params!(MixedP { x: DMatrix<f64>, t: f64, v: DVector<f64>, u: f64 });
@@ -167,25 +177,63 @@ fn loops_carrying_matrix_and_scalar_state() {
     let (mut g, mut worst) = (rng(3), Worst::default());
     for &(r, c) in SHAPES {
         for n in [1, 3] {
-            let p = RecurrenceP { x: mat(&mut g, r, c), w: mat(&mut g, r, r) * 0.5, t: uniform(&mut g) };
+            let p = RecurrenceP {
+                x: mat(&mut g, r, c),
+                w: mat(&mut g, r, r) * 0.5,
+                t: uniform(&mut g),
+            };
             let fns = Scalar {
                 f: &|p: &RecurrenceP| recurrence(&p.x, &p.w, p.t, n),
                 grad: &|p| {
                     let (y, gr) = recurrence_grad(&p.x, &p.w, p.t, n);
-                    (y, RecurrenceP { x: gr.x, w: gr.w, t: gr.t }.flat())
+                    (
+                        y,
+                        RecurrenceP {
+                            x: gr.x,
+                            w: gr.w,
+                            t: gr.t,
+                        }
+                        .flat(),
+                    )
                 },
                 jvp: &|p, d| recurrence_jvp(&p.x, &p.w, p.t, n, &d.x, &d.w, &d.t),
                 hvp: &|p, d| {
                     let (y, gr, hv) = recurrence_hvp(&p.x, &p.w, p.t, n, &d.x, &d.w, &d.t);
-                    let (gr, hv) = (RecurrenceP { x: gr.x, w: gr.w, t: gr.t }, RecurrenceP { x: hv.x, w: hv.w, t: hv.t });
+                    let (gr, hv) = (
+                        RecurrenceP {
+                            x: gr.x,
+                            w: gr.w,
+                            t: gr.t,
+                        },
+                        RecurrenceP {
+                            x: hv.x,
+                            w: hv.w,
+                            t: hv.t,
+                        },
+                    );
                     (y, gr.flat(), hv.flat())
                 },
                 hessian: &|p| {
                     let (y, gr, h) = recurrence_hessian(&p.x, &p.w, p.t, n);
-                    (y, RecurrenceP { x: gr.x, w: gr.w, t: gr.t }.flat(), h)
+                    (
+                        y,
+                        RecurrenceP {
+                            x: gr.x,
+                            w: gr.w,
+                            t: gr.t,
+                        }
+                        .flat(),
+                        h,
+                    )
                 },
             };
-            check_scalar(&format!("recurrence at {r}x{c}, n = {n}: {p:?}"), &p, &fns, &mut g, &mut worst);
+            check_scalar(
+                &format!("recurrence at {r}x{c}, n = {n}: {p:?}"),
+                &p,
+                &fns,
+                &mut g,
+                &mut worst,
+            );
         }
     }
     worst.print("recurrence");
@@ -196,7 +244,10 @@ fn loop_over_an_iterator() {
     let (mut g, mut worst) = (rng(4), Worst::default());
     for (d, len) in [(1, 1), (2, 4), (3, 3), (4, 5)] {
         let xs: Vec<DVector<f64>> = (0..len).map(|_| vec(&mut g, d)).collect();
-        let p = SequenceP { w: mat(&mut g, d, d) * 0.7, b: vec(&mut g, d) };
+        let p = SequenceP {
+            w: mat(&mut g, d, d) * 0.7,
+            b: vec(&mut g, d),
+        };
         let fns = Scalar {
             f: &|p: &SequenceP| sequence(&p.w, &p.b, &xs),
             grad: &|p| {
@@ -206,14 +257,24 @@ fn loop_over_an_iterator() {
             jvp: &|p, dir| sequence_jvp(&p.w, &p.b, &xs, &dir.w, &dir.b),
             hvp: &|p, dir| {
                 let (y, gr, hv) = sequence_hvp(&p.w, &p.b, &xs, &dir.w, &dir.b);
-                (y, SequenceP { w: gr.w, b: gr.b }.flat(), SequenceP { w: hv.w, b: hv.b }.flat())
+                (
+                    y,
+                    SequenceP { w: gr.w, b: gr.b }.flat(),
+                    SequenceP { w: hv.w, b: hv.b }.flat(),
+                )
             },
             hessian: &|p| {
                 let (y, gr, h) = sequence_hessian(&p.w, &p.b, &xs);
                 (y, SequenceP { w: gr.w, b: gr.b }.flat(), h)
             },
         };
-        check_scalar(&format!("sequence, d = {d}, {len} steps"), &p, &fns, &mut g, &mut worst);
+        check_scalar(
+            &format!("sequence, d = {d}, {len} steps"),
+            &p,
+            &fns,
+            &mut g,
+            &mut worst,
+        );
     }
     worst.print("sequence");
 }
@@ -228,7 +289,10 @@ fn branches_on_values_and_constants() {
                 // Entries of one sign: the sum is far from the branch's boundary at 0.
                 let mut x = mat_in(&mut g, r, c, 0.1, 1.0) * sign;
                 x[(0, 0)] *= if uniform(&mut g) > 0.0 { 1.0 } else { -1.0 };
-                let p = BranchP { x, t: 0.5 + uniform(&mut g).abs() };
+                let p = BranchP {
+                    x,
+                    t: 0.5 + uniform(&mut g).abs(),
+                };
                 arms[usize::from(p.x.sum() > 0.0)] += 1;
                 let fns = Scalar {
                     f: &|p: &BranchP| branches(&p.x, p.t, k, flag),
@@ -239,18 +303,31 @@ fn branches_on_values_and_constants() {
                     jvp: &|p, d| branches_jvp(&p.x, p.t, k, flag, &d.x, &d.t),
                     hvp: &|p, d| {
                         let (y, gr, hv) = branches_hvp(&p.x, p.t, k, flag, &d.x, &d.t);
-                        (y, BranchP { x: gr.x, t: gr.t }.flat(), BranchP { x: hv.x, t: hv.t }.flat())
+                        (
+                            y,
+                            BranchP { x: gr.x, t: gr.t }.flat(),
+                            BranchP { x: hv.x, t: hv.t }.flat(),
+                        )
                     },
                     hessian: &|p| {
                         let (y, gr, h) = branches_hessian(&p.x, p.t, k, flag);
                         (y, BranchP { x: gr.x, t: gr.t }.flat(), h)
                     },
                 };
-                check_scalar(&format!("branches at {r}x{c}, k = {k}, {flag:?}: {p:?}"), &p, &fns, &mut g, &mut worst);
+                check_scalar(
+                    &format!("branches at {r}x{c}, k = {k}, {flag:?}: {p:?}"),
+                    &p,
+                    &fns,
+                    &mut g,
+                    &mut worst,
+                );
             }
         }
     }
-    assert!(arms[0] > 0 && arms[1] > 0, "both arms of the branch on a value ran: {arms:?}");
+    assert!(
+        arms[0] > 0 && arms[1] > 0,
+        "both arms of the branch on a value ran: {arms:?}"
+    );
     worst.print("branches");
 }
 
@@ -259,8 +336,21 @@ fn mixed_kinds_hessian_blocks() {
     let (mut g, mut worst) = (rng(6), Worst::default());
     for &(r, c) in SHAPES {
         let cm = mat(&mut g, r, c);
-        let p = MixedP { x: mat(&mut g, r, c), t: uniform(&mut g), v: vec(&mut g, c), u: uniform(&mut g) };
-        let flat = |gr: MixedGrad| MixedP { x: gr.x, t: gr.t, v: gr.v, u: gr.u }.flat();
+        let p = MixedP {
+            x: mat(&mut g, r, c),
+            t: uniform(&mut g),
+            v: vec(&mut g, c),
+            u: uniform(&mut g),
+        };
+        let flat = |gr: MixedGrad| {
+            MixedP {
+                x: gr.x,
+                t: gr.t,
+                v: gr.v,
+                u: gr.u,
+            }
+            .flat()
+        };
         let fns = Scalar {
             f: &|p: &MixedP| mixed(&p.x, p.t, &cm, &p.v, p.u),
             grad: &|p| {
@@ -282,8 +372,18 @@ fn mixed_kinds_hessian_blocks() {
         let (_, _, h) = mixed_hessian(&p.x, p.t, &cm, &p.v, p.u);
         let (it, iu) = (r * c, r * c + 1 + c);
         let d2_tu = p.x.sum() * p.u.cos() + p.x.component_mul(&cm).sum();
-        worst.record("mixed", "hessian (t, u) closed form", rel(h[(it, iu)], d2_tu, 1.0), IDENTITY_TOL);
-        worst.record("mixed", "hessian (u, t) closed form", rel(h[(iu, it)], d2_tu, 1.0), IDENTITY_TOL);
+        worst.record(
+            "mixed",
+            "hessian (t, u) closed form",
+            rel(h[(it, iu)], d2_tu, 1.0),
+            IDENTITY_TOL,
+        );
+        worst.record(
+            "mixed",
+            "hessian (u, t) closed form",
+            rel(h[(iu, it)], d2_tu, 1.0),
+            IDENTITY_TOL,
+        );
     }
     worst.print("mixed");
 }
@@ -331,12 +431,21 @@ fn hessian_of_a_function_of_an_affine_map() {
     let mut g = rng(7);
     let (mut worst_g1, mut worst_g2, mut closed) = (0.0_f64, 0.0_f64, 0.0_f64);
     for &(m, n) in &[(5, 3), (3, 5), (4, 1), (6, 4)] {
-        let (a, x, b, mm) = (mat(&mut g, m, n), vec(&mut g, n), vec(&mut g, m), mat(&mut g, m, m));
+        let (a, x, b, mm) = (
+            mat(&mut g, m, n),
+            vec(&mut g, n),
+            vec(&mut g, m),
+            mat(&mut g, m, m),
+        );
         let z = &a * &x + &b;
         // g₁: H = diag((2 − 2zᵢ²)/(1 + zᵢ²)²) in closed form, and through the map.
         let (_, _, hz) = log_cosh_like_hessian(&z);
         let diag = z.map(|t| (2.0 - 2.0 * t * t) / (1.0 + t * t).powi(2));
-        closed = closed.max(rel_vec(&hz.flat(), &DMatrix::from_diagonal(&diag).flat(), 1.0));
+        closed = closed.max(rel_vec(
+            &hz.flat(),
+            &DMatrix::from_diagonal(&diag).flat(),
+            1.0,
+        ));
         let (_, _, hx) = log_cosh_like_affine_hessian(&a, &x, &b);
         let expected = a.transpose() * &hz * &a;
         worst_g1 = worst_g1.max(rel_vec(&hx.flat(), &expected.flat(), expected.amax()));
@@ -349,12 +458,24 @@ fn hessian_of_a_function_of_an_affine_map() {
         let (_, gz) = quartic_grad(&z, &mm);
         let (_, gx) = quartic_affine_grad(&a, &x, &b, &mm);
         let expected = a.transpose() * gz.z;
-        assert!(rel_vec(&gx.x, &expected, expected.amax()) < 1e-12, "∇ₓ g₂(Ax + b) at {m}x{n}");
+        assert!(
+            rel_vec(&gx.x, &expected, expected.amax()) < 1e-12,
+            "∇ₓ g₂(Ax + b) at {m}x{n}"
+        );
     }
     println!("FORWARD-WORST affine: g1 closed form={closed:.1e} g1 A'HA={worst_g1:.1e} g2 A'HA={worst_g2:.1e}");
-    assert!(closed < IDENTITY_TOL, "g₁'s Hessian against its closed form: {closed:e}");
-    assert!(worst_g1 < IDENTITY_TOL, "∇²ₓ g₁(Ax + b) against AᵀHA: {worst_g1:e}");
-    assert!(worst_g2 < IDENTITY_TOL, "∇²ₓ g₂(Ax + b) against AᵀHA: {worst_g2:e}");
+    assert!(
+        closed < IDENTITY_TOL,
+        "g₁'s Hessian against its closed form: {closed:e}"
+    );
+    assert!(
+        worst_g1 < IDENTITY_TOL,
+        "∇²ₓ g₁(Ax + b) against AᵀHA: {worst_g1:e}"
+    );
+    assert!(
+        worst_g2 < IDENTITY_TOL,
+        "∇²ₓ g₂(Ax + b) against AᵀHA: {worst_g2:e}"
+    );
 }
 
 // ================================================================== fallible functions
@@ -380,7 +501,13 @@ fn fallible_companions_return_none_exactly_where_f_does() {
     let (mut g, mut worst) = (rng(8), Worst::default());
     let (mut some, mut none) = (0, 0);
     for n in 1..=4 {
-        for (lim, ratio) in [(-1.0_f64, 0.5), (0.3, 0.4), (0.3, 1.6), (1.0, 0.6), (4.0, 1.3)] {
+        for (lim, ratio) in [
+            (-1.0_f64, 0.5),
+            (0.3, 0.4),
+            (0.3, 1.6),
+            (1.0, 0.6),
+            (4.0, 1.3),
+        ] {
             // ‖x‖² = ratio·lim: inside the bound or outside it, never near it (ln(k − ‖x‖²)).
             let x = vec(&mut g, n);
             let x = &x * (ratio * lim.abs() / x.norm_squared()).sqrt();
@@ -404,17 +531,33 @@ fn fallible_companions_return_none_exactly_where_f_does() {
                 f: &|x: &DVector<f64>| fallible(x, lim).unwrap(),
                 grad: &|x| fallible_grad(x, lim).map(|(y, g)| (y, g.x)).unwrap(),
                 jvp: &|x, v| fallible_jvp(x, lim, v).unwrap(),
-                hvp: &|x, v| fallible_hvp(x, lim, v).map(|(y, g, h)| (y, g.x, h.x)).unwrap(),
-                hessian: &|x| fallible_hessian(x, lim).map(|(y, g, h)| (y, g.x, h)).unwrap(),
+                hvp: &|x, v| {
+                    fallible_hvp(x, lim, v)
+                        .map(|(y, g, h)| (y, g.x, h.x))
+                        .unwrap()
+                },
+                hessian: &|x| {
+                    fallible_hessian(x, lim)
+                        .map(|(y, g, h)| (y, g.x, h))
+                        .unwrap()
+                },
             };
             check_scalar(&what, &x, &fns, &mut g, &mut worst);
             let (y_jac, jac) = jacobian.unwrap();
             let (_, grad) = fallible_grad(&x, lim).unwrap();
             assert_eq!(y_jac, y, "{what}: f_jacobian's value");
-            worst.record(&what, "jacobian = gradient", rel_vec(&jac.row(0).transpose(), &grad.x, 0.0), IDENTITY_TOL);
+            worst.record(
+                &what,
+                "jacobian = gradient",
+                rel_vec(&jac.row(0).transpose(), &grad.x, 0.0),
+                IDENTITY_TOL,
+            );
         }
     }
-    assert!(some > 0 && none > 0, "both outcomes ran: {some} Some, {none} None");
+    assert!(
+        some > 0 && none > 0,
+        "both outcomes ran: {some} Some, {none} None"
+    );
     worst.print("fallible");
 }
 
@@ -425,7 +568,10 @@ fn fallible_companions_return_none_exactly_where_f_does() {
 fn generic<T: RealField>(x: &DMatrix<T>, t: T) -> T {
     let two = T::from_f64(2.0).unwrap();
     let s = x.norm_squared();
-    (s.clone() * t.clone()).sin() + x.sum() * two + s.sqrt() * t.clone() + x.transpose().dot(&x.transpose()) * t
+    (s.clone() * t.clone()).sin()
+        + x.sum() * two
+        + s.sqrt() * t.clone()
+        + x.transpose().dot(&x.transpose()) * t
 }
 
 params!(GenericP { x: DMatrix<f64>, t: f64 });
@@ -434,7 +580,10 @@ params!(GenericP { x: DMatrix<f64>, t: f64 });
 fn generic_at_f64_and_f32() {
     let (mut g, mut worst) = (rng(9), Worst::default());
     for &(r, c) in SHAPES {
-        let p = GenericP { x: mat(&mut g, r, c), t: uniform(&mut g) };
+        let p = GenericP {
+            x: mat(&mut g, r, c),
+            t: uniform(&mut g),
+        };
         let flat = |gr: GenericGrad<f64>| GenericP { x: gr.x, t: gr.t }.flat();
         let fns = Scalar {
             f: &|p: &GenericP| generic(&p.x, p.t),
@@ -452,10 +601,19 @@ fn generic_at_f64_and_f32() {
                 (y, flat(gr), h)
             },
         };
-        check_scalar(&format!("generic::<f64> at {r}x{c}"), &p, &fns, &mut g, &mut worst);
+        check_scalar(
+            &format!("generic::<f64> at {r}x{c}"),
+            &p,
+            &fns,
+            &mut g,
+            &mut worst,
+        );
         // f32: the same companions, close to f64's.
         let (x32, t32) = (p.x.map(|e| e as f32), p.t as f32);
-        let d = GenericP { x: mat(&mut g, r, c), t: uniform(&mut g) };
+        let d = GenericP {
+            x: mat(&mut g, r, c),
+            t: uniform(&mut g),
+        };
         let (y, tan) = generic_jvp(&p.x, p.t, &d.x, &d.t);
         let (y32, tan32) = generic_jvp(&x32, t32, &d.x.map(|e| e as f32), &(d.t as f32));
         let (_, _, h) = generic_hessian(&p.x, p.t);
@@ -463,7 +621,12 @@ fn generic_at_f64_and_f32() {
         let what = format!("generic::<f32> at {r}x{c}");
         worst.record(&what, "f32 value", rel(f64::from(y32), y, 1.0), 1e-5);
         worst.record(&what, "f32 jvp", rel(f64::from(tan32), tan, 1.0), 1e-4);
-        worst.record(&what, "f32 hessian", rel_vec(&h32.map(f64::from).flat(), &h.flat(), 1.0), 1e-4);
+        worst.record(
+            &what,
+            "f32 hessian",
+            rel_vec(&h32.map(f64::from).flat(), &h.flat(), 1.0),
+            1e-4,
+        );
     }
     worst.print("generic");
 }
@@ -481,7 +644,10 @@ params!(FixedP { x: Matrix3x2<f64>, v: Vector2<f64> });
 fn static_sizes() {
     let (mut g, mut worst) = (rng(10), Worst::default());
     for _ in 0..4 {
-        let p = FixedP { x: Matrix3x2::from_fn(|_, _| uniform(&mut g)), v: Vector2::from_fn(|_, _| uniform(&mut g)) };
+        let p = FixedP {
+            x: Matrix3x2::from_fn(|_, _| uniform(&mut g)),
+            v: Vector2::from_fn(|_, _| uniform(&mut g)),
+        };
         let flat = |gr: FixedSizeGrad| FixedP { x: gr.x, v: gr.v }.flat();
         let fns = Scalar {
             f: &|p: &FixedP| fixed_size(&p.x, &p.v),

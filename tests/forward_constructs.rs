@@ -64,7 +64,10 @@ fn maps_and_zip_maps_with_their_captures() {
         DVector::from_iterator(5, g.x.iter().copied().chain([g.c]))
     };
     let expect = fd(dc, 1e-5);
-    assert!(close(&h.column(4).into_owned(), &expect, 1e-7), "{h} {expect}");
+    assert!(
+        close(&h.column(4).into_owned(), &expect, 1e-7),
+        "{h} {expect}"
+    );
 }
 
 #[grad(x, forward)]
@@ -99,7 +102,11 @@ fn calls_go_through_the_callees_tangent() {
         DVector::from_column_slice(g.as_slice())
     };
     let dw = fd(gw, 1e-5);
-    assert!(close(&DVector::from_column_slice(hv.w.as_slice()), &dw, 1e-7));
+    assert!(close(
+        &DVector::from_column_slice(hv.w.as_slice()),
+        &dw,
+        1e-7
+    ));
 }
 
 /// ln(1 + eˣ), without overflow: a hand-written pullback and tangent.

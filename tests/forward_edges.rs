@@ -59,9 +59,15 @@ fn late_dependence(x: &DVector<f64>, n: usize) -> f64 {
 
 #[test]
 fn values_that_do_not_depend_on_the_parameters() {
-    let (x, v) = (DVector::from_vec(vec![0.3, -0.2]), DVector::from_vec(vec![1.0, 2.0]));
+    let (x, v) = (
+        DVector::from_vec(vec![0.3, -0.2]),
+        DVector::from_vec(vec![1.0, 2.0]),
+    );
     let (_, _, h) = unused_parameter_hessian(&x, 0.7);
-    assert_eq!(h, DMatrix::from_diagonal(&DVector::from_vec(vec![3.0, 3.0, 0.0])));
+    assert_eq!(
+        h,
+        DMatrix::from_diagonal(&DVector::from_vec(vec![3.0, 3.0, 0.0]))
+    );
     let (_, _, hv) = unused_parameter_hvp(&x, 0.7, &v, &1.0);
     assert_eq!((hv.x, hv._y), (&v * 3.0, 0.0));
     assert_eq!(constant_result_jvp(&x, &v), (4.0, 0.0));
@@ -73,7 +79,10 @@ fn values_that_do_not_depend_on_the_parameters() {
     assert_eq!(identity_jvp(&m, &(&m * 2.0)).1, &m * 2.0);
     assert_eq!(identity_jacobian(&m).1, DMatrix::identity(6, 6));
     // y·z: z = 3 (x₀ > 0), y = Σx or 1.
-    assert_eq!(constant_arms_jvp(&x, true, &v), (constant_arms(&x, true), 9.0));
+    assert_eq!(
+        constant_arms_jvp(&x, true, &v),
+        (constant_arms(&x, true), 9.0)
+    );
     assert_eq!(constant_arms_jvp(&x, false, &v), (3.0, 0.0));
     let (_, g, h) = constant_arms_hessian(&-&x, true);
     // x₀ < 0: y·z = Σx·‖x‖², checked against finite differences below.
@@ -82,8 +91,14 @@ fn values_that_do_not_depend_on_the_parameters() {
     assert!((h.clone() - h.transpose()).amax() < 1e-15);
     // n = 4: s = 2·Σx at the end, s² = 4(Σx)².
     let (y, t) = late_dependence_jvp(&x, 4, &v);
-    assert!((y - 0.04).abs() < 1e-15 && (t - 8.0 * 0.1 * 3.0).abs() < 1e-14, "{y} {t}");
-    assert_eq!(late_dependence_hessian(&x, 4).2, DMatrix::from_element(2, 2, 8.0));
+    assert!(
+        (y - 0.04).abs() < 1e-15 && (t - 8.0 * 0.1 * 3.0).abs() < 1e-14,
+        "{y} {t}"
+    );
+    assert_eq!(
+        late_dependence_hessian(&x, 4).2,
+        DMatrix::from_element(2, 2, 8.0)
+    );
     assert_eq!(late_dependence_hessian(&x, 2).2, DMatrix::zeros(2, 2));
 }
 
@@ -106,7 +121,13 @@ fn constant_arms_match_finite_differences() {
                     (y, g.x, h)
                 },
             };
-            check_scalar(&format!("constant_arms, n = {n}, {c}"), &x, &fns, &mut g, &mut worst);
+            check_scalar(
+                &format!("constant_arms, n = {n}, {c}"),
+                &x,
+                &fns,
+                &mut g,
+                &mut worst,
+            );
         }
     }
     worst.print("constant_arms");
@@ -155,7 +176,10 @@ params!(SyntaxP { x: DMatrix<f64>, w: DMatrix<f64> });
 fn parameters_by_value_and_const_generics() {
     let (mut g, mut worst) = (rng(12), Worst::default());
     for &(r, c) in SHAPES {
-        let p = ByValueP { x: mat(&mut g, r, c), t: uniform(&mut g) };
+        let p = ByValueP {
+            x: mat(&mut g, r, c),
+            t: uniform(&mut g),
+        };
         let fns = Scalar {
             f: &|p: &ByValueP| by_value(p.x.clone(), p.t),
             grad: &|p| {
@@ -165,20 +189,32 @@ fn parameters_by_value_and_const_generics() {
             jvp: &|p, d| by_value_jvp(p.x.clone(), p.t, &d.x, &d.t),
             hvp: &|p, d| {
                 let (y, gr, hv) = by_value_hvp(p.x.clone(), p.t, &d.x, &d.t);
-                (y, ByValueP { x: gr.x, t: gr.t }.flat(), ByValueP { x: hv.x, t: hv.t }.flat())
+                (
+                    y,
+                    ByValueP { x: gr.x, t: gr.t }.flat(),
+                    ByValueP { x: hv.x, t: hv.t }.flat(),
+                )
             },
             hessian: &|p| {
                 let (y, gr, h) = by_value_hessian(p.x.clone(), p.t);
                 (y, ByValueP { x: gr.x, t: gr.t }.flat(), h)
             },
         };
-        check_scalar(&format!("by_value at {r}x{c}"), &p, &fns, &mut g, &mut worst);
+        check_scalar(
+            &format!("by_value at {r}x{c}"),
+            &p,
+            &fns,
+            &mut g,
+            &mut worst,
+        );
     }
     // x = (1, 2, 3): H = 2Σx·I + 2(x1ᵀ + 1xᵀ).
     let x = SVector::<f64, 3>::new(1.0, 2.0, 3.0);
     let (y, gr, h) = const_generic_hessian(&x);
     let ones = SVector::<f64, 3>::repeat(1.0);
-    let expected = DMatrix::from_fn(3, 3, |i, j| 2.0 * (x[i] + x[j]) + if i == j { 12.0 } else { 0.0 });
+    let expected = DMatrix::from_fn(3, 3, |i, j| {
+        2.0 * (x[i] + x[j]) + if i == j { 12.0 } else { 0.0 }
+    });
     assert_eq!((y, gr.x), (84.0, SVector::<f64, 3>::new(26.0, 38.0, 50.0)));
     assert_eq!(h, expected);
     assert_eq!(const_generic_jvp(&x, &ones), (84.0, 114.0));
@@ -190,7 +226,10 @@ fn assorted_syntax() {
     let (mut g, mut worst) = (rng(13), Worst::default());
     for &(r, c) in SHAPES {
         for n in [1, 3] {
-            let p = SyntaxP { x: mat(&mut g, r, c), w: mat(&mut g, r, r) * 0.5 };
+            let p = SyntaxP {
+                x: mat(&mut g, r, c),
+                w: mat(&mut g, r, r) * 0.5,
+            };
             let flat = |gr: SyntaxGrad| SyntaxP { x: gr.x, w: gr.w }.flat();
             let fns = Scalar {
                 f: &|p: &SyntaxP| syntax(&p.x, &p.w, n),
@@ -208,7 +247,13 @@ fn assorted_syntax() {
                     (y, flat(gr), h)
                 },
             };
-            check_scalar(&format!("syntax at {r}x{c}, n = {n}"), &p, &fns, &mut g, &mut worst);
+            check_scalar(
+                &format!("syntax at {r}x{c}, n = {n}"),
+                &p,
+                &fns,
+                &mut g,
+                &mut worst,
+            );
         }
     }
     worst.print("syntax");
@@ -305,7 +350,13 @@ fn matrix_valued_loop() {
                     (y.flat(), j)
                 },
             };
-            check_valued(&format!("power, {r}x{r}, n = {n}"), &x, &fns, &mut g, &mut worst);
+            check_valued(
+                &format!("power, {r}x{r}, n = {n}"),
+                &x,
+                &fns,
+                &mut g,
+                &mut worst,
+            );
         }
     }
     worst.print("power");
@@ -319,7 +370,10 @@ fn matrix_valued_loop() {
 #[track_caller]
 fn assert_consistent<P: Params>(what: &str, x: &P, c: &Scalar<P>) {
     let (_, grad) = (c.grad)(x);
-    assert!(grad.iter().all(|e| e.is_finite()), "{what}: f_grad is not finite: {grad}");
+    assert!(
+        grad.iter().all(|e| e.is_finite()),
+        "{what}: f_grad is not finite: {grad}"
+    );
     let n = grad.len();
     let mut g = rng(15);
     let units = (0..n).map(|k| DVector::from_fn(n, |i, _| f64::from(u8::from(i == k))));
@@ -368,18 +422,46 @@ fn entry_ties(x: &DVector<f64>) -> f64 {
 fn float_ties(x: &DVector<f64>) -> f64 {
     let a = x[0];
     let b = x[1];
-    a.max(b) + a.min(b) * 2.0 + a.abs() * 1.5 + b.abs() + a.clamp(-1.0, 1.0) + b.clamp(-1.0, 1.0) * 0.5
+    a.max(b)
+        + a.min(b) * 2.0
+        + a.abs() * 1.5
+        + b.abs()
+        + a.clamp(-1.0, 1.0)
+        + b.clamp(-1.0, 1.0) * 0.5
 }
 
 #[test]
 fn conventions_at_ties_zeros_and_bounds() {
-    let c = one_param!(entry_ties, entry_ties_grad, entry_ties_jvp, entry_ties_hvp, entry_ties_hessian, x);
-    for x in [vec![1.0, -1.0, 1.0, 0.0, -1.0], vec![0.5, 0.5], vec![0.0], vec![-2.0, 2.0, 0.3]] {
+    let c = one_param!(
+        entry_ties,
+        entry_ties_grad,
+        entry_ties_jvp,
+        entry_ties_hvp,
+        entry_ties_hessian,
+        x
+    );
+    for x in [
+        vec![1.0, -1.0, 1.0, 0.0, -1.0],
+        vec![0.5, 0.5],
+        vec![0.0],
+        vec![-2.0, 2.0, 0.3],
+    ] {
         assert_consistent(&format!("entry_ties at {x:?}"), &DVector::from_vec(x), &c);
     }
-    let c = one_param!(float_ties, float_ties_grad, float_ties_jvp, float_ties_hvp, float_ties_hessian, x);
+    let c = one_param!(
+        float_ties,
+        float_ties_grad,
+        float_ties_jvp,
+        float_ties_hvp,
+        float_ties_hessian,
+        x
+    );
     for x in [[1.0, 1.0], [0.0, 0.0], [-1.0, 3.0], [1.0, -1.0], [0.0, 2.0]] {
-        assert_consistent(&format!("float_ties at {x:?}"), &DVector::from_row_slice(&x), &c);
+        assert_consistent(
+            &format!("float_ties at {x:?}"),
+            &DVector::from_row_slice(&x),
+            &c,
+        );
     }
 }
 
@@ -415,25 +497,53 @@ fn powi_zero_exponent(x: &DVector<f64>) -> f64 {
 
 #[test]
 fn norm_at_zero_is_consistent() {
-    let c = one_param!(norm_at_zero, norm_at_zero_grad, norm_at_zero_jvp, norm_at_zero_hvp, norm_at_zero_hessian, x);
+    let c = one_param!(
+        norm_at_zero,
+        norm_at_zero_grad,
+        norm_at_zero_jvp,
+        norm_at_zero_hvp,
+        norm_at_zero_hessian,
+        x
+    );
     assert_consistent("norm at 0", &DVector::zeros(3), &c);
 }
 
 #[test]
 fn hypot_at_zero_is_consistent() {
-    let c = one_param!(hypot_at_zero, hypot_at_zero_grad, hypot_at_zero_jvp, hypot_at_zero_hvp, hypot_at_zero_hessian, x);
+    let c = one_param!(
+        hypot_at_zero,
+        hypot_at_zero_grad,
+        hypot_at_zero_jvp,
+        hypot_at_zero_hvp,
+        hypot_at_zero_hessian,
+        x
+    );
     assert_consistent("hypot at (0, 0)", &DVector::zeros(2), &c);
 }
 
 #[test]
 fn powf_at_zero_base_is_consistent() {
-    let c = one_param!(powf_at_zero_base, powf_at_zero_base_grad, powf_at_zero_base_jvp, powf_at_zero_base_hvp, powf_at_zero_base_hessian, x);
+    let c = one_param!(
+        powf_at_zero_base,
+        powf_at_zero_base_grad,
+        powf_at_zero_base_jvp,
+        powf_at_zero_base_hvp,
+        powf_at_zero_base_hessian,
+        x
+    );
     assert_consistent("powf at (0, 2)", &DVector::from_vec(vec![0.0, 2.0]), &c);
 }
 
 #[test]
 fn powi_zero_exponent_at_zero() {
-    let c = one_param!(powi_zero_exponent, powi_zero_exponent_grad, powi_zero_exponent_jvp, powi_zero_exponent_hvp, powi_zero_exponent_hessian, x);
+    let c = one_param!(
+        powi_zero_exponent,
+        powi_zero_exponent_grad,
+        powi_zero_exponent_jvp,
+        powi_zero_exponent_hvp,
+        powi_zero_exponent_hessian,
+        x
+    );
     assert_consistent("powi(0) at 0", &DVector::zeros(1), &c);
 }
 

@@ -22,9 +22,12 @@ fn the_hessian_is_the_closed_form() {
     let n = x.nrows() as f64;
     let m = (&x * &w).component_mul(&y);
     let weights = m.map(|t| sigmoid(t) * (1.0 - sigmoid(t)) / n);
-    let closed = x.transpose() * DMatrix::from_diagonal(&weights) * &x
-        + DMatrix::identity(6, 6) * lambda;
-    assert!((&h - &closed).norm() <= 1e-12 * closed.norm(), "{h} {closed}");
+    let closed =
+        x.transpose() * DMatrix::from_diagonal(&weights) * &x + DMatrix::identity(6, 6) * lambda;
+    assert!(
+        (&h - &closed).norm() <= 1e-12 * closed.norm(),
+        "{h} {closed}"
+    );
     // The gradient's closed form: −(1/n)·Xᵀ(y ⊙ σ(−m)) + λw.
     let closed_g = -(x.transpose() * y.component_mul(&m.map(|t| sigmoid(-t)))) / n + &w * lambda;
     assert!((&g.w - &closed_g).norm() <= 1e-12 * closed_g.norm());
@@ -35,7 +38,10 @@ fn the_hessian_is_the_closed_form() {
         let up = logistic_loss_grad(&(&w + &e), &x, &y, lambda).1.w;
         let down = logistic_loss_grad(&(&w - &e), &x, &y, lambda).1.w;
         let fd = (up - down) / 2e-5;
-        assert!((h.column(k) - &fd).norm() <= 1e-7 * fd.norm().max(1e-3), "{k}");
+        assert!(
+            (h.column(k) - &fd).norm() <= 1e-7 * fd.norm().max(1e-3),
+            "{k}"
+        );
     }
 }
 
@@ -47,7 +53,11 @@ fn newton_converges_quadratically_and_gradient_descent_does_not() {
     let g = &run.gradient_norms;
     assert!(g.len() <= 12 && *g.last().unwrap() <= 1e-10, "{g:?}");
     // Quadratic: once close, ‖∇ₖ₊₁‖ ≤ C·‖∇ₖ‖² with a moderate C.
-    let close: Vec<(f64, f64)> = g.windows(2).filter(|p| p[0] < 1e-2).map(|p| (p[0], p[1])).collect();
+    let close: Vec<(f64, f64)> = g
+        .windows(2)
+        .filter(|p| p[0] < 1e-2)
+        .map(|p| (p[0], p[1]))
+        .collect();
     assert!(close.len() >= 2, "{g:?}");
     for (a, b) in close {
         assert!(b <= 50.0 * a * a, "‖∇‖ {a:e} → {b:e}");

@@ -183,7 +183,13 @@ pub fn rel(a: f64, b: f64, floor: f64) -> f64 {
 pub fn rel_vec(a: &DVector<f64>, b: &DVector<f64>, floor: f64) -> f64 {
     assert_eq!(a.len(), b.len(), "rel_vec: lengths differ");
     let s = a.amax().max(b.amax()).max(floor);
-    let d = (a - b).iter().fold(0.0_f64, |m, e| if e.is_nan() { f64::INFINITY } else { m.max(e.abs()) });
+    let d = (a - b).iter().fold(0.0_f64, |m, e| {
+        if e.is_nan() {
+            f64::INFINITY
+        } else {
+            m.max(e.abs())
+        }
+    });
     if s > 0.0 {
         d / s
     } else {
@@ -206,7 +212,13 @@ where
 /// directions: (a) J·v against finite differences, (b) J·v = ⟨∇f, v⟩, (c) H·v against
 /// finite differences of the gradient and `hvp`'s gradient against `grad`'s, (d) the Hessian
 /// symmetric, its columns the HVPs of the unit vectors, and H·v the HVP of v.
-pub fn check_scalar<P: Params>(what: &str, x: &P, c: &Scalar<P>, g: &mut StdRng, worst: &mut Worst) {
+pub fn check_scalar<P: Params>(
+    what: &str,
+    x: &P,
+    c: &Scalar<P>,
+    g: &mut StdRng,
+    worst: &mut Worst,
+) {
     let y = (c.f)(x);
     let (y_grad, grad) = (c.grad)(x);
     let (y_hess, grad_hess, hess) = (c.hessian)(x);
@@ -214,43 +226,79 @@ pub fn check_scalar<P: Params>(what: &str, x: &P, c: &Scalar<P>, g: &mut StdRng,
     worst.record(what, "values agree", rel(y_grad, y, 0.0), 1e-13); // f_grad's value
     worst.record(what, "values agree", rel(y_hess, y, 0.0), 1e-13); // f_hessian's value
     assert_eq!(hess.shape(), (n, n), "{what}: the Hessian's shape");
-    worst.record(what, "hessian grad = grad", rel_vec(&grad_hess, &grad, 0.0), 1e-12);
+    worst.record(
+        what,
+        "hessian grad = grad",
+        rel_vec(&grad_hess, &grad, 0.0),
+        1e-12,
+    );
     let hmax = hess.amax();
-    worst.record(what, "hessian symmetric", rel_vec(&hess.flat(), &hess.transpose().flat(), hmax), IDENTITY_TOL);
+    worst.record(
+        what,
+        "hessian symmetric",
+        rel_vec(&hess.flat(), &hess.transpose().flat(), hmax),
+        IDENTITY_TOL,
+    );
     for _ in 0..2 {
         let v = vec(g, n);
         let dir = x.unflat(&v);
         let (y_jvp, t) = (c.jvp)(x, &dir);
         worst.record(what, "values agree", rel(y_jvp, y, 0.0), 1e-13); // f_jvp's value
-        // ⟨∇f, v⟩ in a sum of |terms|: the size rounding is relative to.
+                                                                       // ⟨∇f, v⟩ in a sum of |terms|: the size rounding is relative to.
         let scale = grad.component_mul(&v).abs().sum();
         let fd_t = fd(|p: &P| (c.f)(p), x, &v);
         worst.record(what, "jvp vs FD", rel(t, fd_t, scale), FD_TOL);
-        worst.record(what, "jvp = <grad, v>", rel(t, grad.dot(&v), scale), IDENTITY_TOL);
+        worst.record(
+            what,
+            "jvp = <grad, v>",
+            rel(t, grad.dot(&v), scale),
+            IDENTITY_TOL,
+        );
         let (y_hvp, g_hvp, hv) = (c.hvp)(x, &dir);
         worst.record(what, "values agree", rel(y_hvp, y, 0.0), 1e-13); // f_hvp's value
         worst.record(what, "hvp grad = grad", rel_vec(&g_hvp, &grad, 0.0), 1e-12);
         let hscale = (hess.abs() * v.abs()).amax();
         let fd_hv = fd(|p: &P| (c.grad)(p).1, x, &v);
         worst.record(what, "hvp vs FD", rel_vec(&hv, &fd_hv, hscale), HVP_FD_TOL);
-        worst.record(what, "hvp = H v", rel_vec(&hv, &(&hess * &v), hscale), IDENTITY_TOL);
+        worst.record(
+            what,
+            "hvp = H v",
+            rel_vec(&hv, &(&hess * &v), hscale),
+            IDENTITY_TOL,
+        );
     }
     for k in 0..n {
         let mut e = DVector::zeros(n);
         e[k] = 1.0;
         let (_, _, hv) = (c.hvp)(x, &x.unflat(&e));
         let column = hess.column(k).into_owned();
-        worst.record(what, "hessian column = hvp(e_k)", rel_vec(&column, &hv, hmax), 1e-14);
+        worst.record(
+            what,
+            "hessian column = hvp(e_k)",
+            rel_vec(&column, &hv, hmax),
+            1e-14,
+        );
         // The layout (parameter order, each column-major) against the gradient's own.
         let fd_col = fd(|p: &P| (c.grad)(p).1, x, &e);
-        worst.record(what, "hessian column vs FD", rel_vec(&column, &fd_col, hmax), HVP_FD_TOL);
+        worst.record(
+            what,
+            "hessian column vs FD",
+            rel_vec(&column, &fd_col, hmax),
+            HVP_FD_TOL,
+        );
     }
 }
 
 /// Checks a matrix-valued function's `jvp` and `jacobian` at `x`: J·v against finite
 /// differences, ⟨ȳ, J·v⟩ = ⟨pullback(ȳ), v⟩ for a random ȳ, and the Jacobian's columns the
 /// JVPs of the unit vectors, its rows the pullbacks of the unit cotangents.
-pub fn check_valued<P: Params>(what: &str, x: &P, c: &Valued<P>, g: &mut StdRng, worst: &mut Worst) {
+pub fn check_valued<P: Params>(
+    what: &str,
+    x: &P,
+    c: &Valued<P>,
+    g: &mut StdRng,
+    worst: &mut Worst,
+) {
     let y = (c.f)(x);
     let (y_jac, jac) = (c.jacobian)(x);
     worst.record(what, "values agree", rel_vec(&y_jac, &y, 0.0), 1e-13); // f_jacobian's value
@@ -262,24 +310,49 @@ pub fn check_valued<P: Params>(what: &str, x: &P, c: &Valued<P>, g: &mut StdRng,
         let (y_jvp, t) = (c.jvp)(x, &x.unflat(&v));
         worst.record(what, "values agree", rel_vec(&y_jvp, &y, 0.0), 1e-13); // f_jvp's value
         let scale = (jac.abs() * v.abs()).amax();
-        worst.record(what, "jvp vs FD", rel_vec(&t, &fd(|p: &P| (c.f)(p), x, &v), scale), FD_TOL);
-        worst.record(what, "jvp = J v", rel_vec(&t, &(&jac * &v), scale), IDENTITY_TOL);
+        worst.record(
+            what,
+            "jvp vs FD",
+            rel_vec(&t, &fd(|p: &P| (c.f)(p), x, &v), scale),
+            FD_TOL,
+        );
+        worst.record(
+            what,
+            "jvp = J v",
+            rel_vec(&t, &(&jac * &v), scale),
+            IDENTITY_TOL,
+        );
         let ybar = vec(g, y.len());
         let (y_pb, xbar) = (c.pullback)(x, &ybar);
         worst.record(what, "values agree", rel_vec(&y_pb, &y, 0.0), 1e-13); // f_pullback's value
         let terms = ybar.component_mul(&t).abs().sum() + xbar.component_mul(&v).abs().sum();
-        worst.record(what, "<ybar, Jv> = <J'ybar, v>", rel(ybar.dot(&t), xbar.dot(&v), terms), IDENTITY_TOL);
+        worst.record(
+            what,
+            "<ybar, Jv> = <J'ybar, v>",
+            rel(ybar.dot(&t), xbar.dot(&v), terms),
+            IDENTITY_TOL,
+        );
     }
     for k in 0..n {
         let mut e = DVector::zeros(n);
         e[k] = 1.0;
         let (_, col) = (c.jvp)(x, &x.unflat(&e));
-        worst.record(what, "jacobian column = jvp(e_k)", rel_vec(&jac.column(k).into_owned(), &col, jmax), IDENTITY_TOL);
+        worst.record(
+            what,
+            "jacobian column = jvp(e_k)",
+            rel_vec(&jac.column(k).into_owned(), &col, jmax),
+            IDENTITY_TOL,
+        );
     }
     for i in 0..y.len() {
         let mut e = DVector::zeros(y.len());
         e[i] = 1.0;
         let (_, row) = (c.pullback)(x, &e);
-        worst.record(what, "jacobian row = pullback(e_i)", rel_vec(&jac.row(i).transpose(), &row, jmax), IDENTITY_TOL);
+        worst.record(
+            what,
+            "jacobian row = pullback(e_i)",
+            rel_vec(&jac.row(i).transpose(), &row, jmax),
+            IDENTITY_TOL,
+        );
     }
 }

@@ -213,6 +213,31 @@ impl Companions<'_> {
 }
 
 impl Companions<'_> {
+    /// Per parameter: its direction as `tangent_vjp` takes it (`x_dot: &X`, or `_: &()` for
+    /// a constant), that direction's type, and the type of its cotangent (`X` or `()`).
+    fn tangent_vjp_directions(
+        &self,
+        dirs: &[Direction],
+    ) -> (Vec<TokenStream>, Vec<TokenStream>, Vec<TokenStream>) {
+        let (mut params, mut tys, mut cotangents) = (Vec::new(), Vec::new(), Vec::new());
+        for p in &self.sig.params {
+            match dirs.iter().find(|d| Some(d.ident) == p.ident.as_ref()) {
+                Some(d) => {
+                    let (n, ty) = (&d.direction, d.ty);
+                    params.push(quote!(#n: &#ty));
+                    tys.push(quote!(&#ty));
+                    cotangents.push(quote!(#ty));
+                }
+                None => {
+                    params.push(quote!(_: &()));
+                    tys.push(quote!(&()));
+                    cotangents.push(quote!(()));
+                }
+            }
+        }
+        (params, tys, cotangents)
+    }
+
     /// `impl f { fn tangent_vjp(args.., directions..) }`: the tangent of the value and a
     /// pullback to every argument's and direction's cotangent, for `#[grad]` functions that
     /// call this one in their own tangent programs. Every parameter has a direction, `&()`
@@ -231,29 +256,10 @@ impl Companions<'_> {
         let (impl_generics, _, where_clause) = generics.split_for_impl();
         let inputs = items::inputs(&func, None);
         let (closure_params, closure_tys) = items::closure_inputs(&func);
-        let mut dir_params = Vec::new();
-        let mut dir_tys = Vec::new();
-        let mut cotangent_tys = Vec::new();
-        let mut results = Vec::new();
-        let mut dir_results = Vec::new();
+        let (dir_params, dir_tys, cotangent_tys) = self.tangent_vjp_directions(dirs);
+        let (mut results, mut dir_results) = (Vec::new(), Vec::new());
         let t = Tables::of(&jvp.body, false);
         let output_ty = &self.output_ty;
-        for p in &self.sig.params {
-            let d = dirs.iter().find(|d| Some(d.ident) == p.ident.as_ref());
-            match d {
-                Some(d) => {
-                    let (n, ty) = (&d.direction, d.ty);
-                    dir_params.push(quote!(#n: &#ty));
-                    dir_tys.push(quote!(&#ty));
-                    cotangent_tys.push(quote!(#ty));
-                }
-                None => {
-                    dir_params.push(quote!(_: &()));
-                    dir_tys.push(quote!(&()));
-                    cotangent_tys.push(quote!(()));
-                }
-            }
-        }
         let all_closure_params = quote!(#(#closure_params,)* #(#dir_params),*);
         let parts = self.pullback_parts_of(
             &jvp.body,
@@ -278,20 +284,7 @@ impl Companions<'_> {
             },
         );
         let shadows = items::shadows(names.generated(), &parts, krate, Some(&locals.rt));
-        let param_tys: Vec<TokenStream> = self
-            .sig
-            .params
-            .iter()
-            .map(
-                |p| match dirs.iter().any(|d| Some(d.ident) == p.ident.as_ref()) {
-                    true => {
-                        let t = &p.value_ty;
-                        quote!(#t)
-                    }
-                    false => quote!(()),
-                },
-            )
-            .collect();
+        let param_tys = &cotangent_tys;
         let captured = items::type_and_const_params(&func);
         let returns = self.returns(quote!((#output_ty, impl ::core::ops::Fn(&#output_ty, #(#closure_tys,)* #(#dir_tys),*) -> (#(#param_tys,)* #(#cotangent_tys,)*) + use<#(#captured),*>)));
         quote! {

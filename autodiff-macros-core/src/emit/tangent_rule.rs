@@ -12,6 +12,7 @@ use super::rule::{callable, output_type, rule_params};
 use crate::error::Errors;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
+use syn::Ident;
 
 /// The expansion of `#[jvp(rule)]` on `item`: the item unchanged and `tangent_vjp` on its
 /// hidden struct (the one `#[vjp(..)]` declares).
@@ -46,52 +47,23 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
     let captured = items::type_and_const_params(&func);
     let output_ty = output_type(&func.sig.output);
     let turbofish = (!captured.is_empty()).then(|| quote!(::<#(#captured),*>));
-    let dirs: Vec<_> = (0..params.len())
-        .map(|k| format_ident!("__dir{}", k))
-        .collect();
-    let (mut dir_params, mut dir_tys, mut cot_tys, mut rule_dirs) =
-        (vec![], vec![], vec![], vec![]);
-    for (k, (_, ty, _)) in params.iter().enumerate() {
-        let d = &dirs[k];
-        if differentiable[k] {
-            dir_params.push(quote!(#d: &#ty));
-            dir_tys.push(quote!(&#ty));
-            cot_tys.push(quote!(#ty));
-            rule_dirs.push(quote!(#d));
-        } else {
-            dir_params.push(quote!(#d: &()));
-            dir_tys.push(quote!(&()));
-            cot_tys.push(quote!(()));
-        }
-    }
-    let param_tys =
-        params
-            .iter()
-            .zip(&differentiable)
-            .map(|((_, ty, _), d)| if *d { ty.to_token_stream() } else { quote!(()) });
     let args: Vec<_> = params.iter().map(|p| &p.0).collect();
     let (pullback, ybar, c) = (
         format_ident!("__pullback"),
         format_ident!("__cotangent"),
         format_ident!("__cotangents"),
     );
-    let n = params.len();
-    let args_cot = (0..n).map(|k| {
+    let Directions {
+        params: dir_params,
+        tys: dir_tys,
+        cotangents: cot_tys,
+        rule_args: rule_dirs,
+        from_rule,
+    } = directions(&params, &differentiable, &c);
+    let args_cot = (0..params.len()).map(|k| {
         let i = syn::Index::from(k);
         quote!(#c.#i)
     });
-    let mut j = n;
-    let dir_cot: Vec<_> = (0..n)
-        .map(|k| {
-            if differentiable[k] {
-                let i = syn::Index::from(j);
-                j += 1;
-                quote!(#c.#i)
-            } else {
-                quote!(())
-            }
-        })
-        .collect();
     quote! {
         #func
 
@@ -102,17 +74,64 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
             #[doc(hidden)]
             #[allow(dead_code, unused_mut, unused_variables, non_snake_case, clippy::all)]
             pub fn tangent_vjp #impl_generics (#(#inputs,)* #(#dir_params),*)
-                -> (#output_ty, impl ::core::ops::Fn(&#output_ty, #(#input_tys,)* #(#dir_tys),*) -> (#(#param_tys,)* #(#cot_tys,)*) + use<#(#captured),*>)
+                -> (#output_ty, impl ::core::ops::Fn(&#output_ty, #(#input_tys,)* #(#dir_tys),*) -> (#(#cot_tys,)* #(#cot_tys,)*) + use<#(#captured),*>)
                 #where_clause
             {
                 let (__value, #pullback) = #rule::vjp #turbofish (#(#args,)* #(#rule_dirs),*);
                 (__value, move |#ybar: &#output_ty, #(#inputs,)* #(#dir_params),*| {
                     let #c = #pullback(#ybar, #(#args,)* #(#rule_dirs),*);
-                    (#(#args_cot,)* #(#dir_cot,)*)
+                    (#(#args_cot,)* #(#from_rule,)*)
                 })
             }
         }
     }
+}
+
+/// The directions of `tangent_vjp` built on a rule, per parameter.
+struct Directions {
+    /// `__dirk: &X` (`&()` for a constant).
+    params: Vec<TokenStream>,
+    /// `&X` (`&()`).
+    tys: Vec<TokenStream>,
+    /// The parameter's (and its direction's) cotangent type, `X` (`()`).
+    cotangents: Vec<TokenStream>,
+    /// The directions the rule takes: those of the floats and matrices.
+    rule_args: Vec<TokenStream>,
+    /// Each direction's cotangent read from the rule's pullback's tuple `c` (`c.4`, or `()`).
+    from_rule: Vec<TokenStream>,
+}
+
+fn directions(
+    params: &[(Ident, syn::Type, bool)],
+    differentiable: &[bool],
+    c: &Ident,
+) -> Directions {
+    let mut d = Directions {
+        params: vec![],
+        tys: vec![],
+        cotangents: vec![],
+        rule_args: vec![],
+        from_rule: vec![],
+    };
+    let mut next = params.len();
+    for (k, (_, ty, _)) in params.iter().enumerate() {
+        let name = format_ident!("__dir{}", k);
+        if differentiable[k] {
+            let i = syn::Index::from(next);
+            next += 1;
+            d.params.push(quote!(#name: &#ty));
+            d.tys.push(quote!(&#ty));
+            d.cotangents.push(quote!(#ty));
+            d.rule_args.push(quote!(#name));
+            d.from_rule.push(quote!(#c.#i));
+        } else {
+            d.params.push(quote!(#name: &()));
+            d.tys.push(quote!(&()));
+            d.cotangents.push(quote!(()));
+            d.from_rule.push(quote!(()));
+        }
+    }
+    d
 }
 
 /// `impl f { fn tangent_vjp(..) }` standing in for a function without a tangent (`#[grad]`

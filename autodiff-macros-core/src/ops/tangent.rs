@@ -74,25 +74,7 @@ pub fn tangent(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, M
             let r = s.dots[1].map(|d| b.same(&[x, d]));
             plus(b, l, r)
         }
-        // a / s: ẏ = ȧ/s − y·(ṡ/s).
-        Div => {
-            let l = dx.map(|d| b.same(&[d, s.inputs[1]]));
-            let r = s.dots[1].map(|d| {
-                let q = b.op(Div, &[d, s.inputs[1]], &[]);
-                b.op(Mul, &[s.result, q], &[])
-            });
-            minus(b, l, r)
-        }
-        // ẏ = (ȧ − y ⊙ ḃ) ⊘ b.
-        ComponentDiv | BroadcastDiv => {
-            let mul = if op == ComponentDiv {
-                ComponentMul
-            } else {
-                BroadcastMul
-            };
-            let r = s.dots[1].map(|d| b.op(mul, &[s.result, d], &[]));
-            minus(b, dx, r).map(|n| b.op(op, &[n, s.inputs[1]], &[]))
-        }
+        Div | ComponentDiv | BroadcastDiv => quotient(op, b, s),
         NormSquared => dx.map(|d| {
             let t = b.op(Dot, &[x, d], &[]);
             b.op(Add, &[t, t], &[])
@@ -103,54 +85,87 @@ pub fn tangent(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, M
             let r = b.op(RecipOrZero, &[s.result], &[]);
             b.op(ComponentMul, &[t, r], &[])
         }),
-        // 2·mean((x − μ) ⊙ ẋ) over the same lanes.
-        Variance | RowVariance | ColumnVariance | RowVarianceTr => dx.map(|d| {
-            let (mean, centre) = match op {
-                Variance => (Mean, None),
-                RowVariance | RowVarianceTr => (RowMean, Some(BroadcastSub)),
-                _ => (ColumnMean, Some(BroadcastSub)),
-            };
-            let m = b.op(mean, &[x], &[]);
-            let c = match centre {
-                Some(sub) => b.op(sub, &[x, m], &[]),
-                None => {
-                    let minus_m = b.op(Neg, &[m], &[]);
-                    b.op(AddScalar, &[x, minus_m], &[])
-                }
-            };
-            let p = b.op(ComponentMul, &[c, d], &[]);
-            let reduce = match op {
-                Variance => Mean,
-                RowVariance => RowMean,
-                RowVarianceTr => RowMeanTr,
-                _ => ColumnMean,
-            };
-            let t = b.op(reduce, &[p], &[]);
-            b.op(Add, &[t, t], &[])
-        }),
-        _ => return elementwise(op, b, s),
+        Variance | RowVariance | ColumnVariance | RowVarianceTr => {
+            dx.map(|d| variance(op, b, x, d))
+        }
+        _ => return others(op, b, s),
     })
 }
 
-/// The rules of the element-wise functions: ẏ = f′(x) ⊙ ẋ, f′ from registry operations.
-fn elementwise(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, Missing> {
+/// The rules of the quotients: a / s: ẏ = ȧ/s − y·(ṡ/s); entry-wise and broadcast:
+/// ẏ = (ȧ − y ⊙ ḃ) ⊘ b.
+fn quotient(op: Op, b: &mut dyn Build, s: &Site) -> Option<ValueId> {
     use Op::*;
-    let (x, y) = (s.inputs[0], s.result);
-    let Some(dx) = s.dots[0] else {
-        if s.inputs.len() == 1 {
-            return Ok(None);
-        }
-        if matches!(
-            op,
-            Solve | SolveLower | SolveUpper | TrSolveLower | TrSolveUpper
-        ) {
-            return super::tangent_linalg::tangent(op, b, s);
-        }
-        return binary_scalar(op, b, s);
+    let (dx, dd, divisor) = (s.dots[0], s.dots[1], s.inputs[1]);
+    if op == Div {
+        let l = dx.map(|d| b.same(&[d, divisor]));
+        let r = dd.map(|d| {
+            let q = b.op(Div, &[d, divisor], &[]);
+            b.op(Mul, &[s.result, q], &[])
+        });
+        return minus(b, l, r);
+    }
+    let mul = if op == ComponentDiv {
+        ComponentMul
+    } else {
+        BroadcastMul
     };
+    let r = dd.map(|d| b.op(mul, &[s.result, d], &[]));
+    minus(b, dx, r).map(|n| b.op(op, &[n, divisor], &[]))
+}
+
+/// The variances' rule: 2·mean((x − μ) ⊙ ẋ) over the same lanes (the mean of ẋ drops out:
+/// the centred entries sum to zero).
+fn variance(op: Op, b: &mut dyn Build, x: ValueId, d: ValueId) -> ValueId {
+    use Op::*;
+    let (mean, reduce) = match op {
+        Variance => (Mean, Mean),
+        RowVariance => (RowMean, RowMean),
+        RowVarianceTr => (RowMean, RowMeanTr),
+        _ => (ColumnMean, ColumnMean),
+    };
+    let m = b.op(mean, &[x], &[]);
+    let c = if op == Variance {
+        let minus_m = b.op(Neg, &[m], &[]);
+        b.op(AddScalar, &[x, minus_m], &[])
+    } else {
+        b.op(BroadcastSub, &[x, m], &[])
+    };
+    let p = b.op(ComponentMul, &[c, d], &[]);
+    let t = b.op(reduce, &[p], &[]);
+    b.op(Add, &[t, t], &[])
+}
+
+/// The rules of the other families: floats of two operands, linear algebra, element-wise
+/// functions.
+fn others(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, Missing> {
+    use Op::*;
+    match op {
+        Max | Min | Powf | Hypot => binary_scalar(op, b, s),
+        _ if s.dots.iter().all(Option::is_none) => Ok(None),
+        Exp | Determinant | Inverse | Solve | LnDeterminant | SolveLower | SolveUpper
+        | TrSolveLower | TrSolveUpper | LowerFactor | LuU | QrQ | QrR | Eigenvalues
+        | Eigenvectors | SymmetricEigenvalues | SvdSingularValues | SvdU | SvdVt
+        | SingularValues => super::tangent_linalg::tangent(op, b, s),
+        _ => match s.dots[0] {
+            Some(dx) => elementwise(op, b, s.inputs[0], s.result, dx).map(Some),
+            None => Err(Missing),
+        },
+    }
+}
+
+/// The rules of the element-wise functions: ẏ = f′(x) ⊙ ẋ, f′ from registry operations.
+fn elementwise(
+    op: Op,
+    b: &mut dyn Build,
+    x: ValueId,
+    y: ValueId,
+    dx: ValueId,
+) -> Result<ValueId, Missing> {
+    use Op::*;
     let times = |b: &mut dyn Build, f: ValueId| b.op(ComponentMul, &[dx, f], &[]);
     let over = |b: &mut dyn Build, f: ValueId| b.op(ComponentDiv, &[dx, f], &[]);
-    Ok(Some(match op {
+    Ok(match op {
         Sqrt => {
             let twice = b.op(Add, &[y, y], &[]);
             over(b, twice)
@@ -210,6 +225,17 @@ fn elementwise(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, M
             let t = times(b, sq);
             b.op(Sub, &[dx, t], &[])
         }
+        Abs | Powi | Clamp | MaxEntry | MinEntry | MaxAbs | MinAbs => piecewise(op, b, x, dx),
+        _ => return Err(Missing),
+    })
+}
+
+/// The rules whose factor is piecewise constant or a power: |x|, xⁿ, clamp and the entries'
+/// extrema (ẏ = ⟨w, ẋ⟩ with w the weights of the chosen entries).
+fn piecewise(op: Op, b: &mut dyn Build, x: ValueId, dx: ValueId) -> ValueId {
+    use Op::*;
+    let times = |b: &mut dyn Build, f: ValueId| b.op(ComponentMul, &[dx, f], &[]);
+    match op {
         Abs => {
             let sign = b.piecewise("sign_of", &[x]);
             times(b, sign)
@@ -222,11 +248,6 @@ fn elementwise(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, M
             let d = b.op(ComponentMul, &[n, p], &[]);
             times(b, d)
         }
-        Max | Min | Powf | Hypot => return binary_scalar(op, b, s),
-        Exp | Determinant | Inverse | Solve | LnDeterminant | SolveLower | SolveUpper
-        | TrSolveLower | TrSolveUpper | LowerFactor | LuU | QrQ | QrR | Eigenvalues
-        | Eigenvectors | SymmetricEigenvalues | SvdSingularValues | SvdU | SvdVt
-        | SingularValues => return super::tangent_linalg::tangent(op, b, s),
         Clamp => {
             let w = b.piecewise("clamp_weight", &[x]);
             times(b, w)
@@ -241,8 +262,8 @@ fn elementwise(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, M
             let w = b.piecewise(helper, &[x]);
             b.op(Dot, &[w, dx], &[])
         }
-        _ => return Err(Missing),
-    }))
+        _ => unreachable!("only the piecewise rules"),
+    }
 }
 
 /// The rules of the float functions of two operands.

@@ -176,32 +176,7 @@ impl Tangents<'_> {
             out: Vec::new(),
             current: body.output.unwrap_or(0),
         };
-        let params = std::iter::once(&scalar.param).chain(&scalar.second);
-        let mut second = None;
-        for (name, seed) in params.zip(seeds) {
-            let Some(p) = body.param(name) else { continue };
-            inner.current = p;
-            inner.dot[p] = match seed {
-                Seed::Param => {
-                    let base = format!("{name}_dot");
-                    let ident = inner.names.parameter(&base, name.span());
-                    let d = inner.push_named(
-                        Kind::Param {
-                            by_ref: false,
-                            differentiated: true,
-                        },
-                        ident,
-                        name.span(),
-                    );
-                    inner.values[d].named = true;
-                    inner.varied[d] = true;
-                    second = Some(inner.values[d].name.clone());
-                    Some(d)
-                }
-                Seed::One => Some(inner.filled(p, 1.0)),
-                Seed::Zero => None,
-            };
-        }
+        let second = inner.seed_params(scalar, seeds);
         let (mut captured, mut outer_ids) = (body.captured.clone(), scalar.captures.clone());
         if captures {
             for (&c, &o) in body.captured.iter().zip(&scalar.captures) {
@@ -245,6 +220,38 @@ impl Tangents<'_> {
             span: scalar.span,
             errors: Vec::new(),
         })
+    }
+}
+
+impl Tangents<'_> {
+    /// Sets the tangents of a closure's parameters as `seeds` say (a new parameter, 1 or 0),
+    /// in the closure's own tangent program; the new parameter's name, if one is made.
+    fn seed_params(&mut self, scalar: &ScalarFn, seeds: [Seed; 2]) -> Option<syn::Ident> {
+        let body = &scalar.body;
+        let params = std::iter::once(&scalar.param).chain(&scalar.second);
+        let mut second = None;
+        for (name, seed) in params.zip(seeds) {
+            let Some(p) = body.param(name) else { continue };
+            self.current = p;
+            self.dot[p] = match seed {
+                Seed::Param => {
+                    let base = format!("{name}_dot");
+                    let ident = self.names.parameter(&base, name.span());
+                    let kind = Kind::Param {
+                        by_ref: false,
+                        differentiated: true,
+                    };
+                    let d = self.push_named(kind, ident, name.span());
+                    self.values[d].named = true;
+                    self.varied[d] = true;
+                    second = Some(self.values[d].name.clone());
+                    Some(d)
+                }
+                Seed::One => Some(self.filled(p, 1.0)),
+                Seed::Zero => None,
+            };
+        }
+        second
     }
 }
 
