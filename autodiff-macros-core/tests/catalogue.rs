@@ -5,7 +5,7 @@
 //! AUTODIFF_BLESS=1 cargo test -p autodiff-macros-core --test catalogue
 //! ```
 
-use autodiff_macros_core::ops::catalogue;
+use autodiff_macros_core::ops::{catalogue, Op};
 use std::path::Path;
 
 const START: &str = "<!-- catalogue: generated from the registry by `AUTODIFF_BLESS=1 cargo test -p autodiff-macros-core --test catalogue` -->\n";
@@ -41,8 +41,9 @@ fn the_docs_show_the_registry() {
     let docs = format!(
         "# The operations `#[grad]` differentiates\n\n\
          Generated from the registry (`autodiff-macros-core/src/ops/table.rs`); each row is one entry: how \
-         it is written, what it applies to, what it computes, and its derivative as the formula of its \
-         pullback (ḡ is the cotangent of the result). Every kernel an entry names exists in \
+         it is written, what it applies to, what it computes, and its derivative twice: as the formula of \
+         its pullback (ḡ is the cotangent of the result) and as its tangent rule for forward mode (ẏ from \
+         the operands' tangents ẋ, ȧ, ḃ). Every kernel an entry names exists in \
          `autodiff-runtime` (`tests/registry.rs` checks it).\n\n{table}"
     );
     check_or_bless(&root().join("docs/catalogue.md"), &docs);
@@ -50,4 +51,15 @@ fn the_docs_show_the_registry() {
     let readme = std::fs::read_to_string(&readme_path).expect("read the README");
     let expected = with_table(&readme, &table).expect("the README has the catalogue's markers");
     check_or_bless(&readme_path, &expected);
+}
+
+/// Every entry, the internal ones included, states its tangent rule (the catalogue's
+/// forward-mode column).
+#[test]
+fn every_entry_has_a_tangent() {
+    for &op in Op::ALL {
+        let tangent = op.spec().tangent;
+        assert!(!tangent.trim().is_empty(), "{op:?} has no tangent");
+        assert!(!tangent.contains('\n'), "{op:?}'s tangent is not one line");
+    }
 }

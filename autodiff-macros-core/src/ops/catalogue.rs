@@ -79,11 +79,12 @@ fn domain(d: Domain) -> &'static str {
 }
 
 /// The catalogue as a Markdown table: how each operation is written, what it applies to,
-/// what it computes and its derivative (the pullback's formula); internal operations (no
-/// syntax: only tangent rules build them) are left out.
+/// what it computes, its derivative (the pullback's formula) and its tangent rule (forward
+/// mode); internal operations (no syntax: only tangent rules build them) are left out.
 pub fn markdown() -> String {
     let mut out = String::from(
-        "| written | on | computes | derivative (pullback) |\n| --- | --- | --- | --- |\n",
+        "| written | on | computes | derivative (pullback) | tangent (forward mode) |\n\
+         | --- | --- | --- | --- | --- |\n",
     );
     for &op in Op::ALL.iter().filter(|op| !op.is_internal()) {
         let spec = op.spec();
@@ -93,6 +94,7 @@ pub fn markdown() -> String {
             domain(spec.domain).to_string(),
             spec.doc.to_string(),
             spec.formula.to_string(),
+            spec.tangent.to_string(),
         ];
         let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
@@ -196,6 +198,8 @@ mod tests {
         );
         assert!(!table.contains("exp_tangent") && !table.contains("| `` |"));
         assert!(table.contains("| `.powi(n)`, `f64::powi(x, n)` | floats | xⁿ for an integer n |"));
+        assert!(table
+            .contains("| Ā += Ḡ·Bᵀ, B̄ += Aᵀ·Ḡ (a scalar factor s: s̄ += ⟨Ḡ, M⟩) | Ẏ = Ȧ·B + A·Ḃ"));
         assert!(table.contains("`.dot(&b)`"));
     }
 

@@ -151,6 +151,13 @@ pub struct OpSpec {
     pub label: &'static str,
     /// The derivative as one line: the pullback's formula.
     pub formula: &'static str,
+    /// The tangent (JVP) rule as one line, in the notation of `formula`: ẏ from the operands'
+    /// tangents (ẋ, ȧ, ḃ), the operands and the result, as the rule of `ops::tangent` (or
+    /// `tangent_linalg`, `tangent_spectral`) builds it, its conventions at ties and zeros
+    /// included. An internal operation has no rule (forward mode never differentiates a
+    /// tangent program again: `f_hvp` differentiates it in reverse), so its line is the
+    /// derivative its pullbacks transpose.
+    pub tangent: &'static str,
     /// What the operation computes, for the catalogue.
     pub doc: &'static str,
     pub domain: Domain,
@@ -180,6 +187,7 @@ impl OpSpec {
         constant_methods: &[],
         label: "",
         formula: "",
+        tangent: "",
         doc: "",
         domain: Domain::Any,
     };
@@ -209,6 +217,7 @@ pub const fn scalar_fn(
     syntax: &'static [Syntax],
     kernel: &'static str,
     formula: &'static str,
+    tangent: &'static str,
     doc: &'static str,
 ) -> OpSpec {
     OpSpec {
@@ -216,6 +225,7 @@ pub const fn scalar_fn(
         kernel,
         label: kernel,
         formula,
+        tangent,
         doc,
         domain: Domain::Scalar,
         ..OpSpec::DEFAULT
@@ -227,12 +237,13 @@ pub const fn scalar_fn2(
     syntax: &'static [Syntax],
     kernel: &'static str,
     formula: &'static str,
+    tangent: &'static str,
     doc: &'static str,
 ) -> OpSpec {
     OpSpec {
         syntax,
         operands: 2,
-        ..scalar_fn(syntax, kernel, formula, doc)
+        ..scalar_fn(syntax, kernel, formula, tangent, doc)
     }
 }
 
@@ -241,6 +252,7 @@ pub const fn matrix_fn(
     syntax: &'static [Syntax],
     kernel: &'static str,
     formula: &'static str,
+    tangent: &'static str,
     doc: &'static str,
 ) -> OpSpec {
     OpSpec {
@@ -248,6 +260,7 @@ pub const fn matrix_fn(
         kernel,
         label: kernel,
         formula,
+        tangent,
         doc,
         domain: Domain::Matrix,
         ..OpSpec::DEFAULT
@@ -259,6 +272,7 @@ pub const fn broadcast(
     syntax: &'static [Syntax],
     kernel: &'static str,
     formula: &'static str,
+    tangent: &'static str,
     doc: &'static str,
 ) -> OpSpec {
     OpSpec {
@@ -272,6 +286,7 @@ pub const fn broadcast(
         },
         label: kernel,
         formula,
+        tangent,
         doc,
         domain: Domain::Matrix,
         ..OpSpec::DEFAULT
@@ -284,6 +299,7 @@ pub const fn triangular_solve(
     syntax: &'static [Syntax],
     kernel: &'static str,
     formula: &'static str,
+    tangent: &'static str,
     doc: &'static str,
 ) -> OpSpec {
     OpSpec {
@@ -294,6 +310,7 @@ pub const fn triangular_solve(
         kernel,
         label: kernel,
         formula,
+        tangent,
         doc,
         domain: Domain::Matrix,
         ..OpSpec::DEFAULT

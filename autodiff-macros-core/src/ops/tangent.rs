@@ -1,6 +1,7 @@
-//! The tangent (JVP) rule of every registry operation: ẏ as registry operations on the
-//! operands, the result and the operands' tangents, as JAX writes each primitive's `jvp`
-//! with `lax` primitives. Because a rule builds registry operations (each with its
+//! The tangent (JVP) rule of every registry operation users write: ẏ as registry operations
+//! on the operands, the result and the operands' tangents, as JAX writes each primitive's
+//! `jvp` with `lax` primitives. (The internal operations the rules build have pullbacks but
+//! no rule of their own: there is no third order.) Because a rule builds registry operations (each with its
 //! pullback), the tangent program is itself differentiable: its reverse sweep gives
 //! Hessian-vector products with no second-order rule of its own.
 //!

@@ -125,7 +125,7 @@ fn a_call_goes_through_the_callees_tangent_vjp() {
             Kind::Call { callee, args, .. } => Some((callee.to_string(), args.len())),
             _ => None,
         })
-        .last()
+        .next_back()
         .unwrap();
     assert_eq!(callee, ("helper :: tangent_vjp".to_string(), 4));
 }
