@@ -166,6 +166,36 @@
 //! assert_eq!(grad.x, 2.0);
 //! ```
 //!
+//! # Forward mode and second order
+//!
+//! With `forward` among its arguments (`#[grad(x, forward)]`), `#[grad]` also generates
+//! `<name>_jvp(args.., x_dot: &X, ..) -> (value, J·v)`, `<name>_hvp(args.., x_dot, ..) ->
+//! (value, Grad, Grad)` (the gradient and H·v, one forward and one reverse sweep),
+//! `<name>_hessian(args) -> (value, Grad, DMatrix)` and `<name>_jacobian(args) -> (value,
+//! DMatrix)` (rows and columns of differentiated entries stacked in parameter order, each
+//! parameter column-major). They come from the body's tangent program, built by each
+//! operation's tangent rule (the catalogue's last column); HVPs are that program's reverse
+//! sweep. A function with a hand-written [`vjp`] rule gets forward mode with [`jvp`] after
+//! it.
+//!
+//! ```
+//! use autodiff::grad;
+//! use nalgebra::{dmatrix, dvector, DMatrix, DVector};
+//!
+//! #[grad(x, forward)]
+//! fn cubic(a: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+//!     let r = a * x;
+//!     r.norm_squared() * x.sum()
+//! }
+//!
+//! let a = dmatrix![1.0, 2.0; 0.5, -1.0; 2.0, 0.0];
+//! let (x, v) = (dvector![0.3, -0.7], dvector![1.0, 0.5]);
+//! let (_, g, hv) = cubic_hvp(&a, &x, &v);
+//! let (_, _, h) = cubic_hessian(&a, &x);
+//! assert!((&h * &v - &hv.x).norm() < 1e-12);
+//! assert!((cubic_jvp(&a, &x, &v).1 - g.x.dot(&v)).abs() < 1e-12);
+//! ```
+//!
 //! # Checking a gradient
 //!
 //! [`check_gradient`] compares a gradient with central finite differences; use it on your

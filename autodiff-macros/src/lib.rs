@@ -1,5 +1,5 @@
-//! The `#[grad]` and `#[vjp]` attributes: source-to-source reverse-mode automatic
-//! differentiation of functions over nalgebra matrices, done while the crate compiles.
+//! The `#[grad]`, `#[vjp]` and `#[jvp]` attributes: source-to-source automatic
+//! differentiation (reverse mode, and forward mode and second order) of functions over nalgebra matrices, done while the crate compiles.
 //!
 //! Use them through the `autodiff` facade crate, whose documentation describes the generated
 //! API. This crate is a thin shim: the work is in `autodiff-macros-core`, an ordinary
@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Generates `<name>_grad`, returning the value and the gradient of every differentiated
-/// parameter, and `<name>_pullback`, beside the unchanged function. See the `autodiff` crate.
+/// parameter, and `<name>_pullback`, beside the unchanged function; with `forward` among its
+/// arguments also `<name>_jvp`, `<name>_hvp`, `<name>_hessian` and `<name>_jacobian`. See the
+/// `autodiff` crate.
 #[proc_macro_attribute]
 pub fn grad(args: TokenStream, item: TokenStream) -> TokenStream {
     let context = autodiff_macros_core::Context {
@@ -37,6 +39,11 @@ pub fn vjp(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// `use <facade>::__private::{..};` of every runtime item the registry and the generator
 /// name: a test invokes it, so that a missing kernel fails to compile. Not for users.
+/// Attaches a hand-written tangent to a function that has a hand-written `#[vjp(rule)]`
+/// (written after it), so that the forward companions of `#[grad(.., forward)]` code calling
+/// it use the tangent: it receives the arguments, then a reference to the tangent of each
+/// float or matrix parameter, returns ẏ, and has a `#[vjp]` rule (or `#[grad]`) of its own,
+/// through which Hessian-vector products differentiate it again. See the `autodiff` crate.
 #[proc_macro_attribute]
 pub fn jvp(args: TokenStream, item: TokenStream) -> TokenStream {
     let context = autodiff_macros_core::Context {
