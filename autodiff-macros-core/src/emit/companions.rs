@@ -214,12 +214,7 @@ impl<'a> Companions<'a> {
     }
 
     fn output_ref(&self, o: usize, t: &Tables) -> TokenStream {
-        let name = &self.body.values[o].name;
-        if t.bindings.reference[o] {
-            quote!(#name)
-        } else {
-            quote!(&#name)
-        }
+        reference_to(self.body, o, t)
     }
 
     fn grad_struct_item(&self) -> TokenStream {
@@ -347,12 +342,7 @@ impl<'a> Companions<'a> {
                 quote!(#n)
             }
             Some(o) => {
-                let name = &body.values[o].name;
-                let r = if t.bindings.reference[o] {
-                    quote!(#name)
-                } else {
-                    quote!(&#name)
-                };
+                let r = reference_to(body, o, t);
                 quote!(::core::clone::Clone::clone(#r))
             }
             None => quote!(()),
@@ -498,5 +488,15 @@ impl<'a> Companions<'a> {
             #[allow(dead_code)]
             #vis const #name: &str = #dot;
         }
+    }
+}
+
+/// A reference to the value `o` of `body`: its binding if that holds one, else `&binding`.
+fn reference_to(body: &Body, o: usize, t: &Tables) -> TokenStream {
+    let name = &body.values[o].name;
+    if t.bindings.reference[o] {
+        quote!(#name)
+    } else {
+        quote!(&#name)
     }
 }

@@ -306,6 +306,26 @@ pub struct Body {
     pub kept: Vec<ValueId>,
 }
 
+impl Value {
+    /// A value of `kind` bound to `name`, with nothing else known yet.
+    pub fn new(kind: Kind, name: Ident, span: Span) -> Self {
+        Value {
+            kind,
+            name,
+            span,
+            ty: None,
+            mutable: false,
+            label: None,
+            named: false,
+            source: None,
+            borrowed: false,
+            place: false,
+            mentions: Vec::new(),
+            attrs: Vec::new(),
+        }
+    }
+}
+
 impl Kind {
     /// The values whose adjoints this value's adjoint flows into (its differentiable inputs).
     pub fn inputs(&self) -> Vec<ValueId> {

@@ -90,26 +90,6 @@ pub struct Lowerer<'a> {
     fallible: Option<bool>,
 }
 
-impl Value {
-    /// A value of `kind` bound to `name`, with nothing else known yet.
-    pub fn new(kind: Kind, name: Ident, span: Span) -> Self {
-        Value {
-            kind,
-            name,
-            span,
-            ty: None,
-            mutable: false,
-            label: None,
-            named: false,
-            source: None,
-            borrowed: false,
-            place: false,
-            mentions: Vec::new(),
-            attrs: Vec::new(),
-        }
-    }
-}
-
 impl<'a> Lowerer<'a> {
     fn new(
         names: &'a mut Names,

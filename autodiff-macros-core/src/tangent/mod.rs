@@ -132,20 +132,7 @@ impl Tangents<'_> {
 
     /// A new value named `name`.
     fn push_named(&mut self, kind: Kind, name: Ident, span: Span) -> ValueId {
-        self.values.push(Value {
-            kind,
-            name,
-            span,
-            ty: None,
-            mutable: false,
-            label: None,
-            named: false,
-            source: None,
-            borrowed: false,
-            place: false,
-            mentions: Vec::new(),
-            attrs: Vec::new(),
-        });
+        self.values.push(Value::new(kind, name, span));
         self.dot.push(None);
         self.varied.push(false);
         self.values.len() - 1
