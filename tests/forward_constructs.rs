@@ -159,7 +159,7 @@ fn with_cfg(x: &DVector<f64>) -> f64 {
     let t = s * 3.0;
     #[cfg(test)]
     {
-        s = s * t;
+        s *= t;
     }
     #[cfg(any())]
     let u = s.sin();
