@@ -200,3 +200,28 @@ fn the_jacobian_of_a_float_function_is_its_gradient_as_a_row() {
     assert_eq!(j.shape(), (1, 2));
     assert!((j[(0, 0)] - g.x).abs() < 1e-14 && (j[(0, 1)] - g.y).abs() < 1e-14);
 }
+
+/// A closure whose value reads nothing that varies: the map's tangent is zero (found by the
+/// generator's `forward` family).
+#[grad(x, forward)]
+fn constant_closure(x: &DVector<f64>, c: f64) -> f64 {
+    x.map(|_v| 0.5).sum() + x.map(|_v| c.exp()).sum() + x.zip_map(x, |_a, _b| 1.5).sum() + x.sum()
+}
+
+/// `column_variance()` of a static matrix: its tangent broadcasts by rows of the transpose.
+#[grad(x, forward)]
+fn static_column_variance(x: &nalgebra::SMatrix<f64, 2, 3>) -> f64 {
+    x.column_variance().sum() + x.row_variance().sum()
+}
+
+#[test]
+fn constant_closures_and_static_column_variances() {
+    let (x, v) = data();
+    let (_, t) = constant_closure_jvp(&x, 0.3, &v);
+    assert!((t - v.sum()).abs() < 1e-14);
+    let m = nalgebra::SMatrix::<f64, 2, 3>::new(0.3, -1.0, 0.5, 0.8, 0.1, -0.4);
+    let dm = nalgebra::SMatrix::<f64, 2, 3>::new(1.0, 0.5, -0.3, 0.2, -0.7, 0.4);
+    let (_, t) = static_column_variance_jvp(&m, &dm);
+    let (_, g) = static_column_variance_grad(&m);
+    assert!((t - g.x.dot(&dm)).abs() < 1e-14);
+}

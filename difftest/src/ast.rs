@@ -350,6 +350,8 @@ pub struct Function {
     pub tail: Expr,
     /// How the body takes the `Option`s of nalgebra's methods.
     pub taking: Taking,
+    /// Whether `forward` is among the attribute's arguments (the `forward` family).
+    pub forward: bool,
 }
 
 /// How a function takes the `Option`s of nalgebra's methods (`s.cholesky()`, `lu.solve(&b)`):
@@ -368,9 +370,11 @@ pub enum Taking {
 impl Function {
     /// The source of the function with its attribute.
     pub fn render(&self) -> String {
+        let fw = if self.forward { ", forward" } else { "" };
         let attr = match &self.grad_list {
+            None if self.forward => "#[grad(forward)]".to_string(),
             None => "#[grad]".to_string(),
-            Some(l) => format!("#[grad({})]", l.join(", ")),
+            Some(l) => format!("#[grad({}{fw})]", l.join(", ")),
         };
         let params: Vec<String> = self.params.iter().map(Param::render).collect();
         let ret = match self.taking {

@@ -3,6 +3,8 @@
 //! `scratch/support.rs`), and the same functions without the attributes in `mod plain`,
 //! which tells a generator mistake (the plain code does not compile) from a finding.
 
+mod forward;
+
 use crate::ast::{Function, Program, Taking};
 use crate::ty::{Shape, Ty};
 use rand::rngs::StdRng;
@@ -36,7 +38,11 @@ pub fn module(p: &Program) -> Module {
     let start = lines(&s) + 1;
     s.push_str("\nmod plain {\n    use autodiff::Broadcast;\n    use nalgebra::{DMatrix, DVector, RowDVector, SMatrix, SVector};\n\n");
     for v in &p.vjps {
-        s.push_str(v.source.split_once('\n').map_or("", |(_, rest)| rest));
+        // Without the `#[vjp]` and `#[jvp]` attributes (of the rule and of its tangent).
+        for line in v.source.lines().filter(|l| !l.starts_with("#[")) {
+            s.push_str(line);
+            s.push('\n');
+        }
         s.push('\n');
     }
     for f in &p.funcs {
@@ -70,9 +76,10 @@ fn lines(s: &str) -> usize {
 /// `pub fn check(out: &mut Out)`: every function of the program, on seeded inputs.
 fn checker(p: &Program) -> String {
     let mut rng = StdRng::seed_from_u64(p.seed ^ 0x5eed_1a7e);
+    let mut fw = forward::Checks::new(p);
     let mut s = String::from("pub fn check(out: &mut Out) {\n");
-    for f in &p.funcs {
-        s.push_str(&check_function(f, &mut rng));
+    for (k, f) in p.funcs.iter().enumerate() {
+        s.push_str(&check_function(f, &mut rng, &mut fw, k));
     }
     s.push_str("    out.finish();\n}\n");
     s
@@ -128,7 +135,9 @@ fn args(f: &Function, probe: Option<usize>) -> String {
     a.join(", ")
 }
 
-fn check_function(f: &Function, rng: &mut StdRng) -> String {
+/// The checks of `f`, function `k` of its program: value, gradient, then (with `forward`)
+/// the forward companions.
+fn check_function(f: &Function, rng: &mut StdRng, fw: &mut forward::Checks, k: usize) -> String {
     let n = &f.name;
     let mut s = format!("    out.function(\"{n}\", |out| {{\n");
     for p in &f.params {
@@ -140,11 +149,7 @@ fn check_function(f: &Function, rng: &mut StdRng) -> String {
         s.push_str(&format!("        let {}: {ty} = {value};\n", p.name));
     }
     let all = args(f, None);
-    // A function returning `Option` (`?` in its body) is `Some` at the inputs drawn.
-    let some = match f.taking {
-        Taking::Try | Taking::TryOr => ".expect(\"a value at these inputs\")",
-        _ => "",
-    };
+    let some = some(f);
     s.push_str(&format!(
         "        let y0 = out.primal(|| {n}({all}){some})?;\n"
     ));
@@ -175,6 +180,16 @@ fn check_function(f: &Function, rng: &mut StdRng) -> String {
             "        out.grad(\"{pn}\", &g.{pn}, &{pn}, |{pn}| {value});\n"
         ));
     }
+    s.push_str(&fw.function(f, k, some));
     s.push_str("        Some(())\n    });\n");
     s
+}
+
+/// How the checker unwraps `f`'s results: a function returning `Option` or `Result` (`?`
+/// in its body) is `Some` or `Ok` at the inputs drawn.
+fn some(f: &Function) -> &'static str {
+    match f.taking {
+        Taking::Try | Taking::TryOr => ".expect(\"a value at these inputs\")",
+        _ => "",
+    }
 }

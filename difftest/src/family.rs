@@ -108,6 +108,9 @@ families! {
     /// A tenth of the functions padded with a chain of scalar statements to the macro's
     /// long-function size (400 values): its long-function code under random code.
     Long = "long",
+    /// `forward` in every `#[grad(..)]` of a program (a quarter of them, from a random stream
+    /// of its own), `#[jvp]` tangents for its rules: `f_jvp`, `f_hvp`, `f_hessian` checked.
+    Forward = "forward",
 }
 
 impl Family {

@@ -15,6 +15,8 @@ pub const CLASSES: &[&str] = &[
     "inconclusive",
     "value-mismatch",
     "gradient-mismatch",
+    "tangent-mismatch",
+    "hessian-mismatch",
     "runtime-panic",
     "compile-error",
     "macro-panic",
@@ -26,6 +28,8 @@ pub const CLASSES: &[&str] = &[
 pub const FINDINGS: &[&str] = &[
     "value-mismatch",
     "gradient-mismatch",
+    "tangent-mismatch",
+    "hessian-mismatch",
     "runtime-panic",
     "compile-error",
     "macro-panic",
@@ -92,8 +96,8 @@ impl Report {
             }
         }
         let short = [
-            "pass", "inconcl", "value", "grad", "rt-panic", "compile", "m-panic", "invalid",
-            "harness",
+            "pass", "inconcl", "value", "grad", "tangent", "hessian", "rt-panic", "compile",
+            "m-panic", "invalid", "harness",
         ];
         let _ = write!(s, "\n{:<18} {:>6}", "family", "used");
         for h in short {

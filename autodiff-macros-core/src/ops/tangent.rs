@@ -119,11 +119,19 @@ fn quotient(op: Op, b: &mut dyn Build, s: &Site) -> Option<ValueId> {
 /// the centred entries sum to zero).
 fn variance(op: Op, b: &mut dyn Build, x: ValueId, d: ValueId) -> ValueId {
     use Op::*;
+    if op == ColumnVariance {
+        // By rows of xᵀ: broadcasting a row works for static matrices, a column does not.
+        let (xt, dt) = (b.op(Transpose, &[x], &[]), b.op(Transpose, &[d], &[]));
+        let m = b.op(RowMean, &[xt], &[]);
+        let c = b.op(BroadcastSub, &[xt, m], &[]);
+        let p = b.op(ComponentMul, &[c, dt], &[]);
+        let t = b.op(RowMeanTr, &[p], &[]);
+        return b.op(Add, &[t, t], &[]);
+    }
     let (mean, reduce) = match op {
         Variance => (Mean, Mean),
         RowVariance => (RowMean, RowMean),
-        RowVarianceTr => (RowMean, RowMeanTr),
-        _ => (ColumnMean, ColumnMean),
+        _ => (RowMean, RowMeanTr),
     };
     let m = b.op(mean, &[x], &[]);
     let c = if op == Variance {

@@ -41,14 +41,12 @@ impl Tangents<'_> {
         let dx = self.dot[input];
         let Some(z) = second else {
             return Ok(match (dx, captures_vary) {
-                (Some(d), _) => {
-                    let f = self.tangent_closure(&scalar, [Seed::Param, Seed::Zero], true)?;
-                    Some(self.map_of(input, Some(d), f))
-                }
-                (None, true) => {
-                    let f = self.tangent_closure(&scalar, [Seed::Zero, Seed::Zero], true)?;
-                    Some(self.map_of(input, None, f))
-                }
+                (Some(d), _) => self
+                    .tangent_closure(&scalar, [Seed::Param, Seed::Zero], true)?
+                    .map(|f| self.map_of(input, Some(d), f)),
+                (None, true) => self
+                    .tangent_closure(&scalar, [Seed::Zero, Seed::Zero], true)?
+                    .map(|f| self.map_of(input, None, f)),
                 (None, false) => None,
             });
         };
@@ -60,13 +58,15 @@ impl Tangents<'_> {
             } else {
                 [Seed::Zero, Seed::One]
             };
-            let f = self.tangent_closure(&scalar, seeds, false)?;
-            let partial = self.map_of(input, Some(z), f);
-            terms.push(self.op(Op::ComponentMul, &[partial, d], &[]));
+            if let Some(f) = self.tangent_closure(&scalar, seeds, false)? {
+                let partial = self.map_of(input, Some(z), f);
+                terms.push(self.op(Op::ComponentMul, &[partial, d], &[]));
+            }
         }
         if captures_vary {
-            let f = self.tangent_closure(&scalar, [Seed::Zero, Seed::Zero], true)?;
-            terms.push(self.map_of(input, Some(z), f));
+            if let Some(f) = self.tangent_closure(&scalar, [Seed::Zero, Seed::Zero], true)? {
+                terms.push(self.map_of(input, Some(z), f));
+            }
         }
         let mut sum = None;
         for t in terms {
@@ -157,13 +157,14 @@ impl Tangents<'_> {
     }
 
     /// The tangent program of a closure, its parameters' tangents as `seeds` say, reading the
-    /// tangents of the values it captures if `captures`.
+    /// tangents of the values it captures if `captures`; `None` where its value's tangent is
+    /// zero.
     fn tangent_closure(
         &mut self,
         scalar: &ScalarFn,
         seeds: [Seed; 2],
         captures: bool,
-    ) -> Result<ScalarFn, syn::Error> {
+    ) -> Result<Option<ScalarFn>, syn::Error> {
         let body = &scalar.body;
         let activity = Activity::of_closure(scalar, &self.activity);
         let mut inner = Tangents {
@@ -195,18 +196,12 @@ impl Tangents<'_> {
         }
         let mut steps = std::mem::take(&mut inner.out);
         steps.extend(inner.steps(&body.steps)?);
-        let value = body.output.unwrap_or(0);
-        let output = match inner.dot[value] {
-            Some(d) => d,
-            None => {
-                inner.current = value;
-                let z = inner.filled(value, 0.0);
-                steps.append(&mut inner.out);
-                z
-            }
+        // A closure whose value does not depend on what varies: the map's tangent is zero.
+        let Some(output) = inner.dot[body.output.unwrap_or(0)] else {
+            return Ok(None);
         };
         let values = inner.values;
-        Ok(ScalarFn {
+        Ok(Some(ScalarFn {
             param: scalar.param.clone(),
             second: scalar.second.clone().or(second),
             body: Body {
@@ -219,7 +214,7 @@ impl Tangents<'_> {
             captures: outer_ids,
             span: scalar.span,
             errors: Vec::new(),
-        })
+        }))
     }
 }
 

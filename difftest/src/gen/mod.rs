@@ -4,7 +4,7 @@
 //! the CI corpus was fixed (drawn from [`Gen::catalogue_rng`]) in `factorisations`, `spectral`,
 //! `svd_qr`, `blocks`, `normalised` and `captures`, their stream and shared helpers in
 //! `catalogue`; statements in `stmt`, closures, conditions, calls and magnitude control in
-//! `special`.
+//! `special`; the rules' templates and the `forward` family's choice in `rules`.
 
 mod blocks;
 mod captures;
@@ -14,6 +14,7 @@ mod factorisations;
 mod float_fns;
 mod matrix;
 mod normalised;
+mod rules;
 mod scalar;
 mod special;
 mod spectral;
@@ -99,6 +100,8 @@ pub struct Gen {
     pub(crate) shapes: Vec<Shape>,
     pub(crate) callees: Vec<Callee>,
     pub(crate) vjps: Vec<VjpFn>,
+    /// Whether the program takes `forward` (the `forward` family, `rules.rs`).
+    pub(crate) forward: bool,
     pub(crate) loop_depth: usize,
     pub(crate) block_depth: usize,
     pub(crate) closure: bool,
@@ -121,6 +124,7 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
         shapes: Vec::new(),
         callees: Vec::new(),
         vjps: Vec::new(),
+        forward: false,
         loop_depth: 0,
         block_depth: 0,
         closure: false,
@@ -128,6 +132,7 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
         budget: 0,
     };
     g.pick_shapes();
+    g.choose_forward(seed);
     let mut funcs = Vec::new();
     if g.on(Family::Vjp) && g.chance(0.5) {
         g.add_vjps();
@@ -460,6 +465,7 @@ impl Gen {
             body,
             tail,
             taking: Taking::Unwrap,
+            forward: self.forward,
         };
         self.choose_taking(&mut f, helper);
         f

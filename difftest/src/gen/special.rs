@@ -1,9 +1,9 @@
 //! Magnitude control (`clamp`), borrowing and ownership of operands, conversions between
-//! types, calls to helpers and rules (with the rules' templates), blocks and `if` values,
+//! types, calls to helpers and rules (the rules' templates are in `rules`), blocks and `if` values,
 //! map closures, and branch conditions.
 
 use super::{Callee, Gen, Var};
-use crate::ast::{Expr, ExprKind, Stmt, StmtKind, VjpFn};
+use crate::ast::{Expr, ExprKind, Stmt, StmtKind};
 use crate::family::Family;
 use crate::ty::{Shape, Ty};
 use rand::Rng;
@@ -408,80 +408,4 @@ impl Gen {
             kind: ExprKind::Map(Box::new(m), p, Box::new(body)),
         })
     }
-
-    /// Adds one or two functions with hand-written rules to the program and its callees.
-    pub(crate) fn add_vjps(&mut self) {
-        for _ in 0..self.rng.random_range(1..=2) {
-            let name = self.fresh("rule_fn");
-            let shape = self.any_shape();
-            let which = if shape.is_some() {
-                self.rng.random_range(0..3)
-            } else {
-                0
-            };
-            let (source, callee) = match (which, shape) {
-                (1, Some(s)) => vjp_energy(&name, s),
-                (2, Some(s)) => vjp_sine(&name, s),
-                _ => vjp_softclip(&name),
-            };
-            self.vjps.push(VjpFn { name, source });
-            self.callees.push(callee);
-        }
-    }
-}
-
-/// x / √(1 + x²), a scalar rule.
-fn vjp_softclip(name: &str) -> (String, Callee) {
-    let src = format!(
-        "#[vjp({name}_rule)]\npub fn {name}(x: f64) -> f64 {{\n    x / (1.0 + x * x).sqrt()\n}}\n\n\
-         pub fn {name}_rule(x: &f64, _y: &f64, g: &f64) -> f64 {{\n    g / (1.0 + x * x).powf(1.5)\n}}\n"
-    );
-    let c = Callee {
-        name: name.into(),
-        params: vec![(Ty::Scalar, false, true)],
-        ret: Ty::Scalar,
-        bound: 1.0,
-        vjp: true,
-        fallible: false,
-    };
-    (src, c)
-}
-
-/// ½‖M‖² + ΣM, a matrix-to-scalar rule.
-fn vjp_energy(name: &str, s: Shape) -> (String, Callee) {
-    let t = s.rust();
-    let src = format!(
-        "#[vjp({name}_rule)]\npub fn {name}(m: &{t}) -> f64 {{\n    m.component_mul(m).sum() * 0.5 + m.sum()\n}}\n\n\
-         pub fn {name}_rule(m: &{t}, _y: &f64, g: &f64) -> {t} {{\n    m.map(|v| (v + 1.0) * g)\n}}\n"
-    );
-    let bound = 1.5 * s.len() as f64;
-    let c = Callee {
-        name: name.into(),
-        params: vec![(Ty::Mat(s), true, true)],
-        ret: Ty::Scalar,
-        bound,
-        vjp: true,
-        fallible: false,
-    };
-    (src, c)
-}
-
-/// sin(s·M) entry-wise, a matrix-valued rule of two parameters.
-fn vjp_sine(name: &str, s: Shape) -> (String, Callee) {
-    let t = s.rust();
-    let src = format!(
-        "#[vjp({name}_rule)]\npub fn {name}(m: &{t}, s: f64) -> {t} {{\n    m.map(|v| (v * s).sin())\n}}\n\n\
-         pub fn {name}_rule(m: &{t}, s: &f64, _y: &{t}, g: &{t}) -> ({t}, f64) {{\n    \
-         let d = m.map(|v| (v * s).cos());\n    \
-         (g.component_mul(&d) * *s, g.component_mul(&d.component_mul(m)).sum())\n}}\n"
-    );
-    let c = Callee {
-        name: name.into(),
-        params: vec![(Ty::Mat(s), true, true), (Ty::Scalar, false, true)],
-        ret: Ty::Mat(s),
-        bound: 1.0,
-        vjp: true,
-        fallible: false,
-    };
-    (src, c)
 }
