@@ -4,8 +4,10 @@
 # (benches/allocations.rs), the candle peer (peers/, its own cargo project) and the JAX peer
 # (peers/jax_bench.py, pip-installed into a venv), the factorisations against JAX
 # (scripts/bench_factorisations.sh), what #[grad] adds to compile time
-# (scripts/compile_cost.py), perf profiles of every case (scripts/profile.sh), then
-# scripts/perf_report.py, which writes docs/PERFORMANCE.md and docs/performance.svg.
+# (scripts/compile_cost.py), perf profiles of every case (scripts/profile.sh), issue 11's
+# second-order benchmarks (scripts/bench_second_order.sh) and the compile-time cost of
+# `forward` (scripts/compile_forward.py), then scripts/perf_report.py, which writes
+# docs/PERFORMANCE.md and docs/performance.svg.
 #
 #   scripts/bench.sh [--quick] [WORKLOAD]
 #
@@ -13,7 +15,8 @@
 #   WORKLOAD   only this workload (least_squares, frobenius, prml, batch_norm, rnn,
 #              autoencoder), and no compile-time measurement; the other workloads' last
 #              results, and the last compile-time cost, stay in the report. `factorisations`
-#              runs only scripts/bench_factorisations.sh, then the report
+#              runs only scripts/bench_factorisations.sh, then the report; `second_order`
+#              only scripts/bench_second_order.sh, then the report
 #
 # Results go to $CARGO_TARGET_DIR (default ./target): criterion/ and bench-results/. The venv
 # is $BENCH_VENV (default <target>/bench-venv). Run it on an idle machine: the full run takes
@@ -60,6 +63,14 @@ if ! "$venv/bin/python" -c 'import jax, matplotlib' 2>/dev/null; then
   "$venv/bin/python" -m pip install --quiet jax matplotlib
 fi
 
+if [ "$filter" = second_order ]; then
+  echo "== second order (scripts/bench_second_order.sh)"
+  BENCH_PYTHON="$venv/bin/python" scripts/bench_second_order.sh --no-report $([ "$quick" = true ] && echo --quick)
+  echo "== report"
+  "$venv/bin/python" scripts/perf_report.py --target-dir "$target"
+  exit 0
+fi
+
 if [ "$filter" = factorisations ]; then
   echo "== factorisations (scripts/bench_factorisations.sh)"
   BENCH_PYTHON="$venv/bin/python" scripts/bench_factorisations.sh $([ "$quick" = true ] && echo --quick)
@@ -88,6 +99,11 @@ echo "== JAX (peers/jax_bench.py)"
 if [ -z "$filter" ]; then
   echo "== factorisations (scripts/bench_factorisations.sh)"
   BENCH_PYTHON="$venv/bin/python" scripts/bench_factorisations.sh $([ "$quick" = true ] && echo --quick)
+fi
+
+if [ -z "$filter" ]; then
+  echo "== second order (scripts/bench_second_order.sh)"
+  BENCH_PYTHON="$venv/bin/python" scripts/bench_second_order.sh --no-report $([ "$quick" = true ] && echo --quick)
 fi
 
 echo "== profiles of the generated and hand-written gradients (scripts/profile.sh)"
@@ -128,6 +144,9 @@ if [ -z "$filter" ]; then
   echo "== compile-time cost (scripts/compile_cost.py)"
   "$venv/bin/python" scripts/compile_cost.py ||
     echo "== the compile-time measurement failed; the report keeps the last one" >&2
+  echo "== compile-time cost of forward (scripts/compile_forward.py)"
+  "$venv/bin/python" scripts/compile_forward.py ||
+    echo "== the measurement of forward's compile time failed; the report keeps the last one" >&2
   echo "== long functions (scripts/compile_long.py)"
   "$venv/bin/python" scripts/compile_long.py --json "$target/bench-results/compile_long.json" ||
     echo "== the long-function measurement failed; the report keeps the last one" >&2

@@ -7,7 +7,10 @@ candle*.json (peers/), jax*.json (peers/jax_bench.py), compile_cost.json
 (scripts/compile_cost.py) and meta.json (the run's settings); for the factorisations,
 criterion's baselines factorisations-run1 and -run2 (benches/factorisations.rs, run twice by
 scripts/bench_factorisations.sh), factorisations-jax.json (peers/jax_factorisations.py),
-factorisations.json (our values and gradient norms) and factorisations-meta.json.
+factorisations.json (our values and gradient norms) and factorisations-meta.json. The
+"Second order" section and the compile-time cost of `forward` (issue 11) are
+scripts/second_order_report.py's: rendered from their results when this target directory has
+them, else kept from the page as it was.
 
 scripts/bench.sh runs everything and then this; alone, it re-renders the last results:
 
@@ -26,6 +29,8 @@ import platform
 import re
 import subprocess
 import sys
+
+import second_order_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -1439,6 +1444,11 @@ def main():
         factorisations,
     )
     path = os.path.join(opts.docs, "PERFORMANCE.md")
+    previous = None
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            previous = f.read()
+    text = second_order_report.splice(text, previous, opts.target_dir)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     missing = [
