@@ -239,7 +239,8 @@ pub use autodiff_macros::__registry_kernels;
 pub mod catalogue {}
 
 pub use autodiff_runtime::{
-    check_gradient, compare, finite_difference, Broadcast, Differentiable, GradCheck, Scalar,
+    check_gradient, compare, finite_difference, Broadcast, Dense, Differentiable, GradCheck, Leaf,
+    LeafMut, Scalar,
 };
 
 /// The traits of the kernels' bounds, which the compiler's errors about generated code name:

@@ -15,32 +15,32 @@
 //! ```
 
 use crate::{jvp, vjp};
-use crate::{Differentiable, Scalar};
+use crate::{Dense, Scalar};
 use autodiff_runtime::{self as runtime, Lanes};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, OVector, U1};
 
 /// `ln Σₖ e^{xₖ}` over every entry of `x`.
 #[vjp(logsumexp_rule)]
 #[jvp(logsumexp_tangent)]
-pub fn logsumexp<V: Differentiable>(x: &V) -> V::Elem {
+pub fn logsumexp<V: Dense>(x: &V) -> V::Elem {
     runtime::logsumexp(x)
 }
 
 /// `x̄ = ḡ·softmax(x)`.
-pub fn logsumexp_rule<V: Differentiable>(x: &V, y: &V::Elem, g: &V::Elem) -> V {
+pub fn logsumexp_rule<V: Dense>(x: &V, y: &V::Elem, g: &V::Elem) -> V {
     runtime::logsumexp_pullback(g, x, y)
 }
 
 /// `ẏ = ⟨softmax(x), ẋ⟩`: the tangent of [`logsumexp`].
 #[doc(hidden)]
 #[vjp(logsumexp_tangent_rule)]
-pub fn logsumexp_tangent<V: Differentiable>(x: &V, dx: &V) -> V::Elem {
+pub fn logsumexp_tangent<V: Dense>(x: &V, dx: &V) -> V::Elem {
     runtime::logsumexp_tangent(x, dx)
 }
 
 /// `(x̄, ẋ̄) = (ḡ · p ⊙ (ẋ − ⟨p, ẋ⟩), ḡ·p)` for `p = softmax(x)`.
 #[doc(hidden)]
-pub fn logsumexp_tangent_rule<V: Differentiable>(
+pub fn logsumexp_tangent_rule<V: Dense>(
     x: &V,
     dx: &V,
     _y: &V::Elem,
@@ -52,50 +52,50 @@ pub fn logsumexp_tangent_rule<V: Differentiable>(
 /// `e^{xₖ} / Σⱼ e^{xⱼ}` over every entry of `x`.
 #[vjp(softmax_rule)]
 #[jvp(softmax_tangent)]
-pub fn softmax<V: Differentiable>(x: &V) -> V {
+pub fn softmax<V: Dense>(x: &V) -> V {
     runtime::softmax_over(x, Lanes::All)
 }
 
 /// `x̄ = y ⊙ (ḡ − ⟨ḡ, y⟩)`.
-pub fn softmax_rule<V: Differentiable>(_x: &V, y: &V, g: &V) -> V {
+pub fn softmax_rule<V: Dense>(_x: &V, y: &V, g: &V) -> V {
     runtime::softmax_over_pullback(g, y, Lanes::All)
 }
 
 /// `ẏ = p ⊙ (ẋ − ⟨p, ẋ⟩)` for `p = softmax(x)`: the tangent of [`softmax`].
 #[doc(hidden)]
 #[vjp(softmax_tangent_rule)]
-pub fn softmax_tangent<V: Differentiable>(x: &V, dx: &V) -> V {
+pub fn softmax_tangent<V: Dense>(x: &V, dx: &V) -> V {
     runtime::softmax_tangent_over(x, dx, Lanes::All)
 }
 
 /// `(x̄, ẋ̄) = (J_pᵀ(ḡ ⊙ (ẋ − ⟨p, ẋ⟩) − ⟨ḡ, p⟩·ẋ), p ⊙ (ḡ − ⟨p, ḡ⟩))` for `p = softmax(x)`.
 #[doc(hidden)]
-pub fn softmax_tangent_rule<V: Differentiable>(x: &V, dx: &V, _y: &V, g: &V) -> (V, V) {
+pub fn softmax_tangent_rule<V: Dense>(x: &V, dx: &V, _y: &V, g: &V) -> (V, V) {
     runtime::softmax_tangent_over_pullback(g, x, dx, Lanes::All)
 }
 
 /// `xₖ − ln Σⱼ e^{xⱼ}` over every entry of `x`.
 #[vjp(log_softmax_rule)]
 #[jvp(log_softmax_tangent)]
-pub fn log_softmax<V: Differentiable>(x: &V) -> V {
+pub fn log_softmax<V: Dense>(x: &V) -> V {
     runtime::log_softmax_over(x, Lanes::All)
 }
 
 /// `x̄ = ḡ − e^y·Σḡ`.
-pub fn log_softmax_rule<V: Differentiable>(_x: &V, y: &V, g: &V) -> V {
+pub fn log_softmax_rule<V: Dense>(_x: &V, y: &V, g: &V) -> V {
     runtime::log_softmax_over_pullback(g, y, Lanes::All)
 }
 
 /// `ẏ = ẋ − ⟨p, ẋ⟩` for `p = softmax(x)`: the tangent of [`log_softmax`].
 #[doc(hidden)]
 #[vjp(log_softmax_tangent_rule)]
-pub fn log_softmax_tangent<V: Differentiable>(x: &V, dx: &V) -> V {
+pub fn log_softmax_tangent<V: Dense>(x: &V, dx: &V) -> V {
     runtime::log_softmax_tangent_over(x, dx, Lanes::All)
 }
 
 /// `(x̄, ẋ̄) = (−Σḡ · p ⊙ (ẋ − ⟨p, ẋ⟩), ḡ − p·Σḡ)` for `p = softmax(x)`.
 #[doc(hidden)]
-pub fn log_softmax_tangent_rule<V: Differentiable>(x: &V, dx: &V, _y: &V, g: &V) -> (V, V) {
+pub fn log_softmax_tangent_rule<V: Dense>(x: &V, dx: &V, _y: &V, g: &V) -> (V, V) {
     runtime::log_softmax_tangent_over_pullback(g, x, dx, Lanes::All)
 }
 

@@ -47,7 +47,7 @@ mod shadowed {
     pub mod autodiff {}
     pub mod __private {}
     pub trait Scalar {}
-    pub trait Differentiable {}
+    pub trait Dense {}
     pub fn mul() {}
     pub fn add() {}
     pub fn sub() {}

@@ -20,18 +20,18 @@
 
 use crate::activations::sigmoid;
 use crate::softmax::{softmax_over, softmax_over_pullback, Lanes};
-use crate::value::{Differentiable, Scalar};
+use crate::value::{Dense, Scalar};
 #[allow(unused_imports)]
 use nalgebra::ComplexField as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, OVector, U1};
 
 /// `ẏₛ = f′(xₛ)·ẋₛ` for every entry, with `d(x) = f′(x)`.
-fn entrywise_tangent<V: Differentiable>(x: &V, dx: &V, d: impl Fn(V::Elem) -> V::Elem) -> V {
+fn entrywise_tangent<V: Dense>(x: &V, dx: &V, d: impl Fn(V::Elem) -> V::Elem) -> V {
     x.zip_entries(dx, |v, t| d(v) * t)
 }
 
 /// `(x̄ₛ, ẋ̄ₛ) = (ḡₛ·f″(xₛ)·ẋₛ, ḡₛ·f′(xₛ))` for every entry, with `d(x) = (f′(x), f″(x))`.
-fn entrywise_pullback<V: Differentiable>(
+fn entrywise_pullback<V: Dense>(
     g: &V,
     x: &V,
     dx: &V,
@@ -87,12 +87,12 @@ macro_rules! activation_tangents {
         $(#[$pullback_doc:meta])* $pullback:ident = $d:ident;
     )*) => {$(
         $(#[$tangent_doc])*
-        pub fn $tangent<V: Differentiable>(x: &V, dx: &V) -> V {
+        pub fn $tangent<V: Dense>(x: &V, dx: &V) -> V {
             entrywise_tangent(x, dx, |v| $d(v).0)
         }
 
         $(#[$pullback_doc])*
-        pub fn $pullback<V: Differentiable>(g: &V, x: &V, dx: &V) -> (V, V) {
+        pub fn $pullback<V: Dense>(g: &V, x: &V, dx: &V) -> (V, V) {
             entrywise_pullback(g, x, dx, $d)
         }
     )*};
@@ -135,7 +135,7 @@ fn lane_of(shape: (usize, usize), lanes: Lanes, s: usize) -> usize {
 }
 
 /// `⟨a, b⟩` over each lane.
-fn lane_dots<V: Differentiable>(a: &V, b: &V, lanes: Lanes) -> Vec<V::Elem> {
+fn lane_dots<V: Dense>(a: &V, b: &V, lanes: Lanes) -> Vec<V::Elem> {
     let shape = a.shape();
     let count = match lanes {
         Lanes::All => 1,
@@ -151,7 +151,7 @@ fn lane_dots<V: Differentiable>(a: &V, b: &V, lanes: Lanes) -> Vec<V::Elem> {
 }
 
 /// `ẏ = p ⊙ (ẋ − ⟨p, ẋ⟩)` per lane, for `p = softmax(x)`: the tangent of the softmax.
-pub fn softmax_tangent_over<V: Differentiable>(x: &V, dx: &V, lanes: Lanes) -> V {
+pub fn softmax_tangent_over<V: Dense>(x: &V, dx: &V, lanes: Lanes) -> V {
     softmax_over_pullback(dx, &softmax_over(x, lanes), lanes)
 }
 
@@ -159,7 +159,7 @@ pub fn softmax_tangent_over<V: Differentiable>(x: &V, dx: &V, lanes: Lanes) -> V
 ///
 /// `J_pᵀu = p ⊙ (u − ⟨p, u⟩)` is the softmax's pullback; the first argument of it is the
 /// gradient of `⟨ḡ, p ⊙ (ẋ − ⟨p, ẋ⟩)⟩` with respect to `p`.
-pub fn softmax_tangent_over_pullback<V: Differentiable>(
+pub fn softmax_tangent_over_pullback<V: Dense>(
     g: &V,
     x: &V,
     dx: &V,
@@ -179,7 +179,7 @@ pub fn softmax_tangent_over_pullback<V: Differentiable>(
 }
 
 /// `ẏ = ẋ − ⟨p, ẋ⟩` per lane, for `p = softmax(x)`: the tangent of the log-softmax.
-pub fn log_softmax_tangent_over<V: Differentiable>(x: &V, dx: &V, lanes: Lanes) -> V {
+pub fn log_softmax_tangent_over<V: Dense>(x: &V, dx: &V, lanes: Lanes) -> V {
     let p = softmax_over(x, lanes);
     let p_dx = lane_dots(&p, dx, lanes);
     let shape = p.shape();
@@ -187,7 +187,7 @@ pub fn log_softmax_tangent_over<V: Differentiable>(x: &V, dx: &V, lanes: Lanes) 
 }
 
 /// `(x̄, ẋ̄) = (−Σḡ · p ⊙ (ẋ − ⟨p, ẋ⟩), ḡ − p·Σḡ)` per lane, for `p = softmax(x)`.
-pub fn log_softmax_tangent_over_pullback<V: Differentiable>(
+pub fn log_softmax_tangent_over_pullback<V: Dense>(
     g: &V,
     x: &V,
     dx: &V,
@@ -204,7 +204,7 @@ pub fn log_softmax_tangent_over_pullback<V: Differentiable>(
 }
 
 /// `(x̄, ẋ̄) = (ḡₗ · p ⊙ (ẋ − ⟨p, ẋ⟩), ḡₗ · p)` in each lane `l`, for `p = softmax(x)`.
-fn logsumexp_tangent_lanes_pullback<V: Differentiable>(
+fn logsumexp_tangent_lanes_pullback<V: Dense>(
     g: &[V::Elem],
     x: &V,
     dx: &V,
@@ -219,12 +219,12 @@ fn logsumexp_tangent_lanes_pullback<V: Differentiable>(
 }
 
 /// `ẏ = ⟨softmax(x), ẋ⟩`: the tangent of `logsumexp` over every entry.
-pub fn logsumexp_tangent<V: Differentiable>(x: &V, dx: &V) -> V::Elem {
+pub fn logsumexp_tangent<V: Dense>(x: &V, dx: &V) -> V::Elem {
     lane_dots(&softmax_over(x, Lanes::All), dx, Lanes::All)[0]
 }
 
 /// `(x̄, ẋ̄) = (ḡ · p ⊙ (ẋ − ⟨p, ẋ⟩), ḡ·p)` for `p = softmax(x)`.
-pub fn logsumexp_tangent_pullback<V: Differentiable>(g: &V::Elem, x: &V, dx: &V) -> (V, V) {
+pub fn logsumexp_tangent_pullback<V: Dense>(g: &V::Elem, x: &V, dx: &V) -> (V, V) {
     logsumexp_tangent_lanes_pullback(&[*g], x, dx, Lanes::All)
 }
 
@@ -283,7 +283,7 @@ mod tests {
     use nalgebra::{DMatrix, DVector, Matrix2x3, RowDVector};
 
     /// `⟨a, b⟩` over every entry.
-    fn dot<V: Differentiable<Elem = f64>>(a: &V, b: &V) -> f64 {
+    fn dot<V: Dense<Elem = f64>>(a: &V, b: &V) -> f64 {
         let pairs = a.entries().iter().zip(b.entries());
         pairs.map(|(u, v)| u * v).sum()
     }
@@ -298,8 +298,8 @@ mod tests {
         (x, dx, g): (&V, &V, &Y),
     ) -> f64
     where
-        V: Differentiable<Elem = f64>,
-        Y: Differentiable<Elem = f64>,
+        V: Dense<Elem = f64>,
+        Y: Dense<Elem = f64>,
     {
         let fd = finite_difference(|x| dot(g, &f(x)), x);
         let (tangent, expect) = (dot(g, &t(x, dx)), dot(&fd, dx));

@@ -2,7 +2,7 @@
 //! [`relu`], [`softplus`] and [`abs`].
 //!
 //! Each takes a reference and returns an owned value of the same type; the scalar and matrix
-//! forms are one generic function over [`Differentiable`]. Each pullback has the usual unary
+//! forms are one generic function over [`Dense`]. Each pullback has the usual unary
 //! shape `op_pullback(ḡ, x, y, acc)` and reuses the saved output `y` where that is cheaper or
 //! stabler.
 //!
@@ -25,7 +25,7 @@
 //! ```
 
 use crate::componentwise::entrywise_acc;
-use crate::value::{map, Differentiable, Scalar};
+use crate::value::{map, Dense, Scalar};
 #[allow(unused_imports)]
 use nalgebra::ComplexField as _;
 
@@ -51,14 +51,14 @@ macro_rules! activations {
     )*) => {$(
         $(#[$primal_doc])*
         #[inline]
-        pub fn $primal<V: Differentiable>(x: &V) -> V {
+        pub fn $primal<V: Dense>(x: &V) -> V {
             map(x, $f)
         }
 
         $(#[$pullback_doc])*
         #[inline]
         #[track_caller]
-        pub fn $pullback<V: Differentiable>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
+        pub fn $pullback<V: Dense>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
             let saved = activations!(@saved $saved, x, y);
             entrywise_pullback(stringify!($primal), g, saved, acc, $df)
         }
@@ -77,7 +77,7 @@ macro_rules! activations {
 /// `accₛ += df(ḡₛ, savedₛ)` for every entry (see [`entrywise_acc`]).
 #[inline(always)]
 #[track_caller]
-fn entrywise_pullback<V: Differentiable>(
+fn entrywise_pullback<V: Dense>(
     op: &str,
     g: &V,
     saved: &[V::Elem],

@@ -9,7 +9,7 @@
 mod columns;
 
 use crate::shape;
-use crate::value::{Differentiable, Scalar};
+use crate::value::{Dense, Scalar};
 use columns::{pass_lhs_reuse_g, pull_lhs, pull_lhs_reuse_g, pull_rhs, zip, zip_reuse_lhs};
 use nalgebra::{allocator::Allocator, Const, DefaultAllocator, Dim, Dyn, OMatrix, OVector, U1};
 
@@ -50,9 +50,9 @@ use nalgebra::{allocator::Allocator, Const, DefaultAllocator, Dim, Dyn, OMatrix,
 /// assert_eq!(x.broadcast_mul(&w), dmatrix![2.0, 20.0;
 ///                                          1.5, 15.0]);
 /// ```
-pub trait Broadcast<Rhs>: Differentiable
+pub trait Broadcast<Rhs>: Dense
 where
-    Rhs: Differentiable<Elem = Self::Elem>,
+    Rhs: Dense<Elem = Self::Elem>,
 {
     /// `self + rhs`, with `rhs` applied to every row (a row vector) or column (a column vector).
     ///
@@ -182,7 +182,7 @@ macro_rules! broadcast_kernels {
         pub fn $primal<L, R>(lhs: &L, rhs: &R) -> L
         where
             L: Broadcast<R>,
-            R: Differentiable<Elem = L::Elem>,
+            R: Dense<Elem = L::Elem>,
         {
             zip(stringify!($primal), lhs, rhs, $f)
         }
@@ -193,7 +193,7 @@ macro_rules! broadcast_kernels {
         pub fn $reuse_lhs<L, R>(lhs: L, rhs: &R) -> L
         where
             L: Broadcast<R>,
-            R: Differentiable<Elem = L::Elem>,
+            R: Dense<Elem = L::Elem>,
         {
             zip_reuse_lhs(stringify!($primal), lhs, rhs, $f)
         }
@@ -204,7 +204,7 @@ macro_rules! broadcast_kernels {
         pub fn $lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
         where
             L: Broadcast<R>,
-            R: Differentiable<Elem = L::Elem>,
+            R: Dense<Elem = L::Elem>,
         {
             pull_lhs(stringify!($primal), g, lhs, rhs, acc, $df_lhs)
         }
@@ -215,7 +215,7 @@ macro_rules! broadcast_kernels {
         pub fn $lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
         where
             L: Broadcast<R>,
-            R: Differentiable<Elem = L::Elem>,
+            R: Dense<Elem = L::Elem>,
         {
             $reuse_g(stringify!($primal), g, lhs, rhs, acc, $df_lhs)
         }
@@ -226,7 +226,7 @@ macro_rules! broadcast_kernels {
         pub fn $rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
         where
             L: Broadcast<R>,
-            R: Differentiable<Elem = L::Elem>,
+            R: Dense<Elem = L::Elem>,
         {
             pull_rhs(stringify!($primal), g, lhs, rhs, acc, $df_rhs)
         }

@@ -16,7 +16,7 @@
 //! assert!((numeric[1] + 4.0).abs() < 1e-8);
 //! ```
 
-use crate::value::{Differentiable, Scalar};
+use crate::value::{Dense, Scalar};
 use nalgebra::{ComplexField as _, RealField};
 use std::fmt;
 
@@ -59,7 +59,7 @@ impl<T: Scalar> fmt::Display for GradCheck<T> {
 /// truncation against rounding (about 6e-6 relative for `f64`; errors near 1e-10).
 pub fn finite_difference<X, F>(mut f: F, x: &X) -> X
 where
-    X: Differentiable,
+    X: Dense,
     F: FnMut(&X) -> X::Elem,
 {
     let eps: X::Elem = X::Elem::EPSILON;
@@ -87,7 +87,7 @@ where
 #[track_caller]
 pub fn check_gradient<X, F>(f: F, x: &X, analytic: &X) -> GradCheck<X::Elem>
 where
-    X: Differentiable,
+    X: Dense,
     F: FnMut(&X) -> X::Elem,
 {
     if analytic.shape() != x.shape() {
@@ -104,7 +104,7 @@ where
 }
 
 /// The [`GradCheck`] report of `analytic` against a reference gradient `numeric`.
-pub fn compare<X: Differentiable>(analytic: &X, numeric: &X) -> GradCheck<X::Elem> {
+pub fn compare<X: Dense>(analytic: &X, numeric: &X) -> GradCheck<X::Elem> {
     let zero = nalgebra::zero::<X::Elem>();
     let mut report = GradCheck {
         max_abs_error: zero,

@@ -5,7 +5,7 @@
 
 use crate::families::entrywise_binary;
 use crate::shape;
-use crate::value::{accumulate_with, Differentiable};
+use crate::value::{accumulate_with, Dense};
 
 // ---------------------------------------------------------------- component_div
 
@@ -21,7 +21,7 @@ entrywise_binary! {
 /// `x̄ += ḡ ⊘ y` for `z = x ⊘ y`.
 #[inline]
 #[track_caller]
-pub fn component_div_pullback_lhs<V: Differentiable>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
+pub fn component_div_pullback_lhs<V: Dense>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
     shape::same("component_div", x.shape(), y.shape());
     let ys = y.entries();
     entrywise_acc("component_div", g, acc, |i, gi| gi / ys[i])
@@ -30,7 +30,7 @@ pub fn component_div_pullback_lhs<V: Differentiable>(g: &V, x: &V, y: &V, acc: &
 /// `ȳ -= ḡ ⊙ x ⊘ y²` for `z = x ⊘ y`.
 #[inline]
 #[track_caller]
-pub fn component_div_pullback_rhs<V: Differentiable>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
+pub fn component_div_pullback_rhs<V: Dense>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
     shape::same("component_div", x.shape(), y.shape());
     let (xs, ys) = (x.entries(), y.entries());
     entrywise_acc("component_div", g, acc, |i, gi| {
@@ -63,7 +63,7 @@ pub fn component_div_pullback_rhs<V: Differentiable>(g: &V, x: &V, y: &V, acc: &
 #[track_caller]
 pub fn map_pullback<V, F>(g: &V, x: &V, _y: &V, df: F, acc: &mut Option<V>)
 where
-    V: Differentiable,
+    V: Dense,
     F: Fn(V::Elem, V::Elem) -> V::Elem,
 {
     shape::same("map", g.shape(), x.shape());
@@ -74,7 +74,7 @@ where
 /// `accᵢ += term(i, ḡᵢ)` for every entry of a `g`-shaped slot, filling an empty one.
 #[inline]
 #[track_caller]
-pub(crate) fn entrywise_acc<V: Differentiable>(
+pub(crate) fn entrywise_acc<V: Dense>(
     op: &str,
     g: &V,
     acc: &mut Option<V>,
@@ -96,7 +96,7 @@ pub(crate) fn entrywise_acc<V: Differentiable>(
 /// transformed in place, so the contribution allocates nothing.
 #[inline]
 #[track_caller]
-pub(crate) fn entrywise_reuse_g<V: Differentiable>(
+pub(crate) fn entrywise_reuse_g<V: Dense>(
     op: &str,
     mut g: V,
     acc: &mut Option<V>,
@@ -121,7 +121,7 @@ pub(crate) fn entrywise_reuse_g<V: Differentiable>(
 /// [`component_div_pullback_lhs`] with the cotangent given by value (its buffer is reused).
 #[inline]
 #[track_caller]
-pub fn component_div_pullback_lhs_reuse_g<V: Differentiable>(
+pub fn component_div_pullback_lhs_reuse_g<V: Dense>(
     g: V,
     x: &V,
     y: &V,
@@ -137,7 +137,7 @@ pub fn component_div_pullback_lhs_reuse_g<V: Differentiable>(
 #[track_caller]
 pub fn map_pullback_reuse_g<V, F>(g: V, x: &V, _y: &V, df: F, acc: &mut Option<V>)
 where
-    V: Differentiable,
+    V: Dense,
     F: Fn(V::Elem, V::Elem) -> V::Elem,
 {
     shape::same("map", g.shape(), x.shape());
@@ -151,7 +151,7 @@ where
 #[track_caller]
 pub fn map_pullback_captures<V, F>(g: V, x: &V, _y: &V, mut df: F, acc: Option<&mut Option<V>>)
 where
-    V: Differentiable,
+    V: Dense,
     F: FnMut(V::Elem, V::Elem) -> V::Elem,
 {
     shape::same("map", g.shape(), x.shape());
@@ -167,7 +167,7 @@ where
 /// # Panics
 /// If the shapes differ.
 #[track_caller]
-pub fn zip_map<V: Differentiable, F: FnMut(V::Elem, V::Elem) -> V::Elem>(
+pub fn zip_map<V: Dense, F: FnMut(V::Elem, V::Elem) -> V::Elem>(
     x: &V,
     y: &V,
     mut f: F,
@@ -188,7 +188,7 @@ pub fn zip_map_pullback<V, F>(
     acc_x: Option<&mut Option<V>>,
     acc_y: Option<&mut Option<V>>,
 ) where
-    V: Differentiable,
+    V: Dense,
     F: FnMut(V::Elem, V::Elem, V::Elem) -> (V::Elem, V::Elem),
 {
     let (xs, ys) = (x.entries(), y.entries());

@@ -21,7 +21,7 @@
 use crate::linalg::determinant_pullback;
 use crate::linalg::Square;
 use crate::shape;
-use crate::value::{accumulate, accumulate_with, Differentiable, Scalar};
+use crate::value::{accumulate, accumulate_with, Dense, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// A factorisation as `#[grad]` differentiates it: the matrix it factorises, with nalgebra's
@@ -145,7 +145,7 @@ where
     }
 }
 
-impl<T: Scalar, R: Dim, C: Dim, F: Clone> Differentiable for Factored<T, R, C, F>
+impl<T: Scalar, R: Dim, C: Dim, F: Clone> Dense for Factored<T, R, C, F>
 where
     DefaultAllocator: Allocator<R, C>,
 {
@@ -157,7 +157,7 @@ where
         self.matrix.add_assign(&other.matrix);
     }
     fn axpy(&mut self, a: T, x: &Self) {
-        Differentiable::axpy(&mut self.matrix, a, &x.matrix);
+        Dense::axpy(&mut self.matrix, a, &x.matrix);
     }
     fn scaled(&self, a: T) -> Self {
         Factored::cotangent(self.matrix.scaled(a))

@@ -15,7 +15,7 @@ macro_rules! entrywise_binary {
         $(#[$doc])*
         #[inline]
         #[track_caller]
-        pub fn $primal<V: $crate::Differentiable>(lhs: &V, rhs: &V) -> V {
+        pub fn $primal<V: $crate::Dense>(lhs: &V, rhs: &V) -> V {
             $crate::shape::same($op, lhs.shape(), rhs.shape());
             lhs.zip_entries(rhs, $f)
         }
@@ -23,7 +23,7 @@ macro_rules! entrywise_binary {
         #[doc = concat!("[`", stringify!($primal), "`] computed in `lhs`'s buffer.")]
         #[inline]
         #[track_caller]
-        pub fn $reuse_lhs<V: $crate::Differentiable>(mut lhs: V, rhs: &V) -> V {
+        pub fn $reuse_lhs<V: $crate::Dense>(mut lhs: V, rhs: &V) -> V {
             $crate::shape::same($op, lhs.shape(), rhs.shape());
             $crate::families::zip_into(lhs.entries_mut(), rhs.entries(), $f);
             lhs
@@ -32,7 +32,7 @@ macro_rules! entrywise_binary {
         #[doc = concat!("[`", stringify!($primal), "`] computed in `rhs`'s buffer.")]
         #[inline]
         #[track_caller]
-        pub fn $reuse_rhs<V: $crate::Differentiable>(lhs: &V, mut rhs: V) -> V {
+        pub fn $reuse_rhs<V: $crate::Dense>(lhs: &V, mut rhs: V) -> V {
             $crate::shape::same($op, lhs.shape(), rhs.shape());
             $crate::families::zip_into_rhs(lhs.entries(), rhs.entries_mut(), $f);
             rhs

@@ -1,6 +1,6 @@
 //! The Kronecker product `a.kronecker(&b)`: the block matrix whose block `(i, j)` is `aᵢⱼ·B`.
 
-use crate::value::{accumulate, Differentiable, Scalar};
+use crate::value::{accumulate, Dense, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, DimMul, DimProd, OMatrix};
 
 /// `A ⊗ B`.

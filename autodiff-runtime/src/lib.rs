@@ -47,6 +47,7 @@ mod cholesky;
 mod colpiv;
 mod componentwise;
 mod dense;
+mod differentiable;
 mod elementwise;
 mod extrema;
 mod factorisations;
@@ -80,6 +81,7 @@ pub use check::{check_gradient, compare, finite_difference, GradCheck};
 pub use cholesky::*;
 pub use colpiv::*;
 pub use componentwise::*;
+pub use differentiable::{sum_values, visit_field, Differentiable, Leaf, LeafMut};
 pub use elementwise::*;
 pub use extrema::*;
 pub use factorisations::*;
@@ -105,7 +107,7 @@ pub use transposed::{
 pub use triangular::*;
 pub use value::{
     accumulate_argument, as_value, finish, identity, keep, map, map_reuse, merge, one, seed,
-    shadow, slot, slot_of, type_witness, ArgumentCotangent, AsValue, Differentiable, Float, Keep,
+    shadow, slot, slot_of, type_witness, ArgumentCotangent, AsValue, Dense, Float, Keep,
     Kept, Scalar, ScalarOutput,
 };
 pub use views::*;

@@ -5,13 +5,13 @@
 //! matrix's shape when it is singular, as the user's `unwrap` would.
 
 use crate::shape;
-use crate::value::{accumulate, Differentiable, Scalar};
+use crate::value::{accumulate, Dense, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, DimMin, OMatrix};
 
 /// A square matrix, or a factorisation differentiated as the matrix it factorises: what
 /// `.determinant()` and `.try_inverse().unwrap()` (`.inverse()` of a Cholesky factorisation)
 /// apply to.
-pub trait Square<T: Scalar, D: Dim>: Differentiable<Elem = T>
+pub trait Square<T: Scalar, D: Dim>: Dense<Elem = T>
 where
     DefaultAllocator: Allocator<D, D>,
 {

@@ -3,7 +3,7 @@
 
 use crate::families::entrywise_binary;
 use crate::shape;
-use crate::value::{accumulate_with, Differentiable};
+use crate::value::{accumulate_with, Dense};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 // ---------------------------------------------------------------- add and sub
@@ -27,14 +27,14 @@ entrywise_binary! {
 
 /// `x + a·𝟙`: `a` added to every entry (nalgebra's `x.add_scalar(a)`).
 #[inline]
-pub fn add_scalar<V: Differentiable>(x: &V, a: &V::Elem) -> V {
+pub fn add_scalar<V: Dense>(x: &V, a: &V::Elem) -> V {
     x.map_entries(|_, v| v + *a)
 }
 
 /// `x̄ += ḡ` for `y = x + a·𝟙`.
 #[inline]
 #[track_caller]
-pub fn add_scalar_pullback_lhs<V: Differentiable>(
+pub fn add_scalar_pullback_lhs<V: Dense>(
     g: &V,
     _x: &V,
     _a: &V::Elem,
@@ -45,7 +45,7 @@ pub fn add_scalar_pullback_lhs<V: Differentiable>(
 
 /// `ā += Σ ḡ` for `y = x + a·𝟙`.
 #[inline]
-pub fn add_scalar_pullback_rhs<V: Differentiable>(
+pub fn add_scalar_pullback_rhs<V: Dense>(
     g: &V,
     _x: &V,
     _a: &V::Elem,
@@ -59,13 +59,13 @@ pub fn add_scalar_pullback_rhs<V: Differentiable>(
 
 /// `-x`.
 #[inline]
-pub fn neg<V: Differentiable>(x: &V) -> V {
+pub fn neg<V: Dense>(x: &V) -> V {
     x.scaled(-nalgebra::one::<V::Elem>())
 }
 
 /// [`neg`] computed in `x`'s buffer.
 #[inline]
-pub fn neg_reuse<V: Differentiable>(mut x: V) -> V {
+pub fn neg_reuse<V: Dense>(mut x: V) -> V {
     for v in x.entries_mut() {
         *v = -*v;
     }
@@ -121,27 +121,27 @@ pub fn transpose_pullback<T, R, C>(
 /// `slot += ḡ` (the pullback of either operand of `+`, and of the left of `-`).
 #[inline]
 #[track_caller]
-pub fn pass_through_reuse_g<V: Differentiable>(g: V, slot: &mut Option<V>) {
+pub fn pass_through_reuse_g<V: Dense>(g: V, slot: &mut Option<V>) {
     crate::value::accumulate(slot, g)
 }
 
 /// `slot += ḡ`, from a borrowed cotangent that another pullback still reads.
 #[inline]
 #[track_caller]
-pub fn pass_through<V: Differentiable>(g: &V, slot: &mut Option<V>) {
+pub fn pass_through<V: Dense>(g: &V, slot: &mut Option<V>) {
     accumulate_with(slot, || g.clone(), |a| a.add_assign(g))
 }
 
 /// `slot -= ḡ` (the pullback of the right operand of `-`, and of unary `-`).
 #[inline]
 #[track_caller]
-pub fn pass_negated_reuse_g<V: Differentiable>(g: V, slot: &mut Option<V>) {
+pub fn pass_negated_reuse_g<V: Dense>(g: V, slot: &mut Option<V>) {
     crate::componentwise::entrywise_reuse_g("-", g, slot, |_, gi| -gi)
 }
 
 /// `slot -= ḡ`, from a borrowed cotangent that another pullback still reads.
 #[inline]
 #[track_caller]
-pub fn pass_negated<V: Differentiable>(g: &V, slot: &mut Option<V>) {
+pub fn pass_negated<V: Dense>(g: &V, slot: &mut Option<V>) {
     accumulate_with(slot, || neg(g), |a| a.axpy(-nalgebra::one::<V::Elem>(), g))
 }

@@ -6,7 +6,7 @@
 
 use crate::families::entrywise_binary;
 use crate::shape;
-use crate::value::{accumulate_with, Differentiable, Kept, Scalar};
+use crate::value::{accumulate_with, Dense, Kept, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, OMatrix};
 
 // ---------------------------------------------------------------- mul
@@ -309,21 +309,21 @@ pub fn mul_pullback_lhs_all<L: MulRule<R>, R>(
 ///
 /// The pullbacks are `x̄ += ḡ / s` and `s̄ -= ⟨ḡ, x⟩ / s²`.
 #[inline]
-pub fn div<V: Differentiable>(x: &V, s: &V::Elem) -> V {
+pub fn div<V: Dense>(x: &V, s: &V::Elem) -> V {
     let inv = nalgebra::one::<V::Elem>() / *s;
     x.map_entries(|_, v| v * inv)
 }
 
 /// `x̄ += ḡ / s` for `y = x / s`.
 #[inline]
-pub fn div_pullback_lhs<V: Differentiable>(g: &V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
+pub fn div_pullback_lhs<V: Dense>(g: &V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
     let inv = nalgebra::one::<V::Elem>() / *s;
     accumulate_with(acc, || g.scaled(inv), |a| a.axpy(inv, g))
 }
 
 /// `s̄ -= ⟨ḡ, x⟩ / s²` for `y = x / s`.
 #[inline]
-pub fn div_pullback_rhs<V: Differentiable>(g: &V, x: &V, s: &V::Elem, acc: &mut Option<V::Elem>) {
+pub fn div_pullback_rhs<V: Dense>(g: &V, x: &V, s: &V::Elem, acc: &mut Option<V::Elem>) {
     let c = -dot(g, x) / (*s * *s);
     accumulate_with(acc, || c, |a| *a += c)
 }
@@ -336,20 +336,20 @@ pub fn div_pullback_rhs<V: Differentiable>(g: &V, x: &V, s: &V::Elem, acc: &mut 
 /// If the shapes differ.
 #[inline]
 #[track_caller]
-pub fn dot<V: Differentiable>(x: &V, y: &V) -> V::Elem {
+pub fn dot<V: Dense>(x: &V, y: &V) -> V::Elem {
     shape::same("dot", x.shape(), y.shape());
     crate::summation::dot(x.entries(), y.entries())
 }
 
 /// `x̄ += ḡ·y` for `s = ⟨x, y⟩`.
 #[inline]
-pub fn dot_pullback_lhs<V: Differentiable>(g: &V::Elem, _x: &V, y: &V, acc: &mut Option<V>) {
+pub fn dot_pullback_lhs<V: Dense>(g: &V::Elem, _x: &V, y: &V, acc: &mut Option<V>) {
     accumulate_with(acc, || y.scaled(*g), |a| a.axpy(*g, y))
 }
 
 /// `ȳ += ḡ·x` for `s = ⟨x, y⟩`.
 #[inline]
-pub fn dot_pullback_rhs<V: Differentiable>(g: &V::Elem, x: &V, _y: &V, acc: &mut Option<V>) {
+pub fn dot_pullback_rhs<V: Dense>(g: &V::Elem, x: &V, _y: &V, acc: &mut Option<V>) {
     accumulate_with(acc, || x.scaled(*g), |a| a.axpy(*g, x))
 }
 
@@ -366,19 +366,19 @@ entrywise_binary! {
 
 /// `x̄ += ḡ ⊙ y` for `z = x ⊙ y`.
 #[inline]
-pub fn component_mul_pullback_lhs<V: Differentiable>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
+pub fn component_mul_pullback_lhs<V: Dense>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
     hadamard_acc(g, y, acc)
 }
 
 /// `ȳ += ḡ ⊙ x` for `z = x ⊙ y`.
 #[inline]
-pub fn component_mul_pullback_rhs<V: Differentiable>(g: &V, x: &V, _y: &V, acc: &mut Option<V>) {
+pub fn component_mul_pullback_rhs<V: Dense>(g: &V, x: &V, _y: &V, acc: &mut Option<V>) {
     hadamard_acc(g, x, acc)
 }
 
 /// `acc += g ⊙ other`.
 #[inline]
-fn hadamard_acc<V: Differentiable>(g: &V, other: &V, acc: &mut Option<V>) {
+fn hadamard_acc<V: Dense>(g: &V, other: &V, acc: &mut Option<V>) {
     accumulate_with(
         acc,
         || component_mul(g, other),
@@ -422,7 +422,7 @@ pub fn mul_pullback_rhs_reuse_g<L: MulRule<R>, R>(
 
 /// [`div_pullback_lhs`] with the cotangent given by value.
 #[inline]
-pub fn div_pullback_lhs_reuse_g<V: Differentiable>(g: V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
+pub fn div_pullback_lhs_reuse_g<V: Dense>(g: V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
     let inv = nalgebra::one::<V::Elem>() / *s;
     crate::componentwise::entrywise_reuse_g("/", g, acc, |_, gi| gi * inv)
 }
@@ -430,7 +430,7 @@ pub fn div_pullback_lhs_reuse_g<V: Differentiable>(g: V, _x: &V, s: &V::Elem, ac
 /// [`component_mul_pullback_lhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn component_mul_pullback_lhs_reuse_g<V: Differentiable>(
+pub fn component_mul_pullback_lhs_reuse_g<V: Dense>(
     g: V,
     _x: &V,
     y: &V,
@@ -444,7 +444,7 @@ pub fn component_mul_pullback_lhs_reuse_g<V: Differentiable>(
 /// [`component_mul_pullback_rhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn component_mul_pullback_rhs_reuse_g<V: Differentiable>(
+pub fn component_mul_pullback_rhs_reuse_g<V: Dense>(
     g: V,
     x: &V,
     _y: &V,
@@ -459,7 +459,7 @@ pub fn component_mul_pullback_rhs_reuse_g<V: Differentiable>(
 
 /// [`div`] computed in `x`'s buffer.
 #[inline]
-pub fn div_reuse_lhs<V: Differentiable>(mut x: V, s: &V::Elem) -> V {
+pub fn div_reuse_lhs<V: Dense>(mut x: V, s: &V::Elem) -> V {
     let inv = nalgebra::one::<V::Elem>() / *s;
     for v in x.entries_mut() {
         *v *= inv;

@@ -16,7 +16,7 @@
 use crate::factorisations::{Factored, Factorisation, Factors};
 use crate::linalg::adjugate;
 use crate::shape;
-use crate::value::{Differentiable, Scalar};
+use crate::value::{Dense, Scalar};
 use nalgebra::{
     allocator::Allocator, DMatrix, DefaultAllocator, Dim, DimMin, DimMinimum, OMatrix, QR,
 };

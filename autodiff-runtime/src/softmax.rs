@@ -5,7 +5,7 @@
 //! A *lane* is the set of entries that share one normalisation: every entry of a value, each
 //! row of a matrix (`_rows`, JAX's `axis=1`) or each column (`_columns`, `axis=0`).
 
-use crate::value::{Differentiable, Scalar};
+use crate::value::{Dense, Scalar};
 #[allow(unused_imports)]
 use nalgebra::ComplexField as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, OVector, U1};
@@ -61,14 +61,14 @@ fn lane_logsumexp<T: Scalar>(x: &[T], shape: (usize, usize), lanes: Lanes) -> Ve
 }
 
 /// `yₛ = f(xₛ, lse of s's lane)` for every entry `s` of `x`.
-fn per_entry<V: Differentiable>(x: &V, lanes: Lanes, f: impl Fn(V::Elem, V::Elem) -> V::Elem) -> V {
+fn per_entry<V: Dense>(x: &V, lanes: Lanes, f: impl Fn(V::Elem, V::Elem) -> V::Elem) -> V {
     let lse = lane_logsumexp(x.entries(), x.shape(), lanes);
     let lane = lane_index(x.shape(), lanes);
     x.map_entries(|s, v| f(v, lse[lane[s]]))
 }
 
 /// `Σₖ ḡₖ` over each lane of `g`.
-fn lane_sums<V: Differentiable>(g: &V, lanes: Lanes) -> Vec<V::Elem> {
+fn lane_sums<V: Dense>(g: &V, lanes: Lanes) -> Vec<V::Elem> {
     let shape = g.shape();
     let (count, len) = lanes.count(shape);
     (0..count)
@@ -81,7 +81,7 @@ fn lane_sums<V: Differentiable>(g: &V, lanes: Lanes) -> Vec<V::Elem> {
 }
 
 /// `⟨ḡ, y⟩` over each lane.
-fn lane_dots<V: Differentiable>(g: &V, y: &V, lanes: Lanes) -> Vec<V::Elem> {
+fn lane_dots<V: Dense>(g: &V, y: &V, lanes: Lanes) -> Vec<V::Elem> {
     let products = g.zip_entries(y, |a, b| a * b);
     lane_sums(&products, lanes)
 }
@@ -99,36 +99,36 @@ fn lane_index(shape: (usize, usize), lanes: Lanes) -> Vec<usize> {
 }
 
 /// `softmax` over `lanes`: `e^{xₛ − lse}`.
-pub fn softmax_over<V: Differentiable>(x: &V, lanes: Lanes) -> V {
+pub fn softmax_over<V: Dense>(x: &V, lanes: Lanes) -> V {
     per_entry(x, lanes, |v, lse| (v - lse).exp())
 }
 
 /// `x̄ = y ⊙ (ḡ − ⟨ḡ, y⟩)` per lane, for `y = softmax(x)`.
-pub fn softmax_over_pullback<V: Differentiable>(g: &V, y: &V, lanes: Lanes) -> V {
+pub fn softmax_over_pullback<V: Dense>(g: &V, y: &V, lanes: Lanes) -> V {
     let dots = lane_dots(g, y, lanes);
     let lane = lane_index(y.shape(), lanes);
     y.map_entries(|s, ys| ys * (g.entry(s) - dots[lane[s]]))
 }
 
 /// `log_softmax` over `lanes`: `xₛ − lse`.
-pub fn log_softmax_over<V: Differentiable>(x: &V, lanes: Lanes) -> V {
+pub fn log_softmax_over<V: Dense>(x: &V, lanes: Lanes) -> V {
     per_entry(x, lanes, |v, lse| v - lse)
 }
 
 /// `x̄ = ḡ − e^y·Σḡ` per lane, for `y = log_softmax(x)`.
-pub fn log_softmax_over_pullback<V: Differentiable>(g: &V, y: &V, lanes: Lanes) -> V {
+pub fn log_softmax_over_pullback<V: Dense>(g: &V, y: &V, lanes: Lanes) -> V {
     let sums = lane_sums(g, lanes);
     let lane = lane_index(y.shape(), lanes);
     g.map_entries(|s, gs| gs - y.entry(s).exp() * sums[lane[s]])
 }
 
 /// `ln Σ e^{xₖ}` over every entry.
-pub fn logsumexp<V: Differentiable>(x: &V) -> V::Elem {
+pub fn logsumexp<V: Dense>(x: &V) -> V::Elem {
     lane_logsumexp(x.entries(), x.shape(), Lanes::All)[0]
 }
 
 /// `x̄ = ḡ·softmax(x) = ḡ·e^{x − y}`.
-pub fn logsumexp_pullback<V: Differentiable>(g: &V::Elem, x: &V, y: &V::Elem) -> V {
+pub fn logsumexp_pullback<V: Dense>(g: &V::Elem, x: &V, y: &V::Elem) -> V {
     x.map_entries(|_, v| *g * (v - *y).exp())
 }
 

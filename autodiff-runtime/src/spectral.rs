@@ -23,7 +23,7 @@
 use crate::cholesky::check_symmetric;
 use crate::factorisations::{pass_matrix, Factored, Factorisation};
 use crate::shape;
-use crate::value::{accumulate, accumulate_with, Differentiable, Float, Scalar};
+use crate::value::{accumulate, accumulate_with, Dense, Float, Scalar};
 use nalgebra::{
     allocator::Allocator, DefaultAllocator, Dim, DimDiff, DimMin, DimSub, OMatrix, OVector,
     SymmetricEigen, U1,

@@ -19,7 +19,7 @@
 //! from the function (its `.u.unwrap()` panics as nalgebra's would).
 
 use crate::factorisations::{Factored, Factorisation};
-use crate::value::{accumulate, Differentiable, Scalar};
+use crate::value::{accumulate, Dense, Scalar};
 use nalgebra::{
     allocator::Allocator, DMatrix, DVector, DefaultAllocator, Dim, DimDiff, DimMin, DimMinimum,
     DimSub, OMatrix, OVector, SVD, U1,

@@ -14,7 +14,7 @@
 
 use crate::factorisations::Factored;
 use crate::svd::{svd_u_pullback, svd_v_t_pullback, Decomposed};
-use crate::value::{accumulate, accumulate_with, Differentiable, Float, Scalar};
+use crate::value::{accumulate, accumulate_with, Dense, Float, Scalar};
 use nalgebra::{
     allocator::Allocator, ColPivQR, DMatrix, DefaultAllocator, Dim, DimMin, DimMinimum, OMatrix,
     OVector, QR,

@@ -7,17 +7,17 @@ use crate::extrema::{
     amax_entry_pullback, amin_entry_pullback, max_entry_pullback, max_pullback_lhs,
     min_entry_pullback, min_pullback_lhs,
 };
-use crate::value::{AsValue, Differentiable, Scalar};
+use crate::value::{AsValue, Dense, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// A value of the shape of `x` with every entry `c`.
-pub fn filled_like<V: Differentiable, A: AsValue<V> + ?Sized>(x: &A, c: f64) -> V {
+pub fn filled_like<V: Dense, A: AsValue<V> + ?Sized>(x: &A, c: f64) -> V {
     let c: V::Elem = nalgebra::convert(c);
     x.as_value().map_entries(|_, _| c)
 }
 
 /// sign(xᵢ) entry by entry, 0 at 0: the derivative of `|x|` (piecewise constant).
-pub fn sign_of<V: Differentiable, A: AsValue<V> + ?Sized>(x: &A) -> V {
+pub fn sign_of<V: Dense, A: AsValue<V> + ?Sized>(x: &A) -> V {
     let zero: V::Elem = nalgebra::convert(0.0);
     x.as_value().map_entries(|_, v| {
         if v == zero {
@@ -95,14 +95,14 @@ chooser_weights! {
 }
 
 /// The number of entries of `x` (1 for a float).
-pub fn entries_of<V: Differentiable>(x: &V) -> usize {
+pub fn entries_of<V: Dense>(x: &V) -> usize {
     x.len()
 }
 
 /// A value of the shape of `x`, zero but for a one at entry `k − offset` (storage order) if
 /// that is one of its entries: the `k`-th unit direction of a list of parameters, this one's
 /// entries starting at `offset`.
-pub fn unit_like<V: Differentiable>(x: &V, k: usize, offset: usize) -> V {
+pub fn unit_like<V: Dense>(x: &V, k: usize, offset: usize) -> V {
     let mut u = x.zeros_like();
     if let Some(i) = k.checked_sub(offset).filter(|&i| i < u.len()) {
         *u.entry_mut(i) = nalgebra::convert(1.0);
@@ -111,21 +111,21 @@ pub fn unit_like<V: Differentiable>(x: &V, k: usize, offset: usize) -> V {
 }
 
 /// Writes the entries of `v` (storage order) into column `col` of `m` from row `offset`.
-pub fn write_column<V: Differentiable>(m: &mut DMatrix<V::Elem>, col: usize, offset: usize, v: &V) {
+pub fn write_column<V: Dense>(m: &mut DMatrix<V::Elem>, col: usize, offset: usize, v: &V) {
     for (i, &e) in v.entries().iter().enumerate() {
         m[(offset + i, col)] = e;
     }
 }
 
 /// Writes the entries of `v` (storage order) into row `row` of `m` from column `offset`.
-pub fn write_row<V: Differentiable>(m: &mut DMatrix<V::Elem>, row: usize, offset: usize, v: &V) {
+pub fn write_row<V: Dense>(m: &mut DMatrix<V::Elem>, row: usize, offset: usize, v: &V) {
     for (j, &e) in v.entries().iter().enumerate() {
         m[(row, offset + j)] = e;
     }
 }
 
 /// An `r × c` matrix of zeros of the element type of `like`.
-pub fn zero_matrix<V: Differentiable>(_like: &V, r: usize, c: usize) -> DMatrix<V::Elem> {
+pub fn zero_matrix<V: Dense>(_like: &V, r: usize, c: usize) -> DMatrix<V::Elem> {
     DMatrix::zeros(r, c)
 }
 pub use nalgebra::DMatrix;
@@ -141,7 +141,7 @@ impl<A: ?Sized> ZeroDirection<A> for () {
     fn zero_direction(_: &A) {}
 }
 
-impl<V: Differentiable, A: AsValue<V> + ?Sized> ZeroDirection<A> for V {
+impl<V: Dense, A: AsValue<V> + ?Sized> ZeroDirection<A> for V {
     fn zero_direction(a: &A) -> V {
         a.as_value().zeros_like()
     }
@@ -162,20 +162,20 @@ pub fn zero_direction<A: ?Sized, D: ZeroDirection<A>>(a: &A) -> D {
 pub trait HasTangent<F> {}
 
 /// 1/x entry-wise, 0 where x = 0: the factor of the tangents of ‖x‖ and `hypot`.
-pub fn recip_or_zero<V: Differentiable>(x: &V) -> V {
+pub fn recip_or_zero<V: Dense>(x: &V) -> V {
     let zero: V::Elem = nalgebra::convert(0.0);
     let one: V::Elem = nalgebra::convert(1.0);
     x.map_entries(|_, v| if v == zero { zero } else { one / v })
 }
 
 /// `x̄ −= ḡ ⊙ y²` with y = 1/x (0 where x = 0, as y is).
-pub fn recip_or_zero_pullback<V: Differentiable>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
+pub fn recip_or_zero_pullback<V: Dense>(g: &V, _x: &V, y: &V, acc: &mut Option<V>) {
     crate::value::accumulate(acc, y.zip_entries(g, |r, g| -(g * r * r)));
 }
 
 /// y·ln a entry-wise, 0 where y = 0 (`xlogy`): the tangent aᵇ·ln a of aᵇ along b, 0 at
 /// a = 0 where aᵇ = 0.
-pub fn xlogy<V: Differentiable>(y: &V, a: &V) -> V {
+pub fn xlogy<V: Dense>(y: &V, a: &V) -> V {
     let zero: V::Elem = nalgebra::convert(0.0);
     y.zip_entries(a, |y, a| {
         if y == zero {
@@ -187,7 +187,7 @@ pub fn xlogy<V: Differentiable>(y: &V, a: &V) -> V {
 }
 
 /// `ȳ += ḡ·ln a`, 0 where y = 0.
-pub fn xlogy_pullback_lhs<V: Differentiable>(g: &V, y: &V, a: &V, acc: &mut Option<V>) {
+pub fn xlogy_pullback_lhs<V: Dense>(g: &V, y: &V, a: &V, acc: &mut Option<V>) {
     let zero: V::Elem = nalgebra::convert(0.0);
     let d = g.map_entries(|i, g| {
         if y.entry(i) == zero {
@@ -200,7 +200,7 @@ pub fn xlogy_pullback_lhs<V: Differentiable>(g: &V, y: &V, a: &V, acc: &mut Opti
 }
 
 /// `ā += ḡ·y/a`, 0 where y = 0.
-pub fn xlogy_pullback_rhs<V: Differentiable>(g: &V, y: &V, a: &V, acc: &mut Option<V>) {
+pub fn xlogy_pullback_rhs<V: Dense>(g: &V, y: &V, a: &V, acc: &mut Option<V>) {
     let zero: V::Elem = nalgebra::convert(0.0);
     let d = g.map_entries(|i, g| {
         if y.entry(i) == zero {

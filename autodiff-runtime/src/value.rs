@@ -19,10 +19,13 @@ impl Scalar for f64 {
     const EPSILON: f64 = f64::EPSILON;
 }
 
-/// A value with a gradient of its own type: a [`Scalar`] or an owned nalgebra matrix.
+/// A dense value the kernels compute with: a [`Scalar`] or an owned nalgebra matrix, whose
+/// gradient has its own type.
 ///
 /// Entries are numbered in nalgebra's storage order (column-major); a scalar has one entry.
-pub trait Differentiable: Clone {
+/// Every `Dense` type is also [`Differentiable`](crate::Differentiable) (one leaf), the trait
+/// of everything a gradient can have the type of, structs and `Vec`s included.
+pub trait Dense: Clone {
     /// The element type.
     type Elem: Scalar;
     /// A value of the same shape filled with zeros.
@@ -71,7 +74,7 @@ pub trait Differentiable: Clone {
     fn with_entries(&self, entries: Vec<Self::Elem>) -> Self;
 }
 
-impl<T: Scalar> Differentiable for T {
+impl<T: Scalar> Dense for T {
     type Elem = T;
     fn zeros_like(&self) -> T {
         T::zero()
@@ -120,7 +123,7 @@ impl<T: Scalar> Differentiable for T {
     }
 }
 
-impl<T: Scalar, R: Dim, C: Dim> Differentiable for OMatrix<T, R, C>
+impl<T: Scalar, R: Dim, C: Dim> Dense for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
@@ -217,7 +220,7 @@ pub fn one<T: Scalar>(_output: &T) -> T {
 /// `slot += contribution`, where an empty slot counts as zero.
 #[inline]
 #[track_caller]
-pub(crate) fn accumulate<V: Differentiable>(slot: &mut Option<V>, contribution: V) {
+pub(crate) fn accumulate<V: Dense>(slot: &mut Option<V>, contribution: V) {
     match slot {
         Some(acc) => acc.add_assign(&contribution),
         None => *slot = Some(contribution),
@@ -241,14 +244,14 @@ pub(crate) fn accumulate_with<V>(
 
 /// The finished gradient of a parameter: the slot's content, or zeros shaped like `primal`.
 #[inline]
-pub fn finish<V: Differentiable>(slot: Option<V>, primal: &V) -> V {
+pub fn finish<V: Dense>(slot: Option<V>, primal: &V) -> V {
     slot.unwrap_or_else(|| primal.zeros_like())
 }
 
 /// `slot += other`, where either may be empty (zero): merges two adjoint slots.
 #[inline]
 #[track_caller]
-pub fn merge<V: Differentiable>(slot: &mut Option<V>, other: Option<V>) {
+pub fn merge<V: Dense>(slot: &mut Option<V>, other: Option<V>) {
     if let Some(c) = other {
         accumulate(slot, c);
     }
@@ -256,7 +259,7 @@ pub fn merge<V: Differentiable>(slot: &mut Option<V>, other: Option<V>) {
 
 /// [`map`] computed in `x`'s buffer (a temporary nothing else reads).
 #[inline]
-pub fn map_reuse<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut f: F) -> V {
+pub fn map_reuse<V: Dense, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut f: F) -> V {
     for e in x.entries_mut() {
         *e = f(*e);
     }
@@ -265,7 +268,7 @@ pub fn map_reuse<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut 
 
 /// `f` applied to every entry of `x` (for a scalar, `f(x)`): the primal of `x.map(f)`.
 #[inline]
-pub fn map<V: Differentiable, F: FnMut(V::Elem) -> V::Elem>(x: &V, mut f: F) -> V {
+pub fn map<V: Dense, F: FnMut(V::Elem) -> V::Elem>(x: &V, mut f: F) -> V {
     x.map_entries(|_, v| f(v))
 }
 
@@ -278,21 +281,21 @@ pub trait AsValue<T> {
     fn as_value(&self) -> &T;
 }
 
-impl<T: Differentiable> AsValue<T> for T {
+impl<T: Dense> AsValue<T> for T {
     #[inline(always)]
     fn as_value(&self) -> &T {
         self
     }
 }
 
-impl<T: Differentiable> AsValue<T> for &T {
+impl<T: Dense> AsValue<T> for &T {
     #[inline(always)]
     fn as_value(&self) -> &T {
         self
     }
 }
 
-impl<T: Differentiable> AsValue<T> for &&T {
+impl<T: Dense> AsValue<T> for &&T {
     #[inline(always)]
     fn as_value(&self) -> &T {
         self
@@ -320,7 +323,7 @@ pub trait ArgumentCotangent<V> {
     fn into_cotangent(self) -> V;
 }
 
-impl<V: Differentiable> ArgumentCotangent<V> for V {
+impl<V: Dense> ArgumentCotangent<V> for V {
     #[inline(always)]
     fn into_cotangent(self) -> V {
         self
@@ -331,7 +334,7 @@ impl<V: Differentiable> ArgumentCotangent<V> for V {
 #[doc(hidden)]
 #[inline]
 #[track_caller]
-pub fn accumulate_argument<V: Differentiable, C: ArgumentCotangent<V>>(slot: &mut Option<V>, c: C) {
+pub fn accumulate_argument<V: Dense, C: ArgumentCotangent<V>>(slot: &mut Option<V>, c: C) {
     accumulate(slot, c.into_cotangent())
 }
 

@@ -101,7 +101,7 @@ pub(super) fn rule_params(
     }
     let type_params = TypeParams {
         floats: bounded_type_params(func, &["RealField", "Scalar"]),
-        values: bounded_type_params(func, &["Differentiable"]),
+        values: bounded_type_params(func, &["Dense"]),
     };
     let differentiable = params
         .iter()

@@ -116,7 +116,7 @@ pub enum Domain {
 pub struct OpSpec {
     /// How it is written; the first form is the one the catalogue shows first.
     pub syntax: &'static [Syntax],
-    /// Differentiable operands: the receiver (or left operand) first.
+    /// Dense operands: the receiver (or left operand) first.
     pub operands: usize,
     /// Non-differentiated arguments after the operands.
     pub extras: &'static [Extra],

@@ -79,7 +79,7 @@ pub fn analyze(func: &ItemFn, args: &Args, errors: &mut Errors) -> Signature {
     let sig = &func.sig;
     let type_params = TypeParams {
         floats: bounded_type_params(func, &["RealField", "Scalar"]),
-        values: bounded_type_params(func, &["Differentiable"]),
+        values: bounded_type_params(func, &["Dense"]),
     };
     if let Some(asyncness) = &sig.asyncness {
         errors.at(
@@ -223,7 +223,7 @@ fn unlisted_param(
                 format_args!(
                     "`#[grad]` cannot tell from the type `{ty_text}` whether `{name}` is differentiable (a type alias, your own \
                      type or an unbounded type parameter); name the parameters to differentiate: `#[grad({name}, ..)]` \
-                     differentiates `{name}` as a value of `autodiff::Differentiable` type, leaving it out keeps it constant"
+                     differentiates `{name}` as a value of `autodiff::Dense` type, leaving it out keeps it constant"
                 ),
             );
             false

@@ -7,7 +7,7 @@ use syn::{Ident, Type};
 pub enum TypeClass {
     /// `f32`, `f64` or a type parameter bounded by `RealField` or `Scalar`.
     Float,
-    /// An owned nalgebra matrix or vector, or a type parameter bounded by `Differentiable`.
+    /// An owned nalgebra matrix or vector, or a type parameter bounded by `Dense`.
     Matrix,
     /// A nalgebra view (`DMatrixView`, ...): it has no owned gradient type.
     View,
@@ -75,7 +75,7 @@ const CONSTANT_TYPES: &[&str] = &[
 pub struct TypeParams {
     /// Bounded by `RealField` or `Scalar`.
     pub floats: Vec<Ident>,
-    /// Bounded by `Differentiable`.
+    /// Bounded by `Dense`.
     pub values: Vec<Ident>,
 }
 

@@ -20,7 +20,7 @@ pub const KEYWORDS: &[&str] = &[
 #[rustfmt::skip]
 pub const IDENTS: &[&str] = &[
     "x", "y", "w", "s", "a", "b", "n", "t", "f64", "f32", "usize", "bool", "DVector", "DMatrix",
-    "SVector", "RealField", "Differentiable", "tanh", "sigmoid", "grad", "vjp", "map", "sum",
+    "SVector", "RealField", "Dense", "tanh", "sigmoid", "grad", "vjp", "map", "sum",
     "dot", "component_mul", "transpose", "norm_squared", "clone", "unwrap", "exp", "ln", "powi",
     "iter", "zip", "fold", "len", "rev", "step_by", "__value", "__cotangent", "__kept", "__c0",
     "ñ", "переменная", "変数", "r#match", "r#type", "x_grad", "XGrad", "x_pullback", "X_GRAPH",

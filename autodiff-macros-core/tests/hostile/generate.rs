@@ -248,7 +248,7 @@ fn generics(rng: &mut StdRng) -> (String, String) {
         "fn g<T: RealField + Copy + ?Sized, const N: usize>(x: &SVector<T, N>) -> T { x.dot(x) }",
         "fn g<'a, T>(x: &'a T) -> T \
          where T: RealField + 'a, for<'b> &'b T: Mul<&'b T> { x.clone() }",
-        "fn g<T: Differentiable<Tangent = T>, const N: usize, const M: bool>(x: &T) -> f64 \
+        "fn g<T: Dense<Tangent = T>, const N: usize, const M: bool>(x: &T) -> f64 \
          where [(); N]: { 0.0 }",
         "fn g<T = f64, U: Fn(T) -> T>(x: T, u: U) -> T where T: RealField { u(x) }",
         "fn g<const N: usize = 3>(x: &SVector<f64, { N + 1 }>) -> f64 { x.sum() }",

@@ -3,7 +3,7 @@
 
 use super::Broadcast;
 use crate::shape;
-use crate::value::{accumulate_with, Differentiable, Scalar};
+use crate::value::{accumulate_with, Dense, Scalar};
 
 /// Calls `f(oₛ, aₛ, r_k(s))` for every entry `s` of `out` (storage order, `m` rows) with the
 /// entry `k(s)` of the broadcast operand `r` it meets: column `j` meets `r[j]` (`rows`) or
@@ -79,7 +79,7 @@ fn pull_columns<T: Scalar>(
 pub(super) fn zip<L, R>(op: &str, l: &L, r: &R, f: impl Fn(L::Elem, L::Elem) -> L::Elem) -> L
 where
     L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
+    R: Dense<Elem = L::Elem>,
 {
     l.broadcast_check(r, op);
     let (rows, m) = (l.broadcast_rows(), l.shape().0);
@@ -109,7 +109,7 @@ pub(super) fn zip_reuse_lhs<L, R>(
 ) -> L
 where
     L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
+    R: Dense<Elem = L::Elem>,
 {
     l.broadcast_check(r, op);
     let (rows, m) = (l.broadcast_rows(), l.shape().0);
@@ -141,7 +141,7 @@ pub(super) fn pull_lhs<L, R>(
     f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
 ) where
     L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
+    R: Dense<Elem = L::Elem>,
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
@@ -185,7 +185,7 @@ pub(super) fn pull_rhs<L, R>(
     f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
 ) where
     L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
+    R: Dense<Elem = L::Elem>,
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
@@ -236,7 +236,7 @@ pub(super) fn pull_lhs_reuse_g<L, R>(
     f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
 ) where
     L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
+    R: Dense<Elem = L::Elem>,
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
@@ -268,7 +268,7 @@ pub(super) fn pass_lhs_reuse_g<L, R>(
     _f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
 ) where
     L: Broadcast<R>,
-    R: Differentiable<Elem = L::Elem>,
+    R: Dense<Elem = L::Elem>,
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());

@@ -12,7 +12,7 @@ fn random(rng: &mut StdRng, r: usize, c: usize) -> DMatrix<f64> {
 
 /// Asserts that `pullback(Ḡ)` is the gradient of `x ↦ ⟨Ḡ, f(x)⟩` at `x`.
 #[track_caller]
-fn check<X: Differentiable<Elem = f64>, Y: Differentiable<Elem = f64>>(
+fn check<X: Dense<Elem = f64>, Y: Dense<Elem = f64>>(
     f: impl Fn(&X) -> Y,
     pullback: impl Fn(&Y, &mut Option<X>),
     x: &X,

@@ -1,7 +1,7 @@
 //! `m[(i, j)]` and `v[i]`.
 
 use crate::common::{assert_f32_agrees, check_vjp, dmatrix, flat, rng, uniform, SHAPES};
-use autodiff_runtime::{index, index_pullback, Differentiable, Scalar};
+use autodiff_runtime::{index, index_pullback, Dense, Scalar};
 use nalgebra::DMatrix;
 
 #[test]
@@ -48,7 +48,7 @@ fn index_out_of_bounds_panics_with_the_shape() {
 
 /// Every pullback of the family, each into an empty slot then into a filled one.
 fn family<T: Scalar>(x: &DMatrix<T>, g: T) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Differentiable>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

@@ -5,7 +5,7 @@ use crate::common::{
 };
 use autodiff_runtime::{
     determinant, determinant_pullback, finite_difference, inverse, inverse_pullback,
-    Differentiable, Scalar,
+    Dense, Scalar,
 };
 use nalgebra::{DMatrix, Matrix2, Matrix3, Matrix4};
 
@@ -178,7 +178,7 @@ fn determinant_of_a_non_square_matrix_panics_with_its_shape() {
 
 /// Every pullback of the family, each into an empty slot then into a filled one.
 fn family<T: Scalar>(x: &DMatrix<T>, g: &DMatrix<T>, s: T) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Differentiable>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

@@ -4,11 +4,11 @@
 
 use crate::common::*;
 use autodiff_runtime as rt;
-use autodiff_runtime::Differentiable;
+use autodiff_runtime::Dense;
 use nalgebra::{DMatrix, DVector, RowDVector};
 
 /// `owned` and `borrowed` give the same slot, from empty and from `prefill`.
-fn same<V: Differentiable<Elem = f64> + std::fmt::Debug>(
+fn same<V: Dense<Elem = f64> + std::fmt::Debug>(
     name: &str,
     g: &V,
     prefill: &V,

@@ -7,7 +7,7 @@ use crate::common::{
 use autodiff_runtime::{
     component_mul, component_mul_pullback_lhs, component_mul_pullback_rhs, div, div_pullback_lhs,
     div_pullback_rhs, dot, dot_pullback_lhs, dot_pullback_rhs, mul, mul_pullback_lhs,
-    mul_pullback_rhs, Differentiable, MulRule, Scalar,
+    mul_pullback_rhs, Dense, MulRule, Scalar,
 };
 use nalgebra::{DMatrix, DVector, RowDVector};
 use rand::rngs::StdRng;
@@ -17,9 +17,9 @@ use std::fmt::Debug;
 #[track_caller]
 fn check_mul<L, R>(rng: &mut StdRng, l: &L, r: &R)
 where
-    L: MulRule<R> + Differentiable<Elem = f64> + Debug,
-    R: Differentiable<Elem = f64> + Debug,
-    L::Output: Differentiable<Elem = f64>,
+    L: MulRule<R> + Dense<Elem = f64> + Debug,
+    R: Dense<Elem = f64> + Debug,
+    L::Output: Dense<Elem = f64>,
 {
     let name = format!(
         "mul {}×{} by {}×{}",
@@ -246,7 +246,7 @@ fn family<T: Scalar>(
     g_ab: &DMatrix<T>,
     g_ax: &DVector<T>,
 ) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Differentiable>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

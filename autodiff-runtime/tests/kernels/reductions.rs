@@ -11,7 +11,7 @@ use autodiff_runtime::{
     norm_squared_pullback, row_mean, row_mean_pullback, row_mean_tr, row_mean_tr_pullback, row_sum,
     row_sum_pullback, row_sum_tr, row_sum_tr_pullback, row_variance, row_variance_pullback,
     row_variance_tr, row_variance_tr_pullback, sum, sum_pullback, trace, trace_pullback, variance,
-    variance_pullback, Differentiable, Scalar,
+    variance_pullback, Dense, Scalar,
 };
 use nalgebra::{DMatrix, DVector, Matrix3, RowDVector};
 
@@ -47,7 +47,7 @@ fn norm_pullback_matches_finite_differences() {
 
 /// Checks that the norm's pullback at zero is zero (not NaN), and adds nothing to a filled slot.
 #[track_caller]
-fn assert_zero_gradient_at_zero<X: Differentiable<Elem = f64> + std::fmt::Debug>(x: X) {
+fn assert_zero_gradient_at_zero<X: Dense<Elem = f64> + std::fmt::Debug>(x: X) {
     let mut rng = rng(0x34);
     let y = norm(&x);
     assert_eq!(y, 0.0);
@@ -87,7 +87,7 @@ fn trace_of_a_non_square_matrix_panics_with_its_shape() {
 
 /// Every pullback of the family, each into an empty slot then into a filled one.
 fn family<T: Scalar>(x: &DMatrix<T>, g: T) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Differentiable>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());
@@ -290,7 +290,7 @@ fn axis_family<T: Scalar>(
     gc: &DVector<T>,
     g: T,
 ) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Differentiable>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());
