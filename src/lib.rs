@@ -222,9 +222,18 @@ extern crate self as autodiff;
 
 mod activations;
 mod normalised;
+pub mod optim;
 
 pub use activations::{abs, relu, sigmoid, softplus, tanh};
-pub use autodiff_macros::{grad, jvp, vjp};
+#[doc = include_str!("../docs/attributes/grad.md")]
+#[doc(inline)]
+pub use autodiff_macros::grad;
+#[doc = include_str!("../docs/attributes/jvp.md")]
+#[doc(inline)]
+pub use autodiff_macros::jvp;
+#[doc = include_str!("../docs/attributes/vjp.md")]
+#[doc(inline)]
+pub use autodiff_macros::vjp;
 pub use normalised::{
     log_softmax, log_softmax_columns, log_softmax_rows, logsumexp, logsumexp_columns,
     logsumexp_rows, softmax, softmax_columns, softmax_rows,
@@ -242,6 +251,10 @@ pub use autodiff_runtime::{
     check_gradient, compare, finite_difference, Broadcast, Dense, Differentiable, GradCheck, Leaf,
     LeafMut, Scalar,
 };
+
+#[doc = include_str!("../docs/attributes/differentiable.md")]
+#[doc(inline)]
+pub use autodiff_macros::Differentiable;
 
 /// The traits of the kernels' bounds, which the compiler's errors about generated code name:
 /// here so that they print by their short names. Not for users.

@@ -22,30 +22,25 @@ use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, OVector, U1
 /// `ln Σₖ e^{xₖ}` over every entry of `x`.
 #[vjp(logsumexp_rule)]
 #[jvp(logsumexp_tangent)]
-pub fn logsumexp<V: Dense>(x: &V) -> V::Elem {
+pub fn logsumexp<V: Dense>(x: &V) -> V::Scalar {
     runtime::logsumexp(x)
 }
 
 /// `x̄ = ḡ·softmax(x)`.
-pub fn logsumexp_rule<V: Dense>(x: &V, y: &V::Elem, g: &V::Elem) -> V {
+pub fn logsumexp_rule<V: Dense>(x: &V, y: &V::Scalar, g: &V::Scalar) -> V {
     runtime::logsumexp_pullback(g, x, y)
 }
 
 /// `ẏ = ⟨softmax(x), ẋ⟩`: the tangent of [`logsumexp`].
 #[doc(hidden)]
 #[vjp(logsumexp_tangent_rule)]
-pub fn logsumexp_tangent<V: Dense>(x: &V, dx: &V) -> V::Elem {
+pub fn logsumexp_tangent<V: Dense>(x: &V, dx: &V) -> V::Scalar {
     runtime::logsumexp_tangent(x, dx)
 }
 
 /// `(x̄, ẋ̄) = (ḡ · p ⊙ (ẋ − ⟨p, ẋ⟩), ḡ·p)` for `p = softmax(x)`.
 #[doc(hidden)]
-pub fn logsumexp_tangent_rule<V: Dense>(
-    x: &V,
-    dx: &V,
-    _y: &V::Elem,
-    g: &V::Elem,
-) -> (V, V) {
+pub fn logsumexp_tangent_rule<V: Dense>(x: &V, dx: &V, _y: &V::Scalar, g: &V::Scalar) -> (V, V) {
     runtime::logsumexp_tangent_pullback(g, x, dx)
 }
 

@@ -5,8 +5,7 @@
 
 use autodiff::{
     abs, grad, log_softmax, log_softmax_columns, log_softmax_rows, logsumexp, logsumexp_columns,
-    logsumexp_rows, relu, sigmoid, softmax, softmax_columns, softmax_rows, softplus, tanh,
-    Dense,
+    logsumexp_rows, relu, sigmoid, softmax, softmax_columns, softmax_rows, softplus, tanh, Dense,
 };
 use nalgebra::{DMatrix, DVector, RowDVector, RowSVector, SMatrix, SVector};
 
@@ -14,7 +13,7 @@ use nalgebra::{DMatrix, DVector, RowDVector, RowSVector, SMatrix, SVector};
 const H: f64 = 1e-5;
 
 /// `⟨a, b⟩` over every entry.
-fn dot<V: Dense<Elem = f64>>(a: &V, b: &V) -> f64 {
+fn dot<V: Dense<Scalar = f64>>(a: &V, b: &V) -> f64 {
     a.entries()
         .iter()
         .zip(b.entries())
@@ -33,7 +32,7 @@ fn rel(a: f64, b: f64) -> f64 {
 }
 
 /// `‖a − b‖ / max(‖a‖, ‖b‖)` over every entry, 0 when both are 0.
-fn rel_entries<V: Dense<Elem = f64>>(a: &V, b: &V) -> f64 {
+fn rel_entries<V: Dense<Scalar = f64>>(a: &V, b: &V) -> f64 {
     let diff = a.zip_entries(b, |u, v| u - v);
     let scale = dot(a, a).sqrt().max(dot(b, b).sqrt());
     if scale == 0.0 {
@@ -44,14 +43,14 @@ fn rel_entries<V: Dense<Elem = f64>>(a: &V, b: &V) -> f64 {
 }
 
 /// `x + h·v`.
-fn shifted<V: Dense<Elem = f64>>(x: &V, h: f64, v: &V) -> V {
+fn shifted<V: Dense<Scalar = f64>>(x: &V, h: f64, v: &V) -> V {
     let mut out = x.clone();
     out.axpy(h, v);
     out
 }
 
 /// Entries in `±[0.2, 2]`, different for each seed (away from the kinks of `relu` and `abs`).
-fn sample<V: Dense<Elem = f64>>(like: V, seed: usize) -> V {
+fn sample<V: Dense<Scalar = f64>>(like: V, seed: usize) -> V {
     like.map_entries(|k, _| {
         let v = 2.0 * ((k + 3 * seed) as f64 * 1.3 + 0.5).sin();
         if v.abs() < 0.2 {
@@ -63,7 +62,7 @@ fn sample<V: Dense<Elem = f64>>(like: V, seed: usize) -> V {
 }
 
 /// Logits of ±1 000 (and 0, 999).
-fn extreme<V: Dense<Elem = f64>>(like: V) -> V {
+fn extreme<V: Dense<Scalar = f64>>(like: V) -> V {
     like.map_entries(|k, _| [1000.0, -1000.0, 0.0, 999.0, -999.5][k % 5])
 }
 
@@ -86,7 +85,7 @@ trait Check<V> {
 
 impl<V, F, G, J, Hv> Check<V> for Companions<F, G, J, Hv>
 where
-    V: Dense<Elem = f64>,
+    V: Dense<Scalar = f64>,
     F: Fn(&V) -> f64,
     G: Fn(&V) -> V,
     J: Fn(&V, &V) -> (f64, f64),

@@ -81,7 +81,7 @@ fn rel_entries(a: &[f64], b: &[f64], floor: f64) -> f64 {
 }
 
 /// `x + t·v`.
-fn along<X: Dense<Elem = f64>>(x: &X, v: &X, t: f64) -> X {
+fn along<X: Dense<Scalar = f64>>(x: &X, v: &X, t: f64) -> X {
     let mut y = x.clone();
     y.axpy(t, v);
     y
@@ -92,7 +92,7 @@ type Hessian<'a, X> = &'a dyn Fn(&X) -> DMatrix<f64>;
 
 /// The four checks of one function at `x` along `v`, folded into `worst`.
 #[allow(clippy::too_many_arguments)]
-fn check<X: Dense<Elem = f64>>(
+fn check<X: Dense<Scalar = f64>>(
     worst: &mut Worst,
     x: &X,
     v: &X,

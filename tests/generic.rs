@@ -19,8 +19,8 @@ const F32_FD_TOL: f32 = 1e-2;
 /// `x` narrowed to `f32`, entry by entry.
 fn narrow<X, Y>(x: &X, like: Y) -> Y
 where
-    X: Dense<Elem = f64>,
-    Y: Dense<Elem = f32>,
+    X: Dense<Scalar = f64>,
+    Y: Dense<Scalar = f32>,
 {
     let mut y = like;
     for i in 0..x.len() {
@@ -51,7 +51,7 @@ fn assert_value_f32(what: &str, narrow: f32, wide: f64) {
 #[track_caller]
 fn assert_fd_f32<X, F>(what: &str, f: F, x: &X, analytic: &X)
 where
-    X: Dense<Elem = f32>,
+    X: Dense<Scalar = f32>,
     F: FnMut(&X) -> f32,
 {
     let report = check_gradient(f, x, analytic);

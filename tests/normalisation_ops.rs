@@ -18,7 +18,7 @@ const SHAPES: &[(usize, usize)] = &[(1, 1), (1, 4), (4, 1), (3, 5), (5, 2)];
 const EPS: f64 = 1e-3;
 
 /// A value of `like`'s shape with entries uniform in [-1, 1).
-fn random_like<Y: Dense<Elem = f64>>(rng: &mut StdRng, like: &Y) -> Y {
+fn random_like<Y: Dense<Scalar = f64>>(rng: &mut StdRng, like: &Y) -> Y {
     let mut y = like.zeros_like();
     for i in 0..y.len() {
         *y.entry_mut(i) = uniform(rng);
@@ -28,7 +28,7 @@ fn random_like<Y: Dense<Elem = f64>>(rng: &mut StdRng, like: &Y) -> Y {
 
 /// A value of `like`'s shape with entries uniform in [0.5, 1.5): safe to divide by, to take
 /// the square root or the logarithm of.
-fn positive_like<Y: Dense<Elem = f64>>(rng: &mut StdRng, like: &Y) -> Y {
+fn positive_like<Y: Dense<Scalar = f64>>(rng: &mut StdRng, like: &Y) -> Y {
     let mut y = random_like(rng, like);
     for i in 0..y.len() {
         *y.entry_mut(i) = 1.0 + 0.5 * y.entry(i);
@@ -37,7 +37,7 @@ fn positive_like<Y: Dense<Elem = f64>>(rng: &mut StdRng, like: &Y) -> Y {
 }
 
 /// ⟨ḡ, y⟩, entry by entry in storage order.
-fn pairing<Y: Dense<Elem = f64>>(g: &Y, y: &Y) -> f64 {
+fn pairing<Y: Dense<Scalar = f64>>(g: &Y, y: &Y) -> f64 {
     assert_eq!(
         g.shape(),
         y.shape(),
@@ -50,8 +50,8 @@ fn pairing<Y: Dense<Elem = f64>>(g: &Y, y: &Y) -> f64 {
 #[track_caller]
 fn assert_pulls_back<X, Y>(what: &str, f: impl Fn(&X) -> Y, x: &X, g: &Y, pulled: &X)
 where
-    X: Dense<Elem = f64> + std::fmt::Debug,
-    Y: Dense<Elem = f64>,
+    X: Dense<Scalar = f64> + std::fmt::Debug,
+    Y: Dense<Scalar = f64>,
 {
     assert_fd(what, |x| pairing(g, &f(x)), x, pulled);
 }
@@ -59,7 +59,7 @@ where
 /// Checks a function of one matrix on every shape: its value, and its pullback for a
 /// random cotangent. `positive` draws the matrix from [0.5, 1.5).
 #[track_caller]
-fn check_unary<Y: Dense<Elem = f64> + PartialEq + std::fmt::Debug>(
+fn check_unary<Y: Dense<Scalar = f64> + PartialEq + std::fmt::Debug>(
     name: &str,
     seed: u64,
     positive: bool,
@@ -269,7 +269,7 @@ type BroadcastPullback<V> = fn(&DMatrix<f64>, &V, &DMatrix<f64>) -> (DMatrix<f64
 
 /// Checks `f(x, v)` with `v` broadcast over `x`: both operands, every shape; `v` drawn from
 /// [0.5, 1.5) (so that it can divide).
-fn check_broadcast<V: Dense<Elem = f64> + std::fmt::Debug>(
+fn check_broadcast<V: Dense<Scalar = f64> + std::fmt::Debug>(
     name: &str,
     seed: u64,
     vector: fn(&mut StdRng, usize, usize) -> V,

@@ -25,7 +25,7 @@ fn forward_passes() -> usize {
 }
 
 /// ⟨ḡ, y⟩, entry by entry in storage order.
-fn pairing<Y: Dense<Elem = f64>>(g: &Y, y: &Y) -> f64 {
+fn pairing<Y: Dense<Scalar = f64>>(g: &Y, y: &Y) -> f64 {
     assert_eq!(
         g.shape(),
         y.shape(),
@@ -38,8 +38,8 @@ fn pairing<Y: Dense<Elem = f64>>(g: &Y, y: &Y) -> f64 {
 #[track_caller]
 fn assert_pulls_back<X, Y>(what: &str, f: impl Fn(&X) -> Y, x: &X, g: &Y, pulled: &X)
 where
-    X: Dense<Elem = f64> + std::fmt::Debug,
-    Y: Dense<Elem = f64>,
+    X: Dense<Scalar = f64> + std::fmt::Debug,
+    Y: Dense<Scalar = f64>,
 {
     assert_fd(what, |x| pairing(g, &f(x)), x, pulled);
 }

@@ -14,9 +14,12 @@
 //!    like any other;
 //! 4. [`codegen`]: the forward and reverse sweeps, from the IR and the tables;
 //! 5. [`emit`]: the companions (`_grad`, `_pullback`, the gradient struct, `vjp`, the graph).
+//!
+//! [`derive`] holds `#[derive(Differentiable)]`, which reads a struct, not a function body.
 
 pub mod analysis;
 pub mod codegen;
+pub mod derive;
 pub mod emit;
 pub mod error;
 pub mod ir;
@@ -55,4 +58,12 @@ pub fn expand_jvp(
     context: &Context,
 ) -> proc_macro2::TokenStream {
     emit::tangent_rule::expand(args, item, context)
+}
+
+/// The expansion of `#[derive(Differentiable)]` on `item`.
+pub fn expand_derive(
+    item: proc_macro2::TokenStream,
+    context: &Context,
+) -> proc_macro2::TokenStream {
+    derive::expand(item, context)
 }

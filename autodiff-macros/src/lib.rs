@@ -1,5 +1,6 @@
 //! The `#[grad]`, `#[vjp]` and `#[jvp]` attributes: source-to-source automatic
-//! differentiation (reverse mode, and forward mode and second order) of functions over nalgebra matrices, done while the crate compiles.
+//! differentiation (reverse mode, and forward mode and second order) of functions over nalgebra matrices, done while the crate compiles;
+//! and `#[derive(Differentiable)]` for structs of parameters.
 //!
 //! Use them through the `autodiff` facade crate, whose documentation describes the generated
 //! API. This crate is a thin shim: the work is in `autodiff-macros-core`, an ordinary
@@ -12,10 +13,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// Generates `<name>_grad`, returning the value and the gradient of every differentiated
-/// parameter, and `<name>_pullback`, beside the unchanged function; with `forward` among its
-/// arguments also `<name>_jvp`, `<name>_hvp`, `<name>_hessian` and `<name>_jacobian`. See the
-/// `autodiff` crate.
+/// *(The attribute's implementation, in `autodiff-macros`: use it as `autodiff::grad`.)*
 #[proc_macro_attribute]
 pub fn grad(args: TokenStream, item: TokenStream) -> TokenStream {
     let context = autodiff_macros_core::Context {
@@ -25,9 +23,7 @@ pub fn grad(args: TokenStream, item: TokenStream) -> TokenStream {
     autodiff_macros_core::expand_grad(args.into(), item.into(), &context).into()
 }
 
-/// Attaches a hand-written derivative to a function, so that `#[grad]` code calling it uses
-/// the rule instead of differentiating the body. See the `autodiff` crate for the rule's
-/// signature.
+/// *(The attribute's implementation, in `autodiff-macros`: use it as `autodiff::vjp`.)*
 #[proc_macro_attribute]
 pub fn vjp(args: TokenStream, item: TokenStream) -> TokenStream {
     let context = autodiff_macros_core::Context {
@@ -37,13 +33,7 @@ pub fn vjp(args: TokenStream, item: TokenStream) -> TokenStream {
     autodiff_macros_core::expand_vjp(args.into(), item.into(), &context).into()
 }
 
-/// `use <facade>::__private::{..};` of every runtime item the registry and the generator
-/// name: a test invokes it, so that a missing kernel fails to compile. Not for users.
-/// Attaches a hand-written tangent to a function that has a hand-written `#[vjp(rule)]`
-/// (written after it), so that the forward companions of `#[grad(.., forward)]` code calling
-/// it use the tangent: it receives the arguments, then a reference to the tangent of each
-/// float or matrix parameter, returns ẏ, and has a `#[vjp]` rule (or `#[grad]`) of its own,
-/// through which Hessian-vector products differentiate it again. See the `autodiff` crate.
+/// *(The attribute's implementation, in `autodiff-macros`: use it as `autodiff::jvp`.)*
 #[proc_macro_attribute]
 pub fn jvp(args: TokenStream, item: TokenStream) -> TokenStream {
     let context = autodiff_macros_core::Context {
@@ -53,6 +43,19 @@ pub fn jvp(args: TokenStream, item: TokenStream) -> TokenStream {
     autodiff_macros_core::expand_jvp(args.into(), item.into(), &context).into()
 }
 
+/// *(The derive's implementation, in `autodiff-macros`: use it as
+/// `autodiff::Differentiable`, whose documentation says what it generates.)*
+#[proc_macro_derive(Differentiable, attributes(differentiable))]
+pub fn derive_differentiable(item: TokenStream) -> TokenStream {
+    let context = autodiff_macros_core::Context {
+        krate: facade(),
+        source: None,
+    };
+    autodiff_macros_core::expand_derive(item.into(), &context).into()
+}
+
+/// `use <facade>::__private::{..};` of every runtime item the registry and the generator
+/// name: a test invokes it, so that a missing kernel fails to compile. Not for users.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __registry_kernels(_: TokenStream) -> TokenStream {

@@ -22,11 +22,13 @@ use crate::activations::sigmoid;
 use crate::softmax::{softmax_over, softmax_over_pullback, Lanes};
 use crate::value::{Dense, Scalar};
 #[allow(unused_imports)]
+use crate::Differentiable as _;
+#[allow(unused_imports)]
 use nalgebra::ComplexField as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, OVector, U1};
 
 /// `ẏₛ = f′(xₛ)·ẋₛ` for every entry, with `d(x) = f′(x)`.
-fn entrywise_tangent<V: Dense>(x: &V, dx: &V, d: impl Fn(V::Elem) -> V::Elem) -> V {
+fn entrywise_tangent<V: Dense>(x: &V, dx: &V, d: impl Fn(V::Scalar) -> V::Scalar) -> V {
     x.zip_entries(dx, |v, t| d(v) * t)
 }
 
@@ -35,7 +37,7 @@ fn entrywise_pullback<V: Dense>(
     g: &V,
     x: &V,
     dx: &V,
-    d: impl Fn(V::Elem) -> (V::Elem, V::Elem),
+    d: impl Fn(V::Scalar) -> (V::Scalar, V::Scalar),
 ) -> (V, V) {
     let x_bar = x.map_entries(|s, v| g.entry(s) * d(v).1 * dx.entry(s));
     let dx_bar = x.map_entries(|s, v| g.entry(s) * d(v).0);
@@ -135,14 +137,14 @@ fn lane_of(shape: (usize, usize), lanes: Lanes, s: usize) -> usize {
 }
 
 /// `⟨a, b⟩` over each lane.
-fn lane_dots<V: Dense>(a: &V, b: &V, lanes: Lanes) -> Vec<V::Elem> {
+fn lane_dots<V: Dense>(a: &V, b: &V, lanes: Lanes) -> Vec<V::Scalar> {
     let shape = a.shape();
     let count = match lanes {
         Lanes::All => 1,
         Lanes::Rows => shape.0,
         Lanes::Columns => shape.1,
     };
-    let mut out = vec![nalgebra::zero::<V::Elem>(); count];
+    let mut out = vec![nalgebra::zero::<V::Scalar>(); count];
     for (s, (u, v)) in a.entries().iter().zip(b.entries()).enumerate() {
         let l = lane_of(shape, lanes, s);
         out[l] += *u * *v;
@@ -159,12 +161,7 @@ pub fn softmax_tangent_over<V: Dense>(x: &V, dx: &V, lanes: Lanes) -> V {
 ///
 /// `J_pᵀu = p ⊙ (u − ⟨p, u⟩)` is the softmax's pullback; the first argument of it is the
 /// gradient of `⟨ḡ, p ⊙ (ẋ − ⟨p, ẋ⟩)⟩` with respect to `p`.
-pub fn softmax_tangent_over_pullback<V: Dense>(
-    g: &V,
-    x: &V,
-    dx: &V,
-    lanes: Lanes,
-) -> (V, V) {
+pub fn softmax_tangent_over_pullback<V: Dense>(g: &V, x: &V, dx: &V, lanes: Lanes) -> (V, V) {
     let p = softmax_over(x, lanes);
     let shape = p.shape();
     let (p_dx, g_p) = (lane_dots(&p, dx, lanes), lane_dots(g, &p, lanes));
@@ -187,12 +184,7 @@ pub fn log_softmax_tangent_over<V: Dense>(x: &V, dx: &V, lanes: Lanes) -> V {
 }
 
 /// `(x̄, ẋ̄) = (−Σḡ · p ⊙ (ẋ − ⟨p, ẋ⟩), ḡ − p·Σḡ)` per lane, for `p = softmax(x)`.
-pub fn log_softmax_tangent_over_pullback<V: Dense>(
-    g: &V,
-    x: &V,
-    dx: &V,
-    lanes: Lanes,
-) -> (V, V) {
+pub fn log_softmax_tangent_over_pullback<V: Dense>(g: &V, x: &V, dx: &V, lanes: Lanes) -> (V, V) {
     let p = softmax_over(x, lanes);
     let shape = p.shape();
     let ones = g.map_entries(|_, _| nalgebra::one());
@@ -205,7 +197,7 @@ pub fn log_softmax_tangent_over_pullback<V: Dense>(
 
 /// `(x̄, ẋ̄) = (ḡₗ · p ⊙ (ẋ − ⟨p, ẋ⟩), ḡₗ · p)` in each lane `l`, for `p = softmax(x)`.
 fn logsumexp_tangent_lanes_pullback<V: Dense>(
-    g: &[V::Elem],
+    g: &[V::Scalar],
     x: &V,
     dx: &V,
     lanes: Lanes,
@@ -219,12 +211,12 @@ fn logsumexp_tangent_lanes_pullback<V: Dense>(
 }
 
 /// `ẏ = ⟨softmax(x), ẋ⟩`: the tangent of `logsumexp` over every entry.
-pub fn logsumexp_tangent<V: Dense>(x: &V, dx: &V) -> V::Elem {
+pub fn logsumexp_tangent<V: Dense>(x: &V, dx: &V) -> V::Scalar {
     lane_dots(&softmax_over(x, Lanes::All), dx, Lanes::All)[0]
 }
 
 /// `(x̄, ẋ̄) = (ḡ · p ⊙ (ẋ − ⟨p, ẋ⟩), ḡ·p)` for `p = softmax(x)`.
-pub fn logsumexp_tangent_pullback<V: Dense>(g: &V::Elem, x: &V, dx: &V) -> (V, V) {
+pub fn logsumexp_tangent_pullback<V: Dense>(g: &V::Scalar, x: &V, dx: &V) -> (V, V) {
     logsumexp_tangent_lanes_pullback(&[*g], x, dx, Lanes::All)
 }
 
@@ -283,7 +275,7 @@ mod tests {
     use nalgebra::{DMatrix, DVector, Matrix2x3, RowDVector};
 
     /// `⟨a, b⟩` over every entry.
-    fn dot<V: Dense<Elem = f64>>(a: &V, b: &V) -> f64 {
+    fn dot<V: Dense<Scalar = f64>>(a: &V, b: &V) -> f64 {
         let pairs = a.entries().iter().zip(b.entries());
         pairs.map(|(u, v)| u * v).sum()
     }
@@ -298,8 +290,8 @@ mod tests {
         (x, dx, g): (&V, &V, &Y),
     ) -> f64
     where
-        V: Dense<Elem = f64>,
-        Y: Dense<Elem = f64>,
+        V: Dense<Scalar = f64>,
+        Y: Dense<Scalar = f64>,
     {
         let fd = finite_difference(|x| dot(g, &f(x)), x);
         let (tangent, expect) = (dot(g, &t(x, dx)), dot(&fd, dx));

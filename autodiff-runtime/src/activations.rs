@@ -27,6 +27,8 @@
 use crate::componentwise::entrywise_acc;
 use crate::value::{map, Dense, Scalar};
 #[allow(unused_imports)]
+use crate::Differentiable as _;
+#[allow(unused_imports)]
 use nalgebra::ComplexField as _;
 
 /// `σ(v) = 1 / (1 + e⁻ᵛ)`, as `eᵛ / (1 + eᵛ)` for `v < 0` so that no exponential overflows.
@@ -80,9 +82,9 @@ macro_rules! activations {
 fn entrywise_pullback<V: Dense>(
     op: &str,
     g: &V,
-    saved: &[V::Elem],
+    saved: &[V::Scalar],
     acc: &mut Option<V>,
-    df: impl Fn(V::Elem, V::Elem) -> V::Elem,
+    df: impl Fn(V::Scalar, V::Scalar) -> V::Scalar,
 ) {
     entrywise_acc(op, g, acc, |i, gi| df(gi, saved[i]))
 }
@@ -91,33 +93,33 @@ activations! {
     /// `σ(x) = 1 / (1 + e⁻ˣ)`, entry by entry; numerically stable (`eˣ / (1 + eˣ)` for `x < 0`).
     sigmoid = sigmoid_scalar;
     /// `x̄ += ḡ ⊙ y ⊙ (1 − y)` for `y = σ(x)`, from the saved `y`.
-    sigmoid_pullback from y = |g, y| g * y * (nalgebra::one::<V::Elem>() - y);
+    sigmoid_pullback from y = |g, y| g * y * (nalgebra::one::<V::Scalar>() - y);
 
     /// `tanh x`, entry by entry.
     tanh = |v| v.tanh();
     /// `x̄ += ḡ ⊙ (1 − y²)` for `y = tanh x`, from the saved `y`.
-    tanh_pullback from y = |g, y| g * (nalgebra::one::<V::Elem>() - y * y);
+    tanh_pullback from y = |g, y| g * (nalgebra::one::<V::Scalar>() - y * y);
 
     /// `max(x, 0)`, entry by entry (NaN stays NaN).
     relu = |v| {
-        if v < nalgebra::zero::<V::Elem>() {
-            nalgebra::zero::<V::Elem>()
+        if v < nalgebra::zero::<V::Scalar>() {
+            nalgebra::zero::<V::Scalar>()
         } else {
             v
         }
     };
     /// `x̄ += ḡ` where `x > 0` (nothing elsewhere, including at exactly 0) for `y = max(x, 0)`.
     relu_pullback from x = |g, x| {
-        if x > nalgebra::zero::<V::Elem>() {
+        if x > nalgebra::zero::<V::Scalar>() {
             g
         } else {
-            nalgebra::zero::<V::Elem>()
+            nalgebra::zero::<V::Scalar>()
         }
     };
 
     /// `ln(1 + eˣ)`, entry by entry, computed stably as `max(x, 0) + ln(1 + e^(−|x|))`.
     softplus = |v| {
-        let zero = nalgebra::zero::<V::Elem>();
+        let zero = nalgebra::zero::<V::Scalar>();
         let pos = if v > zero { v } else { zero };
         pos + (-v.abs()).exp().ln_1p()
     };
@@ -128,7 +130,7 @@ activations! {
     abs = |v| v.abs();
     /// `x̄ += ḡ ⊙ sign(x)` for `y = |x|`, with `sign(0) = 0`.
     abs_pullback from x = |g, x| {
-        let zero = nalgebra::zero::<V::Elem>();
+        let zero = nalgebra::zero::<V::Scalar>();
         if x > zero {
             g
         } else if x < zero {

@@ -10,6 +10,8 @@ mod columns;
 
 use crate::shape;
 use crate::value::{Dense, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use columns::{pass_lhs_reuse_g, pull_lhs, pull_lhs_reuse_g, pull_rhs, zip, zip_reuse_lhs};
 use nalgebra::{allocator::Allocator, Const, DefaultAllocator, Dim, Dyn, OMatrix, OVector, U1};
 
@@ -52,7 +54,7 @@ use nalgebra::{allocator::Allocator, Const, DefaultAllocator, Dim, Dyn, OMatrix,
 /// ```
 pub trait Broadcast<Rhs>: Dense
 where
-    Rhs: Dense<Elem = Self::Elem>,
+    Rhs: Dense<Scalar = Self::Scalar>,
 {
     /// `self + rhs`, with `rhs` applied to every row (a row vector) or column (a column vector).
     ///
@@ -182,7 +184,7 @@ macro_rules! broadcast_kernels {
         pub fn $primal<L, R>(lhs: &L, rhs: &R) -> L
         where
             L: Broadcast<R>,
-            R: Dense<Elem = L::Elem>,
+            R: Dense<Scalar = L::Scalar>,
         {
             zip(stringify!($primal), lhs, rhs, $f)
         }
@@ -193,7 +195,7 @@ macro_rules! broadcast_kernels {
         pub fn $reuse_lhs<L, R>(lhs: L, rhs: &R) -> L
         where
             L: Broadcast<R>,
-            R: Dense<Elem = L::Elem>,
+            R: Dense<Scalar = L::Scalar>,
         {
             zip_reuse_lhs(stringify!($primal), lhs, rhs, $f)
         }
@@ -204,7 +206,7 @@ macro_rules! broadcast_kernels {
         pub fn $lhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<L>)
         where
             L: Broadcast<R>,
-            R: Dense<Elem = L::Elem>,
+            R: Dense<Scalar = L::Scalar>,
         {
             pull_lhs(stringify!($primal), g, lhs, rhs, acc, $df_lhs)
         }
@@ -215,7 +217,7 @@ macro_rules! broadcast_kernels {
         pub fn $lhs_reuse_g<L, R>(g: L, lhs: &L, rhs: &R, acc: &mut Option<L>)
         where
             L: Broadcast<R>,
-            R: Dense<Elem = L::Elem>,
+            R: Dense<Scalar = L::Scalar>,
         {
             $reuse_g(stringify!($primal), g, lhs, rhs, acc, $df_lhs)
         }
@@ -226,7 +228,7 @@ macro_rules! broadcast_kernels {
         pub fn $rhs<L, R>(g: &L, lhs: &L, rhs: &R, acc: &mut Option<R>)
         where
             L: Broadcast<R>,
-            R: Dense<Elem = L::Elem>,
+            R: Dense<Scalar = L::Scalar>,
         {
             pull_rhs(stringify!($primal), g, lhs, rhs, acc, $df_rhs)
         }

@@ -17,6 +17,8 @@
 //! ```
 
 use crate::value::{Dense, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{ComplexField as _, RealField};
 use std::fmt;
 
@@ -60,16 +62,16 @@ impl<T: Scalar> fmt::Display for GradCheck<T> {
 pub fn finite_difference<X, F>(mut f: F, x: &X) -> X
 where
     X: Dense,
-    F: FnMut(&X) -> X::Elem,
+    F: FnMut(&X) -> X::Scalar,
 {
-    let eps: X::Elem = X::Elem::EPSILON;
+    let eps: X::Scalar = X::Scalar::EPSILON;
     let cbrt_eps = eps.cbrt();
-    let two = nalgebra::one::<X::Elem>() + nalgebra::one::<X::Elem>();
+    let two = nalgebra::one::<X::Scalar>() + nalgebra::one::<X::Scalar>();
     let mut probe = x.clone();
     let mut grad = x.zeros_like();
     for i in 0..x.len() {
         let xi = x.entry(i);
-        let h = cbrt_eps * RealField::max(nalgebra::one::<X::Elem>(), xi.abs());
+        let h = cbrt_eps * RealField::max(nalgebra::one::<X::Scalar>(), xi.abs());
         *probe.entry_mut(i) = xi + h;
         let up = f(&probe);
         *probe.entry_mut(i) = xi - h;
@@ -85,10 +87,10 @@ where
 /// # Panics
 /// If `analytic` and `x` differ in shape.
 #[track_caller]
-pub fn check_gradient<X, F>(f: F, x: &X, analytic: &X) -> GradCheck<X::Elem>
+pub fn check_gradient<X, F>(f: F, x: &X, analytic: &X) -> GradCheck<X::Scalar>
 where
     X: Dense,
-    F: FnMut(&X) -> X::Elem,
+    F: FnMut(&X) -> X::Scalar,
 {
     if analytic.shape() != x.shape() {
         panic!(
@@ -104,8 +106,8 @@ where
 }
 
 /// The [`GradCheck`] report of `analytic` against a reference gradient `numeric`.
-pub fn compare<X: Dense>(analytic: &X, numeric: &X) -> GradCheck<X::Elem> {
-    let zero = nalgebra::zero::<X::Elem>();
+pub fn compare<X: Dense>(analytic: &X, numeric: &X) -> GradCheck<X::Scalar> {
+    let zero = nalgebra::zero::<X::Scalar>();
     let mut report = GradCheck {
         max_abs_error: zero,
         rel_error: zero,

@@ -7,7 +7,9 @@
 
 use crate::factorisations::{pass_matrix, Factored, Factorisation, Factors};
 use crate::shape;
-use crate::value::{Dense, Scalar};
+use crate::value::Scalar;
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{allocator::Allocator, Cholesky, DefaultAllocator, Dim, OMatrix};
 
 impl<T: Scalar, D: Dim> Factorisation<T, D, D> for Cholesky<T, D>
@@ -223,7 +225,7 @@ pub fn ln_determinant_pullback<T: Scalar, D: Dim>(
     let mut inv = Factors::inverse(c.factors()).expect("a positive-definite matrix is invertible");
     // A⁻¹ is exactly symmetric (`Factors::inverse`): no symmetrisation pass.
     match acc {
-        Some(a) => Dense::axpy(&mut a.matrix, *g, &inv),
+        Some(a) => crate::Differentiable::axpy(&mut a.matrix, *g, &inv),
         None => {
             inv *= *g;
             *acc = Some(Factored::cotangent(inv));

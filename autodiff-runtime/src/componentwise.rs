@@ -6,6 +6,8 @@
 use crate::families::entrywise_binary;
 use crate::shape;
 use crate::value::{accumulate_with, Dense};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 
 // ---------------------------------------------------------------- component_div
 
@@ -64,7 +66,7 @@ pub fn component_div_pullback_rhs<V: Dense>(g: &V, x: &V, y: &V, acc: &mut Optio
 pub fn map_pullback<V, F>(g: &V, x: &V, _y: &V, df: F, acc: &mut Option<V>)
 where
     V: Dense,
-    F: Fn(V::Elem, V::Elem) -> V::Elem,
+    F: Fn(V::Scalar, V::Scalar) -> V::Scalar,
 {
     shape::same("map", g.shape(), x.shape());
     let xs = x.entries();
@@ -78,7 +80,7 @@ pub(crate) fn entrywise_acc<V: Dense>(
     op: &str,
     g: &V,
     acc: &mut Option<V>,
-    term: impl Fn(usize, V::Elem) -> V::Elem,
+    term: impl Fn(usize, V::Scalar) -> V::Scalar,
 ) {
     accumulate_with(
         acc,
@@ -100,7 +102,7 @@ pub(crate) fn entrywise_reuse_g<V: Dense>(
     op: &str,
     mut g: V,
     acc: &mut Option<V>,
-    term: impl Fn(usize, V::Elem) -> V::Elem,
+    term: impl Fn(usize, V::Scalar) -> V::Scalar,
 ) {
     match acc {
         None => {
@@ -121,12 +123,7 @@ pub(crate) fn entrywise_reuse_g<V: Dense>(
 /// [`component_div_pullback_lhs`] with the cotangent given by value (its buffer is reused).
 #[inline]
 #[track_caller]
-pub fn component_div_pullback_lhs_reuse_g<V: Dense>(
-    g: V,
-    x: &V,
-    y: &V,
-    acc: &mut Option<V>,
-) {
+pub fn component_div_pullback_lhs_reuse_g<V: Dense>(g: V, x: &V, y: &V, acc: &mut Option<V>) {
     shape::same("component_div", x.shape(), y.shape());
     let ys = y.entries();
     entrywise_reuse_g("component_div", g, acc, |i, gi| gi / ys[i])
@@ -138,7 +135,7 @@ pub fn component_div_pullback_lhs_reuse_g<V: Dense>(
 pub fn map_pullback_reuse_g<V, F>(g: V, x: &V, _y: &V, df: F, acc: &mut Option<V>)
 where
     V: Dense,
-    F: Fn(V::Elem, V::Elem) -> V::Elem,
+    F: Fn(V::Scalar, V::Scalar) -> V::Scalar,
 {
     shape::same("map", g.shape(), x.shape());
     let xs = x.entries();
@@ -152,7 +149,7 @@ where
 pub fn map_pullback_captures<V, F>(g: V, x: &V, _y: &V, mut df: F, acc: Option<&mut Option<V>>)
 where
     V: Dense,
-    F: FnMut(V::Elem, V::Elem) -> V::Elem,
+    F: FnMut(V::Scalar, V::Scalar) -> V::Scalar,
 {
     shape::same("map", g.shape(), x.shape());
     let xs = x.entries();
@@ -167,11 +164,7 @@ where
 /// # Panics
 /// If the shapes differ.
 #[track_caller]
-pub fn zip_map<V: Dense, F: FnMut(V::Elem, V::Elem) -> V::Elem>(
-    x: &V,
-    y: &V,
-    mut f: F,
-) -> V {
+pub fn zip_map<V: Dense, F: FnMut(V::Scalar, V::Scalar) -> V::Scalar>(x: &V, y: &V, mut f: F) -> V {
     shape::same("zip_map", x.shape(), y.shape());
     let ys = y.entries();
     x.map_entries(|i, v| f(v, ys[i]))
@@ -189,10 +182,10 @@ pub fn zip_map_pullback<V, F>(
     acc_y: Option<&mut Option<V>>,
 ) where
     V: Dense,
-    F: FnMut(V::Elem, V::Elem, V::Elem) -> (V::Elem, V::Elem),
+    F: FnMut(V::Scalar, V::Scalar, V::Scalar) -> (V::Scalar, V::Scalar),
 {
     let (xs, ys) = (x.entries(), y.entries());
-    let pairs: Vec<(V::Elem, V::Elem)> = g
+    let pairs: Vec<(V::Scalar, V::Scalar)> = g
         .entries()
         .iter()
         .enumerate()

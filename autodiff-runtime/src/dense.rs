@@ -7,6 +7,8 @@
 //! one column to the next), so that a block of a matrix is the slice from its first entry.
 
 use crate::value::Scalar;
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{Dyn, MatrixView, MatrixViewMut};
 
 /// The block size below which the recursive kernels work entry by entry, and the width of

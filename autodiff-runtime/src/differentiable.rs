@@ -2,9 +2,9 @@
 //! matrices, `Vec`s and arrays of them, and structs that derive it), seen as vectors of
 //! their entries, as JAX sees a pytree.
 
+use crate::value::Scalar;
 #[allow(unused_imports)]
 use nalgebra::ComplexField as _;
-use crate::value::Scalar;
 use nalgebra::{allocator::Allocator, DMatrixView, DVector, DefaultAllocator, Dim, OMatrix};
 
 /// One block of entries of a [`Differentiable`] value: a float or a matrix, column-major.
@@ -36,7 +36,7 @@ pub struct LeafMut<'a, T> {
 /// order, with the vector-space operations on it.
 ///
 /// Implemented for `f32`, `f64`, owned nalgebra matrices and vectors (dynamic or static),
-/// `Vec<V>`, `[V; N]` and `Box<V>` of them, and structs with
+/// `Vec<V>` and `[V; N]` of them, and structs with
 /// `#[derive(autodiff::Differentiable)]`, whose fields are visited in declaration order
 /// (fields marked `#[differentiable(skip)]` are left out: they keep their value in
 /// gradients, and take no part in the operations). A `#[grad]` parameter of such a type gets
@@ -45,6 +45,11 @@ pub struct LeafMut<'a, T> {
 /// The required methods visit the value's [leaves](Leaf) (its floats and matrices); every
 /// other method is built on them. Operations on two values panic when their leaves differ in
 /// number or shape, naming the operation, the leaf's path and both shapes.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `Differentiable`",
+    label = "not a float, an owned nalgebra matrix, or a struct deriving `Differentiable`",
+    note = "a struct of parameters derives it: `#[derive(Clone, autodiff::Differentiable)]`; a field that is not a parameter is marked `#[differentiable(skip)]`"
+)]
 pub trait Differentiable: Clone {
     /// The float type of the entries.
     type Scalar: Scalar;
@@ -137,8 +142,13 @@ pub trait Differentiable: Clone {
     fn dot(&self, other: &Self) -> Self::Scalar {
         let (a, b) = (self.leaves(), other.leaves());
         check_shapes(self, other, &a, &b, "dot");
-        let pairs = a.iter().zip(&b).flat_map(|(x, y)| x.entries.iter().zip(y.entries));
-        pairs.fold(nalgebra::zero::<Self::Scalar>(), |acc, (x, y)| acc + *x * *y)
+        let pairs = a
+            .iter()
+            .zip(&b)
+            .flat_map(|(x, y)| x.entries.iter().zip(y.entries));
+        pairs.fold(nalgebra::zero::<Self::Scalar>(), |acc, (x, y)| {
+            acc + *x * *y
+        })
     }
 
     /// `‖self‖² = Σᵢ selfᵢ²`.
@@ -165,11 +175,11 @@ pub trait Differentiable: Clone {
     ///
     /// # Panics
     /// If `flat`'s length is not [`Differentiable::entry_count`].
-    fn from_flat(&self, flat: &DVector<Self::Scalar>) -> Self {
+    fn unflatten(&self, flat: &DVector<Self::Scalar>) -> Self {
         let n = self.entry_count();
         assert!(
             flat.len() == n,
-            "from_flat: the vector has {} entries, the value {n}",
+            "unflatten: the vector has {} entries, the value {n}",
             flat.len()
         );
         let mut out = self.clone();
@@ -197,11 +207,18 @@ fn check_shapes<V: Differentiable>(
         return;
     }
     let (na, nb) = (a.named_leaves(), b.named_leaves());
-    for ((path, x), (_, y)) in na.iter().zip(&nb) {
+    for ((pa, x), (pb, y)) in na.iter().zip(&nb) {
+        if pa != pb {
+            panic!(
+                "{op}: the values differ in structure: `{}` in one where the other has `{}` (a Vec of another length?)",
+                display_path(pa),
+                display_path(pb)
+            );
+        }
         if x.shape != y.shape {
             panic!(
                 "{op}: `{}` is {}×{} in one value and {}×{} in the other",
-                display_path(path),
+                display_path(pa),
                 x.shape.0,
                 x.shape.1,
                 y.shape.0,
@@ -245,18 +262,43 @@ fn zip_entries<V: Differentiable>(
     });
 }
 
+/// `f32` and `f64`: one leaf of one entry.
 macro_rules! float_differentiable {
     ($($t:ty),*) => {$(
         impl Differentiable for $t {
             type Scalar = $t;
             fn visit<'a>(&'a self, f: &mut dyn FnMut(Leaf<'a, $t>)) {
-                f(Leaf { shape: (1, 1), entries: std::slice::from_ref(self) });
+                f(Leaf {
+                    shape: (1, 1),
+                    entries: std::slice::from_ref(self),
+                });
             }
             fn visit_mut<'a>(&'a mut self, f: &mut dyn FnMut(LeafMut<'a, $t>)) {
-                f(LeafMut { shape: (1, 1), entries: std::slice::from_mut(self) });
+                f(LeafMut {
+                    shape: (1, 1),
+                    entries: std::slice::from_mut(self),
+                });
             }
             fn visit_named<'a>(&'a self, path: &mut String, f: &mut dyn FnMut(&str, Leaf<'a, $t>)) {
-                f(path, Leaf { shape: (1, 1), entries: std::slice::from_ref(self) });
+                f(
+                    path,
+                    Leaf {
+                        shape: (1, 1),
+                        entries: std::slice::from_ref(self),
+                    },
+                );
+            }
+            fn zeros_like(&self) -> $t {
+                0.0
+            }
+            fn add_assign(&mut self, other: &$t) {
+                *self += *other;
+            }
+            fn axpy(&mut self, a: $t, x: &$t) {
+                *self += a * *x;
+            }
+            fn scaled(&self, a: $t) -> $t {
+                a * *self
             }
         }
     )*};
@@ -290,6 +332,27 @@ where
             },
         );
     }
+    fn zeros_like(&self) -> Self {
+        let (r, c) = self.shape_generic();
+        OMatrix::zeros_generic(r, c)
+    }
+    #[track_caller]
+    fn add_assign(&mut self, other: &Self) {
+        crate::shape::same("+=", self.shape(), other.shape());
+        for (s, o) in self.as_mut_slice().iter_mut().zip(other.as_slice()) {
+            *s += *o;
+        }
+    }
+    #[track_caller]
+    fn axpy(&mut self, a: T, x: &Self) {
+        crate::shape::same("+=", self.shape(), x.shape());
+        for (s, xi) in self.as_mut_slice().iter_mut().zip(x.as_slice()) {
+            *s += a * *xi;
+        }
+    }
+    fn scaled(&self, a: T) -> Self {
+        self.map(|v| a * v)
+    }
 }
 
 /// Visits the elements of a sequence under `path[i]`.
@@ -315,11 +378,7 @@ impl<V: Differentiable> Differentiable for Vec<V> {
     fn visit_mut<'a>(&'a mut self, f: &mut dyn FnMut(LeafMut<'a, V::Scalar>)) {
         self.iter_mut().for_each(|item| item.visit_mut(f));
     }
-    fn visit_named<'a>(
-        &'a self,
-        path: &mut String,
-        f: &mut dyn FnMut(&str, Leaf<'a, V::Scalar>),
-    ) {
+    fn visit_named<'a>(&'a self, path: &mut String, f: &mut dyn FnMut(&str, Leaf<'a, V::Scalar>)) {
         visit_named_elements(self, path, f);
     }
 }
@@ -332,62 +391,13 @@ impl<V: Differentiable, const N: usize> Differentiable for [V; N] {
     fn visit_mut<'a>(&'a mut self, f: &mut dyn FnMut(LeafMut<'a, V::Scalar>)) {
         self.iter_mut().for_each(|item| item.visit_mut(f));
     }
-    fn visit_named<'a>(
-        &'a self,
-        path: &mut String,
-        f: &mut dyn FnMut(&str, Leaf<'a, V::Scalar>),
-    ) {
+    fn visit_named<'a>(&'a self, path: &mut String, f: &mut dyn FnMut(&str, Leaf<'a, V::Scalar>)) {
         visit_named_elements(self, path, f);
     }
 }
 
-impl<V: Differentiable> Differentiable for Box<V> {
-    type Scalar = V::Scalar;
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(Leaf<'a, V::Scalar>)) {
-        (**self).visit(f);
-    }
-    fn visit_mut<'a>(&'a mut self, f: &mut dyn FnMut(LeafMut<'a, V::Scalar>)) {
-        (**self).visit_mut(f);
-    }
-    fn visit_named<'a>(
-        &'a self,
-        path: &mut String,
-        f: &mut dyn FnMut(&str, Leaf<'a, V::Scalar>),
-    ) {
-        (**self).visit_named(path, f);
-    }
-}
-
-/// Visits a struct field's leaves under `path.name` (`name` alone at the top): what
-/// `#[derive(Differentiable)]` generates for each field.
-#[doc(hidden)]
-pub fn visit_field<'a, V: Differentiable>(
-    field: &'a V,
-    name: &str,
-    path: &mut String,
-    f: &mut dyn FnMut(&str, Leaf<'a, V::Scalar>),
-) {
-    let len = path.len();
-    if len > 0 {
-        path.push('.');
-    }
-    path.push_str(name);
-    field.visit_named(path, f);
-    path.truncate(len);
-}
-
-/// `Σ values` for the `Sum` of a derived type: the first value plus the others.
-///
-/// # Panics
-/// If `values` is empty: a sum of no values has no shape.
-#[doc(hidden)]
-pub fn sum_values<V: Differentiable>(mut values: impl Iterator<Item = V>) -> V {
-    let Some(mut total) = values.next() else {
-        panic!("sum: no values to add (a sum of none has no shape; start from zeros_like)")
-    };
-    values.for_each(|v| total.add_assign(&v));
-    total
-}
+mod generated;
+pub use generated::*;
 
 #[cfg(test)]
 mod tests;

@@ -22,6 +22,8 @@ use crate::linalg::determinant_pullback;
 use crate::linalg::Square;
 use crate::shape;
 use crate::value::{accumulate, accumulate_with, Dense, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// A factorisation as `#[grad]` differentiates it: the matrix it factorises, with nalgebra's
@@ -145,23 +147,38 @@ where
     }
 }
 
-impl<T: Scalar, R: Dim, C: Dim, F: Clone> Dense for Factored<T, R, C, F>
+impl<T: Scalar, R: Dim, C: Dim, F: Clone> crate::Differentiable for Factored<T, R, C, F>
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    type Elem = T;
+    type Scalar = T;
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(crate::Leaf<'a, T>)) {
+        self.matrix.visit(f);
+    }
+    fn visit_mut<'a>(&'a mut self, f: &mut dyn FnMut(crate::LeafMut<'a, T>)) {
+        self.matrix.visit_mut(f);
+    }
+    fn visit_named<'a>(&'a self, path: &mut String, f: &mut dyn FnMut(&str, crate::Leaf<'a, T>)) {
+        self.matrix.visit_named(path, f);
+    }
     fn zeros_like(&self) -> Self {
         Factored::cotangent(self.matrix.zeros_like())
     }
     fn add_assign(&mut self, other: &Self) {
-        self.matrix.add_assign(&other.matrix);
+        crate::Differentiable::add_assign(&mut self.matrix, &other.matrix);
     }
     fn axpy(&mut self, a: T, x: &Self) {
-        Dense::axpy(&mut self.matrix, a, &x.matrix);
+        crate::Differentiable::axpy(&mut self.matrix, a, &x.matrix);
     }
     fn scaled(&self, a: T) -> Self {
-        Factored::cotangent(self.matrix.scaled(a))
+        Factored::cotangent(crate::Differentiable::scaled(&self.matrix, a))
     }
+}
+
+impl<T: Scalar, R: Dim, C: Dim, F: Clone> Dense for Factored<T, R, C, F>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
     fn shape(&self) -> (usize, usize) {
         self.matrix.shape()
     }

@@ -1,6 +1,8 @@
 //! Reading one entry: `m[(i, j)]` of a matrix and `v[i]` of a vector.
 
-use crate::value::{accumulate_with, Dense, Scalar};
+use crate::value::{accumulate_with, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// An index into a matrix: `(row, column)` or a linear index in storage order.

@@ -1,6 +1,8 @@
 //! The Kronecker product `a.kronecker(&b)`: the block matrix whose block `(i, j)` is `aᵢⱼ·B`.
 
-use crate::value::{accumulate, Dense, Scalar};
+use crate::value::{accumulate, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, DimMul, DimProd, OMatrix};
 
 /// `A ⊗ B`.

@@ -81,7 +81,10 @@ pub use check::{check_gradient, compare, finite_difference, GradCheck};
 pub use cholesky::*;
 pub use colpiv::*;
 pub use componentwise::*;
-pub use differentiable::{sum_values, visit_field, Differentiable, Leaf, LeafMut};
+pub use differentiable::{
+    constant_read, finish, param_slot, project_pullback, read_as_constant, sum_values, visit_field,
+    ConstantRead, Cotangent, Differentiable, Leaf, LeafMut,
+};
 pub use elementwise::*;
 pub use extrema::*;
 pub use factorisations::*;
@@ -106,8 +109,8 @@ pub use transposed::{
 };
 pub use triangular::*;
 pub use value::{
-    accumulate_argument, as_value, finish, identity, keep, map, map_reuse, merge, one, seed,
-    shadow, slot, slot_of, type_witness, ArgumentCotangent, AsValue, Dense, Float, Keep,
-    Kept, Scalar, ScalarOutput,
+    accumulate_argument, as_value, identity, keep, map, map_reuse, merge, one, seed, shadow, slot,
+    slot_of, type_witness, ArgumentCotangent, AsValue, Dense, Float, Keep, Kept, Scalar,
+    ScalarOutput,
 };
 pub use views::*;

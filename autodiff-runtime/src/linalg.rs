@@ -6,12 +6,14 @@
 
 use crate::shape;
 use crate::value::{accumulate, Dense, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, DimMin, OMatrix};
 
 /// A square matrix, or a factorisation differentiated as the matrix it factorises: what
 /// `.determinant()` and `.try_inverse().unwrap()` (`.inverse()` of a Cholesky factorisation)
 /// apply to.
-pub trait Square<T: Scalar, D: Dim>: Dense<Elem = T>
+pub trait Square<T: Scalar, D: Dim>: Dense<Scalar = T>
 where
     DefaultAllocator: Allocator<D, D>,
 {

@@ -4,6 +4,8 @@
 use crate::families::entrywise_binary;
 use crate::shape;
 use crate::value::{accumulate_with, Dense};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 // ---------------------------------------------------------------- add and sub
@@ -27,19 +29,14 @@ entrywise_binary! {
 
 /// `x + a·𝟙`: `a` added to every entry (nalgebra's `x.add_scalar(a)`).
 #[inline]
-pub fn add_scalar<V: Dense>(x: &V, a: &V::Elem) -> V {
+pub fn add_scalar<V: Dense>(x: &V, a: &V::Scalar) -> V {
     x.map_entries(|_, v| v + *a)
 }
 
 /// `x̄ += ḡ` for `y = x + a·𝟙`.
 #[inline]
 #[track_caller]
-pub fn add_scalar_pullback_lhs<V: Dense>(
-    g: &V,
-    _x: &V,
-    _a: &V::Elem,
-    acc: &mut Option<V>,
-) {
+pub fn add_scalar_pullback_lhs<V: Dense>(g: &V, _x: &V, _a: &V::Scalar, acc: &mut Option<V>) {
     pass_through(g, acc)
 }
 
@@ -48,8 +45,8 @@ pub fn add_scalar_pullback_lhs<V: Dense>(
 pub fn add_scalar_pullback_rhs<V: Dense>(
     g: &V,
     _x: &V,
-    _a: &V::Elem,
-    acc: &mut Option<V::Elem>,
+    _a: &V::Scalar,
+    acc: &mut Option<V::Scalar>,
 ) {
     let c = crate::summation::sum(g.entries());
     accumulate_with(acc, || c, |s| *s += c)
@@ -60,7 +57,7 @@ pub fn add_scalar_pullback_rhs<V: Dense>(
 /// `-x`.
 #[inline]
 pub fn neg<V: Dense>(x: &V) -> V {
-    x.scaled(-nalgebra::one::<V::Elem>())
+    x.scaled(-nalgebra::one::<V::Scalar>())
 }
 
 /// [`neg`] computed in `x`'s buffer.
@@ -143,5 +140,9 @@ pub fn pass_negated_reuse_g<V: Dense>(g: V, slot: &mut Option<V>) {
 #[inline]
 #[track_caller]
 pub fn pass_negated<V: Dense>(g: &V, slot: &mut Option<V>) {
-    accumulate_with(slot, || neg(g), |a| a.axpy(-nalgebra::one::<V::Elem>(), g))
+    accumulate_with(
+        slot,
+        || neg(g),
+        |a| a.axpy(-nalgebra::one::<V::Scalar>(), g),
+    )
 }

@@ -11,7 +11,9 @@ use crate::factorisations::{pass_matrix, Factored, Factorisation, Factors};
 use crate::linalg::adjugate;
 use crate::lower_factor::LowerFactor;
 use crate::shape;
-use crate::value::{Dense, Scalar};
+use crate::value::Scalar;
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, DimMin, OMatrix, LU};
 
 /// An LU factorisation as `#[grad]` holds it (see [`Factored`]).

@@ -7,6 +7,8 @@
 use crate::families::entrywise_binary;
 use crate::shape;
 use crate::value::{accumulate_with, Dense, Kept, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, OMatrix};
 
 // ---------------------------------------------------------------- mul
@@ -309,21 +311,21 @@ pub fn mul_pullback_lhs_all<L: MulRule<R>, R>(
 ///
 /// The pullbacks are `x̄ += ḡ / s` and `s̄ -= ⟨ḡ, x⟩ / s²`.
 #[inline]
-pub fn div<V: Dense>(x: &V, s: &V::Elem) -> V {
-    let inv = nalgebra::one::<V::Elem>() / *s;
+pub fn div<V: Dense>(x: &V, s: &V::Scalar) -> V {
+    let inv = nalgebra::one::<V::Scalar>() / *s;
     x.map_entries(|_, v| v * inv)
 }
 
 /// `x̄ += ḡ / s` for `y = x / s`.
 #[inline]
-pub fn div_pullback_lhs<V: Dense>(g: &V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
-    let inv = nalgebra::one::<V::Elem>() / *s;
+pub fn div_pullback_lhs<V: Dense>(g: &V, _x: &V, s: &V::Scalar, acc: &mut Option<V>) {
+    let inv = nalgebra::one::<V::Scalar>() / *s;
     accumulate_with(acc, || g.scaled(inv), |a| a.axpy(inv, g))
 }
 
 /// `s̄ -= ⟨ḡ, x⟩ / s²` for `y = x / s`.
 #[inline]
-pub fn div_pullback_rhs<V: Dense>(g: &V, x: &V, s: &V::Elem, acc: &mut Option<V::Elem>) {
+pub fn div_pullback_rhs<V: Dense>(g: &V, x: &V, s: &V::Scalar, acc: &mut Option<V::Scalar>) {
     let c = -dot(g, x) / (*s * *s);
     accumulate_with(acc, || c, |a| *a += c)
 }
@@ -336,20 +338,20 @@ pub fn div_pullback_rhs<V: Dense>(g: &V, x: &V, s: &V::Elem, acc: &mut Option<V:
 /// If the shapes differ.
 #[inline]
 #[track_caller]
-pub fn dot<V: Dense>(x: &V, y: &V) -> V::Elem {
+pub fn dot<V: Dense>(x: &V, y: &V) -> V::Scalar {
     shape::same("dot", x.shape(), y.shape());
     crate::summation::dot(x.entries(), y.entries())
 }
 
 /// `x̄ += ḡ·y` for `s = ⟨x, y⟩`.
 #[inline]
-pub fn dot_pullback_lhs<V: Dense>(g: &V::Elem, _x: &V, y: &V, acc: &mut Option<V>) {
+pub fn dot_pullback_lhs<V: Dense>(g: &V::Scalar, _x: &V, y: &V, acc: &mut Option<V>) {
     accumulate_with(acc, || y.scaled(*g), |a| a.axpy(*g, y))
 }
 
 /// `ȳ += ḡ·x` for `s = ⟨x, y⟩`.
 #[inline]
-pub fn dot_pullback_rhs<V: Dense>(g: &V::Elem, x: &V, _y: &V, acc: &mut Option<V>) {
+pub fn dot_pullback_rhs<V: Dense>(g: &V::Scalar, x: &V, _y: &V, acc: &mut Option<V>) {
     accumulate_with(acc, || x.scaled(*g), |a| a.axpy(*g, x))
 }
 
@@ -422,20 +424,15 @@ pub fn mul_pullback_rhs_reuse_g<L: MulRule<R>, R>(
 
 /// [`div_pullback_lhs`] with the cotangent given by value.
 #[inline]
-pub fn div_pullback_lhs_reuse_g<V: Dense>(g: V, _x: &V, s: &V::Elem, acc: &mut Option<V>) {
-    let inv = nalgebra::one::<V::Elem>() / *s;
+pub fn div_pullback_lhs_reuse_g<V: Dense>(g: V, _x: &V, s: &V::Scalar, acc: &mut Option<V>) {
+    let inv = nalgebra::one::<V::Scalar>() / *s;
     crate::componentwise::entrywise_reuse_g("/", g, acc, |_, gi| gi * inv)
 }
 
 /// [`component_mul_pullback_lhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn component_mul_pullback_lhs_reuse_g<V: Dense>(
-    g: V,
-    _x: &V,
-    y: &V,
-    acc: &mut Option<V>,
-) {
+pub fn component_mul_pullback_lhs_reuse_g<V: Dense>(g: V, _x: &V, y: &V, acc: &mut Option<V>) {
     shape::same("component_mul", g.shape(), y.shape());
     let ys = y.entries();
     crate::componentwise::entrywise_reuse_g("component_mul", g, acc, |i, gi| gi * ys[i])
@@ -444,12 +441,7 @@ pub fn component_mul_pullback_lhs_reuse_g<V: Dense>(
 /// [`component_mul_pullback_rhs`] with the cotangent given by value.
 #[inline]
 #[track_caller]
-pub fn component_mul_pullback_rhs_reuse_g<V: Dense>(
-    g: V,
-    x: &V,
-    _y: &V,
-    acc: &mut Option<V>,
-) {
+pub fn component_mul_pullback_rhs_reuse_g<V: Dense>(g: V, x: &V, _y: &V, acc: &mut Option<V>) {
     shape::same("component_mul", g.shape(), x.shape());
     let xs = x.entries();
     crate::componentwise::entrywise_reuse_g("component_mul", g, acc, |i, gi| gi * xs[i])
@@ -459,8 +451,8 @@ pub fn component_mul_pullback_rhs_reuse_g<V: Dense>(
 
 /// [`div`] computed in `x`'s buffer.
 #[inline]
-pub fn div_reuse_lhs<V: Dense>(mut x: V, s: &V::Elem) -> V {
-    let inv = nalgebra::one::<V::Elem>() / *s;
+pub fn div_reuse_lhs<V: Dense>(mut x: V, s: &V::Scalar) -> V {
+    let inv = nalgebra::one::<V::Scalar>() / *s;
     for v in x.entries_mut() {
         *v *= inv;
     }

@@ -17,6 +17,8 @@ use crate::factorisations::{Factored, Factorisation, Factors};
 use crate::linalg::adjugate;
 use crate::shape;
 use crate::value::{Dense, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{
     allocator::Allocator, DMatrix, DefaultAllocator, Dim, DimMin, DimMinimum, OMatrix, QR,
 };

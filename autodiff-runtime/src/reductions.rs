@@ -13,6 +13,8 @@
 use crate::families::matrix_functions;
 use crate::shape;
 use crate::value::{accumulate_with, Dense, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{
     allocator::Allocator, ComplexField as _, DefaultAllocator, Dim, OMatrix, OVector, RowOVector,
     U1,
@@ -20,18 +22,18 @@ use nalgebra::{
 
 /// `Σᵢⱼ xᵢⱼ`.
 #[inline]
-pub fn sum<V: Dense>(x: &V) -> V::Elem {
+pub fn sum<V: Dense>(x: &V) -> V::Scalar {
     crate::summation::sum(x.entries())
 }
 
 /// `x̄ += ḡ·𝟙` (every entry gains ḡ) for `s = Σ x`.
 #[inline]
-pub fn sum_pullback<V: Dense>(g: &V::Elem, x: &V, _y: &V::Elem, acc: &mut Option<V>) {
+pub fn sum_pullback<V: Dense>(g: &V::Scalar, x: &V, _y: &V::Scalar, acc: &mut Option<V>) {
     add_constant(acc, x, *g)
 }
 
 /// `acc += c` in every entry, with `like` giving the shape when `acc` is empty.
-fn add_constant<V: Dense>(acc: &mut Option<V>, like: &V, c: V::Elem) {
+fn add_constant<V: Dense>(acc: &mut Option<V>, like: &V, c: V::Scalar) {
     let bump = |a: &mut V| {
         for v in a.entries_mut() {
             *v += c;
@@ -50,18 +52,13 @@ fn add_constant<V: Dense>(acc: &mut Option<V>, like: &V, c: V::Elem) {
 
 /// `‖x‖² = Σᵢⱼ xᵢⱼ²` (squared Frobenius norm for a matrix).
 #[inline]
-pub fn norm_squared<V: Dense>(x: &V) -> V::Elem {
+pub fn norm_squared<V: Dense>(x: &V) -> V::Scalar {
     crate::dot(x, x)
 }
 
 /// `x̄ += 2ḡ·x` for `s = ‖x‖²`.
 #[inline]
-pub fn norm_squared_pullback<V: Dense>(
-    g: &V::Elem,
-    x: &V,
-    _y: &V::Elem,
-    acc: &mut Option<V>,
-) {
+pub fn norm_squared_pullback<V: Dense>(g: &V::Scalar, x: &V, _y: &V::Scalar, acc: &mut Option<V>) {
     let c = *g + *g;
     accumulate_with(acc, || x.scaled(c), |a| a.axpy(c, x))
 }
@@ -70,9 +67,9 @@ pub fn norm_squared_pullback<V: Dense>(
 /// scaled in place (for `x` read for the last time).
 #[inline]
 pub fn norm_squared_pullback_reuse_x<V: Dense>(
-    g: &V::Elem,
+    g: &V::Scalar,
     x: V,
-    _y: &V::Elem,
+    _y: &V::Scalar,
     acc: &mut Option<V>,
 ) {
     scale_into(*g + *g, x, acc)
@@ -80,7 +77,7 @@ pub fn norm_squared_pullback_reuse_x<V: Dense>(
 
 /// `acc += c·x`, an empty `acc` taking `x`'s buffer.
 #[inline]
-fn scale_into<V: Dense>(c: V::Elem, mut x: V, acc: &mut Option<V>) {
+fn scale_into<V: Dense>(c: V::Scalar, mut x: V, acc: &mut Option<V>) {
     match acc {
         Some(a) => a.axpy(c, &x),
         None => {
@@ -92,14 +89,14 @@ fn scale_into<V: Dense>(c: V::Elem, mut x: V, acc: &mut Option<V>) {
 
 /// `‖x‖ = √(Σᵢⱼ xᵢⱼ²)` (Frobenius norm for a matrix).
 #[inline]
-pub fn norm<V: Dense>(x: &V) -> V::Elem {
+pub fn norm<V: Dense>(x: &V) -> V::Scalar {
     norm_squared(x).sqrt()
 }
 
 /// `x̄ += ḡ·x/‖x‖` for `s = ‖x‖`; zero at `x = 0`, where the norm has no derivative.
 #[inline]
-pub fn norm_pullback<V: Dense>(g: &V::Elem, x: &V, y: &V::Elem, acc: &mut Option<V>) {
-    if *y == nalgebra::zero::<V::Elem>() {
+pub fn norm_pullback<V: Dense>(g: &V::Scalar, x: &V, y: &V::Scalar, acc: &mut Option<V>) {
+    if *y == nalgebra::zero::<V::Scalar>() {
         accumulate_with(acc, || x.zeros_like(), |_| {});
         return;
     }
@@ -110,13 +107,8 @@ pub fn norm_pullback<V: Dense>(g: &V::Elem, x: &V, y: &V::Elem, acc: &mut Option
 /// [`norm_pullback`] with `x` given by value: an empty slot takes `x`'s buffer, scaled in
 /// place (for `x` read for the last time).
 #[inline]
-pub fn norm_pullback_reuse_x<V: Dense>(
-    g: &V::Elem,
-    x: V,
-    y: &V::Elem,
-    acc: &mut Option<V>,
-) {
-    if *y == nalgebra::zero::<V::Elem>() {
+pub fn norm_pullback_reuse_x<V: Dense>(g: &V::Scalar, x: V, y: &V::Scalar, acc: &mut Option<V>) {
+    if *y == nalgebra::zero::<V::Scalar>() {
         accumulate_with(acc, || x.zeros_like(), |_| {});
         return;
     }

@@ -7,6 +7,8 @@
 
 use crate::value::{Dense, Scalar};
 #[allow(unused_imports)]
+use crate::Differentiable as _;
+#[allow(unused_imports)]
 use nalgebra::ComplexField as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, OVector, U1};
 
@@ -61,19 +63,19 @@ fn lane_logsumexp<T: Scalar>(x: &[T], shape: (usize, usize), lanes: Lanes) -> Ve
 }
 
 /// `yₛ = f(xₛ, lse of s's lane)` for every entry `s` of `x`.
-fn per_entry<V: Dense>(x: &V, lanes: Lanes, f: impl Fn(V::Elem, V::Elem) -> V::Elem) -> V {
+fn per_entry<V: Dense>(x: &V, lanes: Lanes, f: impl Fn(V::Scalar, V::Scalar) -> V::Scalar) -> V {
     let lse = lane_logsumexp(x.entries(), x.shape(), lanes);
     let lane = lane_index(x.shape(), lanes);
     x.map_entries(|s, v| f(v, lse[lane[s]]))
 }
 
 /// `Σₖ ḡₖ` over each lane of `g`.
-fn lane_sums<V: Dense>(g: &V, lanes: Lanes) -> Vec<V::Elem> {
+fn lane_sums<V: Dense>(g: &V, lanes: Lanes) -> Vec<V::Scalar> {
     let shape = g.shape();
     let (count, len) = lanes.count(shape);
     (0..count)
         .map(|l| {
-            (0..len).fold(nalgebra::zero::<V::Elem>(), |s, k| {
+            (0..len).fold(nalgebra::zero::<V::Scalar>(), |s, k| {
                 s + g.entry(lanes.at(shape, l, k))
             })
         })
@@ -81,7 +83,7 @@ fn lane_sums<V: Dense>(g: &V, lanes: Lanes) -> Vec<V::Elem> {
 }
 
 /// `⟨ḡ, y⟩` over each lane.
-fn lane_dots<V: Dense>(g: &V, y: &V, lanes: Lanes) -> Vec<V::Elem> {
+fn lane_dots<V: Dense>(g: &V, y: &V, lanes: Lanes) -> Vec<V::Scalar> {
     let products = g.zip_entries(y, |a, b| a * b);
     lane_sums(&products, lanes)
 }
@@ -123,12 +125,12 @@ pub fn log_softmax_over_pullback<V: Dense>(g: &V, y: &V, lanes: Lanes) -> V {
 }
 
 /// `ln Σ e^{xₖ}` over every entry.
-pub fn logsumexp<V: Dense>(x: &V) -> V::Elem {
+pub fn logsumexp<V: Dense>(x: &V) -> V::Scalar {
     lane_logsumexp(x.entries(), x.shape(), Lanes::All)[0]
 }
 
 /// `x̄ = ḡ·softmax(x) = ḡ·e^{x − y}`.
-pub fn logsumexp_pullback<V: Dense>(g: &V::Elem, x: &V, y: &V::Elem) -> V {
+pub fn logsumexp_pullback<V: Dense>(g: &V::Scalar, x: &V, y: &V::Scalar) -> V {
     x.map_entries(|_, v| *g * (v - *y).exp())
 }
 

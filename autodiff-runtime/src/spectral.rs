@@ -24,6 +24,8 @@ use crate::cholesky::check_symmetric;
 use crate::factorisations::{pass_matrix, Factored, Factorisation};
 use crate::shape;
 use crate::value::{accumulate, accumulate_with, Dense, Float, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{
     allocator::Allocator, DefaultAllocator, Dim, DimDiff, DimMin, DimSub, OMatrix, OVector,
     SymmetricEigen, U1,

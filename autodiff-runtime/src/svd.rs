@@ -20,6 +20,8 @@
 
 use crate::factorisations::{Factored, Factorisation};
 use crate::value::{accumulate, Dense, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{
     allocator::Allocator, DMatrix, DVector, DefaultAllocator, Dim, DimDiff, DimMin, DimMinimum,
     DimSub, OMatrix, OVector, SVD, U1,

@@ -15,6 +15,8 @@
 use crate::factorisations::Factored;
 use crate::svd::{svd_u_pullback, svd_v_t_pullback, Decomposed};
 use crate::value::{accumulate, accumulate_with, Dense, Float, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{
     allocator::Allocator, ColPivQR, DMatrix, DefaultAllocator, Dim, DimMin, DimMinimum, OMatrix,
     OVector, QR,

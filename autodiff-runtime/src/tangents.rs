@@ -8,17 +8,18 @@ use crate::extrema::{
     min_entry_pullback, min_pullback_lhs,
 };
 use crate::value::{AsValue, Dense, Scalar};
+use crate::{Cotangent, Differentiable};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix};
 
 /// A value of the shape of `x` with every entry `c`.
 pub fn filled_like<V: Dense, A: AsValue<V> + ?Sized>(x: &A, c: f64) -> V {
-    let c: V::Elem = nalgebra::convert(c);
+    let c: V::Scalar = nalgebra::convert(c);
     x.as_value().map_entries(|_, _| c)
 }
 
 /// sign(xᵢ) entry by entry, 0 at 0: the derivative of `|x|` (piecewise constant).
 pub fn sign_of<V: Dense, A: AsValue<V> + ?Sized>(x: &A) -> V {
-    let zero: V::Elem = nalgebra::convert(0.0);
+    let zero: V::Scalar = nalgebra::convert(0.0);
     x.as_value().map_entries(|_, v| {
         if v == zero {
             zero
@@ -94,38 +95,57 @@ chooser_weights! {
     min_abs_weights = amin_entry_pullback of amin;
 }
 
-/// The number of entries of `x` (1 for a float).
-pub fn entries_of<V: Dense>(x: &V) -> usize {
-    x.len()
+/// The number of entries of `x` over all its leaves.
+pub fn entries_of<V: ?Sized + Cotangent>(x: &V) -> usize {
+    x.cotangent_entries()
 }
 
-/// A value of the shape of `x`, zero but for a one at entry `k − offset` (storage order) if
-/// that is one of its entries: the `k`-th unit direction of a list of parameters, this one's
-/// entries starting at `offset`.
-pub fn unit_like<V: Dense>(x: &V, k: usize, offset: usize) -> V {
-    let mut u = x.zeros_like();
-    if let Some(i) = k.checked_sub(offset).filter(|&i| i < u.len()) {
-        *u.entry_mut(i) = nalgebra::convert(1.0);
-    }
+/// A value of the shape of `x`, zero but for a one at entry `k − offset` (in
+/// [`Differentiable::to_flat`]'s order) if that is one of its entries: the `k`-th unit
+/// direction of a list of parameters, this one's entries starting at `offset`.
+pub fn unit_like<V: ?Sized + Cotangent>(x: &V, k: usize, offset: usize) -> V::Of {
+    let mut u = x.zero_cotangent();
+    let mut start = offset;
+    u.visit_mut(&mut |leaf| {
+        if let Some(i) = k.checked_sub(start).filter(|&i| i < leaf.entries.len()) {
+            leaf.entries[i] = nalgebra::convert(1.0);
+        }
+        start += leaf.entries.len();
+    });
     u
 }
 
-/// Writes the entries of `v` (storage order) into column `col` of `m` from row `offset`.
-pub fn write_column<V: Dense>(m: &mut DMatrix<V::Elem>, col: usize, offset: usize, v: &V) {
-    for (i, &e) in v.entries().iter().enumerate() {
-        m[(offset + i, col)] = e;
-    }
+/// Writes the entries of `v` (in [`Differentiable::to_flat`]'s order) into column `col` of
+/// `m` from row `offset`.
+pub fn write_column<V: Differentiable>(
+    m: &mut DMatrix<V::Scalar>,
+    col: usize,
+    offset: usize,
+    v: &V,
+) {
+    let mut i = offset;
+    v.visit(&mut |leaf| {
+        for &e in leaf.entries {
+            m[(i, col)] = e;
+            i += 1;
+        }
+    });
 }
 
-/// Writes the entries of `v` (storage order) into row `row` of `m` from column `offset`.
-pub fn write_row<V: Dense>(m: &mut DMatrix<V::Elem>, row: usize, offset: usize, v: &V) {
-    for (j, &e) in v.entries().iter().enumerate() {
-        m[(row, offset + j)] = e;
-    }
+/// Writes the entries of `v` (in [`Differentiable::to_flat`]'s order) into row `row` of `m`
+/// from column `offset`.
+pub fn write_row<V: Differentiable>(m: &mut DMatrix<V::Scalar>, row: usize, offset: usize, v: &V) {
+    let mut j = offset;
+    v.visit(&mut |leaf| {
+        for &e in leaf.entries {
+            m[(row, j)] = e;
+            j += 1;
+        }
+    });
 }
 
 /// An `r × c` matrix of zeros of the element type of `like`.
-pub fn zero_matrix<V: Dense>(_like: &V, r: usize, c: usize) -> DMatrix<V::Elem> {
+pub fn zero_matrix<V: Differentiable>(_like: &V, r: usize, c: usize) -> DMatrix<V::Scalar> {
     DMatrix::zeros(r, c)
 }
 pub use nalgebra::DMatrix;
@@ -163,8 +183,8 @@ pub trait HasTangent<F> {}
 
 /// 1/x entry-wise, 0 where x = 0: the factor of the tangents of ‖x‖ and `hypot`.
 pub fn recip_or_zero<V: Dense>(x: &V) -> V {
-    let zero: V::Elem = nalgebra::convert(0.0);
-    let one: V::Elem = nalgebra::convert(1.0);
+    let zero: V::Scalar = nalgebra::convert(0.0);
+    let one: V::Scalar = nalgebra::convert(1.0);
     x.map_entries(|_, v| if v == zero { zero } else { one / v })
 }
 
@@ -176,7 +196,7 @@ pub fn recip_or_zero_pullback<V: Dense>(g: &V, _x: &V, y: &V, acc: &mut Option<V
 /// y·ln a entry-wise, 0 where y = 0 (`xlogy`): the tangent aᵇ·ln a of aᵇ along b, 0 at
 /// a = 0 where aᵇ = 0.
 pub fn xlogy<V: Dense>(y: &V, a: &V) -> V {
-    let zero: V::Elem = nalgebra::convert(0.0);
+    let zero: V::Scalar = nalgebra::convert(0.0);
     y.zip_entries(a, |y, a| {
         if y == zero {
             zero
@@ -188,7 +208,7 @@ pub fn xlogy<V: Dense>(y: &V, a: &V) -> V {
 
 /// `ȳ += ḡ·ln a`, 0 where y = 0.
 pub fn xlogy_pullback_lhs<V: Dense>(g: &V, y: &V, a: &V, acc: &mut Option<V>) {
-    let zero: V::Elem = nalgebra::convert(0.0);
+    let zero: V::Scalar = nalgebra::convert(0.0);
     let d = g.map_entries(|i, g| {
         if y.entry(i) == zero {
             zero
@@ -201,7 +221,7 @@ pub fn xlogy_pullback_lhs<V: Dense>(g: &V, y: &V, a: &V, acc: &mut Option<V>) {
 
 /// `ā += ḡ·y/a`, 0 where y = 0.
 pub fn xlogy_pullback_rhs<V: Dense>(g: &V, y: &V, a: &V, acc: &mut Option<V>) {
-    let zero: V::Elem = nalgebra::convert(0.0);
+    let zero: V::Scalar = nalgebra::convert(0.0);
     let d = g.map_entries(|i, g| {
         if y.entry(i) == zero {
             zero

@@ -1,5 +1,6 @@
 //! The values `#[grad]` differentiates, and the adjoint slots its generated code accumulates into.
 
+use crate::Differentiable;
 #[allow(unused_imports)]
 use nalgebra::ComplexField as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, RealField};
@@ -8,7 +9,7 @@ use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, RealField};
 ///
 /// Generic functions (`fn f<T: RealField>(..)`) get the bound `T: Scalar` added to their
 /// generated companions by the macro.
-pub trait Scalar: RealField + Copy + std::fmt::LowerExp {
+pub trait Scalar: RealField + Copy + std::fmt::LowerExp + Differentiable<Scalar = Self> {
     /// The machine epsilon: the gap between 1 and the next representable number.
     const EPSILON: Self;
 }
@@ -25,23 +26,7 @@ impl Scalar for f64 {
 /// Entries are numbered in nalgebra's storage order (column-major); a scalar has one entry.
 /// Every `Dense` type is also [`Differentiable`](crate::Differentiable) (one leaf), the trait
 /// of everything a gradient can have the type of, structs and `Vec`s included.
-pub trait Dense: Clone {
-    /// The element type.
-    type Elem: Scalar;
-    /// A value of the same shape filled with zeros.
-    fn zeros_like(&self) -> Self;
-    /// `self += other`, entry by entry.
-    ///
-    /// # Panics
-    /// If the shapes differ.
-    fn add_assign(&mut self, other: &Self);
-    /// `self += a·x`, entry by entry.
-    ///
-    /// # Panics
-    /// If the shapes differ.
-    fn axpy(&mut self, a: Self::Elem, x: &Self);
-    /// `a·self`.
-    fn scaled(&self, a: Self::Elem) -> Self;
+pub trait Dense: Differentiable {
     /// `(rows, columns)`; `(1, 1)` for a scalar.
     fn shape(&self) -> (usize, usize);
     /// The number of entries.
@@ -54,40 +39,31 @@ pub trait Dense: Clone {
         self.len() == 0
     }
     /// Entry `i` in storage order.
-    fn entry(&self, i: usize) -> Self::Elem;
+    fn entry(&self, i: usize) -> Self::Scalar;
     /// A mutable reference to entry `i` in storage order.
-    fn entry_mut(&mut self, i: usize) -> &mut Self::Elem;
+    fn entry_mut(&mut self, i: usize) -> &mut Self::Scalar;
     /// The entries in storage order.
-    fn entries(&self) -> &[Self::Elem];
+    fn entries(&self) -> &[Self::Scalar];
     /// The entries in storage order, mutable.
-    fn entries_mut(&mut self) -> &mut [Self::Elem];
+    fn entries_mut(&mut self) -> &mut [Self::Scalar];
     /// `yₛ = f(s, xₛ)` for every entry `s` (storage order) of a new value of this shape, each
     /// entry written once (not copied first and then overwritten).
-    fn map_entries(&self, f: impl FnMut(usize, Self::Elem) -> Self::Elem) -> Self;
+    fn map_entries(&self, f: impl FnMut(usize, Self::Scalar) -> Self::Scalar) -> Self;
     /// `zₛ = f(xₛ, yₛ)` for every entry of a new value of this shape (`other`'s too), each
     /// entry written once.
-    fn zip_entries(&self, other: &Self, f: impl Fn(Self::Elem, Self::Elem) -> Self::Elem) -> Self;
+    fn zip_entries(
+        &self,
+        other: &Self,
+        f: impl Fn(Self::Scalar, Self::Scalar) -> Self::Scalar,
+    ) -> Self;
     /// A value of this one's shape with the given entries (storage order).
     ///
     /// # Panics
     /// If there are not as many entries as `self` has.
-    fn with_entries(&self, entries: Vec<Self::Elem>) -> Self;
+    fn with_entries(&self, entries: Vec<Self::Scalar>) -> Self;
 }
 
 impl<T: Scalar> Dense for T {
-    type Elem = T;
-    fn zeros_like(&self) -> T {
-        T::zero()
-    }
-    fn add_assign(&mut self, other: &T) {
-        *self += *other;
-    }
-    fn axpy(&mut self, a: T, x: &T) {
-        *self += a * *x;
-    }
-    fn scaled(&self, a: T) -> T {
-        a * *self
-    }
     fn shape(&self) -> (usize, usize) {
         (1, 1)
     }
@@ -127,28 +103,6 @@ impl<T: Scalar, R: Dim, C: Dim> Dense for OMatrix<T, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    type Elem = T;
-    fn zeros_like(&self) -> Self {
-        let (r, c) = self.shape_generic();
-        OMatrix::zeros_generic(r, c)
-    }
-    #[track_caller]
-    fn add_assign(&mut self, other: &Self) {
-        crate::shape::same("+=", self.shape(), other.shape());
-        for (s, o) in self.as_mut_slice().iter_mut().zip(other.as_slice()) {
-            *s += *o;
-        }
-    }
-    #[track_caller]
-    fn axpy(&mut self, a: T, x: &Self) {
-        crate::shape::same("+=", self.shape(), x.shape());
-        for (s, xi) in self.as_mut_slice().iter_mut().zip(x.as_slice()) {
-            *s += a * *xi;
-        }
-    }
-    fn scaled(&self, a: T) -> Self {
-        self.map_entries(|_, v| a * v)
-    }
     fn shape(&self) -> (usize, usize) {
         nalgebra::Matrix::shape(self)
     }
@@ -220,7 +174,7 @@ pub fn one<T: Scalar>(_output: &T) -> T {
 /// `slot += contribution`, where an empty slot counts as zero.
 #[inline]
 #[track_caller]
-pub(crate) fn accumulate<V: Dense>(slot: &mut Option<V>, contribution: V) {
+pub(crate) fn accumulate<V: Differentiable>(slot: &mut Option<V>, contribution: V) {
     match slot {
         Some(acc) => acc.add_assign(&contribution),
         None => *slot = Some(contribution),
@@ -242,16 +196,10 @@ pub(crate) fn accumulate_with<V>(
     }
 }
 
-/// The finished gradient of a parameter: the slot's content, or zeros shaped like `primal`.
-#[inline]
-pub fn finish<V: Dense>(slot: Option<V>, primal: &V) -> V {
-    slot.unwrap_or_else(|| primal.zeros_like())
-}
-
 /// `slot += other`, where either may be empty (zero): merges two adjoint slots.
 #[inline]
 #[track_caller]
-pub fn merge<V: Dense>(slot: &mut Option<V>, other: Option<V>) {
+pub fn merge<V: Differentiable>(slot: &mut Option<V>, other: Option<V>) {
     if let Some(c) = other {
         accumulate(slot, c);
     }
@@ -259,7 +207,7 @@ pub fn merge<V: Dense>(slot: &mut Option<V>, other: Option<V>) {
 
 /// [`map`] computed in `x`'s buffer (a temporary nothing else reads).
 #[inline]
-pub fn map_reuse<V: Dense, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut f: F) -> V {
+pub fn map_reuse<V: Dense, F: FnMut(V::Scalar) -> V::Scalar>(mut x: V, mut f: F) -> V {
     for e in x.entries_mut() {
         *e = f(*e);
     }
@@ -268,7 +216,7 @@ pub fn map_reuse<V: Dense, F: FnMut(V::Elem) -> V::Elem>(mut x: V, mut f: F) -> 
 
 /// `f` applied to every entry of `x` (for a scalar, `f(x)`): the primal of `x.map(f)`.
 #[inline]
-pub fn map<V: Dense, F: FnMut(V::Elem) -> V::Elem>(x: &V, mut f: F) -> V {
+pub fn map<V: Dense, F: FnMut(V::Scalar) -> V::Scalar>(x: &V, mut f: F) -> V {
     x.map_entries(|_, v| f(v))
 }
 
@@ -323,7 +271,7 @@ pub trait ArgumentCotangent<V> {
     fn into_cotangent(self) -> V;
 }
 
-impl<V: Dense> ArgumentCotangent<V> for V {
+impl<V: Differentiable> ArgumentCotangent<V> for V {
     #[inline(always)]
     fn into_cotangent(self) -> V {
         self
@@ -334,7 +282,7 @@ impl<V: Dense> ArgumentCotangent<V> for V {
 #[doc(hidden)]
 #[inline]
 #[track_caller]
-pub fn accumulate_argument<V: Dense, C: ArgumentCotangent<V>>(slot: &mut Option<V>, c: C) {
+pub fn accumulate_argument<V: Differentiable, C: ArgumentCotangent<V>>(slot: &mut Option<V>, c: C) {
     accumulate(slot, c.into_cotangent())
 }
 

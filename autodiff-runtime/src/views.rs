@@ -8,6 +8,8 @@
 
 use crate::shape;
 use crate::value::{accumulate, accumulate_with, Dense, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, OMatrix, OVector};
 
 /// Panics unless the `rows`×`cols` block at `(i, j)` lies in a matrix of shape `shape`.
@@ -40,7 +42,7 @@ where
 }
 
 /// `X̄[block] += Ḡ` for the `Ḡ`-shaped block at `(i, j)`.
-fn add_block<T: Scalar, R: Dim, C: Dim, V: Dense<Elem = T>>(
+fn add_block<T: Scalar, R: Dim, C: Dim, V: Dense<Scalar = T>>(
     g: &V,
     x: &OMatrix<T, R, C>,
     (i, j): (usize, usize),
@@ -342,7 +344,7 @@ pub fn vstack_pullback_rhs<T: Scalar, R1: Dim, R2: Dim, C: Dim>(
 
 /// `X̄[i..i + N, :] += Ḡ` for `y = x.fixed_rows::<N>(i)` (the forward value is the user's
 /// view, owned).
-pub fn fixed_rows_pullback<T: Scalar, R: Dim, C: Dim, V: Dense<Elem = T>>(
+pub fn fixed_rows_pullback<T: Scalar, R: Dim, C: Dim, V: Dense<Scalar = T>>(
     g: &V,
     x: &OMatrix<T, R, C>,
     i: usize,
@@ -355,7 +357,7 @@ pub fn fixed_rows_pullback<T: Scalar, R: Dim, C: Dim, V: Dense<Elem = T>>(
 }
 
 /// `X̄[:, j..j + N] += Ḡ` for `y = x.fixed_columns::<N>(j)`.
-pub fn fixed_columns_pullback<T: Scalar, R: Dim, C: Dim, V: Dense<Elem = T>>(
+pub fn fixed_columns_pullback<T: Scalar, R: Dim, C: Dim, V: Dense<Scalar = T>>(
     g: &V,
     x: &OMatrix<T, R, C>,
     j: usize,
@@ -368,7 +370,7 @@ pub fn fixed_columns_pullback<T: Scalar, R: Dim, C: Dim, V: Dense<Elem = T>>(
 }
 
 /// `X̄[i..i + R, j..j + C] += Ḡ` for `y = x.fixed_view::<R, C>(i, j)`.
-pub fn fixed_view_pullback<T: Scalar, R: Dim, C: Dim, V: Dense<Elem = T>>(
+pub fn fixed_view_pullback<T: Scalar, R: Dim, C: Dim, V: Dense<Scalar = T>>(
     g: &V,
     x: &OMatrix<T, R, C>,
     i: usize,

@@ -45,7 +45,7 @@ impl Report {
     /// The report of an example with one differentiated parameter: `generated` is the
     /// gradient `#[grad]` returned, `closed_form` the seed's formula evaluated by hand, and
     /// `check` what [`autodiff::check_gradient`] found for `generated`.
-    pub fn new<X: Dense<Elem = f64>>(
+    pub fn new<X: Dense<Scalar = f64>>(
         name: &'static str,
         value: f64,
         generated: &X,
@@ -61,7 +61,7 @@ impl Report {
     }
 
     /// Adds the gradient of one more parameter: the report keeps the worst differences.
-    pub fn and<X: Dense<Elem = f64>>(
+    pub fn and<X: Dense<Scalar = f64>>(
         self,
         generated: &X,
         closed_form: &X,
@@ -103,7 +103,7 @@ impl fmt::Display for Report {
 
 /// `max|g − c| / max|c|` over the entries; `max|g − c|` when `c` is zero. NaN if any entry
 /// of either is NaN.
-pub fn relative_difference<X: Dense<Elem = f64>>(generated: &X, closed_form: &X) -> f64 {
+pub fn relative_difference<X: Dense<Scalar = f64>>(generated: &X, closed_form: &X) -> f64 {
     assert_eq!(
         generated.shape(),
         closed_form.shape(),

@@ -71,7 +71,7 @@ pub fn spd(rng: &mut StdRng, n: usize) -> DMatrix<f64> {
 
 /// `max |aᵢ − bᵢ| / max(‖a‖∞, ‖b‖∞)`, computed here rather than taken from the crate under
 /// test (0 when both are zero).
-pub fn rel_error<V: Dense<Elem = f64>>(a: &V, b: &V) -> f64 {
+pub fn rel_error<V: Dense<Scalar = f64>>(a: &V, b: &V) -> f64 {
     assert_eq!(a.shape(), b.shape(), "rel_error: the shapes differ");
     let (mut diff, mut scale) = (0.0_f64, 0.0_f64);
     for i in 0..a.len() {
@@ -94,7 +94,7 @@ pub fn rel_error<V: Dense<Elem = f64>>(a: &V, b: &V) -> f64 {
 #[track_caller]
 pub fn assert_fd<X, F>(what: &str, f: F, x: &X, analytic: &X)
 where
-    X: Dense<Elem = f64> + Debug,
+    X: Dense<Scalar = f64> + Debug,
     F: FnMut(&X) -> f64,
 {
     assert_eq!(
@@ -113,7 +113,7 @@ where
 #[track_caller]
 pub fn assert_closed<V>(what: &str, analytic: &V, expected: &V)
 where
-    V: Dense<Elem = f64> + Debug,
+    V: Dense<Scalar = f64> + Debug,
 {
     let e = rel_error(analytic, expected);
     assert!(
@@ -137,8 +137,8 @@ pub fn assert_value(what: &str, got: f64, expected: f64) {
 #[track_caller]
 pub fn assert_f32_agrees<N, W>(what: &str, narrow: &N, wide: &W)
 where
-    N: Dense<Elem = f32>,
-    W: Dense<Elem = f64>,
+    N: Dense<Scalar = f32>,
+    W: Dense<Scalar = f64>,
 {
     assert_eq!(narrow.shape(), wide.shape(), "{what}: the shapes differ");
     let scale = (0..wide.len()).fold(f64::MIN_POSITIVE, |m, i| m.max(wide.entry(i).abs()));

@@ -68,7 +68,7 @@ pub trait Params: Clone {
 }
 
 /// One differentiated parameter.
-impl<X: Dense<Elem = f64>> Params for X {
+impl<X: Dense<Scalar = f64>> Params for X {
     fn flat(&self) -> DVector<f64> {
         DVector::from_column_slice(self.entries())
     }
@@ -100,12 +100,12 @@ macro_rules! params {
 }
 
 /// Appends the entries of `x` to `out` (for `Params` of several parameters).
-pub fn push<X: Dense<Elem = f64>>(out: &mut Vec<f64>, x: &X) {
+pub fn push<X: Dense<Scalar = f64>>(out: &mut Vec<f64>, x: &X) {
     out.extend_from_slice(x.entries());
 }
 
 /// A value of the shape of `like` from the next entries of `z` (for `Params::unflat`).
-pub fn take<X: Dense<Elem = f64>>(like: &X, z: &DVector<f64>, at: &mut usize) -> X {
+pub fn take<X: Dense<Scalar = f64>>(like: &X, z: &DVector<f64>, at: &mut usize) -> X {
     let n = like.len();
     let x = like.with_entries(z.as_slice()[*at..*at + n].to_vec());
     *at += n;
@@ -200,7 +200,7 @@ pub fn rel_vec(a: &DVector<f64>, b: &DVector<f64>, floor: f64) -> f64 {
 /// The five-point finite difference of `f` at `x` along `v`.
 pub fn fd<V, P: Params>(f: impl Fn(&P) -> V, x: &P, v: &DVector<f64>) -> V
 where
-    V: Dense<Elem = f64>,
+    V: Dense<Scalar = f64>,
 {
     let z = x.flat();
     let at = |t: f64| f(&x.unflat(&(&z + v * (t * H))));

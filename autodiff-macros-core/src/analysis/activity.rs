@@ -12,6 +12,10 @@ use crate::ir::{Body, Kind, ScalarFn, Step, ValueId};
 pub struct Activity {
     pub varied: Vec<bool>,
     pub useful: Vec<bool>,
+    /// Places inside differentiated parameters read where no derivative can flow (a loop's
+    /// range, an expression kept as written): they do not make what reads them varied, and
+    /// the generated code checks that their type is not `Differentiable` (a count, a flag).
+    pub probed: Vec<bool>,
 }
 
 impl Activity {
@@ -61,7 +65,22 @@ impl Activity {
             useful[o] = true;
         }
         propagate(&forward.adjoint_predecessors, &mut useful);
-        Activity { varied, useful }
+        let mut probed = vec![false; n];
+        for (id, v) in body.values.iter().enumerate() {
+            for &i in v
+                .kind
+                .inputs()
+                .iter()
+                .filter(|&&i| constant_read(body, i, id))
+            {
+                probed[i] = varied[i];
+            }
+        }
+        Activity {
+            varied,
+            useful,
+            probed,
+        }
     }
 }
 
@@ -99,8 +118,13 @@ fn edges(body: &Body, n: usize) -> Edges {
             }
             Kind::Call { args, .. } => args.iter().for_each(|a| link(a.value, id, true)),
             Kind::Version { of } => link(*of, id, true),
-            // No adjoint flows through these: reading a varied value there is an error.
-            Kind::Opaque { inputs, .. } => inputs.iter().for_each(|&i| link(i, id, false)),
+            Kind::Project { root, .. } => link(*root, id, true),
+            // No adjoint flows through these: reading a varied value there is an error, but
+            // for a place inside a parameter, checked to be a constant by its type.
+            Kind::Opaque { inputs, .. } => inputs
+                .iter()
+                .filter(|&&i| !constant_read(body, i, id))
+                .for_each(|&i| link(i, id, false)),
             Kind::Bound { from: Some(s), .. } => link(*s, id, false),
             _ => {}
         }
@@ -124,6 +148,19 @@ fn edges(body: &Body, n: usize) -> Edges {
         _ => {}
     });
     e
+}
+
+/// Whether `reader` reads the place `place` inside a parameter where no derivative can flow
+/// (an expression kept as written that would be an error on a differentiated value).
+fn constant_read(body: &Body, place: ValueId, reader: ValueId) -> bool {
+    matches!(body.values[place].kind, Kind::Project { .. })
+        && matches!(
+            body.values[reader].kind,
+            Kind::Opaque {
+                unsupported: Some(_),
+                ..
+            }
+        )
 }
 
 /// Sets `flag` on everything reachable from a flagged value along `next`.

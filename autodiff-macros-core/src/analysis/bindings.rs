@@ -100,6 +100,7 @@ fn is_reference(body: &Body, by_kernel: &[bool], id: ValueId) -> bool {
         Kind::Param { by_ref, .. } | Kind::Bound { by_ref, .. } => *by_ref,
         Kind::Version { of } => is_reference(body, by_kernel, *of),
         Kind::Carried | Kind::Merged => false,
+        Kind::Project { .. } => true,
         _ if by_kernel[id] => false,
         _ => v.borrowed || (v.place && !v.named),
     }

@@ -124,6 +124,10 @@ fn read_by_pullbacks(body: &Body, activity: &Activity) -> Vec<bool> {
                 needed[*pullback] = true;
                 args.iter().for_each(|a| needed[a.value] = true);
             }
+            Kind::Project { root, reads, .. } => {
+                needed[*root] = true;
+                reads.iter().for_each(|&r| needed[r] = true);
+            }
             _ => {}
         }
     }

@@ -13,7 +13,10 @@ impl Gen<'_> {
         let mut out = TokenStream::new();
         for step in steps {
             match step {
-                Step::Value(id) => out.extend(self.forward_value(*id, FORWARD)),
+                Step::Value(id) => {
+                    out.extend(self.forward_value(*id, FORWARD));
+                    out.extend(self.constant_read_check(*id));
+                }
                 Step::Effect(e) => {
                     for (old, _) in &e.versions {
                         out.extend(self.take_snapshot(*old));
@@ -47,6 +50,28 @@ impl Gen<'_> {
                 quote!(let #s = ::core::clone::Clone::clone(#r);)
             }
             None => TokenStream::new(),
+        }
+    }
+
+    /// For a place inside a parameter read where no derivative flows: a compile-time check
+    /// that its type is not `Differentiable`.
+    fn constant_read_check(&self, id: ValueId) -> TokenStream {
+        if !self.t.activity.probed[id] {
+            return TokenStream::new();
+        }
+        let v = &self.body.values[id];
+        let (name, span) = (&v.name, v.span);
+        let (check, read) = (
+            self.rt("read_as_constant", span),
+            self.rt("ConstantRead", span),
+        );
+        let traits = self.rt("constant_read", span);
+        quote_spanned! {span=>
+            {
+                #[allow(unused_imports)]
+                use #traits::{OfConstant as _, OfDifferentiable as _};
+                #check((&#read(#name)).kind());
+            }
         }
     }
 

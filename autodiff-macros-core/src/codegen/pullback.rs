@@ -25,6 +25,12 @@ impl Gen<'_> {
             Kind::Call { args, pullback, .. } => {
                 Pullbacks::other(self.call_pullback(v.span, args, *pullback, ref_bound))
             }
+            Kind::Project { root, place, .. } => {
+                match self.project_pullback(*root, place, v.span) {
+                    Some(call) => Pullbacks::other(call),
+                    None => return TokenStream::new(),
+                }
+            }
             _ => return TokenStream::new(),
         };
         if self.body.values.len() >= super::nodes::NODES_FROM {
@@ -40,6 +46,22 @@ impl Gen<'_> {
                 #calls
             }
         }
+    }
+
+    /// `ḡ` added to the place `place` of the slot of the parameter `root`: the closure's
+    /// parameter, named as the parameter, shadows it, so the place reads as written.
+    fn project_pullback(
+        &self,
+        root: ValueId,
+        place: &syn::Expr,
+        span: Span,
+    ) -> Option<TokenStream> {
+        let d = self.slot(root)?;
+        let f = self.rt(helpers::PROJECT_PULLBACK, span);
+        let r = self.reference_at(root, span, &[]);
+        let name = &self.body.values[root].name;
+        let g = self.g();
+        Some(quote_spanned!(span=> #f(#g, #r, &mut #d, |#name| &mut #place);))
     }
 
     /// `slot ± ḡ` for each operand; the last one takes ḡ by value, the others a reference.

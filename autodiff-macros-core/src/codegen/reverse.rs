@@ -51,7 +51,11 @@ impl Gen<'_> {
             return quote!(#f(#w));
         }
         let w = self.t.needed.witness[id];
-        if matches!(self.body.values[id].kind, Kind::Param { .. }) || self.t.needed.needed[w] {
+        if matches!(self.body.values[id].kind, Kind::Param { .. }) {
+            let f = self.rt(helpers::PARAM_SLOT, Span::call_site());
+            let r = self.input_ref(id, self.body.values[id].span, ref_bound);
+            quote!(#f(#r))
+        } else if self.t.needed.needed[w] {
             let f = self.rt(helpers::SLOT, Span::call_site());
             let r = self.input_ref(w, self.body.values[w].span, ref_bound);
             quote!(#f(#r))

@@ -217,39 +217,6 @@ impl<'a> Companions<'a> {
         reference_to(self.body, o, t)
     }
 
-    fn grad_struct_item(&self) -> TokenStream {
-        let fn_name = self.fn_name;
-        let vis = &self.func.vis;
-        let attrs = &self.attrs;
-        let diff: Vec<_> = self
-            .sig
-            .params
-            .iter()
-            .filter(|p| p.differentiated)
-            .collect();
-        let field_names: Vec<&Ident> = diff.iter().filter_map(|p| p.ident.as_ref()).collect();
-        let field_tys: Vec<&Type> = diff.iter().map(|p| &p.value_ty).collect();
-        let field_docs = field_names
-            .iter()
-            .map(|n| format!("∂{fn_name}/∂{n}: the gradient with respect to `{n}`."));
-        let doc = format!(
-            "The gradient of [`{fn_name}`] with respect to each differentiated parameter, by name."
-        );
-        let (grad_struct, params) = (&self.grad_struct, &self.struct_params);
-        quote! {
-            #[doc = #doc]
-            #(#attrs)*
-            #[derive(::core::clone::Clone, ::core::fmt::Debug, ::core::cmp::PartialEq)]
-            #[allow(dead_code)]
-            #vis struct #grad_struct #params {
-                #(
-                    #[doc = #field_docs]
-                    pub #field_names: #field_tys,
-                )*
-            }
-        }
-    }
-
     /// The gradient struct built from the finished slots of the differentiated parameters.
     fn gradient(&self, slots: &[Option<Ident>]) -> TokenStream {
         let grad_struct = &self.grad_struct;
@@ -408,7 +375,7 @@ impl<'a> Companions<'a> {
         let captured = items::type_and_const_params(&func);
         let tys = self.sig.params.iter().map(|p| {
             if p.differentiated {
-                let t = &p.value_ty;
+                let t = super::gradient::gradient_type(&p.value_ty);
                 quote!(#t)
             } else {
                 quote!(())

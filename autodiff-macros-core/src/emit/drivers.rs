@@ -178,7 +178,7 @@ impl Companions<'_> {
         self.companion(
             &self.companion_name("jacobian"),
             TokenStream::new(),
-            quote!((#output_ty, #rt::DMatrix<<#output_ty as #rt::Dense>::Elem>)),
+            quote!((#output_ty, #rt::DMatrix<<#output_ty as #rt::Differentiable>::Scalar>)),
             doc,
             body,
             false,

@@ -224,9 +224,10 @@ impl Companions<'_> {
             match dirs.iter().find(|d| Some(d.ident) == p.ident.as_ref()) {
                 Some(d) => {
                     let (n, ty) = (&d.direction, d.ty);
+                    let cotangent = super::gradient::gradient_type(ty);
                     params.push(quote!(#n: &#ty));
                     tys.push(quote!(&#ty));
-                    cotangents.push(quote!(#ty));
+                    cotangents.push(quote!(#cotangent));
                 }
                 None => {
                     params.push(quote!(_: &()));

@@ -92,6 +92,9 @@ impl Graph<'_> {
                 }
             }
             Kind::Carried => "carried".to_string(),
+            Kind::Project { place, .. } => quote::ToTokens::to_token_stream(place)
+                .to_string()
+                .replace(' ', ""),
             Kind::Merged => "merged".to_string(),
             Kind::Param { .. } | Kind::Bound { .. } | Kind::Version { .. } => String::new(),
         };

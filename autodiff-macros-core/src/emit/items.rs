@@ -149,7 +149,7 @@ pub fn finish(
     let finish = quote!(#krate::__private::finish);
     match &slots[id] {
         Some(d) => quote!(#finish(#d, #r)),
-        None => quote!(#finish(#krate::__private::slot(#r), #r)),
+        None => quote!(#finish(#krate::__private::param_slot(#r), #r)),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod context;
 mod drivers;
 mod fallible;
 mod forward;
+mod gradient;
 pub mod graph;
 mod items;
 pub mod rule;

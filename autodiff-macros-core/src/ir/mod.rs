@@ -69,8 +69,14 @@ pub enum Source {
 /// How a value comes to be.
 #[derive(Clone)]
 pub enum Kind {
-    /// A parameter of the function (or of a `map` closure).
-    Param { by_ref: bool, differentiated: bool },
+    /// A parameter of the function (or of a `map` closure); `structured` when its type is
+    /// the user's own (a struct deriving `Differentiable`, a type alias): read through
+    /// [`Kind::Project`]s, its gradient finished as a `Differentiable`.
+    Param {
+        by_ref: bool,
+        differentiated: bool,
+        structured: bool,
+    },
     /// An expression the registry has no rule for (a literal, a path, a cast, an unknown
     /// method, ...), evaluated as written. `inputs` are the values it reads the entries of;
     /// if one depends on a differentiated parameter, `unsupported` is the error to report.
@@ -113,6 +119,15 @@ pub enum Kind {
     Carried,
     /// A variable merged after a branch.
     Merged,
+    /// A place inside a differentiated parameter of the user's own type, borrowed: `place` is
+    /// the place expression from the parameter `root` on (`p.w1`, `p.layers[i].w`, renamed);
+    /// `reads` are the values its indices read. Its cotangent is added to that place of the
+    /// parameter's cotangent.
+    Project {
+        root: ValueId,
+        place: Expr,
+        reads: Vec<ValueId>,
+    },
 }
 
 /// How the user takes the `Option` (or `Result`) of an operation or call that returns one.
@@ -334,6 +349,7 @@ impl Kind {
             Kind::Map { input, second, .. } => std::iter::once(*input).chain(*second).collect(),
             Kind::Call { args, .. } => args.iter().map(|a| a.value).collect(),
             Kind::Version { of } => vec![*of],
+            Kind::Project { root, .. } => vec![*root],
             _ => Vec::new(),
         }
     }

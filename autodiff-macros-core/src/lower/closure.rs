@@ -132,6 +132,7 @@ impl Lowerer<'_> {
                 Kind::Param {
                     by_ref: false,
                     differentiated: true,
+                    structured: false,
                 },
                 p.clone(),
                 p.span(),

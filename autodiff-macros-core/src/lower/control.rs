@@ -30,6 +30,9 @@ struct ArmState {
 impl Lowerer<'_> {
     /// A `for` loop: the variables it changes become carried values.
     pub(super) fn for_loop(&mut self, f: &ExprForLoop, attrs: Vec<Attribute>) {
+        if let Some(indexed) = self.indexed_loop(f) {
+            return self.for_loop(&indexed, attrs);
+        }
         if let Some(label) = &f.label {
             self.errors
                 .at(label, "loop labels are not supported by `#[grad]`");

@@ -25,6 +25,7 @@ impl Lowerer<'_> {
                 self.op(Op::negation(), vec![x], Vec::new(), e)
             }
             Expr::MethodCall(m) => self.method(e, m),
+            Expr::Field(_) | Expr::Index(_) if self.projects(e) => self.project(e),
             Expr::Field(f) if field_op(f).is_some() => {
                 let x = self.receiver(&f.base);
                 self.op(field_op(f), vec![x], Vec::new(), e)
@@ -68,7 +69,7 @@ impl Lowerer<'_> {
         }
         let first_new = self.values.len();
         let id = self.expr(inner);
-        if id >= first_new && reads_a_place(inner) {
+        if id >= first_new && reads_a_place(inner) && !self.values[id].borrowed {
             self.values[id].borrowed = true;
             if let Some(Source::Expr(src)) = &mut self.values[id].source {
                 *src = syn::parse_quote!(&(#src));

@@ -9,6 +9,7 @@ mod control;
 mod expr;
 mod fallible;
 mod method;
+mod project;
 pub mod rename;
 pub mod scan;
 mod scope;
@@ -46,6 +47,11 @@ pub fn lower(
             Kind::Param {
                 by_ref: p.by_ref,
                 differentiated: p.differentiated,
+                structured: matches!(
+                    p.class,
+                    crate::parse::types::TypeClass::Unknown
+                        | crate::parse::types::TypeClass::Collection
+                ),
             },
             ident.clone(),
             ident.span(),
@@ -202,6 +208,9 @@ impl<'a> Lowerer<'a> {
             if reads && !inputs.contains(&id) {
                 inputs.push(id);
             }
+        }
+        if unsupported.is_some() {
+            self.read_places(e, &mut inputs);
         }
         let source = self.with_format_captures(renamed, &format_names);
         let id = self.compute(

@@ -256,6 +256,8 @@ pub fn runtime_items() -> Vec<String> {
 pub mod helpers {
     /// An empty adjoint slot typed like a value.
     pub const SLOT: &str = "slot";
+    /// An empty adjoint slot typed like a parameter's gradient (a `Vec` for a slice).
+    pub const PARAM_SLOT: &str = "param_slot";
     /// A zero-sized witness of a value's type, taken before the value is moved.
     pub const TYPE_WITNESS: &str = "type_witness";
     /// An empty adjoint slot typed by a witness.
@@ -266,6 +268,8 @@ pub mod helpers {
     pub const ONE: &str = "one";
     /// A parameter's finished gradient (zeros for an empty slot).
     pub const FINISH: &str = "finish";
+    /// The pullback of a place inside a parameter of the user's own type (`p.w1`).
+    pub const PROJECT_PULLBACK: &str = "project_pullback";
     /// `slot += other` for two slots.
     pub const MERGE: &str = "merge";
     /// `slot += c` for a called function's cotangent of an argument.

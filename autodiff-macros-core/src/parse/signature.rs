@@ -181,7 +181,7 @@ fn listed_param(
         return false;
     }
     match class {
-        TypeClass::Float | TypeClass::Matrix | TypeClass::Unknown => true,
+        TypeClass::Float | TypeClass::Matrix | TypeClass::Unknown | TypeClass::Collection => true,
         TypeClass::View => {
             errors.at(ty, view_message(name, ty_text));
             false
@@ -212,7 +212,7 @@ fn unlisted_param(
     match class {
         _ if mutable => false,
         TypeClass::Float | TypeClass::Matrix => true,
-        TypeClass::Constant => false,
+        TypeClass::Constant | TypeClass::Collection => false,
         TypeClass::View => {
             errors.at(ty, view_message(name, ty_text));
             false
@@ -223,7 +223,7 @@ fn unlisted_param(
                 format_args!(
                     "`#[grad]` cannot tell from the type `{ty_text}` whether `{name}` is differentiable (a type alias, your own \
                      type or an unbounded type parameter); name the parameters to differentiate: `#[grad({name}, ..)]` \
-                     differentiates `{name}` as a value of `autodiff::Dense` type, leaving it out keeps it constant"
+                     differentiates `{name}` as a value of `autodiff::Differentiable` type (derive it for a struct of parameters), leaving it out keeps it constant"
                 ),
             );
             false
@@ -290,7 +290,7 @@ fn output(
         return match classify(&f.value_ty, type_params) {
             TypeClass::Float => Output::Float,
             TypeClass::Matrix | TypeClass::Unknown => Output::Other,
-            TypeClass::View | TypeClass::Constant => {
+            TypeClass::View | TypeClass::Constant | TypeClass::Collection => {
                 errors.at(
                     &f.value_ty,
                     "`#[grad]` differentiates functions that return a float or an owned nalgebra matrix or vector, \
@@ -314,7 +314,7 @@ fn output(
         ReturnType::Type(_, ty) => match classify(ty, type_params) {
             TypeClass::Float => Output::Float,
             TypeClass::Matrix | TypeClass::Unknown => Output::Other,
-            TypeClass::View | TypeClass::Constant => {
+            TypeClass::View | TypeClass::Constant | TypeClass::Collection => {
                 errors.at(
                     ty,
                     "`#[grad]` differentiates functions that return a float (`f64`, `f32`, a `T: RealField` parameter) \

@@ -17,6 +17,9 @@ pub enum TypeClass {
     /// A type the macro cannot classify by its name: a type alias, the user's own type, an
     /// unbounded type parameter.
     Unknown,
+    /// A slice, array or `Vec` of floats, matrices or the user's own types: differentiated
+    /// only when named in `#[grad(..)]` (its gradient a `Vec`, an array for an array).
+    Collection,
 }
 
 const MATRIX_PREFIXES: &[&str] = &[
@@ -104,21 +107,45 @@ pub fn classify(ty: &Type, params: &TypeParams) -> TypeClass {
                 } else {
                     TypeClass::Matrix
                 }
+            } else if name == "Vec" {
+                element_class(vec_element(last), params)
             } else if CONSTANT_TYPES.contains(&name.as_str()) {
                 TypeClass::Constant
             } else {
                 TypeClass::Unknown
             }
         }
-        Type::Slice(_)
-        | Type::Array(_)
-        | Type::Tuple(_)
+        Type::Slice(s) => element_class(Some(&s.elem), params),
+        Type::Array(a) => element_class(Some(&a.elem), params),
+        Type::Tuple(_)
         | Type::ImplTrait(_)
         | Type::BareFn(_)
         | Type::TraitObject(_)
         | Type::Ptr(_)
         | Type::Never(_) => TypeClass::Constant,
         _ => TypeClass::Unknown,
+    }
+}
+
+/// The class of a collection of `element`s: [`TypeClass::Collection`] of differentiable
+/// (or unknown) elements, else a constant.
+fn element_class(element: Option<&Type>, params: &TypeParams) -> TypeClass {
+    match element.map(|e| classify(e, params)) {
+        Some(TypeClass::Float | TypeClass::Matrix | TypeClass::Unknown | TypeClass::Collection) => {
+            TypeClass::Collection
+        }
+        _ => TypeClass::Constant,
+    }
+}
+
+/// The element type of `Vec<T>`.
+fn vec_element(segment: &syn::PathSegment) -> Option<&Type> {
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) if args.args.len() == 1 => Some(t),
+        _ => None,
     }
 }
 
@@ -166,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn floats_matrices_constants_and_unknowns() {
+    fn floats_matrices_collections_constants_and_unknowns() {
         assert_eq!(class(parse_quote!(f64)), TypeClass::Float);
         assert_eq!(class(parse_quote!(T)), TypeClass::Float);
         assert_eq!(class(parse_quote!(DMatrix<f64>)), TypeClass::Matrix);
@@ -177,9 +204,16 @@ mod tests {
         assert_eq!(class(parse_quote!(V)), TypeClass::Matrix);
         assert_eq!(class(parse_quote!(DMatrixView<'a, f64>)), TypeClass::View);
         assert_eq!(class(parse_quote!(usize)), TypeClass::Constant);
-        assert_eq!(class(parse_quote!([DVector<f64>])), TypeClass::Constant);
-        assert_eq!(class(parse_quote!(&[f64])), TypeClass::Constant);
-        assert_eq!(class(parse_quote!(Vec<DVector<f64>>)), TypeClass::Constant);
+        assert_eq!(class(parse_quote!([DVector<f64>])), TypeClass::Collection);
+        assert_eq!(
+            class(parse_quote!(Vec<DVector<f64>>)),
+            TypeClass::Collection
+        );
+        assert_eq!(class(parse_quote!([Layer; 3])), TypeClass::Collection);
+        assert_eq!(class(parse_quote!(Vec<Vec<f64>>)), TypeClass::Collection);
+        assert_eq!(class(parse_quote!([usize])), TypeClass::Constant);
+        assert_eq!(class(parse_quote!(Vec<String>)), TypeClass::Constant);
+        assert_eq!(class(parse_quote!(Vec<(f64, f64)>)), TypeClass::Constant);
         assert_eq!(
             class(parse_quote!(impl Fn(f64) -> f64)),
             TypeClass::Constant

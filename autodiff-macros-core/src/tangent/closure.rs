@@ -235,6 +235,7 @@ impl Tangents<'_> {
                     let kind = Kind::Param {
                         by_ref: false,
                         differentiated: true,
+                        structured: false,
                     };
                     let d = self.push_named(kind, ident, name.span());
                     self.values[d].named = true;

@@ -138,16 +138,46 @@ impl Tangents<'_> {
         self.values.len() - 1
     }
 
+    /// The tangent of a place inside a parameter: the same place of its direction `d`.
+    fn project(&mut self, d: ValueId, place: &syn::Expr, reads: Vec<ValueId>) -> ValueId {
+        let span = self.values[self.current].span;
+        let place = rerooted(place, &self.values[d].name);
+        let id = self.push(
+            Kind::Project {
+                root: d,
+                place: place.clone(),
+                reads: reads.clone(),
+            },
+            "__p",
+            span,
+        );
+        let v = &mut self.values[id];
+        v.source = Some(Source::Expr(syn::parse_quote!(&(#place))));
+        v.borrowed = true;
+        v.mentions = std::iter::once(d).chain(reads).collect();
+        self.varied[id] = true;
+        self.out.push(Step::Value(id));
+        id
+    }
+
     /// The direction parameter of the differentiated parameter `id`: `<name>_dot`, of its
     /// type, by reference.
     fn direction(&mut self, id: ValueId) -> ValueId {
         let v = &self.values[id];
         let (base, span) = (format!("{}_dot", v.name), v.span);
+        let structured = matches!(
+            v.kind,
+            Kind::Param {
+                structured: true,
+                ..
+            }
+        );
         let name = self.names.parameter(&base, span);
         let d = self.push_named(
             Kind::Param {
                 by_ref: true,
                 differentiated: true,
+                structured,
             },
             name,
             span,
@@ -227,6 +257,9 @@ impl Tangents<'_> {
                 })?
             }
             Kind::Version { of } => self.dot[of],
+            Kind::Project { root, place, reads } => {
+                self.dot[root].map(|d| self.project(d, &place, reads))
+            }
             Kind::Map { .. } => self.tangent_map(id)?,
             Kind::Call { .. } => self.tangent_call(id),
             _ => None,
@@ -327,5 +360,25 @@ impl Build for Tangents<'_> {
             Kind::Op { op, .. } => Some(*op),
             _ => None,
         }
+    }
+}
+
+/// The place `place` (a field or element of a parameter, `p.layers[i].w`) taken of the
+/// variable `root` instead.
+fn rerooted(place: &syn::Expr, root: &Ident) -> syn::Expr {
+    use syn::Expr;
+    match place {
+        Expr::Field(f) => {
+            let mut f = f.clone();
+            *f.base = rerooted(&f.base, root);
+            Expr::Field(f)
+        }
+        Expr::Index(ix) => {
+            let mut ix = ix.clone();
+            *ix.expr = rerooted(&ix.expr, root);
+            Expr::Index(ix)
+        }
+        Expr::Paren(p) => rerooted(&p.expr, root),
+        _ => syn::parse_quote!(#root),
     }
 }

@@ -37,7 +37,8 @@ fn each_differentiated_parameter_gets_a_direction_and_the_output_is_the_tangent(
             j.body.values[d].kind,
             Kind::Param {
                 by_ref: true,
-                differentiated: true
+                differentiated: true,
+                ..
             }
         ));
     }

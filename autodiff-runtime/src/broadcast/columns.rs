@@ -4,6 +4,8 @@
 use super::Broadcast;
 use crate::shape;
 use crate::value::{accumulate_with, Dense, Scalar};
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 
 /// Calls `f(oₛ, aₛ, r_k(s))` for every entry `s` of `out` (storage order, `m` rows) with the
 /// entry `k(s)` of the broadcast operand `r` it meets: column `j` meets `r[j]` (`rows`) or
@@ -76,10 +78,10 @@ fn pull_columns<T: Scalar>(
 /// `yₛ = f(lₛ, r_k(s))` for every entry `s` of `l`.
 #[inline]
 #[track_caller]
-pub(super) fn zip<L, R>(op: &str, l: &L, r: &R, f: impl Fn(L::Elem, L::Elem) -> L::Elem) -> L
+pub(super) fn zip<L, R>(op: &str, l: &L, r: &R, f: impl Fn(L::Scalar, L::Scalar) -> L::Scalar) -> L
 where
     L: Broadcast<R>,
-    R: Dense<Elem = L::Elem>,
+    R: Dense<Scalar = L::Scalar>,
 {
     l.broadcast_check(r, op);
     let (rows, m) = (l.broadcast_rows(), l.shape().0);
@@ -105,11 +107,11 @@ pub(super) fn zip_reuse_lhs<L, R>(
     op: &str,
     mut l: L,
     r: &R,
-    f: impl Fn(L::Elem, L::Elem) -> L::Elem,
+    f: impl Fn(L::Scalar, L::Scalar) -> L::Scalar,
 ) -> L
 where
     L: Broadcast<R>,
-    R: Dense<Elem = L::Elem>,
+    R: Dense<Scalar = L::Scalar>,
 {
     l.broadcast_check(r, op);
     let (rows, m) = (l.broadcast_rows(), l.shape().0);
@@ -138,10 +140,10 @@ pub(super) fn pull_lhs<L, R>(
     l: &L,
     r: &R,
     acc: &mut Option<L>,
-    f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
+    f: impl Fn(L::Scalar, L::Scalar, L::Scalar) -> L::Scalar,
 ) where
     L: Broadcast<R>,
-    R: Dense<Elem = L::Elem>,
+    R: Dense<Scalar = L::Scalar>,
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
@@ -182,10 +184,10 @@ pub(super) fn pull_rhs<L, R>(
     l: &L,
     r: &R,
     acc: &mut Option<R>,
-    f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
+    f: impl Fn(L::Scalar, L::Scalar, L::Scalar) -> L::Scalar,
 ) where
     L: Broadcast<R>,
-    R: Dense<Elem = L::Elem>,
+    R: Dense<Scalar = L::Scalar>,
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
@@ -233,10 +235,10 @@ pub(super) fn pull_lhs_reuse_g<L, R>(
     l: &L,
     r: &R,
     acc: &mut Option<L>,
-    f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
+    f: impl Fn(L::Scalar, L::Scalar, L::Scalar) -> L::Scalar,
 ) where
     L: Broadcast<R>,
-    R: Dense<Elem = L::Elem>,
+    R: Dense<Scalar = L::Scalar>,
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());
@@ -265,10 +267,10 @@ pub(super) fn pass_lhs_reuse_g<L, R>(
     l: &L,
     r: &R,
     acc: &mut Option<L>,
-    _f: impl Fn(L::Elem, L::Elem, L::Elem) -> L::Elem,
+    _f: impl Fn(L::Scalar, L::Scalar, L::Scalar) -> L::Scalar,
 ) where
     L: Broadcast<R>,
-    R: Dense<Elem = L::Elem>,
+    R: Dense<Scalar = L::Scalar>,
 {
     l.broadcast_check(r, op);
     shape::same(op, g.shape(), l.shape());

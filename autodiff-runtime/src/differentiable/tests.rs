@@ -36,10 +36,10 @@ fn flat_round_trip() {
     let v = [dmatrix![1.0, 2.0; 3.0, 4.0], dmatrix![5.0, 6.0; 7.0, 8.0]];
     let flat = v.to_flat();
     assert_eq!(flat.len(), 8);
-    let w = v.from_flat(&(flat * 2.0));
+    let w = v.unflatten(&(flat * 2.0));
     assert_eq!(w[1], dmatrix![10.0, 12.0; 14.0, 16.0]);
     assert_eq!(Differentiable::norm(&v), (204.0f64).sqrt());
-    assert_eq!(Box::new(3.0).scaled(2.0), Box::new(6.0));
+    assert_eq!(Differentiable::scaled(&3.0, 2.0), 6.0);
 }
 
 #[test]
@@ -59,9 +59,9 @@ fn lengths_that_differ_are_named() {
 }
 
 #[test]
-#[should_panic(expected = "from_flat: the vector has 2 entries, the value 3")]
+#[should_panic(expected = "unflatten: the vector has 2 entries, the value 3")]
 fn a_flat_vector_of_another_length_is_refused() {
-    dvector![1.0, 2.0, 3.0].from_flat(&dvector![1.0, 2.0]);
+    dvector![1.0, 2.0, 3.0].unflatten(&dvector![1.0, 2.0]);
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 use super::*;
 use crate::check::check_gradient;
+#[allow(unused_imports)]
+use crate::Differentiable as _;
 use nalgebra::{DMatrix, DVector};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -12,7 +14,7 @@ fn random(rng: &mut StdRng, r: usize, c: usize) -> DMatrix<f64> {
 
 /// Asserts that `pullback(Ḡ)` is the gradient of `x ↦ ⟨Ḡ, f(x)⟩` at `x`.
 #[track_caller]
-fn check<X: Dense<Elem = f64>, Y: Dense<Elem = f64>>(
+fn check<X: Dense<Scalar = f64>, Y: Dense<Scalar = f64>>(
     f: impl Fn(&X) -> Y,
     pullback: impl Fn(&Y, &mut Option<X>),
     x: &X,

@@ -9,7 +9,7 @@ use nalgebra::{dvector, DMatrix, DVector};
 use rand::rngs::StdRng;
 
 /// `x` with every entry mapped by `f`, for a scalar or a matrix alike.
-fn map<V: Dense<Elem = f64>>(x: &V, f: impl Fn(f64) -> f64) -> V {
+fn map<V: Dense<Scalar = f64>>(x: &V, f: impl Fn(f64) -> f64) -> V {
     let mut y = x.clone();
     for i in 0..y.len() {
         *y.entry_mut(i) = f(x.entry(i));
@@ -18,12 +18,12 @@ fn map<V: Dense<Elem = f64>>(x: &V, f: impl Fn(f64) -> f64) -> V {
 }
 
 /// `x` with entries spread over `[-4, 4)`, where the activations bend.
-fn spread<V: Dense<Elem = f64>>(x: &V) -> V {
+fn spread<V: Dense<Scalar = f64>>(x: &V) -> V {
     map(x, |v| 4.0 * v)
 }
 
 /// A value like `x` with entries of magnitude in `[0.1, 3)`: clear of the kinks at 0.
-fn off_zero<V: Dense<Elem = f64>>(rng: &mut StdRng, x: &V) -> V {
+fn off_zero<V: Dense<Scalar = f64>>(rng: &mut StdRng, x: &V) -> V {
     let mut y = x.clone();
     for i in 0..y.len() {
         *y.entry_mut(i) = away_from_zero(rng, 0.1, 3.0);
@@ -33,7 +33,7 @@ fn off_zero<V: Dense<Elem = f64>>(rng: &mut StdRng, x: &V) -> V {
 
 /// Asserts that every entry of `v` is finite.
 #[track_caller]
-fn assert_finite<V: Dense<Elem = f64> + std::fmt::Debug>(what: &str, v: &V) {
+fn assert_finite<V: Dense<Scalar = f64> + std::fmt::Debug>(what: &str, v: &V) {
     assert!(
         flat(v).iter().all(|e| e.is_finite()),
         "{what}: not finite: {v:?}"
@@ -216,7 +216,7 @@ fn relu_and_abs_gradients_at_zero_are_zero() {
 /// Every kernel of the family on `x` with cotangent `g`, each pullback into an empty slot then
 /// into a filled one.
 fn family<T: Scalar>(x: &DMatrix<T>, g: &DMatrix<T>) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Scalar> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

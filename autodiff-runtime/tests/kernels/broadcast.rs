@@ -19,7 +19,7 @@ use std::fmt::Debug;
 const SHAPES: &[(usize, usize)] = &[(1, 1), (3, 2), (2, 5), (4, 4), (1, 4), (5, 1)];
 
 /// A value shaped like `like` with random entries of magnitude in `[0.5, 2)`: a safe divisor.
-fn nonzero_like<V: Dense<Elem = f64>>(rng: &mut StdRng, like: &V) -> V {
+fn nonzero_like<V: Dense<Scalar = f64>>(rng: &mut StdRng, like: &V) -> V {
     let mut v = like.clone();
     for i in 0..v.len() {
         *v.entry_mut(i) = away_from_zero(rng, 0.5, 2.0);
@@ -36,8 +36,8 @@ type Op = fn(f64, f64) -> f64;
 #[track_caller]
 fn check_all<L, R>(rng: &mut StdRng, l: &L, r: &R, reference: impl Fn(usize) -> usize)
 where
-    L: Broadcast<R> + Dense<Elem = f64> + Debug,
-    R: Dense<Elem = f64> + Debug,
+    L: Broadcast<R> + Dense<Scalar = f64> + Debug,
+    R: Dense<Scalar = f64> + Debug,
 {
     let (m, d) = l.shape();
     let (rm, rd) = r.shape();
@@ -246,7 +246,7 @@ fn family<T: Scalar>(
     c: &DVector<T>,
     g: &DMatrix<T>,
 ) -> Vec<(String, Vec<T>)> {
-    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Scalar> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

@@ -41,7 +41,7 @@ pub fn away_from_zero(rng: &mut StdRng, lo: f64, hi: f64) -> f64 {
 }
 
 /// A value shaped like `like` with uniform random entries in `[-1, 1)`.
-pub fn random_like<V: Dense<Elem = f64>>(rng: &mut StdRng, like: &V) -> V {
+pub fn random_like<V: Dense<Scalar = f64>>(rng: &mut StdRng, like: &V) -> V {
     let mut v = like.clone();
     for i in 0..v.len() {
         *v.entry_mut(i) = uniform(rng);
@@ -76,9 +76,9 @@ pub fn well_conditioned(rng: &mut StdRng, n: usize) -> DMatrix<f64> {
 }
 
 /// `⟨a, b⟩ = Σᵢ aᵢ·bᵢ`, written here rather than taken from the crate under test.
-pub fn inner<V: Dense>(a: &V, b: &V) -> V::Elem {
+pub fn inner<V: Dense>(a: &V, b: &V) -> V::Scalar {
     assert_eq!(a.shape(), b.shape(), "inner: shapes differ");
-    let mut s = nalgebra::zero::<V::Elem>();
+    let mut s = nalgebra::zero::<V::Scalar>();
     for i in 0..a.len() {
         s += a.entry(i) * b.entry(i);
     }
@@ -86,7 +86,7 @@ pub fn inner<V: Dense>(a: &V, b: &V) -> V::Elem {
 }
 
 /// The entries of `v` in storage order.
-pub fn flat<V: Dense>(v: &V) -> Vec<V::Elem> {
+pub fn flat<V: Dense>(v: &V) -> Vec<V::Scalar> {
     (0..v.len()).map(|i| v.entry(i)).collect()
 }
 
@@ -109,8 +109,8 @@ pub fn check_vjp<X, Y>(
     pullback: impl Fn(&Y, &X, &Y, &mut Option<X>),
 ) -> X
 where
-    X: Dense<Elem = f64> + std::fmt::Debug,
-    Y: Dense<Elem = f64>,
+    X: Dense<Scalar = f64> + std::fmt::Debug,
+    Y: Dense<Scalar = f64>,
 {
     let y = forward(x);
     let g = random_like(rng, &y);

@@ -4,14 +4,14 @@ use crate::common::{
     assert_f32_agrees, away_from_zero, check_vjp, dmatrix, flat, random_like, rng,
 };
 use autodiff_runtime::{
-    component_div, component_div_pullback_lhs, component_div_pullback_rhs, map_pullback,
-    Dense, Scalar,
+    component_div, component_div_pullback_lhs, component_div_pullback_rhs, map_pullback, Dense,
+    Scalar,
 };
 use nalgebra::{ComplexField, DMatrix, DVector};
 use rand::rngs::StdRng;
 
 /// A value shaped like `like` with random entries of magnitude in `[0.5, 2)`: a safe divisor.
-fn nonzero_like<V: Dense<Elem = f64>>(rng: &mut StdRng, like: &V) -> V {
+fn nonzero_like<V: Dense<Scalar = f64>>(rng: &mut StdRng, like: &V) -> V {
     let mut v = like.clone();
     for i in 0..v.len() {
         *v.entry_mut(i) = away_from_zero(rng, 0.5, 2.0);
@@ -150,7 +150,7 @@ fn family<T: Scalar>(
     y: &DMatrix<T>,
     g: &DMatrix<T>,
 ) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Scalar> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

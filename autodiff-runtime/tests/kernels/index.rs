@@ -48,7 +48,7 @@ fn index_out_of_bounds_panics_with_the_shape() {
 
 /// Every pullback of the family, each into an empty slot then into a filled one.
 fn family<T: Scalar>(x: &DMatrix<T>, g: T) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Scalar> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

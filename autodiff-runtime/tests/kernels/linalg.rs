@@ -4,8 +4,7 @@ use crate::common::{
     assert_f32_agrees, check_vjp, dmatrix, flat, rng, smatrix, uniform, well_conditioned,
 };
 use autodiff_runtime::{
-    determinant, determinant_pullback, finite_difference, inverse, inverse_pullback,
-    Dense, Scalar,
+    determinant, determinant_pullback, finite_difference, inverse, inverse_pullback, Dense, Scalar,
 };
 use nalgebra::{DMatrix, Matrix2, Matrix3, Matrix4};
 
@@ -178,7 +177,7 @@ fn determinant_of_a_non_square_matrix_panics_with_its_shape() {
 
 /// Every pullback of the family, each into an empty slot then into a filled one.
 fn family<T: Scalar>(x: &DMatrix<T>, g: &DMatrix<T>, s: T) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Scalar> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

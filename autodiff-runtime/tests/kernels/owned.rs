@@ -8,7 +8,7 @@ use autodiff_runtime::Dense;
 use nalgebra::{DMatrix, DVector, RowDVector};
 
 /// `owned` and `borrowed` give the same slot, from empty and from `prefill`.
-fn same<V: Dense<Elem = f64> + std::fmt::Debug>(
+fn same<V: Dense<Scalar = f64> + std::fmt::Debug>(
     name: &str,
     g: &V,
     prefill: &V,

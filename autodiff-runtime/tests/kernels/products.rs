@@ -17,9 +17,9 @@ use std::fmt::Debug;
 #[track_caller]
 fn check_mul<L, R>(rng: &mut StdRng, l: &L, r: &R)
 where
-    L: MulRule<R> + Dense<Elem = f64> + Debug,
-    R: Dense<Elem = f64> + Debug,
-    L::Output: Dense<Elem = f64>,
+    L: MulRule<R> + Dense<Scalar = f64> + Debug,
+    R: Dense<Scalar = f64> + Debug,
+    L::Output: Dense<Scalar = f64>,
 {
     let name = format!(
         "mul {}×{} by {}×{}",
@@ -246,7 +246,7 @@ fn family<T: Scalar>(
     g_ab: &DMatrix<T>,
     g_ax: &DVector<T>,
 ) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Scalar> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

@@ -47,7 +47,7 @@ fn norm_pullback_matches_finite_differences() {
 
 /// Checks that the norm's pullback at zero is zero (not NaN), and adds nothing to a filled slot.
 #[track_caller]
-fn assert_zero_gradient_at_zero<X: Dense<Elem = f64> + std::fmt::Debug>(x: X) {
+fn assert_zero_gradient_at_zero<X: Dense<Scalar = f64> + std::fmt::Debug>(x: X) {
     let mut rng = rng(0x34);
     let y = norm(&x);
     assert_eq!(y, 0.0);
@@ -87,7 +87,7 @@ fn trace_of_a_non_square_matrix_panics_with_its_shape() {
 
 /// Every pullback of the family, each into an empty slot then into a filled one.
 fn family<T: Scalar>(x: &DMatrix<T>, g: T) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Scalar> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());
@@ -290,7 +290,7 @@ fn axis_family<T: Scalar>(
     gc: &DVector<T>,
     g: T,
 ) -> Vec<(&'static str, Vec<T>)> {
-    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Elem> {
+    fn twice<X: Dense>(f: impl Fn(&mut Option<X>)) -> Vec<X::Scalar> {
         let mut slot = None;
         f(&mut slot);
         let once = flat(slot.as_ref().unwrap());

@@ -1,0 +1,9 @@
+use autodiff::Differentiable;
+
+#[derive(Clone, Differentiable)]
+enum Params {
+    Linear(f64),
+    Quadratic(f64, f64),
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use autodiff::Differentiable;
+
+#[derive(Clone, Differentiable)]
+struct Config {
+    #[differentiable(skip)]
+    name: String,
+    #[differentiable(skip)]
+    steps: usize,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use autodiff::Differentiable;
+use nalgebra::DMatrix;
+
+#[derive(Clone, Differentiable)]
+struct Layer {
+    w: DMatrix<f64>,
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use autodiff::Differentiable;
+use nalgebra::DMatrix;
+
+#[derive(Differentiable)]
+struct Layer {
+    w: DMatrix<f64>,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use autodiff::Differentiable;
+
+#[derive(Clone, Copy, Differentiable)]
+union Bits {
+    wide: f64,
+    narrow: f32,
+}
+
+fn main() {}
