@@ -81,9 +81,10 @@ fn place_base(e: &Expr) -> Option<&Expr> {
     }
 }
 
-/// The place `e` (a field or index of something) taken of `base`'s place instead.
+/// The place `e` (a field or index of something) taken of `base`'s place instead (a field
+/// and index chain itself, so it needs no parentheses).
 fn with_base(e: Expr, base: &Expr) -> Expr {
-    let base: Expr = syn::parse_quote!((#base));
+    let base = base.clone();
     match e {
         Expr::Field(mut f) => {
             *f.base = base;
@@ -300,3 +301,6 @@ impl<'ast> syn::visit::Visit<'ast> for PlaceFinder<'_> {
         m.args.iter().for_each(|a| self.visit_expr(a));
     }
 }
+
+#[cfg(test)]
+mod tests;
