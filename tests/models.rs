@@ -1,7 +1,7 @@
 //! Parameters of the user's own types under `#[grad]` (issue 12): structs deriving
 //! `Differentiable` (nested, with `Vec` and array fields, tuple structs, skipped fields),
 //! slices and `Vec`s of matrices; field access, indexing, method calls on fields, loops over
-//! `.iter()`, `.iter().enumerate()` and `.iter().zip(..)`, calls between `#[grad]` functions.
+//! `.iter()`, `.iter().rev()`, `.iter().enumerate()` and `.iter().zip(..)`, calls between `#[grad]` functions.
 //! Every companion is held to central finite differences over the flattened parameters, at
 //! two sizes with non-square weights: `_grad`, `_pullback` (through ⟨ȳ, J·v⟩), `_jvp`,
 //! `_hvp` (against differences of the gradient), `_hessian` and `_jacobian`.
@@ -84,6 +84,16 @@ pub fn repeated(p: &Mlp, x: &DVector<f64>) -> f64 {
     let mut h = x.clone();
     for _ in 0..p.depth {
         h = tanh(&(&p.layers[0].w * &h));
+    }
+    h.norm_squared()
+}
+
+/// The transposed layers from the last (`.iter().rev()`), as a tied decoder.
+#[grad(p, forward)]
+pub fn reversed(p: &Mlp, y: &DVector<f64>) -> f64 {
+    let mut h = y.clone();
+    for layer in p.layers.iter().rev() {
+        h = tanh(&(layer.w.transpose() * &h));
     }
     h.norm_squared()
 }
@@ -276,6 +286,28 @@ fn a_skipped_count_read_as_a_loop_range() {
                 (v, g.p, h.p)
             },
             |q| repeated_hessian(q, &x).2,
+        );
+    }
+}
+
+#[test]
+fn layers_in_reverse_order() {
+    for widths in [[3, 4, 2], [2, 5, 3]] {
+        let (p, y) = (mlp(&widths), vector(widths[2], 13.0));
+        check_float(
+            "reversed",
+            &p,
+            |q| reversed(q, &y),
+            |q| {
+                let (v, g) = reversed_grad(q, &y);
+                (v, g.p)
+            },
+            |q, d| reversed_jvp(q, &y, d),
+            |q, d| {
+                let (v, g, h) = reversed_hvp(q, &y, d);
+                (v, g.p, h.p)
+            },
+            |q| reversed_hessian(q, &y).2,
         );
     }
 }

@@ -151,13 +151,19 @@ impl Lowerer<'_> {
     }
 
     /// `for x in c.iter()` over a collection `c` inside a differentiated parameter (and
-    /// `.iter().enumerate()`, `.iter().zip(ys)` with `ys` a slice, a `Vec` or its `.iter()`),
+    /// `.iter().rev()`, `.iter().enumerate()`, `.iter().zip(ys)` with `ys` a slice, a `Vec`
+    /// or its `.iter()`),
     /// as a loop over indices that borrows each element: `for k in 0..c.len() { let x =
     /// &c[k]; .. }`, whose elements are places inside the parameter.
     pub(super) fn indexed_loop(&mut self, f: &syn::ExprForLoop) -> Option<syn::ExprForLoop> {
         let span = syn::spanned::Spanned::span(&f.expr);
+        let mut reversed = false;
         let (collections, pat, index): (Vec<&Expr>, Vec<syn::Pat>, Option<syn::Pat>) =
             match strip_method(&f.expr) {
+                Some(("rev", receiver, [])) => {
+                    reversed = true;
+                    (vec![indexable(receiver)?], vec![(*f.pat).clone()], None)
+                }
                 Some(("enumerate", receiver, [])) => {
                     let syn::Pat::Tuple(t) = &*f.pat else {
                         return None;
@@ -194,8 +200,13 @@ impl Lowerer<'_> {
             .zip(&collections)
             .map(|(p, c)| quote::quote_spanned!(span=> let #p = &(#c)[#k];));
         let (attrs, body) = (&f.attrs, &f.body.stmts);
+        let range = if reversed {
+            quote::quote_spanned!(span=> (0..#len).rev())
+        } else {
+            quote::quote_spanned!(span=> 0..#len)
+        };
         Some(syn::parse_quote_spanned! {span=>
-            #(#attrs)* for #k in 0..#len { #(#lets)* #(#body)* }
+            #(#attrs)* for #k in #range { #(#lets)* #(#body)* }
         })
     }
 
@@ -226,6 +237,7 @@ fn strip_method(e: &Expr) -> Option<(&str, &Expr, &[Expr])> {
     let name = match m.method.to_string().as_str() {
         "enumerate" => "enumerate",
         "zip" => "zip",
+        "rev" => "rev",
         _ => return None,
     };
     let args: &[Expr] = match m.args.len() {

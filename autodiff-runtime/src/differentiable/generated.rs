@@ -130,7 +130,7 @@ pub mod constant_read {
     #[diagnostic::on_unimplemented(
         message = "this field or element is differentiable, but it is read here where `#[grad]` cannot differentiate it",
         label = "read where no derivative flows (a loop's range, a cast, an expression kept as written)",
-        note = "compute with it through supported operations; only a constant (a count, a flag) may be read here"
+        note = "compute with it through supported operations, and iterate a collection inside a parameter with `.iter()`, `.iter().rev()`, `.iter().enumerate()` or `.iter().zip(..)`; only a constant (a count, a flag) may be read here"
     )]
     pub trait NotDifferentiated {}
     impl NotDifferentiated for Constant {}
