@@ -108,5 +108,8 @@ fn a_parameter_read_whole_where_no_derivative_flows_stays_an_error() {
         "fn f(p: &Model, x: &DVector<f64>) -> f64 { let k = size_of(p) as f64; x.sum() * k }",
     );
     let activity = Activity::of(&b);
-    assert!(activity.probed.iter().all(|p| !p), "nothing to probe: `p` itself is read");
+    assert!(
+        activity.probed.iter().all(|p| !p),
+        "nothing to probe: `p` itself is read"
+    );
 }
