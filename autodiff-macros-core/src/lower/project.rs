@@ -16,17 +16,23 @@ impl Lowerer<'_> {
         if place_base(base).is_some() {
             return self.projects(base);
         }
-        let Some(id) = self.local_value(base) else {
-            return false;
-        };
-        matches!(
-            self.values[id].kind,
-            Kind::Param {
-                differentiated: true,
-                structured: true,
-                ..
-            } | Kind::Project { .. }
-        )
+        self.is_root(base)
+    }
+
+    /// Whether `e` is a local holding a differentiated parameter of the user's own type or a
+    /// place inside one.
+    fn is_root(&mut self, e: &Expr) -> bool {
+        matches!(e, Expr::Path(_))
+            && self.local_value(e).is_some_and(|id| {
+                matches!(
+                    self.values[id].kind,
+                    Kind::Param {
+                        differentiated: true,
+                        structured: true,
+                        ..
+                    } | Kind::Project { .. }
+                )
+            })
     }
 
     /// The place `e` (of [`Lowerer::projects`]) as a borrowed [`Kind::Project`] value: its
@@ -213,21 +219,7 @@ impl Lowerer<'_> {
     /// Whether `c` is a place inside a differentiated parameter of the user's own type, or
     /// such a parameter.
     fn projects_or_is_root(&mut self, c: &Expr) -> bool {
-        if self.projects(c) {
-            return true;
-        }
-        let c = super::expr::strip_parens(c);
-        matches!(c, Expr::Path(_))
-            && self.local_value(c).is_some_and(|id| {
-                matches!(
-                    self.values[id].kind,
-                    Kind::Param {
-                        differentiated: true,
-                        structured: true,
-                        ..
-                    } | Kind::Project { .. }
-                )
-            })
+        self.projects(c) || self.is_root(super::expr::strip_parens(c))
     }
 }
 
