@@ -16,7 +16,8 @@
 //! large products of the reverse sweep (the gemm crate, on the current rayon pool) stay on
 //! it, and with `MATMUL_NUM_THREADS=1` (set below unless given) so that nalgebra's products
 //! (matrixmultiply, which has threads of its own) do too. The shards then share the cores
-//! only through rayon.
+//! only through rayon. The comparison needs the cores to be free: where another process
+//! keeps one busy, the shards share the other and the speed-up is gone.
 //!
 //! The sharded gradient equals the single one to rounding, not exactly: every entry of a
 //! weight's gradient is a sum over the batch's samples (`W̄ = Ḡ·Hᵀ`), which the shards add
