@@ -4,8 +4,11 @@
 //! `#[cfg]` statements. Each function's J·v is held to ⟨∇f, v⟩ from `_grad`, its H·v to
 //! central differences of `_grad`'s gradient, its Hessian to symmetry.
 
+// `#[cfg(all())]`: a statement configured in, written as the tests need it.
+#![allow(clippy::non_minimal_cfg)]
+
 use autodiff::{grad, jvp, vjp};
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DMatrix, DVector, SMatrix};
 
 /// Central differences of `grad` along `v` at step `h`.
 fn fd(grad: impl Fn(f64) -> DVector<f64>, h: f64) -> DVector<f64> {
@@ -178,6 +181,93 @@ fn cfg_statements_follow_the_configuration() {
     let (_, _, hv) = with_cfg_hvp(&x, &v);
     let expect = &v * (8.0 * s + 4.0) + &x * (16.0 * x.dot(&v));
     assert!(close(&hv.x, &expect, 1e-13));
+}
+
+/// The reverse sweep of `_hvp` reads `y` as the quotient left it, before the loop under
+/// `#[cfg]`: the loop's result must not take its binding's name (found by the difftest).
+#[grad(a, forward)]
+fn quotient_then_cfg_loop(a: f64, n: usize) -> f64 {
+    let mut y = a;
+    y = y / (y + 2.0);
+    #[cfg(all())]
+    for _t in 0..n {
+        y *= 0.8;
+    }
+    y
+}
+
+#[test]
+fn a_cfg_loop_after_a_quotient_keeps_the_quotient_for_the_hvp() {
+    let (a, n) = (0.15, 2);
+    // f = 0.64·a/(a + 2): f′ = 1.28/(a + 2)², f″ = −2.56/(a + 2)³.
+    let (d1, d2) = (1.28 / (a + 2.0f64).powi(2), -2.56 / (a + 2.0f64).powi(3));
+    let (_, g) = quotient_then_cfg_loop_grad(a, n);
+    let (_, g2, hv) = quotient_then_cfg_loop_hvp(a, n, &1.5);
+    assert!((g.a - d1).abs() < 1e-14, "{} vs {d1}", g.a);
+    assert!((g2.a - d1).abs() < 1e-14, "{} vs {d1}", g2.a);
+    assert!((hv.a - 1.5 * d2).abs() < 1e-14, "{} vs {}", hv.a, 1.5 * d2);
+    let (_, t) = quotient_then_cfg_loop_jvp(a, n, &1.5);
+    assert!((t - 1.5 * d1).abs() < 1e-14);
+}
+
+/// A `map` of constant closure over a mapped value: the tangent program's map of the
+/// closure's derivative is computed though nothing reads it (found by the difftest).
+#[grad(x, forward)]
+fn constant_map_of_a_map(x: &DVector<f64>) -> f64 {
+    (x + x.map(|v| v * v)).map(|_v| 0.5).sum() + x.map(|v| v.sin()).sum()
+}
+
+/// A mapped value cloned in both arms of a branch.
+#[grad(x, forward)]
+fn clones_of_a_map_in_both_arms(x: &DVector<f64>, c: f64) -> f64 {
+    let m = x.map(|v| v * v);
+    let y = if c > 0.0 { m.clone() } else { m.clone() * 2.0 };
+    y.sum()
+}
+
+#[test]
+fn maps_whose_derivative_maps_nothing_reads() {
+    let (x, v) = data();
+    // ∇ = cos x; H·v = −sin x ⊙ v.
+    let (_, g) = constant_map_of_a_map_grad(&x);
+    assert!(close(&g.x, &x.map(f64::cos), 1e-15));
+    let (_, t) = constant_map_of_a_map_jvp(&x, &v);
+    assert!((t - x.map(f64::cos).dot(&v)).abs() < 1e-14);
+    let (_, _, hv) = constant_map_of_a_map_hvp(&x, &v);
+    assert!(close(&hv.x, &(-x.map(f64::sin)).component_mul(&v), 1e-14));
+    for (c, k) in [(1.0, 2.0), (-1.0, 4.0)] {
+        // ∇ = k·x; H·v = k·v.
+        let (_, g) = clones_of_a_map_in_both_arms_grad(&x, c);
+        assert!(close(&g.x, &(&x * k), 1e-15));
+        let (_, t) = clones_of_a_map_in_both_arms_jvp(&x, c, &v);
+        assert!((t - k * x.dot(&v)).abs() < 1e-14);
+        let (_, _, hv) = clones_of_a_map_in_both_arms_hvp(&x, c, &v);
+        assert!(close(&hv.x, &(&v * k), 1e-14));
+    }
+}
+
+/// Two `#[cfg]` `let`s of another type shadowing a constant parameter, the first configured
+/// out: the cotangent its configured-out arm drops has no other use to fix its type (E0282
+/// before; found by the difftest).
+#[grad(x, forward)]
+fn cfg_lets_shadowing_a_constant(x: f64, _eps: f64) -> f64 {
+    #[cfg(any())]
+    let _eps = SMatrix::<f64, 2, 2>::from_element(1.0).map(|v| v * x) * 100.0;
+    #[cfg(all())]
+    let _eps = (SMatrix::<f64, 2, 2>::from_element(1.0) * x).map(|v| 1.5 / (v * v + 0.5));
+    _eps.sum()
+}
+
+#[test]
+fn cfg_lets_of_another_type_shadowing_a_constant() {
+    let x = 0.7;
+    // f = 4·1.5/(x² + 0.5): f′ = −12x/(x² + 0.5)², f″ = (36x² − 6)/(x² + 0.5)³.
+    let q = x * x + 0.5;
+    let (d1, d2) = (-12.0 * x / (q * q), (36.0 * x * x - 6.0) / (q * q * q));
+    let (_, g) = cfg_lets_shadowing_a_constant_grad(x, 1.0);
+    assert!((g.x - d1).abs() < 1e-13 * d1.abs(), "{} vs {d1}", g.x);
+    let (_, _, hv) = cfg_lets_shadowing_a_constant_hvp(x, 1.0, &1.0);
+    assert!((hv.x - d2).abs() < 1e-12 * d2.abs(), "{} vs {d2}", hv.x);
 }
 
 #[grad(forward)]

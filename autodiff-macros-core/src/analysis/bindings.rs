@@ -21,9 +21,14 @@ pub struct Bindings {
 impl Bindings {
     pub fn of(body: &Body, activity: &Activity) -> Bindings {
         let n = body.values.len();
+        // An operation the tangent stage generated has no text of the user's to evaluate.
         let by_kernel: Vec<bool> = (0..n)
             .map(|id| match &body.values[id].kind {
-                Kind::Op { op, .. } => activity.varied[id] || op.spec().kernel_when_constant,
+                Kind::Op { op, .. } => {
+                    activity.varied[id]
+                        || op.spec().kernel_when_constant
+                        || body.values[id].source.is_none()
+                }
                 Kind::Map { .. } | Kind::Call { .. } => activity.varied[id],
                 _ => false,
             })

@@ -60,7 +60,11 @@ impl Tables {
             .iter()
             .enumerate()
             .filter_map(|(id, v)| match &v.kind {
-                Kind::Map { scalar, .. } if activity.active(id) => {
+                // A closure the tangent stage generated has no text to fall back on: its
+                // code is generated wherever its map is computed by the kernel.
+                Kind::Map {
+                    scalar, closure, ..
+                } if activity.active(id) || (closure.is_none() && activity.varied[id]) => {
                     let inner = Activity::of_closure(scalar, &activity);
                     Some((
                         id,

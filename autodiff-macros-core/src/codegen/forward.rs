@@ -214,7 +214,7 @@ impl Gen<'_> {
 
     /// `let x_type = type_witness(&x);` right after `x`'s binding, for a value whose slot a
     /// witness types (`codegen::type_witnesses`); nothing for the others.
-    fn witness_binding(&self, id: ValueId) -> Option<TokenStream> {
+    pub(super) fn witness_binding(&self, id: ValueId) -> Option<TokenStream> {
         let w = self.type_witness.get(&id)?;
         let v = &self.body.values[id];
         let (name, span) = (&v.name, v.span);
@@ -350,7 +350,9 @@ impl Gen<'_> {
             self.rev_name(a.value)
         };
         name.set_span(name.span().located_at(at));
-        if ref_bound.get(a.value).copied().unwrap_or(false) {
+        // A field or element (`&p.w`) is bound as the borrow of its place.
+        let borrowed = matches!(self.body.values[a.value].kind, Kind::Project { .. });
+        if borrowed || ref_bound.get(a.value).copied().unwrap_or(false) {
             quote_spanned!(at=> #name)
         } else {
             quote_spanned!(at=> &#name)

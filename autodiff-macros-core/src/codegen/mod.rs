@@ -330,23 +330,32 @@ pub const LONG_FUNCTION: usize = 400;
 /// value's binding, and types the slot. An untyped slot (`None`) leaves rustc an inference
 /// variable open until the slot's first use, late in the reverse sweep, and rustc's type
 /// checking is quadratic in how many are open at once; so long functions have them (short
-/// ones read better without).
+/// ones read better without). A `#[cfg]` statement's merged values have them in any function:
+/// where the statement is configured out, the slot's only use may be a cotangent dropped,
+/// which leaves its type open.
 fn type_witnesses(body: &Body, t: &Tables, names: &mut Names) -> HashMap<ValueId, Ident> {
-    if body.values.len() < LONG_FUNCTION {
-        return HashMap::new();
+    let long = body.values.len() >= LONG_FUNCTION;
+    let mut cfg_merged = std::collections::HashSet::new();
+    for s in &body.steps {
+        if let Step::Branch(b) = s {
+            if matches!(b.head, Head::Cfg { .. }) {
+                cfg_merged.extend(b.merged.iter().copied());
+            }
+        }
     }
     crate::ir::defined_at(body, &body.steps)
         .into_iter()
         .filter(|&id| {
             let v = &body.values[id];
+            let by_kernel = long && t.bindings.by_kernel[id] && v.attrs.is_empty();
+            let of_kind = matches!(
+                v.kind,
+                Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }
+            );
+            let merged = cfg_merged.contains(&id) && !t.bindings.reference[id];
             t.activity.active(id)
                 && t.bindings.bound[id]
-                && t.bindings.by_kernel[id]
-                && v.attrs.is_empty()
-                && matches!(
-                    v.kind,
-                    Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }
-                )
+                && (by_kernel && of_kind || merged)
                 && !t.needed.needed[t.needed.witness[id]]
         })
         .map(|id| {

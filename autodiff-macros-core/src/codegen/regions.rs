@@ -204,6 +204,8 @@ impl Gen<'_> {
                 let ((#(#merged,)*), #save) = { #body ((#(#from,)*), #saved) };
             });
         }
+        // Bound in either configuration: the witnesses that type their slots.
+        out.extend(b.merged.iter().filter_map(|&m| self.witness_binding(m)));
         out
     }
 

@@ -12,10 +12,11 @@
 
 use super::companions::Companions;
 use super::items;
+use crate::analysis::aliases::cfg_aliases;
 use crate::analysis::Tables;
 use crate::codegen::chunks::chunked;
 use crate::codegen::{sweeps, Locals, Seed};
-use crate::ir::ValueId;
+use crate::ir::{Body, ValueId};
 use crate::names::Names;
 use crate::parse::Output;
 use crate::tangent::{self, Jvp};
@@ -35,9 +36,15 @@ pub(super) struct Direction<'a> {
 }
 
 impl Companions<'_> {
-    /// The four forward companions, or the error for what forward mode cannot differentiate.
-    pub(super) fn forward_companions(&self, names: &mut Names, locals: &Locals) -> TokenStream {
-        let jvp = match tangent::jvp(self.body, names, &locals.rt) {
+    /// The four forward companions of `primal` (the body before `#[cfg]` aliases), or the
+    /// error for what forward mode cannot differentiate.
+    pub(super) fn forward_companions(
+        &self,
+        primal: &Body,
+        names: &mut Names,
+        locals: &Locals,
+    ) -> TokenStream {
+        let jvp = match tangent::jvp(primal, names, &locals.rt) {
             Ok(j) => j,
             Err(e) => return e.to_compile_error(),
         };
@@ -140,6 +147,7 @@ impl Companions<'_> {
         locals: &Locals,
     ) -> TokenStream {
         let t = Tables::forward_only(&jvp.body);
+        let jvp = &aliased(jvp, &t);
         let s = sweeps(&jvp.body, &t, names, locals, Seed::One);
         let value = self.taken(jvp, &t, jvp.value);
         let tangent = self.taken(jvp, &t, jvp.tangent);
@@ -174,6 +182,7 @@ impl Companions<'_> {
         locals: &Locals,
     ) -> TokenStream {
         let t = Tables::of(&jvp.body, true);
+        let jvp = &aliased(jvp, &t);
         let s = sweeps(&jvp.body, &t, names, locals, Seed::One);
         let grad_struct = &self.grad_struct;
         let field = |id: &dyn Fn(&Direction) -> ValueId| {
@@ -260,6 +269,7 @@ impl Companions<'_> {
         let (dir_params, dir_tys, cotangent_tys) = self.tangent_vjp_directions(dirs);
         let (mut results, mut dir_results) = (Vec::new(), Vec::new());
         let t = Tables::of(&jvp.body, false);
+        let jvp = &aliased(jvp, &t);
         let output_ty = &self.output_ty;
         let all_closure_params = quote!(#(#closure_params,)* #(#dir_params),*);
         let parts = self.pullback_parts_of(
@@ -313,4 +323,17 @@ fn direction_names(dirs: &[Direction]) -> String {
         .map(|d| d.direction.to_string())
         .collect::<Vec<_>>()
         .join("`, `")
+}
+
+/// `jvp` with its `#[cfg]` branches' merged values renamed after their configured-out
+/// bindings where the sweeps that `t` describes allow it (`analysis::aliases`).
+fn aliased(jvp: &Jvp, t: &Tables) -> Jvp {
+    let mut body = jvp.body.clone();
+    cfg_aliases(&mut body, t);
+    Jvp {
+        body,
+        directions: jvp.directions.clone(),
+        value: jvp.value,
+        tangent: jvp.tangent,
+    }
 }

@@ -68,11 +68,14 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
     let mut body = body;
     let owned = Tables::of(&body, true);
     let shared = Tables::of(&body, false);
+    // The tangent program reads values that the reverse companions' aliases would shadow:
+    // it starts from the body as lowered, and each forward companion takes its own aliases.
+    let primal = args.forward.then(|| body.clone());
     analysis::aliases::cfg_aliases(&mut body, &shared);
     let companions = Companions::new(&func, &sig, &body, &krate);
     let mut out = companions.emit(&owned, &shared, &mut names, &locals);
-    if args.forward {
-        out.extend(companions.forward_companions(&mut names, &locals));
+    if let Some(primal) = &primal {
+        out.extend(companions.forward_companions(primal, &mut names, &locals));
     } else {
         out.extend(tangent_rule::no_tangent(&func, sig.params.len(), &krate));
     }

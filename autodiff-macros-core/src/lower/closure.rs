@@ -35,8 +35,11 @@ impl Lowerer<'_> {
             return self.opaque(e, vec![x], self.unsupported(method_tokens, message));
         };
         let x = self.expr(&m.receiver);
+        let closure = self.closure_places(&closure);
         let scalar = self.scalar_fn(&closure, param, None);
-        self.map_value(e, x, None, closure, scalar)
+        let id = self.map_value(e, x, None, closure, scalar);
+        self.scope.pop();
+        id
     }
 
     /// `x.zip_map(&y, |v, w| body)`.
@@ -66,8 +69,11 @@ impl Lowerer<'_> {
         };
         let x = self.expr(&m.receiver);
         let y = self.expr(&m.args[0]);
+        let closure = self.closure_places(&closure);
         let scalar = self.scalar_fn(&closure, p, Some(q));
-        self.map_value(e, x, Some(y), closure, scalar)
+        let id = self.map_value(e, x, Some(y), closure, scalar);
+        self.scope.pop();
+        id
     }
 
     /// The value of a `map` or `zip_map` over `x` (and `y`).

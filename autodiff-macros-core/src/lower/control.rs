@@ -182,7 +182,7 @@ impl Lowerer<'_> {
         }
         let (head, pattern) = match &*i.cond {
             Expr::Let(l) => {
-                let scrutinee = self.opaque(&l.expr, Vec::new(), None);
+                let scrutinee = self.scrutinee(&l.expr);
                 (None, Some((scrutinee, &*l.pat)))
             }
             cond => (Some(self.opaque(cond, Vec::new(), None)), None),
@@ -260,7 +260,7 @@ impl Lowerer<'_> {
                 .at(m, "a `match` without arms has no value to differentiate");
             return None;
         }
-        let scrutinee = self.opaque(&m.expr, Vec::new(), None);
+        let scrutinee = self.scrutinee(&m.expr);
         let mut changed: Vec<Changed> = Vec::new();
         for arm in &m.arms {
             let mut bound = Vec::new();

@@ -337,8 +337,9 @@ impl Lowerer<'_> {
         let callee = quote!(#path::#vjp #generics);
         let mut args = Vec::new();
         for a in &c.args {
-            let value = self.expr(a);
             let by_ref = matches!(a, Expr::Reference(r) if r.mutability.is_none());
+            let value = self.expr(a);
+            let value = self.copied_place(value, a);
             args.push(Arg {
                 value,
                 by_ref,

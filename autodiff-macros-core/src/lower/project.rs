@@ -77,6 +77,44 @@ impl Lowerer<'_> {
     }
 }
 
+impl Lowerer<'_> {
+    /// A copy of the place `id` where `e` reads it by value (`let a = p.s;`, `f(p.w[0])`: a
+    /// copy in the user's code, of the field's own type), as an owned value; `id` itself
+    /// otherwise (a borrow `&p.w`, a local bound to one, any value not a place).
+    pub(super) fn copied_place(&mut self, id: ValueId, e: &Expr) -> ValueId {
+        let by_value = matches!(
+            super::expr::strip_parens(e),
+            Expr::Field(_) | Expr::Index(_)
+        );
+        if by_value && matches!(self.values[id].kind, Kind::Project { .. }) {
+            self.op(
+                crate::ops::Op::by_method("clone", 0),
+                vec![id],
+                Vec::new(),
+                e,
+            )
+        } else {
+            id
+        }
+    }
+
+    /// A `match` or `if let` scrutinee, kept as written. A place inside a differentiated
+    /// parameter (`match p.n`, a skipped count) is read as a constant, which its type is
+    /// checked to be, so that the arms' patterns may bind it.
+    pub(super) fn scrutinee(&mut self, e: &Expr) -> ValueId {
+        let unsupported = match self.projects(super::expr::strip_parens(e)) {
+            true => self.unsupported(
+                e,
+                "a pattern cannot bind a part of a value that depends on a differentiated \
+                 parameter; use the value whole (a `match` or `if let` may compare it, not \
+                 destructure it)",
+            ),
+            false => None,
+        };
+        self.opaque(e, Vec::new(), unsupported)
+    }
+}
+
 /// The expression a field or an index is taken of.
 fn place_base(e: &Expr) -> Option<&Expr> {
     match e {
@@ -163,30 +201,35 @@ impl Lowerer<'_> {
     /// &c[k]; .. }`, whose elements are places inside the parameter.
     pub(super) fn indexed_loop(&mut self, f: &syn::ExprForLoop) -> Option<syn::ExprForLoop> {
         let span = syn::spanned::Spanned::span(&f.expr);
+        // `.enumerate()` outermost: its count is the index (not after `.rev()`, which
+        // counts from the other end).
+        let (iterated, element, index) = match strip_method(&f.expr) {
+            Some(("enumerate", receiver, [])) => {
+                let syn::Pat::Tuple(t) = &*f.pat else {
+                    return None;
+                };
+                let [i, x] = [t.elems.first()?, t.elems.last()?];
+                (receiver, x.clone(), Some(i.clone()))
+            }
+            _ => (&*f.expr, (*f.pat).clone(), None),
+        };
         let mut reversed = false;
-        let (collections, pat, index): (Vec<&Expr>, Vec<syn::Pat>, Option<syn::Pat>) =
-            match strip_method(&f.expr) {
-                Some(("rev", receiver, [])) => {
-                    reversed = true;
-                    (vec![indexable(receiver)?], vec![(*f.pat).clone()], None)
-                }
-                Some(("enumerate", receiver, [])) => {
-                    let syn::Pat::Tuple(t) = &*f.pat else {
-                        return None;
-                    };
-                    let [i, x] = [t.elems.first()?, t.elems.last()?];
-                    (vec![indexable(receiver)?], vec![x.clone()], Some(i.clone()))
-                }
-                Some(("zip", receiver, [other])) => {
-                    let syn::Pat::Tuple(t) = &*f.pat else {
-                        return None;
-                    };
-                    let [x, y] = [t.elems.first()?, t.elems.last()?];
-                    let both = vec![indexable(receiver)?, indexable(other)?];
-                    (both, vec![x.clone(), y.clone()], None)
-                }
-                _ => (vec![indexable(&f.expr)?], vec![(*f.pat).clone()], None),
-            };
+        let (collections, pat): (Vec<&Expr>, Vec<syn::Pat>) = match strip_method(iterated) {
+            Some(("rev", receiver, [])) if index.is_none() => {
+                reversed = true;
+                (vec![indexable(receiver)?], vec![element])
+            }
+            Some(("zip", receiver, [other])) => {
+                let syn::Pat::Tuple(t) = strip_pat_parens(&element) else {
+                    return None;
+                };
+                let [x, y] = [t.elems.first()?, t.elems.last()?];
+                let both = vec![indexable(receiver)?, indexable(other)?];
+                (both, vec![x.clone(), y.clone()])
+            }
+            Some(_) => return None,
+            None => (vec![indexable(iterated)?], vec![element]),
+        };
         if !collections.iter().any(|c| self.projects_or_is_root(c)) {
             return None;
         }
@@ -201,10 +244,14 @@ impl Lowerer<'_> {
             .iter()
             .map(|c| quote::quote_spanned!(span=> (#c).len()))
             .reduce(|a, b| quote::quote_spanned!(span=> #a.min(#b)))?;
-        let lets = pat
-            .iter()
-            .zip(&collections)
-            .map(|(p, c)| quote::quote_spanned!(span=> let #p = &(#c)[#k];));
+        // `&x` binds a copy of the element (`for &g in p.gains.iter()`).
+        let lets = pat.iter().zip(&collections).map(|(p, c)| match p {
+            syn::Pat::Reference(r) => {
+                let inner = &r.pat;
+                quote::quote_spanned!(span=> let #inner = (#c)[#k];)
+            }
+            _ => quote::quote_spanned!(span=> let #p = &(#c)[#k];),
+        });
         let (attrs, body) = (&f.attrs, &f.body.stmts);
         let range = if reversed {
             quote::quote_spanned!(span=> (0..#len).rev())
@@ -220,6 +267,14 @@ impl Lowerer<'_> {
     /// such a parameter.
     fn projects_or_is_root(&mut self, c: &Expr) -> bool {
         self.projects(c) || self.is_root(super::expr::strip_parens(c))
+    }
+}
+
+/// `p` without the parentheses around it.
+fn strip_pat_parens(p: &syn::Pat) -> &syn::Pat {
+    match p {
+        syn::Pat::Paren(inner) => strip_pat_parens(&inner.pat),
+        other => other,
     }
 }
 
@@ -306,5 +361,6 @@ impl<'ast> syn::visit::Visit<'ast> for PlaceFinder<'_> {
     }
 }
 
+mod captures;
 #[cfg(test)]
 mod tests;

@@ -286,7 +286,11 @@ impl Lowerer<'_> {
                 }
             }
             Pat::Wild(_) => {
-                let id = self.expr(&init.expr);
+                // `let _ = xs[0];` moves nothing out of the place: read it as a borrow.
+                let id = match &*init.expr {
+                    e @ (Expr::Field(_) | Expr::Index(_)) => self.expr(&syn::parse_quote!(&#e)),
+                    e => self.expr(e),
+                };
                 self.values[id].named = true;
             }
             _ => self.destructure(pat, &local.pat, &init.expr),
@@ -412,7 +416,9 @@ impl Lowerer<'_> {
     }
 
     /// A value bound to a `mut` variable gets a binding of its own, even when it is the value
-    /// of another variable (`let mut b = a;`), so that changing `b` in place leaves `a`.
+    /// of another variable (`let mut b = a;`), so that changing `b` in place leaves `a`. So
+    /// does a field or element read by value (`let a = p.s;`, a copy in the user's code),
+    /// whose [`Kind::Project`] value is a borrow of the place.
     fn own_binding(
         &mut self,
         id: ValueId,
@@ -420,6 +426,7 @@ impl Lowerer<'_> {
         mutable: bool,
         rhs: &Expr,
     ) -> ValueId {
+        let id = self.copied_place(id, rhs);
         if !mutable || id >= first_new {
             return id;
         }

@@ -344,7 +344,11 @@ impl Build for Tangents<'_> {
             .iter()
             .map(|&v| {
                 let n = &self.values[v].name;
-                quote!(&#n)
+                // A parameter passed by reference, a field or element: bound as a borrow.
+                match self.values[v].kind {
+                    Kind::Param { by_ref: true, .. } | Kind::Project { .. } => quote!(#n),
+                    _ => quote!(&#n),
+                }
             })
             .chain(extras.iter().map(|&e| {
                 let n = &self.values[e].name;
