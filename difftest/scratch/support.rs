@@ -286,3 +286,15 @@ impl Out {
         }
     }
 }
+
+// ---------------------------------------------------------------- the `models` family
+
+impl Out {
+    /// A count the gradient must keep: a struct's entry count, a skipped field of the
+    /// gradient (its parameter's value); else a gradient mismatch.
+    pub fn kept(&mut self, what: &str, got: usize, want: usize) {
+        if got != want {
+            self.set(GRADIENT, format!("{what}: {got}, expected {want}"));
+        }
+    }
+}

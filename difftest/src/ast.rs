@@ -327,6 +327,7 @@ impl Param {
     pub fn render(&self) -> String {
         match self.ty {
             Ty::Slice { .. } => format!("{}: &[DVector<f64>]", self.name),
+            Ty::Mats { shape, .. } => format!("{}: &[{}]", self.name, shape.rust()),
             t if self.by_ref => format!("{}: &{}", self.name, t.rust()),
             t => format!("{}: {}", self.name, t.rust()),
         }
@@ -440,6 +441,8 @@ pub struct Program {
     /// `blocks`, `index_query`, `clamp`, `softmax`, `capture`), in the order generated: none
     /// for a program the generator wrote before they were added.
     pub catalogue: Vec<&'static str>,
+    /// The `models` family's structs and functions, if it takes them.
+    pub models: Option<crate::model::Models>,
 }
 
 impl Program {
@@ -457,6 +460,9 @@ impl Program {
         for f in &self.funcs {
             s.push_str(&f.render());
             s.push('\n');
+        }
+        if let Some(m) = &self.models {
+            s.push_str(&m.render());
         }
         s
     }

@@ -4,6 +4,7 @@
 //! which tells a generator mistake (the plain code does not compile) from a finding.
 
 mod forward;
+pub mod models;
 
 use crate::ast::{Function, Program, Taking};
 use crate::ty::{Shape, Ty};
@@ -31,12 +32,20 @@ use crate::support::*;\n\n";
 /// The module of a program.
 pub fn module(p: &Program) -> Module {
     let mut s = String::from(HEADER);
+    if p.models.is_some() {
+        // The checks of the `models` family call `to_flat`, `dot`, .. (`emit/models.rs`).
+        s = s.replace("*;\n\n", "*;\nuse autodiff::Differentiable;\n\n");
+    }
     let start = lines(&s) + 1;
     s.push_str(&p.render_functions());
     let functions = (start, lines(&s));
     s.push_str(&checker(p));
     let start = lines(&s) + 1;
-    s.push_str("\nmod plain {\n    use autodiff::Broadcast;\n    use nalgebra::{DMatrix, DVector, RowDVector, SMatrix, SVector};\n\n");
+    s.push_str("\nmod plain {\n    use autodiff::Broadcast;\n    use nalgebra::{DMatrix, DVector, RowDVector, SMatrix, SVector};\n");
+    if let Some(m) = &p.models {
+        s.push_str(&m.imports());
+    }
+    s.push('\n');
     for v in &p.vjps {
         // Without the `#[vjp]` and `#[jvp]` attributes (of the rule and of its tangent).
         for line in v.source.lines().filter(|l| !l.starts_with("#[")) {
@@ -45,7 +54,8 @@ pub fn module(p: &Program) -> Module {
         }
         s.push('\n');
     }
-    for f in &p.funcs {
+    let model_funcs = p.models.iter().flat_map(|m| &m.funcs);
+    for f in p.funcs.iter().chain(model_funcs) {
         let src = f.render();
         s.push_str(src.split_once('\n').map_or("", |(_, rest)| rest));
         s.push('\n');
@@ -81,6 +91,7 @@ fn checker(p: &Program) -> String {
     for (k, f) in p.funcs.iter().enumerate() {
         s.push_str(&check_function(f, &mut rng, &mut fw, k));
     }
+    s.push_str(&models::checks(p));
     s.push_str("    out.finish();\n}\n");
     s
 }
@@ -110,6 +121,8 @@ pub fn literal(ty: Ty, rng: &mut StdRng) -> String {
         }
         Ty::Usize => "2".into(),
         Ty::Bool => "true".into(),
+        // The `models` family's values need the program's structs (`Models::value`).
+        Ty::Model(_) | Ty::Mats { .. } | Ty::Layers(_) => panic!("a value of {ty:?}"),
     }
 }
 

@@ -111,6 +111,10 @@ families! {
     /// `forward` in every `#[grad(..)]` of a program (a quarter of them, from a random stream
     /// of its own), `#[jvp]` tangents for its rules: `f_jvp`, `f_hvp`, `f_hessian` checked.
     Forward = "forward",
+    /// Parameters of the program's own types (a quarter of the programs, from a stream of
+    /// their own): derived structs, `&[M]` and `&Vec<Layer>`, reached by fields, indices,
+    /// loops and calls; checked over the flattened entries (`forward` in a third of them).
+    Models = "models",
 }
 
 impl Family {

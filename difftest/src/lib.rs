@@ -9,6 +9,7 @@ pub mod emit;
 pub mod family;
 pub mod gen;
 pub mod harness;
+pub mod model;
 pub mod report;
 pub mod ty;
 

@@ -2,6 +2,7 @@
 //! (dynamic `DMatrix`/`DVector`/`RowDVector` and static `SMatrix`), and the constants
 //! (`usize`, `bool` conditions, slices of vectors), with their Rust spelling.
 
+use crate::model::Kind;
 use std::fmt;
 
 /// One dimension of a matrix type: dynamic (`Dyn`, its size known to the generator) or
@@ -164,6 +165,17 @@ pub enum Ty {
         /// Number of vectors.
         len: usize,
     },
+    /// One of the `models` family's derived structs.
+    Model(Kind),
+    /// `Vec` of `len` matrices of one shape, a differentiated `&[M]` parameter (`models`).
+    Mats {
+        /// The matrices' shape.
+        shape: Shape,
+        /// Number of matrices.
+        len: usize,
+    },
+    /// `Vec<Layer>` of `len` layers (`models`).
+    Layers(usize),
 }
 
 impl Ty {
@@ -186,6 +198,9 @@ impl Ty {
             Ty::Usize => "usize".into(),
             Ty::Bool => "bool".into(),
             Ty::Slice { .. } => "&[DVector<f64>]".into(),
+            Ty::Model(k) => k.name().into(),
+            Ty::Mats { shape, .. } => format!("Vec<{}>", shape.rust()),
+            Ty::Layers(_) => format!("Vec<{}>", Kind::Layer.name()),
         }
     }
 }

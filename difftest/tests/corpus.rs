@@ -52,6 +52,7 @@ const CI_FAMILIES: &[Family] = &[
     Family::LocalClosures,
     Family::Long,
     Family::Forward,
+    Family::Models,
 ];
 
 /// Programs in the corpus (one batch).

@@ -53,6 +53,7 @@ impl Gen {
             None => {
                 let e = self.scalar(depth - 1);
                 let e = self.clamp(e, 2.0);
+                let e = self.owned(e);
                 let name = self.fresh("cap");
                 (Expr::var(&name, Ty::Scalar, e.bound), Some((name, e)))
             }
@@ -92,7 +93,7 @@ impl Gen {
         let vs: Vec<Var> = self
             .visible()
             .into_iter()
-            .filter(|v| v.ty == Ty::Scalar && v.active)
+            .filter(|v| v.ty == Ty::Scalar && v.active && !crate::model::closure_hidden(&v.name))
             .cloned()
             .collect();
         if vs.is_empty() {
@@ -108,7 +109,9 @@ impl Gen {
         let vs: Vec<Var> = self
             .visible()
             .into_iter()
-            .filter(|v| v.active && matches!(v.ty, Ty::Mat(_)))
+            .filter(|v| {
+                v.active && matches!(v.ty, Ty::Mat(_)) && !crate::model::closure_hidden(&v.name)
+            })
             .cloned()
             .collect();
         if vs.is_empty() {

@@ -54,6 +54,7 @@ impl Gen {
                     let a = self.scalar(depth - 1);
                     let b = self.extra_scalar(depth - 1, VAR_CAP);
                     let bound = a.bound.max(b.bound);
+                    let (a, b) = (self.max_arg(a), self.max_arg(b));
                     let f = ["max", "min"][self.extra_rng.random_range(0..2)];
                     let t = self.call2(f);
                     Expr::op(t, vec![a, b], Ty::Scalar, bound)

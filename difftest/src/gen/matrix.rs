@@ -239,6 +239,7 @@ impl Gen {
             }
             2 if self.on(Family::Activations) => {
                 self.mark(Family::Activations);
+                let a = self.library_arg(a);
                 let a = self.borrow(a);
                 let c = Expr::lit(s.filled(&format!("{k:?}")), ty, k);
                 (
@@ -384,6 +385,7 @@ impl Gen {
         self.mark(Family::Activations);
         let a = self.matrix(s, depth - 1);
         let (name, b) = self.activation(a.bound);
+        let a = self.library_arg(a);
         let a = self.borrow(a);
         Some(Expr::op(
             format!("autodiff::{name}({{0}})"),

@@ -4,7 +4,8 @@
 //! the CI corpus was fixed (drawn from [`Gen::catalogue_rng`]) in `factorisations`, `spectral`,
 //! `svd_qr`, `blocks`, `normalised` and `captures`, their stream and shared helpers in
 //! `catalogue`; statements in `stmt`, closures, conditions, calls and magnitude control in
-//! `special`; the rules' templates and the `forward` family's choice in `rules`.
+//! `special`; the rules' templates and the `forward` family's choice in `rules`; the
+//! `models` family (parameters of the program's own types) in `models`.
 
 mod blocks;
 mod captures;
@@ -13,6 +14,7 @@ mod constructs;
 mod factorisations;
 mod float_fns;
 mod matrix;
+mod models;
 mod normalised;
 mod rules;
 mod scalar;
@@ -152,6 +154,7 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
         }
     }
     funcs.push(g.function("f", false));
+    let models = g.models(seed);
     Program {
         id,
         seed,
@@ -159,6 +162,7 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
         funcs,
         families: g.used,
         catalogue: g.taken,
+        models,
     }
 }
 

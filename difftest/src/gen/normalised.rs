@@ -29,6 +29,7 @@ impl Gen {
         let weighed = self.cat_chance(0.3);
         let m = self.matrix(s, depth - 1);
         let b = m.bound;
+        let m = self.library_arg(m);
         let m = self.borrow(m);
         if weighed {
             let w = self.matrix(s, depth - 1);
@@ -76,6 +77,7 @@ impl Gen {
             };
             let m = self.matrix(src, d);
             let b = m.bound + ln(k);
+            let m = self.library_arg(m);
             let m = self.borrow(m);
             return Expr::op(format!("autodiff::{name}({{0}})"), vec![m], Ty::Mat(t), b);
         }
@@ -86,6 +88,7 @@ impl Gen {
             _ => r,
         };
         let b = 2.0 * m.bound + ln(lane);
+        let m = self.library_arg(m);
         let m = self.borrow(m);
         let (name, bound) = match form {
             0 => ("softmax".to_string(), 1.0),

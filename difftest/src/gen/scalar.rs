@@ -25,7 +25,10 @@ impl Gen {
         let closure = self.closure;
         // In a closure: constants, and any active scalar in the `captures` forms.
         let capture = self.capture_active;
-        let readable = move |v: &super::Var| !closure || v.capturable || capture && v.active;
+        let readable = move |v: &super::Var| {
+            !closure
+                || (v.capturable || capture && v.active) && !crate::model::closure_hidden(&v.name)
+        };
         let mut pick = None;
         if self.chance(0.7) {
             pick = self.pick_var(|v| v.ty == Ty::Scalar && v.active && readable(v));
@@ -151,6 +154,7 @@ impl Gen {
             }
             3 if self.on(Family::Activations) && !self.closure => {
                 self.mark(Family::Activations);
+                let a = self.library_arg(a);
                 (
                     Expr::op(
                         format!("(autodiff::softplus(&{{0}}) + {k:?})"),
@@ -361,6 +365,7 @@ impl Gen {
         }
         self.mark(Family::Activations);
         let a = self.scalar(depth - 1);
+        let a = self.library_arg(a);
         let (name, b) = self.activation(a.bound);
         Some(Expr::op(
             format!("autodiff::{name}(&{{0}})"),

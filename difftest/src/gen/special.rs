@@ -5,8 +5,19 @@
 use super::{Callee, Gen, Var};
 use crate::ast::{Expr, ExprKind, Stmt, StmtKind};
 use crate::family::Family;
+use crate::model::{field_like, gaps, is_path};
 use crate::ty::{Shape, Ty};
 use rand::Rng;
+
+/// Whether `e` is a field or element (`p.s`, an alias of one), or an entry of one (`p.w[0]`,
+/// `ws[1][(0, 1)]`, `al3[(0, 1)]`).
+fn field_place(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Var(n) => field_like(n),
+        ExprKind::Op(t, args) => t.starts_with("{0}[") && args.first().is_some_and(field_place),
+        _ => false,
+    }
+}
 
 /// Rounds `x > 0` down to two significant digits.
 fn nice_floor(x: f64) -> f64 {
@@ -31,6 +42,7 @@ impl Gen {
                 }
                 Ty::Mat(_) if self.on(Family::Activations) && !self.closure => {
                     self.mark(Family::Activations);
+                    let e = self.library_arg(e);
                     let e = self.borrow(e);
                     return Expr::op("autodiff::tanh({0})", vec![e], ty, 1.0);
                 }
@@ -77,9 +89,32 @@ impl Gen {
         }
     }
 
-    /// A value that is stored (let, assignment, result): a bare matrix variable is cloned.
+    /// A value that is stored (let, assignment, result): a bare matrix variable is cloned;
+    /// a float field or entry (`p.s`, `p.w[0]`) is too, while [`gaps::FIELD_COPY`]
+    /// is open.
     pub(crate) fn owned(&self, e: Expr) -> Expr {
-        if e.is_var() && matches!(e.ty, Ty::Mat(_)) {
+        let place = gaps::FIELD_COPY && e.ty == Ty::Scalar && field_place(&e);
+        if e.is_var() && matches!(e.ty, Ty::Mat(_)) || place {
+            let (ty, b) = (e.ty, e.bound);
+            return Expr::op("{0}.clone()", vec![e], ty, b);
+        }
+        e
+    }
+
+    /// An argument of `f64::max` or `f64::min`: a field or an entry of one is cloned in a
+    /// `forward` function while [`gaps::FORWARD_MAX_OF_FIELD`] is open.
+    pub(crate) fn max_arg(&self, e: Expr) -> Expr {
+        if gaps::FORWARD_MAX_OF_FIELD && self.forward && field_place(&e) {
+            let (ty, b) = (e.ty, e.bound);
+            return Expr::op("{0}.clone()", vec![e], ty, b);
+        }
+        e
+    }
+
+    /// An argument of one of the library's functions (`autodiff::relu`, ..), before it is
+    /// borrowed: a field or element (or an entry of one) is cloned while [`gaps::FIELD_AS_LIBRARY_ARG`] is open.
+    pub(crate) fn library_arg(&self, e: Expr) -> Expr {
+        if gaps::FIELD_AS_LIBRARY_ARG && field_place(&e) {
             let (ty, b) = (e.ty, e.bound);
             return Expr::op("{0}.clone()", vec![e], ty, b);
         }
@@ -205,7 +240,8 @@ impl Gen {
     fn match_value(&mut self, ty: Ty, depth: u32) -> Option<Expr> {
         let (template, scrutinee) = match self.rng.random_range(0..3) {
             0 => {
-                let v = self.pick_var(|v| v.ty == Ty::Usize)?;
+                let hidden = |n: &str| gaps::MATCH_BINDS_SKIPPED && is_path(n);
+                let v = self.pick_var(|v| v.ty == Ty::Usize && !hidden(&v.name))?;
                 (
                     "(match {0} { 0 => {1}, 1 | 2 => {2}, km if km > 4 => {3}, _ => {1} })",
                     Expr::var(&v.name, Ty::Usize, 0.0),
@@ -285,7 +321,11 @@ impl Gen {
         if lets && !self.closure && self.on(Family::Blocks) && self.chance(0.15) {
             // A value computed and dropped: `let _ = e;`.
             let t = self.float_ty();
-            let init = self.expr(t, depth.saturating_sub(1));
+            let mut init = self.expr(t, depth.saturating_sub(1));
+            if gaps::LET_UNDERSCORE_ELEMENT && field_place(&init) {
+                let b = init.bound;
+                init = Expr::op("{0}.clone()", vec![init], t, b);
+            }
             stmts.push(Stmt::new(StmtKind::Let {
                 name: "_".into(),
                 mutable: false,

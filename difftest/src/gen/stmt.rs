@@ -50,7 +50,7 @@ impl Gen {
             let names: Vec<String> = self
                 .visible()
                 .iter()
-                .filter(|v| v.ty.is_float() && v.name != "v")
+                .filter(|v| v.ty.is_float() && v.name != "v" && !crate::model::is_path(&v.name))
                 .map(|v| v.name.clone())
                 .collect();
             if !names.is_empty() {
