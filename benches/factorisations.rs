@@ -30,8 +30,8 @@
 #[path = "workloads/data.rs"]
 mod data;
 
-use autodiff::grad;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 use std::hint::black_box;
 use std::path::PathBuf;

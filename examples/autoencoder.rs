@@ -26,13 +26,13 @@
 //!
 //!   ∇_{b₂} f = ∇_z l,   ∇_{b₁} f = ∇_u l = diag(σ′(u)) W ∇_t l.
 //!
-//! σ is `autodiff::sigmoid` (a call with a stable hand-written rule); [`loss_map`] writes it
+//! σ is `matgrad::sigmoid` (a call with a stable hand-written rule); [`loss_map`] writes it
 //! as `.map(|v| 1.0 / (1.0 + (-v).exp()))` instead, differentiated through the closure, and
 //! must give the same value and gradients.
 //!
 //! `cargo run --example autoencoder`
 
-use autodiff::{check_gradient, grad, sigmoid};
+use matgrad::{check_gradient, grad, sigmoid};
 use nalgebra::{DMatrix, DVector};
 
 // Shared with the other examples. `seed.rs` and `tests/examples.rs` include this file as a
@@ -43,7 +43,7 @@ use nalgebra::{DMatrix, DVector};
 mod support;
 use crate::support::{self as common, Report};
 
-/// ‖b₂ + Wᵀσ(Wx + b₁) − x‖², with σ = [`autodiff::sigmoid`].
+/// ‖b₂ + Wᵀσ(Wx + b₁) − x‖², with σ = [`matgrad::sigmoid`].
 #[grad(w, b1, b2)]
 pub fn loss(w: &DMatrix<f64>, b1: &DVector<f64>, b2: &DVector<f64>, x: &DVector<f64>) -> f64 {
     let u = w * x + b1;

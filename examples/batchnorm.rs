@@ -22,7 +22,7 @@
 //! writes the generated computation graphs to `docs/batchnorm_graph.dot` and
 //! `docs/batchnorm_paths.dot`.
 
-use autodiff::{check_gradient, grad, Broadcast, GradCheck};
+use matgrad::{check_gradient, grad, Broadcast, GradCheck};
 use nalgebra::{DMatrix, RowDVector};
 use std::fmt;
 

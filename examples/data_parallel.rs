@@ -31,7 +31,7 @@ mod digits;
 #[path = "support/mlp.rs"]
 mod mlp;
 
-use autodiff::Differentiable;
+use matgrad::Differentiable;
 use mlp::{loss_grad, one_hot, LossGrad, Mlp};
 use nalgebra::DMatrix;
 use rand::rngs::StdRng;

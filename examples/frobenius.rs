@@ -3,7 +3,7 @@
 //!
 //! `cargo run --example frobenius`
 
-use autodiff::{check_gradient, grad};
+use matgrad::{check_gradient, grad};
 use nalgebra::DMatrix;
 
 // Shared with the other examples. `seed.rs` and `tests/examples.rs` include this file as a

@@ -12,7 +12,7 @@
 //!
 //! `cargo run --release --example gru`
 
-use autodiff::{check_gradient, grad, sigmoid, tanh};
+use matgrad::{check_gradient, grad, sigmoid, tanh};
 use nalgebra::{DMatrix, DVector};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 

@@ -17,7 +17,7 @@
 //!
 //! `cargo run --release --example kalman`
 
-use autodiff::{check_gradient, grad};
+use matgrad::{check_gradient, grad};
 use nalgebra::{DMatrix, DVector};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 

@@ -1,7 +1,7 @@
 //! argmin's L-BFGS driving a model written as a struct: a multinomial logistic regression
 //! `Model { w, b }` (3 classes, 4 features, 600 points generated with a fixed seed), whose loss
 //! and gradient come from `#[grad]`. argmin works on a `Vec<f64>`; `to_flat` and `unflatten`
-//! carry the struct to and from it. For comparison, Adam (`autodiff::optim`) on the same loss
+//! carry the struct to and from it. For comparison, Adam (`matgrad::optim`) on the same loss
 //! with as many gradients as L-BFGS evaluated losses and gradients.
 //!
 //! `cargo run --release --example lbfgs`
@@ -9,8 +9,8 @@
 use argmin::core::{CostFunction, Error, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
-use autodiff::optim::Adam;
-use autodiff::{grad, log_softmax_rows, Broadcast, Differentiable};
+use matgrad::optim::Adam;
+use matgrad::{grad, log_softmax_rows, Broadcast, Differentiable};
 use nalgebra::{DMatrix, DVector};
 use std::cell::Cell;
 use std::rc::Rc;

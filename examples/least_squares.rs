@@ -2,7 +2,7 @@
 //!
 //! `cargo run --example least_squares`
 
-use autodiff::{check_gradient, grad};
+use matgrad::{check_gradient, grad};
 use nalgebra::{DMatrix, DVector};
 
 // Shared with the other examples. `seed.rs` and `tests/examples.rs` include this file as a

@@ -15,7 +15,7 @@
 //! `cargo run --release --example newton`; it prints ‖∇L‖ per iteration: Newton's falls
 //! quadratically (the number of correct digits doubles), gradient descent's linearly.
 
-use autodiff::{grad, softplus};
+use matgrad::{grad, softplus};
 use nalgebra::{DMatrix, DVector};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 

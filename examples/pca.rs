@@ -10,7 +10,7 @@
 //!
 //! `cargo run --release --example pca`
 
-use autodiff::{check_gradient, grad};
+use matgrad::{check_gradient, grad};
 use nalgebra::{DMatrix, DVector};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 

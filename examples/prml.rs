@@ -13,7 +13,7 @@
 //!
 //! `cargo run --example prml`
 
-use autodiff::{check_gradient, grad};
+use matgrad::{check_gradient, grad};
 use nalgebra::DMatrix;
 use std::f64::consts::PI;
 

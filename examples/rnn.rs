@@ -26,7 +26,7 @@
 //!
 //! `cargo run --example rnn`
 
-use autodiff::{check_gradient, grad, tanh};
+use matgrad::{check_gradient, grad, tanh};
 use nalgebra::{DMatrix, DVector};
 
 // Shared with the other examples. `seed.rs` and `tests/examples.rs` include this file as a

@@ -8,7 +8,7 @@
 //! The model (`examples/support/mlp.rs`) is a struct deriving `Differentiable`, a `Vec` of
 //! layers; its loss, the softmax cross-entropy, is an ordinary function under `#[grad(p)]`,
 //! and `loss_grad` returns the gradient as a value of the model's own type, which
-//! `autodiff::optim::Adam` steps the model with. The data (`examples/support/digits.rs`): the
+//! `matgrad::optim::Adam` steps the model with. The data (`examples/support/digits.rs`): the
 //! 1797 8×8 digits the `smartcore` crate embeds, shuffled with a fixed seed, 360 held out for
 //! testing, the pixels standardised with the training set's statistics. A progress bar shows
 //! the running loss; the loss and accuracy curves go to `docs/training.svg`.
@@ -18,8 +18,8 @@ mod digits;
 #[path = "support/mlp.rs"]
 mod mlp;
 
-use autodiff::optim::{Adam, CosineDecay};
 use indicatif::{ProgressBar, ProgressStyle};
+use matgrad::optim::{Adam, CosineDecay};
 use mlp::{accuracy, loss, loss_grad, one_hot, Mlp};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordusize;

@@ -3,12 +3,12 @@
 <target>/bench-results/compile_cost.json for scripts/perf_report.py:
 
 1. expansion time per annotated function: the ignored test of
-   autodiff-macros-core/tests/expansion_cost.rs (release), which runs the macro's `expand_grad` on
+   matgrad-macros-core/tests/expansion_cost.rs (release), which runs the macro's `expand_grad` on
    every #[grad] function of examples/, benches/workloads/ and src/activations.rs;
 2. a build with and without: the #[grad] functions of examples/*.rs, copied into a library
    crate twice under <target>/compile-cost/crates/ (`with`: as written; `without`: the
    #[grad] attributes deleted, the primal functions only), both depending on a copy of the
-   autodiff crates (so that edits to the workspace meanwhile change nothing), dependencies
+   matgrad crates (so that edits to the workspace meanwhile change nothing), dependencies
    built once; then, per profile (`cargo check`, debug and release `cargo build`),
    `touch src/lib.rs` and a compilation of each crate, alternating, RUNS times. The
    difference of the medians is what the macro costs: expansion plus compiling the
@@ -37,7 +37,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GRAD_LINE = re.compile(r"^\s*#\[(?:autodiff::)?grad(?:\(.*\))?\]\s*$")
+GRAD_LINE = re.compile(r"^\s*#\[(?:matgrad::)?grad(?:\(.*\))?\]\s*$")
 # The cargo command of each measured profile.
 PROFILES = {"check": ["check"], "debug": ["build"], "release": ["build", "--release"]}
 # The phases of rustc's `-Z time-passes` that are recorded, in order.
@@ -74,7 +74,7 @@ def expansion(work):
     """Runs the ignored expansion-cost test (release) and returns its JSON."""
     out = os.path.join(work, "expansion.json")
     env = dict(os.environ, EXPANSION_COST_OUT=out)
-    args = ["cargo", "test", "-p", "autodiff-macros-core", "--release", "--test", "expansion_cost", "--"]
+    args = ["cargo", "test", "-p", "matgrad-macros-core", "--release", "--test", "expansion_cost", "--"]
     run(args + ["--ignored", "--exact", "expansion_time_per_function"], env=env)
     with open(out, encoding="utf-8") as f:
         return json.load(f)
@@ -157,12 +157,12 @@ def strip_grad(function):
 
 
 def snapshot(work):
-    """Copies the autodiff crates (manifests, README, src/, benches/) to <work>/autodiff, so
+    """Copies the matgrad crates (manifests, README, src/, benches/) to <work>/matgrad, so
     that edits to the workspace during the measurement do not rebuild them in a timed build;
     unchanged files keep their times. Returns the copy's path."""
-    dest = os.path.join(work, "autodiff")
+    dest = os.path.join(work, "matgrad")
     paths = ["Cargo.toml", "README.md"]
-    for crate in ("", "autodiff-macros", "autodiff-macros-core", "autodiff-runtime"):
+    for crate in ("", "matgrad-macros", "matgrad-macros-core", "matgrad-runtime"):
         paths.append(os.path.join(crate, "Cargo.toml"))
         for sub in ("src", "benches"):
             top = os.path.join(ROOT, crate, sub)
@@ -174,9 +174,9 @@ def snapshot(work):
     return dest
 
 
-def make_crates(work, autodiff, modules):
-    """The workspace <work> with the crates `with` and `without`, depending on the autodiff
-    crate at `autodiff`; returns the source lines and #[grad] functions of `with`."""
+def make_crates(work, matgrad, modules):
+    """The workspace <work> with the crates `with` and `without`, depending on the matgrad
+    crate at `matgrad`; returns the source lines and #[grad] functions of `with`."""
     os.makedirs(work, exist_ok=True)
     # The workspace's versions (cargo then drops the entries these crates do not use).
     shutil.copy(os.path.join(ROOT, "Cargo.lock"), os.path.join(work, "Cargo.lock"))
@@ -189,7 +189,7 @@ def make_crates(work, autodiff, modules):
         manifest = (
             f'[package]\nname = "compile-cost-{variant}"\nversion = "0.0.0"\nedition = "2021"\n'
             "publish = false\n\n[dependencies]\n"
-            f"autodiff = {{ path = {json.dumps(autodiff)} }}\nnalgebra = \"0.35\"\n"
+            f"matgrad = {{ path = {json.dumps(matgrad)} }}\nnalgebra = \"0.35\"\n"
         )
         write(os.path.join(work, variant, "Cargo.toml"), manifest)
         lib = [

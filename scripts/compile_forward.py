@@ -4,7 +4,7 @@ the benchmark workloads (SOURCES below, about two dozen), copied into a library 
 times under <target>/compile-forward/crates/: `forward`, every attribute with `forward` among
 its arguments (`#[grad(x, forward)]`, `#[grad(forward)]`); `plain`, every attribute without it;
 `without`, the attributes deleted (the primal functions alone). All depend on a snapshot of
-the autodiff crates (scripts/compile_cost.py's), dependencies built once; then, per profile
+the matgrad crates (scripts/compile_cost.py's), dependencies built once; then, per profile
 (`cargo check`, debug and release `cargo build`), `touch src/lib.rs` and a full (not
 incremental) compilation of each crate, rotating the order, RUNS times; and rustc's
 `-Z time-passes` of a debug build of each (RUNS times, RUSTC_BOOTSTRAP=1, a target directory
@@ -51,7 +51,7 @@ SOURCES = [
     ("wl_autoencoder", "benches/workloads/autoencoder.rs"),
 ]
 VARIANTS = ("forward", "plain", "without")
-ATTR = re.compile(r"^(\s*)#\[((?:autodiff::)?grad)(?:\((.*)\))?\]\s*$")
+ATTR = re.compile(r"^(\s*)#\[((?:matgrad::)?grad)(?:\((.*)\))?\]\s*$")
 
 
 def attribute(line, variant):
@@ -81,7 +81,7 @@ def modules():
     return out
 
 
-def make_crates(work, autodiff, mods):
+def make_crates(work, matgrad, mods):
     """The workspace <work> with a crate per variant; returns the number of functions."""
     os.makedirs(work, exist_ok=True)
     with open(os.path.join(ROOT, "Cargo.lock"), encoding="utf-8") as f:
@@ -92,7 +92,7 @@ def make_crates(work, autodiff, mods):
         manifest = (
             f'[package]\nname = "compile-forward-{variant}"\nversion = "0.0.0"\nedition = "2021"\n'
             "publish = false\n\n[dependencies]\n"
-            f"autodiff = {{ path = {json.dumps(autodiff)} }}\nnalgebra = \"0.35\"\n"
+            f"matgrad = {{ path = {json.dumps(matgrad)} }}\nnalgebra = \"0.35\"\n"
             'rand = "0.9"\n'
         )
         cc.write(os.path.join(work, variant, "Cargo.toml"), manifest)
@@ -143,7 +143,7 @@ def phases(work, runs, target):
 
 
 def snapshot(work):
-    """scripts/compile_cost.py's snapshot of the autodiff crates, plus the files their sources
+    """scripts/compile_cost.py's snapshot of the matgrad crates, plus the files their sources
     include (`include_str!`: docs/catalogue.md)."""
     dest = cc.snapshot(work)
     for rel in ["docs/catalogue.md"]:

@@ -7,7 +7,7 @@ For each N (default 125, 250, 500, 1000, 2000) it writes one function of N state
 of user code, mixing scalars and matrices (`let s3 = s2 * x + s1.sin();`, `let m4 = &m3 * w;`,
 `let s5 = m4.norm_squared() + s4;`, ...) and returning a float, into two library crates of a
 scratch workspace under <target>/compile-long/crates: `with` (under `#[grad(x, w, a)]`) and
-`without` (the function alone). Both depend on a snapshot of the autodiff crates (the facade
+`without` (the function alone). Both depend on a snapshot of the matgrad crates (the facade
 and its path dependencies, from the working tree or from `--rev`), with the workspace's
 Cargo.lock, so their dependencies are built once and edits to the workspace meanwhile change
 nothing. Then, RUNS times, alternating, it touches each crate's lib.rs and times a full,
@@ -22,7 +22,7 @@ only, never the library's build) shows where the time goes; the macro's own expa
 `expand_crate` with the attribute minus without.
 
     python3 scripts/compile_long.py [--sizes 125,250,500,1000,2000] [--runs 3]
-        [--profile debug] [--no-phases] [--json out.json] [--rev HEAD | --autodiff DIR]
+        [--profile debug] [--no-phases] [--json out.json] [--rev HEAD | --matgrad DIR]
     python3 scripts/compile_long.py --print-source 20     # the generated function
 
 $CARGO_TARGET_DIR (default ./target) is the target directory; --work puts the scratch
@@ -142,7 +142,7 @@ def source(n, annotated):
         f"//! One function of {n} statements"
         + (" under #[grad].\n" if annotated else ", without #[grad].\n")
         + "#![allow(unused_imports, dead_code, clippy::all)]\n"
-        + "use autodiff::grad;\nuse nalgebra::DMatrix;\n\n"
+        + "use matgrad::grad;\nuse nalgebra::DMatrix;\n\n"
         + f"{attr}pub fn long(x: f64, w: &DMatrix<f64>, a: &DMatrix<f64>) -> f64 {{\n"
         + f"{lines}\n    {result}\n}}\n"
     )
@@ -219,14 +219,14 @@ def path_crates(source):
 
 
 def snapshot(work, rev=None):
-    """Copies the autodiff crates (the facade and its path dependencies: manifests, src/,
+    """Copies the matgrad crates (the facade and its path dependencies: manifests, src/,
     build.rs, README and the files their sources include_str!), from the working tree or
-    from git revision `rev`, to <work>/autodiff (<work>/autodiff-<rev>), so that edits to the
+    from git revision `rev`, to <work>/matgrad (<work>/matgrad-<rev>), so that edits to the
     workspace during the measurement rebuild nothing; returns the copy's path. The copies'
     manifests lose their [[bench]]/[[example]]/[[test]]/[[bin]] sections (their files are not
     copied) and the workspace lists the copied crates only."""
     source = Source(rev)
-    dest = os.path.join(work, "autodiff" + (f"-{re.sub(r'[^A-Za-z0-9_.-]', '_', rev)}" if rev else ""))
+    dest = os.path.join(work, "matgrad" + (f"-{re.sub(r'[^A-Za-z0-9_.-]', '_', rev)}" if rev else ""))
     crates = path_crates(source)
     paths = set()
     for crate in crates:
@@ -259,9 +259,9 @@ def snapshot(work, rev=None):
     return dest
 
 
-def make_workspace(crates, autodiff):
+def make_workspace(crates, matgrad):
     """The workspace <crates> with the crates `with` and `without`, both depending on the
-    autodiff facade at `autodiff` (so that their dependencies are the same, built once)."""
+    matgrad facade at `matgrad` (so that their dependencies are the same, built once)."""
     os.makedirs(crates, exist_ok=True)
     shutil.copy(os.path.join(ROOT, "Cargo.lock"), os.path.join(crates, "Cargo.lock"))
     write(
@@ -273,7 +273,7 @@ def make_workspace(crates, autodiff):
             os.path.join(crates, variant, "Cargo.toml"),
             f'[package]\nname = "compile-long-{variant}"\nversion = "0.0.0"\nedition = "2021"\n'
             "publish = false\n\n[dependencies]\n"
-            f"autodiff = {{ path = {json.dumps(autodiff)} }}\nnalgebra = \"0.35\"\n",
+            f"matgrad = {{ path = {json.dumps(matgrad)} }}\nnalgebra = \"0.35\"\n",
         )
 
 
@@ -353,8 +353,8 @@ def measure(opts):
     target = os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"))
     work = os.path.abspath(opts.work or os.path.join(target, "compile-long"))
     crates = os.path.join(work, "crates")
-    autodiff = os.path.abspath(opts.autodiff) if opts.autodiff else snapshot(work, opts.rev)
-    make_workspace(crates, autodiff)
+    matgrad = os.path.abspath(opts.matgrad) if opts.matgrad else snapshot(work, opts.rev)
+    make_workspace(crates, matgrad)
     env = dict(os.environ, CARGO_INCREMENTAL="0", CARGO_TARGET_DIR=os.path.join(work, "target"))
     for k in ("RUSTFLAGS", "RUSTC_BOOTSTRAP", "CARGO_BUILD_RUSTFLAGS", "RUST_MIN_STACK"):
         env.pop(k, None)
@@ -424,7 +424,7 @@ def measure(opts):
         "profile": opts.profile,
         "runs": opts.runs,
         "incremental": False,
-        "autodiff": autodiff,
+        "matgrad": matgrad,
         "rev": opts.rev,
         "rows": rows,
         "phases": phases,
@@ -498,7 +498,7 @@ def main():
     parser.add_argument("--work", help="the scratch directory (default <target>/compile-long)")
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--rev", help="measure this git revision (e.g. HEAD) instead of the working tree")
-    src.add_argument("--autodiff", help="depend on the autodiff facade in this directory instead of a snapshot")
+    src.add_argument("--matgrad", help="depend on the matgrad facade in this directory instead of a snapshot")
     parser.add_argument("--print-source", type=int, metavar="N", help="print the annotated function of N statements and exit")
     opts = parser.parse_args()
     if opts.print_source:

@@ -171,7 +171,7 @@ SYMBOLS = [
 
 def short_symbol(sym):
     """A profile's function name, readable: known library functions named for what they do,
-    generic parameters and closure suffixes dropped, `autodiff_runtime::` shortened."""
+    generic parameters and closure suffixes dropped, `matgrad_runtime::` shortened."""
     for pattern, text in SYMBOLS:
         if re.search(pattern, sym):
             return text
@@ -182,7 +182,7 @@ def short_symbol(sym):
         if new == sym:
             break
         sym = new
-    sym = sym.replace("autodiff_runtime::", "runtime ")
+    sym = sym.replace("matgrad_runtime::", "runtime ")
     return f"`{sym}`"
 
 
@@ -210,7 +210,7 @@ EXPLAIN = {
         "memory bandwidth; JAX's (XLA's, through Eigen) matrix-vector product runs on both "
         "cores with AVX2, nalgebra's on one core with SSE2 (the crates are built without "
         "`-C target-cpu`). What would close it: a multi-threaded `gemv` for large products in "
-        "`autodiff-runtime/src/transposed.rs` (rows split across threads), or building with "
+        "`matgrad-runtime/src/transposed.rs` (rows split across threads), or building with "
         "`RUSTFLAGS='-C target-cpu=native'`, which speeds up the hand-written code alike."
     ),
     "frobenius": (
@@ -539,7 +539,7 @@ def chart(rows, path):
     except ImportError:
         print("matplotlib is not installed: the chart is not redrawn", file=sys.stderr)
         return False
-    plt.rcParams["svg.hashsalt"] = "autodiff-performance"
+    plt.rcParams["svg.hashsalt"] = "matgrad-performance"
     plt.rcParams["font.size"] = 9
     style = {
         "primal": dict(color="0.55", linestyle="--", marker="o"),
@@ -653,7 +653,7 @@ def render_long_functions(w, data):
         "__rt::mul_pullback_rhs_reuse_g)`) instead of `if let Some(g) = take(&mut y_bar) { .. }` "
         "around the kernel calls: the branch, the binding, its drop and the calls were most "
         "of what rustc and LLVM compiled. Every generated call names the runtime through an "
-        "alias of the expansion (`use ::autodiff::__private as __rt;`), three tokens where the "
+        "alias of the expansion (`use ::matgrad::__private as __rt;`), three tokens where the "
         "full path was nine: half of a long function's tokens were those paths."
     )
     w("")
@@ -719,11 +719,11 @@ def render_expansion(w, exp):
     """The table of expansion times per #[grad] function."""
     rows = exp.get("functions", [])
     w(
-        "The macro itself, `expand_grad` in `autodiff-macros-core` (parsing the "
+        "The macro itself, `expand_grad` in `matgrad-macros-core` (parsing the "
         "function, lowering the body, generating the sweeps of each companion, emitting the "
         "tokens), on every `#[grad]` function of `examples/` and `benches/workloads/`, in the "
         f"{exp.get('profile', 'release')} build of an ignored unit test "
-        "(`autodiff-macros-core/tests/expansion_cost.rs`): the median of "
+        "(`matgrad-macros-core/tests/expansion_cost.rs`): the median of "
         f"{exp.get('runs', '?')} expansions after {exp.get('warm_up', '?')} warm-up ones. Outside "
         "a compiler, proc-macro2 runs on its own token streams, so this is the macro's own work; "
         "inside rustc every token also crosses the proc-macro bridge (the expansion phase below "
@@ -763,7 +763,7 @@ def render_builds(w, build):
         "(`<target>/compile-cost/crates/`): `with`, as written, and `without`, the same "
         "functions with the `#[grad]` attribute deleted, so the primal functions alone. The "
         "companions are public, so rustc compiles all of them as it would in a user's library. "
-        "Both crates depend on a copy of the autodiff crates, built once beforehand; each "
+        "Both crates depend on a copy of the matgrad crates, built once beforehand; each "
         "measurement touches `src/lib.rs` and compiles one crate, alternating, "
         f"{build.get('runs', '?')} times per crate, not incrementally (`CARGO_INCREMENTAL=0`), so each is a full compilation of the "
         "crate and nothing else. Wall-clock of the cargo command, median, in seconds:"
@@ -859,7 +859,7 @@ def render_compile_cost(cost, cpus, long_functions=None):
         "binding carries a type only where the user's `let` wrote one; rustc infers the rest."
     )
     w(
-        "- Each operation becomes a call to a generic function of `autodiff-runtime` "
+        "- Each operation becomes a call to a generic function of `matgrad-runtime` "
         "(`__private::mul`, `__private::mul_pullback_rhs`, ...), and rustc's trait resolution "
         "picks the kernel: the derivative rules are written, parsed and type-checked once, in "
         "the runtime crate, not emitted as code per operation, and each kernel is "
@@ -929,7 +929,7 @@ FACTORISATION_BOUND = 3.0
 FACTORISATION_NOTES = {
     "cholesky_nll": (
         "The gradient of ln |S| is S⁻¹, a dense n×n matrix: `ln_determinant_pullback` "
-        "(`autodiff-runtime/src/cholesky.rs`) computes it as LAPACK's `dpotri` does, L⁻¹ by "
+        "(`matgrad-runtime/src/cholesky.rs`) computes it as LAPACK's `dpotri` does, L⁻¹ by "
         "blocks and then the lower half of L⁻ᵀL⁻¹ by blocks, mirrored (`dense.rs`: about 2n³/3 "
         "flops, most of them in `gemm`), where it took nalgebra's `Cholesky::inverse()` before "
         "(two column-by-column solves against the identity, about 3n³ flops). That puts the "
@@ -954,7 +954,7 @@ FACTORISATION_NOTES = {
         "gradient costs several times its function at n = 256."
     ),
     "qr_solve": (
-        "The transposed solve of the pullback (`autodiff-runtime/src/qr.rs`, "
+        "The transposed solve of the pullback (`matgrad-runtime/src/qr.rs`, "
         "`solve_transposed`: Aᵀy = ḡ as y = Q·R⁻ᵀḡ) applies the n stored Householder reflections "
         "to R⁻ᵀḡ (O(n²) per right-hand side), where it formed Q before (as much work as the "
         "factorisation): the gradient is now the factorisation and O(n²·8) work, about 1.6 to "
@@ -963,7 +963,7 @@ FACTORISATION_NOTES = {
     ),
     "triangular_solve": (
         "All of it is O(n²·8): the function is one triangular solve, and the gradient one "
-        "more, Lᵀu = ḡ, shared by L̄ and B̄ (`pullback_both`, `autodiff-runtime/src/"
+        "more, Lᵀu = ḡ, shared by L̄ and B̄ (`pullback_both`, `matgrad-runtime/src/"
         "triangular.rs`, the registry's joint pullback), then the lower triangle of u·xᵀ "
         "subtracted straight into L̄'s slot (half the product, no n×n temporary). Before the "
         "two pullbacks shared u, it was 3.4 to 6 times the function at n = 256. JAX's per-call "

@@ -8,7 +8,7 @@
 
 use crate::Dense;
 use crate::{jvp, vjp};
-use autodiff_runtime as runtime;
+use matgrad_runtime as runtime;
 
 /// The adjoint a runtime pullback leaves in an empty slot, or zeros.
 fn pulled<V: Dense>(x: &V, run: impl FnOnce(&mut Option<V>)) -> V {
@@ -20,7 +20,7 @@ fn pulled<V: Dense>(x: &V, run: impl FnOnce(&mut Option<V>)) -> V {
 /// `σ(x) = 1 / (1 + e⁻ˣ)` entry by entry, computed without overflow for large `|x|`.
 ///
 /// ```
-/// use autodiff::sigmoid;
+/// use matgrad::sigmoid;
 /// assert_eq!(sigmoid(&0.0), 0.5);
 /// assert!(sigmoid(&-800.0) >= 0.0 && sigmoid(&800.0) == 1.0);
 /// ```

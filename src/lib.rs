@@ -4,11 +4,11 @@
 //! [`#[grad]`](grad), and beside the unchanged function you get `<name>_grad`, which returns the
 //! value and the gradient with respect to every differentiated parameter, reached by the
 //! parameter's name. The derivative is plain Rust generated at compile time (a forward sweep,
-//! then a reverse sweep of vector-Jacobian products from `autodiff-runtime`): no tape, no graph
+//! then a reverse sweep of vector-Jacobian products from `matgrad-runtime`): no tape, no graph
 //! interpreted at run time, no nightly compiler. `cargo expand` shows it.
 //!
 //! ```
-//! use autodiff::grad;
+//! use matgrad::grad;
 //! use nalgebra::{dmatrix, dvector, DMatrix, DVector};
 //!
 //! /// ‖Ax − b‖²
@@ -48,11 +48,11 @@
 //! `#[grad]` differentiates every parameter of type `f64`, `f32`, a generic `T: RealField`, or
 //! an nalgebra matrix or vector (`DMatrix`, `DVector`, `RowDVector`, `SMatrix`, ..., owned or
 //! borrowed); `#[grad(x, w)]` only those named. Other parameters (`usize`, slices, your own
-//! types) are constants. Generic functions get the bound `T: autodiff::Scalar` (implemented
+//! types) are constants. Generic functions get the bound `T: matgrad::Scalar` (implemented
 //! for `f32` and `f64`) added to their companions.
 //!
 //! ```
-//! use autodiff::{grad, Broadcast};
+//! use matgrad::{grad, Broadcast};
 //! use nalgebra::{dmatrix, DMatrix, RowDVector};
 //!
 //! /// Centre each column and scale it: a matrix-valued function.
@@ -112,7 +112,7 @@
 //! values, in-place mutation, calls to functions without a rule).
 //!
 //! ```
-//! use autodiff::{grad, tanh};
+//! use matgrad::{grad, tanh};
 //! use nalgebra::{DMatrix, DVector};
 //!
 //! /// A recurrent network: hₜ = W·tanh(hₜ₋₁) + xₜ, loss Σₜ ‖hₜ‖².
@@ -131,7 +131,7 @@
 //! let h0 = DVector::from_element(3, 0.5);
 //! let xs = vec![DVector::from_element(3, 0.1); 4];
 //! let (_, grad) = rnn_grad(&w, &h0, &xs);
-//! let check = autodiff::check_gradient(|w| rnn(w, &h0, &xs), &w, &grad.w);
+//! let check = matgrad::check_gradient(|w| rnn(w, &h0, &xs), &w, &grad.w);
 //! assert!(check.rel_error < 1e-7, "{check}");
 //! ```
 //!
@@ -143,7 +143,7 @@
 //! returns the cotangent of each float or matrix parameter (a tuple when there are several):
 //!
 //! ```
-//! use autodiff::{grad, vjp};
+//! use matgrad::{grad, vjp};
 //!
 //! /// ln(1 + eˣ), computed without overflow.
 //! #[vjp(log1p_exp_rule)]
@@ -153,7 +153,7 @@
 //!
 //! /// x̄ = ḡ·σ(x).
 //! fn log1p_exp_rule(x: &f64, _y: &f64, g: &f64) -> f64 {
-//!     g * autodiff::sigmoid(x)
+//!     g * matgrad::sigmoid(x)
 //! }
 //!
 //! #[grad]
@@ -179,7 +179,7 @@
 //! it.
 //!
 //! ```
-//! use autodiff::grad;
+//! use matgrad::grad;
 //! use nalgebra::{dmatrix, dvector, DMatrix, DVector};
 //!
 //! #[grad(x, forward)]
@@ -202,7 +202,7 @@
 //! own functions as the tests of this crate do:
 //!
 //! ```
-//! use autodiff::{check_gradient, grad};
+//! use matgrad::{check_gradient, grad};
 //! use nalgebra::{dmatrix, DMatrix};
 //!
 //! #[grad]
@@ -218,7 +218,7 @@
 //! assert!(report.rel_error < 1e-8, "{report}");
 //! ```
 
-extern crate self as autodiff;
+extern crate self as matgrad;
 
 mod activations;
 mod normalised;
@@ -227,13 +227,13 @@ pub mod optim;
 pub use activations::{abs, relu, sigmoid, softplus, tanh};
 #[doc = include_str!("../docs/attributes/grad.md")]
 #[doc(inline)]
-pub use autodiff_macros::grad;
+pub use matgrad_macros::grad;
 #[doc = include_str!("../docs/attributes/jvp.md")]
 #[doc(inline)]
-pub use autodiff_macros::jvp;
+pub use matgrad_macros::jvp;
 #[doc = include_str!("../docs/attributes/vjp.md")]
 #[doc(inline)]
-pub use autodiff_macros::vjp;
+pub use matgrad_macros::vjp;
 pub use normalised::{
     log_softmax, log_softmax_columns, log_softmax_rows, logsumexp, logsumexp_columns,
     logsumexp_rows, softmax, softmax_columns, softmax_rows,
@@ -241,25 +241,25 @@ pub use normalised::{
 
 /// Imports every runtime item the registry names (tests/registry.rs). Not for users.
 #[doc(hidden)]
-pub use autodiff_macros::__registry_kernels;
+pub use matgrad_macros::__registry_kernels;
 
 /// The operations `#[grad]` differentiates, generated from its registry.
 #[doc = include_str!("../docs/catalogue.md")]
 pub mod catalogue {}
 
-pub use autodiff_runtime::{
+pub use matgrad_runtime::{
     check_gradient, compare, finite_difference, Broadcast, Dense, Differentiable, GradCheck, Leaf,
     LeafMut, Scalar,
 };
 
 #[doc = include_str!("../docs/attributes/differentiable.md")]
 #[doc(inline)]
-pub use autodiff_macros::Differentiable;
+pub use matgrad_macros::Differentiable;
 
 /// The traits of the kernels' bounds, which the compiler's errors about generated code name:
 /// here so that they print by their short names. Not for users.
 #[doc(hidden)]
-pub use autodiff_runtime::{
+pub use matgrad_runtime::{
     ArgumentCotangent, AsValue, Float, Keep, MatrixIndex, MulNtRule, MulRule, MulTnRule,
     ScalarOutput,
 };
@@ -268,7 +268,7 @@ pub use autodiff_runtime::{
 /// reaches them. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use autodiff_runtime::*;
+    pub use matgrad_runtime::*;
 }
 
 /// The README's Rust examples, compiled and run as doc tests so that they stay true.

@@ -5,7 +5,7 @@
 //! tangent rule (attached with [`jvp`](crate::jvp), for forward mode and second order).
 //!
 //! ```
-//! use autodiff::{log_softmax, logsumexp, softmax};
+//! use matgrad::{log_softmax, logsumexp, softmax};
 //! use nalgebra::dvector;
 //!
 //! let x = dvector![1000.0, -1000.0, 0.0];
@@ -16,7 +16,7 @@
 
 use crate::{jvp, vjp};
 use crate::{Dense, Scalar};
-use autodiff_runtime::{self as runtime, Lanes};
+use matgrad_runtime::{self as runtime, Lanes};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, OVector, U1};
 
 /// `ln Σₖ e^{xₖ}` over every entry of `x`.

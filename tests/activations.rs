@@ -1,4 +1,4 @@
-//! The activations `autodiff::{sigmoid, tanh, relu, softplus, abs}` called inside `#[grad]`
+//! The activations `matgrad::{sigmoid, tanh, relu, softplus, abs}` called inside `#[grad]`
 //! bodies, on scalars and on matrices, against central finite differences on seeded random
 //! inputs of several shapes; `relu` and `abs` at exactly 0 (gradient 0); and `sigmoid`,
 //! `softplus` and `tanh` at ±800 (finite values and gradients). `tanh` also agrees with
@@ -6,8 +6,8 @@
 
 mod common;
 
-use autodiff::{abs, grad, relu, sigmoid, softplus, tanh};
 use common::*;
+use matgrad::{abs, grad, relu, sigmoid, softplus, tanh};
 use nalgebra::{DMatrix, DVector, Matrix2x3};
 use rand::rngs::StdRng;
 

@@ -11,8 +11,8 @@ mod support;
 #[path = "../examples/batchnorm.rs"]
 mod batchnorm;
 
-use autodiff::{check_gradient, grad, Broadcast};
 use batchnorm::{Comparison, Problem};
+use matgrad::{check_gradient, grad, Broadcast};
 use nalgebra::{DMatrix, RowDVector};
 use std::collections::HashMap;
 

@@ -7,8 +7,8 @@
 
 mod common;
 
-use autodiff::grad;
 use common::*;
+use matgrad::grad;
 use nalgebra::DMatrix;
 
 #[grad]
@@ -30,7 +30,7 @@ fn scaled(m: &DMatrix<f64>, a: f64, w: &DMatrix<f64>) -> f64 {
 /// Σ W ⊙ tanh(M + a), as the JAX script defines it.
 #[grad(m, a)]
 fn shifted(m: &DMatrix<f64>, a: f64, w: &DMatrix<f64>) -> f64 {
-    autodiff::tanh(&m.add_scalar(a)).component_mul(w).sum()
+    matgrad::tanh(&m.add_scalar(a)).component_mul(w).sum()
 }
 
 /// All four together, in both spellings where there are two.

@@ -6,8 +6,8 @@
 
 mod common;
 
-use autodiff::{grad, tanh};
 use common::*;
+use matgrad::{grad, tanh};
 use nalgebra::{DMatrix, DVector};
 
 /// `m×n` shapes: a scalar-like one, tall, wide, square.

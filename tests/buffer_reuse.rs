@@ -8,8 +8,8 @@
 
 mod common;
 
-use autodiff::grad;
 use common::*;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -9,8 +9,8 @@
 
 mod common;
 
-use autodiff::{grad, tanh};
 use common::*;
+use matgrad::{grad, tanh};
 use nalgebra::{DMatrix, DVector, RealField};
 
 /// `m×n` shapes: a scalar-like one, tall, wide, square.
@@ -48,7 +48,7 @@ fn cubes<T: RealField>(x: &DVector<T>) -> T {
 
 /// Callees in other modules, called by path.
 mod inner {
-    use autodiff::grad;
+    use matgrad::grad;
     use nalgebra::{DMatrix, DVector};
 
     /// xᵀ A x.
@@ -58,7 +58,7 @@ mod inner {
     }
 
     pub mod deeper {
-        use autodiff::grad;
+        use matgrad::grad;
         use nalgebra::DVector;
 
         /// x ⊙ x, scaled.

@@ -5,8 +5,8 @@
 
 mod common;
 
-use autodiff::{grad, softmax};
 use common::*;
+use matgrad::{grad, softmax};
 use nalgebra::{DMatrix, DVector};
 
 /// A captured float: `Σᵢ xᵢ·s`.

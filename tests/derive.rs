@@ -5,8 +5,8 @@
 
 mod common;
 
-use autodiff::{Differentiable, Scalar};
 use common::{dmatrix, dvector, rng, smatrix, svector, uniform};
+use matgrad::{Differentiable, Scalar};
 use nalgebra::{DMatrix, DVector, RealField, SMatrix, SVector};
 use rand::rngs::StdRng;
 use std::fmt::Debug;
@@ -648,7 +648,7 @@ fn a_sum_of_no_values_panics() {
 /// parameters are named like the generated code's locals.
 #[allow(dead_code, non_camel_case_types, clippy::all)]
 mod hygiene {
-    use ::autodiff::Differentiable as D;
+    use ::matgrad::Differentiable as D;
     use ::nalgebra::{DMatrix, DVector, RealField};
     use ::std::marker::PhantomData;
 
@@ -666,7 +666,7 @@ mod hygiene {
     pub trait Sum {}
     pub mod core {}
     pub mod std {}
-    pub mod autodiff {}
+    pub mod matgrad {}
     pub mod __private {}
     pub struct Leaf;
     pub struct LeafMut;

@@ -6,9 +6,9 @@
 
 mod common;
 
-use autodiff::grad;
 use common::reference::*;
 use common::*;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 
 #[grad]

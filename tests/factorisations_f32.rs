@@ -5,8 +5,8 @@
 
 mod common;
 
-use autodiff::grad;
 use common::*;
+use matgrad::grad;
 use nalgebra::{DMatrix, RealField};
 
 #[grad(m)]

@@ -5,8 +5,8 @@
 
 mod common;
 
-use autodiff::grad;
 use common::*;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 
 /// A Gaussian negative log-likelihood, `None` where the covariance is not positive definite.
@@ -206,7 +206,7 @@ fn a_constant_with_a_try_read_by_a_pullback() {
 /// A `Result` alias of one parameter, as `anyhow::Result<T>` or `io::Result<T>` are: the
 /// companions return the alias around their results.
 mod alias {
-    use autodiff::grad;
+    use matgrad::grad;
     use nalgebra::DMatrix;
 
     type Result<T> = std::result::Result<T, String>;

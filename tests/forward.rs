@@ -9,8 +9,8 @@
 #[macro_use]
 mod forward_support;
 
-use autodiff::grad;
 use forward_support::*;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector, Matrix3x2, RealField, Vector2};
 
 // ================================================================ matrix-valued functions

@@ -3,7 +3,7 @@
 //! on several shapes against the reverse-mode gradient and central differences, and at
 //! logits of ±1 000.
 
-use autodiff::{
+use matgrad::{
     abs, grad, log_softmax, log_softmax_columns, log_softmax_rows, logsumexp, logsumexp_columns,
     logsumexp_rows, relu, sigmoid, softmax, softmax_columns, softmax_rows, softplus, tanh, Dense,
 };

@@ -7,7 +7,7 @@
 // `#[cfg(all())]`: a statement configured in, written as the tests need it.
 #![allow(clippy::non_minimal_cfg)]
 
-use autodiff::{grad, jvp, vjp};
+use matgrad::{grad, jvp, vjp};
 use nalgebra::{DMatrix, DVector, SMatrix};
 
 /// Central differences of `grad` along `v` at step `h`.
@@ -121,17 +121,17 @@ fn log1p_exp(x: f64) -> f64 {
 
 /// x̄ = ḡ·σ(x).
 fn log1p_exp_rule(x: &f64, _y: &f64, g: &f64) -> f64 {
-    g * autodiff::sigmoid(x)
+    g * matgrad::sigmoid(x)
 }
 
 /// ẏ = σ(x)·ẋ, with its own pullback: x̄ = ḡ·σ(1 − σ)·ẋ, ẋ̄ = ḡ·σ.
 #[vjp(log1p_exp_tangent_rule)]
 fn log1p_exp_tangent(x: f64, dx: &f64) -> f64 {
-    autodiff::sigmoid(&x) * dx
+    matgrad::sigmoid(&x) * dx
 }
 
 fn log1p_exp_tangent_rule(x: &f64, dx: &f64, _y: &f64, g: &f64) -> (f64, f64) {
-    let s = autodiff::sigmoid(x);
+    let s = matgrad::sigmoid(x);
     (g * s * (1.0 - s) * dx, g * s)
 }
 
@@ -147,7 +147,7 @@ fn a_hand_written_tangent_is_used_and_differentiated_again() {
     assert!((t - g.x).abs() < 1e-12);
     let (_, _, hv) = uses_rule_hvp(0.3, &1.0);
     // f = x·L(2x): f'' = 4σ(2x) + 4x·σ(2x)(1 − σ(2x)).
-    let s = autodiff::sigmoid(&0.6);
+    let s = matgrad::sigmoid(&0.6);
     assert!((hv.x - (4.0 * s + 1.2 * s * (1.0 - s))).abs() < 1e-12);
     // Far out, where e^{2x} overflows, the rule stays finite.
     assert_eq!(uses_rule_jvp(500.0, &1.0).1, 2000.0);

@@ -9,8 +9,8 @@
 #[macro_use]
 mod forward_support;
 
-use autodiff::grad;
 use forward_support::*;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector, SVector};
 
 // ======================================================================== constant parts

@@ -12,8 +12,8 @@
 
 mod common;
 
-use autodiff::{grad, Dense};
 use common::{dmatrix, dvector, rng};
+use matgrad::{grad, Dense};
 use nalgebra::{DMatrix, DVector};
 use rand::rngs::StdRng;
 

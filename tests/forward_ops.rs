@@ -8,8 +8,8 @@
 #[macro_use]
 mod forward_support;
 
-use autodiff::{grad, Broadcast};
 use forward_support::*;
+use matgrad::{grad, Broadcast};
 use nalgebra::{stack, DMatrix, DVector, Dyn, Matrix1, Matrix2, OMatrix, RowDVector, U2};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng};
 

@@ -5,8 +5,8 @@
 
 mod common;
 
-use autodiff::{check_gradient, grad, Dense};
 use common::*;
+use matgrad::{check_gradient, grad, Dense};
 use nalgebra::{DMatrix, DVector, RealField, SMatrix, SVector};
 
 /// `m×n` shapes: a scalar-like one, tall, wide, square.

@@ -17,7 +17,7 @@ use common::*;
     clippy::all
 )]
 mod shadowed {
-    use ::autodiff::grad;
+    use ::matgrad::grad;
     use ::nalgebra::{DMatrix, DVector, RealField};
 
     // The prelude, shadowed.
@@ -44,7 +44,7 @@ mod shadowed {
     // Crate roots and the runtime's vocabulary, shadowed.
     pub mod core {}
     pub mod std {}
-    pub mod autodiff {}
+    pub mod matgrad {}
     pub mod __private {}
     pub trait Scalar {}
     pub trait Dense {}
@@ -61,7 +61,7 @@ mod shadowed {
     pub fn norm_squared() {}
 
     /// Parameters named like the generated temporaries, adjoints and the companion itself;
-    /// locals named `f64`, `__t0`, `__t3`, `__t5`, `x_bar`, `a_bar`, `r_2`, `core`, `autodiff`.
+    /// locals named `f64`, `__t0`, `__t3`, `__t5`, `x_bar`, `a_bar`, `r_2`, `core`, `matgrad`.
     #[grad]
     pub fn loss(
         x_bar: &DMatrix<f64>,
@@ -80,10 +80,10 @@ mod shadowed {
         let a_bar = a * f64;
         let x_bar = r.dot(&r_2) + a_bar.dot(loss_grad);
         let core = x_bar * f64 + __g.dot(__g);
-        let autodiff = core + __t3 * __t3;
+        let matgrad = core + __t3 * __t3;
         // A local `__t0` shadowing the parameter `__t0`.
         let __t0 = __t0.norm_squared();
-        let __t3 = autodiff * __t0;
+        let __t3 = matgrad * __t0;
         __t3 + x_bar
     }
 
@@ -145,7 +145,7 @@ mod shadowed {
 /// dummy under every generated name first, so these are hidden from them.
 #[allow(dead_code, non_camel_case_types, non_upper_case_globals, clippy::all)]
 mod items {
-    use ::autodiff::grad;
+    use ::matgrad::grad;
     use ::nalgebra::{DMatrix, DVector};
 
     pub const x_bar: f64 = 1.0;
@@ -333,7 +333,7 @@ fn println_of_a_local() {
 /// Locals named like the generated code's fixed names (`__g`, `__value`) and inline format
 /// arguments (`"{y}"`) of a local; shape queries of a local, not only of a parameter.
 mod internal_names {
-    use autodiff::{check_gradient, grad};
+    use matgrad::{check_gradient, grad};
     use nalgebra::DVector;
 
     #[grad]

@@ -4,14 +4,14 @@
 //! wherever the identity allows:
 //!
 //! - the seed's closed form, computed here with plain nalgebra (relative error < 1e-8);
-//! - central finite differences, through `autodiff::check_gradient` (relative error < 1e-6).
+//! - central finite differences, through `matgrad::check_gradient` (relative error < 1e-6).
 //!
 //! The notation follows the seed: ∇ₓf has the shape of x, so ∇Ax = A is the Jacobian.
 
 mod common;
 
-use autodiff::{finite_difference, grad};
 use common::*;
+use matgrad::{finite_difference, grad};
 use nalgebra::{DMatrix, DVector, RowDVector};
 
 /// `m×n` shapes for identities that take any matrix: a scalar-like one, tall, wide, square.

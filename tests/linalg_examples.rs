@@ -18,8 +18,8 @@ mod gru;
 #[path = "../examples/pca.rs"]
 mod pca;
 
-use autodiff::grad;
 use common::*;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 
 #[test]

@@ -6,8 +6,8 @@
 
 mod common;
 
-use autodiff::grad;
 use common::*;
+use matgrad::grad;
 use nalgebra::DVector;
 
 /// `#[grad]` on a function of one statement per literal: `s` and `v` shadowed each time.

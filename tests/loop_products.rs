@@ -7,8 +7,8 @@
 
 mod common;
 
-use autodiff::{grad, tanh};
 use common::*;
+use matgrad::{grad, tanh};
 use nalgebra::DMatrix;
 
 /// Iteration counts, zero and one included (no product to set side by side, or just one).

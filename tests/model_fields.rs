@@ -7,7 +7,7 @@
 
 mod models_support;
 
-use autodiff::{grad, relu, sigmoid, softplus, tanh, Differentiable};
+use matgrad::{grad, relu, sigmoid, softplus, tanh, Differentiable};
 use models_support::*;
 use nalgebra::{DMatrix, DVector, SMatrix};
 

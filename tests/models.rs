@@ -8,7 +8,7 @@
 
 mod models_support;
 
-use autodiff::{grad, sigmoid, tanh, Differentiable};
+use matgrad::{grad, sigmoid, tanh, Differentiable};
 use models_support::*;
 use nalgebra::{DMatrix, DVector};
 

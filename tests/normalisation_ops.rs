@@ -6,8 +6,8 @@
 
 mod common;
 
-use autodiff::{grad, Broadcast, Dense};
 use common::*;
+use matgrad::{grad, Broadcast, Dense};
 use nalgebra::{DMatrix, DVector, RowDVector};
 use rand::rngs::StdRng;
 

@@ -4,11 +4,11 @@
 
 mod common;
 
-use autodiff::{
+use common::*;
+use matgrad::{
     grad, log_softmax, log_softmax_columns, log_softmax_rows, logsumexp, logsumexp_columns,
     logsumexp_rows, softmax, softmax_columns, softmax_rows,
 };
-use common::*;
 use nalgebra::{DMatrix, DVector};
 use serde_json::Value;
 

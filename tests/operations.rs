@@ -5,8 +5,8 @@
 
 mod common;
 
-use autodiff::{grad, Broadcast};
 use common::*;
+use matgrad::{grad, Broadcast};
 use nalgebra::{DMatrix, DVector, Matrix2x4, RowDVector, SMatrix, SVector, Vector3};
 
 /// `m×n` shapes: a scalar-like one, tall, wide, square.
@@ -1220,14 +1220,13 @@ fn map_closures() {
 
 #[grad]
 fn activated(x: &DMatrix<f64>, s: f64) -> f64 {
-    let a = autodiff::sigmoid(x);
-    let b = autodiff::tanh(&(x * 2.0));
-    let c = autodiff::relu(x);
-    let d = autodiff::softplus(&(x * s));
-    let e = autodiff::abs(x);
-    let t = autodiff::sigmoid(&s) + autodiff::tanh(&s) * autodiff::relu(&s)
-        - autodiff::softplus(&s)
-        + autodiff::abs(&s);
+    let a = matgrad::sigmoid(x);
+    let b = matgrad::tanh(&(x * 2.0));
+    let c = matgrad::relu(x);
+    let d = matgrad::softplus(&(x * s));
+    let e = matgrad::abs(x);
+    let t = matgrad::sigmoid(&s) + matgrad::tanh(&s) * matgrad::relu(&s) - matgrad::softplus(&s)
+        + matgrad::abs(&s);
     a.dot(&b) + c.sum() * t + d.norm_squared() - e.component_mul(&a).sum()
 }
 
@@ -1253,7 +1252,7 @@ fn looped(w: &DMatrix<f64>, h0: &DVector<f64>, xs: &[DVector<f64>], steps: usize
     let mut h = h0.clone();
     let mut loss = 0.0;
     for x in xs.iter() {
-        h = w * autodiff::tanh(&h) + x;
+        h = w * matgrad::tanh(&h) + x;
         loss += h.norm_squared();
     }
     for i in (0..steps).rev() {
@@ -1358,7 +1357,7 @@ fn if_else() {
 // ================================================================ calls and custom rules
 
 mod helpers {
-    use autodiff::grad;
+    use matgrad::grad;
     use nalgebra::{DMatrix, DVector, RealField};
 
     /// A `#[grad]` function called from others by path.
@@ -1398,18 +1397,18 @@ fn calls_to_grad_functions() {
 }
 
 /// `ln(1 + eˣ)` with a hand-written rule.
-#[autodiff::vjp(log1p_exp_rule)]
+#[matgrad::vjp(log1p_exp_rule)]
 fn log1p_exp(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
 /// x̄ = ḡ·σ(x).
 fn log1p_exp_rule(x: &f64, _y: &f64, g: &f64) -> f64 {
-    g * autodiff::sigmoid(x)
+    g * matgrad::sigmoid(x)
 }
 
 /// `‖Ax‖²` scaled by `s`, with a hand-written rule for both differentiated arguments.
-#[autodiff::vjp(scaled_norm_rule)]
+#[matgrad::vjp(scaled_norm_rule)]
 fn scaled_norm(a: &DMatrix<f64>, x: &DVector<f64>, s: f64) -> f64 {
     (a * x).norm_squared() * s
 }

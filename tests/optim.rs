@@ -1,4 +1,4 @@
-//! `autodiff::optim` against optax, an independent implementation, in float64
+//! `matgrad::optim` against optax, an independent implementation, in float64
 //! (`tests/data/optim_optax.py` writes `tests/data/optim_optax.json`).
 //!
 //! Every optimiser case replays the script's gradients from its initial parameters (a 3×2
@@ -18,12 +18,12 @@
 
 mod common;
 
-use autodiff::optim::{
+use common::{json_matrix, json_number, reference_data};
+use matgrad::optim::{
     clip_by_global_norm, from_fn, Adam, AdamW, CosineDecay, ExponentialDecay, Optimiser, Schedule,
     Sgd, StepDecay, WarmupCosineDecay,
 };
-use autodiff::{grad, Differentiable, Leaf, LeafMut};
-use common::{json_matrix, json_number, reference_data};
+use matgrad::{grad, Differentiable, Leaf, LeafMut};
 use nalgebra::{DMatrix, DVector};
 use serde_json::Value;
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -5,8 +5,8 @@
 
 mod common;
 
-use autodiff::{grad, Dense};
 use common::*;
+use matgrad::{grad, Dense};
 use nalgebra::{DMatrix, DVector, RowDVector};
 use std::cell::Cell;
 

@@ -5,9 +5,9 @@
 
 mod common;
 
-use autodiff::grad;
 use common::reference::*;
 use common::*;
+use matgrad::grad;
 use nalgebra::DMatrix;
 
 /// Σ W ∘ Q ∘ Q: invariant to the signs of Q's columns.

@@ -6,8 +6,8 @@
 
 mod common;
 
-use autodiff::{grad, vjp};
 use common::*;
+use matgrad::{grad, vjp};
 use nalgebra::{DMatrix, DVector};
 
 /// Vector lengths.

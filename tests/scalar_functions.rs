@@ -6,8 +6,8 @@
 
 mod common;
 
-use autodiff::grad;
 use common::*;
+use matgrad::grad;
 use nalgebra::DMatrix;
 
 /// One `#[grad]` function per scalar function, `x ↦ f(x)`, so that each is checked alone.

@@ -14,8 +14,8 @@
 
 mod common;
 
-use autodiff::{grad, log_softmax_rows, sigmoid, softplus, tanh, Broadcast};
 use common::{assert_value, json_matrix, json_number, reference_data, rel_error};
+use matgrad::{grad, log_softmax_rows, sigmoid, softplus, tanh, Broadcast};
 use nalgebra::{DMatrix, DVector, Dim, Matrix, RawStorage, RowDVector};
 use serde_json::Value;
 use std::f64::consts::PI;

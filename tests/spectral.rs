@@ -2,13 +2,13 @@
 //! and `.eigenvectors`, `s.symmetric_eigenvalues()`, and the matrix exponential `a.exp()`;
 //! against the original function, finite differences and JAX (`tests/data/spectral_jax.py`),
 //! and at repeated eigenvalues, where the convention is documented
-//! (`autodiff-runtime/src/spectral.rs`).
+//! (`matgrad-runtime/src/spectral.rs`).
 
 mod common;
 
-use autodiff::grad;
 use common::reference::*;
 use common::*;
+use matgrad::grad;
 use nalgebra::{dmatrix, dvector, DMatrix, DVector};
 
 #[grad]

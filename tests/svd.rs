@@ -5,9 +5,9 @@
 
 mod common;
 
-use autodiff::grad;
 use common::reference::*;
 use common::*;
+use matgrad::grad;
 use nalgebra::{dmatrix, dvector, DMatrix, DVector};
 
 #[grad]

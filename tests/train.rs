@@ -9,8 +9,8 @@ mod digits;
 #[path = "../examples/support/mlp.rs"]
 mod mlp;
 
-use autodiff::optim::Adam;
-use autodiff::Differentiable;
+use matgrad::optim::Adam;
+use matgrad::Differentiable;
 use mlp::{loss, loss_grad, one_hot, LossGrad, Mlp};
 use nalgebra::{DMatrix, DVector};
 use rand::rngs::StdRng;

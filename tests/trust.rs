@@ -8,8 +8,8 @@
 
 mod common;
 
-use autodiff::grad;
 use common::*;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 
 // ============================================================ loop-carried chains of any length
@@ -215,7 +215,7 @@ fn cfg_let_shadows_in_an_arm(x: f64, s: f64) -> f64 {
 fn cfg_out_shadows_a_reference(x: f64, w: &DVector<f64>) -> f64 {
     #[cfg(any())]
     let w = w.sum() * 2.0;
-    let r = autodiff::relu(w);
+    let r = matgrad::relu(w);
     let c = w.clone();
     x * r.sum() + c.sum() * x * x
 }

@@ -6,8 +6,8 @@
 
 mod common;
 
-use autodiff::grad;
 use common::*;
+use matgrad::grad;
 use nalgebra::{stack, DMatrix, DVector, Matrix3, Matrix4, RowDVector, Vector2, Vector3};
 
 /// The blocks of `x` in one function: overlapping, used twice, combined with products.

@@ -6,7 +6,7 @@
 //!   ∂l/∂W = v (∂l/∂z)ᵀ + (σ′(u) ⊙ W ∂l/∂z) xᵀ,   ∂l/∂b₁ = σ′(u) ⊙ W ∂l/∂z,   ∂l/∂b₂ = ∂l/∂z.
 
 use super::{data, flat, Parts, Workload};
-use autodiff::{grad, sigmoid};
+use matgrad::{grad, sigmoid};
 use nalgebra::{DMatrix, DVector};
 
 /// ‖b₂ + Wᵀσ(Wx + b₁) − x‖².
@@ -26,7 +26,7 @@ pub fn autoencoder(
 /// The value and (∂l/∂W, ∂l/∂b₁, ∂l/∂b₂).
 pub type AutoencoderOut = (f64, DMatrix<f64>, DVector<f64>, DVector<f64>);
 
-/// σ(u), stable for large |u| (the same formula as `autodiff::sigmoid`).
+/// σ(u), stable for large |u| (the same formula as `matgrad::sigmoid`).
 #[inline]
 fn logistic(u: f64) -> f64 {
     if u >= 0.0 {

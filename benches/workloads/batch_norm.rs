@@ -8,7 +8,7 @@
 //!   dβ = Σᵢ Gᵢ,   dγ = Σᵢ Gᵢ ⊙ x̂ᵢ,   dxᵢ = γ/(m√(σ² + ε)) ⊙ (m Gᵢ − dβ − x̂ᵢ ⊙ dγ).
 
 use super::{data, flat, Parts, Workload};
-use autodiff::{grad, Broadcast};
+use matgrad::{grad, Broadcast};
 use nalgebra::{DMatrix, RowDVector};
 
 /// The ε under the square root.

@@ -5,7 +5,7 @@
 //! `benches/second_order.rs` declares this module). `_grad` and the primal are generated as
 //! without `forward`. Plus the function of the full-Hessian comparison, [`logistic_loss`].
 
-use autodiff::{grad, sigmoid, softplus, tanh, Broadcast};
+use matgrad::{grad, sigmoid, softplus, tanh, Broadcast};
 use nalgebra::{DMatrix, DVector, RowDVector};
 
 /// ‖Ax − b‖² (`least_squares.rs`).

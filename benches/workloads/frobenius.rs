@@ -1,7 +1,7 @@
 //! The Frobenius norm ‖XAᵀ − B‖²_F, gradient with respect to X: 2(XAᵀ − B)A. All n×n.
 
 use super::{data, flat, t, Parts, Workload};
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::DMatrix;
 
 /// ‖XAᵀ − B‖²_F.

@@ -1,7 +1,7 @@
 //! Least squares, ‖Ax − b‖², gradient with respect to x: 2Aᵀ(Ax − b). A is n×n.
 
 use super::{data, Parts, Workload};
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 
 /// ‖Ax − b‖².

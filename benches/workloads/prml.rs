@@ -2,7 +2,7 @@
 //! (the design matrix), W is M×K, T is N×K. (The log-likelihood is const − β times this.)
 
 use super::{data, flat, gemm_tn, Parts, Workload};
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::DMatrix;
 
 /// ½‖T − ΦW‖²_F.

@@ -6,7 +6,7 @@
 //! ∂l/∂W = Σₜ δₜ tanh(hₜ₋₁)ᵀ, ∂l/∂U = Σₜ δₜ xₜᵀ, ∂l/∂b = Σₜ δₜ.
 
 use super::{data, flat, t, Parts, Workload};
-use autodiff::{grad, tanh};
+use matgrad::{grad, tanh};
 use nalgebra::{DMatrix, DVector};
 
 /// l = Σₜ ‖hₜ‖², hₜ = W tanh(hₜ₋₁) + U xₜ + b over the inputs `xs` = x₁…x_T.

@@ -2,15 +2,15 @@
 //! versions of the generator can be compared byte for byte (`diff -r`):
 //!
 //! ```sh
-//! cargo run -p autodiff-difftest --example dump_programs -- --seed 2026 --programs 100 --out DIR
+//! cargo run -p matgrad-difftest --example dump_programs -- --seed 2026 --programs 100 --out DIR
 //! ```
 //!
 //! Flags: `--seed S` (2026, the CI corpus's), `--programs N` (100), `--families LIST` (`all`),
 //! `--out DIR` (required), `--forms yes` (beside each `pNNNNN.rs`, `pNNNNN.forms`: the
 //! catalogue forms the program takes, one a line). Nothing is compiled.
 
-use autodiff_difftest::family::FamilySet;
-use autodiff_difftest::{emit, gen, program_seed};
+use matgrad_difftest::family::FamilySet;
+use matgrad_difftest::{emit, gen, program_seed};
 use std::path::PathBuf;
 
 fn main() -> Result<(), String> {

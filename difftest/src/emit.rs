@@ -25,7 +25,7 @@ pub struct Module {
 }
 
 const HEADER: &str = "#![allow(warnings)]\n\
-use autodiff::{grad, vjp, Broadcast};\n\
+use matgrad::{grad, vjp, Broadcast};\n\
 use nalgebra::{DMatrix, DVector, RowDVector, SMatrix, SVector};\n\
 use crate::support::*;\n\n";
 
@@ -34,14 +34,14 @@ pub fn module(p: &Program) -> Module {
     let mut s = String::from(HEADER);
     if p.models.is_some() {
         // The checks of the `models` family call `to_flat`, `dot`, .. (`emit/models.rs`).
-        s = s.replace("*;\n\n", "*;\nuse autodiff::Differentiable;\n\n");
+        s = s.replace("*;\n\n", "*;\nuse matgrad::Differentiable;\n\n");
     }
     let start = lines(&s) + 1;
     s.push_str(&p.render_functions());
     let functions = (start, lines(&s));
     s.push_str(&checker(p));
     let start = lines(&s) + 1;
-    s.push_str("\nmod plain {\n    use autodiff::Broadcast;\n    use nalgebra::{DMatrix, DVector, RowDVector, SMatrix, SVector};\n");
+    s.push_str("\nmod plain {\n    use matgrad::Broadcast;\n    use nalgebra::{DMatrix, DVector, RowDVector, SMatrix, SVector};\n");
     if let Some(m) = &p.models {
         s.push_str(&m.imports());
     }

@@ -54,9 +54,9 @@ families! {
     Linalg = "linalg",
     /// powi/sqrt/exp/ln/tanh/abs/sin/cos (and the others of the catalogue, `clamp`) on floats.
     FloatFns = "float_fns",
-    /// `autodiff::Broadcast`'s broadcast_add/sub/mul/div.
+    /// `matgrad::Broadcast`'s broadcast_add/sub/mul/div.
     Broadcast = "broadcast",
-    /// `autodiff::{sigmoid, tanh, relu, softplus, abs}`; `logsumexp`, `softmax`, `log_softmax`
+    /// `matgrad::{sigmoid, tanh, relu, softplus, abs}`; `logsumexp`, `softmax`, `log_softmax`
     /// (of every entry, by rows, by columns), `logsumexp_rows`, `logsumexp_columns`.
     Activations = "activations",
     /// `.map(|v| ...)` closures (capturing constants, or values depending on a differentiated

@@ -57,7 +57,7 @@ impl Config {
             batch: 100,
             scratch: Scratch {
                 root: target_dir(&workspace).join("difftest"),
-                autodiff: workspace.clone(),
+                matgrad: workspace.clone(),
                 lockfile: workspace.join("Cargo.lock"),
                 jobs: None,
             },

@@ -1,13 +1,13 @@
-//! `autodiff-difftest`: generates random `#[grad]` programs, checks them in batches and
+//! `matgrad-difftest`: generates random `#[grad]` programs, checks them in batches and
 //! prints a summary; see difftest/README.md for the flags.
 
-use autodiff_difftest::family::{Family, FamilySet};
-use autodiff_difftest::{run, Config};
+use matgrad_difftest::family::{Family, FamilySet};
+use matgrad_difftest::{run, Config};
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: autodiff-difftest [--programs N] [--seed S] [--batch B] [--families LIST]
-       [--disable LIST] [--jobs J] [--workers W] [--autodiff PATH] [--out DIR] [--show N] [--quiet]
+    "usage: matgrad-difftest [--programs N] [--seed S] [--batch B] [--families LIST]
+       [--disable LIST] [--jobs J] [--workers W] [--matgrad PATH] [--out DIR] [--show N] [--quiet]
 families (comma-separated, or `all`):";
 
 fn parse(args: &[String]) -> Result<(Config, usize), String> {
@@ -34,8 +34,8 @@ fn parse(args: &[String]) -> Result<(Config, usize), String> {
             }
             "--jobs" => cfg.scratch.jobs = Some(num(val()?)?),
             "--workers" => cfg.workers = num(val()?)?.max(1),
-            "--autodiff" => {
-                cfg.scratch.autodiff = std::fs::canonicalize(val()?).map_err(|e| e.to_string())?
+            "--matgrad" => {
+                cfg.scratch.matgrad = std::fs::canonicalize(val()?).map_err(|e| e.to_string())?
             }
             "--out" => cfg.scratch.root = std::path::PathBuf::from(val()?),
             "--show" => show = num(val()?)?,

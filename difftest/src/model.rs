@@ -78,10 +78,10 @@ pub struct StructDef {
 }
 
 impl StructDef {
-    /// The declaration, with `#[derive(.., autodiff::Differentiable)]`.
+    /// The declaration, with `#[derive(.., matgrad::Differentiable)]`.
     pub fn render(&self) -> String {
         let name = self.kind.name();
-        let mut s = format!("#[derive(Clone, Debug, autodiff::Differentiable)]\npub struct {name}");
+        let mut s = format!("#[derive(Clone, Debug, matgrad::Differentiable)]\npub struct {name}");
         let skip = |f: &Field| matches!(f.ty, FieldTy::Skip(_));
         if self.tuple {
             let fields: Vec<String> = self
@@ -267,15 +267,15 @@ pub mod gaps {
     /// "a field of a differentiated value is not differentiable", or type errors.
     pub const FIELD_IN_CLOSURE: bool = false;
     /// A field or element (or an entry of one) borrowed as the argument of one of the
-    /// library's functions (`autodiff::relu(&p.w)`, `autodiff::logsumexp(&ws[0])`,
-    /// `autodiff::relu(&p.b[(1, 0)])`): `&M: Dense` is not satisfied (E0277).
+    /// library's functions (`matgrad::relu(&p.w)`, `matgrad::logsumexp(&ws[0])`,
+    /// `matgrad::relu(&p.b[(1, 0)])`): `&M: Dense` is not satisfied (E0277).
     /// Calls of `#[grad]` and `#[vjp]` functions, and nalgebra's methods, take them.
     pub const FIELD_AS_LIBRARY_ARG: bool = false;
     /// A variable bound to a copy of a field or entry (`let a = p.s;`, `let a = p.w[0];`, a
     /// static matrix `let m = p.m;`, an entry of an alias `let a = &p.d; let y = a[(0, 0)];`)
     /// is a reference in the expansion: read in an `if`
     /// condition, as a function's argument in a closure (`f64::atan(a)`), through an entry
-    /// (`let y = m[(0, 0)]; autodiff::softplus(&y)`), or assigned (`h = p.vs[1][(0, i)];`)
+    /// (`let y = m[(0, 0)]; matgrad::softplus(&y)`), or assigned (`h = p.vs[1][(0, i)];`)
     /// before a `#[cfg(any())]` loop that changes it: E0308 or E0277 (`&f64` where `f64`
     /// goes).
     pub const FIELD_COPY: bool = false;
@@ -285,7 +285,7 @@ pub mod gaps {
     /// `for &g in p.gains.iter()`: E0277, "read where no derivative flows".
     pub const REF_PATTERN: bool = false;
     /// `f64::max(p.s, p.gains[0])`, `p.w[0].min(p.w[1])` (of floats that are fields or
-    /// entries of one) in a `forward` function: `&f64: autodiff::Scalar` (E0277, in
+    /// entries of one) in a `forward` function: `&f64: matgrad::Scalar` (E0277, in
     /// `max_weight`).
     pub const FORWARD_MAX_OF_FIELD: bool = false;
     /// `let _ = xs[0];` of an element of a constant slice: E0508, a move out of the slice.

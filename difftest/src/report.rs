@@ -163,6 +163,6 @@ pub fn reproducer(r: &Record) -> String {
             let _ = writeln!(h, "// | {line}");
         }
     }
-    h.push_str("// Run it as an example of the autodiff crate (copy to examples/), or in any crate with\n// autodiff and nalgebra 0.35 as dependencies.\n");
+    h.push_str("// Run it as an example of the matgrad crate (copy to examples/), or in any crate with\n// matgrad and nalgebra 0.35 as dependencies.\n");
     emit::reproducer(p, &h)
 }

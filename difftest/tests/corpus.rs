@@ -1,11 +1,11 @@
 //! The CI corpus: a fixed seed's generated programs, built as one scratch crate (in
 //! `<target>/difftest`, its own target directory there) and checked; no program of the
 //! enabled families may give a wrong value, a wrong gradient, a panic or a compile error.
-//! About two minutes on two cores, the scratch crate's first build of nalgebra and autodiff
+//! About two minutes on two cores, the scratch crate's first build of nalgebra and matgrad
 //! included.
 
-use autodiff_difftest::family::{Family, FamilySet};
-use autodiff_difftest::{run, Config};
+use matgrad_difftest::family::{Family, FamilySet};
+use matgrad_difftest::{run, Config};
 
 // =====================================================================================
 // THE FAMILIES THE CI CORPUS ENABLES: all of them. A family added to the

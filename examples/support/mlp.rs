@@ -11,7 +11,7 @@
 // Each including crate uses a different part of this module.
 #![allow(dead_code)]
 
-use autodiff::{grad, log_softmax_columns, relu, Broadcast, Differentiable};
+use matgrad::{grad, log_softmax_columns, relu, Broadcast, Differentiable};
 use nalgebra::{DMatrix, DVector};
 use rand::rngs::StdRng;
 use rand::Rng;

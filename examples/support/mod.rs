@@ -11,7 +11,7 @@
 // Each including crate uses a different part of this module.
 #![allow(dead_code)]
 
-use autodiff::{Dense, GradCheck};
+use matgrad::{Dense, GradCheck};
 use nalgebra::{DMatrix, DVector};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -44,7 +44,7 @@ pub struct Report {
 impl Report {
     /// The report of an example with one differentiated parameter: `generated` is the
     /// gradient `#[grad]` returned, `closed_form` the seed's formula evaluated by hand, and
-    /// `check` what [`autodiff::check_gradient`] found for `generated`.
+    /// `check` what [`matgrad::check_gradient`] found for `generated`.
     pub fn new<X: Dense<Scalar = f64>>(
         name: &'static str,
         value: f64,

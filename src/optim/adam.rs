@@ -17,7 +17,7 @@ use crate::{Differentiable, Scalar};
 /// # Example
 ///
 /// ```
-/// use autodiff::optim::Adam;
+/// use matgrad::optim::Adam;
 /// use nalgebra::{dmatrix, DMatrix};
 ///
 /// // f(W) = ‖W − A‖², ∇f = 2(W − A).
@@ -226,7 +226,7 @@ impl<T: Scalar> Coefficients<T> {
 /// # Example
 ///
 /// ```
-/// use autodiff::optim::AdamW;
+/// use matgrad::optim::AdamW;
 /// use nalgebra::{dvector, DVector};
 ///
 /// let mut x = dvector![1.0, 2.0];

@@ -18,7 +18,7 @@ use crate::Differentiable;
 /// # Example
 ///
 /// ```
-/// use autodiff::optim::clip_by_global_norm;
+/// use matgrad::optim::clip_by_global_norm;
 /// use nalgebra::{dvector, DVector};
 ///
 /// let mut g: Vec<DVector<f64>> = vec![dvector![3.0], dvector![0.0, 4.0]];

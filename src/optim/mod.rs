@@ -23,7 +23,7 @@
 //! Minimise `Σᵢ ‖xᵢ − cᵢ‖²` over a `Vec<DVector<f64>>`, whose gradient is `2(xᵢ − cᵢ)`:
 //!
 //! ```
-//! use autodiff::optim::{clip_by_global_norm, Adam, WarmupCosineDecay};
+//! use matgrad::optim::{clip_by_global_norm, Adam, WarmupCosineDecay};
 //! use nalgebra::{dvector, DVector};
 //!
 //! let targets = vec![dvector![1.0, -2.0], dvector![0.5, 3.0, -1.0]];

@@ -13,7 +13,7 @@ use std::fmt;
 /// # Example
 ///
 /// ```
-/// use autodiff::optim::{CosineDecay, Schedule};
+/// use matgrad::optim::{CosineDecay, Schedule};
 ///
 /// let cosine = CosineDecay::new(0.1, 100);
 /// assert_eq!(cosine.lr(0), 0.1);
@@ -54,7 +54,7 @@ impl<S: Schedule + ?Sized> Schedule for &S {
 /// # Example
 ///
 /// ```
-/// use autodiff::optim::{from_fn, Schedule, Sgd};
+/// use matgrad::optim::{from_fn, Schedule, Sgd};
 /// use nalgebra::DVector;
 ///
 /// let inverse_sqrt = from_fn(|t| 0.1 / ((t + 1) as f64).sqrt());
@@ -274,7 +274,7 @@ fn cosine(init: f64, decay_steps: usize, alpha: f64, exponent: f64, step: usize)
 /// # Example
 ///
 /// ```
-/// use autodiff::optim::{Schedule, WarmupCosineDecay};
+/// use matgrad::optim::{Schedule, WarmupCosineDecay};
 ///
 /// let s = WarmupCosineDecay::new(0.0, 1.0, 10, 110).end_value(0.1);
 /// assert_eq!(s.lr(5), 0.5); // half-way up

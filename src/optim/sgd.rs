@@ -16,7 +16,7 @@ use crate::{Differentiable, Leaf, Scalar};
 /// # Example
 ///
 /// ```
-/// use autodiff::optim::Sgd;
+/// use matgrad::optim::Sgd;
 /// use nalgebra::{dvector, DVector};
 ///
 /// // f(x) = ½‖x‖², ∇f = x: heavy-ball momentum towards 0.

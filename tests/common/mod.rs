@@ -1,5 +1,5 @@
 //! Shared by the integration tests: seeded random inputs and the two oracles every gradient is
-//! held to — central finite differences (`autodiff::check_gradient`) and, where the seed notes
+//! held to — central finite differences (`matgrad::check_gradient`) and, where the seed notes
 //! give one, a closed form computed here with plain nalgebra.
 //!
 //! Not every test file uses every helper.
@@ -7,7 +7,7 @@
 
 pub mod reference;
 
-use autodiff::{check_gradient, Dense};
+use matgrad::{check_gradient, Dense};
 use nalgebra::{DMatrix, DVector, RowDVector, SMatrix, SVector};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::fmt::Debug;

@@ -1,4 +1,4 @@
-"""Generate optax reference trajectories for the optimisers of autodiff::optim (tests/optim.rs).
+"""Generate optax reference trajectories for the optimisers of matgrad::optim (tests/optim.rs).
 
 optax is an independent implementation of the same optimisers; everything runs in float64
 (jax_enable_x64). The parameters are one pytree {"w": 3x2 matrix, "b": 4-vector, "s": scalar}
@@ -8,7 +8,7 @@ turn so that Adam's normalisation and the clipping see several magnitudes).
 
 Optimisers (CASES below): each is run from the same initial parameters through the same
 gradients with optax's `update` and `apply_updates`, and the parameters after every step are
-recorded. autodiff::optim follows PyTorch's conventions; the optax transform each case uses is
+recorded. matgrad::optim follows PyTorch's conventions; the optax transform each case uses is
 the exact equivalent:
 
     PyTorch SGD(lr, momentum=mu, nesterov)   optax.sgd(lr, momentum=mu, nesterov=...):
@@ -204,7 +204,7 @@ def clip_cases(grads):
     zero = jax.tree.map(jnp.zeros_like, grads[0])
     for g in grads + [zero]:
         norm = float(optax.tree.norm(g))
-        # A zero gradient with max_norm 0 is 0/0 in optax; autodiff leaves it as it is.
+        # A zero gradient with max_norm 0 is 0/0 in optax; matgrad leaves it as it is.
         for max_norm in (0.5 * norm, 2.0 * norm, 1.0) if norm > 0 else (1.0,):
             clip = optax.clip_by_global_norm(max_norm)
             clipped, _ = clip.update(g, clip.init(g))

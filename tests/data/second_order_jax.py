@@ -50,7 +50,7 @@ the symmetric s of gaussian_nll and eig_sin). For each case it records
 The symmetric matrices go through jnp.linalg.cholesky / eigh, which symmetrise their input:
 JAX differentiates f((s + s^T)/2), so the gradient of s is symmetric and the Hessian's rows
 (and columns) of s_ij and s_ji are equal: the convention of the Rust runtime
-(autodiff-runtime/src/factorisations.rs, "Symmetric matrices").
+(matgrad-runtime/src/factorisations.rs, "Symmetric matrices").
 
 Self-checks before writing: the Hessian's row-by-row product with the stacked direction is
 the structured HVP, its first derivative (jax.grad of the flattened f) the structured

@@ -9,7 +9,7 @@
 //! much tighter than a two-point difference.
 #![allow(dead_code)]
 
-use autodiff::Dense;
+use matgrad::Dense;
 use nalgebra::{allocator::Allocator, DMatrix, DVector, DefaultAllocator, Dim, OMatrix};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::fmt::Write as _;

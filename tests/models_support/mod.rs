@@ -2,7 +2,7 @@
 //! of a `Differentiable` value held to central finite differences over its flattened entries.
 #![allow(dead_code)]
 
-use autodiff::Differentiable;
+use matgrad::Differentiable;
 use nalgebra::{DMatrix, DVector};
 
 /// A direction of `p`'s shape, entries about in [−1, 1].

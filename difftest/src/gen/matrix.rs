@@ -243,7 +243,7 @@ impl Gen {
                 let a = self.borrow(a);
                 let c = Expr::lit(s.filled(&format!("{k:?}")), ty, k);
                 (
-                    Expr::op("(autodiff::sigmoid({0}) + {1})", vec![a, c], ty, 1.0 + k),
+                    Expr::op("(matgrad::sigmoid({0}) + {1})", vec![a, c], ty, 1.0 + k),
                     k,
                 )
             }
@@ -373,7 +373,7 @@ impl Gen {
         ))
     }
 
-    /// `autodiff::sigmoid(&m)` and the others; or, from the catalogue stream, the softmax
+    /// `matgrad::sigmoid(&m)` and the others; or, from the catalogue stream, the softmax
     /// family (`normalised.rs`).
     fn matrix_activation(&mut self, s: Shape, depth: u32) -> Option<Expr> {
         if !self.on(Family::Activations) {
@@ -388,7 +388,7 @@ impl Gen {
         let a = self.library_arg(a);
         let a = self.borrow(a);
         Some(Expr::op(
-            format!("autodiff::{name}({{0}})"),
+            format!("matgrad::{name}({{0}})"),
             vec![a],
             Ty::Mat(s),
             b,

@@ -1,5 +1,5 @@
 //! The softmax family of the `activations` family, drawn from the catalogue stream:
-//! `autodiff::logsumexp(&m)` (over every entry), `softmax`, `log_softmax`, by rows and by
+//! `matgrad::logsumexp(&m)` (over every entry), `softmax`, `log_softmax`, by rows and by
 //! columns (`softmax_rows`, `log_softmax_columns`, ..), `logsumexp_rows` (a column) and
 //! `logsumexp_columns` (a row), of dynamic and static matrices.
 //!
@@ -18,7 +18,7 @@ fn ln(n: usize) -> f64 {
 }
 
 impl Gen {
-    /// `autodiff::logsumexp(&m)` of one of the program's shapes, or `softmax(&m)` weighed by
+    /// `matgrad::logsumexp(&m)` of one of the program's shapes, or `softmax(&m)` weighed by
     /// another matrix (`.dot`, within the weights' bound: the softmax sums to one). `None`
     /// (nothing drawn from the main stream) without shapes.
     pub(crate) fn normalised_scalar(&mut self, depth: u32) -> Option<Expr> {
@@ -36,14 +36,14 @@ impl Gen {
             let wb = w.bound;
             let w = self.borrow(w);
             return Some(Expr::op(
-                "autodiff::softmax({0}).dot({1})",
+                "matgrad::softmax({0}).dot({1})",
                 vec![m, w],
                 Ty::Scalar,
                 wb,
             ));
         }
         Some(Expr::op(
-            "autodiff::logsumexp({0})",
+            "matgrad::logsumexp({0})",
             vec![m],
             Ty::Scalar,
             b + ln(s.len()),
@@ -79,7 +79,7 @@ impl Gen {
             let b = m.bound + ln(k);
             let m = self.library_arg(m);
             let m = self.borrow(m);
-            return Expr::op(format!("autodiff::{name}({{0}})"), vec![m], Ty::Mat(t), b);
+            return Expr::op(format!("matgrad::{name}({{0}})"), vec![m], Ty::Mat(t), b);
         }
         let m = self.matrix(t, d);
         let lane = match (form, lanes) {
@@ -97,7 +97,7 @@ impl Gen {
             _ => (format!("log_softmax_{lanes}"), b),
         };
         Expr::op(
-            format!("autodiff::{name}({{0}})"),
+            format!("matgrad::{name}({{0}})"),
             vec![m],
             Ty::Mat(t),
             bound,

@@ -54,11 +54,11 @@ impl Gen {
     }
 }
 
-/// The rule's source with `#[autodiff::jvp(name_tangent)]` after its `#[vjp]` attribute and
+/// The rule's source with `#[matgrad::jvp(name_tangent)]` after its `#[vjp]` attribute and
 /// the tangent (with its own rule) after it.
 fn with_tangent(name: &str, source: &str, tangent: &str) -> String {
     let (attr, rest) = source.split_once('\n').expect("an attribute line");
-    format!("{attr}\n#[autodiff::jvp({name}_tangent)]\n{rest}\n{tangent}")
+    format!("{attr}\n#[matgrad::jvp({name}_tangent)]\n{rest}\n{tangent}")
 }
 
 /// The tangent of template `which` (as `add_vjps` numbers them) and its rule.
@@ -192,7 +192,7 @@ mod tests {
             for (va, vb) in a.vjps.iter().zip(&b.vjps) {
                 let tangent = format!("\n#[vjp({}_tangent_rule)]", vb.name);
                 let rule = vb.source.split(&tangent).next().unwrap_or_default();
-                let jvp = format!("#[autodiff::jvp({}_tangent)]\n", vb.name);
+                let jvp = format!("#[matgrad::jvp({}_tangent)]\n", vb.name);
                 assert_eq!(va.source, rule.replacen(&jvp, "", 1));
             }
             assert_eq!(a.vjps.len(), b.vjps.len());

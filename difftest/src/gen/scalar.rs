@@ -157,7 +157,7 @@ impl Gen {
                 let a = self.library_arg(a);
                 (
                     Expr::op(
-                        format!("(autodiff::softplus(&{{0}}) + {k:?})"),
+                        format!("(matgrad::softplus(&{{0}}) + {k:?})"),
                         vec![a],
                         Ty::Scalar,
                         ab + 1.0 + k,
@@ -352,7 +352,7 @@ impl Gen {
         Expr::op("({0} + {1})", vec![m, id], Ty::Mat(s), 4.0)
     }
 
-    /// `autodiff::sigmoid(&a)` and the others, on a scalar; or, from the catalogue stream,
+    /// `matgrad::sigmoid(&a)` and the others, on a scalar; or, from the catalogue stream,
     /// the log-sum-exp of a matrix or its weighed softmax (`normalised.rs`).
     fn scalar_activation(&mut self, depth: u32) -> Option<Expr> {
         if !self.on(Family::Activations) || self.closure {
@@ -368,7 +368,7 @@ impl Gen {
         let a = self.library_arg(a);
         let (name, b) = self.activation(a.bound);
         Some(Expr::op(
-            format!("autodiff::{name}(&{{0}})"),
+            format!("matgrad::{name}(&{{0}})"),
             vec![a],
             Ty::Scalar,
             b,

@@ -44,7 +44,7 @@ impl Gen {
                     self.mark(Family::Activations);
                     let e = self.library_arg(e);
                     let e = self.borrow(e);
-                    return Expr::op("autodiff::tanh({0})", vec![e], ty, 1.0);
+                    return Expr::op("matgrad::tanh({0})", vec![e], ty, 1.0);
                 }
                 Ty::Mat(_) if self.on(Family::Map) && !self.closure => {
                     self.mark(Family::Map);
@@ -111,7 +111,7 @@ impl Gen {
         e
     }
 
-    /// An argument of one of the library's functions (`autodiff::relu`, ..), before it is
+    /// An argument of one of the library's functions (`matgrad::relu`, ..), before it is
     /// borrowed: a field or element (or an entry of one) is cloned while [`gaps::FIELD_AS_LIBRARY_ARG`] is open.
     pub(crate) fn library_arg(&self, e: Expr) -> Expr {
         if gaps::FIELD_AS_LIBRARY_ARG && field_place(&e) {

@@ -13,8 +13,8 @@ use std::process::Command;
 pub struct Scratch {
     /// `target/difftest` (or wherever configured).
     pub root: PathBuf,
-    /// The `autodiff` facade to test.
-    pub autodiff: PathBuf,
+    /// The `matgrad` facade to test.
+    pub matgrad: PathBuf,
     /// The Cargo.lock copied into every scratch crate.
     pub lockfile: PathBuf,
     /// `cargo build -j`.
@@ -62,13 +62,13 @@ impl Scratch {
             std::fs::remove_dir_all(&src)?;
         }
         std::fs::create_dir_all(&src)?;
-        let autodiff = self.autodiff.display().to_string().replace('\\', "/");
+        let matgrad = self.matgrad.display().to_string().replace('\\', "/");
         std::fs::write(
             dir.join("Cargo.toml"),
             format!(
                 "[package]\nname = \"difftest-batch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-                 # Its own workspace, although it sits inside autodiff's target directory.\n[workspace]\n\n\
-                 [dependencies]\nautodiff = {{ path = \"{autodiff}\" }}\nnalgebra = \"0.35\"\n\n\
+                 # Its own workspace, although it sits inside matgrad's target directory.\n[workspace]\n\n\
+                 [dependencies]\nmatgrad = {{ path = \"{matgrad}\" }}\nnalgebra = \"0.35\"\n\n\
                  [profile.dev]\nincremental = false\ndebug = 0\n"
             ),
         )?;

@@ -1,5 +1,5 @@
-//! `#[grad]` and `#[derive(Differentiable)]` in a crate that depends on `autodiff` as `ad`
-//! (`ad = { package = "autodiff", .. }`): the generated code names the facade as this crate
+//! `#[grad]` and `#[derive(Differentiable)]` in a crate that depends on `matgrad` as `ad`
+//! (`ad = { package = "matgrad", .. }`): the generated code names the facade as this crate
 //! does, found from its manifest, or as `crate = path` says.
 
 use ad::{grad, vjp, Differentiable};

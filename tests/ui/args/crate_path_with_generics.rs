@@ -1,11 +1,11 @@
-use autodiff::grad;
+use matgrad::grad;
 
 #[grad(x, crate = Self)]
 fn f(x: f64) -> f64 {
     x * x
 }
 
-#[grad(x, crate = autodiff<f64>)]
+#[grad(x, crate = matgrad<f64>)]
 fn g(x: f64) -> f64 {
     x * x
 }

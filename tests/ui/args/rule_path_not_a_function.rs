@@ -1,4 +1,4 @@
-use autodiff::vjp;
+use matgrad::vjp;
 
 #[vjp(self)]
 fn f(x: f64) -> f64 {

@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::DVector;
 
 // A type's associated function reading a differentiated value has no derivative rule.

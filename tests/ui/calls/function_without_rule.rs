@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::DVector;
 
 fn helper(v: &DVector<f64>) -> f64 {

@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 
 fn square(t: f64) -> f64 {
     t * t

@@ -1,7 +1,7 @@
-use autodiff::Differentiable;
+use matgrad::Differentiable;
 
 #[derive(Clone, Differentiable)]
-#[differentiable(crate = "::autodiff")]
+#[differentiable(crate = "::matgrad")]
 struct Weights {
     w: f64,
 }

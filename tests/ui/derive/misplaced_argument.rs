@@ -1,10 +1,10 @@
-use autodiff::Differentiable;
+use matgrad::Differentiable;
 use nalgebra::DMatrix;
 
 #[derive(Clone, Differentiable)]
 #[differentiable(skip)]
 struct Layer {
-    #[differentiable(crate = ::autodiff)]
+    #[differentiable(crate = ::matgrad)]
     w: DMatrix<f64>,
     b: f64,
 }

@@ -1,4 +1,4 @@
-use autodiff::Differentiable;
+use matgrad::Differentiable;
 
 #[derive(Clone, Differentiable)]
 struct Nothing;

@@ -1,4 +1,4 @@
-use autodiff::Differentiable;
+use matgrad::Differentiable;
 use nalgebra::DMatrix;
 
 #[derive(Clone, Differentiable)]

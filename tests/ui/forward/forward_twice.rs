@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 
 #[grad(x, forward, forward)]
 fn f(x: f64) -> f64 {

@@ -1,4 +1,4 @@
-use autodiff::{grad, vjp};
+use matgrad::{grad, vjp};
 
 #[vjp(square_rule)]
 fn square(x: f64) -> f64 {

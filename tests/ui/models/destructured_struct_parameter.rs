@@ -1,6 +1,6 @@
 // Destructuring a struct parameter (or a tuple of its fields) would bind parts no adjoint
 // reaches: errors that say to bind it whole or read the fields where they are used.
-use autodiff::{grad, Differentiable};
+use matgrad::{grad, Differentiable};
 use nalgebra::{DMatrix, DVector};
 
 #[derive(Clone, Debug, Differentiable)]

@@ -1,6 +1,6 @@
 // A differentiable field read where no derivative can flow (a loop's range through a cast)
 // would silently drop its gradient: a compile error on the field.
-use autodiff::{grad, Differentiable};
+use matgrad::{grad, Differentiable};
 use nalgebra::{DMatrix, DVector};
 
 #[derive(Clone, Differentiable)]

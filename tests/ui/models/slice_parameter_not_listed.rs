@@ -1,6 +1,6 @@
 // A slice of matrices is a constant under a bare `#[grad]` (as the input sequence of an RNN
 // is); named in `#[grad(..)]`, it is differentiated. Here it is named, but mutably borrowed.
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::DMatrix;
 
 #[grad(ws)]

@@ -1,6 +1,6 @@
 // A parameter of the user's own type under a bare `#[grad]`: the macro cannot tell from the
 // type's name that it is differentiable, so it asks for the parameters to be named.
-use autodiff::{grad, Differentiable};
+use matgrad::{grad, Differentiable};
 use nalgebra::{DMatrix, DVector};
 
 #[derive(Clone, Differentiable)]

@@ -1,6 +1,6 @@
 // A struct parameter whose type does not implement `Differentiable`: the error names the
 // trait to derive.
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 
 #[derive(Clone)]

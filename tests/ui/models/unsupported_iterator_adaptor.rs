@@ -1,7 +1,7 @@
 // An iterator adaptor the macro does not rewrite (`.skip(1)`) over a collection inside a
 // parameter: the collection is read where no derivative flows, a compile error on it
 // (`.iter()`, `.iter().rev()`, `.iter().enumerate()` and `.iter().zip(..)` are rewritten).
-use autodiff::{grad, Differentiable};
+use matgrad::{grad, Differentiable};
 use nalgebra::{DMatrix, DVector};
 
 #[derive(Clone, Debug, Differentiable)]

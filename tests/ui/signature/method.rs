@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 
 struct Model {
     scale: f64,

@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 
 // Brackets nested 140 deep: the macro refuses them before parsing (its parser would
 // overflow the compiler's stack).

@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 
 trait Loss {
     fn loss(x: f64) -> f64;

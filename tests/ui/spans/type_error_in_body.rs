@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 
 #[grad]

@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 
 // Configured out, `y /= ..` changes the loop's `y`; configured in, the `#[cfg]` one: the
 // macro cannot tell which, so it asks for a name of its own (difftest seed 11, p03545).

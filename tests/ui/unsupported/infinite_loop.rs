@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 
 #[grad]
 fn f(x: f64) -> f64 {

@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::DVector;
 
 fn square(v: f64) -> f64 {

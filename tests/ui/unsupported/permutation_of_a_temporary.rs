@@ -1,4 +1,4 @@
-use autodiff::grad;
+use matgrad::grad;
 use nalgebra::DMatrix;
 
 // `lu.p()` is a constant of a local bound to `m.lu()`; of anything else it is not recognised.

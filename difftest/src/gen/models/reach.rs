@@ -241,7 +241,7 @@ impl Gen {
     }
 
     /// `σ(w·h + b)`: `w` a field mapping `h`'s shape to itself, `b` one of `h`'s shape, `σ`
-    /// an activation (`autodiff::tanh`, `autodiff::sigmoid`, `.map(f64::tanh)`) or a scaling.
+    /// an activation (`matgrad::tanh`, `matgrad::sigmoid`, `.map(f64::tanh)`) or a scaling.
     fn layer_step(&mut self, ctx: &Ctx, h: &Var, here: &dyn Fn(&Var) -> bool) -> Option<Expr> {
         let Ty::Mat(hs) = h.ty else { return None };
         if !self.on(Family::Products) {
@@ -275,7 +275,7 @@ impl Gen {
         Some(match self.rng.random_range(0..4) {
             0 | 1 if acts => {
                 self.mark(Family::Activations);
-                let f = ["autodiff::tanh", "autodiff::sigmoid"][self.rng.random_range(0..2)];
+                let f = ["matgrad::tanh", "matgrad::sigmoid"][self.rng.random_range(0..2)];
                 Expr::op(format!("{f}(&{{0}})"), vec![z], h.ty, 1.0)
             }
             2 if self.on(Family::Map) => {

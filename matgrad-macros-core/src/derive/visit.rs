@@ -1,0 +1,164 @@
+//! The `Differentiable` impl: `visit`, `visit_mut` and `visit_named` call the same method of
+//! each differentiated field, in declaration order; every other method is the trait's.
+//!
+//! Each call goes through a local function bounded by `V: Differentiable<Scalar = S>` with
+//! `S` the struct's scalar, spanned on the field's type, so that a field of another scalar (or
+//! no `Differentiable` impl) is one trait error under that field per method, not a type
+//! mismatch under the derive.
+
+use super::bounds::Bounds;
+use super::Derive;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// A local of the generated code, hygienic: user code can neither name nor shadow it.
+pub fn local(name: &str) -> syn::Ident {
+    syn::Ident::new(name, Span::mixed_site())
+}
+
+/// The where-clause of the struct's own predicates followed by `extra`.
+pub fn where_clause(derive: &Derive, extra: &[TokenStream]) -> TokenStream {
+    let own = derive
+        .generics
+        .where_clause
+        .iter()
+        .flat_map(|w| w.predicates.iter());
+    quote!(where #(#own,)* #(#extra,)*)
+}
+
+/// The three methods' bodies.
+struct Bodies {
+    visit: TokenStream,
+    visit_mut: TokenStream,
+    visit_named: TokenStream,
+}
+
+/// The bodies of `derive`'s methods: for each field, a call of a local function that visits
+/// it. With `stub` (after an argument error), `unreachable!()`, so that the impl exists for
+/// the struct's uses without adding errors of its own.
+fn bodies(derive: &Derive, stub: bool) -> Bodies {
+    if stub {
+        let unreachable = quote!(::core::unreachable!());
+        return Bodies {
+            visit: unreachable.clone(),
+            visit_mut: unreachable.clone(),
+            visit_named: unreachable,
+        };
+    }
+    let krate = &derive.krate;
+    let scalar = quote!(<Self as #krate::Differentiable>::Scalar);
+    let (mut visit, mut visit_mut, mut visit_named) = helpers(&derive.krate);
+    for field in &derive.fields {
+        let (member, name, span) = (&field.member, &field.name, field.ty.span());
+        // The locals keep their hygiene and take the field's place in error messages.
+        let f = syn::Ident::new("f", Span::mixed_site().located_at(span));
+        let path = syn::Ident::new("path", Span::mixed_site().located_at(span));
+        // `self` resolves at the call site: spanned like a field declared in a `macro_rules!`
+        // expansion, it would not name the method's receiver.
+        let this = syn::Token![self](Span::call_site().located_at(span));
+        visit.extend(quote_spanned!(span=>
+            __matgrad_field::<#scalar, _>(&#this.#member, #f);
+        ));
+        visit_mut.extend(quote_spanned!(span=>
+            __matgrad_field::<#scalar, _>(&mut #this.#member, #f);
+        ));
+        visit_named.extend(quote_spanned!(span=>
+            __matgrad_field::<#scalar, _>(&#this.#member, #name, #path, #f);
+        ));
+    }
+    Bodies {
+        visit,
+        visit_mut,
+        visit_named,
+    }
+}
+
+/// The local function each method's body starts with: the trait's method of one field, whose
+/// scalar `S` the call names.
+fn helpers(krate: &TokenStream) -> (TokenStream, TokenStream, TokenStream) {
+    let trait_ = quote!(#krate::Differentiable);
+    let (leaf, leaf_mut) = (quote!(#krate::Leaf), quote!(#krate::LeafMut));
+    let fn_mut = quote!(::core::ops::FnMut);
+    let str_ = quote!(::core::primitive::str);
+    let visit = quote! {
+        fn __matgrad_field<'l, S, V: #trait_<Scalar = S>>(
+            value: &'l V,
+            f: &mut dyn #fn_mut(#leaf<'l, S>),
+        ) {
+            #trait_::visit(value, f);
+        }
+    };
+    let visit_mut = quote! {
+        fn __matgrad_field<'l, S, V: #trait_<Scalar = S>>(
+            value: &'l mut V,
+            f: &mut dyn #fn_mut(#leaf_mut<'l, S>),
+        ) {
+            #trait_::visit_mut(value, f);
+        }
+    };
+    let visit_named = quote! {
+        fn __matgrad_field<'l, S, V: #trait_<Scalar = S>>(
+            value: &'l V,
+            name: &#str_,
+            path: &mut ::std::string::String,
+            f: &mut dyn #fn_mut(&#str_, #leaf<'l, S>),
+        ) {
+            #krate::__private::visit_field(value, name, path, f);
+        }
+    };
+    (visit, visit_mut, visit_named)
+}
+
+/// `impl Differentiable for Struct`, with the bounds of `table`; see [`bodies`] for `stub`.
+pub fn differentiable_impl(derive: &Derive, table: &Bounds, stub: bool) -> TokenStream {
+    let krate = &derive.krate;
+    let ident = &derive.ident;
+    let (impl_generics, ty_generics, _) = derive.generics.split_for_impl();
+    let where_clause = where_clause(derive, &table.predicates);
+    let scalar = &table.scalar;
+    let scalar_item = quote_spanned!(table.scalar_span=> type Scalar = #scalar;);
+    let (f, path) = if stub {
+        (quote!(_), quote!(_))
+    } else {
+        let (f, path) = (local("f"), local("path"));
+        (quote!(#f), quote!(#path))
+    };
+    let Bodies {
+        visit,
+        visit_mut,
+        visit_named,
+    } = bodies(derive, stub);
+    let trait_ = quote!(#krate::Differentiable);
+    let (leaf, leaf_mut) = (quote!(#krate::Leaf), quote!(#krate::LeafMut));
+    let fn_mut = quote!(::core::ops::FnMut);
+    let str_ = quote!(::core::primitive::str);
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #trait_ for #ident #ty_generics #where_clause {
+            #scalar_item
+
+            fn visit<'__matgrad_leaf>(
+                &'__matgrad_leaf self,
+                #f: &mut dyn #fn_mut(#leaf<'__matgrad_leaf, <Self as #trait_>::Scalar>),
+            ) {
+                #visit
+            }
+
+            fn visit_mut<'__matgrad_leaf>(
+                &'__matgrad_leaf mut self,
+                #f: &mut dyn #fn_mut(#leaf_mut<'__matgrad_leaf, <Self as #trait_>::Scalar>),
+            ) {
+                #visit_mut
+            }
+
+            fn visit_named<'__matgrad_leaf>(
+                &'__matgrad_leaf self,
+                #path: &mut ::std::string::String,
+                #f: &mut dyn #fn_mut(&#str_, #leaf<'__matgrad_leaf, <Self as #trait_>::Scalar>),
+            ) {
+                #visit_named
+            }
+        }
+    }
+}

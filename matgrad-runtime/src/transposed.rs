@@ -1,0 +1,363 @@
+//! Products with a transposed operand, `Aᵀ·B` and `A·Bᵀ`, computed without materialising the
+//! transpose: `#[grad]` lowers `a.transpose() * b`, `a.tr_mul(&b)` and `a * b.transpose()` to
+//! these, so neither the forward pass nor the pullbacks copy a transposed matrix.
+//!
+//! Every product a pullback (or `mul_tn`, `mul_nt`, `mul`) computes funnels through
+//! `acc_nn`, `acc_nt` and `acc_tn` here. Large `f32`/`f64` products go to the gemm crate,
+//! which reads the transposed operand through its strides and runs on rayon's threads; the
+//! others to nalgebra's `gemm`, with the transpose a strided view (nalgebra's small-matrix
+//! path does not take a transposed view as the left operand, so small `Aᵀ·B` use `gemm_tr`).
+
+use crate::shape;
+use crate::value::{accumulate_with, Scalar};
+use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, MatrixView, OMatrix, U1};
+
+/// `acc += Aᵀ·B` for `A` k×m and `B` k×n.
+pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
+    acc: &mut Option<OMatrix<T, M, N>>,
+    a: &OMatrix<T, K, M>,
+    b: &OMatrix<T, K, N>,
+) where
+    DefaultAllocator: Allocator<K, M> + Allocator<K, N> + Allocator<M, N>,
+{
+    let (k, m) = a.shape();
+    let (mg, ng) = (a.shape_generic().1, b.shape_generic().1);
+    // Aᵀ(i, l) = A(l, i): one step down a row of Aᵀ is one row of A's column, k entries apart.
+    let lhs = Operand(a.as_slice(), 1, k as isize);
+    let rhs = Operand(b.as_slice(), k as isize, 1);
+    if acc_blocked(acc, (mg, ng), k, lhs, rhs) {
+        return;
+    }
+    let large = k > 8 && m > 8 && b.ncols() > 8;
+    if !large {
+        return accumulate_with(acc, || a.tr_mul(b), |s| s.gemm_tr(T::one(), a, b, T::one()));
+    }
+    let at = MatrixView::from_slice_with_strides_generic(
+        a.as_slice(),
+        mg,
+        a.shape_generic().0,
+        Dyn(k),
+        U1,
+    );
+    match acc {
+        Some(s) => s.gemm(T::one(), &at, b, T::one()),
+        None => {
+            let mut s = OMatrix::<T, M, N>::zeros_generic(mg, ng);
+            s.gemm(T::one(), &at, b, T::zero());
+            *acc = Some(s);
+        }
+    }
+}
+
+/// `acc += A·Bᵀ` for `A` m×k and `B` n×k.
+pub(crate) fn acc_nt<T: Scalar, M: Dim, K: Dim, N: Dim>(
+    acc: &mut Option<OMatrix<T, M, N>>,
+    a: &OMatrix<T, M, K>,
+    b: &OMatrix<T, N, K>,
+) where
+    DefaultAllocator: Allocator<M, K> + Allocator<N, K> + Allocator<M, N>,
+{
+    let (m, k) = a.shape();
+    let n = b.nrows();
+    let lhs = Operand(a.as_slice(), m as isize, 1);
+    // Bᵀ(l, j) = B(j, l): one step down a column of Bᵀ is one column of B, n entries apart.
+    let rhs = Operand(b.as_slice(), 1, n as isize);
+    if acc_blocked(acc, (a.shape_generic().0, b.shape_generic().0), k, lhs, rhs) {
+        return;
+    }
+    let (ng, kg) = b.shape_generic();
+    let bt = MatrixView::from_slice_with_strides_generic(b.as_slice(), kg, ng, Dyn(n), U1);
+    accumulate_with(acc, || a * bt, |s| s.gemm(T::one(), a, &bt, T::one()))
+}
+
+/// `acc += A·B`.
+pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
+    acc: &mut Option<OMatrix<T, M, N>>,
+    a: &OMatrix<T, M, K>,
+    b: &OMatrix<T, K, N>,
+) where
+    DefaultAllocator: Allocator<M, K> + Allocator<K, N> + Allocator<M, N>,
+{
+    let (m, k) = a.shape();
+    let lhs = Operand(a.as_slice(), m as isize, 1);
+    let rhs = Operand(b.as_slice(), k as isize, 1);
+    if acc_blocked(acc, (a.shape_generic().0, b.shape_generic().1), k, lhs, rhs) {
+        return;
+    }
+    accumulate_with(acc, || a * b, |s| s.gemm(T::one(), a, b, T::one()))
+}
+
+/// A product's operand as the gemm crate reads it: the storage, the step between columns
+/// and the step between rows.
+#[derive(Clone, Copy)]
+struct Operand<'a, T>(&'a [T], isize, isize);
+
+/// The smallest dimension from which a product goes to the gemm crate: below it nalgebra's
+/// own product is as fast, and matrix-vector products stay with nalgebra's `gemv`.
+const BLOCKED_FROM: usize = 32;
+
+/// `acc += lhs·rhs` (an m×k by a k×n operand) by the gemm crate, multi-threaded on rayon's
+/// pool for large products, when every dimension is at least [`BLOCKED_FROM`] and the scalar
+/// is `f32` or `f64`; `false`, having done nothing, otherwise. An empty slot is written with
+/// the product (`read_dst` off), a filled one accumulates it (`beta = 1`).
+fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
+    acc: &mut Option<OMatrix<T, M, N>>,
+    (mg, ng): (M, N),
+    k: usize,
+    lhs: Operand<'_, T>,
+    rhs: Operand<'_, T>,
+) -> bool
+where
+    DefaultAllocator: Allocator<M, N>,
+{
+    use std::any::TypeId;
+    let (m, n) = (mg.value(), ng.value());
+    let supported =
+        TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
+    if !supported || m < BLOCKED_FROM || n < BLOCKED_FROM || k < BLOCKED_FROM {
+        return false;
+    }
+    // The last entry each operand reads lies in its storage.
+    let last = |o: &Operand<'_, T>, rows: usize, cols: usize| {
+        (rows as isize - 1) * o.2 + (cols as isize - 1) * o.1
+    };
+    assert!(
+        last(&lhs, m, k) < lhs.0.len() as isize && last(&rhs, k, n) < rhs.0.len() as isize,
+        "matgrad: product operands smaller than their shapes"
+    );
+    let read_dst = acc.is_some();
+    let dst = acc.get_or_insert_with(|| OMatrix::zeros_generic(mg, ng));
+    shape::same("+= (a product)", dst.shape(), (m, n));
+    // SAFETY: `dst` is a contiguous column-major m×n matrix (column step m, row step 1), and
+    // every entry the operands' strides reach lies in their slices (checked above); T is f32
+    // or f64, which the gemm crate implements (it panics on anything else).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_slice().as_mut_ptr(),
+            m as isize,
+            1,
+            read_dst,
+            lhs.0.as_ptr(),
+            lhs.1,
+            lhs.2,
+            rhs.0.as_ptr(),
+            rhs.1,
+            rhs.2,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+    }
+    true
+}
+
+// ---------------------------------------------------------------- Aᵀ·B
+
+/// `lhsᵀ · rhs`, with its two pullbacks: for a matrix `rhs`, and for a scalar (`aᵀ·s`).
+pub trait MulTnRule<Rhs>: Sized {
+    /// The type of `lhsᵀ · rhs`.
+    type Output;
+    /// `lhsᵀ · rhs`.
+    fn mul_tn(&self, rhs: &Rhs) -> Self::Output;
+    /// `l̄ += ∂(lᵀ·r)/∂l applied to ḡ`.
+    fn pullback_lhs(g: &Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Self>);
+    /// `r̄ += ∂(lᵀ·r)/∂r applied to ḡ`.
+    fn pullback_rhs(g: &Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>);
+}
+
+impl<T: Scalar, K: Dim, M: Dim, N: Dim> MulTnRule<OMatrix<T, K, N>> for OMatrix<T, K, M>
+where
+    DefaultAllocator: Allocator<K, M> + Allocator<K, N> + Allocator<M, N>,
+{
+    type Output = OMatrix<T, M, N>;
+    #[inline]
+    #[track_caller]
+    fn mul_tn(&self, b: &OMatrix<T, K, N>) -> OMatrix<T, M, N> {
+        shape::multipliable((self.ncols(), self.nrows()), b.shape());
+        let mut y = None;
+        acc_tn(&mut y, self, b);
+        y.unwrap_or_else(|| OMatrix::zeros_generic(self.shape_generic().1, b.shape_generic().1))
+    }
+    /// `Ā += B·Ḡᵀ`.
+    #[inline]
+    fn pullback_lhs(g: &Self::Output, _a: &Self, b: &OMatrix<T, K, N>, acc: &mut Option<Self>) {
+        acc_nt(acc, b, g)
+    }
+    /// `B̄ += A·Ḡ`.
+    #[inline]
+    fn pullback_rhs(
+        g: &Self::Output,
+        a: &Self,
+        _b: &OMatrix<T, K, N>,
+        acc: &mut Option<OMatrix<T, K, N>>,
+    ) {
+        acc_nn(acc, a, g)
+    }
+}
+
+impl<T: Scalar, R: Dim, C: Dim> MulTnRule<T> for OMatrix<T, R, C>
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<C, R>,
+{
+    type Output = OMatrix<T, C, R>;
+    #[inline]
+    fn mul_tn(&self, s: &T) -> OMatrix<T, C, R> {
+        self.transpose() * *s
+    }
+    /// `Ā += s·Ḡᵀ`.
+    #[inline]
+    fn pullback_lhs(g: &Self::Output, _a: &Self, s: &T, acc: &mut Option<Self>) {
+        let mut gt = g.transpose();
+        gt *= *s;
+        crate::value::accumulate(acc, gt)
+    }
+    /// `s̄ += ⟨Ḡ, Aᵀ⟩`.
+    #[inline]
+    fn pullback_rhs(g: &Self::Output, a: &Self, _s: &T, acc: &mut Option<T>) {
+        let c = g.dot(&a.transpose());
+        accumulate_with(acc, || c, |x| *x += c)
+    }
+}
+
+/// `lhsᵀ · rhs` without forming the transpose (`a.transpose() * b`, `a.tr_mul(&b)`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[inline]
+#[track_caller]
+pub fn mul_tn<L: MulTnRule<R>, R>(lhs: &L, rhs: &R) -> L::Output {
+    lhs.mul_tn(rhs)
+}
+
+/// The pullback of [`mul_tn`] to its left operand.
+#[inline]
+pub fn mul_tn_pullback_lhs<L: MulTnRule<R>, R>(
+    g: &L::Output,
+    lhs: &L,
+    rhs: &R,
+    acc: &mut Option<L>,
+) {
+    L::pullback_lhs(g, lhs, rhs, acc)
+}
+
+/// The pullback of [`mul_tn`] to its right operand.
+#[inline]
+pub fn mul_tn_pullback_rhs<L: MulTnRule<R>, R>(
+    g: &L::Output,
+    lhs: &L,
+    rhs: &R,
+    acc: &mut Option<R>,
+) {
+    L::pullback_rhs(g, lhs, rhs, acc)
+}
+
+// ---------------------------------------------------------------- A·Bᵀ
+
+/// `lhs · rhsᵀ`, with its two pullbacks: for a matrix `lhs`, and for a scalar (`s·bᵀ`).
+pub trait MulNtRule<Rhs>: Sized {
+    /// The type of `lhs · rhsᵀ`.
+    type Output;
+    /// `lhs · rhsᵀ`.
+    fn mul_nt(&self, rhs: &Rhs) -> Self::Output;
+    /// `l̄ += ∂(l·rᵀ)/∂l applied to ḡ`.
+    fn pullback_lhs(g: &Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Self>);
+    /// `r̄ += ∂(l·rᵀ)/∂r applied to ḡ`.
+    fn pullback_rhs(g: &Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>);
+}
+
+impl<T: Scalar, M: Dim, K: Dim, N: Dim> MulNtRule<OMatrix<T, N, K>> for OMatrix<T, M, K>
+where
+    DefaultAllocator: Allocator<M, K> + Allocator<N, K> + Allocator<M, N>,
+{
+    type Output = OMatrix<T, M, N>;
+    #[inline]
+    #[track_caller]
+    fn mul_nt(&self, b: &OMatrix<T, N, K>) -> OMatrix<T, M, N> {
+        shape::multipliable(self.shape(), (b.ncols(), b.nrows()));
+        let mut y = None;
+        acc_nt(&mut y, self, b);
+        y.unwrap_or_else(|| OMatrix::zeros_generic(self.shape_generic().0, b.shape_generic().0))
+    }
+    /// `Ā += Ḡ·B`.
+    #[inline]
+    fn pullback_lhs(g: &Self::Output, _a: &Self, b: &OMatrix<T, N, K>, acc: &mut Option<Self>) {
+        acc_nn(acc, g, b)
+    }
+    /// `B̄ += Ḡᵀ·A`.
+    #[inline]
+    fn pullback_rhs(
+        g: &Self::Output,
+        a: &Self,
+        _b: &OMatrix<T, N, K>,
+        acc: &mut Option<OMatrix<T, N, K>>,
+    ) {
+        acc_tn(acc, g, a)
+    }
+}
+
+impl<T: Scalar, R: Dim, C: Dim> MulNtRule<OMatrix<T, R, C>> for T
+where
+    DefaultAllocator: Allocator<R, C> + Allocator<C, R>,
+{
+    type Output = OMatrix<T, C, R>;
+    #[inline]
+    fn mul_nt(&self, b: &OMatrix<T, R, C>) -> OMatrix<T, C, R> {
+        b.transpose() * *self
+    }
+    /// `s̄ += ⟨Ḡ, Bᵀ⟩`.
+    #[inline]
+    fn pullback_lhs(g: &Self::Output, _s: &T, b: &OMatrix<T, R, C>, acc: &mut Option<T>) {
+        let c = g.dot(&b.transpose());
+        accumulate_with(acc, || c, |x| *x += c)
+    }
+    /// `B̄ += s·Ḡᵀ`.
+    #[inline]
+    fn pullback_rhs(
+        g: &Self::Output,
+        s: &T,
+        _b: &OMatrix<T, R, C>,
+        acc: &mut Option<OMatrix<T, R, C>>,
+    ) {
+        let mut gt = g.transpose();
+        gt *= *s;
+        crate::value::accumulate(acc, gt)
+    }
+}
+
+/// `lhs · rhsᵀ` without forming the transpose (`a * b.transpose()`).
+///
+/// # Panics
+/// If the shapes do not fit.
+#[inline]
+#[track_caller]
+pub fn mul_nt<L: MulNtRule<R>, R>(lhs: &L, rhs: &R) -> L::Output {
+    lhs.mul_nt(rhs)
+}
+
+/// The pullback of [`mul_nt`] to its left operand.
+#[inline]
+pub fn mul_nt_pullback_lhs<L: MulNtRule<R>, R>(
+    g: &L::Output,
+    lhs: &L,
+    rhs: &R,
+    acc: &mut Option<L>,
+) {
+    L::pullback_lhs(g, lhs, rhs, acc)
+}
+
+/// The pullback of [`mul_nt`] to its right operand.
+#[inline]
+pub fn mul_nt_pullback_rhs<L: MulNtRule<R>, R>(
+    g: &L::Output,
+    lhs: &L,
+    rhs: &R,
+    acc: &mut Option<R>,
+) {
+    L::pullback_rhs(g, lhs, rhs, acc)
+}
