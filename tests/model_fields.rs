@@ -3,7 +3,9 @@
 //! read in conditions and by user functions, borrowed as the library's functions' arguments
 //! (`tanh(&p.b)`), as operands of `f64::max`, and a skipped count bound by a `match`. Each was a compile error the difftest's
 //! `models` family found; so were loops over `.iter().zip(..).enumerate()` and with a `&g`
-//! pattern, `let _ = xs[0];`, and `map` closures reading fields. Every companion is held to central finite differences.
+//! pattern, `let _ = xs[0];`, and `map` closures reading fields. Skipped float and matrix
+//! fields read in arithmetic are constants: no gradient reaches them (they keep their value in
+//! every gradient), and a direction's values there are no tangent. Every companion is held to central finite differences.
 
 mod models_support;
 
@@ -95,6 +97,22 @@ pub fn closures_of_fields(p: &Head, x: &DVector<f64>) -> f64 {
     let b = p.b.zip_map(&p.b, |u, w| u * w * p.m[(0, 1)]);
     let c = x.map(|v| (v * p.b[0]).sin() * p.s);
     a.sum() + b.sum() + c.sum()
+}
+
+/// A frozen embedding and a temperature, skipped, read in arithmetic.
+#[derive(Clone, Debug, PartialEq, Differentiable)]
+pub struct Frozen {
+    pub w: DVector<f64>,
+    #[differentiable(skip)]
+    pub temperature: f64,
+    #[differentiable(skip)]
+    pub embedding: DMatrix<f64>,
+}
+
+#[grad(p, forward)]
+pub fn with_frozen_fields(p: &Frozen, x: &DVector<f64>) -> f64 {
+    let e = &p.embedding * &p.w;
+    (e.component_mul(&e).sum() + p.w.dot(x)) / p.temperature
 }
 
 fn head(r: usize, c: usize) -> Head {
@@ -214,5 +232,40 @@ fn closures_read_fields_and_elements() {
             },
             |q| closures_of_fields_hessian(q, &x).2,
         );
+    }
+}
+
+#[test]
+fn skipped_fields_read_in_arithmetic_are_constants() {
+    for (r, c) in [(3, 2), (2, 4)] {
+        let (h, x) = (head(r, c), input(c));
+        let p = Frozen {
+            w: input(c).map(|v| v + 0.3),
+            temperature: 1.7,
+            embedding: h.w,
+        };
+        // The directions `check_float` builds by `unflatten` carry the parameter's skipped
+        // fields, which must not count as tangents.
+        check_float(
+            "with_frozen_fields",
+            &p,
+            |q| with_frozen_fields(q, &x),
+            |q| {
+                let (v, g) = with_frozen_fields_grad(q, &x);
+                (v, g.p)
+            },
+            |q, d| with_frozen_fields_jvp(q, &x, d),
+            |q, d| {
+                let (v, g, h) = with_frozen_fields_hvp(q, &x, d);
+                (v, g.p, h.p)
+            },
+            |q| with_frozen_fields_hessian(q, &x).2,
+        );
+        let (_, g) = with_frozen_fields_grad(&p, &x);
+        let (_, g2, hv) = with_frozen_fields_hvp(&p, &x, &p);
+        for q in [&g.p, &g2.p, &hv.p] {
+            assert_eq!(q.temperature, p.temperature);
+            assert_eq!(q.embedding, p.embedding);
+        }
     }
 }

@@ -104,6 +104,18 @@ pub trait Differentiable: Clone {
         self.visit_mut(&mut |leaf| leaf.entries.fill(value));
     }
 
+    /// Whether a value of this type may hold skipped fields (`#[differentiable(skip)]`),
+    /// itself or in a field or element: the derive says so, collections ask their elements.
+    const HAS_SKIPPED: bool = false;
+
+    /// Zeroes the skipped fields of `self` whose types are differentiable, itself and in every
+    /// field and element: a direction's skipped fields are no part of the tangent.
+    fn zero_skipped(&mut self) {}
+
+    /// Sets the skipped fields of `self`, itself and in every field and element, to `from`'s:
+    /// a gradient's skipped fields keep the parameter's value.
+    fn restore_skipped(&mut self, _from: &Self) {}
+
     /// A value of the same shape with every entry 0 (skipped fields keep their value).
     fn zeros_like(&self) -> Self {
         let mut zero = self.clone();
@@ -372,6 +384,19 @@ fn visit_named_elements<'a, V: Differentiable>(
 
 impl<V: Differentiable> Differentiable for Vec<V> {
     type Scalar = V::Scalar;
+    const HAS_SKIPPED: bool = V::HAS_SKIPPED;
+    fn zero_skipped(&mut self) {
+        if V::HAS_SKIPPED {
+            self.iter_mut().for_each(V::zero_skipped);
+        }
+    }
+    fn restore_skipped(&mut self, from: &Self) {
+        if V::HAS_SKIPPED {
+            self.iter_mut()
+                .zip(from)
+                .for_each(|(x, f)| x.restore_skipped(f));
+        }
+    }
     fn visit<'a>(&'a self, f: &mut dyn FnMut(Leaf<'a, V::Scalar>)) {
         self.iter().for_each(|item| item.visit(f));
     }
@@ -385,6 +410,19 @@ impl<V: Differentiable> Differentiable for Vec<V> {
 
 impl<V: Differentiable, const N: usize> Differentiable for [V; N] {
     type Scalar = V::Scalar;
+    const HAS_SKIPPED: bool = V::HAS_SKIPPED;
+    fn zero_skipped(&mut self) {
+        if V::HAS_SKIPPED {
+            self.iter_mut().for_each(V::zero_skipped);
+        }
+    }
+    fn restore_skipped(&mut self, from: &Self) {
+        if V::HAS_SKIPPED {
+            self.iter_mut()
+                .zip(from)
+                .for_each(|(x, f)| x.restore_skipped(f));
+        }
+    }
     fn visit<'a>(&'a self, f: &mut dyn FnMut(Leaf<'a, V::Scalar>)) {
         self.iter().for_each(|item| item.visit(f));
     }

@@ -82,8 +82,9 @@ pub use cholesky::*;
 pub use colpiv::*;
 pub use componentwise::*;
 pub use differentiable::{
-    constant_read, finish, param_slot, project_pullback, read_as_constant, sum_values, visit_field,
-    ConstantRead, Cotangent, Differentiable, Leaf, LeafMut,
+    clean_direction, constant_read, finish, param_slot, project_pullback, read_as_constant,
+    sum_values, visit_field, zero_skipped, ConstantRead, Cotangent, Differentiable, Leaf, LeafMut,
+    ZeroSkipped,
 };
 pub use elementwise::*;
 pub use extrema::*;

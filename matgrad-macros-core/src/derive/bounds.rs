@@ -1,5 +1,6 @@
 //! The side table of the impls' types and bounds: the `Scalar` type and the where-predicates
-//! that make every differentiated field `Differentiable` with that scalar.
+//! that make every differentiated field `Differentiable` with that scalar (and every skipped
+//! field of a generic type `Differentiable`).
 
 use super::Derive;
 use proc_macro2::TokenStream;
@@ -66,6 +67,18 @@ impl Bounds {
             };
             predicates.push(quote!(#ty: #bound));
         }
+        // A skipped field of a generic type is zeroed in directions without asking whether
+        // its type is differentiable (which generic code cannot): it must be.
+        for field in derive
+            .skipped
+            .iter()
+            .filter(|f| zeroed_by_bound(derive, &f.ty))
+        {
+            let ty = &field.ty;
+            if seen.insert(ty.to_token_stream().to_string()) {
+                predicates.push(quote_spanned!(ty.span()=> #ty: #krate::Differentiable));
+            }
+        }
         let has_type_param = derive
             .generics
             .params
@@ -81,6 +94,14 @@ impl Bounds {
             predicates,
         }
     }
+}
+
+/// Whether the skipped field's type `ty` names a parameter of the struct (and is not a
+/// `PhantomData`): `zero_skipped` zeroes it through a `Differentiable` bound.
+pub fn zeroed_by_bound(derive: &Derive, ty: &syn::Type) -> bool {
+    let phantom = matches!(ty, syn::Type::Path(p)
+        if p.path.segments.last().is_some_and(|s| s.ident == "PhantomData"));
+    kind(derive, ty) == Kind::Generic && !phantom
 }
 
 /// What a field's type names, for its bound.

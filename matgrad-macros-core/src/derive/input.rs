@@ -38,7 +38,7 @@ pub fn read(input: &DeriveInput, context: &Context, errors: &mut Errors) -> Opti
             return None;
         }
     };
-    let fields = read_fields(fields, errors);
+    let (fields, skipped) = read_fields(fields, errors);
     let ident = &input.ident;
     if fields.is_empty() {
         errors.at(ident, no_fields_message(input));
@@ -52,6 +52,7 @@ pub fn read(input: &DeriveInput, context: &Context, errors: &mut Errors) -> Opti
         ident: ident.clone(),
         generics: input.generics.clone(),
         fields,
+        skipped,
     })
 }
 
@@ -73,13 +74,10 @@ fn no_fields_message(input: &DeriveInput) -> String {
     }
 }
 
-/// The fields not marked `#[differentiable(skip)]`, in declaration order.
-fn read_fields(fields: &Fields, errors: &mut Errors) -> Vec<Field> {
-    let mut out = Vec::new();
+/// The fields not marked `#[differentiable(skip)]`, in declaration order, and those that are.
+fn read_fields(fields: &Fields, errors: &mut Errors) -> (Vec<Field>, Vec<Field>) {
+    let (mut out, mut skipped) = (Vec::new(), Vec::new());
     for (index, field) in fields.iter().enumerate() {
-        if field_skipped(&field.attrs, errors) {
-            continue;
-        }
         let (member, name) = match &field.ident {
             Some(ident) => {
                 let name = syn::ext::IdentExt::unraw(ident).to_string();
@@ -93,13 +91,18 @@ fn read_fields(fields: &Fields, errors: &mut Errors) -> Vec<Field> {
                 (syn::Member::Unnamed(member), index.to_string())
             }
         };
-        out.push(Field {
+        let skip = field_skipped(&field.attrs, errors);
+        let field = Field {
             member,
             name,
             ty: field.ty.clone(),
-        });
+        };
+        match skip {
+            true => skipped.push(field),
+            false => out.push(field),
+        }
     }
-    out
+    (out, skipped)
 }
 
 /// The `#[differentiable(..)]` attributes among `attrs`.

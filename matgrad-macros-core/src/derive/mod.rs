@@ -28,9 +28,11 @@ pub struct Derive {
     pub generics: syn::Generics,
     /// The differentiated fields (those not skipped), in declaration order; never empty.
     pub fields: Vec<Field>,
+    /// The skipped fields (`#[differentiable(skip)]`).
+    pub skipped: Vec<Field>,
 }
 
-/// One differentiated field.
+/// One field.
 pub struct Field {
     /// How `self` reaches it: `self.w` or `self.0`.
     pub member: syn::Member,

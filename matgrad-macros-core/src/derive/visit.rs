@@ -6,7 +6,7 @@
 //! no `Differentiable` impl) is one trait error under that field per method, not a type
 //! mismatch under the derive.
 
-use super::bounds::Bounds;
+use super::bounds::{kind, zeroed_by_bound, Bounds, Kind};
 use super::Derive;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -133,10 +133,12 @@ pub fn differentiable_impl(derive: &Derive, table: &Bounds, stub: bool) -> Token
     let (leaf, leaf_mut) = (quote!(#krate::Leaf), quote!(#krate::LeafMut));
     let fn_mut = quote!(::core::ops::FnMut);
     let str_ = quote!(::core::primitive::str);
+    let skipped = (!stub).then(|| skipped_items(derive));
     quote! {
         #[automatically_derived]
         impl #impl_generics #trait_ for #ident #ty_generics #where_clause {
             #scalar_item
+            #skipped
 
             fn visit<'__matgrad_leaf>(
                 &'__matgrad_leaf self,
@@ -159,6 +161,59 @@ pub fn differentiable_impl(derive: &Derive, table: &Bounds, stub: bool) -> Token
             ) {
                 #visit_named
             }
+        }
+    }
+}
+
+/// `HAS_SKIPPED`, `zero_skipped` and `restore_skipped`: the skipped fields themselves (zeroed
+/// where their type is differentiable, by autoref specialisation; restored by a clone), and
+/// the same asked of every differentiated field.
+fn skipped_items(derive: &Derive) -> TokenStream {
+    let krate = &derive.krate;
+    let trait_ = quote!(#krate::Differentiable);
+    let (this, from) = (local("self_"), local("from"));
+    // A field whose type names the struct itself (a tree's `Vec<Tree>`) may hold skipped
+    // fields: asking its type would be a cycle.
+    let recursive = |ty: &syn::Type| kind(derive, ty) == Kind::Recursive;
+    let own = !derive.skipped.is_empty() || derive.fields.iter().any(|f| recursive(&f.ty));
+    // Each use of a field's impl is spanned on its type, as the bound's own error is: a field
+    // that is not `Differentiable` stays one error there, not one more per item.
+    let has = derive.fields.iter().filter(|f| !recursive(&f.ty)).map(|f| {
+        let ty = &f.ty;
+        quote_spanned!(ty.span()=> || <#ty as #trait_>::HAS_SKIPPED)
+    });
+    let zero_fields = derive.fields.iter().map(|f| {
+        let (ty, m) = (&f.ty, &f.member);
+        quote_spanned!(ty.span()=> <#ty as #trait_>::zero_skipped(&mut #this.#m);)
+    });
+    let restore_fields = derive.fields.iter().map(|f| {
+        let (ty, m) = (&f.ty, &f.member);
+        quote_spanned!(ty.span()=> <#ty as #trait_>::restore_skipped(&mut #this.#m, &#from.#m);)
+    });
+    let skipped: Vec<&syn::Member> = derive.skipped.iter().map(|f| &f.member).collect();
+    let zero = derive.skipped.iter().map(|f| {
+        let m = &f.member;
+        if zeroed_by_bound(derive, &f.ty) {
+            quote!(#this.#m = #trait_::zeros_like(&#this.#m);)
+        } else {
+            quote!((&#krate::__private::ZeroSkipped::new(&mut #this.#m)).zero();)
+        }
+    });
+    quote! {
+        const HAS_SKIPPED: bool = #own #(#has)*;
+
+        fn zero_skipped(&mut self) {
+            #[allow(unused_imports)]
+            use #krate::__private::zero_skipped::{OfDifferentiable as _, OfOther as _};
+            let #this = self;
+            #(#zero)*
+            #(#zero_fields)*
+        }
+
+        fn restore_skipped(&mut self, #from: &Self) {
+            let #this = self;
+            #(#this.#skipped = ::core::clone::Clone::clone(&#from.#skipped);)*
+            #(#restore_fields)*
         }
     }
 }

@@ -120,6 +120,32 @@ impl Companions<'_> {
         }
     }
 
+    /// `let p_dot = &*clean_direction(p_dot);` for each direction of a parameter of the
+    /// user's own type: its skipped fields are zeroed (a copy, where the type has any), so
+    /// that a skipped field read in the function has no tangent.
+    fn clean_directions(&self, jvp: &Jvp, dirs: &[Direction], names: &mut Names) -> TokenStream {
+        let krate = self.krate;
+        dirs.iter()
+            .filter(|d| {
+                matches!(
+                    jvp.body.values[d.param].kind,
+                    crate::ir::Kind::Param {
+                        structured: true,
+                        ..
+                    }
+                )
+            })
+            .map(|d| {
+                let n = &d.direction;
+                let clean = names.fresh(&format!("{n}_clean"), n.span());
+                quote! {
+                    let #clean = #krate::__private::clean_direction(#n);
+                    let #n = ::core::ops::Deref::deref(&#clean);
+                }
+            })
+            .collect()
+    }
+
     /// `, x_dot: &X, ..`: the directions as parameters.
     fn direction_params(&self, dirs: &[Direction]) -> TokenStream {
         let params = dirs.iter().map(|d| {
@@ -155,6 +181,7 @@ impl Companions<'_> {
         let forward = chunked(s.forward.clone(), &[&result], &s.references);
         let result = self.ok(result);
         let shadows = items::shadows(names.generated(), &forward, self.krate, Some(&locals.rt));
+        let clean = self.clean_directions(jvp, dirs, names);
         let output_ty = &self.output_ty;
         let fn_name = self.fn_name;
         let doc = format!(
@@ -169,7 +196,7 @@ impl Companions<'_> {
             self.direction_params(dirs),
             quote!((#output_ty, #output_ty)),
             doc,
-            quote!(#shadows #forward #result),
+            quote!(#shadows #clean #forward #result),
             false,
         )
     }
@@ -187,7 +214,7 @@ impl Companions<'_> {
         let grad_struct = &self.grad_struct;
         let field = |id: &dyn Fn(&Direction) -> ValueId| {
             let fields = dirs.iter().map(|d| {
-                let f = items::finish(&jvp.body, id(d), &s.slots, self.krate);
+                let f = items::finish_like(&jvp.body, id(d), d.param, &s.slots, self.krate);
                 let ident = d.ident;
                 quote!(#ident: #f)
             });
@@ -200,7 +227,8 @@ impl Companions<'_> {
         let result = quote!((#value, #gradient, #hv));
         let forward = chunked(forward.clone(), &[reverse, &result], &s.references);
         let result = self.ok(result);
-        let body = quote!(#forward #reverse #result);
+        let clean = self.clean_directions(jvp, dirs, names);
+        let body = quote!(#clean #forward #reverse #result);
         let shadows = items::shadows(names.generated(), &body, self.krate, Some(&locals.rt));
         let (output_ty, struct_args, fn_name) = (&self.output_ty, &self.struct_args, self.fn_name);
         let doc = format!(

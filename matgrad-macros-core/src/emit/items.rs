@@ -136,9 +136,22 @@ pub fn finish(
     slots: &[Option<Ident>],
     krate: &TokenStream,
 ) -> TokenStream {
-    let name = &body.values[id].name;
+    finish_like(body, id, id, slots, krate)
+}
+
+/// [`finish`] of the slot of `id` shaped (and its skipped fields valued) like the parameter
+/// `like`, of the same type: `_hvp`'s gradient is its direction's cotangent, and keeps the
+/// parameter's skipped fields, not the direction's.
+pub fn finish_like(
+    body: &Body,
+    id: ValueId,
+    like: ValueId,
+    slots: &[Option<Ident>],
+    krate: &TokenStream,
+) -> TokenStream {
+    let name = &body.values[like].name;
     let by_ref = matches!(
-        body.values[id].kind,
+        body.values[like].kind,
         crate::ir::Kind::Param { by_ref: true, .. }
     );
     let r = if by_ref {

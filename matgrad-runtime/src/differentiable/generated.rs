@@ -45,6 +45,13 @@ pub trait Cotangent {
     fn zero_cotangent(&self) -> Self::Of;
     /// The number of entries of the gradient.
     fn cotangent_entries(&self) -> usize;
+    /// Sets the gradient's skipped fields to `self`'s ([`Differentiable::restore_skipped`]).
+    fn restore_skipped_of(&self, gradient: &mut Self::Of);
+    /// `self` with the skipped fields zeroed, as a direction of forward mode (borrowed as it
+    /// is where the type has none).
+    fn clean_direction(&self) -> std::borrow::Cow<'_, Self>
+    where
+        Self: ToOwned;
 }
 
 impl<V: Differentiable> Cotangent for V {
@@ -54,6 +61,19 @@ impl<V: Differentiable> Cotangent for V {
     }
     fn cotangent_entries(&self) -> usize {
         self.entry_count()
+    }
+    fn restore_skipped_of(&self, gradient: &mut V) {
+        if V::HAS_SKIPPED {
+            gradient.restore_skipped(self);
+        }
+    }
+    fn clean_direction(&self) -> std::borrow::Cow<'_, V> {
+        if !V::HAS_SKIPPED {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut clean = self.clone();
+        clean.zero_skipped();
+        std::borrow::Cow::Owned(clean)
     }
 }
 
@@ -65,6 +85,22 @@ impl<V: Differentiable> Cotangent for [V] {
     fn cotangent_entries(&self) -> usize {
         self.iter().map(Differentiable::entry_count).sum()
     }
+    fn restore_skipped_of(&self, gradient: &mut Vec<V>) {
+        if V::HAS_SKIPPED {
+            gradient
+                .iter_mut()
+                .zip(self)
+                .for_each(|(g, v)| g.restore_skipped(v));
+        }
+    }
+    fn clean_direction(&self) -> std::borrow::Cow<'_, [V]> {
+        if !V::HAS_SKIPPED {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut clean = self.to_vec();
+        clean.iter_mut().for_each(V::zero_skipped);
+        std::borrow::Cow::Owned(clean)
+    }
 }
 
 /// An empty adjoint slot for the parameter `_like`: `None`, meaning zero so far, of its
@@ -74,10 +110,64 @@ pub fn param_slot<V: ?Sized + Cotangent>(_like: &V) -> Option<V::Of> {
     None
 }
 
-/// The finished gradient of a parameter: the slot's content, or zeros shaped like `primal`.
+/// The finished gradient of a parameter: the slot's content, or zeros shaped like `primal`,
+/// its skipped fields `primal`'s (a cotangent may have reached them through a field read).
 #[inline]
 pub fn finish<V: ?Sized + Cotangent>(slot: Option<V::Of>, primal: &V) -> V::Of {
-    slot.unwrap_or_else(|| primal.zero_cotangent())
+    match slot {
+        Some(mut g) => {
+            primal.restore_skipped_of(&mut g);
+            g
+        }
+        None => primal.zero_cotangent(),
+    }
+}
+
+/// A direction of forward mode with its skipped fields zeroed: they are no part of the
+/// tangent, whatever the caller left in them (`unflatten` and `zeros_like` copy the
+/// parameter's).
+#[inline]
+pub fn clean_direction<V: ?Sized + Cotangent + ToOwned>(direction: &V) -> std::borrow::Cow<'_, V> {
+    direction.clean_direction()
+}
+
+/// Zeroes `value` if its type is [`Differentiable`], through autoref specialisation: the
+/// derive's `zero_skipped` calls `(&ZeroSkipped::new(&mut self.field)).zero()` on each skipped
+/// field, which resolves to [`zero_skipped::OfDifferentiable`] when the field's type is
+/// differentiable and to [`zero_skipped::OfOther`] (nothing to do) when it is not.
+#[doc(hidden)]
+pub struct ZeroSkipped<'a, T>(core::cell::Cell<Option<&'a mut T>>);
+
+impl<'a, T> ZeroSkipped<'a, T> {
+    pub fn new(value: &'a mut T) -> Self {
+        ZeroSkipped(core::cell::Cell::new(Some(value)))
+    }
+}
+
+/// The two methods [`ZeroSkipped`]'s `zero()` resolves to.
+#[doc(hidden)]
+pub mod zero_skipped {
+    use super::{Differentiable, ZeroSkipped};
+
+    /// A skipped field of a differentiable type: zeroed.
+    pub trait OfDifferentiable {
+        fn zero(&self);
+    }
+    impl<T: Differentiable> OfDifferentiable for ZeroSkipped<'_, T> {
+        fn zero(&self) {
+            if let Some(value) = self.0.take() {
+                *value = value.zeros_like();
+            }
+        }
+    }
+
+    /// A skipped field of any other type (a count, a flag): left as it is.
+    pub trait OfOther {
+        fn zero(&self);
+    }
+    impl<T> OfOther for &ZeroSkipped<'_, T> {
+        fn zero(&self) {}
+    }
 }
 
 /// `slot.place += ḡ`: the cotangent of a place inside a differentiated parameter (a field, an
