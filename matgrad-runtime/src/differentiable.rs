@@ -382,57 +382,44 @@ fn visit_named_elements<'a, V: Differentiable>(
     }
 }
 
-impl<V: Differentiable> Differentiable for Vec<V> {
-    type Scalar = V::Scalar;
-    const HAS_SKIPPED: bool = V::HAS_SKIPPED;
-    fn zero_skipped(&mut self) {
-        if V::HAS_SKIPPED {
-            self.iter_mut().for_each(V::zero_skipped);
+/// `Differentiable` for a collection of differentiable elements (`Vec<V>`, `[V; N]`): each
+/// method is the elements' in turn.
+macro_rules! collection_impl {
+    ([$($generics:tt)*] $ty:ty) => {
+        impl<$($generics)*> Differentiable for $ty {
+            type Scalar = V::Scalar;
+            const HAS_SKIPPED: bool = V::HAS_SKIPPED;
+            fn zero_skipped(&mut self) {
+                if V::HAS_SKIPPED {
+                    self.iter_mut().for_each(V::zero_skipped);
+                }
+            }
+            fn restore_skipped(&mut self, from: &Self) {
+                if V::HAS_SKIPPED {
+                    self.iter_mut()
+                        .zip(from)
+                        .for_each(|(x, f)| x.restore_skipped(f));
+                }
+            }
+            fn visit<'a>(&'a self, f: &mut dyn FnMut(Leaf<'a, V::Scalar>)) {
+                self.iter().for_each(|item| item.visit(f));
+            }
+            fn visit_mut<'a>(&'a mut self, f: &mut dyn FnMut(LeafMut<'a, V::Scalar>)) {
+                self.iter_mut().for_each(|item| item.visit_mut(f));
+            }
+            fn visit_named<'a>(
+                &'a self,
+                path: &mut String,
+                f: &mut dyn FnMut(&str, Leaf<'a, V::Scalar>),
+            ) {
+                visit_named_elements(self, path, f);
+            }
         }
-    }
-    fn restore_skipped(&mut self, from: &Self) {
-        if V::HAS_SKIPPED {
-            self.iter_mut()
-                .zip(from)
-                .for_each(|(x, f)| x.restore_skipped(f));
-        }
-    }
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(Leaf<'a, V::Scalar>)) {
-        self.iter().for_each(|item| item.visit(f));
-    }
-    fn visit_mut<'a>(&'a mut self, f: &mut dyn FnMut(LeafMut<'a, V::Scalar>)) {
-        self.iter_mut().for_each(|item| item.visit_mut(f));
-    }
-    fn visit_named<'a>(&'a self, path: &mut String, f: &mut dyn FnMut(&str, Leaf<'a, V::Scalar>)) {
-        visit_named_elements(self, path, f);
-    }
+    };
 }
 
-impl<V: Differentiable, const N: usize> Differentiable for [V; N] {
-    type Scalar = V::Scalar;
-    const HAS_SKIPPED: bool = V::HAS_SKIPPED;
-    fn zero_skipped(&mut self) {
-        if V::HAS_SKIPPED {
-            self.iter_mut().for_each(V::zero_skipped);
-        }
-    }
-    fn restore_skipped(&mut self, from: &Self) {
-        if V::HAS_SKIPPED {
-            self.iter_mut()
-                .zip(from)
-                .for_each(|(x, f)| x.restore_skipped(f));
-        }
-    }
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(Leaf<'a, V::Scalar>)) {
-        self.iter().for_each(|item| item.visit(f));
-    }
-    fn visit_mut<'a>(&'a mut self, f: &mut dyn FnMut(LeafMut<'a, V::Scalar>)) {
-        self.iter_mut().for_each(|item| item.visit_mut(f));
-    }
-    fn visit_named<'a>(&'a self, path: &mut String, f: &mut dyn FnMut(&str, Leaf<'a, V::Scalar>)) {
-        visit_named_elements(self, path, f);
-    }
-}
+collection_impl!([V: Differentiable] Vec<V>);
+collection_impl!([V: Differentiable, const N: usize] [V; N]);
 
 mod generated;
 pub use generated::*;
