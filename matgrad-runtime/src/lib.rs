@@ -105,7 +105,7 @@ pub use svd::*;
 pub use tangent_kernels::*;
 pub use tangents::*;
 pub use transposed::{
-    mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,
+    gemm_is_faster, mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,
 };
 pub use triangular::*;

@@ -96,9 +96,35 @@ struct Operand<'a, T>(&'a [T], isize, isize);
 /// own product is as fast, and matrix-vector products stay with nalgebra's `gemv`.
 const BLOCKED_FROM: usize = 32;
 
+/// Whether large products go to the gemm crate: where the CPU has AVX-512, for its x86-v4
+/// kernels (about twice matrixmultiply's speed on the machine measured, docs/PERFORMANCE.md,
+/// "Products"); elsewhere to nalgebra's product (matrixmultiply, multi-threaded), which beat
+/// the gemm crate's AVX2 kernels there by 1.1–1.3×. `MATGRAD_GEMM=gemm` or `=nalgebra`
+/// decides instead, to measure both on another machine. Decided once per process.
+pub fn gemm_is_faster() -> bool {
+    static CHOICE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CHOICE.get_or_init(|| match std::env::var("MATGRAD_GEMM").as_deref() {
+        Ok("gemm") => true,
+        Ok("nalgebra") => false,
+        _ => has_avx512(),
+    })
+}
+
+/// Whether the CPU runs AVX-512 (the gemm crate's x86-v4 kernels).
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// `acc += lhs·rhs` (an m×k by a k×n operand) by the gemm crate, multi-threaded on rayon's
-/// pool for large products, when every dimension is at least [`BLOCKED_FROM`] and the scalar
-/// is `f32` or `f64`; `false`, having done nothing, otherwise. An empty slot is written with
+/// pool for large products, when every dimension is at least [`BLOCKED_FROM`], the scalar
+/// is `f32` or `f64` and [`gemm_is_faster`]; `false`, having done nothing, otherwise. An empty slot is written with
 /// the product (`read_dst` off), a filled one accumulates it (`beta = 1`).
 fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
     acc: &mut Option<OMatrix<T, M, N>>,
@@ -114,7 +140,7 @@ where
     let (m, n) = (mg.value(), ng.value());
     let supported =
         TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
-    if !supported || m < BLOCKED_FROM || n < BLOCKED_FROM || k < BLOCKED_FROM {
+    if !supported || m < BLOCKED_FROM || n < BLOCKED_FROM || k < BLOCKED_FROM || !gemm_is_faster() {
         return false;
     }
     // The last entry each operand reads lies in its storage.

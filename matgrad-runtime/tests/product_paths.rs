@@ -1,0 +1,67 @@
+//! Large products take one of two paths, chosen once per process (`gemm_is_faster`): the gemm
+//! crate (where the CPU has AVX-512) or nalgebra's product. `MATGRAD_GEMM` forces either, so
+//! the test runs itself once under each, and each run holds `A·B`, `Aᵀ·B`, `A·Bᵀ` and the
+//! product's pullbacks (accumulating into a filled slot too) to a plain triple loop.
+
+use matgrad_runtime::{gemm_is_faster, mul, mul_nt, mul_pullback_lhs, mul_pullback_rhs, mul_tn};
+use nalgebra::DMatrix;
+use std::process::Command;
+
+fn matrix(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
+    DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * 0.37 + seed).sin())
+}
+
+/// `A·B` by the definition.
+fn reference(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
+    DMatrix::from_fn(a.nrows(), b.ncols(), |i, j| {
+        (0..a.ncols()).map(|l| a[(i, l)] * b[(l, j)]).sum()
+    })
+}
+
+fn assert_close(what: &str, got: &DMatrix<f64>, want: &DMatrix<f64>) {
+    let err = (got - want).amax() / want.amax();
+    assert!(err < 1e-13, "{what}: off by {err:e}");
+}
+
+/// Under the process's choice: every product of shapes above the gemm crate's threshold.
+#[test]
+fn products_under_this_process_choice() {
+    if let Ok(choice) = std::env::var("MATGRAD_GEMM") {
+        assert_eq!(gemm_is_faster(), choice == "gemm", "the choice {choice}");
+    }
+    let (m, k, n) = (40, 50, 60);
+    let (a, b) = (matrix(m, k, 0.1), matrix(k, n, 0.7));
+    assert_close("A·B", &mul(&a, &b), &reference(&a, &b));
+    let at = matrix(k, m, 0.3);
+    assert_close("Aᵀ·B", &mul_tn(&at, &b), &reference(&at.transpose(), &b));
+    let bt = matrix(n, k, 0.9);
+    assert_close("A·Bᵀ", &mul_nt(&a, &bt), &reference(&a, &bt.transpose()));
+    // Ā = Ḡ·Bᵀ, B̄ = Aᵀ·Ḡ, into an empty slot and added to a filled one.
+    let g = matrix(m, n, 1.3);
+    let (mut da, mut db) = (None, Some(DMatrix::from_element(k, n, 1.0)));
+    mul_pullback_lhs(&g, &a, &b, &mut da);
+    mul_pullback_rhs(&g, &a, &b, &mut db);
+    assert_close("Ā", &da.unwrap(), &reference(&g, &b.transpose()));
+    let want = reference(&a.transpose(), &g).add_scalar(1.0);
+    assert_close("B̄ + 1", &db.unwrap(), &want);
+}
+
+#[test]
+fn both_paths_compute_the_same_products() {
+    if std::env::var("MATGRAD_GEMM").is_ok() {
+        return; // a child run: the other test is its work
+    }
+    let me = std::env::current_exe().expect("the test binary");
+    for choice in ["gemm", "nalgebra"] {
+        let out = Command::new(&me)
+            .env("MATGRAD_GEMM", choice)
+            .args(["--exact", "products_under_this_process_choice"])
+            .output()
+            .expect("the test binary runs");
+        assert!(
+            out.status.success(),
+            "MATGRAD_GEMM={choice}:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
