@@ -10,9 +10,14 @@
 //! `rrule`s (each rule beside its primal), for a source-to-source generator.
 
 use super::spec::{
-    broadcast, matrix_fn, method, method1, scalar_fn, scalar_fn2, triangular_solve, unwrapped,
-    BinaryOp, Domain, Extra, OpSpec, Pullback, Reuse, Side, Syntax,
+    broadcast, matrix_fn, method, method1, scalar_fn, scalar_fn2, unwrapped, BinaryOp, Domain,
+    Extra, OpSpec, Pullback, Reuse, Side, Syntax,
 };
+use factorisations::*;
+use internal::*;
+
+mod factorisations;
+mod internal;
 
 /// No reuse variants.
 const NONE: Reuse = OpSpec::DEFAULT.reuse;
@@ -190,133 +195,30 @@ registry! {
         "x̄ −= yᵀ·ḡ·yᵀ with y = x⁻¹",
         "ẏ = −y·ẋ·y with y = x⁻¹ (ẋ = ċ of a factorisation)",
         "the inverse, of a matrix or of its `lu()`, `qr()` or `col_piv_qr()` factorisation (`.inverse()` of its `cholesky()`)"),
-    Cholesky => OpSpec {
-        kernel_when_constant: true,
-        ..matrix_fn(&[unwrapped("cholesky", 0)], "cholesky",
-            "x̄ += c̄: a factorisation's cotangent is its matrix's, symmetric for `cholesky()`",
-            "ċ = (ẋ + ẋᵀ)/2: a factorisation's tangent is its matrix's, symmetrised",
-            "x = L·Lᵀ for a symmetric positive-definite x (panics on another, as the `unwrap` would); \
-             the gradient of a function of a symmetric matrix is symmetric")
-    },
-    Lu => OpSpec {
-        kernel_when_constant: true,
-        constant_methods: &["p"],
-        ..matrix_fn(&[method("lu")], "lu", "x̄ += c̄: a factorisation's cotangent is its matrix's",
-            "ċ = ẋ: a factorisation's tangent is its matrix's",
-            "P·x = L·U, the LU factorisation with partial pivoting, of a square x; its permutation `.p()` is a constant")
-    },
+    Cholesky => CHOLESKY,
+    Lu => LU,
     /// `.l()` of a `cholesky()` or an `lu()`, dispatched by the runtime on the factorisation.
-    LowerFactor => OpSpec {
-        label: "l",
-        ..matrix_fn(&[method("l")], "lower_factor",
-            "of `cholesky()`: c̄ += L⁻ᵀ·½(Φ + Φᵀ)·L⁻¹ with Φ = Lᵀ·L̄'s lower triangle, its diagonal halved (Murray 2016, eq. 10); \
-             of `lu()`: c̄ += Pᵀ·L⁻ᵀ·tril₋₁(Lᵀ·L̄)·U⁻ᵀ (JAX's `lu` JVP, transposed)",
-            "of `cholesky()`: L̇ = L·Φ(L⁻¹·ċ·L⁻ᵀ), Φ the lower triangle with its diagonal halved; \
-             of `lu()`: L̇ = L·tril₋₁(F), F = U·(c⁻¹·ċ)·U⁻¹ = L⁻¹·P·ċ·U⁻¹ (JAX's `lu` JVP); \
-             not supported where the rule cannot see which factorisation `.l()` reads (a copy, a loop's value)",
-            "the lower-triangular factor L of a `cholesky()`, or the unit lower-triangular L of an `lu()`")
-    },
-    LuU => matrix_fn(&[method("u")], "lu_u", "c̄ += Pᵀ·L⁻ᵀ·triu(Ū·Uᵀ)·U⁻ᵀ (panics at a singular U)",
-        "U̇ = triu(F)·U, F = U·(c⁻¹·ċ)·U⁻¹ as for `.l()`",
-        "the upper-triangular factor U of an `lu()`"),
-    Solve => OpSpec {
-        syntax: &[method1("solve"), unwrapped("solve", 1)],
-        operands: 2,
-        reads_result: true,
-        joint_pullback: true,
-        kernel: "solve",
-        label: "solve",
-        formula: "b̄ += c⁻ᵀ·ḡ, c̄ −= (c⁻ᵀ·ḡ)·yᵀ (symmetrised for `cholesky()`), the factors reused",
-        tangent: "ẏ = c⁻¹·(ḃ − ċ·y), a solve with the factorisation",
-        doc: "y = c⁻¹·b for a `cholesky()`, `lu()`, `qr()` or `col_piv_qr()` factorisation c (all but `cholesky()`'s panic on a singular matrix)",
-        domain: Domain::Matrix,
-        ..OpSpec::DEFAULT
-    },
-    LnDeterminant => matrix_fn(&[method("ln_determinant")], "ln_determinant", "c̄ += ḡ·c⁻¹", "ẏ = tr(c⁻¹·ċ), a solve with the factorisation",
-        "ln |c| of a `cholesky()` factorisation"),
-    SymmetricEigen => OpSpec {
-        kernel_when_constant: true,
-        ..matrix_fn(&[method("symmetric_eigen")], "symmetric_eigen",
-            "x̄ += ē: the decomposition's cotangent is its matrix's, symmetric",
-            "ė = (ẋ + ẋᵀ)/2: the decomposition's tangent is its matrix's, symmetrised",
-            "x = V·Λ·Vᵀ for a symmetric x (panics on another); read by `.eigenvalues` and `.eigenvectors`")
-    },
-    Eigenvalues => OpSpec {
-        kernel_when_constant: true,
-        ..matrix_fn(&[Syntax::Field { name: "eigenvalues" }], "eigenvalues", "ē += V·diag(λ̄)·Vᵀ", "λ̇ = diag(Vᵀ·ė·V)",
-            "the eigenvalues λ of a `symmetric_eigen()`, as a vector")
-    },
-    Eigenvectors => OpSpec {
-        kernel_when_constant: true,
-        ..matrix_fn(&[Syntax::Field { name: "eigenvectors" }], "eigenvectors",
-            "ē += V·(F ∘ Vᵀ·V̄)·Vᵀ, Fᵢⱼ = 1/(λⱼ − λᵢ), 0 on the diagonal and between equal eigenvalues (symmetrised)",
-            "V̇ = V·(F ∘ Vᵀ·ė·V), Fᵢⱼ = 1/(λⱼ − λᵢ), 0 on the diagonal and where |λⱼ − λᵢ| ≤ √ε·max|λ| (as the pullback)",
-            "the eigenvectors V of a `symmetric_eigen()`, one per column")
-    },
-    SymmetricEigenvalues => matrix_fn(&[method("symmetric_eigenvalues")], "symmetric_eigenvalues",
-        "x̄ += V·diag(λ̄)·Vᵀ (V computed in the pullback)",
-        "λ̇ = diag(Vᵀ·ẋ·V) (V of a `symmetric_eigen()` computed in the tangent)", "the eigenvalues of a symmetric x (panics on another)"),
-    Qr => OpSpec {
-        kernel_when_constant: true,
-        ..matrix_fn(&[method("qr")], "qr", "x̄ += f̄: a factorisation's cotangent is its matrix's",
-            "ḟ = ẋ: a factorisation's tangent is its matrix's",
-            "x = Q·R, Householder, thin; read by `.q()`, `.r()`, and for a square x `.solve(&b).unwrap()`, `.try_inverse().unwrap()`")
-    },
-    ColPivQr => OpSpec {
-        kernel_when_constant: true,
-        constant_methods: &["p"],
-        ..matrix_fn(&[method("col_piv_qr")], "col_piv_qr", "x̄ += f̄: a factorisation's cotangent is its matrix's",
-            "ḟ = ẋ: a factorisation's tangent is its matrix's",
-            "x·P = Q·R, Householder with column pivoting, thin; read as `qr()` is, and `.determinant()`; its permutation `.p()` is a constant")
-    },
-    QrQ => matrix_fn(&[method("q")], "qr_q",
-        "f̄ += (Q̄ − Q·copyltu(Q̄ᵀ·Q))·R⁻ᵀ·Pᵀ (Walter & Lehmann 2018; wide x = [X | Y]: of X with Q̄ + Y·R̄₂ᵀ, Ȳ = Q·R̄₂, as JAX)",
-        "Q̇ = Q·(Ω − C) + X with Ḃ = ḟ·P (ḟ of a `qr()`), X = Ḃ₁·R₁⁻¹ (Ḃ₁, R₁ the first k columns), C = Qᵀ·X, \
-             Ω = tril₋₁(C) − tril₋₁(C)ᵀ (JAX's `qr` JVP)",
-        "the m×k factor Q of a `qr()` or `col_piv_qr()`, orthonormal columns"),
-    QrR => matrix_fn(&[method("r")], "qr_r",
-        "f̄ += Q·copyltu(R·R̄ᵀ)·R⁻ᵀ·Pᵀ (wide x: of its first m columns, R̄₂ as for `.q()`)",
-        "Ṙ = Qᵀ·Ḃ − Ω·R, Ḃ and Ω as for `.q()` (all n columns of a wide x)",
-        "the k×n upper-triangular factor R of a `qr()` or `col_piv_qr()`"),
-    Svd => OpSpec {
-        syntax: &[Syntax::Method { name: "svd", args: 2 }],
-        extras: &[Extra { arg: "true", what: "`compute_u` of `.svd(compute_u, compute_v)`" },
-            Extra { arg: "true", what: "`compute_v` of `.svd(compute_u, compute_v)`" }],
-        kernel_when_constant: true,
-        ..matrix_fn(&[], "svd", "x̄ += ē: the decomposition's cotangent is its matrix's", "ė = ẋ: the decomposition's tangent is its matrix's",
-            "x = U·S·Vᵀ, thin, singular values descending; read by `.singular_values`, `.u.unwrap()`, `.v_t.unwrap()`")
-    },
-    SvdSingularValues => OpSpec {
-        kernel_when_constant: true,
-        ..matrix_fn(&[Syntax::Field { name: "singular_values" }], "svd_singular_values",
-            "ē += U·diag(s̄)·Vᵀ", "ṡ = diag(Uᵀ·ė·V)", "the singular values of an `svd(..)`, descending")
-    },
-    SvdU => OpSpec {
-        kernel_when_constant: true,
-        ..matrix_fn(&[Syntax::FieldPair { field: "u", then: "unwrap" }], "svd_u",
-            "ē += U·((F ∘ (UᵀŪ − ŪᵀU))·S)·Vᵀ + (I − UUᵀ)·Ū·S⁻¹·Vᵀ, Fᵢⱼ = 1/(sⱼ² − sᵢ²) (Townsend 2016)",
-            "U̇ = U·(F ∘ (dS·S + S·dSᵀ)) + (I − UUᵀ)·ė·V·S⁻¹ with dS = Uᵀ·ė·V, Fᵢⱼ = 1/(sⱼ² − sᵢ²) (0 on the diagonal and where \
-             |sⱼ − sᵢ| ≤ √ε·max s), 1/sᵢ taken as 0 where sᵢ ≤ √ε·max s (JAX's `svd` JVP)",
-            "the left singular vectors U of an `svd(true, ..)`")
-    },
-    SvdVt => OpSpec {
-        kernel_when_constant: true,
-        ..matrix_fn(&[Syntax::FieldPair { field: "v_t", then: "unwrap" }], "svd_v_t",
-            "ē += U·(S·(F ∘ (VᵀV̄ − V̄ᵀV)))·Vᵀ + U·S⁻¹·V̄ᵀ·(I − VVᵀ) (Townsend 2016)",
-            "V̇ᵀ = (V·(F ∘ (S·dS + dSᵀ·S)) + (I − VVᵀ)·ėᵀ·U·S⁻¹)ᵀ, dS, F and S⁻¹ as for `.u`",
-            "the right singular vectors Vᵀ (one per row) of an `svd(.., true)`")
-    },
-    SingularValues => matrix_fn(&[method("singular_values")], "singular_values",
-        "x̄ += U·diag(s̄)·Vᵀ (U, V computed in the pullback)",
-        "ṡ = diag(Uᵀ·ẋ·V) (U, V of an `svd(true, true)` computed in the tangent)", "the singular values, descending"),
-    SolveLower => triangular_solve(&[unwrapped("solve_lower_triangular", 1)], "solve_lower_triangular",
-        "t̄ −= tril((L⁻ᵀ·ḡ)·yᵀ), b̄ += L⁻ᵀ·ḡ", "ẏ = L⁻¹·(ḃ − tril(ṫ)·y)", "y = L⁻¹·b, L the lower triangle of t (panics at a zero on its diagonal)"),
-    SolveUpper => triangular_solve(&[unwrapped("solve_upper_triangular", 1)], "solve_upper_triangular",
-        "t̄ −= triu((U⁻ᵀ·ḡ)·yᵀ), b̄ += U⁻ᵀ·ḡ", "ẏ = U⁻¹·(ḃ − triu(ṫ)·y)", "y = U⁻¹·b, U the upper triangle of t (panics at a zero on its diagonal)"),
-    TrSolveLower => triangular_solve(&[unwrapped("tr_solve_lower_triangular", 1)], "tr_solve_lower_triangular",
-        "t̄ −= tril(y·(L⁻¹·ḡ)ᵀ), b̄ += L⁻¹·ḡ", "ẏ = L⁻ᵀ·(ḃ − tril(ṫ)ᵀ·y)", "y = L⁻ᵀ·b, L the lower triangle of t (panics at a zero on its diagonal)"),
-    TrSolveUpper => triangular_solve(&[unwrapped("tr_solve_upper_triangular", 1)], "tr_solve_upper_triangular",
-        "t̄ −= triu(y·(U⁻¹·ḡ)ᵀ), b̄ += U⁻¹·ḡ", "ẏ = U⁻ᵀ·(ḃ − triu(ṫ)ᵀ·y)", "y = U⁻ᵀ·b, U the upper triangle of t (panics at a zero on its diagonal)"),
+    LowerFactor => LOWER_FACTOR,
+    LuU => LU_U,
+    Solve => SOLVE,
+    LnDeterminant => LN_DETERMINANT,
+    SymmetricEigen => SYMMETRIC_EIGEN,
+    Eigenvalues => EIGENVALUES,
+    Eigenvectors => EIGENVECTORS,
+    SymmetricEigenvalues => SYMMETRIC_EIGENVALUES,
+    Qr => QR,
+    ColPivQr => COL_PIV_QR,
+    QrQ => QR_Q,
+    QrR => QR_R,
+    Svd => SVD,
+    SvdSingularValues => SVD_SINGULAR_VALUES,
+    SvdU => SVD_U,
+    SvdVt => SVD_VT,
+    SingularValues => SINGULAR_VALUES,
+    SolveLower => SOLVE_LOWER,
+    SolveUpper => SOLVE_UPPER,
+    TrSolveLower => TR_SOLVE_LOWER,
+    TrSolveUpper => TR_SOLVE_UPPER,
     RowSum => matrix_fn(&[method("row_sum")], "row_sum", "x̄ᵢⱼ += ḡⱼ", "ẏⱼ = Σᵢ ẋᵢⱼ", "the 1×n row of column sums"),
     ColumnSum => matrix_fn(&[method("column_sum")], "column_sum", "x̄ᵢⱼ += ḡᵢ", "ẏᵢ = Σⱼ ẋᵢⱼ", "the m×1 column of row sums"),
     RowSumTr => matrix_fn(&[method("row_sum_tr")], "row_sum_tr", "x̄ᵢⱼ += ḡⱼ", "ẏⱼ = Σᵢ ẋᵢⱼ", "the column sums as an n×1 column"),
@@ -538,61 +440,18 @@ registry! {
     // (`ops::tangent_linalg`, `ops::tangent_spectral`), and their pullbacks differentiate those
     // rules again (`f_hvp`). No rule builds their own tangent (nothing differentiates a tangent
     // program forward again): their `tangent` is the derivative their pullbacks transpose.
-    ExpTangent => OpSpec {
-        domain: Domain::Any,
-        ..internal("exp_tangent", 2,
-            "x̄ += ḡ·ẋ·eˣ, ẋ̄ += ḡ·eˣ; of a matrix Ā += N₁₁ + N₂₂ with N = L(Mᵀ, [[0, Ḡ], [0, 0]]), M = [[A, Ȧ], [0, A]], and Ǡ += L(Aᵀ, Ḡ)",
-            "with u the direction operand (ẋ in the pullback): ẏ = (u̇ + u·ẋ)·eˣ; of a matrix L(A, U̇) + the upper right block of \
-             L(M, [[Ȧ, 0], [0, Ȧ]]), M = [[A, U], [0, A]]",
-            "the tangent of `.exp()`: ẋ·eˣ of a float, L(A, Ȧ) (the upper right block of exp([[A, Ȧ], [0, A]])) of a square matrix")
-    },
-    LowerTriangle => internal("lower_triangle", 1, "x̄ += tril(ḡ)", "ẏ = tril(ẋ)", "tril(x), the lower triangle with the diagonal"),
-    UpperTriangle => internal("upper_triangle", 1, "x̄ += triu(ḡ)", "ẏ = triu(ẋ)", "triu(x), the upper triangle with the diagonal"),
-    StrictlyLower => internal("strictly_lower", 1, "x̄ += tril₋₁(ḡ)", "ẏ = tril₋₁(ẋ)", "tril₋₁(x), the lower triangle below the diagonal"),
-    LowerHalved => internal("lower_halved", 1, "x̄ += Φ(ḡ)", "ẏ = Φ(ẋ)",
-        "Φ(x), the lower triangle with its diagonal halved (L̇ = L·Φ(L⁻¹·Ȧ·L⁻ᵀ))"),
-    LeadingColumns => internal("leading_columns", 1, "x̄ += [ḡ | 0]", "ẏ = the first min(m, n) columns of ẋ",
-        "the first min(m, n) columns of an m×n matrix (the leading square block of a wide one)"),
-    PermuteColumns => internal("qr_permute", 2, "x̄ += ḡ·Pᵀ (P locally constant: no cotangent of the factorisation)",
-        "ẏ = ẋ·P (P locally constant: the factorisation's tangent adds nothing)",
-        "x·P for the factorisation a·P = Q·R of a `col_piv_qr()` (x itself for a `qr()`)"),
-    EigenCoupling => internal("eigen_coupling", 2, "λ̄ⱼ −= Σᵢ ḡᵢⱼ·mᵢⱼ·Fᵢⱼ², λ̄ᵢ += Σⱼ ḡᵢⱼ·mᵢⱼ·Fᵢⱼ², m̄ += ḡ ∘ F",
-        "ẏ = F ∘ ṁ + Ḟ ∘ m, Ḟᵢⱼ = −Fᵢⱼ²·(λ̇ⱼ − λ̇ᵢ) (0 where Fᵢⱼ is)",
-        "F ∘ m with Fᵢⱼ = 1/(λⱼ − λᵢ), 0 on the diagonal and between tied eigenvalues (differentiable in λ)"),
-    SvdCoupling => internal("svd_coupling", 2, "s̄ⱼ −= Σᵢ ḡᵢⱼ·mᵢⱼ·2sⱼ·Fᵢⱼ², s̄ᵢ += Σⱼ ḡᵢⱼ·mᵢⱼ·2sᵢ·Fᵢⱼ², m̄ += ḡ ∘ F",
-        "ẏ = F ∘ ṁ + Ḟ ∘ m, Ḟᵢⱼ = −2Fᵢⱼ²·(sⱼ·ṡⱼ − sᵢ·ṡᵢ) (0 where Fᵢⱼ is)",
-        "F ∘ m with Fᵢⱼ = 1/(sⱼ² − sᵢ²), 0 on the diagonal and between tied singular values (differentiable in s)"),
-    SvdUKept => internal("svd_u_kept", 1, "ē += U·((F ∘ (UᵀŪ − ŪᵀU))·S)·Vᵀ + (I − UUᵀ)·Ū·S⁻¹·Vᵀ (as `.u.unwrap()`)",
-        "as `.u.unwrap()`'s: U̇ = U·(F ∘ (dS·S + S·dSᵀ)) + (I − UUᵀ)·ė·V·S⁻¹",
-        "U of an `svd(..)`, whatever its `compute_u`"),
-    SvdVtKept => internal("svd_v_t_kept", 1, "ē += U·(S·(F ∘ (VᵀV̄ − V̄ᵀV)))·Vᵀ + U·S⁻¹·V̄ᵀ·(I − VVᵀ) (as `.v_t.unwrap()`)",
-        "as `.v_t.unwrap()`'s: V̇ᵀ = (V·(F ∘ (S·dS + dSᵀ·S)) + (I − VVᵀ)·ėᵀ·U·S⁻¹)ᵀ",
-        "Vᵀ of an `svd(..)`, whatever its `compute_v`"),
-    PseudoRecip => internal("pseudo_recip", 1, "s̄ −= ḡ ∘ y² with y = 1/s", "ẏ = −ṡ ∘ y² (0 where y is)", "1/sᵢ entry-wise, 0 where |sᵢ| ≤ √ε·max|s|"),
-    RecipOrZero => OpSpec {
-        domain: Domain::Any,
-        ..internal("recip_or_zero", 1, "x̄ −= ḡ ∘ y² with y = 1/x (0 at x = 0)", "ẏ = −ẋ ∘ y² with y = 1/x (0 at x = 0)",
-            "1/x entry-wise, 0 where x = 0: the factor of the tangents of ‖x‖ and hypot, 0 at 0 as their pullbacks")
-    },
-    Xlogy => OpSpec {
-        domain: Domain::Any,
-        ..internal("xlogy", 2, "ȳ += ḡ·ln a, ā += ḡ·y/a (both 0 where y = 0)", "ż = ẏ·ln a + ȧ·y/a for z = y·ln a (0 where y = 0)",
-            "y·ln a entry-wise, 0 where y = 0: the tangent of aᵇ along b, 0 at a = 0 as in JAX")
-    },
-}
-
-/// An internal operation (no syntax) of `operands` matrix operands, its kernel run even on
-/// constants (there is no user expression to run instead).
-const fn internal(
-    kernel: &'static str,
-    operands: usize,
-    formula: &'static str,
-    tangent: &'static str,
-    doc: &'static str,
-) -> OpSpec {
-    OpSpec {
-        operands,
-        kernel_when_constant: true,
-        ..matrix_fn(&[], kernel, formula, tangent, doc)
-    }
+    ExpTangent => EXP_TANGENT,
+    LowerTriangle => LOWER_TRIANGLE,
+    UpperTriangle => UPPER_TRIANGLE,
+    StrictlyLower => STRICTLY_LOWER,
+    LowerHalved => LOWER_HALVED,
+    LeadingColumns => LEADING_COLUMNS,
+    PermuteColumns => PERMUTE_COLUMNS,
+    EigenCoupling => EIGEN_COUPLING,
+    SvdCoupling => SVD_COUPLING,
+    SvdUKept => SVD_U_KEPT,
+    SvdVtKept => SVD_VT_KEPT,
+    PseudoRecip => PSEUDO_RECIP,
+    RecipOrZero => RECIP_OR_ZERO,
+    Xlogy => XLOGY,
 }
