@@ -6,9 +6,10 @@ use super::Tables;
 use crate::ir::{defined_at, walk, Body, Head, Kind, Source, Step, ValueId};
 use std::collections::HashSet;
 
-/// Renames each merged value of a `#[cfg]` branch after the binding its configured-out arm
-/// passes through, where that is safe (the configured-in arm's binding of the same name
-/// shadows the passed-through one from the branch on):
+/// The renames (merged value, the value whose name it takes) of each merged value of a
+/// `#[cfg]` branch after the binding its configured-out arm passes through, where that is
+/// safe (the configured-in arm's binding of the same name shadows the passed-through one
+/// from the branch on):
 /// - the passed-through value is defined before the branch in the same block (not in an
 ///   enclosing one: a loop's carried variable is updated by assignment at the end of the
 ///   body, which a shadowing `let` would hide), and is not a parameter;
@@ -19,21 +20,31 @@ use std::collections::HashSet;
 ///   statement kept as written: their tokens hold the name given at lowering; a kernel's
 ///   operands are named by value).
 ///
-/// Invariant: afterwards, a merged value and its configured-out arm's value share a name only
+/// Invariant: after [`rename`], a merged value and its configured-out arm's value share a name only
 /// when both are bound in the same block, nothing reads the latter after the branch and no
 /// kept text names the former.
-pub fn cfg_aliases(body: &mut Body, t: &Tables) {
+///
+/// Empty where the body has no `#[cfg]` branch or none may alias; [`rename`] applies them.
+pub fn cfg_renames(body: &Body, t: &Tables) -> Vec<(ValueId, ValueId)> {
     let mut renames: Vec<(ValueId, ValueId)> = Vec::new();
     let exits: Vec<ValueId> = body.output.into_iter().chain(body.kept.clone()).collect();
     aliases_in(body, &body.steps, &exits, &t.needed, &mut renames);
+    if renames.is_empty() {
+        return renames;
+    }
     let named = named_in_text(body, t);
     renames.retain(|(m, _)| !named.contains(m));
-    for (m, f) in renames {
+    renames
+}
+
+/// Gives each merged value of `renames` the name of its configured-out arm's value.
+pub fn rename(body: &mut Body, renames: &[(ValueId, ValueId)]) {
+    for &(m, f) in renames {
         body.values[m].name = body.values[f].name.clone();
     }
 }
 
-/// The renames of [`cfg_aliases`] for the `#[cfg]` branches of one block, whose result is
+/// The renames of [`cfg_renames`] for the `#[cfg]` branches of one block, whose result is
 /// `exits`, and, recursively, of the blocks nested in it.
 fn aliases_in(
     body: &Body,

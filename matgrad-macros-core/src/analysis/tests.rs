@@ -121,12 +121,13 @@ fn constants_may_use_anything() {
     assert!(errors.is_empty(), "{:?}", errors.messages());
 }
 
-/// Whether `cfg_aliases` names the merged value of the body's first `#[cfg]` branch after the
+/// Whether `cfg_renames` names the merged value of the body's first `#[cfg]` branch after the
 /// value its configured-out arm passes through.
 fn cfg_aliased(src: &str) -> bool {
     let mut b = body(src);
     let t = Tables::of(&b, true);
-    super::aliases::cfg_aliases(&mut b, &t);
+    let renames = super::aliases::cfg_renames(&b, &t);
+    super::aliases::rename(&mut b, &renames);
     let cfg = b
         .branches()
         .into_iter()

@@ -12,7 +12,7 @@
 
 use super::companions::Companions;
 use super::items;
-use crate::analysis::aliases::cfg_aliases;
+use crate::analysis::aliases;
 use crate::analysis::Tables;
 use crate::codegen::chunks::chunked;
 use crate::codegen::{sweeps, Locals, Seed};
@@ -22,6 +22,7 @@ use crate::parse::Output;
 use crate::tangent::{self, Jvp};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
+use std::borrow::Cow;
 use syn::Ident;
 
 /// A differentiated parameter: its name, value type, binding in the tangent program and its
@@ -173,7 +174,8 @@ impl Companions<'_> {
         locals: &Locals,
     ) -> TokenStream {
         let t = Tables::forward_only(&jvp.body);
-        let jvp = &aliased(jvp, &t);
+        let jvp = aliased(jvp, &t);
+        let jvp = &*jvp;
         let s = sweeps(&jvp.body, &t, names, locals, Seed::One);
         let value = self.taken(jvp, &t, jvp.value);
         let tangent = self.taken(jvp, &t, jvp.tangent);
@@ -209,7 +211,8 @@ impl Companions<'_> {
         locals: &Locals,
     ) -> TokenStream {
         let t = Tables::of(&jvp.body, true);
-        let jvp = &aliased(jvp, &t);
+        let jvp = aliased(jvp, &t);
+        let jvp = &*jvp;
         let s = sweeps(&jvp.body, &t, names, locals, Seed::One);
         let grad_struct = &self.grad_struct;
         let field = |id: &dyn Fn(&Direction) -> ValueId| {
@@ -297,7 +300,8 @@ impl Companions<'_> {
         let (dir_params, dir_tys, cotangent_tys) = self.tangent_vjp_directions(dirs);
         let (mut results, mut dir_results) = (Vec::new(), Vec::new());
         let t = Tables::of(&jvp.body, false);
-        let jvp = &aliased(jvp, &t);
+        let jvp = aliased(jvp, &t);
+        let jvp = &*jvp;
         let output_ty = &self.output_ty;
         let all_closure_params = quote!(#(#closure_params,)* #(#dir_params),*);
         let parts = self.pullback_parts_of(
@@ -354,14 +358,14 @@ fn direction_names(dirs: &[Direction]) -> String {
 }
 
 /// `jvp` with its `#[cfg]` branches' merged values renamed after their configured-out
-/// bindings where the sweeps that `t` describes allow it (`analysis::aliases`).
-fn aliased(jvp: &Jvp, t: &Tables) -> Jvp {
-    let mut body = jvp.body.clone();
-    cfg_aliases(&mut body, t);
-    Jvp {
-        body,
-        directions: jvp.directions.clone(),
-        value: jvp.value,
-        tangent: jvp.tangent,
+/// bindings where the sweeps that `t` describes allow it (`analysis::aliases`): a copy where
+/// there is something to rename, `jvp` itself otherwise.
+fn aliased<'j>(jvp: &'j Jvp, t: &Tables) -> Cow<'j, Jvp> {
+    let renames = aliases::cfg_renames(&jvp.body, t);
+    if renames.is_empty() {
+        return Cow::Borrowed(jvp);
     }
+    let mut owned = jvp.clone();
+    aliases::rename(&mut owned.body, &renames);
+    Cow::Owned(owned)
 }

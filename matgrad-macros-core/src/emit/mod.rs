@@ -69,12 +69,15 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
     let owned = Tables::of(&body, true);
     let shared = Tables::of(&body, false);
     // The tangent program reads values that the reverse companions' aliases would shadow:
-    // it starts from the body as lowered, and each forward companion takes its own aliases.
-    let primal = args.forward.then(|| body.clone());
-    analysis::aliases::cfg_aliases(&mut body, &shared);
+    // it starts from the body as lowered (a copy, where there are aliases), and each forward
+    // companion takes its own aliases.
+    let renames = analysis::aliases::cfg_renames(&body, &shared);
+    let lowered = (args.forward && !renames.is_empty()).then(|| body.clone());
+    analysis::aliases::rename(&mut body, &renames);
     let companions = Companions::new(&func, &sig, &body, &krate);
     let mut out = companions.emit(&owned, &shared, &mut names, &locals);
-    if let Some(primal) = &primal {
+    if args.forward {
+        let primal = lowered.as_ref().unwrap_or(&body);
         out.extend(companions.forward_companions(primal, &mut names, &locals));
     } else {
         out.extend(tangent_rule::no_tangent(&func, sig.params.len(), &krate));

@@ -75,9 +75,7 @@ impl Lowerer<'_> {
         v.mentions = std::iter::once(root).chain(reads).collect();
         id
     }
-}
 
-impl Lowerer<'_> {
     /// A copy of the place `id` where `e` reads it by value (`let a = p.s;`, `f(p.w[0])`: a
     /// copy in the user's code, of the field's own type), as an owned value; `id` itself
     /// otherwise (a borrow `&p.w`, a local bound to one, any value not a place).

@@ -25,6 +25,7 @@ use quote::quote;
 use syn::Ident;
 
 /// The tangent program of a body.
+#[derive(Clone)]
 pub struct Jvp {
     pub body: Body,
     /// Each differentiated parameter with its direction parameter, in parameter order.
