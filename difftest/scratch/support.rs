@@ -290,9 +290,9 @@ impl Out {
 // ---------------------------------------------------------------- the `models` family
 
 impl Out {
-    /// A count the gradient must keep: a struct's entry count, a skipped field of the
-    /// gradient (its parameter's value); else a gradient mismatch.
-    pub fn kept(&mut self, what: &str, got: usize, want: usize) {
+    /// A value the gradient must keep: a struct's entry count, a skipped field of the
+    /// gradient (its parameter's value, a count or a frozen float); else a gradient mismatch.
+    pub fn kept<T: PartialEq + std::fmt::Display>(&mut self, what: &str, got: T, want: T) {
         if got != want {
             self.set(GRADIENT, format!("{what}: {got}, expected {want}"));
         }

@@ -42,6 +42,9 @@ pub enum FieldTy {
     Nested,
     /// `#[differentiable(skip)] usize`, with the value the checker gives it.
     Skip(usize),
+    /// `#[differentiable(skip)] f64` (a temperature) of this many hundredths, read in
+    /// arithmetic: a constant, whose value every gradient keeps and no direction moves.
+    Frozen(u32),
 }
 
 impl FieldTy {
@@ -53,6 +56,7 @@ impl FieldTy {
             FieldTy::Layers(_) => format!("Vec<{}>", Kind::Layer.name()),
             FieldTy::Nested => Kind::Inner.name().into(),
             FieldTy::Skip(_) => "usize".into(),
+            FieldTy::Frozen(_) => "f64".into(),
         }
     }
 }
@@ -82,7 +86,7 @@ impl StructDef {
     pub fn render(&self) -> String {
         let name = self.kind.name();
         let mut s = format!("#[derive(Clone, Debug, matgrad::Differentiable)]\npub struct {name}");
-        let skip = |f: &Field| matches!(f.ty, FieldTy::Skip(_));
+        let skip = |f: &Field| matches!(f.ty, FieldTy::Skip(_) | FieldTy::Frozen(_));
         if self.tuple {
             let fields: Vec<String> = self
                 .fields
@@ -198,6 +202,7 @@ impl Models {
             }
             FieldTy::Nested => self.literal(Kind::Inner, rng),
             FieldTy::Skip(v) => v.to_string(),
+            FieldTy::Frozen(c) => frozen(c),
         }
     }
 
@@ -209,7 +214,7 @@ impl Models {
         let mut out = Vec::new();
         for f in &self.def(k).fields {
             match f.ty {
-                FieldTy::Skip(_) => out.push(format!(".{}", f.name)),
+                FieldTy::Skip(_) | FieldTy::Frozen(_) => out.push(format!(".{}", f.name)),
                 FieldTy::Nested => {
                     let inner = self.skipped(Ty::Model(Kind::Inner));
                     out.extend(inner.iter().map(|p| format!(".{}{p}", f.name)));
@@ -233,7 +238,7 @@ impl Models {
                     FieldTy::Array(t, n) => n * float(t),
                     FieldTy::Layers(n) => n * self.entries(Ty::Model(Kind::Layer)),
                     FieldTy::Nested => self.entries(Ty::Model(Kind::Inner)),
-                    FieldTy::Skip(_) => 0,
+                    FieldTy::Skip(_) | FieldTy::Frozen(_) => 0,
                 })
                 .sum(),
             Ty::Mats { shape, len } => len * shape.len(),
@@ -241,6 +246,11 @@ impl Models {
             t => float(t),
         }
     }
+}
+
+/// The literal of a frozen field of `c` hundredths: `0.75_f64`.
+pub fn frozen(c: u32) -> String {
+    format!("{}.{:02}_f64", c / 100, c % 100)
 }
 
 /// Whether a variable's name is a path into a value (`p.w`, `ws[0]`, `p.layers[i].b`).

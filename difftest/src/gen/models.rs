@@ -149,6 +149,9 @@ impl Gen {
         if self.chance(0.5) {
             tys.push(FieldTy::Skip(self.rng.random_range(0..=3)));
         }
+        if self.chance(0.4) {
+            tys.push(FieldTy::Frozen(self.rng.random_range(50..=150)));
+        }
         for i in (1..tys.len()).rev() {
             let j = self.rng.random_range(0..=i);
             tys.swap(i, j);
@@ -338,7 +341,7 @@ fn struct_param(name: &str, ty: Ty) -> Param {
 }
 
 /// A struct of these field types, named in order (`w`, `b`, .. for floats; `layers`,
-/// `inner`, `gains` or `vs`, `n`), or numbered in a tuple struct.
+/// `inner`, `gains` or `vs`, `n`, `temp`), or numbered in a tuple struct.
 fn def(kind: Kind, tuple: bool, tys: Vec<FieldTy>) -> StructDef {
     let mut floats = NAMES.iter();
     let fields = tys
@@ -353,6 +356,7 @@ fn def(kind: Kind, tuple: bool, tys: Vec<FieldTy>) -> StructDef {
                 FieldTy::Array(Ty::Scalar, _) => "gains".into(),
                 FieldTy::Array(..) => "vs".into(),
                 FieldTy::Skip(_) => "n".into(),
+                FieldTy::Frozen(_) => "temp".into(),
             };
             Field { name, ty }
         })

@@ -96,6 +96,17 @@ impl Gen {
                     capturable: false,
                     max: v,
                 }),
+                // A constant float: read in arithmetic and by closures like any other.
+                FieldTy::Frozen(c) => self.declare(Var {
+                    name: fp,
+                    ty: Ty::Scalar,
+                    bound: f64::from(c) / 100.0,
+                    mutable: false,
+                    is_ref: false,
+                    active: false,
+                    capturable: true,
+                    max: 0,
+                }),
             }
         }
     }
