@@ -110,8 +110,8 @@ pub use transposed::{
 };
 pub use triangular::*;
 pub use value::{
-    accumulate_argument, as_value, identity, keep, map, map_reuse, merge, one, seed, shadow, slot,
-    slot_of, type_witness, ArgumentCotangent, AsValue, Dense, Float, Keep, Kept, Scalar,
-    ScalarOutput,
+    accumulate_argument, as_value, checkpoint_stride, identity, keep, map, map_reuse, merge, one,
+    seed, shadow, slot, slot_of, type_witness, ArgumentCotangent, AsValue, Dense, Float, Keep,
+    Kept, Scalar, ScalarOutput,
 };
 pub use views::*;

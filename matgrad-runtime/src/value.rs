@@ -141,6 +141,21 @@ pub fn slot<V>(_like: &V) -> Option<V> {
     None
 }
 
+/// The iterations per stretch of a checkpointed loop of `iterations` iterations: ⌈√T⌉ (at
+/// least one), so that the forward sweep keeps ⌈T / ⌈√T⌉⌉ ≤ ⌈√T⌉ states and the reverse
+/// sweep one stretch's tape at a time.
+#[inline]
+pub fn checkpoint_stride(iterations: usize) -> usize {
+    let mut s = (iterations as f64).sqrt() as usize;
+    while s * s < iterations {
+        s += 1;
+    }
+    while s > 1 && (s - 1) * (s - 1) >= iterations {
+        s -= 1;
+    }
+    s.max(1)
+}
+
 /// A zero-sized witness of `V`, taken before a value of it is moved, for [`slot_of`].
 #[inline(always)]
 pub fn type_witness<V>(_value: &V) -> core::marker::PhantomData<V> {

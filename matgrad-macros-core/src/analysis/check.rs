@@ -70,6 +70,29 @@ pub fn check(body: &Body, activity: &Activity, errors: &mut Errors) {
             }
         }
     });
+    changed_after_checkpoint(body, errors);
+}
+
+/// A statement that changes in place a value a checkpointed loop reads (`v.fill(0.0)` after
+/// the loop): the reverse sweep replays the loop and would read the changed value.
+fn changed_after_checkpoint(body: &Body, errors: &mut Errors) {
+    for l in body.loops().into_iter().filter(|l| l.checkpoint) {
+        let read = crate::ir::replay_reads(body, l);
+        for e in body.effects() {
+            if let Some(&(old, _)) = e.versions.iter().find(|(old, _)| read.contains(old)) {
+                let name = body.values[old].label.as_deref().unwrap_or("the variable");
+                errors.at(
+                    &e.tokens,
+                    format_args!(
+                        "this statement changes `{name}` in place after a checkpointed loop that \
+                         reads it, and the reverse sweep replays that loop with `{name}` as it \
+                         was; change a copy (`let mut {name}2 = {name}.clone();`) or remove \
+                         `checkpoint`"
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// A varied input that no adjoint can reach (an expression kept as written that was not

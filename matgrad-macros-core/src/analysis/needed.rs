@@ -20,6 +20,9 @@ pub struct Needed {
     /// Constants the reverse sweep reads that a later kept statement may change in place
     /// (`v.fill(0.0)`): copied just before that statement.
     pub snapshot: Vec<bool>,
+    /// Read from before a checkpointed loop by its iterations, which the reverse sweep
+    /// replays: kept whole until then (never moved into a pullback).
+    pub replayed: Vec<bool>,
 }
 
 impl Needed {
@@ -31,6 +34,7 @@ impl Needed {
             recomputed: vec![false; n],
             witness: (0..n).collect(),
             snapshot: vec![false; n],
+            replayed: vec![false; n],
         }
     }
 
@@ -54,6 +58,15 @@ impl Needed {
             }
             _ => {}
         });
+        let mut replayed = vec![false; n];
+        for l in body.loops() {
+            if l.checkpoint && needed[l.tape] {
+                for id in crate::ir::replay_reads(body, l) {
+                    needed[id] = true;
+                    replayed[id] = true;
+                }
+            }
+        }
         for (id, v) in body.values.iter().enumerate() {
             if bindings.reference[id]
                 && !matches!(
@@ -88,6 +101,7 @@ impl Needed {
             recomputed,
             witness,
             snapshot,
+            replayed,
         }
     }
 }

@@ -212,6 +212,7 @@ fn consumed_by_reverse(body: &Body, activity: &Activity, needed: &Needed) -> Vec
         }
     }
     for (id, v) in body.values.iter().enumerate() {
+        pinned[id] |= needed.replayed[id];
         if needed.recomputed[id] {
             v.mentions.iter().for_each(|&m| pinned[m] = true);
         }

@@ -2,6 +2,7 @@
 //! and the reverse sweep (pullbacks in reverse order, accumulating adjoints), generated from
 //! the IR and the analysis' tables.
 
+mod checkpoint;
 pub mod chunks;
 mod forward;
 mod nodes;
@@ -113,6 +114,8 @@ pub(crate) struct Gen<'a> {
     /// Per loop (by its tape's id): its carried adjoints' names and the carried values an
     /// iteration replaces.
     loop_names: HashMap<ValueId, (Vec<Ident>, Vec<Ident>)>,
+    /// Per checkpointed loop (by its tape's id): the names of its replay's locals.
+    checkpoints: HashMap<ValueId, checkpoint::Names>,
     /// Deferred products: the list of their left pullbacks' operands, by product.
     deferred: HashMap<ValueId, Ident>,
     /// Copies of values a kept statement may change, read by the reverse sweep instead.
@@ -154,6 +157,12 @@ impl<'a> Gen<'a> {
                 (l.tape, (carries, olds))
             })
             .collect();
+        let checkpoints = body
+            .loops()
+            .iter()
+            .filter(|l| l.checkpoint)
+            .map(|l| (l.tape, checkpoint::Names::new(names, l.span)))
+            .collect();
         let mut deferred: Vec<ValueId> = t.deferred.products.iter().copied().collect();
         deferred.sort();
         let deferred = deferred
@@ -194,6 +203,7 @@ impl<'a> Gen<'a> {
             locals,
             slot,
             loop_names,
+            checkpoints,
             deferred,
             snapshot,
             closures,

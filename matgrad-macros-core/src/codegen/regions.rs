@@ -59,15 +59,11 @@ impl Gen<'_> {
             });
             return out;
         }
-        let items = saved
-            .iter()
-            .map(|&id| match olds.iter().find(|o| o.0 == id) {
-                Some((_, old)) => quote!(#old),
-                None => {
-                    let n = self.rev_name(id);
-                    quote!(#n)
-                }
-            });
+        if let Some(names) = self.checkpoints.get(&l.tape) {
+            out.extend(self.checkpointed_forward(l, names, &body));
+            return out;
+        }
+        let items = self.tape_items(&saved, &olds);
         out.extend(quote_spanned! {l.span=>
             let #iters: ::std::vec::Vec<_> =
                 ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
@@ -85,7 +81,7 @@ impl Gen<'_> {
     /// The carried variables' update at the end of an iteration: the next value moved into
     /// the binding where nothing else needs it, else copied; a replaced value the tape keeps
     /// is taken out first (`olds`).
-    fn carried_update(
+    pub(super) fn carried_update(
         &self,
         l: &Loop,
         saved: &[ValueId],

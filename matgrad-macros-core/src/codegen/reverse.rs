@@ -160,64 +160,85 @@ impl Gen<'_> {
         let tape = self.reference(l.tape, ref_bound);
         let iter = self.source_expr(l.iter);
         let pat = &l.pat;
-        let carries = &self.loop_names[&l.tape].0;
-        // Only carried variables with an adjoint carry one from iteration to iteration.
-        let active: Vec<(&crate::ir::Carried, &Ident)> = l
-            .carried
-            .iter()
-            .zip(carries)
-            .filter(|(c, _)| self.slot(c.out).is_some() || self.slot(c.phi).is_some())
-            .collect();
-        let mut out = TokenStream::new();
-        for (c, carry) in &active {
-            let init = match self.slot(c.out) {
-                Some(s) => quote!(::core::option::Option::take(&mut #s)),
-                None => quote!(::core::option::Option::None),
-            };
-            out.extend(quote!(let mut #carry = #init;));
-        }
+        let carries = self.carried_adjoints(l);
+        let mut out = carries.declared;
         let saved = self.saved(&l.body, l.carried.iter().map(|c| c.phi), &l.pat_values);
         let mut inner_bound = ref_bound.to_vec();
         saved.iter().for_each(|&s| inner_bound[s] = true);
-        let names = saved.iter().map(|&s| self.rev_name(s));
+        let names: Vec<Ident> = saved.iter().map(|&s| self.rev_name(s)).collect();
         let saved_tuple = &self.locals.saved;
         let mut ids: Vec<ValueId> = l.carried.iter().map(|c| c.phi).collect();
         ids.extend(defined_at(self.body, &l.body));
         let recompute = self.recompute(&ids, &inner_bound);
         let slots = self.declare_slots(&ids, &inner_bound);
-        let (mut enter, mut leave, mut after) =
-            (TokenStream::new(), TokenStream::new(), TokenStream::new());
-        for (c, carry) in &active {
-            enter.extend(self.merge(c.next, quote!(::core::option::Option::take(&mut #carry))));
-            leave.extend(match self.slot(c.phi) {
+        let (enter, leave, after) = (carries.enter, carries.leave, carries.after);
+        let body = self.reverse(&l.body, &inner_bound);
+        let (lists, applied) = self.deferred_lists(l, &tape, ref_bound);
+        let replay = |iterations: TokenStream| {
+            quote_spanned! {l.span=>
+                for (#pat, #saved_tuple) in ::core::iter::Iterator::rev(::core::iter::Iterator::zip(
+                    ::core::iter::Iterator::cloned(#iterations),
+                    (#tape).iter(),
+                )) {
+                    #[allow(unused_variables)]
+                    let (#(#names,)*) = #saved_tuple;
+                    #recompute
+                    #slots
+                    #enter
+                    #body
+                    #leave
+                }
+            }
+        };
+        let collect = quote_spanned! {l.span=>
+            let #iters_name: ::std::vec::Vec<_> =
+                ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
+        };
+        match self.checkpoints.get(&l.tape) {
+            Some(names) => {
+                let sweep = super::checkpoint::Sweep {
+                    lists,
+                    backward: &replay,
+                    applied,
+                };
+                out.extend(collect);
+                out.extend(self.checkpointed_reverse(l, names, &iters, &tape, sweep));
+                out.extend(after);
+            }
+            None => {
+                out.extend(lists);
+                out.extend(collect);
+                out.extend(replay(quote!((#iters).iter())));
+                out.extend(after);
+                out.extend(applied);
+            }
+        }
+        out
+    }
+
+    /// The adjoints a loop's carried variables carry from iteration to iteration (those with
+    /// an adjoint): declared from the loop's outputs', merged into the next values' at the
+    /// start of an iteration, taken from the start values' at its end, and merged into the
+    /// initial values' after the loop.
+    fn carried_adjoints(&self, l: &Loop) -> CarriedAdjoints {
+        let mut out = CarriedAdjoints::default();
+        for (c, carry) in l.carried.iter().zip(&self.loop_names[&l.tape].0) {
+            if self.slot(c.out).is_none() && self.slot(c.phi).is_none() {
+                continue;
+            }
+            let init = match self.slot(c.out) {
+                Some(s) => quote!(::core::option::Option::take(&mut #s)),
+                None => quote!(::core::option::Option::None),
+            };
+            out.declared.extend(quote!(let mut #carry = #init;));
+            let taken = quote!(::core::option::Option::take(&mut #carry));
+            out.enter.extend(self.merge(c.next, taken));
+            out.leave.extend(match self.slot(c.phi) {
                 Some(s) => quote!(#carry = ::core::option::Option::take(&mut #s);),
                 None => quote!(#carry = ::core::option::Option::None;),
             });
+            out.after.extend(self.merge(c.init, quote!(#carry)));
         }
-        let body = self.reverse(&l.body, &inner_bound);
-        for (c, carry) in &active {
-            after.extend(self.merge(c.init, quote!(#carry)));
-        }
-        let (lists, applied) = self.deferred_lists(l, &tape, ref_bound);
-        after.extend(applied);
-        out.extend(lists);
-        out.extend(quote_spanned! {l.span=>
-            let #iters_name: ::std::vec::Vec<_> =
-                ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
-            for (#pat, #saved_tuple) in ::core::iter::Iterator::rev(::core::iter::Iterator::zip(
-                ::core::iter::Iterator::cloned((#iters).iter()),
-                (#tape).iter(),
-            )) {
-                #[allow(unused_variables)]
-                let (#(#names,)*) = #saved_tuple;
-                #recompute
-                #slots
-                #enter
-                #body
-                #leave
-            }
-            #after
-        });
         out
     }
 
@@ -316,6 +337,15 @@ impl Gen<'_> {
 
 /// `let mut slot = init;` for each slot; many, in groups of [`super::chunks::CHUNK`] per `let`
 /// (`let (mut a, mut b) = (init_a, init_b);`), so that they do not nest a scope each.
+/// The code of [`Gen::carried_adjoints`], by where it goes.
+#[derive(Default)]
+struct CarriedAdjoints {
+    declared: TokenStream,
+    enter: TokenStream,
+    leave: TokenStream,
+    after: TokenStream,
+}
+
 fn slot_lets(slots: &[(&Ident, TokenStream)]) -> TokenStream {
     if slots.len() <= super::chunks::CHUNK {
         return slots

@@ -13,7 +13,7 @@
 
 pub mod walk;
 
-pub use walk::{defined_at, defined_in_loop, defined_within};
+pub use walk::{defined_at, defined_in_loop, defined_within, replay_reads};
 
 use crate::ops::Op;
 use proc_macro2::{Span, TokenStream};
@@ -226,6 +226,11 @@ pub struct Loop {
     pub span: Span,
     /// The statement's attributes other than `#[cfg]`, carried onto the generated loop.
     pub attrs: Vec<Attribute>,
+    /// Checkpointed (`#[grad(checkpoint)]`, a loop at the function's top level): the forward
+    /// sweep keeps the carried variables every ⌈√T⌉ iterations (in place of its tape), and the
+    /// reverse sweep replays each stretch of iterations from its saved state, keeping that
+    /// stretch's tape only.
+    pub checkpoint: bool,
 }
 
 /// What decides which arm of a branch runs.

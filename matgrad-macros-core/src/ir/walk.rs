@@ -1,6 +1,6 @@
 //! Walks over the regions of the IR.
 
-use super::{Body, Kind, Loop, Step, ValueId};
+use super::{Body, Head, Kind, Loop, Step, ValueId};
 use std::collections::HashSet;
 
 /// Calls `f` on every step, entering loops and branches (outer steps first).
@@ -69,4 +69,66 @@ pub fn defined_in_loop(body: &Body, l: &Loop, out: &mut HashSet<ValueId>) {
     out.extend(l.carried.iter().map(|c| c.phi));
     out.extend(&l.pat_values);
     defined_within(body, &l.body, out);
+}
+
+/// Every value a step list reads, in nested regions too: operands and what the user's
+/// expressions mention, effects' reads, loop ranges and carried variables' initial values,
+/// branch heads and arms' values.
+pub fn read_within(body: &Body, steps: &[Step], out: &mut HashSet<ValueId>) {
+    for step in steps {
+        match step {
+            Step::Value(id) => value_reads(body, *id, out),
+            Step::Effect(e) => {
+                out.extend(e.reads.iter().chain(&e.mentions));
+                out.extend(e.versions.iter().map(|v| v.0));
+            }
+            Step::Destructure(d) => value_reads(body, d.init, out),
+            Step::Loop(l) => {
+                value_reads(body, l.iter, out);
+                out.extend(l.carried.iter().map(|c| c.init));
+                read_within(body, &l.body, out);
+            }
+            Step::Branch(b) => {
+                match &b.head {
+                    Head::If { cond } => value_reads(body, *cond, out),
+                    Head::IfLet { scrutinee, .. } | Head::Match { scrutinee, .. } => {
+                        value_reads(body, *scrutinee, out)
+                    }
+                    Head::Cfg { .. } => {}
+                }
+                for a in &b.arms {
+                    out.extend(&a.from);
+                    read_within(body, &a.body, out);
+                }
+            }
+        }
+    }
+}
+
+/// A value and everything its computation reads.
+fn value_reads(body: &Body, id: ValueId, out: &mut HashSet<ValueId>) {
+    let v = &body.values[id];
+    out.insert(id);
+    out.extend(&v.mentions);
+    out.extend(v.kind.inputs());
+    out.extend(v.kind.kernel_reads());
+    match &v.kind {
+        Kind::Map { scalar, .. } => out.extend(&scalar.captures),
+        Kind::Project { reads, .. } => out.extend(reads),
+        _ => {}
+    }
+    if let Some(super::Source::Compound { prev, .. }) = &v.source {
+        out.insert(*prev);
+    }
+}
+
+/// The values a checkpointed loop's replay reads from before the loop: what its iterations
+/// read and do not define themselves.
+pub fn replay_reads(body: &Body, l: &Loop) -> HashSet<ValueId> {
+    let mut read = HashSet::new();
+    read_within(body, &l.body, &mut read);
+    let mut inside = HashSet::new();
+    defined_in_loop(body, l, &mut inside);
+    read.retain(|id| !inside.contains(id));
+    read
 }

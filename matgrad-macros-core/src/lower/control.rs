@@ -99,6 +99,7 @@ impl Lowerer<'_> {
             body,
             span: f.span(),
             attrs,
+            checkpoint: false,
         })));
     }
 

@@ -61,12 +61,34 @@ pub fn lower(
         l.declare(&ident.to_string(), id, false);
     }
     let output = l.function_block(block);
+    if let Some(at) = &sig.checkpoint {
+        mark_checkpoints(&mut l.steps, at, l.errors);
+    }
     Body {
         values: l.values,
         steps: l.steps,
         output,
         captured: Vec::new(),
         kept: Vec::new(),
+    }
+}
+
+/// `#[grad(checkpoint)]`: every loop at the function's top level is checkpointed; a function
+/// with none is an error at `at`.
+fn mark_checkpoints(steps: &mut [Step], at: &Ident, errors: &mut Errors) {
+    let mut any = false;
+    for step in steps {
+        if let Step::Loop(l) = step {
+            l.checkpoint = true;
+            any = true;
+        }
+    }
+    if !any {
+        errors.at(
+            at,
+            "`checkpoint` applies to the `for` loops at the function's top level, and this \
+             function has none; remove `checkpoint`, or move the loop out of its `if`/`match`/block",
+        );
     }
 }
 

@@ -274,6 +274,8 @@ pub mod helpers {
     pub const MERGE: &str = "merge";
     /// `slot += c` for a called function's cotangent of an argument.
     pub const ACCUMULATE_ARGUMENT: &str = "accumulate_argument";
+    /// The iterations per stretch of a checkpointed loop of T iterations: ⌈√T⌉.
+    pub const CHECKPOINT_STRIDE: &str = "checkpoint_stride";
     /// A reference to a value or to a reference to one, as `&T`.
     pub const AS_VALUE: &str = "as_value";
     /// Passing a cotangent through unchanged, by reference and by value.

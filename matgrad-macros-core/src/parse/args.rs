@@ -15,6 +15,9 @@ pub struct Args {
     /// `forward`: also generate the forward and second-order companions (`f_jvp`, `f_hvp`,
     /// `f_hessian`, `f_jacobian`).
     pub forward: bool,
+    /// `checkpoint`: the reverse sweep of each loop at the function's top level replays the
+    /// loop from √T saved states instead of keeping every iteration (memory O(√T)).
+    pub checkpoint: Option<Ident>,
 }
 
 /// Whether `path` can name a module: no segment has generic arguments or is `Self`.
@@ -30,6 +33,7 @@ pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
         wrt: None,
         krate: None,
         forward: false,
+        checkpoint: None,
     };
     let mut names: Vec<Ident> = Vec::new();
     for chunk in split_commas(tokens) {
@@ -40,6 +44,12 @@ pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
                     errors.at(&ident, "`forward` is given twice");
                 }
                 args.forward = true;
+            }
+            (Some(TokenTree::Ident(ident)), None) if ident == "checkpoint" => {
+                if args.checkpoint.is_some() {
+                    errors.at(&ident, "`checkpoint` is given twice");
+                }
+                args.checkpoint = Some(ident);
             }
             (Some(TokenTree::Ident(ident)), None) => {
                 if names.contains(&ident) {
@@ -72,7 +82,8 @@ pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
             _ => errors.at(
                 &chunk,
                 "expected the names of parameters to differentiate, separated by commas: \
-                 `#[grad]` for all of them, or e.g. `#[grad(x, w)]` (and optionally `crate = path`)",
+                 `#[grad]` for all of them, or e.g. `#[grad(x, w)]` (and optionally `forward`, \
+                 `checkpoint`, `crate = path`)",
             ),
         }
     }

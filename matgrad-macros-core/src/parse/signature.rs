@@ -72,6 +72,8 @@ pub struct Signature {
     pub output: Output,
     /// Where the function returns an `Option` or a `Result`.
     pub fallible: Option<Fallible>,
+    /// `checkpoint` as the attribute gave it: the top-level loops are checkpointed.
+    pub checkpoint: Option<Ident>,
 }
 
 /// Reads the parameters and return type, reporting misuse into `errors`.
@@ -115,6 +117,7 @@ pub fn analyze(func: &ItemFn, args: &Args, errors: &mut Errors) -> Signature {
             .collect(),
         output,
         fallible,
+        checkpoint: args.checkpoint.clone(),
     }
 }
 
@@ -397,6 +400,7 @@ mod tests {
             }),
             krate: None,
             forward: false,
+            checkpoint: None,
         };
         let mut errors = Errors::default();
         let s = analyze(&func, &args, &mut errors);
