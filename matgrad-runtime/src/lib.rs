@@ -73,6 +73,7 @@ mod transposed;
 mod triangular;
 mod value;
 mod views;
+pub mod vmath;
 
 pub use activation_tangents::*;
 pub use activations::*;

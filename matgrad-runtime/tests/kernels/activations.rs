@@ -59,7 +59,10 @@ fn tanh_matches_its_definition_and_finite_differences() {
     let mut rng = rng(0x92);
     for_each_value!(rng, |x| {
         let x = spread(&x);
-        assert_eq!(flat(&tanh(&x)), flat(&map(&x, f64::tanh)));
+        // Matrices of f64 go through `vmath::tanh`, within a few ulp of `f64::tanh`.
+        for (t, e) in flat(&tanh(&x)).iter().zip(flat(&map(&x, f64::tanh))) {
+            assert!((t - e).abs() <= 4.0 * f64::EPSILON * e.abs(), "{t} vs {e}");
+        }
         check_vjp("tanh", &mut rng, &x, tanh, tanh_pullback);
     });
 }
