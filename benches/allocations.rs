@@ -15,7 +15,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use workloads::{
-    autoencoder::Autoencoder, batch_norm::BatchNorm, frobenius::Frobenius, label,
+    attention::Attention, autoencoder::Autoencoder, batch_norm::BatchNorm, classifier::Classifier,
+    frobenius::Frobenius, gaussian::Gaussian, label, layer_norm_linear::LayerNormLinear,
     least_squares::LeastSquares, prml::Prml, rnn::Rnn, Workload,
 };
 
@@ -138,6 +139,10 @@ fn main() {
     record::<BatchNorm>(&mut rows);
     record::<Rnn>(&mut rows);
     record::<Autoencoder>(&mut rows);
+    record::<Classifier>(&mut rows);
+    record::<Attention>(&mut rows);
+    record::<LayerNormLinear>(&mut rows);
+    record::<Gaussian>(&mut rows);
     let dir = results_dir();
     std::fs::create_dir_all(&dir).expect("create the results directory");
     let path = dir.join("allocations.json");

@@ -14,7 +14,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use workloads::{
-    autoencoder::Autoencoder, batch_norm::BatchNorm, frobenius::Frobenius, label,
+    attention::Attention, autoencoder::Autoencoder, batch_norm::BatchNorm, classifier::Classifier,
+    frobenius::Frobenius, gaussian::Gaussian, label, layer_norm_linear::LayerNormLinear,
     least_squares::LeastSquares, prml::Prml, rnn::Rnn, Workload,
 };
 
@@ -54,6 +55,10 @@ fn benches(c: &mut Criterion) {
     bench::<BatchNorm>(c);
     bench::<Rnn>(c);
     bench::<Autoencoder>(c);
+    bench::<Classifier>(c);
+    bench::<Attention>(c);
+    bench::<LayerNormLinear>(c);
+    bench::<Gaussian>(c);
 }
 
 criterion_group!(gradients, benches);

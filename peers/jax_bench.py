@@ -27,6 +27,8 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
+import jax.scipy.linalg  # noqa: E402
+import jax.scipy.special  # noqa: E402
 import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
@@ -158,6 +160,82 @@ def autoencoder(h, d):
     return "autoencoder", label(h, d), fn, args, grad_check
 
 
+def labels(seed, n, classes):
+    """The labels of `classifier::labels`: floor((entry + 1/2)·C), at most C − 1."""
+    return np.minimum(((entry(seed, np.arange(n)) + 0.5) * classes).astype(np.int64), classes - 1)
+
+
+def classifier(c, d, n):
+    def f(w, b, x, y):
+        z = w @ x + b[:, None]
+        lse = jax.scipy.special.logsumexp(z, axis=0)
+        picked = z[y, jnp.arange(z.shape[1])]
+        return jnp.mean(lse - picked)
+
+    args = (
+        matrix(1, c, d, 1.0 / math.sqrt(d)),
+        vector(2, c),
+        matrix(3, d, n),
+        jnp.asarray(labels(4, n, c)),
+    )
+    fn = jax.jit(jax.value_and_grad(f, argnums=(0, 1)))
+    return "classifier", label(c, d, n), fn, args, grad_check
+
+
+def attention(dx, d, n):
+    def f(wq, wk, wv, x):
+        q, k, v = wq @ x, wk @ x, wv @ x
+        a = jax.nn.softmax(k.T @ q / math.sqrt(d), axis=0)
+        o = v @ a
+        return 0.5 * jnp.sum(o * o)
+
+    s = 1.0 / math.sqrt(dx)
+    args = (matrix(1, d, dx, s), matrix(2, d, dx, s), matrix(3, d, dx, s), matrix(4, dx, n))
+    fn = jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2)))
+    return "attention", label(dx, d, n), fn, args, grad_check
+
+
+def layer_norm_linear(d, m, n):
+    eps = 1e-5
+
+    def f(gamma, beta, w, x, t):
+        mu = jnp.mean(x, axis=0, keepdims=True)
+        xc = x - mu
+        var = jnp.mean(xc * xc, axis=0, keepdims=True)
+        h = gamma[:, None] * (xc / jnp.sqrt(var + eps)) + beta[:, None]
+        r = w @ h - t
+        return 0.5 * jnp.sum(r * r)
+
+    args = (
+        row(1, d, 0.5, 1.0),
+        vector(2, d),
+        matrix(3, m, d, 1.0 / math.sqrt(d)),
+        matrix(4, d, n),
+        matrix(5, m, n),
+    )
+    fn = jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2)))
+    return "layer_norm_linear", label(d, m, n), fn, args, grad_check
+
+
+def gaussian(d, n):
+    eps = 1e-3
+
+    def f(mu, l, x):
+        sigma = l @ l.T + eps * jnp.eye(d)
+        c = jnp.linalg.cholesky(sigma)
+        z = jax.scipy.linalg.solve_triangular(c, x - mu[:, None], lower=True)
+        log_det = 2.0 * jnp.sum(jnp.log(jnp.diag(c)))
+        return 0.5 * jnp.sum(z * z) + 0.5 * n * (log_det + d * math.log(2.0 * math.pi))
+
+    args = (
+        vector(1, d, 0.2),
+        matrix(2, d, d, 0.5 / math.sqrt(d)) + jnp.eye(d),
+        matrix(3, d, n),
+    )
+    fn = jax.jit(jax.value_and_grad(f, argnums=(0, 1)))
+    return "gaussian", label(d, n), fn, args, grad_check
+
+
 CASES = [
     (least_squares, (16,)),
     (least_squares, (128,)),
@@ -177,6 +255,18 @@ CASES = [
     (autoencoder, (16, 64)),
     (autoencoder, (64, 784)),
     (autoencoder, (256, 2048)),
+    (classifier, (10, 16, 32)),
+    (classifier, (10, 64, 256)),
+    (classifier, (10, 784, 256)),
+    (attention, (16, 8, 16)),
+    (attention, (64, 32, 64)),
+    (attention, (128, 64, 128)),
+    (layer_norm_linear, (16, 8, 32)),
+    (layer_norm_linear, (64, 32, 128)),
+    (layer_norm_linear, (256, 128, 128)),
+    (gaussian, (4, 32)),
+    (gaussian, (32, 256)),
+    (gaussian, (64, 512)),
 ]
 
 

@@ -13,10 +13,11 @@
 #
 #   --quick    1 s warm-up and 2 s measurement per case instead of 3 s and 5 s: a smoke test
 #   WORKLOAD   only this workload (least_squares, frobenius, prml, batch_norm, rnn,
-#              autoencoder), and no compile-time measurement; the other workloads' last
-#              results, and the last compile-time cost, stay in the report. `factorisations`
-#              runs only scripts/bench_factorisations.sh, then the report; `second_order`
-#              only scripts/bench_second_order.sh, then the report
+#              autoencoder, classifier, attention, layer_norm_linear, gaussian; the last
+#              four have no candle peer), and no compile-time measurement; the other
+#              workloads' last results, and the last compile-time cost, stay in the report.
+#              `factorisations` runs only scripts/bench_factorisations.sh, then the report;
+#              `second_order` only scripts/bench_second_order.sh, then the report
 #
 # Results go to $CARGO_TARGET_DIR (default ./target): criterion/ and bench-results/. The venv
 # is $BENCH_VENV (default <target>/bench-venv). Run it on an idle machine: the full run takes

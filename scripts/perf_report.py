@@ -66,6 +66,34 @@ WORKLOADS = [
         ["h", "d"],
         ["16x64", "64x784", "256x2048"],
     ),
+    (
+        "classifier",
+        "Linear classifier",
+        "mean softmax cross-entropy of W·X + b, ∂/∂W, b",
+        ["C", "D", "N"],
+        ["10x16x32", "10x64x256", "10x784x256"],
+    ),
+    (
+        "attention",
+        "Attention",
+        "½‖V·softmax(KᵀQ/√d)‖², ∂/∂W_q, W_k, W_v",
+        ["D", "d", "N"],
+        ["16x8x16", "64x32x64", "128x64x128"],
+    ),
+    (
+        "layer_norm_linear",
+        "Layer norm + linear",
+        "½‖W·(γ ⊙ LN(X) + β) − T‖², ∂/∂γ, β, W",
+        ["D", "M", "N"],
+        ["16x8x32", "64x32x128", "256x128x128"],
+    ),
+    (
+        "gaussian",
+        "Gaussian",
+        "−ln p(X | μ, LLᵀ + εI), ∂/∂μ, L",
+        ["d", "n"],
+        ["4x32", "32x256", "64x512"],
+    ),
 ]
 IMPLS = ["primal", "generated", "hand", "jax", "candle"]
 IMPL_NAMES = {
@@ -270,6 +298,46 @@ EXPLAIN = {
         "rank-one updates of W̄ as one rank-two product (the loops' deferred products, for "
         "straight-line code), and letting a pullback that only reads its cotangent borrow it "
         "from the operation that passes it on instead of owning a copy."
+    ),
+    "classifier": (
+        "Both sides run the same `W·X` product and the `Z̄·Xᵀ` product of the gradient; the "
+        "generated code takes the exponentials twice (`logsumexp_columns` in the forward "
+        "sweep, then its pullback recomputes softmax(zⱼ) = exp(zⱼ − lseⱼ)), where the "
+        "hand-written code keeps them from the one pass that also gives the loss; the "
+        "exponentials are a third of the generated profile at the middle size. The labels' "
+        "loop keeps a tape of the indices and picked values (two allocations whatever N "
+        "is), and the picked entries' cotangents go into Z̄ one by one. What would close it: "
+        "a pullback of `logsumexp_columns` that reuses the softmax its forward computed (a "
+        "saved value, as `softmax`'s pullback reads its output)."
+    ),
+    "attention": (
+        "Every product goes through the same kernels as the hand-written code (`mul_tn` for "
+        "KᵀQ, the products' pullbacks with strided transposes); at the small size the "
+        "generated code's fixed costs show: its own buffers for S, A, each cotangent and the "
+        "scaled S̄, the softmax's pullback as its own pass, and allocator calls in the "
+        "profile, where the hand-written code writes A over S and S̄ over Ā and reuses O's and "
+        "V's buffers for Q̄ and K̄."
+    ),
+    "layer_norm_linear": (
+        "X is an input, so the normalisation is computed forward only (no cotangent reaches "
+        "it); the gradient is H = γ ⊙ X̂ + β, one product and its two pullbacks, and the "
+        "column sums of H̄ and H̄ ⊙ X̂. At the small size the generated code's separate passes "
+        "(mean, centring, square, mean, square root, division, scaling, shift: each its own "
+        "buffer) cost what the product costs; the hand-written code makes X̂ and H in one "
+        "pass over each column. What would close it: fusing chains of entry-wise and "
+        "broadcast operations (as for batch norm)."
+    ),
+    "gaussian": (
+        "The primal itself is a triangular solve with n right-hand sides (nalgebra's, "
+        "column by column, unblocked: four fifths of the primal's profile), and the "
+        "generated gradient adds a second one (the slice kernel's, L⁻ᵀ·Ḡ) and the lower "
+        "triangle of u·zᵀ by `add_product_triangle`, a loop rather than a blocked product; "
+        "those three are two thirds of its profile. The hand-written code instead forms "
+        "Σ⁻¹ (d×d) and does all the work on the n samples by `gemm`, which is faster than "
+        "the primal; written with nalgebra's solves like the primal, it is about as fast as "
+        "the generated gradient. What would close it: blocked triangular solves (a "
+        "triangle's diagonal blocks by substitution, the rest by `gemm`) in the runtime, "
+        "and the triangle of u·zᵀ by `gemm` for large n."
     ),
 }
 

@@ -2,17 +2,33 @@
 //! gradients are right: at the smallest size of each, the hand-written value and gradients
 //! agree with the `#[grad]`-generated ones to 1e-9 relative, and the generated value with the
 //! primal's. The ignored `every_size` test does the same at every size (run it in release:
-//! `cargo test --release --test bench_workloads -- --ignored`).
+//! `cargo test --release --test bench_workloads -- --ignored`). The workloads added for issue
+//! 13 (classifier, attention, layer norm and linear, Gaussian) also have their generated
+//! gradients held to central finite differences at their smallest size.
 
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
 
+use matgrad::{check_gradient, Dense};
 use workloads::{
-    autoencoder::Autoencoder, batch_norm::BatchNorm, frobenius::Frobenius,
-    least_squares::LeastSquares, prml::Prml, rnn::Rnn, Parts, Workload,
+    attention::{attention, attention_grad, Attention},
+    autoencoder::Autoencoder,
+    batch_norm::BatchNorm,
+    classifier::{classifier, classifier_grad, Classifier},
+    frobenius::Frobenius,
+    gaussian::{gaussian, gaussian_grad, Gaussian},
+    layer_norm_linear::{layer_norm_linear, layer_norm_linear_grad, LayerNormLinear},
+    least_squares::LeastSquares,
+    prml::Prml,
+    rnn::Rnn,
+    Parts, Workload,
 };
 
 const TOL: f64 = 1e-9;
+
+/// The largest relative error a generated gradient may show against central finite
+/// differences (as in `tests/common`).
+const FD_TOL: f64 = 1e-6;
 
 /// ‖a − b‖ / max(‖b‖, 1e-300).
 fn rel(a: &[f64], b: &[f64]) -> f64 {
@@ -98,6 +114,70 @@ fn autoencoder() {
 }
 
 #[test]
+fn classifier_agrees() {
+    agree::<Classifier>(1, |_, v| v);
+}
+
+#[test]
+fn attention_agrees() {
+    agree::<Attention>(1, |_, v| v);
+}
+
+#[test]
+fn layer_norm_linear_agrees() {
+    agree::<LayerNormLinear>(1, |_, v| v);
+}
+
+#[test]
+fn gaussian_agrees() {
+    agree::<Gaussian>(1, |_, v| v);
+}
+
+/// `analytic` against central finite differences of `f` at `x`.
+#[track_caller]
+fn fd<X: Dense<Scalar = f64>>(what: &str, f: impl FnMut(&X) -> f64, x: &X, analytic: &X) {
+    let report = check_gradient(f, x, analytic);
+    assert!(report.rel_error < FD_TOL, "{what}: {report}");
+}
+
+#[test]
+fn classifier_finite_differences() {
+    let w = Classifier::new(Classifier::SIZES[0]);
+    let (_, g) = classifier_grad(&w.w, &w.b, &w.x, &w.labels);
+    fd("∂/∂W", |p| classifier(p, &w.b, &w.x, &w.labels), &w.w, &g.w);
+    fd("∂/∂b", |p| classifier(&w.w, p, &w.x, &w.labels), &w.b, &g.b);
+}
+
+#[test]
+fn attention_finite_differences() {
+    let w = Attention::new(Attention::SIZES[0]);
+    let (_, g) = attention_grad(&w.wq, &w.wk, &w.wv, &w.x);
+    fd("∂/∂W_q", |p| attention(p, &w.wk, &w.wv, &w.x), &w.wq, &g.wq);
+    fd("∂/∂W_k", |p| attention(&w.wq, p, &w.wv, &w.x), &w.wk, &g.wk);
+    fd("∂/∂W_v", |p| attention(&w.wq, &w.wk, p, &w.x), &w.wv, &g.wv);
+}
+
+#[test]
+fn layer_norm_linear_finite_differences() {
+    use workloads::layer_norm_linear::EPS;
+    let w = LayerNormLinear::new(LayerNormLinear::SIZES[0]);
+    let f = |gamma: &_, beta: &_, m: &_| layer_norm_linear(gamma, beta, m, &w.x, &w.t, EPS);
+    let (_, g) = layer_norm_linear_grad(&w.gamma, &w.beta, &w.w, &w.x, &w.t, EPS);
+    fd("∂/∂γ", |p| f(p, &w.beta, &w.w), &w.gamma, &g.gamma);
+    fd("∂/∂β", |p| f(&w.gamma, p, &w.w), &w.beta, &g.beta);
+    fd("∂/∂W", |p| f(&w.gamma, &w.beta, p), &w.w, &g.w);
+}
+
+#[test]
+fn gaussian_finite_differences() {
+    use workloads::gaussian::EPS;
+    let w = Gaussian::new(Gaussian::SIZES[0]);
+    let (_, g) = gaussian_grad(&w.mu, &w.l, &w.x, EPS);
+    fd("∂/∂μ", |p| gaussian(p, &w.l, &w.x, EPS), &w.mu, &g.mu);
+    fd("∂/∂L", |p| gaussian(&w.mu, p, &w.x, EPS), &w.l, &g.l);
+}
+
+#[test]
 #[ignore = "slow in debug; run in release"]
 fn every_size() {
     agree::<LeastSquares>(3, |_, v| v);
@@ -106,4 +186,8 @@ fn every_size() {
     agree::<BatchNorm>(3, |w, y| y.dot(&w.g));
     agree::<Rnn>(3, |_, v| v);
     agree::<Autoencoder>(3, |_, v| v);
+    agree::<Classifier>(3, |_, v| v);
+    agree::<Attention>(3, |_, v| v);
+    agree::<LayerNormLinear>(3, |_, v| v);
+    agree::<Gaussian>(3, |_, v| v);
 }

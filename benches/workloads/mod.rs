@@ -1,4 +1,5 @@
-//! The workloads of issue 5, shared by the benchmarks (`benches/gradients.rs`,
+//! The workloads of issue 5 (and the four of issue 13: `classifier`, `attention`,
+//! `layer_norm_linear`, `gaussian`), shared by the benchmarks (`benches/gradients.rs`,
 //! `benches/allocations.rs`) and by the test that holds the hand-written gradients to the
 //! generated ones (`tests/bench_workloads.rs`).
 //!
@@ -17,10 +18,14 @@
 //! bit for bit, so every implementation, peers included, sees the same numbers.
 #![allow(dead_code)]
 
+pub mod attention;
 pub mod autoencoder;
 pub mod batch_norm;
+pub mod classifier;
 pub mod data;
 pub mod frobenius;
+pub mod gaussian;
+pub mod layer_norm_linear;
 pub mod least_squares;
 pub mod prml;
 pub mod rnn;
