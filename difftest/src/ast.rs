@@ -353,6 +353,8 @@ pub struct Function {
     pub taking: Taking,
     /// Whether `forward` is among the attribute's arguments (the `forward` family).
     pub forward: bool,
+    /// Whether `checkpoint` is (the `checkpoint` family).
+    pub checkpoint: bool,
 }
 
 /// How a function takes the `Option`s of nalgebra's methods (`s.cholesky()`, `lu.solve(&b)`):
@@ -371,11 +373,16 @@ pub enum Taking {
 impl Function {
     /// The source of the function with its attribute.
     pub fn render(&self) -> String {
-        let fw = if self.forward { ", forward" } else { "" };
-        let attr = match &self.grad_list {
-            None if self.forward => "#[grad(forward)]".to_string(),
-            None => "#[grad]".to_string(),
-            Some(l) => format!("#[grad({}{fw})]", l.join(", ")),
+        let mut args = self.grad_list.clone().unwrap_or_default();
+        if self.forward {
+            args.push("forward".into());
+        }
+        if self.checkpoint {
+            args.push("checkpoint".into());
+        }
+        let attr = match args.is_empty() {
+            true => "#[grad]".to_string(),
+            false => format!("#[grad({})]", args.join(", ")),
         };
         let params: Vec<String> = self.params.iter().map(Param::render).collect();
         let ret = match self.taking {

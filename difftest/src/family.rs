@@ -115,6 +115,10 @@ families! {
     /// their own): derived structs, `&[M]` and `&Vec<Layer>`, reached by fields, indices,
     /// loops and calls; checked over the flattened entries (`forward` in a third of them).
     Models = "models",
+    /// `checkpoint` in the `#[grad(..)]` of half the functions that have a `for` loop at their
+    /// top level (from a stream of its own): the loops' reverse sweeps replayed from saved
+    /// states.
+    Checkpoint = "checkpoint",
 }
 
 impl Family {

@@ -102,6 +102,8 @@ pub struct Gen {
     pub(crate) shapes: Vec<Shape>,
     pub(crate) callees: Vec<Callee>,
     pub(crate) vjps: Vec<VjpFn>,
+    /// The `checkpoint` family's draws (`rules.rs`).
+    pub(crate) checkpoint_rng: StdRng,
     /// Whether the program takes `forward` (the `forward` family, `rules.rs`).
     pub(crate) forward: bool,
     pub(crate) loop_depth: usize,
@@ -118,6 +120,7 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
         rng: StdRng::seed_from_u64(seed),
         extra_rng: StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
         catalogue_rng: StdRng::seed_from_u64(seed ^ catalogue::STREAM_SALT),
+        checkpoint_rng: StdRng::seed_from_u64(seed ^ rules::CHECKPOINT_SALT),
         capture_active: false,
         taken: Vec::new(),
         fam: families,
@@ -470,7 +473,9 @@ impl Gen {
             tail,
             taking: Taking::Unwrap,
             forward: self.forward,
+            checkpoint: false,
         };
+        self.choose_checkpoint(&mut f);
         self.choose_taking(&mut f, helper);
         f
     }

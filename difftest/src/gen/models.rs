@@ -285,7 +285,9 @@ impl Gen {
             tail,
             taking: Taking::Unwrap,
             forward: self.forward,
+            checkpoint: false,
         };
+        self.choose_checkpoint(&mut f);
         self.choose_taking(&mut f, helper);
         f
     }

@@ -5,7 +5,7 @@
 //! differentiates it again).
 
 use super::{Callee, Gen};
-use crate::ast::VjpFn;
+use crate::ast::{Function, StmtKind, VjpFn};
 use crate::family::Family;
 use crate::ty::{Shape, Ty};
 use rand::rngs::StdRng;
@@ -19,6 +19,13 @@ const FORWARD_SALT: u64 = 0x6a09_e667_f3bc_c908;
 /// The share of programs taking `forward` (where the family is enabled).
 const FORWARD_SHARE: f64 = 0.25;
 
+/// The salt of the `checkpoint` family's stream, apart from every other stream, so that a
+/// function not taking `checkpoint` is what it was before the family was added.
+pub(crate) const CHECKPOINT_SALT: u64 = 0xbb67_ae85_84ca_a73b;
+
+/// The share of functions with a top-level loop that take `checkpoint`.
+const CHECKPOINT_SHARE: f64 = 0.5;
+
 impl Gen {
     /// Decides whether the program of `seed` takes `forward` (every `#[grad]` attribute
     /// gets it, every rule a `#[jvp]` tangent).
@@ -27,6 +34,22 @@ impl Gen {
         self.forward = self.on(Family::Forward) && rng.random_bool(FORWARD_SHARE);
         if self.forward {
             self.mark(Family::Forward);
+        }
+    }
+
+    /// Decides whether `f` takes `checkpoint`: only a function with a `for` loop at its top
+    /// level (not under `#[cfg]`) may.
+    pub(crate) fn choose_checkpoint(&mut self, f: &mut Function) {
+        let has_loop = f
+            .body
+            .iter()
+            .any(|s| s.cfg.is_none() && matches!(s.kind, StmtKind::For(..)));
+        // One draw per function, whether or not it can take it, so that the stream does not
+        // depend on the other families.
+        let draw = self.checkpoint_rng.random_bool(CHECKPOINT_SHARE);
+        f.checkpoint = self.on(Family::Checkpoint) && has_loop && draw;
+        if f.checkpoint {
+            self.mark(Family::Checkpoint);
         }
     }
 
@@ -184,8 +207,8 @@ mod tests {
             let (a, b) = (generate(k, seed, without), generate(k, seed, with));
             taken += usize::from(b.families.has(Family::Forward));
             for (fa, fb) in a.funcs.iter().zip(&b.funcs) {
-                let rb = fb.render().replacen("#[grad(forward)]", "#[grad]", 1);
-                assert_eq!(fa.render(), rb.replacen(", forward)]", ")]", 1));
+                let rb = without_argument(&fb.render(), "forward");
+                assert_eq!(fa.render(), rb);
                 assert_eq!(fb.forward, b.families.has(Family::Forward));
             }
             assert_eq!(a.funcs.len(), b.funcs.len());
@@ -200,6 +223,47 @@ mod tests {
         assert!(
             (30..=70).contains(&taken),
             "{taken} of 200 programs take `forward`"
+        );
+    }
+
+    /// The first `#[grad(..)]` of `source` without the argument `arg`.
+    fn without_argument(source: &str, arg: &str) -> String {
+        let alone = format!("#[grad({arg})]");
+        if source.contains(&alone) {
+            return source.replacen(&alone, "#[grad]", 1);
+        }
+        let first = format!("#[grad({arg}, ");
+        if source.contains(&first) {
+            return source.replacen(&first, "#[grad(", 1);
+        }
+        source.replacen(&format!(", {arg}"), "", 1)
+    }
+
+    /// A program generated with the `checkpoint` family is the one generated without it, but
+    /// for `checkpoint` in the attributes of about half the functions with a top-level loop.
+    #[test]
+    fn checkpoint_changes_only_attributes() {
+        let with = FamilySet::all();
+        let mut without = with;
+        without.remove(Family::Checkpoint);
+        let (mut taken, mut functions) = (0, 0);
+        for k in 0..200 {
+            let seed = program_seed(7, k);
+            let (a, b) = (generate(k, seed, without), generate(k, seed, with));
+            assert_eq!(a.funcs.len(), b.funcs.len());
+            for (fa, fb) in a.funcs.iter().zip(&b.funcs) {
+                functions += 1;
+                taken += usize::from(fb.checkpoint);
+                let rb = match fb.checkpoint {
+                    true => without_argument(&fb.render(), "checkpoint"),
+                    false => fb.render(),
+                };
+                assert_eq!(fa.render(), rb);
+            }
+        }
+        assert!(
+            taken * 20 >= functions,
+            "{taken} of {functions} functions take `checkpoint`"
         );
     }
 }
