@@ -269,3 +269,39 @@ fn skipped_fields_read_in_arithmetic_are_constants() {
         }
     }
 }
+
+/// A borrowed element of an array field, then a `#[cfg]` let shadowing it that is configured
+/// out: the merged value the reverse sweep reads is a copy, not the borrow (which `vjp`'s
+/// pullback closure would capture: E0700, found twice by the difftest).
+#[grad(p, forward)]
+pub fn cfg_shadowed_borrow(p: &Frozen, x: &DVector<f64>) -> f64 {
+    let e = &p.w;
+    #[cfg(any())]
+    let e = p.w.map(|v| v * 100.0);
+    e.sum() * e.dot(x) + e.norm_squared()
+}
+
+#[test]
+fn a_configured_out_let_shadowing_a_borrowed_field() {
+    let p = Frozen {
+        w: DVector::from_vec(vec![0.3, -0.8, 0.5]),
+        temperature: 2.0,
+        embedding: DMatrix::from_fn(2, 3, |i, j| (i + 2 * j) as f64 * 0.1),
+    };
+    let x = input(3);
+    check_float(
+        "cfg_shadowed_borrow",
+        &p,
+        |q| cfg_shadowed_borrow(q, &x),
+        |q| {
+            let (v, g) = cfg_shadowed_borrow_grad(q, &x);
+            (v, g.p)
+        },
+        |q, d| cfg_shadowed_borrow_jvp(q, &x, d),
+        |q, d| {
+            let (v, g, h) = cfg_shadowed_borrow_hvp(q, &x, d);
+            (v, g.p, h.p)
+        },
+        |q| cfg_shadowed_borrow_hessian(q, &x).2,
+    );
+}

@@ -1,7 +1,6 @@
 //! `#[cfg]` branches: where the statement is configured out, a variable it changes keeps its
 //! own binding, of the user's own type (a reference stays a reference), rather than a copy.
 
-use super::needed::Needed;
 use super::Tables;
 use crate::ir::{defined_at, walk, Body, Head, Kind, Source, Step, ValueId};
 use std::collections::HashSet;
@@ -18,7 +17,9 @@ use std::collections::HashSet;
 ///   function's output), not the reverse sweep;
 /// - no user expression emitted as text names the merged value (a condition, a constant, a
 ///   statement kept as written: their tokens hold the name given at lowering; a kernel's
-///   operands are named by value).
+///   operands are named by value);
+/// - the merged value is not read by the reverse sweep while the passed-through binding holds
+///   a reference (a pullback closure would capture a borrow of the function's arguments).
 ///
 /// Invariant: after [`rename`], a merged value and its configured-out arm's value share a name only
 /// when both are bound in the same block, nothing reads the latter after the branch and no
@@ -28,7 +29,7 @@ use std::collections::HashSet;
 pub fn cfg_renames(body: &Body, t: &Tables) -> Vec<(ValueId, ValueId)> {
     let mut renames: Vec<(ValueId, ValueId)> = Vec::new();
     let exits: Vec<ValueId> = body.output.into_iter().chain(body.kept.clone()).collect();
-    aliases_in(body, &body.steps, &exits, &t.needed, &mut renames);
+    aliases_in(body, &body.steps, &exits, t, &mut renames);
     if renames.is_empty() {
         return renames;
     }
@@ -50,18 +51,18 @@ fn aliases_in(
     body: &Body,
     steps: &[Step],
     exits: &[ValueId],
-    needed: &Needed,
+    t: &Tables,
     out: &mut Vec<(ValueId, ValueId)>,
 ) {
     for (i, s) in steps.iter().enumerate() {
         match s {
             Step::Loop(l) => {
                 let next: Vec<ValueId> = l.carried.iter().map(|c| c.next).collect();
-                aliases_in(body, &l.body, &next, needed, out);
+                aliases_in(body, &l.body, &next, t, out);
             }
             Step::Branch(b) => {
                 for a in &b.arms {
-                    aliases_in(body, &a.body, &a.from, needed, out);
+                    aliases_in(body, &a.body, &a.from, t, out);
                 }
                 if !matches!(b.head, Head::Cfg { .. }) {
                     continue;
@@ -72,7 +73,15 @@ fn aliases_in(
                 for (k, &m) in b.merged.iter().enumerate() {
                     let f = b.arms[1].from[k];
                     let param = matches!(body.values[f].kind, Kind::Param { .. });
-                    if before.contains(&f) && !later.contains(&f) && !needed.needed[f] && !param {
+                    // A reference the reverse sweep reads would be captured, borrowed, by a
+                    // pullback closure: the merged value is a copy instead.
+                    let borrowed = t.needed.needed[m] && t.bindings.reference[f];
+                    if before.contains(&f)
+                        && !later.contains(&f)
+                        && !t.needed.needed[f]
+                        && !param
+                        && !borrowed
+                    {
                         out.push((m, f));
                     }
                 }
