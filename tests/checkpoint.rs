@@ -253,3 +253,48 @@ fn a_model_struct_through_a_checkpointed_loop() {
         );
     }
 }
+
+// Written out: `twins!`'s `$ret:ty` would hide the `Option` from the attribute.
+#[grad(m, b)]
+fn solves(m: &DMatrix<f64>, b: &DVector<f64>, n: usize) -> Option<f64> {
+    let mut x = b.clone();
+    for _ in 0..n {
+        let c = (m * m.transpose()).cholesky()?;
+        let z = c.l().solve_lower_triangular(&x)?;
+        x = m.clone().lu().solve(&z)? * 0.5 + b;
+    }
+    Some(x.norm_squared())
+}
+
+#[grad(m, b, checkpoint)]
+fn solves_c(m: &DMatrix<f64>, b: &DVector<f64>, n: usize) -> Option<f64> {
+    let mut x = b.clone();
+    for _ in 0..n {
+        let c = (m * m.transpose()).cholesky()?;
+        let z = c.l().solve_lower_triangular(&x)?;
+        x = m.clone().lu().solve(&z)? * 0.5 + b;
+    }
+    Some(x.norm_squared())
+}
+
+#[test]
+fn early_returns_in_a_checkpointed_loop() {
+    let mut g = rng(7);
+    for (d, n) in [(1, 1), (3, 4), (2, 10)] {
+        let at = format!("d = {d}, n = {n}");
+        let m = well_conditioned(&mut g, d);
+        let b = dvector(&mut g, d);
+        let (v0, g0) = solves_grad(&m, &b, n).expect("invertible");
+        let (v1, g1) = solves_c_grad(&m, &b, n).expect("invertible");
+        assert_eq!(v0, v1, "{at}");
+        assert_same(&format!("{at}: m"), &g1.m, &g0.m);
+        assert_same(&format!("{at}: b"), &column(&g1.b), &column(&g0.b));
+        assert_fd(&at, |m| solves_c(m, &b, n).unwrap(), &m, &g1.m);
+        let (v2, pullback) = solves_c_pullback(&m, &b, n).expect("invertible");
+        assert_eq!(v2, v0, "{at}");
+        assert_same(&format!("{at}: pulled m"), &pullback(&1.0).m, &g0.m);
+    }
+    // A failure in the first run returns `None`, as the function does.
+    let singular = DMatrix::zeros(2, 2);
+    assert!(solves_c_grad(&singular, &DVector::zeros(2), 3).is_none());
+}

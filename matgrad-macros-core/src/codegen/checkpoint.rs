@@ -103,7 +103,9 @@ impl Gen<'_> {
         let tape = &self.body.values[l.tape].name;
         let (pat, attrs) = (&l.pat, &l.attrs);
         let carried = self.carried_names(l);
+        self.replaying.set(true);
         let body = self.forward(&l.body);
+        self.replaying.set(false);
         let saved = self.saved(&l.body, l.carried.iter().map(|c| c.phi), &l.pat_values);
         let (update, olds) = self.carried_update(l, &saved);
         let items = self.tape_items(&saved, &olds);
