@@ -20,9 +20,14 @@ pub struct Needed {
     /// Constants the reverse sweep reads that a later kept statement may change in place
     /// (`v.fill(0.0)`): copied just before that statement.
     pub snapshot: Vec<bool>,
-    /// Read from before a checkpointed loop by its iterations, which the reverse sweep
-    /// replays: kept whole until then (never moved into a pullback).
+    /// Kept whole until the reverse sweep of a loop reads it (never moved into a pullback):
+    /// what a checkpointed loop's replay reads from before the loop, and a loop's value after
+    /// it that stands for its last iteration's next value of a `shifted` variable.
     pub replayed: Vec<bool>,
+    /// A carried variable's next value that the tape does not keep, since the next
+    /// iteration's saved start value is the same value (or, for the last iteration, the
+    /// value after the loop): the reverse sweep reads it from there.
+    pub shifted: Vec<bool>,
 }
 
 impl Needed {
@@ -35,6 +40,7 @@ impl Needed {
             witness: (0..n).collect(),
             snapshot: vec![false; n],
             replayed: vec![false; n],
+            shifted: vec![false; n],
         }
     }
 
@@ -95,6 +101,14 @@ impl Needed {
                 snapshot[old] |= needed[old] && !activity.varied[old];
             }
         }
+        let shifted = shift_carried(
+            body,
+            bindings,
+            &mut needed,
+            &recomputed,
+            &mut replayed,
+            &snapshot,
+        );
         let witness = witnesses(body);
         Needed {
             needed,
@@ -102,6 +116,7 @@ impl Needed {
             witness,
             snapshot,
             replayed,
+            shifted,
         }
     }
 }
@@ -146,6 +161,42 @@ fn read_by_pullbacks(body: &Body, activity: &Activity) -> Vec<bool> {
         }
     }
     needed
+}
+
+/// The carried variables' next values a loop's tape need not keep: both the start value
+/// (phi) and the next value are saved, the next value is defined by the iteration itself,
+/// for this variable alone, as an owned value no statement changes in place. The iteration's
+/// next value is then the next iteration's start value, and the last one's the value after
+/// the loop, which is kept for it (needed, and never moved).
+fn shift_carried(
+    body: &Body,
+    bindings: &Bindings,
+    needed: &mut [bool],
+    recomputed: &[bool],
+    kept: &mut [bool],
+    snapshot: &[bool],
+) -> Vec<bool> {
+    let mut shifted = vec![false; body.values.len()];
+    for l in body.loops() {
+        let inside: HashSet<ValueId> = crate::ir::defined_at(body, &l.body).into_iter().collect();
+        for c in &l.carried {
+            let saved = |id: ValueId| needed[id] && !recomputed[id] && !snapshot[id];
+            if saved(c.phi)
+                && saved(c.next)
+                && inside.contains(&c.next)
+                && l.carried.iter().filter(|d| d.next == c.next).count() == 1
+                && matches!(body.values[c.next].kind, Kind::Op { .. } | Kind::Map { .. })
+                && !l.pat_values.contains(&c.next)
+                && bindings.bound[c.next]
+                && !bindings.reference[c.next]
+            {
+                shifted[c.next] = true;
+                needed[c.out] = true;
+                kept[c.out] = true;
+            }
+        }
+    }
+    shifted
 }
 
 /// A carried variable's next value is typed like its phi, so it need not be kept for its

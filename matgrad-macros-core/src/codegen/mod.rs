@@ -111,9 +111,9 @@ pub(crate) struct Gen<'a> {
     locals: &'a Locals,
     /// The adjoint slot of each active value.
     slot: Vec<Option<Ident>>,
-    /// Per loop (by its tape's id): its carried adjoints' names and the carried values an
-    /// iteration replaces.
-    loop_names: HashMap<ValueId, (Vec<Ident>, Vec<Ident>)>,
+    /// Per loop (by its tape's id): its carried adjoints' names, the carried values an
+    /// iteration replaces, and the reverse sweep's references to the next values.
+    loop_names: HashMap<ValueId, (Vec<Ident>, Vec<Ident>, Vec<Ident>)>,
     /// Per checkpointed loop (by its tape's id): the names of its replay's locals.
     checkpoints: HashMap<ValueId, checkpoint::Names>,
     /// Generating a checkpointed loop's replay, where `?` cannot leave early.
@@ -156,7 +156,8 @@ impl<'a> Gen<'a> {
                 };
                 let carries = fresh(names, "__carry");
                 let olds = fresh(names, "__old");
-                (l.tape, (carries, olds))
+                let nexts = fresh(names, "__next");
+                (l.tape, (carries, olds, nexts))
             })
             .collect();
         let checkpoints = body

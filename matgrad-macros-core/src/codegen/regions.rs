@@ -11,7 +11,8 @@ use std::collections::HashSet;
 impl Gen<'_> {
     /// The values a region's body saves for the reverse sweep: those it defines (with
     /// `extra`: a loop's carried values, a branch's pattern values) that the reverse sweep
-    /// reads, minus what it binds or evaluates again itself.
+    /// reads, minus what it binds or evaluates again itself and the carried variables' next
+    /// values it reads from the next iteration's (`Needed::shifted`).
     pub(super) fn saved(
         &self,
         steps: &[Step],
@@ -24,6 +25,7 @@ impl Gen<'_> {
         ids.into_iter()
             .filter(|id| {
                 self.t.needed.needed[*id]
+                    && !self.t.needed.shifted[*id]
                     && !skip.contains(id)
                     && !iters.contains(id)
                     && !self.t.needed.recomputed[*id]

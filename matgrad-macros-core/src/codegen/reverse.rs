@@ -165,6 +165,9 @@ impl Gen<'_> {
         let saved = self.saved(&l.body, l.carried.iter().map(|c| c.phi), &l.pat_values);
         let mut inner_bound = ref_bound.to_vec();
         saved.iter().for_each(|&s| inner_bound[s] = true);
+        for c in l.carried.iter().filter(|c| self.t.needed.shifted[c.next]) {
+            inner_bound[c.next] = true;
+        }
         let names: Vec<Ident> = saved.iter().map(|&s| self.rev_name(s)).collect();
         let saved_tuple = &self.locals.saved;
         let mut ids: Vec<ValueId> = l.carried.iter().map(|c| c.phi).collect();
@@ -172,21 +175,25 @@ impl Gen<'_> {
         let recompute = self.recompute(&ids, &inner_bound);
         let slots = self.declare_slots(&ids, &inner_bound);
         let (enter, leave, after) = (carries.enter, carries.leave, carries.after);
+        let (cursors, shifted, advance) = self.shifted_nexts(l, ref_bound);
         let body = self.reverse(&l.body, &inner_bound);
         let (lists, applied) = self.deferred_lists(l, &tape, ref_bound);
         let replay = |iterations: TokenStream| {
             quote_spanned! {l.span=>
+                #cursors
                 for (#pat, #saved_tuple) in ::core::iter::Iterator::rev(::core::iter::Iterator::zip(
                     ::core::iter::Iterator::cloned(#iterations),
                     (#tape).iter(),
                 )) {
                     #[allow(unused_variables)]
                     let (#(#names,)*) = #saved_tuple;
+                    #shifted
                     #recompute
                     #slots
                     #enter
                     #body
                     #leave
+                    #advance
                 }
             }
         };
@@ -240,6 +247,31 @@ impl Gen<'_> {
             out.after.extend(self.merge(c.init, quote!(#carry)));
         }
         out
+    }
+
+    /// The next values of `Needed::shifted` carried variables, which the tape does not keep:
+    /// a reference per variable (a cursor) to the value after the loop, the last iteration's
+    /// next value; each iteration binds its next value to the cursor and moves the cursor to
+    /// its own saved start value, the previous iteration's next value.
+    fn shifted_nexts(
+        &self,
+        l: &Loop,
+        ref_bound: &[bool],
+    ) -> (TokenStream, TokenStream, TokenStream) {
+        let (mut cursors, mut bind, mut advance) =
+            (TokenStream::new(), TokenStream::new(), TokenStream::new());
+        let names = &self.loop_names[&l.tape].2;
+        for (c, cursor) in l.carried.iter().zip(names) {
+            if !self.t.needed.shifted[c.next] {
+                continue;
+            }
+            let after = self.reference(c.out, ref_bound);
+            let (next, start) = (self.rev_name(c.next), self.rev_name(c.phi));
+            cursors.extend(quote!(let mut #cursor = #after;));
+            bind.extend(quote!(let #next = #cursor;));
+            advance.extend(quote!(#cursor = #start;));
+        }
+        (cursors, bind, advance)
     }
 
     /// The lists of a loop body's deferred products, and their application after the loop.

@@ -1,0 +1,120 @@
+//! Generated ÷ hand-written and gradient ÷ primal for every workload and size, timed
+//! interleaved (`workloads/interleaved.rs`: the three implementations of a case take turns in
+//! short batches, and a ratio is the median over rounds of the ratio within a round, so both
+//! sides see the same load). On a shared machine these ratios hold where criterion's, taken
+//! minutes apart, do not.
+//!
+//! `cargo bench --bench ratios [-- FILTER] [--budget SECONDS]` prints a table and writes
+//! `ratios.json` to `$BENCH_RESULTS_DIR`, or else to `bench-results/` in the target directory.
+//! FILTER keeps the workloads whose name contains it; the budget (default 2 s) is per size.
+
+#[path = "workloads/mod.rs"]
+mod workloads;
+
+#[path = "workloads/interleaved.rs"]
+mod interleaved;
+
+use std::hint::black_box;
+use std::time::Duration;
+use workloads::{
+    attention::Attention, autoencoder::Autoencoder, batch_norm::BatchNorm, classifier::Classifier,
+    frobenius::Frobenius, gaussian::Gaussian, label, layer_norm_linear::LayerNormLinear,
+    least_squares::LeastSquares, prml::Prml, rnn::Rnn, Workload,
+};
+
+/// Each size of `W`, interleaved: a row of the table and a JSON object per size.
+fn case<W: Workload>(budget: Duration, rows: &mut Vec<String>) {
+    for dims in W::SIZES {
+        let w = W::new(dims);
+        let fs: [&dyn Fn(); 3] = [
+            &|| drop(black_box(w.primal())),
+            &|| drop(black_box(w.generated())),
+            &|| drop(black_box(w.hand())),
+        ];
+        let rounds = interleaved::rounds(&fs, budget, 15);
+        let (primal, generated, hand) = (
+            interleaved::micros(&rounds, 0),
+            interleaved::micros(&rounds, 1),
+            interleaved::micros(&rounds, 2),
+        );
+        let (gen_hand, gen_primal) = (
+            interleaved::ratio(&rounds, 1, 2),
+            interleaved::ratio(&rounds, 1, 0),
+        );
+        println!(
+            "{:<18} {:>12} {:>11.1} {:>11.1} {:>11.1} {:>9.2} {:>9.2} {:>7}",
+            W::NAME,
+            label(dims),
+            primal,
+            generated,
+            hand,
+            gen_hand,
+            gen_primal,
+            rounds.len()
+        );
+        rows.push(format!(
+            "{{\"workload\": \"{}\", \"size\": \"{}\", \"primal_us\": {primal}, \"generated_us\": {generated}, \"hand_us\": {hand}, \"generated_over_hand\": {gen_hand}, \"generated_over_primal\": {gen_primal}, \"rounds\": {}}}",
+            W::NAME,
+            label(dims),
+            rounds.len()
+        ));
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let mut budget = Duration::from_secs(2);
+    let mut filter = String::new();
+    let mut k = 0;
+    while k < args.len() {
+        if args[k] == "--budget" {
+            budget = Duration::from_secs_f64(args[k + 1].parse().expect("--budget SECONDS"));
+            k += 2;
+        } else {
+            filter = args[k].clone();
+            k += 1;
+        }
+    }
+    println!(
+        "{:<18} {:>12} {:>11} {:>11} {:>11} {:>9} {:>9} {:>7}",
+        "workload", "size", "primal µs", "gen µs", "hand µs", "gen/hand", "gen/prim", "rounds"
+    );
+    let mut rows = Vec::new();
+    let keep = |name: &str| name.contains(filter.as_str());
+    macro_rules! run {
+        ($($w:ty),*) => {$(
+            if keep(<$w>::NAME) {
+                case::<$w>(budget, &mut rows);
+            }
+        )*};
+    }
+    run!(
+        LeastSquares,
+        Frobenius,
+        Prml,
+        BatchNorm,
+        Rnn,
+        Autoencoder,
+        Classifier,
+        Attention,
+        LayerNormLinear,
+        Gaussian
+    );
+    let dir = std::env::var_os("BENCH_RESULTS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+            std::path::PathBuf::from(target).join("bench-results")
+        });
+    std::fs::create_dir_all(&dir).expect("the results directory");
+    let name = match filter.is_empty() {
+        true => "ratios.json".to_string(),
+        false => format!("ratios-{filter}.json"),
+    };
+    let path = dir.join(name);
+    std::fs::write(&path, format!("[\n{}\n]\n", rows.join(",\n"))).expect("ratios.json");
+    println!("wrote {}", path.display());
+}
