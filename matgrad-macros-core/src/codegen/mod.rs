@@ -103,6 +103,15 @@ pub fn sweeps(
 /// value a kept statement changed in place since.
 pub(crate) const FORWARD: &[bool] = &[];
 
+/// A loop's locals, one per carried variable: its adjoint carried from iteration to
+/// iteration, the start value an iteration replaces (kept on the tape), and the reverse
+/// sweep's reference to its next value (`Needed::shifted`).
+pub(crate) struct LoopNames {
+    carries: Vec<Ident>,
+    olds: Vec<Ident>,
+    nexts: Vec<Ident>,
+}
+
 /// The generator of one body: the IR, its tables, and the names chosen for slots and the
 /// lists of loops.
 pub(crate) struct Gen<'a> {
@@ -111,9 +120,8 @@ pub(crate) struct Gen<'a> {
     locals: &'a Locals,
     /// The adjoint slot of each active value.
     slot: Vec<Option<Ident>>,
-    /// Per loop (by its tape's id): its carried adjoints' names, the carried values an
-    /// iteration replaces, and the reverse sweep's references to the next values.
-    loop_names: HashMap<ValueId, (Vec<Ident>, Vec<Ident>, Vec<Ident>)>,
+    /// Per loop (by its tape's id): the names of its locals, a name per carried variable.
+    loop_names: HashMap<ValueId, LoopNames>,
     /// Per checkpointed loop (by its tape's id): the names of its replay's locals.
     checkpoints: HashMap<ValueId, checkpoint::Names>,
     /// Generating a checkpointed loop's replay, where `?` cannot leave early.
@@ -157,7 +165,14 @@ impl<'a> Gen<'a> {
                 let carries = fresh(names, "__carry");
                 let olds = fresh(names, "__old");
                 let nexts = fresh(names, "__next");
-                (l.tape, (carries, olds, nexts))
+                (
+                    l.tape,
+                    LoopNames {
+                        carries,
+                        olds,
+                        nexts,
+                    },
+                )
             })
             .collect();
         let checkpoints = body

@@ -104,7 +104,7 @@ impl Gen<'_> {
                 self.cloned(c.next, FORWARD)
             };
             if saved.contains(&c.phi) {
-                let old = self.loop_names[&l.tape].1[k].clone();
+                let old = self.loop_names[&l.tape].olds[k].clone();
                 update.extend(quote!(let #old = ::core::mem::replace(&mut #name, #value);));
                 olds.push((c.phi, old));
             } else {

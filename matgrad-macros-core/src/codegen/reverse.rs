@@ -229,7 +229,7 @@ impl Gen<'_> {
     /// initial values' after the loop.
     fn carried_adjoints(&self, l: &Loop) -> CarriedAdjoints {
         let mut out = CarriedAdjoints::default();
-        for (c, carry) in l.carried.iter().zip(&self.loop_names[&l.tape].0) {
+        for (c, carry) in l.carried.iter().zip(&self.loop_names[&l.tape].carries) {
             if self.slot(c.out).is_none() && self.slot(c.phi).is_none() {
                 continue;
             }
@@ -260,7 +260,7 @@ impl Gen<'_> {
     ) -> (TokenStream, TokenStream, TokenStream) {
         let (mut cursors, mut bind, mut advance) =
             (TokenStream::new(), TokenStream::new(), TokenStream::new());
-        let names = &self.loop_names[&l.tape].2;
+        let names = &self.loop_names[&l.tape].nexts;
         for (c, cursor) in l.carried.iter().zip(names) {
             if !self.t.needed.shifted[c.next] {
                 continue;
