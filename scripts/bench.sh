@@ -83,6 +83,14 @@ fi
 echo "== allocations per call (benches/allocations.rs)"
 cargo bench --bench allocations
 
+echo "== interleaved ratios (benches/ratios.rs)"
+cargo bench --bench ratios -- ${filter:+"$filter"}
+
+if [ -z "$filter" ]; then
+  echo "== checkpointed loops (benches/checkpoint.rs)"
+  cargo bench --bench checkpoint
+fi
+
 echo "== criterion: primal, generated, hand-written (benches/gradients.rs)"
 cargo bench --bench gradients -- ${filter:+"$filter/"} \
   --warm-up-time "$warm_up" --measurement-time "$measurement"

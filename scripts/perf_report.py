@@ -30,6 +30,7 @@ import re
 import subprocess
 import sys
 
+import loop_report
 import second_order_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -1285,6 +1286,7 @@ def render(
     profiles=None,
     long_functions=None,
     factorisations=None,
+    results="",
 ):
     out = []
     w = out.append
@@ -1359,6 +1361,9 @@ def render(
     if cores and sockets and tpc:
         core_text += f" ({sockets} socket × {cores} cores × {tpc} thread per core)"
     w(f"- CPU: {info['cpu']}, {core_text}" + (f", {info['hypervisor']} guest" if info.get("hypervisor") else ""))
+    features = loop_report.cpu_features()
+    if features:
+        w(f"- vector features: {', '.join(features)}")
     if info.get("memory"):
         w(f"- memory: {info['memory']}")
     w(f"- OS: {info['os']}; {info.get('rustc') or 'rustc: unknown'}")
@@ -1375,6 +1380,9 @@ def render(
             f"- settings: {meta['warm_up']} s warm-up, {meta['measurement']} s measurement per case; "
             f"1-minute load average {load[0] or '?'} before the run, {load[1] or '?'} after"
         )
+    w("")
+    w("")
+    w(loop_report.WHAT_TO_EXPECT)
     w("")
     w(f"![Median time per call against size, log scale, per implementation and workload]({chart_name})")
     w("")
@@ -1469,6 +1477,8 @@ def render(
     else:
         w("- no peer results or no allocation/value results to compare")
     w("")
+    out.extend(loop_report.render_ratios(results))
+    out.extend(loop_report.render_checkpoint(results))
     out.extend(render_factorisations(factorisations))
     out.extend(render_compile_cost(compile_cost, cpus, long_functions))
     return "\n".join(out)
@@ -1510,6 +1520,7 @@ def main():
         profiles,
         long_functions,
         factorisations,
+        results,
     )
     path = os.path.join(opts.docs, "PERFORMANCE.md")
     previous = None

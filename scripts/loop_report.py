@@ -1,0 +1,99 @@
+"""Sections of docs/PERFORMANCE.md for issue 13, rendered by scripts/perf_report.py from
+bench-results: the CPU's vector features (so that a reader can tell a machine effect from a
+code effect), the interleaved ratios of `benches/ratios.rs`, and the checkpointed loops of
+`benches/checkpoint.rs`."""
+
+import json
+import os
+
+# The flags of /proc/cpuinfo that decide which kernels run: the gemm crate and
+# matgrad_runtime::vmath pick AVX-512F where it is there, else AVX2 with FMA.
+FEATURES = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512vl")
+
+WHAT_TO_EXPECT = (
+    "**What to expect on your CPU.** Large products (every dimension at least 32) go to the "
+    "gemm crate's AVX-512 kernels where the CPU has AVX-512F, and to nalgebra's own product "
+    "(matrixmultiply) elsewhere, where the gemm crate's AVX2 kernels were slower "
+    "(docs/products.md; `MATGRAD_GEMM=gemm|nalgebra` forces either). Element-wise `tanh`, "
+    "`sigmoid` and `exp` of `f64` matrices run `matgrad_runtime::vmath`'s loops for AVX-512F, "
+    "else AVX2+FMA, else the baseline. Without AVX-512 expect the product-bound workloads "
+    "(Frobenius, least squares, the autoencoder at its large size) to lose their margin over "
+    "nalgebra-based hand-written code, and the element-wise ones (batch norm, the RNN) about "
+    "1.5× slower element-wise kernels; the ratios to the hand-written code, which uses "
+    "matrixmultiply and libm, move accordingly."
+)
+
+
+def cpu_features():
+    """The listed vector features /proc/cpuinfo reports, in FEATURES order."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return [x for x in FEATURES if x in flags]
+    except OSError:
+        pass
+    return []
+
+
+def _read(results, name):
+    path = os.path.join(results, name)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def render_ratios(results):
+    """The interleaved generated ÷ hand-written and gradient ÷ primal table."""
+    rows = _read(results, "ratios.json")
+    out = ["## Ratios timed interleaved", ""]
+    if not rows:
+        return out + ["No results: `cargo bench --bench ratios` writes them.", ""]
+    out += [
+        "The same three implementations timed by `benches/ratios.rs`, taking turns in batches "
+        "of about a millisecond; each ratio is the median over rounds of the ratio within a "
+        "round, so both sides of it saw the same load (criterion's medians above are taken "
+        "minutes apart). Targets: generated ÷ hand-written ≤ 1, gradient ÷ primal ≤ 3.",
+        "",
+        "| workload | size | primal µs | generated µs | hand-written µs "
+        "| generated ÷ hand-written | generated ÷ primal | rounds |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        gh, gp = r["generated_over_hand"], r["generated_over_primal"]
+        out.append(
+            f"| {r['workload']} | {r['size']} | {r['primal_us']:.1f} | {r['generated_us']:.1f} "
+            f"| {r['hand_us']:.1f} | {gh:.2f}{' ✗' if gh > 1.0 else ''} "
+            f"| {gp:.2f}{' ✗' if gp > 3.0 else ''} | {r['rounds']} |"
+        )
+    return out + [""]
+
+
+def render_checkpoint(results):
+    """Peak memory and time of the RNN gradient with and without `checkpoint`."""
+    rows = _read(results, "checkpoint.json")
+    out = ["## Long loops: `#[grad(checkpoint)]`", ""]
+    if not rows:
+        return out + ["No results: `cargo bench --bench checkpoint` writes them.", ""]
+    h, i = rows[0]["h"], rows[0]["i"]
+    out += [
+        f"The RNN workload's gradient (H = {h}, I = {i}) over T steps, with and without "
+        "`checkpoint` (`benches/checkpoint.rs`): the median time of several calls and the "
+        "peak heap held during a call above what was held before it (the T inputs, "
+        f"{8 * i + 16} bytes each at least, not counted). Targets: under 100 MB at T = 10⁶, "
+        "at most 3× the time without checkpoints.",
+        "",
+        "| T | plain s | checkpointed s | checkpointed ÷ plain | plain peak MB | checkpointed peak MB |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        plain_s, plain_b = r.get("plain_s"), r.get("plain_bytes")
+        ratio = f"{r['checkpointed_s'] / plain_s:.2f}" if plain_s else "—"
+        out.append(
+            f"| {r['steps']:,} | {f'{plain_s:.4f}' if plain_s else '—'} "
+            f"| {r['checkpointed_s']:.4f} | {ratio} "
+            f"| {f'{plain_b / 1e6:.1f}' if plain_b else '—'} | {r['checkpointed_bytes'] / 1e6:.2f} |"
+        )
+    return out + [""]
