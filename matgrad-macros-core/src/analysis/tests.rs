@@ -159,3 +159,60 @@ fn a_cfg_statement_aliases_only_what_nothing_after_it_reads() {
          if y > 1.0 { y = y * 3.0; } y }"
     ));
 }
+
+#[test]
+fn a_carried_next_value_is_read_from_the_next_iteration_not_kept_twice() {
+    // `h`'s next value is `sin`'s input next iteration (saved as its start value) and the
+    // last one is `h` after the loop: the tape keeps neither twice.
+    let src = "fn f(w: f64, n: usize) -> f64 {
+        let mut h = w;
+        for _ in 0..n { h = (h * w).sin(); }
+        h * h
+    }";
+    let b = body(src);
+    let t = Tables::of(&b, true);
+    let c = &b.loops()[0].carried[0];
+    assert!(t.needed.needed[c.phi], "the start value is saved");
+    assert!(t.needed.shifted[c.next], "the next value is not");
+    assert!(
+        t.needed.needed[c.out] && t.needed.replayed[c.out],
+        "the value after the loop is kept whole"
+    );
+}
+
+#[test]
+fn a_checkpointed_loop_keeps_what_its_replay_reads() {
+    let (sig, b, errors) = lowered(
+        "x, checkpoint",
+        "fn f(x: f64, n: usize) -> f64 {
+            let c = x.exp();
+            let k = 2.0;
+            let mut y = x;
+            for _ in 0..n { y = y * c + k; }
+            let q = c.sin();
+            y + q
+        }",
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(sig.checkpoint.is_some() && b.loops()[0].checkpoint);
+    let t = Tables::of(&b, true);
+    let c = named(&b, "c");
+    // `c` is read by the replay of the loop after `sin`'s pullback, which could otherwise
+    // have taken its buffer.
+    assert!(t.needed.replayed[c] && t.needed.needed[c]);
+    assert!(!t.reuse.consumed[c]);
+    assert!(
+        !t.needed.replayed[named(&b, "q")],
+        "nothing after the loop is replayed"
+    );
+}
+
+#[test]
+fn checkpoint_without_a_top_level_loop_is_an_error() {
+    let (_, _, errors) = lowered(
+        "x, checkpoint",
+        "fn f(x: f64, n: usize) -> f64 { let mut y = x; if n > 0 { for _ in 0..n { y = y * x; } } y }",
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("top level"), "{errors:?}");
+}
