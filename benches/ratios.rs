@@ -4,9 +4,10 @@
 //! sides see the same load). On a shared machine these ratios hold where criterion's, taken
 //! minutes apart, do not.
 //!
-//! `cargo bench --bench ratios [-- FILTER] [--budget SECONDS]` prints a table and writes
-//! `ratios.json` to `$BENCH_RESULTS_DIR`, or else to `bench-results/` in the target directory.
-//! FILTER keeps the workloads whose name contains it; the budget (default 2 s) is per size.
+//! `cargo bench --bench ratios [-- FILTER] [--budget SECONDS] [--out NAME]` prints a table
+//! and writes `NAME` (default `ratios.json`, `ratios-FILTER.json` with a filter) to
+//! `$BENCH_RESULTS_DIR`, or else to `bench-results/` in the target directory. FILTER keeps the
+//! workloads whose name contains it; the budget (default 2 s) is per size.
 
 #[path = "workloads/mod.rs"]
 mod workloads;
@@ -68,10 +69,14 @@ fn main() {
         .collect();
     let mut budget = Duration::from_secs(2);
     let mut filter = String::new();
+    let mut out = None;
     let mut k = 0;
     while k < args.len() {
         if args[k] == "--budget" {
             budget = Duration::from_secs_f64(args[k + 1].parse().expect("--budget SECONDS"));
+            k += 2;
+        } else if args[k] == "--out" {
+            out = Some(args[k + 1].clone());
             k += 2;
         } else {
             filter = args[k].clone();
@@ -110,10 +115,10 @@ fn main() {
             std::path::PathBuf::from(target).join("bench-results")
         });
     std::fs::create_dir_all(&dir).expect("the results directory");
-    let name = match filter.is_empty() {
+    let name = out.unwrap_or_else(|| match filter.is_empty() {
         true => "ratios.json".to_string(),
         false => format!("ratios-{filter}.json"),
-    };
+    });
     let path = dir.join(name);
     std::fs::write(&path, format!("[\n{}\n]\n", rows.join(",\n"))).expect("ratios.json");
     println!("wrote {}", path.display());

@@ -83,8 +83,13 @@ fi
 echo "== allocations per call (benches/allocations.rs)"
 cargo bench --bench allocations
 
-echo "== interleaved ratios (benches/ratios.rs)"
-cargo bench --bench ratios -- ${filter:+"$filter"}
+echo "== interleaved ratios (benches/ratios.rs), two runs"
+if [ -z "$filter" ]; then
+  cargo bench --bench ratios
+  cargo bench --bench ratios -- --out ratios-2.json
+else
+  cargo bench --bench ratios -- "$filter"
+fi
 
 if [ -z "$filter" ]; then
   echo "== checkpointed loops (benches/checkpoint.rs)"

@@ -46,29 +46,56 @@ def _read(results, name):
 
 
 def render_ratios(results):
-    """The interleaved generated ÷ hand-written and gradient ÷ primal table."""
+    """The interleaved generated ÷ hand-written and gradient ÷ primal table, with a second
+    run's ratios beside the first's where there is one (`ratios-2.json`)."""
     rows = _read(results, "ratios.json")
     out = ["## Ratios timed interleaved", ""]
     if not rows:
         return out + ["No results: `cargo bench --bench ratios` writes them.", ""]
+    second = {(r["workload"], r["size"]): r for r in _read(results, "ratios-2.json") or []}
     out += [
         "The same three implementations timed by `benches/ratios.rs`, taking turns in batches "
         "of about a millisecond; each ratio is the median over rounds of the ratio within a "
         "round, so both sides of it saw the same load (criterion's medians above are taken "
-        "minutes apart). Targets: generated ÷ hand-written ≤ 1, gradient ÷ primal ≤ 3.",
+        "minutes apart). Two runs, one after the other (`run 1 / run 2`); the times are run "
+        "1's. Targets: generated ÷ hand-written ≤ 1, gradient ÷ primal ≤ 3 (✗ where both runs "
+        "miss).",
         "",
         "| workload | size | primal µs | generated µs | hand-written µs "
-        "| generated ÷ hand-written | generated ÷ primal | rounds |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| generated ÷ hand-written | generated ÷ primal |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def pair(r, s, key, limit):
+        values = [r[key]] + ([s[key]] if s else [])
+        text = " / ".join(f"{v:.2f}" for v in values)
+        return text + (" ✗" if all(v > limit for v in values) else "")
+
     for r in rows:
-        gh, gp = r["generated_over_hand"], r["generated_over_primal"]
+        s = second.get((r["workload"], r["size"]))
         out.append(
             f"| {r['workload']} | {r['size']} | {r['primal_us']:.1f} | {r['generated_us']:.1f} "
-            f"| {r['hand_us']:.1f} | {gh:.2f}{' ✗' if gh > 1.0 else ''} "
-            f"| {gp:.2f}{' ✗' if gp > 3.0 else ''} | {r['rounds']} |"
+            f"| {r['hand_us']:.1f} | {pair(r, s, 'generated_over_hand', 1.0)} "
+            f"| {pair(r, s, 'generated_over_primal', 3.0)} |"
         )
     return out + [""]
+
+
+def keep_compile_cost(text, previous):
+    """`text` with the previous page's compile-time section where this run measured none."""
+    heading = "## Compile-time cost"
+    if not previous or heading not in previous or "Not measured yet" not in section(text, heading):
+        return text
+    return text.replace(section(text, heading), section(previous, heading), 1)
+
+
+def section(text, heading):
+    """The section of `text` from `heading` to the next `## ` heading (or the end)."""
+    start = text.find(heading)
+    if start < 0:
+        return ""
+    end = text.find("\n## ", start + len(heading))
+    return text[start:] if end < 0 else text[start : end + 1]
 
 
 def render_checkpoint(results):

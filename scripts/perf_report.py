@@ -1528,6 +1528,7 @@ def main():
         with open(path, encoding="utf-8") as f:
             previous = f.read()
     text = second_order_report.splice(text, previous, opts.target_dir)
+    text = loop_report.keep_compile_cost(text, previous)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     missing = [
