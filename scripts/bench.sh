@@ -12,6 +12,9 @@
 #   scripts/bench.sh [--quick] [WORKLOAD]
 #
 #   --quick    1 s warm-up and 2 s measurement per case instead of 3 s and 5 s: a smoke test
+#   --core     the workloads only (allocations, ratios, checkpointed loops, criterion, the peers,
+#              the profiles): the factorisations, second-order and compile-time sections keep
+#              their last results
 #   WORKLOAD   only this workload (least_squares, frobenius, prml, batch_norm, rnn,
 #              autoencoder, classifier, attention, layer_norm_linear, gaussian; the last
 #              four have no candle peer), and no compile-time measurement; the other
@@ -29,10 +32,12 @@ root=$PWD
 warm_up=3
 measurement=5
 quick=false
+core=false
 filter=
 for arg in "$@"; do
   case $arg in
     --quick) warm_up=1 measurement=2 quick=true ;;
+    --core) core=true ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) echo "unknown option $arg (see --help)" >&2; exit 2 ;;
     *) filter=$arg ;;
@@ -110,12 +115,12 @@ echo "== JAX (peers/jax_bench.py)"
   --warm-up-time "$warm_up" --measurement-time "$measurement" \
   --out "$results/jax$suffix.json" ${filter:+"$filter/"}
 
-if [ -z "$filter" ]; then
+if [ -z "$filter" ] && [ "$core" = false ]; then
   echo "== factorisations (scripts/bench_factorisations.sh)"
   BENCH_PYTHON="$venv/bin/python" scripts/bench_factorisations.sh $([ "$quick" = true ] && echo --quick)
 fi
 
-if [ -z "$filter" ]; then
+if [ -z "$filter" ] && [ "$core" = false ]; then
   echo "== second order (scripts/bench_second_order.sh)"
   BENCH_PYTHON="$venv/bin/python" scripts/bench_second_order.sh --no-report $([ "$quick" = true ] && echo --quick)
 fi
@@ -154,7 +159,7 @@ with open(sys.argv[1], "w") as f:
     json.dump(meta, f, indent=1)
 EOF
 
-if [ -z "$filter" ]; then
+if [ -z "$filter" ] && [ "$core" = false ]; then
   echo "== compile-time cost (scripts/compile_cost.py)"
   "$venv/bin/python" scripts/compile_cost.py ||
     echo "== the compile-time measurement failed; the report keeps the last one" >&2
