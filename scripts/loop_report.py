@@ -20,7 +20,8 @@ WHAT_TO_EXPECT = (
     "(Frobenius, least squares, the autoencoder at its large size) to lose their margin over "
     "nalgebra-based hand-written code, and the element-wise ones (batch norm, the RNN) about "
     "1.5× slower element-wise kernels; the ratios to the hand-written code, which uses "
-    "matrixmultiply and libm, move accordingly."
+    "matrixmultiply and libm, move accordingly. Earlier runs on other machines are kept in "
+    "docs/performance/ (an AMD EPYC without AVX-512, 2026-11-26)."
 )
 
 
