@@ -8,7 +8,8 @@
 //!
 //! `sigmoid` and `softplus` never overflow: `σ(±800)` is `1` and `0`, `softplus(800)` is 800
 //! and `softplus(-800)` is 0, with finite gradients. `sigmoid` and `tanh` of a matrix of `f64`
-//! go through the vectorised loops of [`crate::vmath`] (within 3 ulp of the scalar functions).
+//! go through the vectorised loops of [`crate::vmath`] (within 3 ulp of the scalar functions),
+//! as do the exponentials of `softplus` and the `σ` of its pullback.
 //! `relu` and `abs` take the subgradient 0 at
 //! 0, so their gradients are never NaN.
 //!
@@ -32,7 +33,7 @@ use crate::value::{map, Dense, Scalar};
 use crate::Differentiable as _;
 #[allow(unused_imports)]
 use nalgebra::ComplexField as _;
-use std::any::Any;
+use std::any::{Any, TypeId};
 
 /// `σ(v) = 1 / (1 + e⁻ᵛ)`, as `eᵛ / (1 + eᵛ)` for `v < 0` so that no exponential overflows.
 #[inline]
@@ -104,7 +105,7 @@ fn map_vectorised<V: Dense>(x: &V, f: impl Fn(V::Scalar) -> V::Scalar, slice: fn
 
 /// The fewest entries [`map_vectorised`] hands to the slice function (a scalar, or a tiny
 /// matrix, keeps the scalar function and no allocation more).
-const VECTORISED_FROM: usize = 8;
+pub(crate) const VECTORISED_FROM: usize = 8;
 
 /// `accₛ += df(ḡₛ, savedₛ)` for every entry (see [`entrywise_acc`]).
 #[inline(always)]
@@ -147,15 +148,6 @@ activations! {
         }
     };
 
-    /// `ln(1 + eˣ)`, entry by entry, computed stably as `max(x, 0) + ln(1 + e^(−|x|))`.
-    softplus = |v| {
-        let zero = nalgebra::zero::<V::Scalar>();
-        let pos = if v > zero { v } else { zero };
-        pos + (-v.abs()).exp().ln_1p()
-    };
-    /// `x̄ += ḡ ⊙ σ(x)` for `y = softplus(x)`.
-    softplus_pullback from x = |g, x| g * sigmoid_scalar(x);
-
     /// `|x|`, entry by entry.
     abs = |v| v.abs();
     /// `x̄ += ḡ ⊙ sign(x)` for `y = |x|`, with `sign(0) = 0`.
@@ -169,6 +161,52 @@ activations! {
             zero
         }
     };
+}
+
+/// `softplus(v) = max(v, 0) + ln(1 + e^(−|v|))`.
+#[inline]
+fn softplus_scalar<T: Scalar>(v: T) -> T {
+    let pos = if v > T::zero() { v } else { T::zero() };
+    pos + (-v.abs()).exp().ln_1p()
+}
+
+/// [`softplus_scalar`] of each entry, in place, with the exponentials through
+/// [`crate::vmath::exp_in_place`] (a block of them at a time; `ln_1p` stays scalar).
+fn softplus_in_place(x: &mut [f64]) {
+    const BLOCK: usize = 256;
+    let mut e = [0.0; BLOCK];
+    for chunk in x.chunks_mut(BLOCK) {
+        let e = &mut e[..chunk.len()];
+        for (e, v) in e.iter_mut().zip(chunk.iter()) {
+            *e = -v.abs();
+        }
+        crate::vmath::exp_in_place(e);
+        for (v, e) in chunk.iter_mut().zip(e.iter()) {
+            let pos = if *v > 0.0 { *v } else { 0.0 };
+            *v = pos + e.ln_1p();
+        }
+    }
+}
+
+/// `ln(1 + eˣ)`, entry by entry, computed stably as `max(x, 0) + ln(1 + e^(−|x|))`.
+#[inline]
+pub fn softplus<V: Dense>(x: &V) -> V {
+    map_vectorised(x, softplus_scalar, softplus_in_place)
+}
+
+/// `x̄ += ḡ ⊙ σ(x)` for `y = softplus(x)`; `σ(x)` of a matrix of `f64` through
+/// [`crate::vmath::sigmoid`].
+#[inline]
+#[track_caller]
+pub fn softplus_pullback<V: Dense>(g: &V, x: &V, y: &V, acc: &mut Option<V>) {
+    let _ = y;
+    let xs = x.entries();
+    if xs.len() >= VECTORISED_FROM && TypeId::of::<V::Scalar>() == TypeId::of::<f64>() {
+        let s = sigmoid(x);
+        entrywise_pullback("softplus", g, s.entries(), acc, |g, s| g * s)
+    } else {
+        entrywise_pullback("softplus", g, xs, acc, |g, x| g * sigmoid_scalar(x))
+    }
 }
 
 #[cfg(test)]
@@ -191,5 +229,26 @@ mod tests {
         let x32 = x.map(|v| v as f32);
         assert_eq!(tanh(&x32), x32.map(f32::tanh));
         assert_eq!(sigmoid(&0.25f64), sigmoid_scalar(0.25));
+    }
+
+    #[test]
+    fn softplus_of_f64_matrices_takes_the_vectorised_exp_and_agrees_with_the_scalar_form() {
+        let x = DMatrix::from_fn(7, 41, |i, j| (i as f64 - 3.0) * 4.1 + j as f64 * 0.37 - 7.0);
+        let g = DMatrix::from_fn(7, 41, |i, j| ((i + 2 * j) % 5) as f64 - 2.0);
+        let y = softplus(&x);
+        let mut x_bar = None;
+        softplus_pullback(&g, &x, &y, &mut x_bar);
+        let x_bar = x_bar.unwrap();
+        for (k, v) in x.iter().enumerate() {
+            let sp = softplus_scalar(*v);
+            assert!((y[k] - sp).abs() <= 2.0 * f64::EPSILON * sp);
+            let want = g[k] * sigmoid_scalar(*v);
+            assert!((x_bar[k] - want).abs() <= 4.0 * f64::EPSILON * want.abs());
+        }
+        let edges = DVector::from_vec(vec![800.0, -800.0, 0.0, -0.0, 1e-300, -40.0, 40.0, 1.0]);
+        assert_eq!(softplus(&edges), edges.map(softplus_scalar));
+        // f32 entries keep the scalar function.
+        let x32 = x.map(|v| v as f32);
+        assert_eq!(softplus(&x32), x32.map(softplus_scalar));
     }
 }
