@@ -15,41 +15,13 @@ mod data;
 
 use matgrad::{grad, tanh};
 use nalgebra::{DMatrix, DVector};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
-/// The system allocator, tracking the bytes held and their high-water mark.
-struct Peak;
+#[path = "workloads/peak.rs"]
+mod peak;
 
-static HELD: AtomicUsize = AtomicUsize::new(0);
-static HIGH: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(bytes: usize) {
-    let now = HELD.fetch_add(bytes, Relaxed) + bytes;
-    HIGH.fetch_max(now, Relaxed);
-}
-
-unsafe impl GlobalAlloc for Peak {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        HELD.fetch_sub(layout.size(), Relaxed);
-        grew(new_size);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size(), Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use peak::Peak;
 
 #[global_allocator]
 static GLOBAL: Peak = Peak;
@@ -103,18 +75,17 @@ struct Inputs {
 /// baseline, the value and the gradient of W (to compare the two ways).
 fn measure(runs: usize, f: impl Fn() -> (f64, DMatrix<f64>)) -> (f64, usize, f64, DMatrix<f64>) {
     let mut times = Vec::new();
-    let mut peak = 0;
+    let mut most = 0;
     let mut out = black_box(f());
     for _ in 0..runs {
-        let base = HELD.load(Relaxed);
-        HIGH.store(base, Relaxed);
         let start = Instant::now();
-        out = black_box(f());
+        let (result, bytes) = peak::peak(&f);
         times.push(start.elapsed().as_secs_f64());
-        peak = peak.max(HIGH.load(Relaxed) - base);
+        out = black_box(result);
+        most = most.max(bytes);
     }
     times.sort_by(f64::total_cmp);
-    (times[times.len() / 2], peak, out.0, out.1)
+    (times[times.len() / 2], most, out.0, out.1)
 }
 
 fn main() {

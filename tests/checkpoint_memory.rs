@@ -5,38 +5,11 @@
 
 use matgrad::{grad, tanh};
 use nalgebra::{DMatrix, DVector};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-struct Peak;
+#[path = "../benches/workloads/peak.rs"]
+mod peak;
 
-static HELD: AtomicUsize = AtomicUsize::new(0);
-static HIGH: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(bytes: usize) {
-    let now = HELD.fetch_add(bytes, Relaxed) + bytes;
-    HIGH.fetch_max(now, Relaxed);
-}
-
-unsafe impl GlobalAlloc for Peak {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        HELD.fetch_sub(layout.size(), Relaxed);
-        grew(new_size);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size(), Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use peak::Peak;
 
 #[global_allocator]
 static GLOBAL: Peak = Peak;
@@ -70,10 +43,7 @@ fn rnn_checkpointed(
 
 /// The peak heap above what was held before, over one call of `f`.
 fn peak(f: impl FnOnce()) -> usize {
-    let base = HELD.load(Relaxed);
-    HIGH.store(base, Relaxed);
-    f();
-    HIGH.load(Relaxed) - base
+    peak::peak(f).1
 }
 
 #[test]
