@@ -31,6 +31,10 @@ pub struct Tables {
     pub deferred: Deferred,
     /// The tables of each `map` closure's body, by the map's value.
     pub closures: HashMap<ValueId, Tables>,
+    /// The sweeps run in one function body that owns every value (`_grad`): the reverse
+    /// sweep may move values, and reads a top-level loop's iterations from the forward
+    /// sweep's binding.
+    pub owned: bool,
 }
 
 impl Tables {
@@ -75,6 +79,7 @@ impl Tables {
             })
             .collect();
         Tables {
+            owned,
             activity,
             bindings,
             needed,

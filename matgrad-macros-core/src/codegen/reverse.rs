@@ -197,9 +197,19 @@ impl Gen<'_> {
                 }
             }
         };
-        let collect = quote_spanned! {l.span=>
-            let #iters_name: ::std::vec::Vec<_> =
-                ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
+        // `_grad` still holds a top-level loop's iterations from its forward sweep; a
+        // pullback closure, which may not borrow them, and a nested loop collect them again.
+        let top_level = self
+            .body
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::Loop(x) if x.tape == l.tape));
+        let collect = match self.t.owned && top_level {
+            true => TokenStream::new(),
+            false => quote_spanned! {l.span=>
+                let #iters_name: ::std::vec::Vec<_> =
+                    ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
+            },
         };
         match self.checkpoints.get(&l.tape) {
             Some(names) => {
