@@ -86,8 +86,9 @@ fn mark_checkpoints(steps: &mut [Step], at: &Ident, errors: &mut Errors) {
     if !any {
         errors.at(
             at,
-            "`checkpoint` applies to the `for` loops at the function's top level, and this \
-             function has none; remove `checkpoint`, or move the loop out of its `if`/`match`/block",
+            "`checkpoint` applies to the `for` loops at the function's top level (in blocks too, \
+             not under an `if`, a `match` or `#[cfg]`), and this function has none; remove \
+             `checkpoint`, or move the loop out of its `if` or `match`",
         );
     }
 }
