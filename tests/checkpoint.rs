@@ -298,3 +298,29 @@ fn early_returns_in_a_checkpointed_loop() {
     let singular = DMatrix::zeros(2, 2);
     assert!(solves_c_grad(&singular, &DVector::zeros(2), 3).is_none());
 }
+
+twins!(in_block, in_block_c, (x),
+    (x: &DVector<f64>, n: usize) -> f64 {
+        let y = {
+            let mut y = x.clone();
+            for k in 0..n {
+                y = y.map(|v| (v * 0.9).sin()) + x * (k as f64 * 0.1);
+            }
+            y
+        };
+        y.norm_squared()
+    }
+);
+
+#[test]
+fn a_loop_in_a_top_level_block_is_checkpointed() {
+    let mut g = rng(8);
+    for (d, n) in [(1, 3), (4, 12)] {
+        let x = dvector(&mut g, d);
+        let (v0, g0) = in_block_grad(&x, n);
+        let (v1, g1) = in_block_c_grad(&x, n);
+        assert_eq!(v0, v1);
+        assert_same("x", &column(&g1.x), &column(&g0.x));
+        assert_fd("x", |x| in_block_c(x, n), &x, &g1.x);
+    }
+}
