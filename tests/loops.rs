@@ -518,3 +518,29 @@ fn loop_pullback_scales() {
     // Called again, it gives the same.
     assert_eq!(pullback(&1.0), g);
 }
+
+/// A carried variable reassigned and changed after its loop: the loop's reverse sweep reads
+/// the last iteration's value from the binding after the loop (the tape does not keep it
+/// twice), which later statements must not have changed.
+#[grad(w)]
+fn changed_after_the_loop(w: &DMatrix<f64>, x: &DVector<f64>, n: usize) -> f64 {
+    let mut h = x.clone();
+    for _ in 0..n {
+        h = tanh(&(w * &h));
+    }
+    let s = h.norm_squared();
+    h *= 2.0;
+    h = &h * 3.0 + x;
+    h.sum() + s
+}
+
+#[test]
+fn a_carried_variable_changed_after_its_loop() {
+    let mut g = rng(31);
+    for (d, n) in [(1, 1), (3, 4), (2, 7)] {
+        let (w, x) = (dmatrix(&mut g, d, d), dvector(&mut g, d));
+        let (v, gr) = changed_after_the_loop_grad(&w, &x, n);
+        assert_value("value", v, changed_after_the_loop(&w, &x, n));
+        assert_fd("∂w", |w| changed_after_the_loop(w, &x, n), &w, &gr.w);
+    }
+}
