@@ -150,6 +150,8 @@ fn read_by_pullbacks(body: &Body, activity: &Activity) -> Vec<bool> {
                 scalar.captures.iter().for_each(|&c| needed[c] = true);
             }
             Kind::Call { pullback, args, .. } => {
+                // The callee's pullback takes the value (see `codegen::pullback`).
+                needed[id] = true;
                 needed[*pullback] = true;
                 args.iter().for_each(|a| needed[a.value] = true);
             }

@@ -205,6 +205,7 @@ fn consumed_by_reverse(body: &Body, activity: &Activity, needed: &Needed) -> Vec
                     .for_each(|&c| pinned[c] = true);
             }
             Kind::Call { pullback, args, .. } => {
+                pinned[id] = true;
                 pinned[*pullback] = true;
                 args.iter().for_each(|a| pinned[a.value] = true);
             }

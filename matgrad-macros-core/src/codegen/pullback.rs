@@ -23,7 +23,7 @@ impl Gen<'_> {
             } => self.op_pullback(id, *op, inputs, extras, ref_bound),
             Kind::Map { input, .. } => Pullbacks::other(self.map_pullback(id, *input, ref_bound)),
             Kind::Call { args, pullback, .. } => {
-                Pullbacks::other(self.call_pullback(v.span, args, *pullback, ref_bound))
+                Pullbacks::other(self.call_pullback(id, args, *pullback, ref_bound))
             }
             Kind::Project { root, place, .. } => {
                 match self.project_pullback(*root, place, v.span) {
@@ -374,20 +374,22 @@ impl Gen<'_> {
         }
     }
 
-    /// A call: the callee's pullback, given the arguments again, and one cotangent per
-    /// argument accumulated into its slot.
+    /// A call: the callee's pullback, given the value and the arguments again, and one
+    /// cotangent per argument accumulated into its slot.
     fn call_pullback(
         &self,
-        span: Span,
+        id: ValueId,
         args: &[crate::ir::Arg],
         pullback: ValueId,
         ref_bound: &[bool],
     ) -> TokenStream {
+        let span = self.body.values[id].span;
         let pb = self.reference_at(pullback, span, ref_bound);
+        let y = self.input_ref(id, span, ref_bound);
         let c = self.locals.cotangents.clone();
         let arg_values = args.iter().map(|a| self.call_argument(a, span, ref_bound));
         let g = self.g();
-        let mut calls = quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(&#g, #(#arg_values),*););
+        let mut calls = quote_spanned!(span=> #[allow(unused_variables)] let #c = (#pb)(&#g, #y, #(#arg_values),*););
         let acc = helpers::ACCUMULATE_ARGUMENT;
         for (k, a) in args.iter().enumerate() {
             if let Some(d_in) = self.slot(a.value) {

@@ -300,6 +300,12 @@ impl<'a> Companions<'a> {
         result: impl FnOnce(&[Option<Ident>]) -> TokenStream,
     ) -> TokenStream {
         let ybar = names.fresh("__cotangent", Span::call_site());
+        // A callee's pullback takes the value after the cotangent (a `#[vjp]` rule's reads
+        // it; the caller keeps it), then the arguments.
+        let value_param = params.map(|_| {
+            let y = names.fresh("__y", Span::call_site());
+            quote!(#y: &#output_ty,)
+        });
         let s = sweeps(body, t, names, locals, Seed::Given(quote!(#ybar)));
         let (forward, reverse) = (&s.forward, &s.reverse);
         let value_name = names.fresh("__value", Span::call_site());
@@ -317,7 +323,7 @@ impl<'a> Companions<'a> {
         let result = result(&s.slots);
         let forward = chunked(forward.clone(), &[&value, reverse, &result], &s.references);
         let parts = self.ok(quote! {
-            (#value_name, move |#ybar: &#output_ty, #params| {
+            (#value_name, move |#ybar: &#output_ty, #value_param #params| {
                 #reverse
                 #result
             })
@@ -382,7 +388,7 @@ impl<'a> Companions<'a> {
             }
         });
         let keep_original = self.keep_original();
-        let returns = self.returns(quote!((#output_ty, impl ::core::ops::Fn(&#output_ty, #(#closure_param_tys),*) -> (#(#tys,)*) + use<#(#captured),*>)));
+        let returns = self.returns(quote!((#output_ty, impl ::core::ops::Fn(&#output_ty, &#output_ty, #(#closure_param_tys),*) -> (#(#tys,)*) + use<#(#captured),*>)));
         quote! {
             #[doc(hidden)]
             #(#attrs)*
@@ -394,8 +400,9 @@ impl<'a> Companions<'a> {
                 #keep_original
 
                 /// The value and a pullback to every parameter's cotangent, in order; used by
-                /// `#[grad]` functions that call this one. The pullback takes the arguments
-                /// again after the cotangent.
+                /// `#[grad]` functions that call this one. The pullback takes the value (as a
+                /// `#[vjp]` rule's does; this one does not read it) and the arguments again
+                /// after the cotangent.
                 #[doc(hidden)]
                 #[allow(dead_code, unused_mut, unused_variables, unused_braces, non_snake_case, clippy::all)]
                 pub fn vjp #impl_generics (#inputs) -> #returns #where_clause

@@ -329,7 +329,7 @@ impl Companions<'_> {
         let shadows = items::shadows(names.generated(), &parts, krate, Some(&locals.rt));
         let param_tys = &cotangent_tys;
         let captured = items::type_and_const_params(&func);
-        let returns = self.returns(quote!((#output_ty, impl ::core::ops::Fn(&#output_ty, #(#closure_tys,)* #(#dir_tys),*) -> (#(#param_tys,)* #(#cotangent_tys,)*) + use<#(#captured),*>)));
+        let returns = self.returns(quote!((#output_ty, impl ::core::ops::Fn(&#output_ty, &#output_ty, #(#closure_tys,)* #(#dir_tys),*) -> (#(#param_tys,)* #(#cotangent_tys,)*) + use<#(#captured),*>)));
         quote! {
             #(#attrs)*
             impl #fn_name {

@@ -190,11 +190,11 @@ fn rule_item(
             .zip(differentiable)
             .map(|((_, ty, _), d)| if *d { ty.to_token_stream() } else { quote!(()) });
     let value = names.fresh("__value", Span::call_site());
-    let kept = names.fresh("__kept", Span::call_site());
+    let y = names.fresh("__y", Span::call_site());
     let ybar = names.fresh("__cotangent", Span::call_site());
     let shadows = items::shadows(
         names.generated(),
-        &quote!(#(#parts)* #value #kept #ybar),
+        &quote!(#(#parts)* #value #y #ybar),
         krate,
         None,
     );
@@ -207,18 +207,18 @@ fn rule_item(
 
         impl #fn_name {
             /// The value and a pullback built from the hand-written rule; used by `#[grad]`
-            /// functions that call this one.
+            /// functions that call this one. The pullback takes the cotangent, the value
+            /// and the arguments again (the caller keeps the value: no copy here).
             #[doc(hidden)]
             #[allow(dead_code, unused_mut, unused_variables, clippy::all)]
             pub fn vjp #impl_generics (#(#inputs),*)
-                -> (#output_ty, impl ::core::ops::Fn(&#output_ty, #(#input_tys),*) -> (#(#tys,)*) + use<#(#captured),*>)
+                -> (#output_ty, impl ::core::ops::Fn(&#output_ty, &#output_ty, #(#input_tys),*) -> (#(#tys,)*) + use<#(#captured),*>)
                 #where_clause
             {
                 #shadows
                 let #value = #fn_name #turbofish (#(#call_args),*);
-                let #kept = ::core::clone::Clone::clone(&#value);
-                (#value, move |#ybar: &#output_ty, #(#inputs),*| {
-                    let #destructure = #rule(#(#rule_args,)* &#kept, #ybar);
+                (#value, move |#ybar: &#output_ty, #y: &#output_ty, #(#inputs),*| {
+                    let #destructure = #rule(#(#rule_args,)* #y, #ybar);
                     (#(#items,)*)
                 })
             }

@@ -74,12 +74,12 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &super::Context) ->
             #[doc(hidden)]
             #[allow(dead_code, unused_mut, unused_variables, non_snake_case, clippy::all)]
             pub fn tangent_vjp #impl_generics (#(#inputs,)* #(#dir_params),*)
-                -> (#output_ty, impl ::core::ops::Fn(&#output_ty, #(#input_tys,)* #(#dir_tys),*) -> (#(#cot_tys,)* #(#cot_tys,)*) + use<#(#captured),*>)
+                -> (#output_ty, impl ::core::ops::Fn(&#output_ty, &#output_ty, #(#input_tys,)* #(#dir_tys),*) -> (#(#cot_tys,)* #(#cot_tys,)*) + use<#(#captured),*>)
                 #where_clause
             {
                 let (__value, #pullback) = #rule::vjp #turbofish (#(#args,)* #(#rule_dirs),*);
-                (__value, move |#ybar: &#output_ty, #(#inputs,)* #(#dir_params),*| {
-                    let #c = #pullback(#ybar, #(#args,)* #(#rule_dirs),*);
+                (__value, move |#ybar: &#output_ty, __y: &#output_ty, #(#inputs,)* #(#dir_params),*| {
+                    let #c = #pullback(#ybar, __y, #(#args,)* #(#rule_dirs),*);
                     (#(#args_cot,)* #(#from_rule,)*)
                 })
             }

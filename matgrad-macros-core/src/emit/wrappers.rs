@@ -3,8 +3,8 @@
 //! compiler.
 //!
 //! `_pullback` and `vjp` run the same sweeps (the same tables, the same differentiated
-//! parameters); they differ only in that `vjp`'s pullback takes the arguments again and
-//! returns a tuple. So `_pullback` keeps its arguments in the closure and passes them on,
+//! parameters); they differ only in that `vjp`'s pullback takes the value (which it does
+//! not read) and the arguments again, and returns a tuple. So `_pullback` keeps its arguments in the closure and passes them on,
 //! which needs them to be `Copy`: shared references and primitive numbers. `_grad` runs its
 //! own fused sweeps (it may consume what the forward sweep computed, so it is the fastest
 //! form) unless the function is long, where it pulls one back through `vjp`.
@@ -86,9 +86,12 @@ impl Companions<'_> {
         let pats = self.parts_pattern(n);
         let gradient = self.gradient_of_parts(n);
         let early = self.early();
+        // `vjp`'s pullback takes the value after the cotangent, for a `#[vjp]` rule's; this
+        // function's own never reads it, and the value is the caller's now: the cotangent,
+        // of the same type, stands in for it.
         let result = self.ok(quote! {
             (#value, move |#cotangent: &#output_ty| {
-                let #pats = #pullback(#cotangent, #(#args),*);
+                let #pats = #pullback(#cotangent, #cotangent, #(#args),*);
                 #gradient
             })
         });
@@ -109,7 +112,7 @@ impl Companions<'_> {
         let result = self.ok(quote!((#value, #gradient)));
         quote! {
             let (#value, #pullback) = #call #early;
-            let #pats = #pullback(&#one(&#value), #(#args),*);
+            let #pats = #pullback(&#one(&#value), &#value, #(#args),*);
             #result
         }
     }
