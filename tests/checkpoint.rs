@@ -324,3 +324,39 @@ fn a_loop_in_a_top_level_block_is_checkpointed() {
         assert_fd("x", |x| in_block_c(x, n), &x, &g1.x);
     }
 }
+
+// A `?` in an expression of constants, kept as written, inside a checkpointed loop.
+#[grad(x)]
+fn constant_try(x: &DVector<f64>, m: &DMatrix<f64>, n: usize) -> Option<f64> {
+    let mut y = x.clone();
+    for _ in 0..n {
+        let inv = (m * 0.5).try_inverse()?;
+        y = &inv * y.map(|v| v.sin());
+    }
+    Some(y.sum())
+}
+
+#[grad(x, checkpoint)]
+fn constant_try_c(x: &DVector<f64>, m: &DMatrix<f64>, n: usize) -> Option<f64> {
+    let mut y = x.clone();
+    for _ in 0..n {
+        let inv = (m * 0.5).try_inverse()?;
+        y = &inv * y.map(|v| v.sin());
+    }
+    Some(y.sum())
+}
+
+#[test]
+fn a_constant_try_in_a_checkpointed_loop() {
+    let mut g = rng(9);
+    for (d, n) in [(1, 2), (3, 7)] {
+        let (x, m) = (dvector(&mut g, d), well_conditioned(&mut g, d));
+        let (v0, g0) = constant_try_grad(&x, &m, n).expect("invertible");
+        let (v1, g1) = constant_try_c_grad(&x, &m, n).expect("invertible");
+        assert_eq!(v0, v1);
+        assert_same("x", &column(&g1.x), &column(&g0.x));
+        let (_, pullback) = constant_try_c_pullback(&x, &m, n).expect("invertible");
+        assert_same("pulled x", &column(&pullback(&1.0).x), &column(&g0.x));
+    }
+    assert!(constant_try_c_grad(&DVector::zeros(2), &DMatrix::zeros(2, 2), 3).is_none());
+}

@@ -305,3 +305,46 @@ fn a_configured_out_let_shadowing_a_borrowed_field() {
         |q| cfg_shadowed_borrow_hessian(q, &x).2,
     );
 }
+
+/// A skipped float read in `map` closures, alone and in arithmetic: the copy the closure
+/// captures has a tangent (zero: the direction is cleaned there) that the closure takes by
+/// value, so it is a copy too, not the borrow of the direction's field (E0308 in every
+/// forward companion, found by the difftest). `x` is differentiated too (its direction zero
+/// here), so that a closure reading only the field maps a differentiated value.
+#[grad(p, x, forward)]
+pub fn skipped_field_in_closures(p: &Frozen, x: &DVector<f64>) -> f64 {
+    let c = x.map(|v| p.temperature);
+    let s = p.w.map(|v| v * v + p.temperature);
+    c.dot(&p.w) + s.dot(x)
+}
+
+#[test]
+fn a_skipped_field_read_in_closures() {
+    let p = Frozen {
+        w: DVector::from_vec(vec![0.3, -0.8, 0.5]),
+        temperature: 2.0,
+        embedding: DMatrix::from_fn(2, 3, |i, j| (i + 2 * j) as f64 * 0.1),
+    };
+    let x = input(3);
+    let still = DVector::zeros(3);
+    check_float(
+        "skipped_field_in_closures",
+        &p,
+        |q| skipped_field_in_closures(q, &x),
+        |q| {
+            let (v, g) = skipped_field_in_closures_grad(q, &x);
+            (v, g.p)
+        },
+        |q, d| skipped_field_in_closures_jvp(q, &x, d, &still),
+        |q, d| {
+            let (v, g, h) = skipped_field_in_closures_hvp(q, &x, d, &still);
+            (v, g.p, h.p)
+        },
+        |q| {
+            // The Hessian over (p, x): its block over p's entries.
+            let (_, _, h) = skipped_field_in_closures_hessian(q, &x);
+            let n = q.entry_count();
+            h.view((0, 0), (n, n)).into_owned()
+        },
+    );
+}

@@ -9,7 +9,7 @@
 use super::Gen;
 use crate::ir::{Loop, ValueId};
 use crate::names::Names as Fresh;
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::Ident;
 
@@ -103,9 +103,7 @@ impl Gen<'_> {
         let tape = &self.body.values[l.tape].name;
         let (pat, attrs) = (&l.pat, &l.attrs);
         let carried = self.carried_names(l);
-        self.replaying.set(true);
-        let body = self.forward(&l.body);
-        self.replaying.set(false);
+        let body = without_early_returns(self.forward(&l.body));
         let saved = self.saved(&l.body, l.carried.iter().map(|c| c.phi), &l.pat_values);
         let (update, olds) = self.carried_update(l, &saved);
         let items = self.tape_items(&saved, &olds);
@@ -168,4 +166,29 @@ impl Gen<'_> {
             })
             .collect()
     }
+}
+
+/// `tokens` with each `?` as `.into_iter().next().expect(..)`: a checkpointed loop's replay
+/// runs in the reverse sweep (a pullback closure's body), where `?` cannot leave the
+/// function, and its first run, which computed the same values, did not leave. (A `?` inside
+/// a closure the user wrote in the loop becomes a panic too, reached only where the first run
+/// took that closure's early return.)
+fn without_early_returns(tokens: TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Punct(p) if p.as_char() == '?' => {
+                let at = p.span();
+                quote_spanned!(at=> .into_iter().next().expect(
+                    "matgrad: a checkpointed loop's replay failed where its first run succeeded"
+                ))
+            }
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), without_early_returns(g.stream()));
+                inner.set_span(g.span());
+                TokenStream::from(TokenTree::Group(inner))
+            }
+            other => TokenStream::from(other),
+        })
+        .collect()
 }

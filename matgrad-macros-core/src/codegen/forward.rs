@@ -323,13 +323,6 @@ impl Gen<'_> {
                 let m = self.reference(m, ref_bound);
                 quote_spanned!(span=> .expect(#m))
             }
-            // A checkpointed loop's replay, in the reverse sweep (a pullback closure's body),
-            // cannot leave early; its first run did not, and it computes the same values.
-            Completion::Try | Completion::TryOr(_) if self.replaying.get() => {
-                quote_spanned!(span=> .into_iter().next().expect(
-                    "matgrad: a checkpointed loop's replay failed where its first run succeeded"
-                ))
-            }
             Completion::Try => quote_spanned!(span=> ?),
             Completion::TryOr(err) => {
                 let err = &self.body.values[err].name;

@@ -124,8 +124,6 @@ pub(crate) struct Gen<'a> {
     loop_names: HashMap<ValueId, LoopNames>,
     /// Per checkpointed loop (by its tape's id): the names of its replay's locals.
     checkpoints: HashMap<ValueId, checkpoint::Names>,
-    /// Generating a checkpointed loop's replay, where `?` cannot leave early.
-    replaying: std::cell::Cell<bool>,
     /// Deferred products: the list of their left pullbacks' operands, by product.
     deferred: HashMap<ValueId, Ident>,
     /// Copies of values a kept statement may change, read by the reverse sweep instead.
@@ -222,7 +220,6 @@ impl<'a> Gen<'a> {
             slot,
             loop_names,
             checkpoints,
-            replaying: std::cell::Cell::new(false),
             deferred,
             snapshot,
             closures,

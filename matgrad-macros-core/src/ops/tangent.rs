@@ -52,7 +52,12 @@ pub fn tangent(op: Op, b: &mut dyn Build, s: &Site) -> Result<Option<ValueId>, M
         Neg | Transpose | Sum | Trace | RowSum | ColumnSum | RowSumTr | RowMean | ColumnMean
         | RowMeanTr | Mean | Index | Column | Row | Rows | Columns | View | FixedRows
         | FixedColumns | FixedView | Diagonal | FromDiagonal => dx.map(|d| b.same(&[d])),
-        Identity => dx,
+        // An owned tangent is passed on; one bound by reference (a parameter's direction, a
+        // place in it) is copied, as the primal is, since a closure may take it by value.
+        Identity => dx.map(|d| match b.producer(d) {
+            Some(_) => d,
+            None => b.same(&[d]),
+        }),
         // A factorisation's tangent is its matrix's (symmetric for the symmetric ones).
         Lu | Qr | ColPivQr | Svd => dx,
         Cholesky | SymmetricEigen => dx.map(|d| symmetric_part(b, d)),
