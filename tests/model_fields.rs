@@ -313,7 +313,7 @@ fn a_configured_out_let_shadowing_a_borrowed_field() {
 /// here), so that a closure reading only the field maps a differentiated value.
 #[grad(p, x, forward)]
 pub fn skipped_field_in_closures(p: &Frozen, x: &DVector<f64>) -> f64 {
-    let c = x.map(|v| p.temperature);
+    let c = x.map(|_v| p.temperature);
     let s = p.w.map(|v| v * v + p.temperature);
     c.dot(&p.w) + s.dot(x)
 }
