@@ -165,27 +165,17 @@ fn two_loops_and_calls_checkpointed() {
     }
 }
 
-#[grad(w, b, forward, checkpoint)]
-fn rnn_second(w: &DMatrix<f64>, b: &DVector<f64>, xs: &[DVector<f64>]) -> f64 {
-    let mut h = b.clone();
-    let mut l = 0.0;
-    for x in xs.iter() {
-        h = tanh(&(w * &h + x)) + b;
-        l += h.norm_squared();
+twins!(rnn_second_plain, rnn_second, (w, b, forward),
+    (w: &DMatrix<f64>, b: &DVector<f64>, xs: &[DVector<f64>]) -> f64 {
+        let mut h = b.clone();
+        let mut l = 0.0;
+        for x in xs.iter() {
+            h = tanh(&(w * &h + x)) + b;
+            l += h.norm_squared();
+        }
+        l
     }
-    l
-}
-
-#[grad(w, b, forward)]
-fn rnn_second_plain(w: &DMatrix<f64>, b: &DVector<f64>, xs: &[DVector<f64>]) -> f64 {
-    let mut h = b.clone();
-    let mut l = 0.0;
-    for x in xs.iter() {
-        h = tanh(&(w * &h + x)) + b;
-        l += h.norm_squared();
-    }
-    l
-}
+);
 
 #[test]
 fn hessian_vector_products_through_a_checkpointed_loop() {
