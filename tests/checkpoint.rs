@@ -350,3 +350,29 @@ fn a_constant_try_in_a_checkpointed_loop() {
     }
     assert!(constant_try_c_grad(&DVector::zeros(2), &DMatrix::zeros(2, 2), 3).is_none());
 }
+
+twins!(reset, reset_c, (x),
+    (x: &DVector<f64>, n: usize) -> f64 {
+        let c = x.norm();
+        let mut t = 0.5;
+        let mut s = 0.0;
+        for k in 0..n {
+            s += t * x.sum() + (k as f64) * t.sin();
+            t = c;
+        }
+        s + c.sin()
+    }
+);
+
+#[test]
+fn a_carried_variable_set_to_a_value_from_before_the_loop() {
+    let mut g = rng(10);
+    for (d, n) in [(2, 1), (3, 6)] {
+        let x = dvector(&mut g, d);
+        let (v0, g0) = reset_grad(&x, n);
+        let (v1, g1) = reset_c_grad(&x, n);
+        assert_eq!(v0, v1);
+        assert_same("x", &column(&g1.x), &column(&g0.x));
+        assert_fd("x", |x| reset_c(x, n), &x, &g1.x);
+    }
+}

@@ -2,7 +2,7 @@
 //! own binding, of the user's own type (a reference stays a reference), rather than a copy.
 
 use super::Tables;
-use crate::ir::{defined_at, walk, Body, Head, Kind, Source, Step, ValueId};
+use crate::ir::{defined_at, walk, Body, Head, Kind, Step, ValueId};
 use std::collections::HashSet;
 
 /// The renames (merged value, the value whose name it takes) of each merged value of a
@@ -69,7 +69,7 @@ fn aliases_in(
                 }
                 let before: HashSet<ValueId> = defined_at(body, &steps[..i]).into_iter().collect();
                 let mut later: HashSet<ValueId> = exits.iter().copied().collect();
-                referenced(body, &steps[i + 1..], &mut later);
+                walk::read_within(body, &steps[i + 1..], &mut later);
                 for (k, &m) in b.merged.iter().enumerate() {
                     let f = b.arms[1].from[k];
                     let param = matches!(body.values[f].kind, Kind::Param { .. });
@@ -87,57 +87,6 @@ fn aliases_in(
                 }
             }
             _ => {}
-        }
-    }
-}
-
-/// Every value that `steps` (nested regions included) read: operands, values named by kept
-/// text, loops' iterators and carried values, branches' heads and arms' results.
-fn referenced(body: &Body, steps: &[Step], out: &mut HashSet<ValueId>) {
-    for s in steps {
-        match s {
-            Step::Value(id) => {
-                let v = &body.values[*id];
-                out.extend(v.kind.inputs());
-                out.extend(&v.mentions);
-                match &v.kind {
-                    Kind::Op {
-                        extras, completion, ..
-                    } => out.extend(extras.iter().copied().chain(completion.reads())),
-                    Kind::Call { completion, .. } => out.extend(completion.reads()),
-                    _ => {}
-                }
-                if let Some(Source::Compound { prev, .. }) = &v.source {
-                    out.insert(*prev);
-                }
-            }
-            Step::Effect(e) => {
-                out.extend(e.reads.iter().chain(&e.mentions));
-                out.extend(e.versions.iter().map(|v| v.0));
-            }
-            Step::Destructure(d) => {
-                out.insert(d.init);
-            }
-            Step::Loop(l) => {
-                out.insert(l.iter);
-                out.extend(l.carried.iter().flat_map(|c| [c.init, c.next]));
-                referenced(body, &l.body, out);
-            }
-            Step::Branch(b) => {
-                match &b.head {
-                    Head::If { cond } => {
-                        out.insert(*cond);
-                    }
-                    Head::IfLet { scrutinee, .. } | Head::Match { scrutinee, .. } => {
-                        out.insert(*scrutinee);
-                    }
-                    Head::Cfg { .. } => {}
-                }
-                for a in &b.arms {
-                    out.extend(&a.from);
-                    referenced(body, &a.body, out);
-                }
-            }
         }
     }
 }

@@ -72,8 +72,8 @@ pub fn defined_in_loop(body: &Body, l: &Loop, out: &mut HashSet<ValueId>) {
 }
 
 /// Every value a step list reads, in nested regions too: operands and what the user's
-/// expressions mention, effects' reads, loop ranges and carried variables' initial values,
-/// branch heads and arms' values.
+/// expressions mention, effects' reads, loop ranges and carried variables' initial and next
+/// values, branch heads and arms' values.
 pub fn read_within(body: &Body, steps: &[Step], out: &mut HashSet<ValueId>) {
     for step in steps {
         match step {
@@ -85,7 +85,7 @@ pub fn read_within(body: &Body, steps: &[Step], out: &mut HashSet<ValueId>) {
             Step::Destructure(d) => value_reads(body, d.init, out),
             Step::Loop(l) => {
                 value_reads(body, l.iter, out);
-                out.extend(l.carried.iter().map(|c| c.init));
+                out.extend(l.carried.iter().flat_map(|c| [c.init, c.next]));
                 read_within(body, &l.body, out);
             }
             Step::Branch(b) => {
