@@ -29,11 +29,12 @@
 
 use crate::componentwise::entrywise_acc;
 use crate::value::{map, Dense, Scalar};
+use crate::vmath::VECTORISED_FROM;
 #[allow(unused_imports)]
 use crate::Differentiable as _;
 #[allow(unused_imports)]
 use nalgebra::ComplexField as _;
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 
 /// `σ(v) = 1 / (1 + e⁻ᵛ)`, as `eᵛ / (1 + eᵛ)` for `v < 0` so that no exponential overflows.
 #[inline]
@@ -96,16 +97,9 @@ fn map_vectorised<V: Dense>(x: &V, f: impl Fn(V::Scalar) -> V::Scalar, slice: fn
         return map(x, f);
     }
     let mut out = xs.to_vec();
-    match (&mut out as &mut dyn Any).downcast_mut::<Vec<f64>>() {
-        Some(out) => slice(out),
-        None => out.iter_mut().for_each(|v| *v = f(*v)),
-    }
+    crate::vmath::apply(&mut out, slice, f);
     x.with_entries(out)
 }
-
-/// The fewest entries [`map_vectorised`] hands to the slice function (a scalar, or a tiny
-/// matrix, keeps the scalar function and no allocation more).
-pub(crate) const VECTORISED_FROM: usize = 8;
 
 /// `accₛ += df(ḡₛ, savedₛ)` for every entry (see [`entrywise_acc`]).
 #[inline(always)]

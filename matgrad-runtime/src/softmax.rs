@@ -10,14 +10,12 @@
 //! 1 ulp of `f64::exp`), the scalar `exp` otherwise. `softmax` is `e^{xₛ − m}·(1/Σ)`, within a
 //! few ulp of `e^{xₛ − lse}` (closer to the exact value where `|xₛ − lse|` is large).
 
-use crate::activations::VECTORISED_FROM;
 use crate::value::{Dense, Scalar};
 #[allow(unused_imports)]
 use crate::Differentiable as _;
 #[allow(unused_imports)]
 use nalgebra::ComplexField as _;
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, OVector, U1};
-use std::any::Any;
 
 /// Which entries of an `r×c` matrix share a normalisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,18 +154,10 @@ fn lane_apply<T: Scalar>(
 }
 
 /// `eᵛ` of every entry, in place: through [`crate::vmath::exp_in_place`] (within 1 ulp of
-/// `f64::exp`) for `f64` entries, at least [`VECTORISED_FROM`] of them; the scalar `exp`
-/// otherwise.
+/// `f64::exp`) for enough `f64` entries, the scalar `exp` otherwise.
 #[inline]
-#[allow(clippy::ptr_arg)] // a `Vec`, not a slice: `Any` downcasts only to sized types.
 fn exp_entries<T: Scalar>(v: &mut Vec<T>) {
-    if v.len() >= VECTORISED_FROM {
-        if let Some(v) = (v as &mut dyn Any).downcast_mut::<Vec<f64>>() {
-            crate::vmath::exp_in_place(v);
-            return;
-        }
-    }
-    v.iter_mut().for_each(|v| *v = v.exp());
+    crate::vmath::apply(v, crate::vmath::exp_in_place, |e| e.exp());
 }
 
 /// `yₛ = f(xₛ, lse of s's lane)` for every entry `s` of `x`.

@@ -226,6 +226,27 @@ fn level() -> Level {
     }
 }
 
+/// The fewest entries worth a slice function: a scalar, or a tiny matrix, keeps the scalar
+/// function (and no allocation more).
+pub(crate) const VECTORISED_FROM: usize = 8;
+
+/// `v` in place through `slice` where its entries are `f64`, at least [`VECTORISED_FROM`] of
+/// them; else `scalar` of each entry. (A `Vec`, not a slice: `Any` downcasts only to sized
+/// types.)
+#[allow(clippy::ptr_arg)]
+pub(crate) fn apply<T: 'static + Copy>(
+    v: &mut Vec<T>,
+    slice: fn(&mut [f64]),
+    scalar: impl Fn(T) -> T,
+) {
+    if v.len() >= VECTORISED_FROM {
+        if let Some(v) = (v as &mut dyn std::any::Any).downcast_mut::<Vec<f64>>() {
+            return slice(v);
+        }
+    }
+    v.iter_mut().for_each(|e| *e = scalar(*e));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
