@@ -7,7 +7,8 @@
 //! `cargo bench --bench ratios [-- FILTER] [--budget SECONDS] [--out NAME]` prints a table
 //! and writes `NAME` (default `ratios.json`, `ratios-FILTER.json` with a filter) to
 //! `$BENCH_RESULTS_DIR`, or else to `bench-results/` in the target directory. FILTER keeps the
-//! workloads whose name contains it; the budget (default 2 s) is per size.
+//! workloads whose name contains it; the budget (default 2 s) is per size. It also writes
+//! `product-paths.json`: the path each size class of products took (`product_path`).
 
 #[path = "workloads/mod.rs"]
 mod workloads;
@@ -122,4 +123,11 @@ fn main() {
     let path = dir.join(name);
     std::fs::write(&path, format!("[\n{}\n]\n", rows.join(",\n"))).expect("ratios.json");
     println!("wrote {}", path.display());
+    // The products' paths this process measured (or was told), for the report.
+    let [below, from] = matgrad::__private::product_paths().map(|p| p.name());
+    let large = matgrad::__private::LARGE_FROM;
+    println!("products: below {large} multiply-adds by {below}, from it by {from}");
+    let paths =
+        format!("{{\"below\": \"{below}\", \"from\": \"{from}\", \"large_from\": {large}}}\n");
+    std::fs::write(dir.join("product-paths.json"), paths).expect("product-paths.json");
 }

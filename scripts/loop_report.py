@@ -11,17 +11,18 @@ import os
 FEATURES = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512vl")
 
 WHAT_TO_EXPECT = (
-    "**What to expect on your CPU.** Large products (every dimension at least 32) go to the "
-    "gemm crate's AVX-512 kernels where the CPU has AVX-512F, and to nalgebra's own product "
-    "(matrixmultiply) elsewhere, where the gemm crate's AVX2 kernels were slower "
-    "(docs/products.md; `MATGRAD_GEMM=gemm|nalgebra` forces either). Element-wise `tanh`, "
-    "`sigmoid` and `exp` of `f64` matrices run `matgrad_runtime::vmath`'s loops for AVX-512F, "
-    "else AVX2+FMA, else the baseline. Without AVX-512 expect the product-bound workloads "
-    "(Frobenius, least squares, the autoencoder at its large size) to lose their margin over "
-    "nalgebra-based hand-written code, and the element-wise ones (batch norm, the RNN) about "
-    "1.5× slower element-wise kernels; the ratios to the hand-written code, which uses "
-    "matrixmultiply and libm, move accordingly. Earlier runs on other machines are kept in "
-    "docs/performance/ (an AMD EPYC without AVX-512, 2026-11-26)."
+    "**What to expect on your CPU.** Products from 32 in every dimension take the fastest of "
+    "three paths, measured once per process for products below and from 2²² multiply-adds "
+    "(the first time one is asked for, about 10 ms): nalgebra's own product (matrixmultiply), "
+    "the gemm crate on one thread, or on rayon's threads (docs/products.md; "
+    "`MATGRAD_GEMM=nalgebra|gemm|gemm-threaded` forces one). Which wins differs between "
+    "machines by up to 2×, so the product-bound workloads (Frobenius, least squares, the "
+    "autoencoder at its large size) can only fall behind nalgebra-based hand-written code by "
+    "the measurement's noise. Element-wise `tanh`, `sigmoid` and `exp` of `f64` matrices run "
+    "`matgrad_runtime::vmath`'s loops for AVX-512F, else AVX2+FMA, else the baseline: without "
+    "AVX-512 expect the element-wise workloads (batch norm, the RNN) about 1.5× slower "
+    "element-wise kernels; the ratios to the hand-written code, which uses libm, move "
+    "accordingly. Runs on other machines are kept in docs/performance/."
 )
 
 
@@ -36,6 +37,17 @@ def cpu_features():
     except OSError:
         pass
     return []
+
+
+def product_paths(results):
+    """The paths the ratios run's products took (`product-paths.json`), as a sentence."""
+    paths = _read(results, "product-paths.json")
+    if not paths:
+        return None
+    return (
+        f"products (measured at the start of the ratios run): below 2²² multiply-adds by "
+        f"`{paths['below']}`, from it by `{paths['from']}`"
+    )
 
 
 def _read(results, name):

@@ -1364,6 +1364,9 @@ def render(
     features = loop_report.cpu_features()
     if features:
         w(f"- vector features: {', '.join(features)}")
+    paths = loop_report.product_paths(results)
+    if paths:
+        w(f"- {paths}")
     if info.get("memory"):
         w(f"- memory: {info['memory']}")
     w(f"- OS: {info['os']}; {info.get('rustc') or 'rustc: unknown'}")

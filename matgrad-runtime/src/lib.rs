@@ -59,6 +59,7 @@ mod linear;
 mod lower_factor;
 mod lu;
 mod nodes;
+mod product_path;
 mod products;
 mod qr;
 mod reductions;
@@ -97,6 +98,7 @@ pub use linear::*;
 pub use lower_factor::*;
 pub use lu::*;
 pub use nodes::*;
+pub use product_path::{product_path, product_paths, ProductPath, LARGE_FROM};
 pub use products::*;
 pub use qr::*;
 pub use reductions::*;
@@ -106,7 +108,7 @@ pub use svd::*;
 pub use tangent_kernels::*;
 pub use tangents::*;
 pub use transposed::{
-    gemm_is_faster, mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,
+    mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_tn, mul_tn_pullback_lhs,
     mul_tn_pullback_rhs, MulNtRule, MulTnRule,
 };
 pub use triangular::*;

@@ -3,11 +3,13 @@
 //! these, so neither the forward pass nor the pullbacks copy a transposed matrix.
 //!
 //! Every product a pullback (or `mul_tn`, `mul_nt`, `mul`) computes funnels through
-//! `acc_nn`, `acc_nt` and `acc_tn` here. Large `f32`/`f64` products go to the gemm crate,
-//! which reads the transposed operand through its strides and runs on rayon's threads; the
-//! others to nalgebra's `gemm`, with the transpose a strided view (nalgebra's small-matrix
-//! path does not take a transposed view as the left operand, so small `Aᵀ·B` use `gemm_tr`).
+//! `acc_nn`, `acc_nt` and `acc_tn` here. Large `f32`/`f64` products go where
+//! [`product_path`] says: the gemm crate (which reads the transposed operand through its
+//! strides), on one thread or on rayon's, or nalgebra's `gemm`; the others to nalgebra's,
+//! with the transpose a strided view (nalgebra's small-matrix path does not take a transposed
+//! view as the left operand, so small `Aᵀ·B` use `gemm_tr`).
 
+use crate::product_path::{product_path, ProductPath};
 use crate::shape;
 use crate::value::{accumulate_with, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, MatrixView, OMatrix, U1};
@@ -92,40 +94,16 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
 #[derive(Clone, Copy)]
 struct Operand<'a, T>(&'a [T], isize, isize);
 
-/// The smallest dimension from which a product goes to the gemm crate: below it nalgebra's
-/// own product is as fast, and matrix-vector products stay with nalgebra's `gemv`.
+/// The smallest dimension from which a product may go to the gemm crate (see
+/// [`product_path`]): below it nalgebra's own product is as fast, and matrix-vector products
+/// stay with nalgebra's `gemv`.
 const BLOCKED_FROM: usize = 32;
 
-/// Whether large products go to the gemm crate: where the CPU has AVX-512, for its x86-v4
-/// kernels (about twice matrixmultiply's speed on the machine measured, docs/PERFORMANCE.md,
-/// "Products"); elsewhere to nalgebra's product (matrixmultiply, multi-threaded), which beat
-/// the gemm crate's AVX2 kernels there by 1.1–1.3×. `MATGRAD_GEMM=gemm` or `=nalgebra`
-/// decides instead, to measure both on another machine. Decided once per process.
-pub fn gemm_is_faster() -> bool {
-    static CHOICE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *CHOICE.get_or_init(|| match std::env::var("MATGRAD_GEMM").as_deref() {
-        Ok("gemm") => true,
-        Ok("nalgebra") => false,
-        _ => has_avx512(),
-    })
-}
-
-/// Whether the CPU runs AVX-512 (the gemm crate's x86-v4 kernels).
-fn has_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// `acc += lhs·rhs` (an m×k by a k×n operand) by the gemm crate, multi-threaded on rayon's
-/// pool for large products, when every dimension is at least [`BLOCKED_FROM`], the scalar
-/// is `f32` or `f64` and [`gemm_is_faster`]; `false`, having done nothing, otherwise. An empty slot is written with
-/// the product (`read_dst` off), a filled one accumulates it (`beta = 1`).
+/// `acc += lhs·rhs` (an m×k by a k×n operand) by the gemm crate, on the calling thread or on
+/// rayon's, when every dimension is at least [`BLOCKED_FROM`], the scalar is `f32` or `f64`
+/// and [`product_path`] chooses the gemm crate for the size; `false`, having done nothing,
+/// otherwise. An empty slot is written with the product (`read_dst` off), a filled one
+/// accumulates it (`beta = 1`).
 fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
     acc: &mut Option<OMatrix<T, M, N>>,
     (mg, ng): (M, N),
@@ -140,9 +118,14 @@ where
     let (m, n) = (mg.value(), ng.value());
     let supported =
         TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
-    if !supported || m < BLOCKED_FROM || n < BLOCKED_FROM || k < BLOCKED_FROM || !gemm_is_faster() {
+    if !supported || m < BLOCKED_FROM || n < BLOCKED_FROM || k < BLOCKED_FROM {
         return false;
     }
+    let parallelism = match product_path(m, n, k) {
+        ProductPath::Nalgebra => return false,
+        ProductPath::Gemm => gemm::Parallelism::None,
+        ProductPath::GemmThreaded => gemm::Parallelism::Rayon(0),
+    };
     // The last entry each operand reads lies in its storage.
     let last = |o: &Operand<'_, T>, rows: usize, cols: usize| {
         (rows as isize - 1) * o.2 + (cols as isize - 1) * o.1
@@ -177,7 +160,7 @@ where
             false,
             false,
             false,
-            gemm::Parallelism::Rayon(0),
+            parallelism,
         );
     }
     true

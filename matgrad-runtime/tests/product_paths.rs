@@ -1,9 +1,13 @@
-//! Large products take one of two paths, chosen once per process (`gemm_is_faster`): the gemm
-//! crate (where the CPU has AVX-512) or nalgebra's product. `MATGRAD_GEMM` forces either, so
-//! the test runs itself once under each, and each run holds `A·B`, `Aᵀ·B`, `A·Bᵀ` and the
-//! product's pullbacks (accumulating into a filled slot too) to a plain triple loop.
+//! Products from 32 in every dimension take one of three paths, chosen once per process and size
+//! class (`product_path`) by timing them: nalgebra's product, the gemm crate on one thread, or
+//! on rayon's. `MATGRAD_GEMM` forces one, so the test runs itself once under each and once
+//! measuring, and each run holds `A·B`, `Aᵀ·B`, `A·Bᵀ` and the product's pullbacks
+//! (accumulating into a filled slot too) to a plain triple loop, in both size classes.
 
-use matgrad_runtime::{gemm_is_faster, mul, mul_nt, mul_pullback_lhs, mul_pullback_rhs, mul_tn};
+use matgrad_runtime::{
+    mul, mul_nt, mul_pullback_lhs, mul_pullback_rhs, mul_tn, product_path, product_paths,
+    ProductPath, LARGE_FROM,
+};
 use nalgebra::DMatrix;
 use std::process::Command;
 
@@ -23,36 +27,48 @@ fn assert_close(what: &str, got: &DMatrix<f64>, want: &DMatrix<f64>) {
     assert!(err < 1e-13, "{what}: off by {err:e}");
 }
 
-/// Under the process's choice: every product of shapes above the gemm crate's threshold.
+/// Under the process's choice: every product of shapes above the gemm crate's threshold, of
+/// both size classes.
 #[test]
 fn products_under_this_process_choice() {
-    if let Ok(choice) = std::env::var("MATGRAD_GEMM") {
-        assert_eq!(gemm_is_faster(), choice == "gemm", "the choice {choice}");
+    let paths = product_paths();
+    let choice = std::env::var("MATGRAD_GEMM").unwrap_or_default();
+    if ProductPath::ALL.iter().any(|p| p.name() == choice) {
+        assert!(
+            paths.iter().all(|p| p.name() == choice),
+            "{choice}: {paths:?}"
+        );
     }
-    let (m, k, n) = (40, 50, 60);
-    let (a, b) = (matrix(m, k, 0.1), matrix(k, n, 0.7));
-    assert_close("A·B", &mul(&a, &b), &reference(&a, &b));
-    let at = matrix(k, m, 0.3);
-    assert_close("Aᵀ·B", &mul_tn(&at, &b), &reference(&at.transpose(), &b));
-    let bt = matrix(n, k, 0.9);
-    assert_close("A·Bᵀ", &mul_nt(&a, &bt), &reference(&a, &bt.transpose()));
-    // Ā = Ḡ·Bᵀ, B̄ = Aᵀ·Ḡ, into an empty slot and added to a filled one.
-    let g = matrix(m, n, 1.3);
-    let (mut da, mut db) = (None, Some(DMatrix::from_element(k, n, 1.0)));
-    mul_pullback_lhs(&g, &a, &b, &mut da);
-    mul_pullback_rhs(&g, &a, &b, &mut db);
-    assert_close("Ā", &da.unwrap(), &reference(&g, &b.transpose()));
-    let want = reference(&a.transpose(), &g).add_scalar(1.0);
-    assert_close("B̄ + 1", &db.unwrap(), &want);
+    // 40·60·50 multiply-adds, then 170·160·160 ≥ LARGE_FROM.
+    for (m, k, n) in [(40, 50, 60), (170, 160, 160)] {
+        let large = m * n * k >= LARGE_FROM;
+        assert_eq!(product_path(m, n, k), paths[usize::from(large)]);
+        let (a, b) = (matrix(m, k, 0.1), matrix(k, n, 0.7));
+        assert_close("A·B", &mul(&a, &b), &reference(&a, &b));
+        let at = matrix(k, m, 0.3);
+        assert_close("Aᵀ·B", &mul_tn(&at, &b), &reference(&at.transpose(), &b));
+        let bt = matrix(n, k, 0.9);
+        assert_close("A·Bᵀ", &mul_nt(&a, &bt), &reference(&a, &bt.transpose()));
+        // Ā = Ḡ·Bᵀ, B̄ = Aᵀ·Ḡ, into an empty slot and added to a filled one.
+        let g = matrix(m, n, 1.3);
+        let (mut da, mut db) = (None, Some(DMatrix::from_element(k, n, 1.0)));
+        mul_pullback_lhs(&g, &a, &b, &mut da);
+        mul_pullback_rhs(&g, &a, &b, &mut db);
+        assert_close("Ā", &da.unwrap(), &reference(&g, &b.transpose()));
+        let want = reference(&a.transpose(), &g).add_scalar(1.0);
+        assert_close("B̄ + 1", &db.unwrap(), &want);
+    }
 }
 
 #[test]
-fn both_paths_compute_the_same_products() {
+fn every_path_computes_the_same_products() {
     if std::env::var("MATGRAD_GEMM").is_ok() {
         return; // a child run: the other test is its work
     }
     let me = std::env::current_exe().expect("the test binary");
-    for choice in ["gemm", "nalgebra"] {
+    // The three paths forced, then a value that names none: the paths are measured.
+    let choices = ProductPath::ALL.map(ProductPath::name);
+    for choice in choices.into_iter().chain(["measure"]) {
         let out = Command::new(&me)
             .env("MATGRAD_GEMM", choice)
             .args(["--exact", "products_under_this_process_choice"])
