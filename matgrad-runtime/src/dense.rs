@@ -77,18 +77,24 @@ pub(crate) fn add_product_triangle<T: Scalar>(
     lower: bool,
 ) {
     assert!(m.len() >= n * n && p.len() >= n * k && q.len() >= n * k);
+    let mut square = nalgebra::DMatrix::<T>::zeros(BLOCK.min(n), BLOCK.min(n));
     for j0 in (0..n).step_by(BLOCK) {
         let j1 = (j0 + BLOCK).min(n);
-        // The triangle of the diagonal block, column by column: Mᵢⱼ += Σₗ (α·Qⱼₗ)·Pᵢₗ.
-        for j in j0..j1 {
-            let rows = if lower { j..j1 } else { j0..j + 1 };
-            let col = &mut m[j * n..(j + 1) * n][rows.clone()];
-            for l in 0..k {
-                let s = alpha * q[l * n + j];
-                let pl = &p[l * n..(l + 1) * n][rows.clone()];
-                for (c, &v) in col.iter_mut().zip(pl) {
-                    *c += s * v;
-                }
+        let w = j1 - j0;
+        // The diagonal block whole, by one product (twice the triangle's work, at a product's
+        // speed), then its triangle added: Mᵢⱼ += α·Σₗ Pᵢₗ·Qⱼₗ.
+        let d = square.as_mut_slice();
+        view_mut(d, w, w, w).gemm(
+            T::one(),
+            &view(&p[j0..], w, k, n),
+            &view_t(&q[j0..], w, k, n),
+            T::zero(),
+        );
+        for j in 0..w {
+            let rows = if lower { j..w } else { 0..j + 1 };
+            let col = &mut m[(j0 + j) * n + j0..(j0 + j) * n + j1][rows.clone()];
+            for (c, &v) in col.iter_mut().zip(&d[j * w..(j + 1) * w][rows]) {
+                *c += alpha * v;
             }
         }
         // The full rectangle below (above) it: one product.
@@ -107,11 +113,11 @@ pub(crate) fn add_product_triangle<T: Scalar>(
 
 /// Solves `op(T)·Y = B` in place for the n×n triangle of `t` (column-major, leading dimension
 /// n) and the n×k `B` in `b`: `lower` reads `T`'s lower triangle (else its upper), `transposed`
-/// solves with `Tᵀ`, `unit` takes the diagonal as ones (unread). Each column of `B` by
+/// solves with `Tᵀ`, `unit` takes the diagonal as ones (unread). From 32 rows and 8 columns
+/// by blocks whose updates are products (`blocked.rs`); otherwise each column of `B` by
 /// substitution along contiguous columns of `t`: an axpy per step for `T`, a dot product per
 /// step for `Tᵀ` (nalgebra's solves do the same with a view and bounds checks per step, which
-/// dominate at the pullbacks' sizes). `false`, `B` partly overwritten, at a zero on the
-/// diagonal.
+/// dominate at the pullbacks' sizes). `false`, `B` untouched, at a zero on the diagonal.
 pub(crate) fn triangular_solve<T: Scalar>(
     t: &[T],
     n: usize,
@@ -124,6 +130,25 @@ pub(crate) fn triangular_solve<T: Scalar>(
         return true;
     }
     assert!(t.len() >= n * n && b.len().is_multiple_of(n));
+    if !unit && (0..n).any(|i| t[i * n + i].is_zero()) {
+        return false;
+    }
+    if blocked::blocked_pays(n, b.len() / n) {
+        blocked::triangular_solve_blocked(t, n, lower, transposed, unit, b);
+        return true;
+    }
+    triangular_solve_unblocked(t, n, lower, transposed, unit, b)
+}
+
+/// [`triangular_solve`] column by column, without blocks.
+fn triangular_solve_unblocked<T: Scalar>(
+    t: &[T],
+    n: usize,
+    lower: bool,
+    transposed: bool,
+    unit: bool,
+    b: &mut [T],
+) -> bool {
     if !unit && (0..n).any(|i| t[i * n + i].is_zero()) {
         return false;
     }
@@ -393,6 +418,8 @@ fn dot_from_end<T: Scalar>(a: &[T], b: &[T]) -> T {
     }
     (s[0] + s[1]) + (s[2] + s[3]) + head
 }
+
+mod blocked;
 
 #[cfg(test)]
 mod tests;

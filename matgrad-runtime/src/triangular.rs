@@ -1,5 +1,6 @@
 //! Triangular solves: `t.solve_lower_triangular(&b).unwrap()`, `solve_upper_triangular`
-//! and their `tr_` forms (the transposed triangle), as nalgebra computes them.
+//! and their `tr_` forms (the transposed triangle): what nalgebra computes, by the runtime's
+//! own substitution (blocked, its updates products, for many right-hand sides).
 //!
 //! Each reads one triangle of `T` (the diagonal included) and ignores the other, so `T̄` is
 //! zero there: the gradient of the function nalgebra computes, as JAX's `solve_triangular`
@@ -48,7 +49,13 @@ impl System {
         matches!(self, System::Lower | System::TrLower)
     }
 
-    /// `x` with `op(T)·x = b`, `None` at a zero on the diagonal.
+    /// Whether the system's matrix is `Tᵀ`.
+    fn transposed_matrix(self) -> bool {
+        matches!(self, System::TrLower | System::TrUpper)
+    }
+
+    /// `x` with `op(T)·x = b`, `None` at a zero on the diagonal, by the slice kernel (blocked
+    /// for many right-hand sides): what nalgebra's method computes, to rounding.
     fn solve<T: Scalar, D: Dim, C: Dim>(
         self,
         t: &OMatrix<T, D, D>,
@@ -57,12 +64,17 @@ impl System {
     where
         DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
     {
-        match self {
-            System::Lower => t.solve_lower_triangular(b),
-            System::Upper => t.solve_upper_triangular(b),
-            System::TrLower => t.tr_solve_lower_triangular(b),
-            System::TrUpper => t.tr_solve_upper_triangular(b),
-        }
+        let mut x = b.clone();
+        let n = t.nrows();
+        let solved = crate::dense::triangular_solve(
+            t.as_slice(),
+            n,
+            self.lower(),
+            self.transposed_matrix(),
+            false,
+            x.as_mut_slice(),
+        );
+        solved.then_some(x)
     }
 }
 
@@ -190,23 +202,10 @@ fn solve_transposed<T: Scalar, D: Dim, C: Dim>(
 where
     DefaultAllocator: Allocator<D, D> + Allocator<D, C>,
 {
-    let s = system.transposed();
-    let transposed = matches!(s, System::TrLower | System::TrUpper);
-    let mut u = g.clone();
-    let n = t.nrows();
-    let solved = crate::dense::triangular_solve(
-        t.as_slice(),
-        n,
-        s.lower(),
-        transposed,
-        false,
-        u.as_mut_slice(),
-    );
-    assert!(
-        solved,
-        "matgrad: the triangular matrix was invertible in the forward sweep"
-    );
-    u
+    system
+        .transposed()
+        .solve(t, g)
+        .expect("matgrad: the triangular matrix was invertible in the forward sweep")
 }
 
 /// The primal and pullbacks of one triangular solve.
