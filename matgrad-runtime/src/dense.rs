@@ -47,8 +47,9 @@ fn view_mut<T: Scalar>(
 
 /// `Y = α·Aᵀ·B + β·Y` for the `k×m` block at the start of `a` (leading dimension `lda`) and a
 /// `k×n` `B`. nalgebra's `gemm` takes `Aᵀ` as a strided view when every dimension is large
-/// enough for matrixmultiply; below that its column-by-column path misreads a left operand
-/// whose rows are not adjacent, so small products go to `gemm_tr` (dot products).
+/// enough for matrixmultiply ([`crate::transposed::NALGEBRA_SMALL_DIM`]); below that its
+/// column-by-column path misreads a left operand whose rows are not adjacent, so small
+/// products go to `gemm_tr` (dot products).
 fn gemm_tn<T: Scalar>(
     y: &mut MatrixViewMut<'_, T, Dyn, Dyn, Dyn, Dyn>,
     alpha: T,
@@ -57,7 +58,8 @@ fn gemm_tn<T: Scalar>(
     b: &MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn>,
     beta: T,
 ) {
-    if k > 8 && m > 8 && b.ncols() > 8 {
+    let small = crate::transposed::NALGEBRA_SMALL_DIM;
+    if k > small && m > small && b.ncols() > small && y.nrows() > small {
         y.gemm(alpha, &view_t(a, k, m, lda), b, beta);
     } else {
         y.gemm_tr(alpha, &view(a, k, m, lda), b, beta);

@@ -12,7 +12,9 @@
 use crate::product_path::{product_path, ProductPath};
 use crate::shape;
 use crate::value::{accumulate_with, Scalar};
-use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, MatrixView, OMatrix, U1};
+use nalgebra::{
+    allocator::Allocator, DefaultAllocator, Dim, Dyn, MatrixView, MatrixViewMut, OMatrix, U1,
+};
 
 /// `acc += Aᵀ·B` for `A` k×m and `B` k×n.
 pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
@@ -30,25 +32,24 @@ pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
     if acc_blocked(acc, (mg, ng), k, lhs, rhs) {
         return;
     }
-    let large = k > 8 && m > 8 && b.ncols() > 8;
-    if !large {
+    // nalgebra's `gemm` reads a left operand whose rows are not adjacent right only on its
+    // matrixmultiply path: a dimension of the view `Dyn` and every dimension above
+    // `NALGEBRA_SMALL_DIM`. Below, `tr_mul` (dot products).
+    let small = [k, m, b.ncols()].iter().any(|&d| d <= NALGEBRA_SMALL_DIM);
+    if small {
         return accumulate_with(acc, || a.tr_mul(b), |s| s.gemm_tr(T::one(), a, b, T::one()));
     }
-    let at = MatrixView::from_slice_with_strides_generic(
-        a.as_slice(),
-        mg,
-        a.shape_generic().0,
-        Dyn(k),
-        U1,
+    let n = b.ncols();
+    let at = MatrixView::from_slice_with_strides_generic(a.as_slice(), Dyn(m), Dyn(k), Dyn(k), U1);
+    let bv = MatrixView::from_slice_generic(b.as_slice(), Dyn(k), Dyn(n));
+    let beta = if acc.is_some() { T::one() } else { T::zero() };
+    let dst = acc.get_or_insert_with(|| OMatrix::zeros_generic(mg, ng));
+    MatrixViewMut::from_slice_generic(dst.as_mut_slice(), Dyn(m), Dyn(n)).gemm(
+        T::one(),
+        &at,
+        &bv,
+        beta,
     );
-    match acc {
-        Some(s) => s.gemm(T::one(), &at, b, T::one()),
-        None => {
-            let mut s = OMatrix::<T, M, N>::zeros_generic(mg, ng);
-            s.gemm(T::one(), &at, b, T::zero());
-            *acc = Some(s);
-        }
-    }
 }
 
 /// `acc += A·Bᵀ` for `A` m×k and `B` n×k.
@@ -88,6 +89,12 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
     }
     accumulate_with(acc, || a * b, |s| s.gemm(T::one(), a, b, T::one()))
 }
+
+/// nalgebra's `gemm` of dynamically sized matrices goes to matrixmultiply (which reads any
+/// strides) when every dimension is above this (`SMALL_DIM` in nalgebra's `blas_uninit.rs`);
+/// below it, its own loop, which misreads a left operand whose rows are not adjacent (an
+/// out-of-bounds read: `tests/transposed_views.rs` holds sizes on both sides).
+pub(crate) const NALGEBRA_SMALL_DIM: usize = 5;
 
 /// A product's operand as the gemm crate reads it: the storage, the step between columns
 /// and the step between rows.
