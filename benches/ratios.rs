@@ -124,10 +124,9 @@ fn main() {
     std::fs::write(&path, format!("[\n{}\n]\n", rows.join(",\n"))).expect("ratios.json");
     println!("wrote {}", path.display());
     // The products' paths this process measured (or was told), for the report.
-    let [below, from] = matgrad::__private::product_paths().map(|p| p.name());
-    let large = matgrad::__private::LARGE_FROM;
-    println!("products: below {large} multiply-adds by {below}, from it by {from}");
+    let [skinny, medium, large] = matgrad::__private::product_paths().map(|p| p.name());
+    println!("products: skinny by {skinny}, medium by {medium}, large by {large}");
     let paths =
-        format!("{{\"below\": \"{below}\", \"from\": \"{from}\", \"large_from\": {large}}}\n");
+        format!("{{\"skinny\": \"{skinny}\", \"medium\": \"{medium}\", \"large\": \"{large}\"}}\n");
     std::fs::write(dir.join("product-paths.json"), paths).expect("product-paths.json");
 }

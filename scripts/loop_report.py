@@ -11,9 +11,9 @@ import os
 FEATURES = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512vl")
 
 WHAT_TO_EXPECT = (
-    "**What to expect on your CPU.** Products from 32 in every dimension take the fastest of "
-    "three paths, measured once per process for products below and from 2²² multiply-adds "
-    "(the first time one is asked for, about 10 ms): nalgebra's own product (matrixmultiply), "
+    "**What to expect on your CPU.** Products take the fastest of three paths, measured once "
+    "per process for three size classes (skinny, medium, large; the first time a product of "
+    "the class is asked for, about 10 ms in all): nalgebra's own product (matrixmultiply), "
     "the gemm crate on one thread, or on rayon's threads (docs/products.md; "
     "`MATGRAD_GEMM=nalgebra|gemm|gemm-threaded` forces one). Which wins differs between "
     "machines by up to 2×, so the product-bound workloads (Frobenius, least squares, the "
@@ -45,8 +45,9 @@ def product_paths(results):
     if not paths:
         return None
     return (
-        f"products (measured at the start of the ratios run): below 2²² multiply-adds by "
-        f"`{paths['below']}`, from it by `{paths['from']}`"
+        f"products (measured in the ratios run): skinny (a dimension below 32) by "
+        f"`{paths['skinny']}`, medium (below 2²² multiply-adds) by `{paths['medium']}`, large "
+        f"by `{paths['large']}`"
     )
 
 

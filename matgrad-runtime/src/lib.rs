@@ -98,7 +98,10 @@ pub use linear::*;
 pub use lower_factor::*;
 pub use lu::*;
 pub use nodes::*;
-pub use product_path::{product_path, product_paths, ProductPath, LARGE_FROM};
+pub use product_path::{
+    class_path, product_path, product_paths, ProductPath, SizeClass, LARGE_FROM, PATHS_FROM,
+    SKINNY_BELOW,
+};
 pub use products::*;
 pub use qr::*;
 pub use reductions::*;

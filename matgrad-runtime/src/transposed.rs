@@ -101,15 +101,9 @@ pub(crate) const NALGEBRA_SMALL_DIM: usize = 5;
 #[derive(Clone, Copy)]
 struct Operand<'a, T>(&'a [T], isize, isize);
 
-/// The smallest dimension from which a product may go to the gemm crate (see
-/// [`product_path`]): below it nalgebra's own product is as fast, and matrix-vector products
-/// stay with nalgebra's `gemv`.
-const BLOCKED_FROM: usize = 32;
-
 /// `acc += lhs·rhs` (an m×k by a k×n operand) by the gemm crate, on the calling thread or on
-/// rayon's, when every dimension is at least [`BLOCKED_FROM`], the scalar is `f32` or `f64`
-/// and [`product_path`] chooses the gemm crate for the size; `false`, having done nothing,
-/// otherwise. An empty slot is written with the product (`read_dst` off), a filled one
+/// rayon's, when the scalar is `f32` or `f64` and [`product_path`] chooses the gemm crate for
+/// the shape; `false`, having done nothing, otherwise. An empty slot is written with the product (`read_dst` off), a filled one
 /// accumulates it (`beta = 1`).
 fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
     acc: &mut Option<OMatrix<T, M, N>>,
@@ -125,7 +119,7 @@ where
     let (m, n) = (mg.value(), ng.value());
     let supported =
         TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
-    if !supported || m < BLOCKED_FROM || n < BLOCKED_FROM || k < BLOCKED_FROM {
+    if !supported {
         return false;
     }
     let parallelism = match product_path(m, n, k) {

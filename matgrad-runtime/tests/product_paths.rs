@@ -1,12 +1,12 @@
-//! Products from 32 in every dimension take one of three paths, chosen once per process and size
-//! class (`product_path`) by timing them: nalgebra's product, the gemm crate on one thread, or
-//! on rayon's. `MATGRAD_GEMM` forces one, so the test runs itself once under each and once
-//! measuring, and each run holds `A·B`, `Aᵀ·B`, `A·Bᵀ` and the product's pullbacks
-//! (accumulating into a filled slot too) to a plain triple loop, in both size classes.
+//! Products take one of three paths, chosen once per process and size class (`product_path`)
+//! by timing them: nalgebra's product, the gemm crate on one thread, or on rayon's.
+//! `MATGRAD_GEMM` forces one, so the test runs itself once under each and once measuring, and
+//! each run holds `A·B`, `Aᵀ·B`, `A·Bᵀ` and the product's pullbacks (accumulating into a
+//! filled slot too) to a plain triple loop, in every size class.
 
 use matgrad_runtime::{
-    mul, mul_nt, mul_pullback_lhs, mul_pullback_rhs, mul_tn, product_path, product_paths,
-    ProductPath, LARGE_FROM,
+    class_path, mul, mul_nt, mul_pullback_lhs, mul_pullback_rhs, mul_tn, product_path,
+    product_paths, ProductPath, SizeClass,
 };
 use nalgebra::DMatrix;
 use std::process::Command;
@@ -27,8 +27,8 @@ fn assert_close(what: &str, got: &DMatrix<f64>, want: &DMatrix<f64>) {
     assert!(err < 1e-13, "{what}: off by {err:e}");
 }
 
-/// Under the process's choice: every product of shapes above the gemm crate's threshold, of
-/// both size classes.
+/// Under the process's choice: products of every size class (skinny either way, medium,
+/// large), and below the classes.
 #[test]
 fn products_under_this_process_choice() {
     let paths = product_paths();
@@ -39,10 +39,19 @@ fn products_under_this_process_choice() {
             "{choice}: {paths:?}"
         );
     }
-    // 40·60·50 multiply-adds, then 170·160·160 ≥ LARGE_FROM.
-    for (m, k, n) in [(40, 50, 60), (170, 160, 160)] {
-        let large = m * n * k >= LARGE_FROM;
-        assert_eq!(product_path(m, n, k), paths[usize::from(large)]);
+    let shapes = [
+        (3, 4, 5),
+        (300, 40, 7),
+        (6, 300, 40),
+        (40, 50, 60),
+        (170, 160, 160),
+    ];
+    for (m, k, n) in shapes {
+        let want = match m * n * k < matgrad_runtime::PATHS_FROM {
+            true => ProductPath::Nalgebra,
+            false => class_path(SizeClass::of(m, n, k)),
+        };
+        assert_eq!(product_path(m, n, k), want);
         let (a, b) = (matrix(m, k, 0.1), matrix(k, n, 0.7));
         assert_close("A·B", &mul(&a, &b), &reference(&a, &b));
         let at = matrix(k, m, 0.3);
