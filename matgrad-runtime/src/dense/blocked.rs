@@ -1,6 +1,6 @@
 //! Triangular solves with many right-hand sides, blocked so that their work is products.
 
-use super::{gemm_tn, lower_inverse, view, view_mut};
+use super::{gemm_tn, lower_inverse_into, view, view_mut};
 use crate::value::Scalar;
 
 /// The rows of a diagonal block of the blocked solve.
@@ -41,12 +41,16 @@ pub(super) fn triangular_solve_blocked<T: Scalar>(
     };
     let blocks = n.div_ceil(SOLVE_BLOCK);
     let mut solved = nalgebra::DMatrix::<T>::zeros(SOLVE_BLOCK, k);
+    // E, E⁻¹ and D⁻¹ of the block, each w×w with leading dimension w.
+    let mut e = vec![T::zero(); 3 * SOLVE_BLOCK * SOLVE_BLOCK];
+    let (e, rest) = e.split_at_mut(SOLVE_BLOCK * SOLVE_BLOCK);
+    let (e_inv, d_inv) = rest.split_at_mut(SOLVE_BLOCK * SOLVE_BLOCK);
     for step in 0..blocks {
         let j0 = SOLVE_BLOCK * if forward { step } else { blocks - 1 - step };
         let j1 = (j0 + SOLVE_BLOCK).min(n);
         let w = j1 - j0;
         // E = D (forward) or Dᵀ (backward): lower triangular either way, then D⁻¹ from E⁻¹.
-        let mut e = vec![T::zero(); w * w];
+        e_inv.fill(T::zero());
         for j in 0..w {
             for i in j..w {
                 let (r, c) = if forward { (i, j) } else { (j, i) };
@@ -57,8 +61,18 @@ pub(super) fn triangular_solve_blocked<T: Scalar>(
                 };
             }
         }
-        let e_inv = nalgebra::DMatrix::from_vec(w, w, lower_inverse(&e, w));
-        let d_inv = if forward { e_inv } else { e_inv.transpose() };
+        lower_inverse_into(e, w, e_inv, w, w);
+        let d_inv: &[T] = if forward {
+            e_inv
+        } else {
+            for j in 0..w {
+                for i in 0..w {
+                    d_inv[j * w + i] = e_inv[i * w + j];
+                }
+            }
+            d_inv
+        };
+        let d_inv = view(d_inv, w, w, w);
         // Y₁ = D⁻¹·B₁, into `solved` (w×k) and back into B's rows.
         let mut y = view_mut(solved.as_mut_slice(), w, k, w);
         y.gemm(T::one(), &d_inv, &view(&b[j0..], w, k, n), T::zero());
