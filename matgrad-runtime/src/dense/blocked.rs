@@ -42,7 +42,7 @@ pub(super) fn triangular_solve_blocked<T: Scalar>(
     let blocks = n.div_ceil(SOLVE_BLOCK);
     let mut solved = nalgebra::DMatrix::<T>::zeros(SOLVE_BLOCK, k);
     // E, E⁻¹ and D⁻¹ of the block, each w×w with leading dimension w.
-    let mut e = vec![T::zero(); 3 * SOLVE_BLOCK * SOLVE_BLOCK];
+    let mut e = [T::zero(); 3 * SOLVE_BLOCK * SOLVE_BLOCK];
     let (e, rest) = e.split_at_mut(SOLVE_BLOCK * SOLVE_BLOCK);
     let (e_inv, d_inv) = rest.split_at_mut(SOLVE_BLOCK * SOLVE_BLOCK);
     for step in 0..blocks {
