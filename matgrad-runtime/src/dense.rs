@@ -115,8 +115,8 @@ pub(crate) fn add_product_triangle<T: Scalar>(
 
 /// Solves `op(T)·Y = B` in place for the n×n triangle of `t` (column-major, leading dimension
 /// n) and the n×k `B` in `b`: `lower` reads `T`'s lower triangle (else its upper), `transposed`
-/// solves with `Tᵀ`, `unit` takes the diagonal as ones (unread). From 32 rows and 8 columns
-/// by blocks whose updates are products (`blocked.rs`); otherwise each column of `B` by
+/// solves with `Tᵀ`, `unit` takes the diagonal as ones (unread). From 8 rows and 16 columns
+/// by blocks, nearly all its work products (`blocked.rs`); otherwise each column of `B` by
 /// substitution along contiguous columns of `t`: an axpy per step for `T`, a dot product per
 /// step for `Tᵀ` (nalgebra's solves do the same with a view and bounds checks per step, which
 /// dominate at the pullbacks' sizes). `false`, `B` untouched, at a zero on the diagonal.
@@ -137,12 +137,13 @@ pub(crate) fn triangular_solve<T: Scalar>(
     }
     if blocked::blocked_pays(n, b.len() / n) {
         blocked::triangular_solve_blocked(t, n, lower, transposed, unit, b);
-        return true;
+    } else {
+        triangular_solve_unblocked(t, n, lower, transposed, unit, b);
     }
-    triangular_solve_unblocked(t, n, lower, transposed, unit, b)
+    true
 }
 
-/// [`triangular_solve`] column by column, without blocks.
+/// [`triangular_solve`] column by column, without blocks (the diagonal already checked).
 fn triangular_solve_unblocked<T: Scalar>(
     t: &[T],
     n: usize,
@@ -150,10 +151,7 @@ fn triangular_solve_unblocked<T: Scalar>(
     transposed: bool,
     unit: bool,
     b: &mut [T],
-) -> bool {
-    if !unit && (0..n).any(|i| t[i * n + i].is_zero()) {
-        return false;
-    }
+) {
     let diag = |i: usize| if unit { T::one() } else { t[i * n + i] };
     // The transposed solves reduce: four columns at once, so that four independent sums
     // overlap each other's latency (one column's steps wait on each other).
@@ -206,7 +204,6 @@ fn triangular_solve_unblocked<T: Scalar>(
             }
         }
     }
-    true
 }
 
 /// `Y ← Q·Y` for the orthogonal `Q` of a QR factorisation as nalgebra packs it: column `i`

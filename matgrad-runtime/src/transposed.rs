@@ -93,7 +93,7 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
 /// nalgebra's `gemm` of dynamically sized matrices goes to matrixmultiply (which reads any
 /// strides) when every dimension is above this (`SMALL_DIM` in nalgebra's `blas_uninit.rs`);
 /// below it, its own loop, which misreads a left operand whose rows are not adjacent (an
-/// out-of-bounds read: `tests/transposed_views.rs` holds sizes on both sides).
+/// out-of-bounds read: `tests/kernels/transposed.rs` holds sizes on both sides).
 pub(crate) const NALGEBRA_SMALL_DIM: usize = 5;
 
 /// A product's operand as the gemm crate reads it: the storage, the step between columns

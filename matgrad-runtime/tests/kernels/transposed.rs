@@ -8,7 +8,7 @@ use matgrad_runtime::{
     mul, mul_nt, mul_nt_pullback_lhs, mul_nt_pullback_rhs, mul_pullback_rhs, mul_tn,
     mul_tn_pullback_lhs, mul_tn_pullback_rhs,
 };
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, SMatrix};
 
 #[test]
 fn transposed_left_products_match_finite_differences() {
@@ -155,5 +155,72 @@ fn large_f32_products_agree_with_f64() {
             ("A·B", mul(&narrow(&a), &narrow(&b)).as_slice().to_vec()),
             ("B̄ += Aᵀ·Ḡ", filled32.unwrap().as_slice().to_vec()),
         ],
+    );
+}
+
+// The transposed operand is a strided view, which nalgebra's own loop (taken below
+// `NALGEBRA_SMALL_DIM`, or for statically sized matrices) misreads: sizes on both sides of
+// the threshold, dynamic and static, held to a triple loop. (Statically sized operands above
+// 8 once went to nalgebra's loop: an out-of-bounds read.)
+
+/// `A·B` by the definition.
+fn by_definition(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
+    DMatrix::from_fn(a.nrows(), b.ncols(), |i, j| {
+        (0..a.ncols()).map(|l| a[(i, l)] * b[(l, j)]).sum()
+    })
+}
+
+fn patterned(r: usize, c: usize, seed: f64) -> DMatrix<f64> {
+    DMatrix::from_fn(r, c, |i, j| ((i * 7 + j * 3) as f64 * 0.37 + seed).sin())
+}
+
+fn assert_near(what: &str, got: &DMatrix<f64>, want: &DMatrix<f64>) {
+    let err = (got - want).amax() / want.amax().max(1.0);
+    assert!(err < 1e-13, "{what}: off by {err:e}");
+}
+
+#[test]
+fn strided_views_of_dynamic_sizes_across_nalgebras_threshold() {
+    for (k, m, n) in [
+        (5, 6, 6),
+        (6, 5, 6),
+        (6, 6, 5),
+        (6, 6, 6),
+        (6, 7, 9),
+        (8, 16, 32),
+        (40, 6, 7),
+    ] {
+        let (a, b) = (patterned(k, m, 0.1), patterned(k, n, 0.7));
+        let want = by_definition(&a.transpose(), &b);
+        assert_near(&format!("Aᵀ·B {k}×{m}×{n}"), &mul_tn(&a, &b), &want);
+        let (c, d) = (patterned(m, k, 0.3), patterned(n, k, 0.9));
+        let want = by_definition(&c, &d.transpose());
+        assert_near(&format!("A·Bᵀ {m}×{k}×{n}"), &mul_nt(&c, &d), &want);
+    }
+}
+
+#[test]
+fn strided_views_of_static_sizes() {
+    let a = SMatrix::<f64, 10, 12>::from_fn(|i, j| ((i * 3 + j) as f64 * 0.1).cos());
+    let b = SMatrix::<f64, 10, 9>::from_fn(|i, j| ((i + 5 * j) as f64 * 0.2).sin());
+    let (ad, bd) = (
+        DMatrix::from_column_slice(10, 12, a.as_slice()),
+        DMatrix::from_column_slice(10, 9, b.as_slice()),
+    );
+    let got = mul_tn(&a, &b);
+    let want = by_definition(&ad.transpose(), &bd);
+    assert_near(
+        "static Aᵀ·B",
+        &DMatrix::from_column_slice(12, 9, got.as_slice()),
+        &want,
+    );
+    let c = SMatrix::<f64, 12, 10>::from_fn(|i, j| ((i * 2 + j) as f64 * 0.3).sin());
+    let cd = DMatrix::from_column_slice(12, 10, c.as_slice());
+    let got = mul_nt(&c, &b.transpose());
+    let want = by_definition(&cd, &bd);
+    assert_near(
+        "static A·Bᵀ",
+        &DMatrix::from_column_slice(12, 9, got.as_slice()),
+        &want,
     );
 }
