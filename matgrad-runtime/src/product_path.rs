@@ -2,7 +2,7 @@
 //! products itself), the gemm crate on the calling thread, or the gemm crate on rayon's
 //! threads. Chosen once per process and per size class, by timing the candidates on a product
 //! of the class (docs/products.md says why: which is fastest differs between machines and
-//! shapes by up to 2.6×, and threads cost more than they give below a few million
+//! shapes by up to 3×, and threads cost more than they give below a few million
 //! multiply-adds on two cores).
 
 use nalgebra::DMatrix;
