@@ -245,12 +245,12 @@ EXPLAIN = {
     "frobenius": (
         "At n = 16 both sides are two 16×16 products through nalgebra; the difference is "
         "the generated code's fixed per-call work (adjoint slots, shape checks) on a gradient "
-        "of about a microsecond. From n = 128 the products go to the gemm crate on both "
-        "cores and the generated gradient is faster than the hand-written one (whose "
-        "nalgebra products run on matrixmultiply's threads). Allocations: both sides make the "
-        "same two buffers (the residual and the gradient); the rest are the gemm crate's "
-        "packing buffers and rayon's task bookkeeping, where matrixmultiply makes one "
-        "packing buffer per product."
+        "of about a microsecond. From n = 128 the products take the path measured fastest "
+        "for their size class (docs/products.md; the Machine section above says which), "
+        "where the hand-written code's run on nalgebra's (matrixmultiply's threads). "
+        "Allocations: both sides make the same two buffers (the residual and the gradient); "
+        "the rest are the product libraries' packing buffers (matrixmultiply makes one per "
+        "product, the gemm crate keeps its own per thread) and rayon's task bookkeeping."
     ),
     "prml": (
         "At N×M×K = 32×8×2 the gradient takes a third of a microsecond and the generated "
@@ -356,8 +356,10 @@ FAST = [
     "`‖·‖²` or `‖·‖` becomes its own cotangent, scaled in place; an empty adjoint slot is "
     "filled by the first contribution, never zero-filled then added to.",
     "**Products never materialise a transpose**: `Aᵀ·B`, `A·Bᵀ` and the products' pullbacks "
-    "read the transposed operand through its strides; large products (every dimension at "
-    "least 32, f32/f64) go to the gemm crate on all cores, accumulating in place (`beta = 1`).",
+    "read the transposed operand through its strides; products of f32/f64 from 16³ "
+    "multiply-adds take the path measured fastest for their size class (nalgebra's, or the "
+    "gemm crate on one thread or on all cores; docs/products.md), accumulating in place "
+    "(`beta = 1`).",
     "**Loops batch their rank-one updates**: the left pullbacks of `A·vₜ`, with `A` from "
     "before the loop, are collected and applied after it as one product "
     "`[ḡ₁…ḡ_T]·[v₁…v_T]ᵀ`.",
