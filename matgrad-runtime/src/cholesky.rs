@@ -201,17 +201,8 @@ fn tr_solve_lower<T: Scalar, D: Dim>(l: &OMatrix<T, D, D>, b: &OMatrix<T, D, D>)
 where
     DefaultAllocator: Allocator<D, D>,
 {
-    let mut x = b.clone();
-    let solved = crate::dense::triangular_solve(
-        l.as_slice(),
-        l.nrows(),
-        true,
-        true,
-        false,
-        x.as_mut_slice(),
-    );
-    assert!(solved, "matgrad: a Cholesky factor has a positive diagonal");
-    x
+    crate::tr_solve_lower_triangular_checked(l, b)
+        .expect("matgrad: a Cholesky factor has a positive diagonal")
 }
 
 /// `ln |A|` of a Cholesky factorisation: `2·Σᵢ ln Lᵢᵢ`.

@@ -59,7 +59,7 @@ fn gemm_tn<T: Scalar>(
     beta: T,
 ) {
     let small = crate::transposed::NALGEBRA_SMALL_DIM;
-    if k > small && m > small && b.ncols() > small && y.nrows() > small {
+    if k > small && m > small && b.ncols() > small {
         y.gemm(alpha, &view_t(a, k, m, lda), b, beta);
     } else {
         y.gemm_tr(alpha, &view(a, k, m, lda), b, beta);

@@ -5,6 +5,7 @@
 //! shapes by up to 3×, and threads cost more than they give below a few million
 //! multiply-adds on two cores).
 
+use crate::transposed::{gemm_crate, Operand};
 use nalgebra::DMatrix;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -193,35 +194,9 @@ fn product_into(path: ProductPath, c: &mut DMatrix<f64>, a: &DMatrix<f64>, b: &D
         ProductPath::Gemm => gemm::Parallelism::None,
         ProductPath::GemmThreaded => gemm::Parallelism::Rayon(0),
     };
-    assert!(
-        c.shape() == (m, n) && b.nrows() == k,
-        "matgrad: probe shapes"
-    );
-    // SAFETY: a (m×k), b (k×n) and c (m×n) are contiguous column-major matrices of those
-    // shapes (checked above), read and written with their own column steps.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_slice().as_mut_ptr(),
-            m as isize,
-            1,
-            false,
-            a.as_slice().as_ptr(),
-            m as isize,
-            1,
-            b.as_slice().as_ptr(),
-            k as isize,
-            1,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
+    let lhs = Operand(a.as_slice(), m as isize, 1);
+    let rhs = Operand(b.as_slice(), k as isize, 1);
+    gemm_crate(c.as_mut_slice(), (m, n, k), false, lhs, rhs, parallelism);
 }
 
 #[cfg(test)]

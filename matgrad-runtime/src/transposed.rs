@@ -99,12 +99,12 @@ pub(crate) const NALGEBRA_SMALL_DIM: usize = 5;
 /// A product's operand as the gemm crate reads it: the storage, the step between columns
 /// and the step between rows.
 #[derive(Clone, Copy)]
-struct Operand<'a, T>(&'a [T], isize, isize);
+pub(crate) struct Operand<'a, T>(pub &'a [T], pub isize, pub isize);
 
 /// `acc += lhs·rhs` (an m×k by a k×n operand) by the gemm crate, on the calling thread or on
 /// rayon's, when the scalar is `f32` or `f64` and [`product_path`] chooses the gemm crate for
-/// the shape; `false`, having done nothing, otherwise. An empty slot is written with the product (`read_dst` off), a filled one
-/// accumulates it (`beta = 1`).
+/// the shape; `false`, having done nothing, otherwise. An empty slot is written with the
+/// product (`read_dst` off), a filled one accumulates it (`beta = 1`).
 fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
     acc: &mut Option<OMatrix<T, M, N>>,
     (mg, ng): (M, N),
@@ -127,26 +127,53 @@ where
         ProductPath::Gemm => gemm::Parallelism::None,
         ProductPath::GemmThreaded => gemm::Parallelism::Rayon(0),
     };
+    let read_dst = acc.is_some();
+    let dst = acc.get_or_insert_with(|| OMatrix::zeros_generic(mg, ng));
+    shape::same("+= (a product)", dst.shape(), (m, n));
+    gemm_crate(
+        dst.as_mut_slice(),
+        (m, n, k),
+        read_dst,
+        lhs,
+        rhs,
+        parallelism,
+    );
+    true
+}
+
+/// `dst = lhs·rhs`, or `dst += lhs·rhs` with `read_dst`, by the gemm crate, for a contiguous
+/// column-major m×n `dst` and an m×k by k×n operand read through its strides.
+///
+/// # Panics
+/// If `dst` or an operand's storage is smaller than its shape, or `T` is neither `f32` nor
+/// `f64` (the gemm crate's own panic).
+pub(crate) fn gemm_crate<T: Scalar>(
+    dst: &mut [T],
+    (m, n, k): (usize, usize, usize),
+    read_dst: bool,
+    lhs: Operand<'_, T>,
+    rhs: Operand<'_, T>,
+    parallelism: gemm::Parallelism,
+) {
     // The last entry each operand reads lies in its storage.
     let last = |o: &Operand<'_, T>, rows: usize, cols: usize| {
         (rows as isize - 1) * o.2 + (cols as isize - 1) * o.1
     };
     assert!(
-        last(&lhs, m, k) < lhs.0.len() as isize && last(&rhs, k, n) < rhs.0.len() as isize,
+        dst.len() >= m * n
+            && last(&lhs, m, k) < lhs.0.len() as isize
+            && last(&rhs, k, n) < rhs.0.len() as isize,
         "matgrad: product operands smaller than their shapes"
     );
-    let read_dst = acc.is_some();
-    let dst = acc.get_or_insert_with(|| OMatrix::zeros_generic(mg, ng));
-    shape::same("+= (a product)", dst.shape(), (m, n));
     // SAFETY: `dst` is a contiguous column-major m×n matrix (column step m, row step 1), and
-    // every entry the operands' strides reach lies in their slices (checked above); T is f32
-    // or f64, which the gemm crate implements (it panics on anything else).
+    // every entry the operands' strides reach lies in their slices (checked above); the gemm
+    // crate panics on a T other than f32 and f64.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_slice().as_mut_ptr(),
+            dst.as_mut_ptr(),
             m as isize,
             1,
             read_dst,
@@ -164,7 +191,6 @@ where
             parallelism,
         );
     }
-    true
 }
 
 // ---------------------------------------------------------------- Aᵀ·B
