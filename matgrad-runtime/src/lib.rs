@@ -52,6 +52,7 @@ mod elementwise;
 mod extrema;
 mod factorisations;
 mod families;
+mod fused;
 mod index;
 mod kronecker;
 mod linalg;
@@ -91,6 +92,7 @@ pub use differentiable::{
 pub use elementwise::*;
 pub use extrema::*;
 pub use factorisations::*;
+pub use fused::*;
 pub use index::*;
 pub use kronecker::*;
 pub use linalg::*;

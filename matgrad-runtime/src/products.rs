@@ -307,13 +307,13 @@ pub fn mul_pullback_lhs_all<L: MulRule<R>, R>(
 
 // ---------------------------------------------------------------- div
 
-/// `x / s`: a scalar or a matrix divided by a scalar.
+/// `x / s`: a scalar or a matrix divided by a scalar, entry by entry (as nalgebra's `/`
+/// does: the same value to the last bit, not `x·(1/s)`).
 ///
 /// The pullbacks are `x̄ += ḡ / s` and `s̄ -= ⟨ḡ, x⟩ / s²`.
 #[inline]
 pub fn div<V: Dense>(x: &V, s: &V::Scalar) -> V {
-    let inv = nalgebra::one::<V::Scalar>() / *s;
-    x.map_entries(|_, v| v * inv)
+    x.map_entries(|_, v| v / *s)
 }
 
 /// `x̄ += ḡ / s` for `y = x / s`.
@@ -452,9 +452,8 @@ pub fn component_mul_pullback_rhs_reuse_g<V: Dense>(g: V, x: &V, _y: &V, acc: &m
 /// [`div`] computed in `x`'s buffer.
 #[inline]
 pub fn div_reuse_lhs<V: Dense>(mut x: V, s: &V::Scalar) -> V {
-    let inv = nalgebra::one::<V::Scalar>() / *s;
     for v in x.entries_mut() {
-        *v *= inv;
+        *v /= *s;
     }
     x
 }

@@ -16,6 +16,7 @@ mod componentwise;
 mod elementwise;
 mod extrema;
 mod factorisations;
+mod fused;
 mod index;
 mod linalg;
 mod linear;
