@@ -8,7 +8,8 @@
 //! and writes `NAME` (default `ratios.json`, `ratios-FILTER.json` with a filter) to
 //! `$BENCH_RESULTS_DIR`, or else to `bench-results/` in the target directory. FILTER keeps the
 //! workloads whose name contains it; the budget (default 2 s) is per size. It also writes
-//! `product-paths.json`: the path each size class of products took (`product_path`).
+//! `product-paths.json`: the path each size class of products took in each orientation
+//! (`product_path`).
 
 #[path = "workloads/mod.rs"]
 mod workloads;
@@ -124,9 +125,25 @@ fn main() {
     std::fs::write(&path, format!("[\n{}\n]\n", rows.join(",\n"))).expect("ratios.json");
     println!("wrote {}", path.display());
     // The products' paths this process measured (or was told), for the report.
-    let [skinny, medium, large] = matgrad::__private::product_paths().map(|p| p.name());
-    println!("products: skinny by {skinny}, medium by {medium}, large by {large}");
-    let paths =
-        format!("{{\"skinny\": \"{skinny}\", \"medium\": \"{medium}\", \"large\": \"{large}\"}}\n");
-    std::fs::write(dir.join("product-paths.json"), paths).expect("product-paths.json");
+    println!("products: {}", product_paths_json().replace('"', ""));
+    std::fs::write(dir.join("product-paths.json"), product_paths_json() + "\n")
+        .expect("product-paths.json");
+}
+
+/// The path each size class of products took in each orientation (`null` where no product of
+/// them ran), as JSON: `{"skinny": {"nn": "gemm", "tn": null, "nt": "gemm"}, ...}`.
+fn product_paths_json() -> String {
+    use matgrad::__private::{product_paths, Orientation, SizeClass};
+    let classes = SizeClass::ALL
+        .iter()
+        .zip(product_paths())
+        .map(|(class, paths)| {
+            let paths = Orientation::ALL.iter().zip(paths).map(|(o, path)| {
+                let path = path.map_or("null".into(), |p| format!("\"{}\"", p.name()));
+                format!("\"{}\": {path}", o.name())
+            });
+            let paths: Vec<String> = paths.collect();
+            format!("\"{}\": {{{}}}", class.name(), paths.join(", "))
+        });
+    format!("{{{}}}", classes.collect::<Vec<_>>().join(", "))
 }

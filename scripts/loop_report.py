@@ -39,16 +39,32 @@ def cpu_features():
     return []
 
 
+CLASS_TEXT = {
+    "skinny": "skinny (a dimension below 32)",
+    "medium": "medium (below 2²² multiply-adds)",
+    "large": "large",
+    "large_skinny": "large skinny",
+}
+ORIENTATION_TEXT = {"nn": "A·B", "tn": "Aᵀ·B", "nt": "A·Bᵀ"}
+
+
 def product_paths(results):
-    """The paths the ratios run's products took (`product-paths.json`), as a sentence."""
+    """The paths the ratios run's products took (`product-paths.json`: per size class, per
+    orientation, null where no product of them ran), as a sentence."""
     paths = _read(results, "product-paths.json")
     if not paths:
         return None
-    return (
-        f"products (measured in the ratios run): skinny (a dimension below 32) by "
-        f"`{paths['skinny']}`, medium (below 2²² multiply-adds) by `{paths['medium']}`, large "
-        f"by `{paths['large']}`"
-    )
+    parts = []
+    for cls, text in CLASS_TEXT.items():
+        by = paths.get(cls)
+        if isinstance(by, str):  # a report from before the choice was per orientation
+            parts.append(f"{text} by `{by}`")
+        elif by and any(by.values()):
+            ran = [f"{ORIENTATION_TEXT.get(o, o)} by `{p}`" for o, p in by.items() if p]
+            parts.append(f"{text}: {', '.join(ran)}")
+    if not parts:
+        return None
+    return "products (measured in the ratios run): " + "; ".join(parts)
 
 
 def _read(results, name):

@@ -101,8 +101,8 @@ pub use lower_factor::*;
 pub use lu::*;
 pub use nodes::*;
 pub use product_path::{
-    class_path, product_path, product_paths, ProductPath, SizeClass, LARGE_FROM, PATHS_FROM,
-    SKINNY_BELOW,
+    class_path, product_path, product_paths, Orientation, ProductPath, SizeClass, LARGE_FROM,
+    PATHS_FROM, SKINNY_BELOW,
 };
 pub use products::*;
 pub use qr::*;

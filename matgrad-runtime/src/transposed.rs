@@ -4,12 +4,13 @@
 //!
 //! Every product a pullback (or `mul_tn`, `mul_nt`, `mul`) computes funnels through
 //! `acc_nn`, `acc_nt` and `acc_tn` here. Large `f32`/`f64` products go where
-//! [`product_path`] says: the gemm crate (which reads the transposed operand through its
-//! strides), on one thread or on rayon's, or nalgebra's `gemm`; the others to nalgebra's,
-//! with the transpose a strided view (nalgebra's small-matrix path does not take a transposed
-//! view as the left operand, so small `Aᵀ·B` use `gemm_tr`).
+//! [`product_path`] says for their shape and orientation: the gemm crate (which reads the
+//! transposed operand through its strides), on one thread or on rayon's, or nalgebra's
+//! `gemm`; the others to nalgebra's, with the transpose a strided view (nalgebra's
+//! small-matrix path does not take a transposed view as the left operand, so small `Aᵀ·B` use
+//! `gemm_tr`).
 
-use crate::product_path::{product_path, ProductPath};
+use crate::product_path::{product_path, Orientation, ProductPath};
 use crate::shape;
 use crate::value::{accumulate_with, Scalar};
 use nalgebra::{
@@ -26,10 +27,8 @@ pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
 {
     let (k, m) = a.shape();
     let (mg, ng) = (a.shape_generic().1, b.shape_generic().1);
-    // Aᵀ(i, l) = A(l, i): one step down a row of Aᵀ is one row of A's column, k entries apart.
-    let lhs = Operand(a.as_slice(), 1, k as isize);
-    let rhs = Operand(b.as_slice(), k as isize, 1);
-    if acc_blocked(acc, (mg, ng), k, lhs, rhs) {
+    let ab = (a.as_slice(), b.as_slice());
+    if acc_blocked(acc, (mg, ng), k, Orientation::TN, ab) {
         return;
     }
     // nalgebra's `gemm` reads a left operand whose rows are not adjacent right only on its
@@ -60,12 +59,9 @@ pub(crate) fn acc_nt<T: Scalar, M: Dim, K: Dim, N: Dim>(
 ) where
     DefaultAllocator: Allocator<M, K> + Allocator<N, K> + Allocator<M, N>,
 {
-    let (m, k) = a.shape();
-    let n = b.nrows();
-    let lhs = Operand(a.as_slice(), m as isize, 1);
-    // Bᵀ(l, j) = B(j, l): one step down a column of Bᵀ is one column of B, n entries apart.
-    let rhs = Operand(b.as_slice(), 1, n as isize);
-    if acc_blocked(acc, (a.shape_generic().0, b.shape_generic().0), k, lhs, rhs) {
+    let (k, n) = (a.ncols(), b.nrows());
+    let mn = (a.shape_generic().0, b.shape_generic().0);
+    if acc_blocked(acc, mn, k, Orientation::NT, (a.as_slice(), b.as_slice())) {
         return;
     }
     let (ng, kg) = b.shape_generic();
@@ -81,10 +77,8 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
 ) where
     DefaultAllocator: Allocator<M, K> + Allocator<K, N> + Allocator<M, N>,
 {
-    let (m, k) = a.shape();
-    let lhs = Operand(a.as_slice(), m as isize, 1);
-    let rhs = Operand(b.as_slice(), k as isize, 1);
-    if acc_blocked(acc, (a.shape_generic().0, b.shape_generic().1), k, lhs, rhs) {
+    let (mn, k) = ((a.shape_generic().0, b.shape_generic().1), a.ncols());
+    if acc_blocked(acc, mn, k, Orientation::NN, (a.as_slice(), b.as_slice())) {
         return;
     }
     accumulate_with(acc, || a * b, |s| s.gemm(T::one(), a, b, T::one()))
@@ -101,16 +95,17 @@ pub(crate) const NALGEBRA_SMALL_DIM: usize = 5;
 #[derive(Clone, Copy)]
 pub(crate) struct Operand<'a, T>(pub &'a [T], pub isize, pub isize);
 
-/// `acc += lhs·rhs` (an m×k by a k×n operand) by the gemm crate, on the calling thread or on
-/// rayon's, when the scalar is `f32` or `f64` and [`product_path`] chooses the gemm crate for
-/// the shape; `false`, having done nothing, otherwise. An empty slot is written with the
+/// `acc += op(a)·op(b)` (an m×k by a k×n operand, `a` and `b` stored as `orientation` has
+/// them: [`Orientation::operands`]) by the gemm crate, on the calling thread or on rayon's,
+/// when the scalar is `f32` or `f64` and [`product_path`] chooses the gemm crate for the shape
+/// and orientation; `false`, having done nothing, otherwise. An empty slot is written with the
 /// product (`read_dst` off), a filled one accumulates it (`beta = 1`).
 fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
     acc: &mut Option<OMatrix<T, M, N>>,
     (mg, ng): (M, N),
     k: usize,
-    lhs: Operand<'_, T>,
-    rhs: Operand<'_, T>,
+    orientation: Orientation,
+    (a, b): (&[T], &[T]),
 ) -> bool
 where
     DefaultAllocator: Allocator<M, N>,
@@ -122,7 +117,7 @@ where
     if !supported {
         return false;
     }
-    let parallelism = match product_path(m, n, k) {
+    let parallelism = match product_path(m, n, k, orientation) {
         ProductPath::Nalgebra => return false,
         ProductPath::Gemm => gemm::Parallelism::None,
         ProductPath::GemmThreaded => gemm::Parallelism::Rayon(0),
@@ -130,6 +125,7 @@ where
     let read_dst = acc.is_some();
     let dst = acc.get_or_insert_with(|| OMatrix::zeros_generic(mg, ng));
     shape::same("+= (a product)", dst.shape(), (m, n));
+    let (lhs, rhs) = orientation.operands(a, b, [m, n, k]);
     gemm_crate(
         dst.as_mut_slice(),
         (m, n, k),
