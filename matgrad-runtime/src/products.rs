@@ -326,7 +326,10 @@ pub fn div_pullback_lhs<V: Dense>(g: &V, _x: &V, s: &V::Scalar, acc: &mut Option
 /// `s̄ -= ⟨ḡ, x⟩ / s²` for `y = x / s`.
 #[inline]
 pub fn div_pullback_rhs<V: Dense>(g: &V, x: &V, s: &V::Scalar, acc: &mut Option<V::Scalar>) {
-    let c = -dot(g, x) / (*s * *s);
+    // `1/s` as the left pullback computes it: of a scalar, inlined into a closure's reverse
+    // sweep, the compiler computes it once for both.
+    let inv = nalgebra::one::<V::Scalar>() / *s;
+    let c = -dot(g, x) * inv * inv;
     accumulate_with(acc, || c, |a| *a += c)
 }
 

@@ -122,23 +122,20 @@ fn shared(body: &Body, id: ValueId, children: &[Vec<ValueId>]) -> bool {
 /// operands' types, `Some(false)` when it is only if an operand is a matrix (`+`, `-`, unary
 /// `-`, `/`), `None` when it is not one.
 fn element(body: &Body, id: ValueId) -> Option<bool> {
-    match &body.values[id].kind {
-        Kind::Op {
-            op,
-            extras,
-            completion: Completion::Plain,
-            ..
-        } if extras.is_empty() => match op {
-            Op::ComponentMul
-            | Op::ComponentDiv
-            | Op::BroadcastAdd
-            | Op::BroadcastSub
-            | Op::BroadcastMul
-            | Op::BroadcastDiv => Some(true),
-            Op::Add | Op::Sub | Op::Neg | Op::Div => Some(false),
-            _ => None,
-        },
-        Kind::Map { scalar, .. } if scalar::inlinable(scalar) => Some(true),
+    match (&body.values[id].kind, plain_op(body, id)) {
+        (
+            _,
+            Some(
+                Op::ComponentMul
+                | Op::ComponentDiv
+                | Op::BroadcastAdd
+                | Op::BroadcastSub
+                | Op::BroadcastMul
+                | Op::BroadcastDiv,
+            ),
+        ) => Some(true),
+        (_, Some(Op::Add | Op::Sub | Op::Neg | Op::Div)) => Some(false),
+        (Kind::Map { scalar, .. }, _) if scalar::inlinable(scalar) => Some(true),
         _ => None,
     }
 }
@@ -146,18 +143,24 @@ fn element(body: &Body, id: ValueId) -> Option<bool> {
 /// The reduction a value is, if it is one a chain can end in: a sum or mean of all entries
 /// or along one axis.
 fn reduction(body: &Body, id: ValueId) -> Option<Op> {
+    plain_op(body, id).filter(|op| {
+        matches!(
+            op,
+            Op::Sum | Op::Mean | Op::RowSum | Op::RowMean | Op::ColumnSum | Op::ColumnMean
+        )
+    })
+}
+
+/// The operation of a value computed by one, taken as written (no `?` or `.expect(..)`),
+/// with no extra arguments.
+fn plain_op(body: &Body, id: ValueId) -> Option<Op> {
     match &body.values[id].kind {
         Kind::Op {
             op,
             extras,
             completion: Completion::Plain,
             ..
-        } if extras.is_empty() => match op {
-            Op::Sum | Op::Mean | Op::RowSum | Op::RowMean | Op::ColumnSum | Op::ColumnMean => {
-                Some(*op)
-            }
-            _ => None,
-        },
+        } if extras.is_empty() => Some(*op),
         _ => None,
     }
 }

@@ -103,42 +103,52 @@ fn strides<T, const N: usize>(
     std::array::from_fn(|k| lanes[k].strides(shape))
 }
 
-/// Column `j` of every lane, `m` entries each: a slice of the lane where its entries run
-/// down the column (entry for entry, a column lane), else its one value for the column
-/// repeated in `scratch` (a row lane, a scalar). Every slice has length `m`, so that the
-/// loops over them are plain, vectorisable loops.
+/// Entries a chain's loops take at a time down a column: a lane constant down the column (a
+/// row, a scalar) is repeated this many times, once per column, so that every lane is a plain
+/// slice to the loop and the compiler vectorises it.
+const BLOCK: usize = 32;
+
+/// Each lane constant down a column (a row lane, a scalar) repeated [`BLOCK`] times for
+/// column `j`; the other lanes' rows are left as they are.
 #[inline(always)]
-fn columns<'s, T: Copy, const N: usize>(
-    lanes: &'s [Lane<'_, T>; N],
+fn repeat_constants<T: Copy, const N: usize>(
+    lanes: &[Lane<'_, T>; N],
     strides: &[(usize, usize); N],
     j: usize,
-    m: usize,
-    scratch: &'s mut [T],
-) -> [&'s [T]; N] {
-    for (k, slot) in scratch.chunks_exact_mut(m.max(1)).enumerate().take(N) {
+    repeated: &mut [[T; BLOCK]; N],
+) {
+    for k in 0..N {
         if strides[k].0 == 0 {
-            slot.fill(lanes[k].entries[j * strides[k].1]);
+            repeated[k] = [lanes[k].entries[j * strides[k].1]; BLOCK];
         }
     }
-    let scratch: &'s [T] = scratch;
-    std::array::from_fn(|k| match strides[k].0 {
-        0 => &scratch[k * m..(k + 1) * m],
-        _ => &lanes[k].entries[j * strides[k].1..][..m],
+}
+
+/// Rows `i0..i0 + len` of column `j` of every lane (`len ≤ BLOCK`): a slice of the lane where
+/// its entries run down the column (entry for entry, a column lane), else of its repeated
+/// value.
+#[inline(always)]
+fn block<'s, T: Copy, const N: usize>(
+    lanes: &'s [Lane<'_, T>; N],
+    strides: &[(usize, usize); N],
+    (j, i0, len): (usize, usize, usize),
+    repeated: &'s [[T; BLOCK]; N],
+) -> [&'s [T]; N] {
+    std::array::from_fn(|k| match strides[k] {
+        (0, _) => &repeated[k][..len],
+        (_, cs) => &lanes[k].entries[j * cs + i0..][..len],
     })
 }
 
-/// The buffer [`columns`] repeats the lanes constant down a column in: none if there are
-/// none.
-fn scratch_for<T: Scalar, const N: usize>(strides: &[(usize, usize); N], m: usize) -> Vec<T> {
-    match strides.iter().any(|s| s.0 == 0) {
-        true => vec![nalgebra::zero(); m * N],
-        false => Vec::new(),
-    }
+/// The blocks of rows of an `m`-row column: `(start, length)`.
+#[inline(always)]
+fn blocks(m: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..m).step_by(BLOCK).map(move |i0| (i0, BLOCK.min(m - i0)))
 }
 
 /// `yᵢⱼ = f([lane₀ᵢⱼ, lane₁ᵢⱼ, …])`, a value of `like`'s type and shape (`like` is a lane read
-/// entry for entry). Column by column: a loop over plain slices that the compiler
-/// vectorises with `f` inlined.
+/// entry for entry). Column by column, in blocks of rows: loops over plain slices that the
+/// compiler vectorises with `f` inlined.
 ///
 /// # Panics
 /// If a lane's shape does not fit (the message names the operation that reads it).
@@ -151,13 +161,14 @@ pub fn fused_map<V: Dense, const N: usize>(
 ) -> V {
     let (m, n) = like.shape();
     let strides = strides(&lanes, (m, n));
-    let zero = nalgebra::zero::<V::Scalar>();
-    let mut out = vec![zero; m * n];
-    let mut scratch = scratch_for(&strides, m);
-    for (j, y) in out.chunks_exact_mut(m.max(1)).enumerate().take(n) {
-        let cols = columns(&lanes, &strides, j, m, &mut scratch);
-        for (i, yi) in y.iter_mut().enumerate() {
-            *yi = f(std::array::from_fn(|k| cols[k][i]));
+    // Filled in storage order: never zeroed first.
+    let mut out = Vec::with_capacity(m * n);
+    let mut repeated = [[nalgebra::zero(); BLOCK]; N];
+    for j in 0..n {
+        repeat_constants(&lanes, &strides, j, &mut repeated);
+        for (i0, len) in blocks(m) {
+            let cols = block(&lanes, &strides, (j, i0, len), &repeated);
+            out.extend((0..len).map(|i| f(std::array::from_fn(|k| cols[k][i]))));
         }
     }
     like.with_entries(out)
@@ -196,47 +207,53 @@ fn pull<T: Scalar, const N: usize>(
     let strides = strides(&lanes, (m, n));
     let g_strides = g.strides((m, n));
     let (zero, one) = (nalgebra::zero::<T>(), nalgebra::one::<T>());
-    let mut out: [Vec<T>; N] = std::array::from_fn(|k| match wanted[k] {
-        true => vec![zero; lanes[k].entries.len()],
-        false => Vec::new(),
+    // A lane read entry for entry gets its cotangent in storage order (never zeroed first);
+    // the others are sums, from zero.
+    let mut out: [Vec<T>; N] = std::array::from_fn(|k| match (wanted[k], strides[k]) {
+        (false, _) => Vec::new(),
+        (true, (1, s)) if s == m && m > 0 => Vec::with_capacity(lanes[k].entries.len()),
+        (true, _) => vec![zero; lanes[k].entries.len()],
     });
-    if m == 0 {
-        return out;
-    }
-    // One buffer: the lanes' columns, their terms, the column of ḡ.
-    let mut work = vec![zero; m * (2 * N + 1)];
-    let (scratch, rest) = work.split_at_mut(m * N);
-    let (terms, g_scratch) = rest.split_at_mut(m * N);
+    let mut repeated = [[zero; BLOCK]; N];
+    let mut terms = [[zero; BLOCK]; N];
+    let mut g_block = [zero; BLOCK];
     for j in 0..n {
-        let cols = columns(&lanes, &strides, j, m, scratch);
-        let gj: &[T] = match g_strides {
-            (1, cs) if scale == one => &g.entries[j * cs..][..m],
-            (rs, cs) => {
-                let from = &g.entries[j * cs..];
-                for (i, v) in g_scratch.iter_mut().enumerate() {
-                    *v = scale * from[i * rs];
-                }
-                g_scratch
-            }
-        };
-        {
-            let mut t = terms.chunks_exact_mut(m.max(1));
-            let t: [&mut [T]; N] =
-                std::array::from_fn(|_| &mut t.next().expect("a column per lane")[..m]);
-            // Every lane's term, wanted or not (a constant lane's is zero): no test in the loop.
-            for i in 0..m {
-                let d = df(std::array::from_fn(|k| cols[k][i]), gj[i]);
-                for k in 0..N {
-                    t[k][i] = d[k];
-                }
-            }
+        repeat_constants(&lanes, &strides, j, &mut repeated);
+        let g_col = &g.entries[j * g_strides.1..];
+        if g_strides.0 == 0 {
+            g_block = [scale * g_col[0]; BLOCK];
         }
-        for k in (0..N).filter(|&k| wanted[k]) {
-            let t = &terms[k * m..(k + 1) * m];
-            match strides[k] {
-                (0, _) => out[k][j * strides[k].1] += crate::summation::sum(t),
-                (_, 0) => out[k].iter_mut().zip(t).for_each(|(o, v)| *o += *v),
-                _ => out[k][j * m..(j + 1) * m].copy_from_slice(t),
+        for (i0, len) in blocks(m) {
+            let cols = block(&lanes, &strides, (j, i0, len), &repeated);
+            let gb: &[T] = match g_strides.0 {
+                0 => &g_block[..len],
+                _ if scale == one => &g_col[i0..][..len],
+                _ => {
+                    let from = &g_col[i0..][..len];
+                    g_block
+                        .iter_mut()
+                        .zip(from)
+                        .for_each(|(v, x)| *v = scale * *x);
+                    &g_block[..len]
+                }
+            };
+            // Every lane's term, wanted or not (a constant lane's is zero): no test in the loop.
+            for i in 0..len {
+                let d = df(std::array::from_fn(|k| cols[k][i]), gb[i]);
+                for k in 0..N {
+                    terms[k][i] = d[k];
+                }
+            }
+            for k in (0..N).filter(|&k| wanted[k]) {
+                let t = &terms[k][..len];
+                match strides[k] {
+                    (0, cs) => out[k][j * cs] += crate::summation::sum(t),
+                    (_, 0) => out[k][i0..i0 + len]
+                        .iter_mut()
+                        .zip(t)
+                        .for_each(|(o, v)| *o += *v),
+                    _ => out[k].extend_from_slice(t),
+                }
             }
         }
     }

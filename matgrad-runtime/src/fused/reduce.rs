@@ -2,7 +2,10 @@
 //! one axis, in one pass that never stores the chain's entries; and their pullback, the
 //! reduction's cotangent broadcast back over the entries inside the same pass.
 
-use super::{columns, lane_broadcast, lane_scalar, pull, strides, Lane};
+use super::{
+    block, blocks, lane_broadcast, lane_scalar, pull, repeat_constants, strides, Lane, BLOCK,
+};
+use crate::summation::Pieces;
 use crate::value::{Dense, Scalar};
 use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, OMatrix, OVector, U1};
 
@@ -73,23 +76,36 @@ fn reduce<T: Scalar, const N: usize>(
         Reduction::RowSum | Reduction::RowMean => vec![zero; n],
         Reduction::ColumnSum | Reduction::ColumnMean => vec![zero; m],
     };
-    // One buffer: the lanes' columns, then the chain's column.
-    let mut work = vec![zero; m * (N + 1)];
-    let (scratch, y) = work.split_at_mut(m * N);
+    let d = reduction.scale::<T>(m, n);
+    let mut repeated = [[zero; BLOCK]; N];
+    let mut y = [zero; BLOCK];
     for j in 0..n {
-        let cols = columns(&lanes, &strides, j, m, scratch);
-        for (i, yi) in y.iter_mut().enumerate() {
-            *yi = f(std::array::from_fn(|k| cols[k][i]));
+        repeat_constants(&lanes, &strides, j, &mut repeated);
+        // A column's sum as `summation::sum` of it whole (the unfused kernels' sums).
+        let mut column = Pieces::new();
+        for (i0, len) in blocks(m) {
+            let cols = block(&lanes, &strides, (j, i0, len), &repeated);
+            for (i, yi) in y[..len].iter_mut().enumerate() {
+                *yi = f(std::array::from_fn(|k| cols[k][i]));
+            }
+            let y = &y[..len];
+            match reduction {
+                Reduction::ColumnSum => {
+                    let o = &mut out[i0..i0 + len];
+                    o.iter_mut().zip(y).for_each(|(o, v)| *o += *v)
+                }
+                // As nalgebra's `column_mean`: each column scaled by 1/n, then added.
+                Reduction::ColumnMean => {
+                    let o = &mut out[i0..i0 + len];
+                    o.iter_mut().zip(y).for_each(|(o, v)| *o += d * *v)
+                }
+                _ => column.add(y),
+            }
         }
         match reduction {
-            Reduction::Sum | Reduction::Mean => out[0] += crate::summation::sum(y),
-            Reduction::RowSum | Reduction::RowMean => out[j] = crate::summation::sum(y),
-            Reduction::ColumnSum => out.iter_mut().zip(y.iter()).for_each(|(o, v)| *o += *v),
-            // As nalgebra's `column_mean`: each column scaled by 1/n, then added.
-            Reduction::ColumnMean => {
-                let d = reduction.scale::<T>(m, n);
-                out.iter_mut().zip(y.iter()).for_each(|(o, v)| *o += d * *v)
-            }
+            Reduction::Sum | Reduction::Mean => out[0] += column.total(),
+            Reduction::RowSum | Reduction::RowMean => out[j] = column.total(),
+            _ => {}
         }
     }
     // Means of whole columns (of everything) divide, as the unfused kernels do.
@@ -100,35 +116,23 @@ fn reduce<T: Scalar, const N: usize>(
     out
 }
 
-/// `Σᵢⱼ f([lane₀ᵢⱼ, …])` over the entries of `like`'s shape (`.sum()` of a fused chain).
-#[inline]
+/// `Σᵢⱼ y`, the mean, or the row or column of sums or means of `y = f([lane₀, …])`: one
+/// value (`Sum`, `Mean`).
+#[inline(always)]
 #[track_caller]
-pub fn fused_sum<T: Scalar, R: Dim, C: Dim, const N: usize>(
+fn total<T: Scalar, R: Dim, C: Dim, const N: usize>(
     like: &OMatrix<T, R, C>,
     lanes: [Lane<'_, T>; N],
+    reduction: Reduction,
     f: impl FnMut([T; N]) -> T,
 ) -> T
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    reduce(like.shape(), lanes, Reduction::Sum, f)[0]
+    reduce(like.shape(), lanes, reduction, f)[0]
 }
 
-/// The mean of a fused chain's entries (`.mean()`; 0 with no entries).
-#[inline]
-#[track_caller]
-pub fn fused_mean<T: Scalar, R: Dim, C: Dim, const N: usize>(
-    like: &OMatrix<T, R, C>,
-    lanes: [Lane<'_, T>; N],
-    f: impl FnMut([T; N]) -> T,
-) -> T
-where
-    DefaultAllocator: Allocator<R, C>,
-{
-    reduce(like.shape(), lanes, Reduction::Mean, f)[0]
-}
-
-/// The `1×n` row of a fused chain's column sums (`.row_sum()`), or means (`mean`).
+/// One per column, a `1×n` row (`RowSum`, `RowMean`).
 #[inline(always)]
 #[track_caller]
 fn along_columns<T: Scalar, R: Dim, C: Dim, const N: usize>(
@@ -144,7 +148,7 @@ where
     OMatrix::from_vec_generic(U1, like.shape_generic().1, sums)
 }
 
-/// The `m×1` column of a fused chain's row sums (`.column_sum()`), or means.
+/// One per row, an `m×1` column (`ColumnSum`, `ColumnMean`).
 #[inline(always)]
 #[track_caller]
 fn along_rows<T: Scalar, R: Dim, C: Dim, const N: usize>(
@@ -160,60 +164,39 @@ where
     OVector::from_vec_generic(like.shape_generic().0, U1, sums)
 }
 
-/// `Yⱼ = Σᵢ f([lane₀ᵢⱼ, …])` (`.row_sum()` of a fused chain).
-#[inline]
-#[track_caller]
-pub fn fused_row_sum<T: Scalar, R: Dim, C: Dim, const N: usize>(
-    like: &OMatrix<T, R, C>,
-    lanes: [Lane<'_, T>; N],
-    f: impl FnMut([T; N]) -> T,
-) -> OMatrix<T, U1, C>
-where
-    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
-{
-    along_columns(like, lanes, Reduction::RowSum, f)
+/// One public function per reduction, the name `#[grad]` calls (`fused_` and the reduction's
+/// kernel), each the reduction of a chain's entries `f([lane₀ᵢⱼ, …])` over `like`'s shape.
+macro_rules! fused_reductions {
+    ($($(#[$doc:meta])* $name:ident = $variant:ident by $shape:ident -> $out:ty where $($bound:path),*;)*) => {$(
+        $(#[$doc])*
+        #[inline]
+        #[track_caller]
+        pub fn $name<T: Scalar, R: Dim, C: Dim, const N: usize>(
+            like: &OMatrix<T, R, C>,
+            lanes: [Lane<'_, T>; N],
+            f: impl FnMut([T; N]) -> T,
+        ) -> $out
+        where
+            DefaultAllocator: Allocator<R, C> $(+ $bound)*,
+        {
+            $shape(like, lanes, Reduction::$variant, f)
+        }
+    )*};
 }
 
-/// `Yⱼ = Σᵢ f([lane₀ᵢⱼ, …]) / m` (`.row_mean()` of a fused chain).
-#[inline]
-#[track_caller]
-pub fn fused_row_mean<T: Scalar, R: Dim, C: Dim, const N: usize>(
-    like: &OMatrix<T, R, C>,
-    lanes: [Lane<'_, T>; N],
-    f: impl FnMut([T; N]) -> T,
-) -> OMatrix<T, U1, C>
-where
-    DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
-{
-    along_columns(like, lanes, Reduction::RowMean, f)
-}
-
-/// `Yᵢ = Σⱼ f([lane₀ᵢⱼ, …])` (`.column_sum()` of a fused chain).
-#[inline]
-#[track_caller]
-pub fn fused_column_sum<T: Scalar, R: Dim, C: Dim, const N: usize>(
-    like: &OMatrix<T, R, C>,
-    lanes: [Lane<'_, T>; N],
-    f: impl FnMut([T; N]) -> T,
-) -> OVector<T, R>
-where
-    DefaultAllocator: Allocator<R, C> + Allocator<R>,
-{
-    along_rows(like, lanes, Reduction::ColumnSum, f)
-}
-
-/// `Yᵢ = Σⱼ f([lane₀ᵢⱼ, …]) / n` (`.column_mean()` of a fused chain).
-#[inline]
-#[track_caller]
-pub fn fused_column_mean<T: Scalar, R: Dim, C: Dim, const N: usize>(
-    like: &OMatrix<T, R, C>,
-    lanes: [Lane<'_, T>; N],
-    f: impl FnMut([T; N]) -> T,
-) -> OVector<T, R>
-where
-    DefaultAllocator: Allocator<R, C> + Allocator<R>,
-{
-    along_rows(like, lanes, Reduction::ColumnMean, f)
+fused_reductions! {
+    /// `Σᵢⱼ f(…)` (`.sum()` of a fused chain).
+    fused_sum = Sum by total -> T where ;
+    /// `Σᵢⱼ f(…) / (mn)` (`.mean()` of a fused chain; 0 with no entries).
+    fused_mean = Mean by total -> T where ;
+    /// `Yⱼ = Σᵢ f(…)` (`.row_sum()` of a fused chain).
+    fused_row_sum = RowSum by along_columns -> OMatrix<T, U1, C> where Allocator<U1, C>;
+    /// `Yⱼ = Σᵢ f(…) / m` (`.row_mean()` of a fused chain).
+    fused_row_mean = RowMean by along_columns -> OMatrix<T, U1, C> where Allocator<U1, C>;
+    /// `Yᵢ = Σⱼ f(…)` (`.column_sum()` of a fused chain).
+    fused_column_sum = ColumnSum by along_rows -> OVector<T, R> where Allocator<R>;
+    /// `Yᵢ = Σⱼ f(…) / n` (`.column_mean()` of a fused chain).
+    fused_column_mean = ColumnMean by along_rows -> OVector<T, R> where Allocator<R>;
 }
 
 /// The pullback of a fused chain ending in `reduction`: the reduction's cotangent `g` (a
