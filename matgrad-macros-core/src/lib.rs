@@ -7,8 +7,6 @@
 //! 1. [`parse`]: the attribute's arguments and the function's signature;
 //! 2. [`lower`]: the body to the [`ir`], single-assignment values in loop and branch
 //!    regions, each an operation of the [`ops`] registry or an expression kept as written;
-//!    [`fuse`]: chains of element-wise operations fused into one value, a scalar function
-//!    applied entry by entry (the forward companions' tangent program starts before it);
 //! 3. [`analysis`]: side tables (which values depend on a differentiated parameter and reach
 //!    the output, what the reverse sweep reads, which buffers can be reused, which products
 //!    wait for the end of a loop), and the errors for what cannot be differentiated;
@@ -24,7 +22,6 @@ pub mod codegen;
 pub mod derive;
 pub mod emit;
 pub mod error;
-pub mod fuse;
 pub mod ir;
 pub mod lower;
 pub mod names;

@@ -52,7 +52,6 @@ mod elementwise;
 mod extrema;
 mod factorisations;
 mod families;
-mod fused;
 mod index;
 mod kronecker;
 mod linalg;
@@ -92,7 +91,6 @@ pub use differentiable::{
 pub use elementwise::*;
 pub use extrema::*;
 pub use factorisations::*;
-pub use fused::*;
 pub use index::*;
 pub use kronecker::*;
 pub use linalg::*;

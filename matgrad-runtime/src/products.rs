@@ -307,13 +307,13 @@ pub fn mul_pullback_lhs_all<L: MulRule<R>, R>(
 
 // ---------------------------------------------------------------- div
 
-/// `x / s`: a scalar or a matrix divided by a scalar, entry by entry (as nalgebra's `/`
-/// does: the same value to the last bit, not `x·(1/s)`).
+/// `x / s`: a scalar or a matrix divided by a scalar.
 ///
 /// The pullbacks are `x̄ += ḡ / s` and `s̄ -= ⟨ḡ, x⟩ / s²`.
 #[inline]
 pub fn div<V: Dense>(x: &V, s: &V::Scalar) -> V {
-    x.map_entries(|_, v| v / *s)
+    let inv = nalgebra::one::<V::Scalar>() / *s;
+    x.map_entries(|_, v| v * inv)
 }
 
 /// `x̄ += ḡ / s` for `y = x / s`.
@@ -326,10 +326,7 @@ pub fn div_pullback_lhs<V: Dense>(g: &V, _x: &V, s: &V::Scalar, acc: &mut Option
 /// `s̄ -= ⟨ḡ, x⟩ / s²` for `y = x / s`.
 #[inline]
 pub fn div_pullback_rhs<V: Dense>(g: &V, x: &V, s: &V::Scalar, acc: &mut Option<V::Scalar>) {
-    // `1/s` as the left pullback computes it: of a scalar, inlined into a closure's reverse
-    // sweep, the compiler computes it once for both.
-    let inv = nalgebra::one::<V::Scalar>() / *s;
-    let c = -dot(g, x) * inv * inv;
+    let c = -dot(g, x) / (*s * *s);
     accumulate_with(acc, || c, |a| *a += c)
 }
 
@@ -455,8 +452,9 @@ pub fn component_mul_pullback_rhs_reuse_g<V: Dense>(g: V, x: &V, _y: &V, acc: &m
 /// [`div`] computed in `x`'s buffer.
 #[inline]
 pub fn div_reuse_lhs<V: Dense>(mut x: V, s: &V::Scalar) -> V {
+    let inv = nalgebra::one::<V::Scalar>() / *s;
     for v in x.entries_mut() {
-        *v /= *s;
+        *v *= inv;
     }
     x
 }

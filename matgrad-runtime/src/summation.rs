@@ -47,49 +47,6 @@ pub(crate) fn sum<T: Scalar>(a: &[T]) -> T {
     s
 }
 
-/// [`sum`] of a slice given in pieces (every piece but the last a multiple of eight long):
-/// the same partial sums, so the same result to the last bit.
-pub(crate) struct Pieces<T> {
-    acc: [T; 8],
-    /// The total, once a piece of ragged length (the last) came.
-    done: Option<T>,
-}
-
-impl<T: Scalar> Pieces<T> {
-    pub(crate) fn new() -> Self {
-        Pieces {
-            acc: [T::zero(); 8],
-            done: None,
-        }
-    }
-
-    /// Adds the next piece.
-    #[inline(always)]
-    pub(crate) fn add(&mut self, a: &[T]) {
-        debug_assert!(self.done.is_none(), "only the last piece may be ragged");
-        let chunks = a.chunks_exact(8);
-        let rest = chunks.remainder();
-        for x in chunks {
-            for k in 0..8 {
-                self.acc[k] += x[k];
-            }
-        }
-        if !rest.is_empty() {
-            let mut s = fold(self.acc);
-            for x in rest {
-                s += *x;
-            }
-            self.done = Some(s);
-        }
-    }
-
-    /// The sum of the pieces, as [`sum`] of them end to end.
-    #[inline(always)]
-    pub(crate) fn total(&self) -> T {
-        self.done.unwrap_or_else(|| fold(self.acc))
-    }
-}
-
 /// The eight partial sums added pairwise.
 #[inline(always)]
 fn fold<T: Scalar>(a: [T; 8]) -> T {

@@ -116,10 +116,6 @@ fn edges(body: &Body, n: usize) -> Edges {
                 second.iter().for_each(|&s| link(s, id, true));
                 scalar.captures.iter().for_each(|&c| link(c, id, true));
             }
-            Kind::Fused { lanes, scalar, .. } => {
-                lanes.iter().for_each(|l| link(l.value, id, true));
-                scalar.captures.iter().for_each(|&c| link(c, id, true));
-            }
             Kind::Call { args, .. } => args.iter().for_each(|a| link(a.value, id, true)),
             Kind::Version { of } => link(*of, id, true),
             Kind::Project { root, .. } => link(*root, id, true),

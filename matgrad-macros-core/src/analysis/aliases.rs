@@ -96,10 +96,7 @@ fn aliases_in(
 /// guards), an effect's tokens.
 fn named_in_text(body: &Body, t: &Tables) -> HashSet<ValueId> {
     let mut texts: Vec<ValueId> = (0..body.values.len())
-        .filter(|&id| {
-            !t.bindings.by_kernel[id]
-                || matches!(body.values[id].kind, Kind::Map { .. } | Kind::Fused { .. })
-        })
+        .filter(|&id| !t.bindings.by_kernel[id] || matches!(body.values[id].kind, Kind::Map { .. }))
         .collect();
     let mut named = HashSet::new();
     walk::regions(&body.steps, &mut |s| match s {

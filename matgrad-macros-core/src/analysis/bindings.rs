@@ -29,7 +29,7 @@ impl Bindings {
                         || op.spec().kernel_when_constant
                         || body.values[id].source.is_none()
                 }
-                Kind::Map { .. } | Kind::Fused { .. } | Kind::Call { .. } => activity.varied[id],
+                Kind::Map { .. } | Kind::Call { .. } => activity.varied[id],
                 _ => false,
             })
             .collect();
@@ -43,7 +43,6 @@ impl Bindings {
                         Kind::Opaque { .. }
                             | Kind::Op { .. }
                             | Kind::Map { .. }
-                            | Kind::Fused { .. }
                             | Kind::Call { .. }
                     )
             })

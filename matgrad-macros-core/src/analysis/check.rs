@@ -49,13 +49,6 @@ pub fn check(body: &Body, activity: &Activity, errors: &mut Errors) {
                     check(&scalar.body, &inner, errors);
                 }
             }
-            Kind::Fused { lanes, scalar, .. } => {
-                let mut read: Vec<ValueId> = lanes.iter().map(|l| l.value).collect();
-                read.extend(&scalar.captures);
-                untracked_inputs(body, activity, &read, errors);
-                let inner = Activity::of_closure(scalar, activity);
-                check(&scalar.body, &inner, errors);
-            }
             Kind::Bound { from: Some(s), .. }
                 if matches!(body.values[*s].kind, Kind::Opaque { unsupported: None, .. }) =>
             {

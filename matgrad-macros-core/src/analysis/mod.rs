@@ -65,20 +65,17 @@ impl Tables {
             .enumerate()
             .filter_map(|(id, v)| match &v.kind {
                 // A closure the tangent stage generated has no text to fall back on: its
-                // code is generated wherever its map is computed by the kernel; so is a fused
-                // chain's, always.
+                // code is generated wherever its map is computed by the kernel.
                 Kind::Map {
                     scalar, closure, ..
                 } if activity.active(id) || (closure.is_none() && activity.varied[id]) => {
-                    Some((id, scalar))
+                    let inner = Activity::of_closure(scalar, &activity);
+                    Some((
+                        id,
+                        Tables::with_activity(&scalar.body, false, inner, forward_only),
+                    ))
                 }
-                Kind::Fused { scalar, .. } if activity.varied[id] => Some((id, scalar)),
                 _ => None,
-            })
-            .map(|(id, scalar)| {
-                let inner = Activity::of_closure(scalar, &activity);
-                let t = Tables::with_activity(&scalar.body, false, inner, forward_only);
-                (id, t)
             })
             .collect();
         Tables {

@@ -149,11 +149,6 @@ fn read_by_pullbacks(body: &Body, activity: &Activity) -> Vec<bool> {
                 needed[id] = true;
                 scalar.captures.iter().for_each(|&c| needed[c] = true);
             }
-            // The chain's pullback computes its entries again: it reads its lanes, not its value.
-            Kind::Fused { lanes, scalar, .. } => {
-                lanes.iter().for_each(|l| needed[l.value] = true);
-                scalar.captures.iter().for_each(|&c| needed[c] = true);
-            }
             Kind::Call { pullback, args, .. } => {
                 // The callee's pullback takes the value (see `codegen::pullback`).
                 needed[id] = true;
@@ -192,10 +187,7 @@ fn shift_carried(
                 && saved(c.next)
                 && inside.contains(&c.next)
                 && l.carried.iter().filter(|d| d.next == c.next).count() == 1
-                && matches!(
-                    body.values[c.next].kind,
-                    Kind::Op { .. } | Kind::Map { .. } | Kind::Fused { .. }
-                )
+                && matches!(body.values[c.next].kind, Kind::Op { .. } | Kind::Map { .. })
                 && !l.pat_values.contains(&c.next)
                 && bindings.bound[c.next]
                 && !bindings.reference[c.next]

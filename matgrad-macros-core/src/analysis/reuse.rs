@@ -136,12 +136,6 @@ impl Reads {
                 self.read(*input, here);
                 self.pin(scalar.captures.iter().copied().chain(*second));
             }
-            Kind::Fused { lanes, scalar, .. } => self.pin(
-                lanes
-                    .iter()
-                    .map(|l| l.value)
-                    .chain(scalar.captures.iter().copied()),
-            ),
             Kind::Call {
                 args, completion, ..
             } => self.pin(args.iter().map(|a| a.value).chain(completion.reads())),
@@ -174,10 +168,7 @@ fn consumable(body: &Body, bindings: &Bindings, needed: &Needed) -> Vec<bool> {
                 && !body.is_exit(id)
                 && !v.mutable
                 && bindings.by_kernel[id]
-                && matches!(
-                    v.kind,
-                    Kind::Op { .. } | Kind::Map { .. } | Kind::Fused { .. }
-                )
+                && matches!(v.kind, Kind::Op { .. } | Kind::Map { .. })
         })
         .collect()
 }
@@ -213,11 +204,6 @@ fn consumed_by_reverse(body: &Body, activity: &Activity, needed: &Needed) -> Vec
                     .chain(second)
                     .for_each(|&c| pinned[c] = true);
             }
-            Kind::Fused { lanes, scalar, .. } => lanes
-                .iter()
-                .map(|l| l.value)
-                .chain(scalar.captures.iter().copied())
-                .for_each(|c| pinned[c] = true),
             Kind::Call { pullback, args, .. } => {
                 pinned[id] = true;
                 pinned[*pullback] = true;
@@ -264,10 +250,7 @@ fn consumed_by_reverse(body: &Body, activity: &Activity, needed: &Needed) -> Vec
                 && !body.is_exit(*x)
                 && !v.mutable
                 && !needed.snapshot[*x]
-                && matches!(
-                    v.kind,
-                    Kind::Op { .. } | Kind::Map { .. } | Kind::Fused { .. }
-                );
+                && matches!(v.kind, Kind::Op { .. } | Kind::Map { .. });
         }
     }
     consumed

@@ -132,15 +132,6 @@ impl Gen<'_> {
                     quote_spanned!(span=> #f(#x, #closure))
                 }
             }
-            Kind::Fused { lanes, reduce, .. } => {
-                let f = match reduce {
-                    Some(r) => self.rt(&format!("fused_{}", r.spec().kernel), span),
-                    None => self.rt(helpers::FUSED_MAP, span),
-                };
-                let (like, lanes) = self.fused_lanes(lanes, span, ref_bound);
-                let closure = self.closure(id);
-                quote_spanned!(span=> #f(#like, [#(#lanes),*], #closure))
-            }
             Kind::Call {
                 callee,
                 args,
@@ -162,29 +153,21 @@ impl Gen<'_> {
     /// The closure of a `map`: the user's, or one written from its lowered body (its forward
     /// sweep, then its value) for a closure the tangent stage made.
     fn closure(&self, id: ValueId) -> TokenStream {
-        let (scalar, fused) = match &self.body.values[id].kind {
-            Kind::Map {
-                closure: Some(c), ..
-            } => return quote!(#c),
-            Kind::Map { scalar, .. } => (scalar, false),
-            Kind::Fused { scalar, .. } => (scalar, true),
-            _ => return TokenStream::new(),
+        let Kind::Map {
+            closure, scalar, ..
+        } = &self.body.values[id].kind
+        else {
+            return TokenStream::new();
         };
+        if let Some(c) = closure {
+            return quote!(#c);
+        }
         let span = scalar.span;
         let Some((inner, _, _)) = self.closures.get(&id) else {
             return quote_spanned!(span=> ::core::compile_error!("matgrad: a generated closure that nothing reads"));
         };
         let forward = &inner.forward;
-        let params = match fused {
-            true => {
-                let lanes = super::fused::fused_params(scalar);
-                vec![quote!([#(#lanes),*])]
-            }
-            false => std::iter::once(&scalar.param)
-                .chain(&scalar.second)
-                .map(|p| quote!(#p))
-                .collect(),
-        };
+        let params = std::iter::once(&scalar.param).chain(&scalar.second);
         let reference = &self.t.closures[&id].bindings.reference;
         let output = scalar.body.output.map(|o| {
             let n = &scalar.body.values[o].name;

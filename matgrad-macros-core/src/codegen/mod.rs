@@ -5,7 +5,6 @@
 mod checkpoint;
 pub mod chunks;
 mod forward;
-mod fused;
 mod nodes;
 mod pullback;
 mod regions;
@@ -197,7 +196,7 @@ impl<'a> Gen<'a> {
         let mut ids: Vec<&ValueId> = t.closures.keys().collect();
         ids.sort();
         for &id in ids {
-            if let Kind::Map { scalar, .. } | Kind::Fused { scalar, .. } = &body.values[id].kind {
+            if let Kind::Map { scalar, .. } = &body.values[id].kind {
                 let g_elem = &locals.g_elem;
                 let inner = sweeps(
                     &scalar.body,
@@ -377,7 +376,7 @@ fn type_witnesses(body: &Body, t: &Tables, names: &mut Names) -> HashMap<ValueId
             let by_kernel = long && t.bindings.by_kernel[id] && v.attrs.is_empty();
             let of_kind = matches!(
                 v.kind,
-                Kind::Op { .. } | Kind::Map { .. } | Kind::Fused { .. } | Kind::Call { .. }
+                Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }
             );
             let merged = cfg_merged.contains(&id) && !t.bindings.reference[id];
             t.activity.active(id)

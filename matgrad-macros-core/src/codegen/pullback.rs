@@ -22,9 +22,6 @@ impl Gen<'_> {
                 op, inputs, extras, ..
             } => self.op_pullback(id, *op, inputs, extras, ref_bound),
             Kind::Map { input, .. } => Pullbacks::other(self.map_pullback(id, *input, ref_bound)),
-            Kind::Fused { lanes, .. } => {
-                Pullbacks::other(self.fused_pullback(id, lanes, ref_bound))
-            }
             Kind::Call { args, pullback, .. } => {
                 Pullbacks::other(self.call_pullback(id, args, *pullback, ref_bound))
             }
@@ -80,7 +77,7 @@ impl Gen<'_> {
             .collect();
         let keeps = |k: usize| match &self.body.values[inputs[k]].kind {
             Kind::Op { op, .. } if matches!(op.spec().pullback, Pullback::Pass(_)) => 3,
-            Kind::Map { .. } | Kind::Fused { .. } => 3,
+            Kind::Map { .. } => 3,
             Kind::Param { .. } => 2,
             Kind::Op { .. } | Kind::Call { .. } => 1,
             _ => 0,
@@ -259,8 +256,15 @@ impl Gen<'_> {
         let Kind::Map { scalar, second, .. } = &v.kind else {
             return TokenStream::new();
         };
-        let (inner, _, mapped) = &self.closures[&id];
-        let captured = self.captured_slots(id, scalar);
+        let (inner, sums, mapped) = &self.closures[&id];
+        // (the capture's slot here, its slot in the closure, the sum over the entries)
+        let captured: Vec<(&syn::Ident, &syn::Ident, &syn::Ident)> = scalar
+            .captures
+            .iter()
+            .zip(&scalar.body.captured)
+            .zip(sums)
+            .filter_map(|((&c, &ci), sum)| Some((self.slot(c)?, inner.slots[ci].as_ref()?, sum)))
+            .collect();
         let d_in = self.slot(input);
         let d_second = second.and_then(|s| self.slot(s));
         if d_in.is_none() && d_second.is_none() && captured.is_empty() {
@@ -273,7 +277,14 @@ impl Gen<'_> {
         let x_ref = self.input_ref(input, span, ref_bound);
         let x = quote!(#mapped);
         let mut rebind = quote!(let #mapped = #x_ref;);
-        rebind.extend(self.copied_captures(scalar, ref_bound));
+        let mut copied = Vec::new();
+        for &c in &scalar.captures {
+            if ref_bound[c] && !copied.contains(&c) {
+                copied.push(c);
+                let n = &self.body.values[c].name;
+                rebind.extend(quote!(let #n = ::core::clone::Clone::clone(#n);));
+            }
+        }
         let (param, g_elem) = (&scalar.param, &self.locals.g_elem);
         let (fwd, rev) = (&inner.forward, &inner.reverse);
         let grad = self.parameter_gradient(scalar, inner, 0, param, span);
@@ -318,46 +329,10 @@ impl Gen<'_> {
         }
     }
 
-    /// For each value the closure of the map (or fused chain) `id` captures that has a slot:
-    /// `(its slot here, its slot in the closure, the sum over the entries)`.
-    pub(super) fn captured_slots(
-        &self,
-        id: ValueId,
-        scalar: &crate::ir::ScalarFn,
-    ) -> Vec<(&syn::Ident, &syn::Ident, &syn::Ident)> {
-        let (inner, sums, _) = &self.closures[&id];
-        scalar
-            .captures
-            .iter()
-            .zip(&scalar.body.captured)
-            .zip(sums)
-            .filter_map(|((&c, &ci), sum)| Some((self.slot(c)?, inner.slots[ci].as_ref()?, sum)))
-            .collect()
-    }
-
-    /// Captured values bound by reference here, copied for the closure's body (once each,
-    /// whatever the names they are read under).
-    pub(super) fn copied_captures(
-        &self,
-        scalar: &crate::ir::ScalarFn,
-        ref_bound: &[bool],
-    ) -> TokenStream {
-        let mut rebind = TokenStream::new();
-        let mut copied = Vec::new();
-        for &c in &scalar.captures {
-            if ref_bound[c] && !copied.contains(&c) {
-                copied.push(c);
-                let n = &self.body.values[c].name;
-                rebind.extend(quote!(let #n = ::core::clone::Clone::clone(#n);));
-            }
-        }
-        rebind
-    }
-
     /// For each captured value `(its slot, its slot in the closure, the sum over the
     /// entries)`: the sums' declarations, each entry's addition to them (in the closure), and
     /// their merging into the slots after the entries.
-    pub(super) fn capture_sums(
+    fn capture_sums(
         &self,
         captured: &[(&syn::Ident, &syn::Ident, &syn::Ident)],
         span: Span,
@@ -375,7 +350,7 @@ impl Gen<'_> {
 
     /// The cotangent of a closure's `k`-th parameter `param` after its reverse sweep (zero
     /// when it has no slot).
-    pub(super) fn parameter_gradient(
+    fn parameter_gradient(
         &self,
         scalar: &crate::ir::ScalarFn,
         inner: &super::Sweeps,

@@ -17,8 +17,6 @@ pub struct Companions<'a> {
     pub(super) func: &'a ItemFn,
     pub(super) sig: &'a Signature,
     pub(super) body: &'a Body,
-    /// The body as lowered, before `fuse`: its graph is the user's computation's.
-    pub(super) unfused: &'a Body,
     pub(super) krate: &'a TokenStream,
     pub(super) fn_name: &'a Ident,
     /// The function's attributes that the companions share (`cfg`, lints).
@@ -43,7 +41,6 @@ impl<'a> Companions<'a> {
         func: &'a ItemFn,
         sig: &'a Signature,
         body: &'a Body,
-        unfused: &'a Body,
         krate: &'a TokenStream,
     ) -> Self {
         let attrs = func
@@ -101,7 +98,6 @@ impl<'a> Companions<'a> {
             func,
             sig,
             body,
-            unfused,
             krate,
             fn_name,
             attrs,
@@ -454,8 +450,8 @@ impl<'a> Companions<'a> {
             "{}_GRAPH",
             fn_name.to_string().trim_start_matches("r#").to_uppercase()
         );
-        let activity = crate::analysis::Activity::of(self.unfused);
-        let dot = super::graph::dot(&fn_name.to_string(), self.unfused, &activity);
+        let activity = crate::analysis::Activity::of(self.body);
+        let dot = super::graph::dot(&fn_name.to_string(), self.body, &activity);
         let doc = format!(
             "The computation graph of [`{fn_name}`] in Graphviz DOT: parameters, intermediate values (named as in the \
              source, with their operation) and the output; render it with `dot -Tsvg`."

@@ -75,7 +75,6 @@ impl Graph<'_> {
         let what = match &v.kind {
             Kind::Op { op, .. } if self.activity.varied[id] => op.spec().label.to_string(),
             Kind::Map { .. } if self.activity.varied[id] => "map".to_string(),
-            Kind::Fused { ops, .. } => format!("fused {}", ops.join(", ")),
             Kind::Call { callee, .. } if self.activity.varied[id] => {
                 let c = callee.to_string().replace(' ', "");
                 format!("{}()", c.trim_end_matches("::vjp"))
@@ -114,7 +113,6 @@ impl Graph<'_> {
                 Kind::Opaque { .. }
                     | Kind::Op { .. }
                     | Kind::Map { .. }
-                    | Kind::Fused { .. }
                     | Kind::Call { .. }
                     | Kind::Bound { .. }
             )
@@ -224,7 +222,7 @@ impl Graph<'_> {
     fn edges(&mut self) {
         // What `map` closures read: grey dashed edges.
         for (id, v) in self.body.values.iter().enumerate() {
-            if let Kind::Map { scalar, .. } | Kind::Fused { scalar, .. } = &v.kind {
+            if let Kind::Map { scalar, .. } = &v.kind {
                 for &i in &scalar.captures {
                     if self.shown.contains(&i) && self.shown.contains(&id) {
                         let _ = writeln!(

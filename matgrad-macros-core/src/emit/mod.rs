@@ -24,7 +24,6 @@ pub use context::Context;
 use crate::analysis::{self, Tables};
 use crate::codegen::Locals;
 use crate::error::Errors;
-use crate::fuse;
 use crate::lower;
 use crate::names::Names;
 use crate::parse::{self, Signature};
@@ -67,9 +66,6 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
     };
     let locals = Locals::new(&mut names);
     let mut body = body;
-    // The graph and the tangent stage read the body as lowered, before fusion.
-    let unfused = body.clone();
-    let fused = fuse::fuse(&mut body, &mut names);
     let owned = Tables::of(&body, true);
     let shared = Tables::of(&body, false);
     // The tangent program reads values that the reverse companions' aliases would shadow:
@@ -78,13 +74,10 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
     let renames = analysis::aliases::cfg_renames(&body, &shared);
     let lowered = (args.forward && !renames.is_empty()).then(|| body.clone());
     analysis::aliases::rename(&mut body, &renames);
-    let companions = Companions::new(&func, &sig, &body, &unfused, &krate);
+    let companions = Companions::new(&func, &sig, &body, &krate);
     let mut out = companions.emit(&owned, &shared, &mut names, &locals);
     if args.forward {
-        let primal = match fused {
-            true => &unfused,
-            false => lowered.as_ref().unwrap_or(&body),
-        };
+        let primal = lowered.as_ref().unwrap_or(&body);
         out.extend(companions.forward_companions(primal, &mut names, &locals));
     } else {
         out.extend(tangent_rule::no_tangent(&func, sig.params.len(), &krate));

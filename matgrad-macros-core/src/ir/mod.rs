@@ -101,16 +101,6 @@ pub enum Kind {
         closure: Option<Expr>,
         scalar: Box<ScalarFn>,
     },
-    /// A chain of element-wise operations fused into one pass over the entries (`fuse`):
-    /// entry by entry, the scalar function `scalar` of one entry of each lane, then summed
-    /// by `reduce` (a sum or mean, of all entries or along one axis) if the chain ends in
-    /// one; `ops` names the operations it stands for, in order.
-    Fused {
-        lanes: Vec<Lane>,
-        scalar: Box<ScalarFn>,
-        reduce: Option<crate::ops::Op>,
-        ops: Vec<&'static str>,
-    },
     /// `f(args)`, evaluated through `f::vjp`, which also yields the pullback value `pullback`;
     /// `completion` says how the user took the `Option` or `Result` of a fallible `f`.
     Call {
@@ -138,26 +128,6 @@ pub enum Kind {
         place: Expr,
         reads: Vec<ValueId>,
     },
-}
-
-/// An operand of a [`Kind::Fused`] chain: the value, how its entries meet the result's, and
-/// the operation that reads it (for shape errors).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Lane {
-    pub value: ValueId,
-    pub role: Role,
-    pub op: &'static str,
-}
-
-/// How a lane's entries meet the entries of a fused chain's result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Entry for entry: the lane has the result's shape.
-    Full,
-    /// A row (`1×n`) applied to every row, or a column (`m×1`) to every column.
-    Broadcast,
-    /// One scalar for every entry.
-    Scalar,
 }
 
 /// How the user takes the `Option` (or `Result`) of an operation or call that returns one.
@@ -382,7 +352,6 @@ impl Kind {
         match self {
             Kind::Op { inputs, .. } | Kind::Opaque { inputs, .. } => inputs.clone(),
             Kind::Map { input, second, .. } => std::iter::once(*input).chain(*second).collect(),
-            Kind::Fused { lanes, .. } => lanes.iter().map(|l| l.value).collect(),
             Kind::Call { args, .. } => args.iter().map(|a| a.value).collect(),
             Kind::Version { of } => vec![*of],
             Kind::Project { root, .. } => vec![*root],
@@ -413,7 +382,6 @@ impl Kind {
                 .chain(completion.reads())
                 .collect(),
             Kind::Map { input, second, .. } => std::iter::once(*input).chain(*second).collect(),
-            Kind::Fused { lanes, .. } => lanes.iter().map(|l| l.value).collect(),
             _ => Vec::new(),
         }
     }

@@ -113,7 +113,7 @@ fn value_reads(body: &Body, id: ValueId, out: &mut HashSet<ValueId>) {
     out.extend(v.kind.inputs());
     out.extend(v.kind.kernel_reads());
     match &v.kind {
-        Kind::Map { scalar, .. } | Kind::Fused { scalar, .. } => out.extend(&scalar.captures),
+        Kind::Map { scalar, .. } => out.extend(&scalar.captures),
         Kind::Project { reads, .. } => out.extend(reads),
         _ => {}
     }

@@ -291,16 +291,6 @@ pub mod helpers {
     /// `x.zip_map(&y, f)` and its pullback.
     pub const ZIP_MAP: &str = "zip_map";
     pub const ZIP_MAP_PULLBACK: &str = "zip_map_pullback";
-    /// A fused chain (`fuse`): its lanes (entry for entry, broadcast, scalar), its forward
-    /// pass, its pullback, and the merging of a lane's cotangent into its slot.
-    pub const FUSED_LANE: [&str; 3] = ["lane_full", "lane_broadcast", "lane_scalar"];
-    pub const FUSED_MAP: &str = "fused_map";
-    pub const FUSED_PULLBACK: &str = "fused_pullback";
-    pub const FUSED_MERGE: &str = "fused_merge";
-    /// A fused chain ending in a reduction: its pullback, and the reduction's name there
-    /// (its forward pass is `fused_` and the reduction's kernel, `fused_row_mean`).
-    pub const FUSED_PULLBACK_REDUCED: &str = "fused_pullback_reduced";
-    pub const REDUCTION: &str = "Reduction";
     /// The right operand of a deferred product, kept until the end of the loop.
     pub const KEEP: &str = "keep";
     /// The bound that makes `_grad` of a non-float function a clear error.

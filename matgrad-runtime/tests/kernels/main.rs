@@ -16,7 +16,6 @@ mod componentwise;
 mod elementwise;
 mod extrema;
 mod factorisations;
-mod fused;
 mod index;
 mod linalg;
 mod linear;
