@@ -12,8 +12,9 @@ FEATURES = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512vl")
 
 WHAT_TO_EXPECT = (
     "**What to expect on your CPU.** Products take the fastest of three paths, measured once "
-    "per process for three size classes (skinny, medium, large; the first time a product of "
-    "the class is asked for: a few ms, 35 ms for large products): nalgebra's own product "
+    "per process for four size classes (skinny, medium, large, large skinny; the large ones "
+    "per orientation, A·B, Aᵀ·B, A·Bᵀ; the first time a product of the class is asked for: "
+    "a few ms, 10–35 ms for a large one): nalgebra's own product "
     "(matrixmultiply), the gemm crate on one thread, or on rayon's threads (docs/products.md; "
     "`MATGRAD_GEMM=nalgebra|gemm|gemm-threaded` forces one). Which wins differs between "
     "machines and shapes by up to 3×, so the product-bound workloads (Frobenius, least "

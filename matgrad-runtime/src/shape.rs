@@ -6,28 +6,15 @@ pub(crate) fn fmt(shape: (usize, usize)) -> String {
 }
 
 /// Panics unless both operands of the element-wise operation `op` have the same shape.
-///
-/// Inlined, with the panic out of line: the kernels of a scalar function applied entry by
-/// entry (a `map` closure's sweeps, a fused chain's) check `1×1` against `1×1`, which then
-/// costs nothing.
-#[inline]
 #[track_caller]
 pub(crate) fn same(op: &str, lhs: (usize, usize), rhs: (usize, usize)) {
     if lhs != rhs {
-        different(op, lhs, rhs)
+        panic!(
+            "matgrad: `{op}` needs operands of the same shape, got {} and {}",
+            fmt(lhs),
+            fmt(rhs)
+        );
     }
-}
-
-/// The panic of [`same`].
-#[cold]
-#[inline(never)]
-#[track_caller]
-fn different(op: &str, lhs: (usize, usize), rhs: (usize, usize)) -> ! {
-    panic!(
-        "matgrad: `{op}` needs operands of the same shape, got {} and {}",
-        fmt(lhs),
-        fmt(rhs)
-    );
 }
 
 /// Panics unless a `lhs`-shaped matrix can multiply a `rhs`-shaped one.
