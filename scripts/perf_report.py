@@ -246,7 +246,8 @@ EXPLAIN = {
         "At n = 16 both sides are two 16×16 products through nalgebra; the difference is "
         "the generated code's fixed per-call work (adjoint slots, shape checks) on a gradient "
         "of about a microsecond. From n = 128 the products take the path measured fastest "
-        "for their size class (docs/products.md; the Machine section above says which), "
+        "for their size class and orientation (docs/products.md; the Machine section above "
+        "says which), "
         "where the hand-written code's run on nalgebra's (matrixmultiply's threads). "
         "Allocations: both sides make the same two buffers (the residual and the gradient); "
         "the rest are the product libraries' packing buffers (matrixmultiply makes one per "
@@ -364,7 +365,8 @@ FAST = [
     "filled by the first contribution, never zero-filled then added to.",
     "**Products never materialise a transpose**: `Aᵀ·B`, `A·Bᵀ` and the products' pullbacks "
     "read the transposed operand through its strides; products of f32/f64 from 16³ "
-    "multiply-adds take the path measured fastest for their size class (nalgebra's, or the "
+    "multiply-adds take the path measured fastest for their size class (large ones per "
+    "orientation; nalgebra's, or the "
     "gemm crate on one thread or on all cores; docs/products.md), accumulating in place "
     "(`beta = 1`).",
     "**Loops batch their rank-one updates**: the left pullbacks of `A·vₜ`, with `A` from "
