@@ -83,6 +83,11 @@ fn record<W: Workload>(rows: &mut Vec<String>) {
         let (hand, hand_calls, hand_bytes) = count(|| w.hand());
         let generated = w.generated_parts(generated);
         let hand = w.hand_parts(hand);
+        // `_grad_with` in a workspace warmed by two calls: what a training loop's steps cost.
+        let mut ws = matgrad::Workspace::new();
+        let with_parts = w.with_workspace_parts(&mut ws);
+        black_box(w.with_workspace(&mut ws));
+        let (_, with_calls, with_bytes) = count(|| w.with_workspace(&mut ws));
         let size = ["small", "middle", "large"][which];
         for (imp, calls, bytes, parts) in [
             ("primal", primal_calls, primal_bytes, None),
@@ -93,7 +98,11 @@ fn record<W: Workload>(rows: &mut Vec<String>) {
                 Some(&generated),
             ),
             ("hand", hand_calls, hand_bytes, Some(&hand)),
+            ("workspace", with_calls, with_bytes, with_parts.as_ref()),
         ] {
+            if imp == "workspace" && with_parts.is_none() {
+                continue;
+            }
             let mut row = format!(
                 "{{\"workload\": \"{}\", \"size\": \"{}\", \"class\": \"{size}\", \"impl\": \"{imp}\", \"allocations\": {calls}, \"bytes\": {bytes}",
                 W::NAME,
@@ -107,9 +116,13 @@ fn record<W: Workload>(rows: &mut Vec<String>) {
             rows.push(row);
         }
         println!(
-            "{:<14} {:<14} allocations per call: primal {primal_calls:>4}, generated {generated_calls:>4}, hand-written {hand_calls:>4}",
+            "{:<14} {:<14} allocations per call: primal {primal_calls:>4}, generated {generated_calls:>4}, hand-written {hand_calls:>4}, with a workspace {}",
             W::NAME,
-            label(dims)
+            label(dims),
+            match with_parts {
+                Some(_) => format!("{with_calls:>4}"),
+                None => "   -".into(),
+            }
         );
     }
 }

@@ -249,7 +249,7 @@ pub mod catalogue {}
 
 pub use matgrad_runtime::{
     check_gradient, compare, finite_difference, Broadcast, Dense, Differentiable, GradCheck, Leaf,
-    LeafMut, Scalar,
+    LeafMut, Scalar, Workspace,
 };
 
 #[doc = include_str!("../docs/attributes/differentiable.md")]

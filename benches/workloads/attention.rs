@@ -10,7 +10,7 @@ use matgrad::{grad, softmax_columns};
 use nalgebra::DMatrix;
 
 /// l = ½‖V·softmax_columns(KᵀQ/√d)‖², Q = W_q·X, K = W_k·X, V = W_v·X.
-#[grad(wq, wk, wv)]
+#[grad(wq, wk, wv, workspace)]
 pub fn attention(wq: &DMatrix<f64>, wk: &DMatrix<f64>, wv: &DMatrix<f64>, x: &DMatrix<f64>) -> f64 {
     let q = wq * x;
     let k = wk * x;
@@ -137,5 +137,13 @@ impl Workload for Attention {
             value,
             grads: vec![("wq", flat(&dwq)), ("wk", flat(&dwk)), ("wv", flat(&dwv))],
         }
+    }
+
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        Some(attention_grad_with(ws, &self.wq, &self.wk, &self.wv, &self.x).0)
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (value, g) = attention_grad_with(ws, &self.wq, &self.wk, &self.wv, &self.x);
+        Some(self.generated_parts((value, g.clone())))
     }
 }

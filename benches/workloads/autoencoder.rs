@@ -10,7 +10,7 @@ use matgrad::{grad, sigmoid};
 use nalgebra::{DMatrix, DVector};
 
 /// ‖b₂ + Wᵀσ(Wx + b₁) − x‖².
-#[grad(w, b1, b2)]
+#[grad(w, b1, b2, workspace)]
 pub fn autoencoder(
     w: &DMatrix<f64>,
     b1: &DVector<f64>,
@@ -125,5 +125,13 @@ impl Workload for Autoencoder {
                 ("b2", db2.as_slice().to_vec()),
             ],
         }
+    }
+
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        Some(autoencoder_grad_with(ws, &self.w, &self.b1, &self.b2, &self.x).0)
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (value, g) = autoencoder_grad_with(ws, &self.w, &self.b1, &self.b2, &self.x);
+        Some(self.generated_parts((value, g.clone())))
     }
 }

@@ -10,7 +10,7 @@ use matgrad::{grad, logsumexp_columns, Broadcast};
 use nalgebra::{DMatrix, DVector};
 
 /// l = (1/N) Σⱼ (logsumexp(zⱼ) − z_{yⱼ,j}), Z = W·X + b.
-#[grad(w, b)]
+#[grad(w, b, workspace)]
 pub fn classifier(w: &DMatrix<f64>, b: &DVector<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
     let z = (w * x).broadcast_add(b);
     let lse = logsumexp_columns(&z);
@@ -117,5 +117,13 @@ impl Workload for Classifier {
             value,
             grads: vec![("w", flat(&dw)), ("b", db.as_slice().to_vec())],
         }
+    }
+
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        Some(classifier_grad_with(ws, &self.w, &self.b, &self.x, &self.labels).0)
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (value, g) = classifier_grad_with(ws, &self.w, &self.b, &self.x, &self.labels);
+        Some(self.generated_parts((value, g.clone())))
     }
 }

@@ -5,7 +5,7 @@ use matgrad::grad;
 use nalgebra::DMatrix;
 
 /// ‖XAᵀ − B‖²_F.
-#[grad(x)]
+#[grad(x, workspace)]
 pub fn frobenius(x: &DMatrix<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     (x * a.transpose() - b).norm_squared()
 }
@@ -63,5 +63,13 @@ impl Workload for Frobenius {
             value,
             grads: vec![("x", flat(&x))],
         }
+    }
+
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        Some(frobenius_grad_with(ws, &self.x, &self.a, &self.b).0)
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (value, g) = frobenius_grad_with(ws, &self.x, &self.a, &self.b);
+        Some(self.generated_parts((value, g.clone())))
     }
 }

@@ -14,7 +14,7 @@ use nalgebra::{DMatrix, DVector};
 pub const EPS: f64 = 1e-3;
 
 /// −ln p(X | μ, L·Lᵀ + εI).
-#[grad(mu, l)]
+#[grad(mu, l, workspace)]
 pub fn gaussian(mu: &DVector<f64>, l: &DMatrix<f64>, x: &DMatrix<f64>, eps: f64) -> f64 {
     let (d, n) = x.shape();
     let sigma = l * l.transpose() + DMatrix::identity(d, d) * eps;
@@ -103,5 +103,13 @@ impl Workload for Gaussian {
             value,
             grads: vec![("mu", dmu.as_slice().to_vec()), ("l", flat(&dl))],
         }
+    }
+
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        Some(gaussian_grad_with(ws, &self.mu, &self.l, &self.x, EPS).0)
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (value, g) = gaussian_grad_with(ws, &self.mu, &self.l, &self.x, EPS);
+        Some(self.generated_parts((value, g.clone())))
     }
 }

@@ -14,7 +14,7 @@ use nalgebra::{DMatrix, DVector};
 pub const EPS: f64 = 1e-5;
 
 /// l = ½‖W·(γ ⊙ X̂ + β) − T‖², X̂ each column of X centred and scaled to unit variance.
-#[grad(gamma, beta, w)]
+#[grad(gamma, beta, w, workspace)]
 pub fn layer_norm_linear(
     gamma: &DVector<f64>,
     beta: &DVector<f64>,
@@ -142,5 +142,32 @@ impl Workload for LayerNormLinear {
                 ("w", flat(&dw)),
             ],
         }
+    }
+
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        Some(
+            layer_norm_linear_grad_with(
+                ws,
+                &self.gamma,
+                &self.beta,
+                &self.w,
+                &self.x,
+                &self.t,
+                EPS,
+            )
+            .0,
+        )
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (value, g) = layer_norm_linear_grad_with(
+            ws,
+            &self.gamma,
+            &self.beta,
+            &self.w,
+            &self.x,
+            &self.t,
+            EPS,
+        );
+        Some(self.generated_parts((value, g.clone())))
     }
 }

@@ -5,7 +5,7 @@ use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 
 /// ‖Ax − b‖².
-#[grad(x)]
+#[grad(x, workspace)]
 pub fn least_squares(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 {
     let r = a * x - b;
     r.norm_squared()
@@ -68,5 +68,13 @@ impl Workload for LeastSquares {
             value,
             grads: vec![("x", x.as_slice().to_vec())],
         }
+    }
+
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        Some(least_squares_grad_with(ws, &self.a, &self.x, &self.b).0)
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (value, g) = least_squares_grad_with(ws, &self.a, &self.x, &self.b);
+        Some(self.generated_parts((value, g.clone())))
     }
 }

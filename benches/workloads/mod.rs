@@ -78,6 +78,15 @@ pub trait Workload: Sized {
     fn generated_parts(&self, out: Self::Generated) -> Parts;
     /// [`Workload::hand`]'s output, flattened.
     fn hand_parts(&self, out: Self::Hand) -> Parts;
+    /// `<name>_grad_with` in `ws` (`#[grad(.., workspace)]`), its value returned; `None`
+    /// for a workload without one (batch norm's value is a matrix).
+    fn with_workspace(&self, _ws: &mut matgrad::Workspace) -> Option<f64> {
+        None
+    }
+    /// [`Workload::with_workspace`]'s value and gradient, flattened.
+    fn with_workspace_parts(&self, _ws: &mut matgrad::Workspace) -> Option<Parts> {
+        None
+    }
 }
 
 /// The label of a size in benchmark ids and reports: `16`, `32x8x2`.

@@ -6,7 +6,7 @@ use matgrad::grad;
 use nalgebra::DMatrix;
 
 /// ½‖T − ΦW‖²_F.
-#[grad(w)]
+#[grad(w, workspace)]
 pub fn prml(phi: &DMatrix<f64>, w: &DMatrix<f64>, t: &DMatrix<f64>) -> f64 {
     0.5 * (t - phi * w).norm_squared()
 }
@@ -64,5 +64,13 @@ impl Workload for Prml {
             value,
             grads: vec![("w", flat(&w))],
         }
+    }
+
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        Some(prml_grad_with(ws, &self.phi, &self.w, &self.t).0)
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (value, g) = prml_grad_with(ws, &self.phi, &self.w, &self.t);
+        Some(self.generated_parts((value, g.clone())))
     }
 }

@@ -10,7 +10,7 @@ use matgrad::{grad, tanh};
 use nalgebra::{DMatrix, DVector};
 
 /// l = Σₜ ‖hₜ‖², hₜ = W tanh(hₜ₋₁) + U xₜ + b over the inputs `xs` = x₁…x_T.
-#[grad(w, u, b)]
+#[grad(w, u, b, workspace)]
 pub fn rnn(
     w: &DMatrix<f64>,
     u: &DMatrix<f64>,
@@ -144,5 +144,13 @@ impl Workload for Rnn {
                 ("b", db.as_slice().to_vec()),
             ],
         }
+    }
+
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        Some(rnn_grad_with(ws, &self.w, &self.u, &self.b, &self.h0, &self.xs).0)
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (value, g) = rnn_grad_with(ws, &self.w, &self.u, &self.b, &self.h0, &self.xs);
+        Some(self.generated_parts((value, g.clone())))
     }
 }

@@ -67,3 +67,5 @@ pub fn expand_derive(
 ) -> proc_macro2::TokenStream {
     derive::expand(item, context)
 }
+#[cfg(test)]
+mod zz_dump;

@@ -116,6 +116,7 @@ pub(crate) fn entrywise_reuse_g<V: Dense>(
             for (i, (v, gi)) in a.entries_mut().iter_mut().zip(g.entries()).enumerate() {
                 *v += term(i, *gi);
             }
+            g.recycle();
         }
     }
 }
@@ -154,8 +155,10 @@ where
     shape::same("map", g.shape(), x.shape());
     let xs = x.entries();
     let terms = g.map_entries(|i, gi| df(xs[i], gi));
-    if let Some(acc) = acc {
-        crate::value::accumulate(acc, terms);
+    g.recycle();
+    match acc {
+        Some(acc) => crate::value::accumulate(acc, terms),
+        None => terms.recycle(),
     }
 }
 

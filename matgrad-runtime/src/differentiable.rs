@@ -143,6 +143,16 @@ pub trait Differentiable: Clone {
         self.visit_mut(&mut |leaf| leaf.entries.iter_mut().for_each(|v| *v *= a));
     }
 
+    /// Gives this value's buffers to the workspace installed on this thread, if any, for the
+    /// next computation to reuse (see [`Workspace`](crate::Workspace)); else drops it. A
+    /// matrix on the heap gives its entries' buffer, a collection its elements'; other values
+    /// just drop.
+    fn recycle(self)
+    where
+        Self: Sized,
+    {
+    }
+
     /// `a·self`.
     fn scaled(&self, a: Self::Scalar) -> Self {
         let mut out = self.clone();
@@ -346,7 +356,10 @@ where
     }
     fn zeros_like(&self) -> Self {
         let (r, c) = self.shape_generic();
-        OMatrix::zeros_generic(r, c)
+        crate::workspace::zeros_generic(r, c)
+    }
+    fn recycle(self) {
+        crate::workspace::recycle_matrix(self)
     }
     #[track_caller]
     fn add_assign(&mut self, other: &Self) {
@@ -363,7 +376,8 @@ where
         }
     }
     fn scaled(&self, a: T) -> Self {
-        self.map(|v| a * v)
+        let (r, c) = self.shape_generic();
+        crate::workspace::matrix_from_entries(r, c, self.as_slice().iter().map(|v| a * *v))
     }
 }
 
@@ -400,6 +414,9 @@ macro_rules! collection_impl {
                         .zip(from)
                         .for_each(|(x, f)| x.restore_skipped(f));
                 }
+            }
+            fn recycle(self) {
+                self.into_iter().for_each(V::recycle);
             }
             fn visit<'a>(&'a self, f: &mut dyn FnMut(Leaf<'a, V::Scalar>)) {
                 self.iter().for_each(|item| item.visit(f));

@@ -75,6 +75,7 @@ mod triangular;
 mod value;
 mod views;
 pub mod vmath;
+pub mod workspace;
 
 pub use activation_tangents::*;
 pub use activations::*;
@@ -121,3 +122,4 @@ pub use value::{
     Kept, Scalar, ScalarOutput,
 };
 pub use views::*;
+pub use workspace::{recycle, Workspace};

@@ -20,7 +20,7 @@ use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, OMatrix};
 /// `RowDVector·DVector`, `DVector·RowDVector`, ... all work).
 pub trait MulRule<Rhs>: Sized {
     /// The type of `lhs * rhs`.
-    type Output;
+    type Output: crate::Differentiable;
     /// `lhs * rhs`.
     fn mul(&self, rhs: &Rhs) -> Self::Output;
     /// `l̄ += ∂(l·r)/∂l applied to ḡ`.
@@ -30,12 +30,14 @@ pub trait MulRule<Rhs>: Sized {
     /// [`MulRule::pullback_lhs`] with the cotangent given by value.
     #[inline]
     fn pullback_lhs_reuse_g(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Self>) {
-        Self::pullback_lhs(&g, lhs, rhs, acc)
+        Self::pullback_lhs(&g, lhs, rhs, acc);
+        g.recycle();
     }
     /// [`MulRule::pullback_rhs`] with the cotangent given by value.
     #[inline]
     fn pullback_rhs_reuse_g(g: Self::Output, lhs: &Self, rhs: &Rhs, acc: &mut Option<Rhs>) {
-        Self::pullback_rhs(&g, lhs, rhs, acc)
+        Self::pullback_rhs(&g, lhs, rhs, acc);
+        g.recycle();
     }
     /// The left pullback of one iteration of a loop, `l̄ += ∂(l·r)/∂l applied to ḡ`, either
     /// applied now or kept in `later` for [`MulRule::pullback_lhs_all`] after the loop. By
@@ -182,7 +184,9 @@ where
         shape::multipliable(self.shape(), rhs.shape());
         let mut y = None;
         crate::transposed::acc_nn(&mut y, self, rhs);
-        y.unwrap_or_else(|| OMatrix::zeros_generic(self.shape_generic().0, rhs.shape_generic().1))
+        y.unwrap_or_else(|| {
+            crate::workspace::zeros_generic(self.shape_generic().0, rhs.shape_generic().1)
+        })
     }
     /// `Ā += Ḡ·Bᵀ` (Bᵀ a strided view: no transpose is materialised).
     #[inline]

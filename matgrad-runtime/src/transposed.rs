@@ -13,6 +13,7 @@
 use crate::product_path::{product_path, Orientation, ProductPath};
 use crate::shape;
 use crate::value::{accumulate_with, Scalar};
+use crate::workspace;
 use nalgebra::{
     allocator::Allocator, DefaultAllocator, Dim, Dyn, MatrixView, MatrixViewMut, OMatrix, U1,
 };
@@ -36,13 +37,15 @@ pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
     // `NALGEBRA_SMALL_DIM`. Below, `tr_mul` (dot products).
     let small = [k, m, b.ncols()].iter().any(|&d| d <= NALGEBRA_SMALL_DIM);
     if small {
-        return accumulate_with(acc, || a.tr_mul(b), |s| s.gemm_tr(T::one(), a, b, T::one()));
+        let beta = if acc.is_some() { T::one() } else { T::zero() };
+        let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mg, ng));
+        return dst.gemm_tr(T::one(), a, b, beta);
     }
     let n = b.ncols();
     let at = MatrixView::from_slice_with_strides_generic(a.as_slice(), Dyn(m), Dyn(k), Dyn(k), U1);
     let bv = MatrixView::from_slice_generic(b.as_slice(), Dyn(k), Dyn(n));
     let beta = if acc.is_some() { T::one() } else { T::zero() };
-    let dst = acc.get_or_insert_with(|| OMatrix::zeros_generic(mg, ng));
+    let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mg, ng));
     MatrixViewMut::from_slice_generic(dst.as_mut_slice(), Dyn(m), Dyn(n)).gemm(
         T::one(),
         &at,
@@ -66,7 +69,9 @@ pub(crate) fn acc_nt<T: Scalar, M: Dim, K: Dim, N: Dim>(
     }
     let (ng, kg) = b.shape_generic();
     let bt = MatrixView::from_slice_with_strides_generic(b.as_slice(), kg, ng, Dyn(n), U1);
-    accumulate_with(acc, || a * bt, |s| s.gemm(T::one(), a, &bt, T::one()))
+    let beta = if acc.is_some() { T::one() } else { T::zero() };
+    let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mn.0, mn.1));
+    dst.gemm(T::one(), a, &bt, beta)
 }
 
 /// `acc += A·B`.
@@ -81,7 +86,9 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
     if acc_blocked(acc, mn, k, Orientation::NN, (a.as_slice(), b.as_slice())) {
         return;
     }
-    accumulate_with(acc, || a * b, |s| s.gemm(T::one(), a, b, T::one()))
+    let beta = if acc.is_some() { T::one() } else { T::zero() };
+    let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mn.0, mn.1));
+    dst.gemm(T::one(), a, b, beta)
 }
 
 /// nalgebra's `gemm` of dynamically sized matrices goes to matrixmultiply (which reads any
@@ -123,7 +130,7 @@ where
         ProductPath::GemmThreaded => gemm::Parallelism::Rayon(0),
     };
     let read_dst = acc.is_some();
-    let dst = acc.get_or_insert_with(|| OMatrix::zeros_generic(mg, ng));
+    let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mg, ng));
     shape::same("+= (a product)", dst.shape(), (m, n));
     let (lhs, rhs) = orientation.operands(a, b, [m, n, k]);
     gemm_crate(
@@ -214,7 +221,9 @@ where
         shape::multipliable((self.ncols(), self.nrows()), b.shape());
         let mut y = None;
         acc_tn(&mut y, self, b);
-        y.unwrap_or_else(|| OMatrix::zeros_generic(self.shape_generic().1, b.shape_generic().1))
+        y.unwrap_or_else(|| {
+            crate::workspace::zeros_generic(self.shape_generic().1, b.shape_generic().1)
+        })
     }
     /// `Ā += B·Ḡᵀ`.
     #[inline]
@@ -314,7 +323,9 @@ where
         shape::multipliable(self.shape(), (b.ncols(), b.nrows()));
         let mut y = None;
         acc_nt(&mut y, self, b);
-        y.unwrap_or_else(|| OMatrix::zeros_generic(self.shape_generic().0, b.shape_generic().0))
+        y.unwrap_or_else(|| {
+            crate::workspace::zeros_generic(self.shape_generic().0, b.shape_generic().0)
+        })
     }
     /// `Ā += Ḡ·B`.
     #[inline]

@@ -113,19 +113,18 @@ where
         self.as_mut_slice()
     }
     fn map_entries(&self, mut f: impl FnMut(usize, T) -> T) -> Self {
-        let mut out = Vec::with_capacity(self.len());
-        out.extend(self.as_slice().iter().enumerate().map(|(s, v)| f(s, *v)));
-        self.with_entries(out)
+        let (r, c) = self.shape_generic();
+        let entries = self.as_slice().iter().enumerate().map(|(s, v)| f(s, *v));
+        crate::workspace::matrix_from_entries(r, c, entries)
     }
     fn zip_entries(&self, other: &Self, f: impl Fn(T, T) -> T) -> Self {
-        let mut out = Vec::with_capacity(self.len());
-        out.extend(
-            self.as_slice()
-                .iter()
-                .zip(other.as_slice())
-                .map(|(a, b)| f(*a, *b)),
-        );
-        self.with_entries(out)
+        let (r, c) = self.shape_generic();
+        let entries = self
+            .as_slice()
+            .iter()
+            .zip(other.as_slice())
+            .map(|(a, b)| f(*a, *b));
+        crate::workspace::matrix_from_entries(r, c, entries)
     }
     fn with_entries(&self, entries: Vec<T>) -> Self {
         let (r, c) = self.shape_generic();
@@ -185,7 +184,10 @@ pub fn one<T: Scalar>(_output: &T) -> T {
 #[track_caller]
 pub(crate) fn accumulate<V: Differentiable>(slot: &mut Option<V>, contribution: V) {
     match slot {
-        Some(acc) => acc.add_assign(&contribution),
+        Some(acc) => {
+            acc.add_assign(&contribution);
+            contribution.recycle();
+        }
         None => *slot = Some(contribution),
     }
 }

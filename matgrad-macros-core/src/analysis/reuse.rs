@@ -14,6 +14,9 @@ use crate::ir::{defined_at, Body, Head, Kind, Step, ValueId};
 pub struct Reuse {
     pub consumable: Vec<bool>,
     pub consumed: Vec<bool>,
+    /// Named by code kept as the user wrote it, read from another region, or otherwise
+    /// bound to stay where it is: never moved by the generated code's own choice.
+    pub pinned: Vec<bool>,
 }
 
 impl Reuse {
@@ -26,7 +29,7 @@ impl Reuse {
         needed: &Needed,
         owned: bool,
     ) -> Reuse {
-        let consumable = consumable(body, bindings, needed);
+        let (consumable, pinned) = consumable(body, bindings, needed);
         let consumed = if owned {
             consumed_by_reverse(body, activity, needed)
         } else {
@@ -35,6 +38,7 @@ impl Reuse {
         Reuse {
             consumable,
             consumed,
+            pinned,
         }
     }
 }
@@ -144,8 +148,9 @@ impl Reads {
     }
 }
 
-/// Which values the forward sweep may move into the one operation that reads them.
-fn consumable(body: &Body, bindings: &Bindings, needed: &Needed) -> Vec<bool> {
+/// Which values the forward sweep may move into the one operation that reads them, and
+/// which are pinned.
+fn consumable(body: &Body, bindings: &Bindings, needed: &Needed) -> (Vec<bool>, Vec<bool>) {
     let n = body.values.len();
     let mut r = Reads {
         uses: vec![0; n],
@@ -159,7 +164,7 @@ fn consumable(body: &Body, bindings: &Bindings, needed: &Needed) -> Vec<bool> {
             r.pinned[of] = true;
         }
     }
-    (0..n)
+    let consumable = (0..n)
         .map(|id| {
             let v = &body.values[id];
             r.uses[id] == 1
@@ -170,7 +175,8 @@ fn consumable(body: &Body, bindings: &Bindings, needed: &Needed) -> Vec<bool> {
                 && bindings.by_kernel[id]
                 && matches!(v.kind, Kind::Op { .. } | Kind::Map { .. })
         })
-        .collect()
+        .collect();
+    (consumable, r.pinned)
 }
 
 /// Which values the reverse sweep may move into their last reader: top-level temporaries

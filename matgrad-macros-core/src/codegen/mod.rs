@@ -7,6 +7,7 @@ pub mod chunks;
 mod forward;
 mod nodes;
 mod pullback;
+mod recycle;
 mod regions;
 mod reverse;
 #[cfg(test)]
@@ -39,6 +40,9 @@ pub struct Sweeps {
     pub slots: Vec<Option<Ident>>,
     /// The names of bindings that hold a reference (see [`chunks::chunked`]).
     pub references: std::collections::HashSet<String>,
+    /// With [`sweeps_recycling`]: gives the values still bound after the sweeps to the
+    /// installed workspace (see [`recycle`]); empty otherwise.
+    pub recycle: TokenStream,
 }
 
 /// The fixed names of the generated code's own locals, fresh for each expansion.
@@ -79,21 +83,48 @@ pub fn sweeps(
     locals: &Locals,
     seed: Seed,
 ) -> Sweeps {
-    let gen = Gen::new(body, tables, names, locals);
-    let forward = gen.forward(&body.steps);
-    let reverse = gen.top_reverse(&seed);
-    Sweeps {
-        forward,
-        reverse,
-        output_needed: body.output.is_some_and(|o| tables.needed.needed[o]),
-        slots: gen.slot,
-        references: body
-            .values
-            .iter()
-            .enumerate()
-            .filter(|&(id, _)| tables.bindings.reference[id])
-            .map(|(_, v)| v.name.to_string())
-            .collect(),
+    Gen::new(body, tables, names, locals).sweeps(&seed)
+}
+
+/// [`sweeps`] for a workspace (`#[grad(.., workspace)]`, one owned body): each cotangent
+/// that no kernel takes by value, and each value still bound at the end (`Sweeps::recycle`),
+/// goes back to the installed workspace.
+pub fn sweeps_recycling(
+    body: &Body,
+    tables: &Tables,
+    names: &mut Names,
+    locals: &Locals,
+    seed: Seed,
+) -> Sweeps {
+    let mut gen = Gen::new(body, tables, names, locals);
+    gen.recycle = true;
+    gen.sweeps(&seed)
+}
+
+impl Gen<'_> {
+    fn sweeps(self, seed: &Seed) -> Sweeps {
+        let body = self.body;
+        let tables = self.t;
+        let forward = self.forward(&body.steps);
+        let reverse = self.top_reverse(seed);
+        let recycle = match self.recycle {
+            true => self.recycle_at_end(),
+            false => TokenStream::new(),
+        };
+        Sweeps {
+            forward,
+            reverse,
+            output_needed: body.output.is_some_and(|o| tables.needed.needed[o]),
+            slots: self.slot,
+            references: body
+                .values
+                .iter()
+                .enumerate()
+                .filter(|&(id, _)| tables.bindings.reference[id])
+                .map(|(_, v)| v.name.to_string())
+                .collect(),
+            recycle,
+        }
     }
 }
 
@@ -138,6 +169,8 @@ pub(crate) struct Gen<'a> {
     /// The type witnesses of top-level values whose slots no kept value types (see
     /// [`type_witnesses`]).
     type_witness: HashMap<ValueId, Ident>,
+    /// Whether dead values go back to an installed workspace ([`sweeps_recycling`]).
+    recycle: bool,
 }
 
 impl<'a> Gen<'a> {
@@ -225,6 +258,7 @@ impl<'a> Gen<'a> {
             closures,
             maybe_ref: maybe_references(body),
             type_witness: type_witnesses(body, t, names),
+            recycle: false,
         }
     }
 

@@ -40,10 +40,12 @@ impl Gen<'_> {
         }
         let g = self.g();
         let calls = pullbacks.to_tokens(&g);
+        let recycle = self.recycle_cotangent(&pullbacks, &g, v.span);
         // The slot is read here for the last time: its cotangent is taken by value.
         quote! {
             if let ::core::option::Option::Some(#g) = ::core::option::Option::take(&mut #d) {
                 #calls
+                #recycle
             }
         }
     }

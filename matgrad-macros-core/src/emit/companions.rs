@@ -218,7 +218,7 @@ impl<'a> Companions<'a> {
     }
 
     /// The gradient struct built from the finished slots of the differentiated parameters.
-    fn gradient(&self, slots: &[Option<Ident>]) -> TokenStream {
+    pub(super) fn gradient(&self, slots: &[Option<Ident>]) -> TokenStream {
         let grad_struct = &self.grad_struct;
         let fields = self
             .sig
@@ -466,7 +466,7 @@ impl<'a> Companions<'a> {
 }
 
 /// A reference to the value `o` of `body`: its binding if that holds one, else `&binding`.
-fn reference_to(body: &Body, o: usize, t: &Tables) -> TokenStream {
+pub(super) fn reference_to(body: &Body, o: usize, t: &Tables) -> TokenStream {
     let name = &body.values[o].name;
     if t.bindings.reference[o] {
         quote!(#name)

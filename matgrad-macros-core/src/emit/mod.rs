@@ -17,6 +17,7 @@ pub mod graph;
 mod items;
 pub mod rule;
 pub mod tangent_rule;
+mod workspace;
 mod wrappers;
 
 pub use context::Context;
@@ -76,6 +77,9 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
     analysis::aliases::rename(&mut body, &renames);
     let companions = Companions::new(&func, &sig, &body, &krate);
     let mut out = companions.emit(&owned, &shared, &mut names, &locals);
+    if let Some(at) = &args.workspace {
+        out.extend(companions.grad_with_fn(at, &owned, &mut names, &locals));
+    }
     if args.forward {
         let primal = lowered.as_ref().unwrap_or(&body);
         out.extend(companions.forward_companions(primal, &mut names, &locals));

@@ -297,6 +297,8 @@ pub mod helpers {
     pub const SCALAR_OUTPUT: &str = "ScalarOutput";
     /// The dummy imported under each generated name.
     pub const SHADOW: &str = "shadow";
+    /// Gives a dead value's buffers to the installed workspace (`#[grad(.., workspace)]`).
+    pub const RECYCLE: &str = "recycle";
     /// The drivers of a long function's pullback nodes (`codegen::nodes`),
     /// `pull<arguments between ḡ and the slot>_<ḡ borrowed or owned by each kernel>`.
     pub const PULL: &[&str] = &[
@@ -334,6 +336,7 @@ pub mod helpers {
             ZIP_MAP_PULLBACK,
             SCALAR_OUTPUT,
             SHADOW,
+            RECYCLE,
         ];
         out.extend(PASS);
         out.extend(PASS_NEGATED);

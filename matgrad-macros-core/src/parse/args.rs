@@ -18,6 +18,9 @@ pub struct Args {
     /// `checkpoint`: the reverse sweep of each loop at the function's top level replays the
     /// loop from √T saved states instead of keeping every iteration (memory O(√T)).
     pub checkpoint: Option<Ident>,
+    /// `workspace`: also generate `f_grad_with(&mut Workspace, ..)`, whose repeated calls
+    /// reuse the buffers of earlier ones.
+    pub workspace: Option<Ident>,
 }
 
 /// Whether `path` can name a module: no segment has generic arguments or is `Self`.
@@ -34,6 +37,7 @@ pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
         krate: None,
         forward: false,
         checkpoint: None,
+        workspace: None,
     };
     let mut names: Vec<Ident> = Vec::new();
     for chunk in split_commas(tokens) {
@@ -50,6 +54,12 @@ pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
                     errors.at(&ident, "`checkpoint` is given twice");
                 }
                 args.checkpoint = Some(ident);
+            }
+            (Some(TokenTree::Ident(ident)), None) if ident == "workspace" => {
+                if args.workspace.is_some() {
+                    errors.at(&ident, "`workspace` is given twice");
+                }
+                args.workspace = Some(ident);
             }
             (Some(TokenTree::Ident(ident)), None) => {
                 if names.contains(&ident) {
@@ -83,7 +93,7 @@ pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
                 &chunk,
                 "expected the names of parameters to differentiate, separated by commas: \
                  `#[grad]` for all of them, or e.g. `#[grad(x, w)]` (and optionally `forward`, \
-                 `checkpoint`, `crate = path`)",
+                 `checkpoint`, `workspace`, `crate = path`)",
             ),
         }
     }

@@ -401,6 +401,7 @@ mod tests {
             krate: None,
             forward: false,
             checkpoint: None,
+            workspace: None,
         };
         let mut errors = Errors::default();
         let s = analyze(&func, &args, &mut errors);

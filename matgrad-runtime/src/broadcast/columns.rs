@@ -253,6 +253,7 @@ pub(super) fn pull_lhs_reuse_g<L, R>(
         Some(a) => {
             shape::same(op, a.shape(), l.shape());
             pull_columns(rows, m, a.entries_mut(), Some(g.entries()), ls, rs, f);
+            g.recycle();
         }
     }
 }
