@@ -135,6 +135,22 @@ impl Out {
             }
         }
     }
+    /// Compares a gradient with the same gradient computed another way (`f_grad_with`
+    /// against `f_grad`): equal to 1e-12 relative to the largest entry.
+    pub fn same<X: Probe>(&mut self, what: &str, got: &X, want: &X) {
+        if got.n() != want.n() {
+            self.set(GRADIENT, format!("∂/∂{what}: {} entries where `_grad` has {}", got.n(), want.n()));
+            return;
+        }
+        let scale = max_abs(want).max(1.0);
+        for i in 0..want.n() {
+            let (g, w) = (got.get(i), want.get(i));
+            if !((g - w).abs() <= 1e-12 * scale) && !(g.is_nan() && w.is_nan()) {
+                self.set(GRADIENT, format!("∂/∂{what} entry {i}: got {g:e}, `_grad` has {w:e}"));
+                return;
+            }
+        }
+    }
     /// Compares a gradient with finite differences of `f` at two step sizes.
     pub fn grad<X: Probe>(&mut self, param: &str, g: &X, x: &X, mut f: impl FnMut(&X) -> f64) {
         if g.n() != x.n() {

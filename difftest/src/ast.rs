@@ -380,6 +380,10 @@ impl Function {
         if self.checkpoint {
             args.push("checkpoint".into());
         }
+        if self.ret == Ty::Scalar {
+            // `f_grad_with` of every float-valued function (the checks call it too).
+            args.push("workspace".into());
+        }
         let attr = match args.is_empty() {
             true => "#[grad]".to_string(),
             false => format!("#[grad({})]", args.join(", ")),

@@ -171,6 +171,19 @@ fn check_function(f: &Function, rng: &mut StdRng, fw: &mut forward::Checks, k: u
         s.push_str(&format!(
             "        let (y, g) = {n}_grad({all}){some};\n        out.value(&y, &y0);\n"
         ));
+        // Twice in one workspace: the second call runs in the first one's recycled buffers.
+        let same: String = f
+            .params
+            .iter()
+            .filter(|p| p.diff)
+            .map(|p| {
+                let pn = &p.name;
+                format!("            out.same(\"{pn} (workspace)\", &gw.{pn}, &g.{pn});\n")
+            })
+            .collect();
+        s.push_str(&format!(
+            "        let mut ws = matgrad::Workspace::new();\n        for _ in 0..2 {{\n            let (yw, gw) = {n}_grad_with(&mut ws, {all}){some};\n            out.value(&yw, &y0);\n{same}        }}\n"
+        ));
     } else {
         let cot = literal(f.ret, rng);
         s.push_str(&format!(

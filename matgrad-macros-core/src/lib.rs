@@ -67,5 +67,3 @@ pub fn expand_derive(
 ) -> proc_macro2::TokenStream {
     derive::expand(item, context)
 }
-#[cfg(test)]
-mod zz_dump;

@@ -96,7 +96,7 @@ fn map_vectorised<V: Dense>(x: &V, f: impl Fn(V::Scalar) -> V::Scalar, slice: fn
     if xs.len() < VECTORISED_FROM {
         return map(x, f);
     }
-    let mut out = xs.to_vec();
+    let mut out = crate::workspace::copy_vec(xs);
     crate::vmath::apply(&mut out, slice, f);
     x.with_entries(out)
 }

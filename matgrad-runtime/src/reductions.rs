@@ -274,7 +274,7 @@ fn accumulate_columns<T: Scalar, R: Dim, C: Dim>(
             }
         }
         None => {
-            let mut out = Vec::with_capacity(x.len());
+            let mut out = crate::workspace::take_vec(x.len());
             for j in 0..x.ncols() {
                 out.extend(std::iter::repeat_n(c(j), m));
             }
@@ -305,7 +305,7 @@ fn accumulate_rows<T: Scalar, R: Dim, C: Dim>(
             }
         }
         None => {
-            let mut out = Vec::with_capacity(x.len());
+            let mut out = crate::workspace::take_vec(x.len());
             for _ in 0..x.ncols() {
                 out.extend_from_slice(&r[..m]);
             }

@@ -51,14 +51,16 @@ impl Lanes {
 /// `ln Σₖ e^{xₖ}` of each lane, from the lane's largest entry `m`: `m + ln Σₖ e^{xₖ − m}`
 /// (`m` itself when it is infinite: a lane of `−∞` has `−∞`, one holding `+∞` has `+∞`).
 fn lane_logsumexp<T: Scalar>(x: &[T], shape: (usize, usize), lanes: Lanes) -> Vec<T> {
-    let Some(LaneExps { mut m, sums, .. }) = lane_exps(x, shape, lanes) else {
+    let Some(LaneExps { mut m, e, sums }) = lane_exps(x, shape, lanes) else {
         return vec![-T::one() / T::zero(); lanes.count(shape).0];
     };
-    for (m, s) in m.iter_mut().zip(sums) {
+    for (m, s) in m.iter_mut().zip(&sums) {
         if m.is_finite() {
             *m += s.ln();
         }
     }
+    crate::workspace::recycle_vec(e);
+    crate::workspace::recycle_vec(sums);
     m
 }
 
@@ -81,10 +83,16 @@ fn lane_exps<T: Scalar>(x: &[T], shape: (usize, usize), lanes: Lanes) -> Option<
     // Each lane's first entry, then the larger of it and each entry.
     let first = (0..count).map(|l| x[lanes.at(shape, l, 0)]).collect();
     let m = lane_fold(x, shape, lanes, first, |a, b| a.max(b));
-    let mut e = x.to_vec();
+    let mut e = crate::workspace::copy_vec(x);
     lane_apply(&mut e, shape, lanes, &m, |_, v, m| v - m);
     exp_entries(&mut e);
-    let sums = lane_fold(&e, shape, lanes, vec![T::zero(); count], |s, v| s + v);
+    let sums = lane_fold(
+        &e,
+        shape,
+        lanes,
+        crate::workspace::filled_vec(count, T::zero()),
+        |s, v| s + v,
+    );
     Some(LaneExps { m, e, sums })
 }
 
@@ -163,7 +171,7 @@ fn exp_entries<T: Scalar>(v: &mut Vec<T>) {
 /// `yₛ = f(xₛ, lse of s's lane)` for every entry `s` of `x`.
 fn per_entry<V: Dense>(x: &V, lanes: Lanes, f: impl Fn(V::Scalar, V::Scalar) -> V::Scalar) -> V {
     let lse = lane_logsumexp(x.entries(), x.shape(), lanes);
-    let mut out = x.entries().to_vec();
+    let mut out = crate::workspace::copy_vec(x.entries());
     lane_apply(&mut out, x.shape(), lanes, &lse, |_, v, lse| f(v, lse));
     x.with_entries(out)
 }
@@ -195,7 +203,7 @@ pub fn softmax_over<V: Dense>(x: &V, lanes: Lanes) -> V {
 /// `x̄ = y ⊙ (ḡ − ⟨ḡ, y⟩)` per lane, for `y = softmax(x)`.
 pub fn softmax_over_pullback<V: Dense>(g: &V, y: &V, lanes: Lanes) -> V {
     let dots = lane_sums(&g.zip_entries(y, |a, b| a * b), lanes);
-    let mut out = y.entries().to_vec();
+    let mut out = crate::workspace::copy_vec(y.entries());
     let gs = g.entries();
     lane_apply(&mut out, y.shape(), lanes, &dots, |s, ys, dot| {
         ys * (gs[s] - dot)
@@ -211,7 +219,7 @@ pub fn log_softmax_over<V: Dense>(x: &V, lanes: Lanes) -> V {
 /// `x̄ = ḡ − e^y·Σḡ` per lane, for `y = log_softmax(x)`.
 pub fn log_softmax_over_pullback<V: Dense>(g: &V, y: &V, lanes: Lanes) -> V {
     let sums = lane_sums(g, lanes);
-    let mut e = y.entries().to_vec();
+    let mut e = crate::workspace::copy_vec(y.entries());
     exp_entries(&mut e);
     let gs = g.entries();
     lane_apply(&mut e, y.shape(), lanes, &sums, |s, e, sum| gs[s] - e * sum);
@@ -237,7 +245,7 @@ pub fn logsumexp_pullback<V: Dense>(g: &V::Scalar, x: &V, y: &V::Scalar) -> V {
 /// log-sum-exp.
 fn lse_pullback<V: Dense>(g: &[V::Scalar], x: &V, y: &[V::Scalar], lanes: Lanes) -> V {
     let shape = x.shape();
-    let mut e = x.entries().to_vec();
+    let mut e = crate::workspace::copy_vec(x.entries());
     lane_apply(&mut e, shape, lanes, y, |_, v, y| v - y);
     exp_entries(&mut e);
     lane_apply(&mut e, shape, lanes, g, |_, e, g| g * e);
@@ -250,7 +258,9 @@ where
     DefaultAllocator: Allocator<R, C> + Allocator<R>,
 {
     let lse = lane_logsumexp(x.as_slice(), x.shape(), Lanes::Rows);
-    OVector::from_iterator_generic(x.shape_generic().0, U1, lse)
+    let y = crate::workspace::matrix_from_entries(x.shape_generic().0, U1, lse.iter().copied());
+    crate::workspace::recycle_vec(lse);
+    y
 }
 
 /// `x̄ᵢⱼ = ḡᵢ·e^{xᵢⱼ − yᵢ}`.
@@ -271,7 +281,9 @@ where
     DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
 {
     let lse = lane_logsumexp(x.as_slice(), x.shape(), Lanes::Columns);
-    OMatrix::from_iterator_generic(U1, x.shape_generic().1, lse)
+    let y = crate::workspace::matrix_from_entries(U1, x.shape_generic().1, lse.iter().copied());
+    crate::workspace::recycle_vec(lse);
+    y
 }
 
 /// `x̄ᵢⱼ = ḡⱼ·e^{xᵢⱼ − yⱼ}`.

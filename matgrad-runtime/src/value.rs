@@ -128,6 +128,12 @@ where
     }
     fn with_entries(&self, entries: Vec<T>) -> Self {
         let (r, c) = self.shape_generic();
+        if R::try_to_usize().is_some() && C::try_to_usize().is_some() {
+            // Copied into the matrix's own array: the buffer goes back to a workspace.
+            let m = OMatrix::from_column_slice_generic(r, c, &entries);
+            crate::workspace::recycle_vec(entries);
+            return m;
+        }
         OMatrix::from_vec_generic(r, c, entries)
     }
 }

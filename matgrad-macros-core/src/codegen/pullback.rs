@@ -40,7 +40,9 @@ impl Gen<'_> {
         }
         let g = self.g();
         let calls = pullbacks.to_tokens(&g);
-        let recycle = self.recycle_cotangent(&pullbacks, &g, v.span);
+        // A call's pullback borrows ḡ (`(pullback)(&ḡ, ..)`).
+        let borrowed = matches!(v.kind, Kind::Call { .. }) || pullbacks.borrow_g();
+        let recycle = self.recycle_cotangent(borrowed, &g, v.span);
         // The slot is read here for the last time: its cotangent is taken by value.
         quote! {
             if let ::core::option::Option::Some(#g) = ::core::option::Option::take(&mut #d) {

@@ -17,18 +17,9 @@ use quote::quote_spanned;
 use syn::Ident;
 
 impl Gen<'_> {
-    /// `recycle(ḡ);` after a pullback whose calls all borrowed ḡ (in workspace mode).
-    pub(super) fn recycle_cotangent(
-        &self,
-        pullbacks: &Pullbacks,
-        g: &Ident,
-        at: Span,
-    ) -> TokenStream {
-        let borrowed = pullbacks
-            .calls
-            .iter()
-            .all(|c| matches!(c, NodeCall::Kernel(k) if !k.owned));
-        if !self.recycle || !borrowed || pullbacks.calls.is_empty() {
+    /// `recycle(ḡ);` after a pullback whose calls all `borrowed` ḡ (in workspace mode).
+    pub(super) fn recycle_cotangent(&self, borrowed: bool, g: &Ident, at: Span) -> TokenStream {
+        if !self.recycle || !borrowed {
             return TokenStream::new();
         }
         let f = self.rt(helpers::RECYCLE, at);
@@ -75,8 +66,22 @@ impl Gen<'_> {
                     && !v.mutable
                     && !body.is_exit(id)
                     && !self.maybe_ref[id]
-                    && matches!(v.kind, Kind::Op { .. } | Kind::Map { .. })
+                    && matches!(
+                        v.kind,
+                        Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }
+                    )
             })
             .collect()
+    }
+}
+
+impl Pullbacks {
+    /// Whether every call borrows ḡ (kernels by reference; nothing else, which may move it).
+    pub(super) fn borrow_g(&self) -> bool {
+        !self.calls.is_empty()
+            && self
+                .calls
+                .iter()
+                .all(|c| matches!(c, NodeCall::Kernel(k) if !k.owned))
     }
 }

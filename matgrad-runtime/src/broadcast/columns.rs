@@ -86,7 +86,7 @@ where
     l.broadcast_check(r, op);
     let (rows, m) = (l.broadcast_rows(), l.shape().0);
     let rs = r.entries();
-    let mut out = Vec::with_capacity(l.len());
+    let mut out = crate::workspace::take_vec(l.len());
     if m > 0 {
         for (j, col) in l.entries().chunks_exact(m).enumerate() {
             if rows {
@@ -152,7 +152,7 @@ pub(super) fn pull_lhs<L, R>(
     accumulate_with(
         acc,
         || {
-            let mut out = Vec::with_capacity(l.len());
+            let mut out = crate::workspace::take_vec(l.len());
             if m > 0 {
                 let columns = gs.chunks_exact(m).zip(ls.chunks_exact(m));
                 for (j, (gc, lc)) in columns.enumerate() {

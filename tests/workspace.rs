@@ -1,0 +1,204 @@
+//! `#[grad(.., workspace)]`: `f_grad_with` computes what `f_grad` computes, call after call in
+//! one workspace (shapes changing between calls, two functions sharing it), and once warm a
+//! call makes no allocation of its own. Allocations are counted per thread by this binary's
+//! global allocator, so the tests running beside each other do not count each other's.
+
+use matgrad::{grad, sigmoid, Broadcast, Workspace};
+use nalgebra::{DMatrix, DVector, RowDVector};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn counted() {
+    // `try_with`: a thread being torn down has no counter left, and needs none.
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        counted();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        counted();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        counted();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The allocations `f` makes on this thread.
+fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let out = f();
+    (out, ALLOCATIONS.with(Cell::get) - before)
+}
+
+/// ‖Ax − b‖².
+#[grad(x, workspace)]
+fn least_squares(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 {
+    let r = a * x - b;
+    r.norm_squared()
+}
+
+/// ‖b₂ + Wᵀσ(Wx + b₁) − x‖²: a product, its transpose, a `#[vjp]` rule (σ), sums.
+#[grad(w, b1, b2, workspace)]
+fn autoencoder(w: &DMatrix<f64>, b1: &DVector<f64>, b2: &DVector<f64>, x: &DVector<f64>) -> f64 {
+    let u = w * x + b1;
+    let v = sigmoid(&u);
+    let z = b2 + w.transpose() * v - x;
+    z.norm_squared()
+}
+
+/// Batch norm's scalar loss ⟨G, γ ⊙ x̂ + β⟩: broadcasts, means, a map, a product of entries.
+#[grad(x, gamma, beta, workspace)]
+fn batch_norm_loss(
+    x: &DMatrix<f64>,
+    gamma: &RowDVector<f64>,
+    beta: &RowDVector<f64>,
+    g: &DMatrix<f64>,
+) -> f64 {
+    let mu = x.row_mean();
+    let xc = x.broadcast_sub(&mu);
+    let var = xc.component_mul(&xc).row_mean();
+    let std = var.map(|v| (v + 1e-5).sqrt());
+    let y = xc
+        .broadcast_div(&std)
+        .broadcast_mul(gamma)
+        .broadcast_add(beta);
+    y.dot(g)
+}
+
+/// An RNN's loss Σₜ ‖hₜ‖², hₜ = W·tanh(hₜ₋₁) + U·xₜ: a loop.
+#[grad(w, u, workspace)]
+fn rnn(w: &DMatrix<f64>, u: &DMatrix<f64>, h0: &DVector<f64>, xs: &[DVector<f64>]) -> f64 {
+    let mut h = h0.clone();
+    let mut l = 0.0;
+    for x in xs.iter() {
+        h = w * matgrad::tanh(&h) + u * x;
+        l += h.norm_squared();
+    }
+    l
+}
+
+/// A branch on the data, and `?` on a Cholesky factorisation.
+#[grad(s, workspace)]
+fn log_det_or_trace(s: &DMatrix<f64>, use_det: bool) -> Option<f64> {
+    let c = s.clone().cholesky()?;
+    let value = if use_det {
+        c.ln_determinant()
+    } else {
+        s.trace()
+    };
+    Some(value)
+}
+
+fn mat(r: usize, c: usize, seed: u64) -> DMatrix<f64> {
+    DMatrix::from_fn(r, c, |i, j| {
+        let k = (i * 31 + j * 17) as u64 + seed * 1009;
+        ((k.wrapping_mul(2654435761) % 1000) as f64 / 500.0) - 1.0
+    })
+}
+
+fn vec(n: usize, seed: u64) -> DVector<f64> {
+    DVector::from_column_slice(mat(n, 1, seed).as_slice())
+}
+
+#[test]
+fn least_squares_equals_grad_in_every_call_and_allocates_nothing_once_warm() {
+    let mut ws = Workspace::new();
+    for &(m, n) in &[(6, 4), (40, 30), (6, 4)] {
+        let (a, x, b) = (mat(m, n, 1), vec(n, 2), vec(m, 3));
+        let (value, grad) = least_squares_grad(&a, &x, &b);
+        for _ in 0..3 {
+            let (v, g) = least_squares_grad_with(&mut ws, &a, &x, &b);
+            assert_eq!(v, value);
+            assert_eq!(g.x, grad.x);
+        }
+        let (_, count) = allocations(|| least_squares_grad_with(&mut ws, &a, &x, &b).0);
+        assert_eq!(count, 0, "{m}×{n}: a warm call allocates");
+    }
+    assert!(ws.free_buffers() > 0);
+}
+
+#[test]
+fn the_gradient_is_lent_until_the_next_call_and_its_buffers_are_reused() {
+    let (a, b) = (mat(8, 5, 4), vec(8, 5));
+    let mut ws = Workspace::new();
+    let first = least_squares_grad_with(&mut ws, &a, &vec(5, 6), &b)
+        .1
+        .x
+        .clone();
+    let second = least_squares_grad_with(&mut ws, &a, &vec(5, 7), &b)
+        .1
+        .x
+        .clone();
+    assert_ne!(first, second);
+    assert_eq!(second, least_squares_grad(&a, &vec(5, 7), &b).1.x);
+}
+
+#[test]
+fn autoencoder_and_batch_norm_share_a_workspace() {
+    let (w, b1, b2, x) = (mat(7, 12, 8), vec(7, 9), vec(12, 10), vec(12, 11));
+    let (xb, gamma, beta, g) = (
+        mat(9, 4, 12),
+        RowDVector::from_fn(4, |_, j| 1.0 + j as f64 / 4.0),
+        RowDVector::from_fn(4, |_, j| j as f64 - 1.5),
+        mat(9, 4, 13),
+    );
+    let (ae_value, ae_grad) = autoencoder_grad(&w, &b1, &b2, &x);
+    let (bn_value, bn_grad) = batch_norm_loss_grad(&xb, &gamma, &beta, &g);
+    let mut ws = Workspace::new();
+    for _ in 0..3 {
+        let (v, got) = autoencoder_grad_with(&mut ws, &w, &b1, &b2, &x);
+        assert_eq!(v, ae_value);
+        assert_eq!(*got, ae_grad);
+        let (v, got) = batch_norm_loss_grad_with(&mut ws, &xb, &gamma, &beta, &g);
+        assert_eq!(v, bn_value);
+        assert_eq!(*got, bn_grad);
+    }
+    // Fewer allocations than `_grad`'s: what σ's `#[vjp]` rule reads (`u`, lent to a call)
+    // is not recycled, and is allocated again.
+    let (_, with) = allocations(|| autoencoder_grad_with(&mut ws, &w, &b1, &b2, &x).0);
+    let (_, without) = allocations(|| autoencoder_grad(&w, &b1, &b2, &x).0);
+    assert!(
+        with < without,
+        "{with} allocations with a workspace, {without} without"
+    );
+}
+
+#[test]
+fn a_loop_and_a_fallible_branch_give_grad_s_results() {
+    let (w, u, h0) = (mat(5, 5, 14) * 0.3, mat(5, 3, 15), vec(5, 16));
+    let xs: Vec<DVector<f64>> = (0..6).map(|t| vec(3, 17 + t)).collect();
+    let (value, grad) = rnn_grad(&w, &u, &h0, &xs);
+    let mut ws = Workspace::new();
+    for _ in 0..3 {
+        let (v, g) = rnn_grad_with(&mut ws, &w, &u, &h0, &xs);
+        assert_eq!(v, value);
+        assert_eq!(*g, grad);
+    }
+    let a = mat(4, 4, 23);
+    let s = &a * a.transpose() + DMatrix::identity(4, 4);
+    for use_det in [true, false, true] {
+        let (value, grad) = log_det_or_trace_grad(&s, use_det).expect("positive definite");
+        let (v, g) = log_det_or_trace_grad_with(&mut ws, &s, use_det).expect("positive definite");
+        assert_eq!(v, value);
+        assert_eq!(*g, grad);
+    }
+    let not_definite = -DMatrix::<f64>::identity(3, 3);
+    assert!(log_det_or_trace_grad_with(&mut ws, &not_definite, true).is_none());
+}
