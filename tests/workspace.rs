@@ -191,6 +191,16 @@ fn a_loop_and_a_fallible_branch_give_grad_s_results() {
         assert_eq!(v, value);
         assert_eq!(*g, grad);
     }
+    // No allocation per step: a loop's tape and deferred products go back to the workspace.
+    let steps = |t: usize| -> u64 {
+        let xs: Vec<DVector<f64>> = (0..t).map(|k| vec(3, 40 + k as u64)).collect();
+        let mut ws = Workspace::new();
+        for _ in 0..2 {
+            rnn_grad_with(&mut ws, &w, &u, &h0, &xs);
+        }
+        allocations(|| rnn_grad_with(&mut ws, &w, &u, &h0, &xs).0).1
+    };
+    assert_eq!(steps(5), steps(40), "allocations per call grow with the steps");
     let a = mat(4, 4, 23);
     let s = &a * a.transpose() + DMatrix::identity(4, 4);
     for use_det in [true, false, true] {

@@ -122,4 +122,4 @@ pub use value::{
     Kept, Scalar, ScalarOutput,
 };
 pub use views::*;
-pub use workspace::{recycle, Workspace};
+pub use workspace::{recycle, recycle_pairs, Workspace};

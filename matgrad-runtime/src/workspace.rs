@@ -339,6 +339,16 @@ pub fn recycle<V: Differentiable>(v: V) {
     v.recycle()
 }
 
+/// [`recycle`] of each cotangent of a loop's deferred products, and of each operand copy.
+pub fn recycle_pairs<G: Differentiable, R: Differentiable>(pairs: Vec<(G, crate::Kept<'_, R>)>) {
+    for (g, kept) in pairs {
+        g.recycle();
+        if let crate::Kept::Owned(r) = kept {
+            r.recycle();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

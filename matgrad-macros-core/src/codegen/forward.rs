@@ -259,19 +259,7 @@ impl Gen<'_> {
         span: proc_macro2::Span,
         ref_bound: &[bool],
     ) -> TokenStream {
-        let spec = op.spec();
-        let consumable = &self.t.reuse.consumable;
-        let reuse = if spec.reuse.forward_lhs && consumable[inputs[0]] {
-            Some(Side::Lhs)
-        } else if inputs.len() == 2
-            && inputs[0] != inputs[1]
-            && spec.reuse.forward_rhs
-            && consumable[inputs[1]]
-        {
-            Some(Side::Rhs)
-        } else {
-            None
-        };
+        let reuse = self.forward_reuse(op, inputs);
         let f = self.rt(&op.forward_kernel(reuse), span);
         let args = inputs.iter().enumerate().map(|(k, &i)| {
             if matches!((reuse, k), (Some(Side::Lhs), 0) | (Some(Side::Rhs), 1)) {
@@ -285,6 +273,24 @@ impl Gen<'_> {
             .chain(extras.iter().map(|&e| self.cloned(e, ref_bound)))
             .collect();
         quote_spanned!(span=> #f(#(#all),*))
+    }
+
+    /// The operand whose buffer an operation's kernel computes in (moved into it): the left
+    /// one where it is consumable, else the right one.
+    pub(super) fn forward_reuse(&self, op: crate::ops::Op, inputs: &[ValueId]) -> Option<Side> {
+        let spec = op.spec();
+        let consumable = &self.t.reuse.consumable;
+        if spec.reuse.forward_lhs && consumable[inputs[0]] {
+            Some(Side::Lhs)
+        } else if inputs.len() == 2
+            && inputs[0] != inputs[1]
+            && spec.reuse.forward_rhs
+            && consumable[inputs[1]]
+        {
+            Some(Side::Rhs)
+        } else {
+            None
+        }
     }
 
     /// An operation completed by `.expect(msg)` or `?`: its kernel's `Option` form, then the

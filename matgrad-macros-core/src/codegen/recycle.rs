@@ -10,8 +10,8 @@
 
 use super::nodes::{NodeCall, Pullbacks};
 use super::Gen;
-use crate::ir::{defined_at, Kind, ValueId};
-use crate::ops::helpers;
+use crate::ir::{defined_at, Completion, Kind, Loop, Step, ValueId};
+use crate::ops::{helpers, Side};
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 use syn::Ident;
@@ -38,39 +38,128 @@ impl Gen<'_> {
             .collect()
     }
 
-    /// The top-level values a kernel computed into a buffer of their own that are still
-    /// bound when the sweeps end: neither sweep moved them into a kernel, no code kept as
-    /// written names them, no operation kept as written (`into_owned`) takes them.
-    fn alive_at_end(&self) -> Vec<ValueId> {
-        let (body, t) = (self.body, self.t);
-        let mut taken = vec![false; body.values.len()];
-        for v in &body.values {
-            if let Kind::Op { op, inputs, .. } = &v.kind {
-                if op.spec().forward_as_written {
-                    inputs.iter().for_each(|&i| taken[i] = true);
+    /// After a top-level loop's reverse sweep: `recycle` of each value its tape saved (the
+    /// tape taken apart by value), and of each cotangent and copy its deferred products kept.
+    pub(super) fn recycle_tape(&self, l: &Loop, saved: &[ValueId]) -> TokenStream {
+        let at = l.span;
+        let f = self.rt(helpers::RECYCLE, at);
+        let tape = &self.body.values[l.tape].name;
+        let entry = &self.locals.saved;
+        let parts: Vec<TokenStream> = saved
+            .iter()
+            .map(|&s| match self.recyclable(s) {
+                true => {
+                    let n = &self.body.values[s].name;
+                    quote_spanned!(at=> #n)
+                }
+                false => quote_spanned!(at=> _),
+            })
+            .collect();
+        let names = saved
+            .iter()
+            .filter(|&&s| self.recyclable(s))
+            .map(|&s| &self.body.values[s].name);
+        // The deferred lists first: their operands may borrow from the tape.
+        let pairs = self.rt(helpers::RECYCLE_PAIRS, at);
+        let mut out = TokenStream::new();
+        for step in &l.body {
+            if let Step::Value(id) = step {
+                if let Some(list) = self.deferred.get(id) {
+                    out.extend(quote_spanned!(at=> #pairs(#list);));
                 }
             }
         }
-        defined_at(body, &body.steps)
+        out.extend(quote_spanned! {at=>
+            for #entry in #tape {
+                let (#(#parts,)*) = #entry;
+                #(#f(#names);)*
+            }
+        });
+        out
+    }
+
+    /// At the end of an iteration of a loop's forward sweep (before the carried variables'
+    /// update and the tape's push): `recycle` of each value the iteration computed into a
+    /// buffer of its own that neither the tape, the carried variables nor anything else takes.
+    pub(super) fn recycle_iteration(&self, l: &Loop, saved: &[ValueId]) -> TokenStream {
+        let f = self.rt(helpers::RECYCLE, l.span);
+        let nexts: Vec<ValueId> = l.carried.iter().map(|c| c.next).collect();
+        defined_at(self.body, &l.body)
             .into_iter()
-            .filter(|&id| {
-                let v = &body.values[id];
-                t.activity.active(id)
-                    && t.bindings.bound[id]
-                    && t.bindings.by_kernel[id]
-                    && !t.bindings.reference[id]
-                    && !t.reuse.consumable[id]
-                    && !t.reuse.consumed[id]
-                    && !t.reuse.pinned[id]
-                    && !taken[id]
-                    && !v.mutable
-                    && !body.is_exit(id)
-                    && !self.maybe_ref[id]
-                    && matches!(
-                        v.kind,
-                        Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }
-                    )
+            .filter(|id| !saved.contains(id) && !nexts.contains(id) && self.dead_when_bound(*id))
+            .map(|id| {
+                let n = &self.body.values[id].name;
+                quote_spanned!(l.span=> #f(#n);)
             })
+            .collect()
+    }
+
+    /// Whether a value a kernel computed into a buffer of its own stays bound where it is
+    /// defined: nothing moves it (not the forward sweep's next kernel, not the reverse sweep,
+    /// not code kept as written or read from another region, not an operation kept as
+    /// written such as `into_owned`).
+    fn dead_when_bound(&self, id: ValueId) -> bool {
+        let (body, t) = (self.body, self.t);
+        let v = &body.values[id];
+        let taken = body
+            .values
+            .iter()
+            .enumerate()
+            .any(|(u, value)| self.moves(u, &value.kind, id));
+        self.recyclable(id)
+            && t.bindings.bound[id]
+            && t.bindings.by_kernel[id]
+            && !t.reuse.consumed[id]
+            && !t.reuse.pinned[id]
+            && !taken
+            && !v.mutable
+            && !body.is_exit(id)
+            && matches!(
+                v.kind,
+                Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }
+            )
+    }
+
+    /// Whether the forward code of value `u` (of kind `kind`) moves the value `id`: into the
+    /// kernel that computes in its buffer, into `map_reuse`, or into an operation kept as
+    /// written (`into_owned`).
+    fn moves(&self, u: ValueId, kind: &Kind, id: ValueId) -> bool {
+        if !self.t.bindings.bound[u] || !self.t.bindings.by_kernel[u] {
+            return false;
+        }
+        match kind {
+            Kind::Op { op, inputs, .. } if op.spec().forward_as_written => inputs.contains(&id),
+            Kind::Op {
+                op,
+                inputs,
+                completion,
+                ..
+            } if matches!(completion, Completion::Plain | Completion::Unwrap) => {
+                match self.forward_reuse(*op, inputs) {
+                    Some(Side::Lhs) => inputs[0] == id,
+                    Some(Side::Rhs) => inputs[1] == id,
+                    None => false,
+                }
+            }
+            Kind::Map {
+                input,
+                second: None,
+                ..
+            } => *input == id && self.t.reuse.consumable[id],
+            _ => false,
+        }
+    }
+
+    /// Whether a saved value is an owned differentiable value (active, not a reference).
+    fn recyclable(&self, id: ValueId) -> bool {
+        self.t.activity.active(id) && !self.t.bindings.reference[id] && !self.maybe_ref[id]
+    }
+
+    /// The top-level values still bound when the sweeps end.
+    fn alive_at_end(&self) -> Vec<ValueId> {
+        defined_at(self.body, &self.body.steps)
+            .into_iter()
+            .filter(|&id| self.dead_when_bound(id))
             .collect()
     }
 }

@@ -66,6 +66,10 @@ impl Gen<'_> {
             return out;
         }
         let items = self.tape_items(&saved, &olds);
+        let recycle = match self.recycle {
+            true => self.recycle_iteration(l, &saved),
+            false => TokenStream::new(),
+        };
         out.extend(quote_spanned! {l.span=>
             let #iters: ::std::vec::Vec<_> =
                 ::core::iter::Iterator::collect(::core::iter::IntoIterator::into_iter(#iter));
@@ -73,6 +77,7 @@ impl Gen<'_> {
             #(#attrs)*
             for #pat in ::core::iter::Iterator::cloned(#iters.iter()) {
                 #body
+                #recycle
                 #update
                 #tape.push((#(#items,)*));
             }

@@ -228,6 +228,9 @@ impl Gen<'_> {
                 out.extend(replay(quote!((#iters).iter())));
                 out.extend(after);
                 out.extend(applied);
+                if self.recycle && self.t.owned && top_level {
+                    out.extend(self.recycle_tape(l, &saved));
+                }
             }
         }
         out

@@ -299,6 +299,8 @@ pub mod helpers {
     pub const SHADOW: &str = "shadow";
     /// Gives a dead value's buffers to the installed workspace (`#[grad(.., workspace)]`).
     pub const RECYCLE: &str = "recycle";
+    /// Gives a loop's deferred products' cotangents and copies to the installed workspace.
+    pub const RECYCLE_PAIRS: &str = "recycle_pairs";
     /// The drivers of a long function's pullback nodes (`codegen::nodes`),
     /// `pull<arguments between ḡ and the slot>_<ḡ borrowed or owned by each kernel>`.
     pub const PULL: &[&str] = &[
@@ -337,6 +339,7 @@ pub mod helpers {
             SCALAR_OUTPUT,
             SHADOW,
             RECYCLE,
+            RECYCLE_PAIRS,
         ];
         out.extend(PASS);
         out.extend(PASS_NEGATED);
