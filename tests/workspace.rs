@@ -82,6 +82,16 @@ fn batch_norm_loss(
     y.dot(g)
 }
 
+/// Batch norm itself, matrix-valued: `batch_norm_pullback_with` pulls a cotangent back.
+#[grad(x, gamma, beta, workspace)]
+fn batch_norm(x: &DMatrix<f64>, gamma: &RowDVector<f64>, beta: &RowDVector<f64>) -> DMatrix<f64> {
+    let mu = x.row_mean();
+    let xc = x.broadcast_sub(&mu);
+    let var = xc.component_mul(&xc).row_mean();
+    let std = var.map(|v| (v + 1e-5).sqrt());
+    xc.broadcast_div(&std).broadcast_mul(gamma).broadcast_add(beta)
+}
+
 /// An RNN's loss Σₜ ‖hₜ‖², hₜ = W·tanh(hₜ₋₁) + U·xₜ: a loop.
 #[grad(w, u, workspace)]
 fn rnn(w: &DMatrix<f64>, u: &DMatrix<f64>, h0: &DVector<f64>, xs: &[DVector<f64>]) -> f64 {
@@ -181,6 +191,28 @@ fn autoencoder_and_batch_norm_share_a_workspace() {
 }
 
 #[test]
+fn a_matrix_valued_function_pulls_back_in_the_workspace_without_allocating() {
+    let mut ws = Workspace::new();
+    for &(m, d) in &[(9, 4), (30, 7)] {
+        let x = mat(m, d, 30);
+        let gamma = RowDVector::from_fn(d, |_, j| 1.0 + j as f64 / 4.0);
+        let beta = RowDVector::from_fn(d, |_, j| j as f64 - 1.5);
+        let g = mat(m, d, 31);
+        let (y, pullback) = batch_norm_pullback(&x, &gamma, &beta);
+        let want = pullback(&g);
+        for _ in 0..3 {
+            let (got_y, got) = batch_norm_pullback_with(&mut ws, &x, &gamma, &beta, &g);
+            assert_eq!(*got_y, y);
+            assert_eq!(*got, want);
+        }
+        let (_, count) = allocations(|| {
+            batch_norm_pullback_with(&mut ws, &x, &gamma, &beta, &g).0[(0, 0)]
+        });
+        assert_eq!(count, 0, "{m}×{d}: a warm call allocates");
+    }
+}
+
+#[test]
 fn a_loop_and_a_fallible_branch_give_grad_s_results() {
     let (w, u, h0) = (mat(5, 5, 14) * 0.3, mat(5, 3, 15), vec(5, 16));
     let xs: Vec<DVector<f64>> = (0..6).map(|t| vec(3, 17 + t)).collect();
@@ -200,7 +232,11 @@ fn a_loop_and_a_fallible_branch_give_grad_s_results() {
         }
         allocations(|| rnn_grad_with(&mut ws, &w, &u, &h0, &xs).0).1
     };
-    assert_eq!(steps(5), steps(40), "allocations per call grow with the steps");
+    assert_eq!(
+        steps(5),
+        steps(40),
+        "allocations per call grow with the steps"
+    );
     let a = mat(4, 4, 23);
     let s = &a * a.transpose() + DMatrix::identity(4, 4);
     for use_det in [true, false, true] {

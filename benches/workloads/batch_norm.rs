@@ -15,7 +15,7 @@ use nalgebra::{DMatrix, RowDVector};
 pub const EPS: f64 = 1e-5;
 
 /// y = γ ⊙ (x − μ)/√(σ² + ε) + β, μ and σ² the mean and (population) variance of each column.
-#[grad(x, gamma, beta)]
+#[grad(x, gamma, beta, workspace)]
 pub fn batch_norm(
     x: &DMatrix<f64>,
     gamma: &RowDVector<f64>,
@@ -134,5 +134,13 @@ impl Workload for BatchNorm {
                 ("beta", dbeta.as_slice().to_vec()),
             ],
         }
+    }
+    fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
+        let (y, _) = batch_norm_pullback_with(ws, &self.x, &self.gamma, &self.beta, EPS, &self.g);
+        Some(y[(0, 0)])
+    }
+    fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
+        let (y, g) = batch_norm_pullback_with(ws, &self.x, &self.gamma, &self.beta, EPS, &self.g);
+        Some(self.generated_parts((y.clone(), g.clone())))
     }
 }

@@ -78,8 +78,8 @@ pub trait Workload: Sized {
     fn generated_parts(&self, out: Self::Generated) -> Parts;
     /// [`Workload::hand`]'s output, flattened.
     fn hand_parts(&self, out: Self::Hand) -> Parts;
-    /// `<name>_grad_with` in `ws` (`#[grad(.., workspace)]`), its value returned; `None`
-    /// for a workload without one (batch norm's value is a matrix).
+    /// `<name>_grad_with` (batch norm: `_pullback_with`) in `ws` (`#[grad(.., workspace)]`),
+    /// its value returned (batch norm: an entry of it); `None` for a workload without one.
     fn with_workspace(&self, _ws: &mut matgrad::Workspace) -> Option<f64> {
         None
     }

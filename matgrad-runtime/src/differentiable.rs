@@ -153,6 +153,15 @@ pub trait Differentiable: Clone {
     {
     }
 
+    /// A copy, in a buffer from the workspace installed on this thread if there is one (see
+    /// [`Workspace`](crate::Workspace)); a plain clone for values other than matrices.
+    fn clone_pooled(&self) -> Self
+    where
+        Self: Sized,
+    {
+        self.clone()
+    }
+
     /// `a·self`.
     fn scaled(&self, a: Self::Scalar) -> Self {
         let mut out = self.clone();
@@ -360,6 +369,9 @@ where
     }
     fn recycle(self) {
         crate::workspace::recycle_matrix(self)
+    }
+    fn clone_pooled(&self) -> Self {
+        crate::workspace::clone_matrix(self)
     }
     #[track_caller]
     fn add_assign(&mut self, other: &Self) {

@@ -122,4 +122,4 @@ pub use value::{
     Kept, Scalar, ScalarOutput,
 };
 pub use views::*;
-pub use workspace::{recycle, recycle_pairs, Workspace};
+pub use workspace::{clone_pooled, recycle, recycle_pairs, Workspace};

@@ -169,9 +169,8 @@ matrix_functions! {
     row_sum(x) -> RowOVector<T, C> where Allocator<U1, C> {
         let m = x.nrows();
         let cols = x.as_slice();
-        RowOVector::from_fn_generic(U1, x.shape_generic().1, |_, j| {
-            crate::summation::sum(&cols[j * m..(j + 1) * m])
-        })
+        let sums = (0..x.ncols()).map(|j| crate::summation::sum(&cols[j * m..(j + 1) * m]));
+        crate::workspace::matrix_from_entries(U1, x.shape_generic().1, sums)
     }
     /// `X̄ᵢⱼ += ḡⱼ` for `Y = X.row_sum()`.
     row_sum_pullback(g, x, _y, acc) { accumulate_columns(acc, x, |j| g[j]) }
@@ -182,7 +181,17 @@ matrix_functions! {
     row_sum_tr_pullback(g, x, _y, acc) { accumulate_columns(acc, x, |j| g[j]) }
 
     /// `Yᵢ = Σⱼ Xᵢⱼ`: the columns added together, an `nrows×1` column (nalgebra's `column_sum`).
-    column_sum(x) -> OVector<T, R> where Allocator<R> { x.column_sum() }
+    column_sum(x) -> OVector<T, R> where Allocator<R> {
+        // The columns added in order, as nalgebra's `column_sum` does.
+        let m = x.nrows();
+        let mut y = crate::workspace::zeros_generic(x.shape_generic().0, U1);
+        if m > 0 {
+            for col in x.as_slice().chunks_exact(m) {
+                y.as_mut_slice().iter_mut().zip(col).for_each(|(s, v)| *s += *v);
+            }
+        }
+        y
+    }
     /// `X̄ᵢⱼ += ḡᵢ` for `Y = X.column_sum()`.
     column_sum_pullback(g, x, _y, acc) { accumulate_rows(acc, x, g.as_slice()) }
 

@@ -339,6 +339,12 @@ pub fn recycle<V: Differentiable>(v: V) {
     v.recycle()
 }
 
+/// `v` copied into a buffer from the installed workspace ([`Differentiable::clone_pooled`]).
+#[inline]
+pub fn clone_pooled<V: Differentiable>(v: &V) -> V {
+    v.clone_pooled()
+}
+
 /// [`recycle`] of each cotangent of a loop's deferred products, and of each operand copy.
 pub fn recycle_pairs<G: Differentiable, R: Differentiable>(pairs: Vec<(G, crate::Kept<'_, R>)>) {
     for (g, kept) in pairs {

@@ -43,6 +43,9 @@ pub struct Sweeps {
     /// With [`sweeps_recycling`]: gives the values still bound after the sweeps to the
     /// installed workspace (see [`recycle`]); empty otherwise.
     pub recycle: TokenStream,
+    /// With [`sweeps_recycling`]: whether the output's binding is still bound, owned, when
+    /// the sweeps end (a result may take it rather than a copy).
+    pub output_bound: bool,
 }
 
 /// The fixed names of the generated code's own locals, fresh for each expansion.
@@ -111,6 +114,7 @@ impl Gen<'_> {
             true => self.recycle_at_end(),
             false => TokenStream::new(),
         };
+        let output_bound = self.recycle && self.output_bound_at_end();
         Sweeps {
             forward,
             reverse,
@@ -124,6 +128,7 @@ impl Gen<'_> {
                 .map(|(_, v)| v.name.to_string())
                 .collect(),
             recycle,
+            output_bound,
         }
     }
 }

@@ -99,6 +99,19 @@ impl Gen<'_> {
     /// not code kept as written or read from another region, not an operation kept as
     /// written such as `into_owned`).
     fn dead_when_bound(&self, id: ValueId) -> bool {
+        !self.body.is_exit(id) && self.bound_at_end(id)
+    }
+
+    /// Whether the output is still bound, owned, when the sweeps end (so that the result can
+    /// take it rather than a copy).
+    pub(super) fn output_bound_at_end(&self) -> bool {
+        self.body
+            .output
+            .is_some_and(|o| !self.body.kept.contains(&o) && self.bound_at_end(o))
+    }
+
+    /// [`Gen::dead_when_bound`] but for a value read after the sweeps (the output).
+    fn bound_at_end(&self, id: ValueId) -> bool {
         let (body, t) = (self.body, self.t);
         let v = &body.values[id];
         let taken = body
@@ -113,7 +126,6 @@ impl Gen<'_> {
             && !t.reuse.pinned[id]
             && !taken
             && !v.mutable
-            && !body.is_exit(id)
             && matches!(
                 v.kind,
                 Kind::Op { .. } | Kind::Map { .. } | Kind::Call { .. }

@@ -29,6 +29,10 @@ impl Gen<'_> {
                         let r = self.reference(id, &none);
                         quote!(#f(#r))
                     }
+                    Seed::Given(g) if self.recycle => {
+                        let f = self.rt(helpers::CLONE_POOLED, Span::call_site());
+                        quote!(::core::option::Option::Some(#f(#g)))
+                    }
                     Seed::Given(g) => {
                         quote!(::core::option::Option::Some(::core::clone::Clone::clone(#g)))
                     }

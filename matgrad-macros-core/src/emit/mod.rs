@@ -77,8 +77,8 @@ pub fn expand(args: TokenStream, item: TokenStream, context: &Context) -> TokenS
     analysis::aliases::rename(&mut body, &renames);
     let companions = Companions::new(&func, &sig, &body, &krate);
     let mut out = companions.emit(&owned, &shared, &mut names, &locals);
-    if let Some(at) = &args.workspace {
-        out.extend(companions.grad_with_fn(at, &owned, &mut names, &locals));
+    if args.workspace.is_some() {
+        out.extend(companions.workspace_fns(&owned, &mut names, &locals));
     }
     if args.forward {
         let primal = lowered.as_ref().unwrap_or(&body);

@@ -301,6 +301,8 @@ pub mod helpers {
     pub const RECYCLE: &str = "recycle";
     /// Gives a loop's deferred products' cotangents and copies to the installed workspace.
     pub const RECYCLE_PAIRS: &str = "recycle_pairs";
+    /// A copy in a buffer from the installed workspace.
+    pub const CLONE_POOLED: &str = "clone_pooled";
     /// The drivers of a long function's pullback nodes (`codegen::nodes`),
     /// `pull<arguments between ḡ and the slot>_<ḡ borrowed or owned by each kernel>`.
     pub const PULL: &[&str] = &[
@@ -340,6 +342,7 @@ pub mod helpers {
             SHADOW,
             RECYCLE,
             RECYCLE_PAIRS,
+            CLONE_POOLED,
         ];
         out.extend(PASS);
         out.extend(PASS_NEGATED);
