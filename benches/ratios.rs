@@ -9,7 +9,8 @@
 //! `$BENCH_RESULTS_DIR`, or else to `bench-results/` in the target directory. FILTER keeps the
 //! workloads whose name contains it; the budget (default 2 s) is per size. It also writes
 //! `product-paths.json`: the path each size class of products took in each orientation
-//! (`product_path`).
+//! (`product_path`). A workload with a workspace companion (`#[grad(.., workspace)]`) times it
+//! as a fourth turn: `ws/gen` is its time over `_grad`'s.
 
 #[path = "workloads/mod.rs"]
 mod workloads;
@@ -17,6 +18,7 @@ mod workloads;
 #[path = "workloads/interleaved.rs"]
 mod interleaved;
 
+use std::cell::RefCell;
 use std::hint::black_box;
 use std::time::Duration;
 use workloads::{
@@ -25,15 +27,21 @@ use workloads::{
     least_squares::LeastSquares, prml::Prml, rnn::Rnn, Workload,
 };
 
-/// Each size of `W`, interleaved: a row of the table and a JSON object per size.
+/// Each size of `W`, interleaved: a row of the table and a JSON object per size. With a
+/// workspace companion, `_grad_with` (`_pullback_with`) in one workspace takes its turn too.
 fn case<W: Workload>(budget: Duration, rows: &mut Vec<String>) {
     for dims in W::SIZES {
         let w = W::new(dims);
-        let fs: [&dyn Fn(); 3] = [
-            &|| drop(black_box(w.primal())),
-            &|| drop(black_box(w.generated())),
-            &|| drop(black_box(w.hand())),
-        ];
+        let ws = RefCell::new(matgrad::Workspace::new());
+        let primal = || drop(black_box(w.primal()));
+        let generated = || drop(black_box(w.generated()));
+        let hand = || drop(black_box(w.hand()));
+        let with_workspace = || drop(black_box(w.with_workspace(&mut ws.borrow_mut())));
+        let has_workspace = w.with_workspace(&mut ws.borrow_mut()).is_some();
+        let mut fs: Vec<&dyn Fn()> = vec![&primal, &generated, &hand];
+        if has_workspace {
+            fs.push(&with_workspace);
+        }
         let rounds = interleaved::rounds(&fs, budget, 15);
         let (primal, generated, hand) = (
             interleaved::micros(&rounds, 0),
@@ -44,8 +52,23 @@ fn case<W: Workload>(budget: Duration, rows: &mut Vec<String>) {
             interleaved::ratio(&rounds, 1, 2),
             interleaved::ratio(&rounds, 1, 0),
         );
+        // The workspace's time, and its ratios to `_grad`'s and to the hand-written code's.
+        let with = has_workspace.then(|| {
+            (
+                interleaved::micros(&rounds, 3),
+                interleaved::ratio(&rounds, 3, 1),
+                interleaved::ratio(&rounds, 3, 2),
+            )
+        });
+        let (with_text, with_json) = match with {
+            Some((us, over_gen, over_hand)) => (
+                format!("{us:>11.1} {over_gen:>9.2} {over_hand:>9.2}"),
+                format!(", \"workspace_us\": {us}, \"workspace_over_generated\": {over_gen}, \"workspace_over_hand\": {over_hand}"),
+            ),
+            None => (format!("{:>11} {:>9} {:>9}", "-", "-", "-"), String::new()),
+        };
         println!(
-            "{:<18} {:>12} {:>11.1} {:>11.1} {:>11.1} {:>9.2} {:>9.2} {:>7}",
+            "{:<18} {:>12} {:>11.1} {:>11.1} {:>11.1} {:>9.2} {:>9.2} {with_text} {:>7}",
             W::NAME,
             label(dims),
             primal,
@@ -56,7 +79,7 @@ fn case<W: Workload>(budget: Duration, rows: &mut Vec<String>) {
             rounds.len()
         );
         rows.push(format!(
-            "{{\"workload\": \"{}\", \"size\": \"{}\", \"primal_us\": {primal}, \"generated_us\": {generated}, \"hand_us\": {hand}, \"generated_over_hand\": {gen_hand}, \"generated_over_primal\": {gen_primal}, \"rounds\": {}}}",
+            "{{\"workload\": \"{}\", \"size\": \"{}\", \"primal_us\": {primal}, \"generated_us\": {generated}, \"hand_us\": {hand}, \"generated_over_hand\": {gen_hand}, \"generated_over_primal\": {gen_primal}{with_json}, \"rounds\": {}}}",
             W::NAME,
             label(dims),
             rounds.len()
@@ -86,8 +109,18 @@ fn main() {
         }
     }
     println!(
-        "{:<18} {:>12} {:>11} {:>11} {:>11} {:>9} {:>9} {:>7}",
-        "workload", "size", "primal µs", "gen µs", "hand µs", "gen/hand", "gen/prim", "rounds"
+        "{:<18} {:>12} {:>11} {:>11} {:>11} {:>9} {:>9} {:>11} {:>9} {:>9} {:>7}",
+        "workload",
+        "size",
+        "primal µs",
+        "gen µs",
+        "hand µs",
+        "gen/hand",
+        "gen/prim",
+        "ws µs",
+        "ws/gen",
+        "ws/hand",
+        "rounds"
     );
     let mut rows = Vec::new();
     let keep = |name: &str| name.contains(filter.as_str());

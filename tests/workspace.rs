@@ -3,7 +3,7 @@
 //! call makes no allocation of its own. Allocations are counted per thread by this binary's
 //! global allocator, so the tests running beside each other do not count each other's.
 
-use matgrad::{grad, sigmoid, Broadcast, Workspace};
+use matgrad::{grad, logsumexp_columns, sigmoid, Broadcast, Workspace};
 use nalgebra::{DMatrix, DVector, RowDVector};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -89,7 +89,21 @@ fn batch_norm(x: &DMatrix<f64>, gamma: &RowDVector<f64>, beta: &RowDVector<f64>)
     let xc = x.broadcast_sub(&mu);
     let var = xc.component_mul(&xc).row_mean();
     let std = var.map(|v| (v + 1e-5).sqrt());
-    xc.broadcast_div(&std).broadcast_mul(gamma).broadcast_add(beta)
+    xc.broadcast_div(&std)
+        .broadcast_mul(gamma)
+        .broadcast_add(beta)
+}
+
+/// Softmax cross-entropy of a linear layer: a log-sum-exp, a loop over the labels.
+#[grad(w, b, workspace)]
+fn classifier(w: &DMatrix<f64>, b: &DVector<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    let z = (w * x).broadcast_add(b);
+    let lse = logsumexp_columns(&z);
+    let mut picked = 0.0;
+    for (j, &k) in labels.iter().enumerate() {
+        picked += z[(k, j)];
+    }
+    (lse.sum() - picked) / labels.len() as f64
 }
 
 /// An RNN's loss Σₜ ‖hₜ‖², hₜ = W·tanh(hₜ₋₁) + U·xₜ: a loop.
@@ -205,11 +219,29 @@ fn a_matrix_valued_function_pulls_back_in_the_workspace_without_allocating() {
             assert_eq!(*got_y, y);
             assert_eq!(*got, want);
         }
-        let (_, count) = allocations(|| {
-            batch_norm_pullback_with(&mut ws, &x, &gamma, &beta, &g).0[(0, 0)]
-        });
+        let (_, count) =
+            allocations(|| batch_norm_pullback_with(&mut ws, &x, &gamma, &beta, &g).0[(0, 0)]);
         assert_eq!(count, 0, "{m}×{d}: a warm call allocates");
     }
+}
+
+#[test]
+fn the_workspace_holds_a_bounded_number_of_buffers_call_after_call() {
+    let (w, b, x) = (mat(4, 6, 50), vec(4, 51), mat(6, 9, 52));
+    let labels: Vec<usize> = (0..9).map(|j| j % 4).collect();
+    let (value, grad) = classifier_grad(&w, &b, &x, &labels);
+    let mut ws = Workspace::new();
+    let mut held = Vec::new();
+    for _ in 0..40 {
+        let (v, g) = classifier_grad_with(&mut ws, &w, &b, &x, &labels);
+        assert_eq!(v, value);
+        assert_eq!(*g, grad);
+        held.push(ws.free_buffers());
+    }
+    assert!(
+        held[39] <= held[9],
+        "the free buffers grow from call to call: {held:?}"
+    );
 }
 
 #[test]

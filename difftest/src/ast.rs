@@ -380,10 +380,8 @@ impl Function {
         if self.checkpoint {
             args.push("checkpoint".into());
         }
-        if self.ret == Ty::Scalar {
-            // `f_grad_with` of every float-valued function (the checks call it too).
-            args.push("workspace".into());
-        }
+        // `f_grad_with` (`f_pullback_with`) of every function: the checks call it too.
+        args.push("workspace".into());
         let attr = match args.is_empty() {
             true => "#[grad]".to_string(),
             false => format!("#[grad({})]", args.join(", ")),

@@ -171,18 +171,10 @@ fn check_function(f: &Function, rng: &mut StdRng, fw: &mut forward::Checks, k: u
         s.push_str(&format!(
             "        let (y, g) = {n}_grad({all}){some};\n        out.value(&y, &y0);\n"
         ));
-        // Twice in one workspace: the second call runs in the first one's recycled buffers.
-        let same: String = f
-            .params
-            .iter()
-            .filter(|p| p.diff)
-            .map(|p| {
-                let pn = &p.name;
-                format!("            out.same(\"{pn} (workspace)\", &gw.{pn}, &g.{pn});\n")
-            })
-            .collect();
-        s.push_str(&format!(
-            "        let mut ws = matgrad::Workspace::new();\n        for _ in 0..2 {{\n            let (yw, gw) = {n}_grad_with(&mut ws, {all}){some};\n            out.value(&yw, &y0);\n{same}        }}\n"
+        s.push_str(&with_workspace(
+            f,
+            &format!("{n}_grad_with(&mut ws, {all}){some}"),
+            "&yw",
         ));
     } else {
         let cot = literal(f.ret, rng);
@@ -190,6 +182,8 @@ fn check_function(f: &Function, rng: &mut StdRng, fw: &mut forward::Checks, k: u
             "        let (y, pb) = {n}_pullback({all}){some};\n        out.value(&y, &y0);\n        let cot: {} = {cot};\n        let g = pb(&cot);\n",
             f.ret.rust()
         ));
+        let call = format!("{n}_pullback_with(&mut ws, {all}, &cot){some}");
+        s.push_str(&with_workspace(f, &call, "yw"));
     }
     for (i, p) in f.params.iter().enumerate() {
         if !p.diff {
@@ -209,6 +203,24 @@ fn check_function(f: &Function, rng: &mut StdRng, fw: &mut forward::Checks, k: u
     s.push_str(&fw.function(f, k, some));
     s.push_str("        Some(())\n    });\n");
     s
+}
+
+/// `call` (`f_grad_with` or `f_pullback_with`) twice in one workspace, the second in the
+/// first one's recycled buffers, each value (`value`, a reference to `yw`) and gradient held
+/// to the ones `f_grad` or `f_pullback` gave (`y0`, `g`).
+fn with_workspace(f: &Function, call: &str, value: &str) -> String {
+    let same: String = f
+        .params
+        .iter()
+        .filter(|p| p.diff)
+        .map(|p| {
+            let pn = &p.name;
+            format!("            out.same(\"{pn} (workspace)\", &gw.{pn}, &g.{pn});\n")
+        })
+        .collect();
+    format!(
+        "        let mut ws = matgrad::Workspace::new();\n        for _ in 0..2 {{\n            let (yw, gw) = {call};\n            out.value({value}, &y0);\n{same}        }}\n"
+    )
 }
 
 /// How the checker unwraps `f`'s results: a function returning `Option` or `Result` (`?`

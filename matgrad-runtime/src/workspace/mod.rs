@@ -18,29 +18,8 @@ use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::mem::ManuallyDrop;
 
-/// Free buffers of `f64` and `f32` entries, by capacity.
-#[derive(Default)]
-struct Pool {
-    f64s: Vec<Vec<f64>>,
-    f32s: Vec<Vec<f32>>,
-}
-
-/// The free buffer of the least capacity from `len` to `2·len`, taken out of `free`. (A
-/// larger one stays for the request it was made for: a small value taking a large gradient's
-/// buffer would leave the gradient to allocate, call after call.)
-fn best_fit<T>(free: &mut Vec<Vec<T>>, len: usize) -> Option<Vec<T>> {
-    let mut best: Option<(usize, usize)> = None;
-    for (i, b) in free.iter().enumerate() {
-        let cap = b.capacity();
-        if cap >= len && cap <= 2 * len && best.is_none_or(|(_, c)| cap < c) {
-            best = Some((i, cap));
-            if cap == len {
-                break;
-            }
-        }
-    }
-    best.map(|(i, _)| free.swap_remove(i))
-}
+mod pool;
+use pool::Pool;
 
 /// The buffers of earlier gradient calls, and the gradient of the last one; pass the same
 /// workspace to every call of a loop.
@@ -74,10 +53,7 @@ pub struct Workspace {
 impl std::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Workspace")
-            .field(
-                "free_buffers",
-                &(self.pool.f64s.len() + self.pool.f32s.len()),
-            )
+            .field("free_buffers", &self.free_buffers())
             .field("kept", &self.kept.len())
             .finish()
     }
@@ -96,9 +72,7 @@ impl Workspace {
 
     /// The bytes of the free buffers held for the next call.
     pub fn free_bytes(&self) -> usize {
-        let f64s: usize = self.pool.f64s.iter().map(|b| b.capacity() * 8).sum();
-        let f32s: usize = self.pool.f32s.iter().map(|b| b.capacity() * 4).sum();
-        f64s + f32s
+        self.pool.f64s.capacity() * 8 + self.pool.f32s.capacity() * 4
     }
 
     /// Installs this workspace's pool on the calling thread until the guard drops (used by
@@ -156,8 +130,11 @@ impl<'w> Installed<'w> {
     fn uninstall(&mut self) -> Option<&'w mut Workspace> {
         let ws = self.ws.take()?;
         let previous = self.previous.take();
-        let pool = ACTIVE.with(|a| std::mem::replace(&mut *a.borrow_mut(), previous));
-        ws.pool = pool.unwrap_or_default();
+        let mut pool = ACTIVE
+            .with(|a| std::mem::replace(&mut *a.borrow_mut(), previous))
+            .unwrap_or_default();
+        pool.end_call();
+        ws.pool = pool;
         Some(ws)
     }
 }
@@ -190,11 +167,11 @@ fn cast_vec<A: 'static, B: 'static>(v: Vec<A>) -> Result<Vec<B>, Vec<A>> {
 pub fn take_vec<T: 'static>(len: usize) -> Vec<T> {
     let pooled = if TypeId::of::<T>() == TypeId::of::<f64>() {
         ACTIVE
-            .with(|a| best_fit(&mut a.borrow_mut().as_mut()?.f64s, len))
+            .with(|a| a.borrow_mut().as_mut()?.f64s.take(len))
             .and_then(|v| cast_vec::<f64, T>(v).ok())
     } else if TypeId::of::<T>() == TypeId::of::<f32>() {
         ACTIVE
-            .with(|a| best_fit(&mut a.borrow_mut().as_mut()?.f32s, len))
+            .with(|a| a.borrow_mut().as_mut()?.f32s.take(len))
             .and_then(|v| cast_vec::<f32, T>(v).ok())
     } else {
         None
@@ -231,19 +208,19 @@ pub fn recycle_vec<T: 'static>(v: Vec<T>) {
         return;
     }
     let v = match cast_vec::<T, f64>(v) {
-        Ok(v) => return give(v, |p| &mut p.f64s),
+        Ok(v) => return give(|p| p.f64s.give(v)),
         Err(v) => v,
     };
     if let Ok(v) = cast_vec::<T, f32>(v) {
-        give(v, |p| &mut p.f32s)
+        give(|p| p.f32s.give(v))
     }
 }
 
-/// Pushes `v` on the installed pool's list `list`; drops it when none is installed.
-fn give<T>(v: Vec<T>, list: impl FnOnce(&mut Pool) -> &mut Vec<Vec<T>>) {
+/// `f` of the installed pool; nothing when none is installed (the buffer `f` owns drops).
+fn give(f: impl FnOnce(&mut Pool)) {
     ACTIVE.with(|a| {
         if let Some(p) = a.borrow_mut().as_mut() {
-            list(p).push(v);
+            f(p)
         }
     })
 }
@@ -384,38 +361,22 @@ mod tests {
     }
 
     #[test]
-    fn the_best_fit_is_the_least_capacity_from_len_to_twice_len() {
-        let mut free = vec![
-            Vec::<f64>::with_capacity(8),
-            Vec::with_capacity(32),
-            Vec::with_capacity(16),
-        ];
-        assert_eq!(best_fit(&mut free, 9).unwrap().capacity(), 16);
-        assert_eq!(best_fit(&mut free, 33).map(|v| v.capacity()), None);
-        assert_eq!(
-            best_fit(&mut free, 2).map(|v| v.capacity()),
-            None,
-            "8 > 2·2"
-        );
-        assert_eq!(best_fit(&mut free, 4).unwrap().capacity(), 8);
-    }
-
-    #[test]
     fn a_kept_gradient_is_taken_back_by_the_next_call() {
         let mut ws = Workspace::new();
         let g = ws
-            .install::<DMatrix<f64>>()
+            .install()
             .keep(DMatrix::from_vec(2, 2, filled_vec(4, 3.0)));
         assert_eq!(g[(1, 1)], 3.0);
         assert_eq!(ws.free_buffers(), 0);
-        let on = ws.install::<DMatrix<f64>>();
-        let v: Vec<f64> = take_vec(4);
-        assert!(v.capacity() >= 4);
-        let g = on.keep(DMatrix::from_vec(2, 2, {
-            let mut v = v;
-            v.resize(4, 5.0);
-            v
-        }));
+        let mut on = ws.install();
+        let old = on.take_kept::<DMatrix<f64>>().expect("the kept gradient");
+        let ptr = old.as_ptr();
+        recycle(old);
+        assert!(on.take_kept::<DMatrix<f64>>().is_none());
+        let mut v: Vec<f64> = take_vec(4);
+        assert_eq!(v.as_ptr(), ptr, "the kept gradient's buffer is reused");
+        v.resize(4, 5.0);
+        let g = on.keep(DMatrix::from_vec(2, 2, v));
         assert_eq!(g[(0, 0)], 5.0);
     }
 
