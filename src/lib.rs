@@ -249,8 +249,29 @@ pub mod catalogue {}
 
 pub use matgrad_runtime::{
     check_gradient, compare, finite_difference, Broadcast, Dense, Differentiable, GradCheck, Leaf,
-    LeafMut, Scalar, Workspace,
+    LeafMut, Scalar,
 };
+
+/// ```
+/// use matgrad::{grad, Workspace};
+/// use nalgebra::{DMatrix, DVector};
+///
+/// #[grad(x, workspace)]
+/// fn loss(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 {
+///     let r = a * x - b;
+///     r.norm_squared()
+/// }
+///
+/// let a = DMatrix::from_fn(4, 3, |i, j| (i + 2 * j) as f64);
+/// let b = DVector::from_element(4, 1.0);
+/// let mut x = DVector::zeros(3);
+/// let mut ws = Workspace::new();
+/// for _ in 0..100 {
+///     let (_, g) = loss_grad_with(&mut ws, &a, &x, &b); // no allocation once warm
+///     x.axpy(-0.002, &g.x, 1.0);
+/// }
+/// ```
+pub use matgrad_runtime::Workspace;
 
 #[doc = include_str!("../docs/attributes/differentiable.md")]
 #[doc(inline)]
