@@ -36,7 +36,9 @@ fn case<W: Workload>(budget: Duration, rows: &mut Vec<String>) {
         let primal = || drop(black_box(w.primal()));
         let generated = || drop(black_box(w.generated()));
         let hand = || drop(black_box(w.hand()));
-        let with_workspace = || drop(black_box(w.with_workspace(&mut ws.borrow_mut())));
+        let with_workspace = || {
+            black_box(w.with_workspace(&mut ws.borrow_mut()));
+        };
         let has_workspace = w.with_workspace(&mut ws.borrow_mut()).is_some();
         let mut fs: Vec<&dyn Fn()> = vec![&primal, &generated, &hand];
         if has_workspace {

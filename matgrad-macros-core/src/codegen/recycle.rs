@@ -144,15 +144,13 @@ impl Gen<'_> {
             Kind::Op {
                 op,
                 inputs,
-                completion,
+                completion: Completion::Plain | Completion::Unwrap,
                 ..
-            } if matches!(completion, Completion::Plain | Completion::Unwrap) => {
-                match self.forward_reuse(*op, inputs) {
-                    Some(Side::Lhs) => inputs[0] == id,
-                    Some(Side::Rhs) => inputs[1] == id,
-                    None => false,
-                }
-            }
+            } => match self.forward_reuse(*op, inputs) {
+                Some(Side::Lhs) => inputs[0] == id,
+                Some(Side::Rhs) => inputs[1] == id,
+                None => false,
+            },
             Kind::Map {
                 input,
                 second: None,
