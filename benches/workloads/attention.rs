@@ -9,16 +9,18 @@ use super::{data, flat, gemm_tn, t, Parts, Workload};
 use matgrad::{grad, softmax_columns};
 use nalgebra::DMatrix;
 
-/// l = ½‖V·softmax_columns(KᵀQ/√d)‖², Q = W_q·X, K = W_k·X, V = W_v·X.
-#[grad(wq, wk, wv, workspace)]
-pub fn attention(wq: &DMatrix<f64>, wk: &DMatrix<f64>, wv: &DMatrix<f64>, x: &DMatrix<f64>) -> f64 {
-    let q = wq * x;
-    let k = wk * x;
-    let v = wv * x;
-    let s = k.transpose() * &q / (q.nrows() as f64).sqrt();
-    let a = softmax_columns(&s);
-    let o = v * a;
-    0.5 * o.norm_squared()
+twin_with_workspace! {
+    #[grad(wq, wk, wv)]
+    /// l = ½‖V·softmax_columns(KᵀQ/√d)‖², Q = W_q·X, K = W_k·X, V = W_v·X.
+    pub fn attention / attention_ws(wq: &DMatrix<f64>, wk: &DMatrix<f64>, wv: &DMatrix<f64>, x: &DMatrix<f64>) -> f64 {
+        let q = wq * x;
+        let k = wk * x;
+        let v = wv * x;
+        let s = k.transpose() * &q / (q.nrows() as f64).sqrt();
+        let a = softmax_columns(&s);
+        let o = v * a;
+        0.5 * o.norm_squared()
+    }
 }
 
 /// The value and (∂l/∂W_q, ∂l/∂W_k, ∂l/∂W_v).
@@ -140,10 +142,17 @@ impl Workload for Attention {
     }
 
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
-        Some(attention_grad_with(ws, &self.wq, &self.wk, &self.wv, &self.x).0)
+        Some(attention_ws_grad_with(ws, &self.wq, &self.wk, &self.wv, &self.x).0)
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (value, g) = attention_grad_with(ws, &self.wq, &self.wk, &self.wv, &self.x);
-        Some(self.generated_parts((value, g.clone())))
+        let (value, g) = attention_ws_grad_with(ws, &self.wq, &self.wk, &self.wv, &self.x);
+        Some(self.generated_parts((
+            value,
+            AttentionGrad {
+                wq: g.wq.clone(),
+                wk: g.wk.clone(),
+                wv: g.wv.clone(),
+            },
+        )))
     }
 }

@@ -9,18 +9,20 @@ use super::{data, flat, Parts, Workload};
 use matgrad::{grad, sigmoid};
 use nalgebra::{DMatrix, DVector};
 
-/// ‖b₂ + Wᵀσ(Wx + b₁) − x‖².
-#[grad(w, b1, b2, workspace)]
-pub fn autoencoder(
-    w: &DMatrix<f64>,
-    b1: &DVector<f64>,
-    b2: &DVector<f64>,
-    x: &DVector<f64>,
-) -> f64 {
-    let u = w * x + b1;
-    let v = sigmoid(&u);
-    let z = b2 + w.transpose() * v - x;
-    z.norm_squared()
+twin_with_workspace! {
+    #[grad(w, b1, b2)]
+    /// ‖b₂ + Wᵀσ(Wx + b₁) − x‖².
+    pub fn autoencoder / autoencoder_ws(
+        w: &DMatrix<f64>,
+        b1: &DVector<f64>,
+        b2: &DVector<f64>,
+        x: &DVector<f64>,
+    ) -> f64 {
+        let u = w * x + b1;
+        let v = sigmoid(&u);
+        let z = b2 + w.transpose() * v - x;
+        z.norm_squared()
+    }
 }
 
 /// The value and (∂l/∂W, ∂l/∂b₁, ∂l/∂b₂).
@@ -128,10 +130,17 @@ impl Workload for Autoencoder {
     }
 
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
-        Some(autoencoder_grad_with(ws, &self.w, &self.b1, &self.b2, &self.x).0)
+        Some(autoencoder_ws_grad_with(ws, &self.w, &self.b1, &self.b2, &self.x).0)
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (value, g) = autoencoder_grad_with(ws, &self.w, &self.b1, &self.b2, &self.x);
-        Some(self.generated_parts((value, g.clone())))
+        let (value, g) = autoencoder_ws_grad_with(ws, &self.w, &self.b1, &self.b2, &self.x);
+        Some(self.generated_parts((
+            value,
+            AutoencoderGrad {
+                w: g.w.clone(),
+                b1: g.b1.clone(),
+                b2: g.b2.clone(),
+            },
+        )))
     }
 }

@@ -14,20 +14,22 @@ use nalgebra::{DMatrix, RowDVector};
 /// The ε under the square root.
 pub const EPS: f64 = 1e-5;
 
-/// y = γ ⊙ (x − μ)/√(σ² + ε) + β, μ and σ² the mean and (population) variance of each column.
-#[grad(x, gamma, beta, workspace)]
-pub fn batch_norm(
-    x: &DMatrix<f64>,
-    gamma: &RowDVector<f64>,
-    beta: &RowDVector<f64>,
-    eps: f64,
-) -> DMatrix<f64> {
-    let mu = x.row_mean();
-    let xc = x.broadcast_sub(&mu);
-    let var = xc.component_mul(&xc).row_mean();
-    let std = var.map(|v| (v + eps).sqrt());
-    let xhat = xc.broadcast_div(&std);
-    xhat.broadcast_mul(gamma).broadcast_add(beta)
+twin_with_workspace! {
+    #[grad(x, gamma, beta)]
+    /// y = γ ⊙ (x − μ)/√(σ² + ε) + β, μ and σ² the mean and (population) variance of each column.
+    pub fn batch_norm / batch_norm_ws(
+        x: &DMatrix<f64>,
+        gamma: &RowDVector<f64>,
+        beta: &RowDVector<f64>,
+        eps: f64,
+    ) -> DMatrix<f64> {
+        let mu = x.row_mean();
+        let xc = x.broadcast_sub(&mu);
+        let var = xc.component_mul(&xc).row_mean();
+        let std = var.map(|v| (v + eps).sqrt());
+        let xhat = xc.broadcast_div(&std);
+        xhat.broadcast_mul(gamma).broadcast_add(beta)
+    }
 }
 
 /// Y and the pullback of G: (Y, dX, dγ, dβ).
@@ -136,11 +138,20 @@ impl Workload for BatchNorm {
         }
     }
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
-        let (y, _) = batch_norm_pullback_with(ws, &self.x, &self.gamma, &self.beta, EPS, &self.g);
+        let (y, _) =
+            batch_norm_ws_pullback_with(ws, &self.x, &self.gamma, &self.beta, EPS, &self.g);
         Some(y[(0, 0)])
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (y, g) = batch_norm_pullback_with(ws, &self.x, &self.gamma, &self.beta, EPS, &self.g);
-        Some(self.generated_parts((y.clone(), g.clone())))
+        let (y, g) =
+            batch_norm_ws_pullback_with(ws, &self.x, &self.gamma, &self.beta, EPS, &self.g);
+        Some(self.generated_parts((
+            y.clone(),
+            BatchNormGrad {
+                x: g.x.clone(),
+                gamma: g.gamma.clone(),
+                beta: g.beta.clone(),
+            },
+        )))
     }
 }

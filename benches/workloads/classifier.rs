@@ -9,16 +9,18 @@ use super::{data, flat, t, Parts, Workload};
 use matgrad::{grad, logsumexp_columns, Broadcast};
 use nalgebra::{DMatrix, DVector};
 
-/// l = (1/N) Σⱼ (logsumexp(zⱼ) − z_{yⱼ,j}), Z = W·X + b.
-#[grad(w, b, workspace)]
-pub fn classifier(w: &DMatrix<f64>, b: &DVector<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
-    let z = (w * x).broadcast_add(b);
-    let lse = logsumexp_columns(&z);
-    let mut picked = 0.0;
-    for (j, &k) in labels.iter().enumerate() {
-        picked += z[(k, j)];
+twin_with_workspace! {
+    #[grad(w, b)]
+    /// l = (1/N) Σⱼ (logsumexp(zⱼ) − z_{yⱼ,j}), Z = W·X + b.
+    pub fn classifier / classifier_ws(w: &DMatrix<f64>, b: &DVector<f64>, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+        let z = (w * x).broadcast_add(b);
+        let lse = logsumexp_columns(&z);
+        let mut picked = 0.0;
+        for (j, &k) in labels.iter().enumerate() {
+            picked += z[(k, j)];
+        }
+        (lse.sum() - picked) / labels.len() as f64
     }
-    (lse.sum() - picked) / labels.len() as f64
 }
 
 /// The value and (∂l/∂W, ∂l/∂b).
@@ -120,10 +122,16 @@ impl Workload for Classifier {
     }
 
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
-        Some(classifier_grad_with(ws, &self.w, &self.b, &self.x, &self.labels).0)
+        Some(classifier_ws_grad_with(ws, &self.w, &self.b, &self.x, &self.labels).0)
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (value, g) = classifier_grad_with(ws, &self.w, &self.b, &self.x, &self.labels);
-        Some(self.generated_parts((value, g.clone())))
+        let (value, g) = classifier_ws_grad_with(ws, &self.w, &self.b, &self.x, &self.labels);
+        Some(self.generated_parts((
+            value,
+            ClassifierGrad {
+                w: g.w.clone(),
+                b: g.b.clone(),
+            },
+        )))
     }
 }

@@ -4,10 +4,12 @@ use super::{data, flat, t, Parts, Workload};
 use matgrad::grad;
 use nalgebra::DMatrix;
 
-/// ‖XAᵀ − B‖²_F.
-#[grad(x, workspace)]
-pub fn frobenius(x: &DMatrix<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
-    (x * a.transpose() - b).norm_squared()
+twin_with_workspace! {
+    #[grad(x)]
+    /// ‖XAᵀ − B‖²_F.
+    pub fn frobenius / frobenius_ws(x: &DMatrix<f64>, a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+        (x * a.transpose() - b).norm_squared()
+    }
 }
 
 /// The seed's closed form 2(XAᵀ − B)A: R = XAᵀ − B by one `gemm` into a copy of B with Aᵀ as
@@ -66,10 +68,10 @@ impl Workload for Frobenius {
     }
 
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
-        Some(frobenius_grad_with(ws, &self.x, &self.a, &self.b).0)
+        Some(frobenius_ws_grad_with(ws, &self.x, &self.a, &self.b).0)
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (value, g) = frobenius_grad_with(ws, &self.x, &self.a, &self.b);
-        Some(self.generated_parts((value, g.clone())))
+        let (value, g) = frobenius_ws_grad_with(ws, &self.x, &self.a, &self.b);
+        Some(self.generated_parts((value, FrobeniusGrad { x: g.x.clone() })))
     }
 }

@@ -13,15 +13,17 @@ use nalgebra::{DMatrix, DVector};
 /// The ε added to the diagonal of L·Lᵀ.
 pub const EPS: f64 = 1e-3;
 
-/// −ln p(X | μ, L·Lᵀ + εI).
-#[grad(mu, l, workspace)]
-pub fn gaussian(mu: &DVector<f64>, l: &DMatrix<f64>, x: &DMatrix<f64>, eps: f64) -> f64 {
-    let (d, n) = x.shape();
-    let sigma = l * l.transpose() + DMatrix::identity(d, d) * eps;
-    let c = sigma.cholesky().unwrap();
-    let z = c.l().solve_lower_triangular(&x.broadcast_sub(mu)).unwrap();
-    let log_2pi = (2.0 * std::f64::consts::PI).ln();
-    0.5 * z.norm_squared() + 0.5 * n as f64 * (c.ln_determinant() + d as f64 * log_2pi)
+twin_with_workspace! {
+    #[grad(mu, l)]
+    /// −ln p(X | μ, L·Lᵀ + εI).
+    pub fn gaussian / gaussian_ws(mu: &DVector<f64>, l: &DMatrix<f64>, x: &DMatrix<f64>, eps: f64) -> f64 {
+        let (d, n) = x.shape();
+        let sigma = l * l.transpose() + DMatrix::identity(d, d) * eps;
+        let c = sigma.cholesky().unwrap();
+        let z = c.l().solve_lower_triangular(&x.broadcast_sub(mu)).unwrap();
+        let log_2pi = (2.0 * std::f64::consts::PI).ln();
+        0.5 * z.norm_squared() + 0.5 * n as f64 * (c.ln_determinant() + d as f64 * log_2pi)
+    }
 }
 
 /// The value and (∂/∂μ, ∂/∂L).
@@ -106,10 +108,16 @@ impl Workload for Gaussian {
     }
 
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
-        Some(gaussian_grad_with(ws, &self.mu, &self.l, &self.x, EPS).0)
+        Some(gaussian_ws_grad_with(ws, &self.mu, &self.l, &self.x, EPS).0)
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (value, g) = gaussian_grad_with(ws, &self.mu, &self.l, &self.x, EPS);
-        Some(self.generated_parts((value, g.clone())))
+        let (value, g) = gaussian_ws_grad_with(ws, &self.mu, &self.l, &self.x, EPS);
+        Some(self.generated_parts((
+            value,
+            GaussianGrad {
+                mu: g.mu.clone(),
+                l: g.l.clone(),
+            },
+        )))
     }
 }

@@ -13,23 +13,25 @@ use nalgebra::{DMatrix, DVector};
 /// The ε under the square root.
 pub const EPS: f64 = 1e-5;
 
-/// l = ½‖W·(γ ⊙ X̂ + β) − T‖², X̂ each column of X centred and scaled to unit variance.
-#[grad(gamma, beta, w, workspace)]
-pub fn layer_norm_linear(
-    gamma: &DVector<f64>,
-    beta: &DVector<f64>,
-    w: &DMatrix<f64>,
-    x: &DMatrix<f64>,
-    t: &DMatrix<f64>,
-    eps: f64,
-) -> f64 {
-    let mu = x.row_mean();
-    let xc = x.broadcast_sub(&mu);
-    let var = xc.component_mul(&xc).row_mean();
-    let xhat = xc.broadcast_div(&var.map(|v| (v + eps).sqrt()));
-    let h = xhat.broadcast_mul(gamma).broadcast_add(beta);
-    let y = w * h;
-    0.5 * (y - t).norm_squared()
+twin_with_workspace! {
+    #[grad(gamma, beta, w)]
+    /// l = ½‖W·(γ ⊙ X̂ + β) − T‖², X̂ each column of X centred and scaled to unit variance.
+    pub fn layer_norm_linear / layer_norm_linear_ws(
+        gamma: &DVector<f64>,
+        beta: &DVector<f64>,
+        w: &DMatrix<f64>,
+        x: &DMatrix<f64>,
+        t: &DMatrix<f64>,
+        eps: f64,
+    ) -> f64 {
+        let mu = x.row_mean();
+        let xc = x.broadcast_sub(&mu);
+        let var = xc.component_mul(&xc).row_mean();
+        let xhat = xc.broadcast_div(&var.map(|v| (v + eps).sqrt()));
+        let h = xhat.broadcast_mul(gamma).broadcast_add(beta);
+        let y = w * h;
+        0.5 * (y - t).norm_squared()
+    }
 }
 
 /// The value and (∂l/∂γ, ∂l/∂β, ∂l/∂W).
@@ -146,7 +148,7 @@ impl Workload for LayerNormLinear {
 
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
         Some(
-            layer_norm_linear_grad_with(
+            layer_norm_linear_ws_grad_with(
                 ws,
                 &self.gamma,
                 &self.beta,
@@ -159,7 +161,7 @@ impl Workload for LayerNormLinear {
         )
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (value, g) = layer_norm_linear_grad_with(
+        let (value, g) = layer_norm_linear_ws_grad_with(
             ws,
             &self.gamma,
             &self.beta,
@@ -168,6 +170,13 @@ impl Workload for LayerNormLinear {
             &self.t,
             EPS,
         );
-        Some(self.generated_parts((value, g.clone())))
+        Some(self.generated_parts((
+            value,
+            LayerNormLinearGrad {
+                gamma: g.gamma.clone(),
+                beta: g.beta.clone(),
+                w: g.w.clone(),
+            },
+        )))
     }
 }

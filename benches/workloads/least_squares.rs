@@ -4,11 +4,13 @@ use super::{data, Parts, Workload};
 use matgrad::grad;
 use nalgebra::{DMatrix, DVector};
 
-/// ‖Ax − b‖².
-#[grad(x, workspace)]
-pub fn least_squares(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 {
-    let r = a * x - b;
-    r.norm_squared()
+twin_with_workspace! {
+    #[grad(x)]
+    /// ‖Ax − b‖².
+    pub fn least_squares / least_squares_ws(a: &DMatrix<f64>, x: &DVector<f64>, b: &DVector<f64>) -> f64 {
+        let r = a * x - b;
+        r.norm_squared()
+    }
 }
 
 /// The seed's closed form 2Aᵀ(Ax − b): r = Ax − b by one `gemv` into a copy of b, the
@@ -71,10 +73,10 @@ impl Workload for LeastSquares {
     }
 
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
-        Some(least_squares_grad_with(ws, &self.a, &self.x, &self.b).0)
+        Some(least_squares_ws_grad_with(ws, &self.a, &self.x, &self.b).0)
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (value, g) = least_squares_grad_with(ws, &self.a, &self.x, &self.b);
-        Some(self.generated_parts((value, g.clone())))
+        let (value, g) = least_squares_ws_grad_with(ws, &self.a, &self.x, &self.b);
+        Some(self.generated_parts((value, LeastSquaresGrad { x: g.x.clone() })))
     }
 }

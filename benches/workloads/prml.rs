@@ -5,10 +5,12 @@ use super::{data, flat, gemm_tn, Parts, Workload};
 use matgrad::grad;
 use nalgebra::DMatrix;
 
-/// ½‖T − ΦW‖²_F.
-#[grad(w, workspace)]
-pub fn prml(phi: &DMatrix<f64>, w: &DMatrix<f64>, t: &DMatrix<f64>) -> f64 {
-    0.5 * (t - phi * w).norm_squared()
+twin_with_workspace! {
+    #[grad(w)]
+    /// ½‖T − ΦW‖²_F.
+    pub fn prml / prml_ws(phi: &DMatrix<f64>, w: &DMatrix<f64>, t: &DMatrix<f64>) -> f64 {
+        0.5 * (t - phi * w).norm_squared()
+    }
 }
 
 /// The closed form Φᵀ(ΦW − T): R = ΦW − T by one `gemm` into a copy of T, the gradient by one
@@ -67,10 +69,10 @@ impl Workload for Prml {
     }
 
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
-        Some(prml_grad_with(ws, &self.phi, &self.w, &self.t).0)
+        Some(prml_ws_grad_with(ws, &self.phi, &self.w, &self.t).0)
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (value, g) = prml_grad_with(ws, &self.phi, &self.w, &self.t);
-        Some(self.generated_parts((value, g.clone())))
+        let (value, g) = prml_ws_grad_with(ws, &self.phi, &self.w, &self.t);
+        Some(self.generated_parts((value, PrmlGrad { w: g.w.clone() })))
     }
 }

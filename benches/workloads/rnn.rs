@@ -9,22 +9,24 @@ use super::{data, flat, t, Parts, Workload};
 use matgrad::{grad, tanh};
 use nalgebra::{DMatrix, DVector};
 
-/// l = Σₜ ‖hₜ‖², hₜ = W tanh(hₜ₋₁) + U xₜ + b over the inputs `xs` = x₁…x_T.
-#[grad(w, u, b, workspace)]
-pub fn rnn(
-    w: &DMatrix<f64>,
-    u: &DMatrix<f64>,
-    b: &DVector<f64>,
-    h0: &DVector<f64>,
-    xs: &[DVector<f64>],
-) -> f64 {
-    let mut h = h0.clone();
-    let mut l = 0.0;
-    for x in xs.iter() {
-        h = w * tanh(&h) + u * x + b;
-        l += h.norm_squared();
+twin_with_workspace! {
+    #[grad(w, u, b)]
+    /// l = Σₜ ‖hₜ‖², hₜ = W tanh(hₜ₋₁) + U xₜ + b over the inputs `xs` = x₁…x_T.
+    pub fn rnn / rnn_ws(
+        w: &DMatrix<f64>,
+        u: &DMatrix<f64>,
+        b: &DVector<f64>,
+        h0: &DVector<f64>,
+        xs: &[DVector<f64>],
+    ) -> f64 {
+        let mut h = h0.clone();
+        let mut l = 0.0;
+        for x in xs.iter() {
+            h = w * tanh(&h) + u * x + b;
+            l += h.norm_squared();
+        }
+        l
     }
-    l
 }
 
 /// The value and (∂l/∂W, ∂l/∂U, ∂l/∂b).
@@ -147,10 +149,17 @@ impl Workload for Rnn {
     }
 
     fn with_workspace(&self, ws: &mut matgrad::Workspace) -> Option<f64> {
-        Some(rnn_grad_with(ws, &self.w, &self.u, &self.b, &self.h0, &self.xs).0)
+        Some(rnn_ws_grad_with(ws, &self.w, &self.u, &self.b, &self.h0, &self.xs).0)
     }
     fn with_workspace_parts(&self, ws: &mut matgrad::Workspace) -> Option<Parts> {
-        let (value, g) = rnn_grad_with(ws, &self.w, &self.u, &self.b, &self.h0, &self.xs);
-        Some(self.generated_parts((value, g.clone())))
+        let (value, g) = rnn_ws_grad_with(ws, &self.w, &self.u, &self.b, &self.h0, &self.xs);
+        Some(self.generated_parts((
+            value,
+            RnnGrad {
+                w: g.w.clone(),
+                u: g.u.clone(),
+                b: g.b.clone(),
+            },
+        )))
     }
 }

@@ -241,8 +241,10 @@ where
             return;
         }
         let width = Dyn(gs.1 * pairs.len());
-        let mut g = OMatrix::<T, R1, Dyn>::zeros_generic(g0.shape_generic().0, width);
-        let mut r = OMatrix::<T, C1, Dyn>::zeros_generic(r0.get().shape_generic().0, width);
+        let mut g: OMatrix<T, R1, Dyn> =
+            crate::workspace::zeros_generic(g0.shape_generic().0, width);
+        let mut r: OMatrix<T, C1, Dyn> =
+            crate::workspace::zeros_generic(r0.get().shape_generic().0, width);
         let (gn, rn) = (g0.len(), r0.get().len());
         let columns = g.as_mut_slice().chunks_exact_mut(gn.max(1));
         for ((gt, rt), (g, r)) in columns
@@ -252,7 +254,9 @@ where
             gt.copy_from_slice(g.as_slice());
             rt.copy_from_slice(r.get().as_slice());
         }
-        crate::transposed::acc_nt(acc, &g, &r)
+        crate::transposed::acc_nt(acc, &g, &r);
+        crate::Differentiable::recycle(g);
+        crate::Differentiable::recycle(r);
     }
 }
 

@@ -37,6 +37,10 @@ pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
     // `NALGEBRA_SMALL_DIM`. Below, `tr_mul` (dot products).
     let small = [k, m, b.ncols()].iter().any(|&d| d <= NALGEBRA_SMALL_DIM);
     if small {
+        if acc.is_none() && !workspace::installed() {
+            *acc = Some(a.tr_mul(b));
+            return;
+        }
         let beta = if acc.is_some() { T::one() } else { T::zero() };
         let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mg, ng));
         return dst.gemm_tr(T::one(), a, b, beta);
@@ -69,6 +73,10 @@ pub(crate) fn acc_nt<T: Scalar, M: Dim, K: Dim, N: Dim>(
     }
     let (ng, kg) = b.shape_generic();
     let bt = MatrixView::from_slice_with_strides_generic(b.as_slice(), kg, ng, Dyn(n), U1);
+    if acc.is_none() && !workspace::installed() {
+        *acc = Some(a * bt);
+        return;
+    }
     let beta = if acc.is_some() { T::one() } else { T::zero() };
     let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mn.0, mn.1));
     dst.gemm(T::one(), a, &bt, beta)
@@ -84,6 +92,10 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
 {
     let (mn, k) = ((a.shape_generic().0, b.shape_generic().1), a.ncols());
     if acc_blocked(acc, mn, k, Orientation::NN, (a.as_slice(), b.as_slice())) {
+        return;
+    }
+    if acc.is_none() && !workspace::installed() {
+        *acc = Some(a * b);
         return;
     }
     let beta = if acc.is_some() { T::one() } else { T::zero() };

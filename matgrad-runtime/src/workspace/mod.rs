@@ -17,6 +17,7 @@ use nalgebra::{allocator::Allocator, DefaultAllocator, Dim, Dyn, OMatrix, U1};
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 mod pool;
 use pool::Pool;
@@ -64,6 +65,7 @@ impl Workspace {
     /// the generated `_grad_with`).
     #[doc(hidden)]
     pub fn install(&mut self) -> Installed<'_> {
+        INSTALLED.fetch_add(1, Relaxed);
         let previous = ACTIVE.with(|a| a.borrow_mut().replace(std::mem::take(&mut self.pool)));
         Installed {
             ws: Some(self),
@@ -120,6 +122,7 @@ impl<'w> Installed<'w> {
             .unwrap_or_default();
         pool.end_call();
         ws.pool = pool;
+        INSTALLED.fetch_sub(1, Relaxed);
         Some(ws)
     }
 }
@@ -130,9 +133,22 @@ impl Drop for Installed<'_> {
     }
 }
 
+/// The number of workspaces installed on any thread: while none is, [`take_vec`] and
+/// [`recycle_vec`] allocate and drop without looking for a pool (what `f_grad` pays for the
+/// workspace is one relaxed load per buffer).
+static INSTALLED: AtomicUsize = AtomicUsize::new(0);
+
 thread_local! {
     /// The pool of the workspace installed on this thread, if any.
     static ACTIVE: RefCell<Option<Pool>> = const { RefCell::new(None) };
+}
+
+/// Whether a workspace is installed on this thread (kernels whose pooled form costs more than
+/// their own, such as a small product into a zeroed buffer against nalgebra's `a * b` into an
+/// uninitialised one, take their own form otherwise).
+#[inline]
+pub(crate) fn installed() -> bool {
+    INSTALLED.load(Relaxed) > 0 && ACTIVE.with(|a| a.borrow().is_some())
 }
 
 /// `Vec<A>` as `Vec<B>` when they are the same type.
@@ -150,7 +166,9 @@ fn cast_vec<A: 'static, B: 'static>(v: Vec<A>) -> Result<Vec<B>, Vec<A>> {
 /// has one, else newly allocated.
 #[inline]
 pub fn take_vec<T: 'static>(len: usize) -> Vec<T> {
-    let pooled = if TypeId::of::<T>() == TypeId::of::<f64>() {
+    let pooled = if INSTALLED.load(Relaxed) == 0 {
+        None
+    } else if TypeId::of::<T>() == TypeId::of::<f64>() {
         ACTIVE
             .with(|a| a.borrow_mut().as_mut()?.f64s.take(len))
             .and_then(|v| cast_vec::<f64, T>(v).ok())
@@ -189,7 +207,7 @@ pub fn filled_vec<T: Copy + 'static>(len: usize, value: T) -> Vec<T> {
 /// Gives `v`'s buffer to the installed workspace's pool, or drops it when none is installed.
 #[inline]
 pub fn recycle_vec<T: 'static>(v: Vec<T>) {
-    if v.capacity() == 0 {
+    if v.capacity() == 0 || INSTALLED.load(Relaxed) == 0 {
         return;
     }
     let v = match cast_vec::<T, f64>(v) {
@@ -276,7 +294,7 @@ pub(crate) fn recycle_matrix<T: Scalar, R: Dim, C: Dim>(m: OMatrix<T, R, C>)
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    if !on_heap::<R, C>() {
+    if !on_heap::<R, C>() || INSTALLED.load(Relaxed) == 0 {
         return;
     }
     let mut m = Some(m);
