@@ -281,7 +281,14 @@ EXPLAIN = {
         "divisions in every entry, at about 4 cycles an entry, where each unfused kernel "
         "streams from L2 at under one; chains of entry-for-entry lanes alone were 3× faster "
         "fused. Fusion pays here once the work on lanes constant down a column (σ, 1/σ, γ/σ) "
-        "leaves the per-entry loop (issue 13's notes)."
+        "leaves the per-entry loop (issue 13's notes). The times here are those of a process "
+        "in which earlier cases have freed large blocks, so glibc's allocator has raised its "
+        "mmap threshold and serves the 128 KB–1 MB buffers from its heap. In a process that "
+        "runs batch norm alone, every such buffer is a fresh mmap, paid in page faults on every "
+        "call: the generated gradient took 372–388 µs at 256×64 and 7.5–7.8 ms at 1024×256 "
+        "(the hand-written one 90–94 µs and 2.5–2.7 ms), and `batch_norm_pullback_with` in a "
+        "workspace 60–63 µs and 1.5 ms, 0.16–0.20 of it (`benches/ratios.rs -- batch_norm`, "
+        "two runs). That is what a training loop over such a layer sees without a workspace."
     ),
     "rnn": (
         "Each step's values live in their own buffers on the loop's tape, and each step's "
