@@ -152,52 +152,28 @@ impl Companions<'_> {
             &[&value, reverse, &gradient, recycle],
             &s.references,
         );
-        let (krate, grad_struct, struct_args) = (self.krate, &self.grad_struct, &self.struct_args);
-        let rt = quote!(#krate::__private);
-        let fields: Vec<&Ident> = self
-            .sig
-            .params
-            .iter()
-            .filter(|p| p.differentiated)
-            .filter_map(|p| p.ident.as_ref())
-            .collect();
-        let output_ty = &self.output_ty;
-        // What the last call kept, its buffers given back; then the value and the result.
-        let (take_back, value_copy, result) = match cotangent {
-            None => (
-                quote! {
-                    if let ::core::option::Option::Some(#kept) = #installed.take_kept::<#grad_struct #struct_args>() {
-                        #(#rt::recycle(#kept.#fields);)*
-                    }
-                },
-                quote!(::core::clone::Clone::clone(#value)),
-                quote!((#value_name, #installed.keep(#grad_name))),
-            ),
-            Some(_) => (
-                quote! {
-                    if let ::core::option::Option::Some(#kept) =
-                        #installed.take_kept::<(#output_ty, #grad_struct #struct_args)>()
-                    {
-                        #rt::recycle(#kept.0);
-                        #(#rt::recycle(#kept.1.#fields);)*
-                    }
-                },
-                match (s.output_bound, self.body.output) {
-                    (true, Some(o)) => {
-                        let name = &self.body.values[o].name;
-                        quote!(#name)
-                    }
-                    _ => quote!(#rt::clone_pooled(#value)),
-                },
-                quote! {{
-                    let #kept = #installed.keep((#value_name, #grad_name));
-                    (&#kept.0, &#kept.1)
-                }},
-            ),
+        let kept_names = KeptNames {
+            installed: &installed,
+            kept: &kept,
+            value: &value_name,
+            gradient: &grad_name,
         };
+        let value_copy = match (cotangent, s.output_bound, self.body.output) {
+            (None, _, _) => quote!(::core::clone::Clone::clone(#value)),
+            (Some(_), true, Some(o)) => {
+                let name = &self.body.values[o].name;
+                quote!(#name)
+            }
+            (Some(_), _, _) => {
+                let krate = self.krate;
+                quote!(#krate::__private::clone_pooled(#value))
+            }
+        };
+        let (take_back, result) = self.kept_result(cotangent.is_some(), &kept_names);
         let result = self.ok(result);
+        let krate = self.krate;
         quote! {
-            let mut #installed = #rt::Workspace::install(#ws);
+            let mut #installed = #krate::__private::Workspace::install(#ws);
             #take_back
             #forward
             #reverse
@@ -207,4 +183,57 @@ impl Companions<'_> {
             #result
         }
     }
+
+    /// What the last call kept, its buffers given back to the workspace (its gradient's
+    /// fields; with `value`, the value too), and the result kept in the workspace and lent out.
+    fn kept_result(&self, value: bool, n: &KeptNames) -> (TokenStream, TokenStream) {
+        let (krate, grad_struct, struct_args) = (self.krate, &self.grad_struct, &self.struct_args);
+        let rt = quote!(#krate::__private);
+        let fields: Vec<&Ident> = self
+            .sig
+            .params
+            .iter()
+            .filter(|p| p.differentiated)
+            .filter_map(|p| p.ident.as_ref())
+            .collect();
+        let KeptNames {
+            installed,
+            kept,
+            value: value_name,
+            gradient,
+        } = n;
+        if !value {
+            return (
+                quote! {
+                    if let ::core::option::Option::Some(#kept) = #installed.take_kept::<#grad_struct #struct_args>() {
+                        #(#rt::recycle(#kept.#fields);)*
+                    }
+                },
+                quote!((#value_name, #installed.keep(#gradient))),
+            );
+        }
+        let output_ty = &self.output_ty;
+        (
+            quote! {
+                if let ::core::option::Option::Some(#kept) =
+                    #installed.take_kept::<(#output_ty, #grad_struct #struct_args)>()
+                {
+                    #rt::recycle(#kept.0);
+                    #(#rt::recycle(#kept.1.#fields);)*
+                }
+            },
+            quote! {{
+                let #kept = #installed.keep((#value_name, #gradient));
+                (&#kept.0, &#kept.1)
+            }},
+        )
+    }
+}
+
+/// The locals of a workspace companion's body that hold what it keeps.
+struct KeptNames<'a> {
+    installed: &'a Ident,
+    kept: &'a Ident,
+    value: &'a Ident,
+    gradient: &'a Ident,
 }
