@@ -563,20 +563,17 @@ def targets(rows, allocations):
         f"generated ÷ primal ≤ {GEN_OVER_PRIMAL:g} where hand-written ÷ primal ≤ {GEN_OVER_PRIMAL:g}",
         cases,
     )
-    cases = []
-    for r in rows:
-        g = allocations.get((r["workload"], r["size"], "generated"))
-        h = allocations.get((r["workload"], r["size"], "hand"))
-        if g and h:
-            cases.append((label(r), g["allocations"] <= h["allocations"]))
-    check("allocations per call: generated ≤ hand-written", cases)
-    cases = []
-    for r in rows:
-        ws = allocations.get((r["workload"], r["size"], "workspace"))
-        h = allocations.get((r["workload"], r["size"], "hand"))
-        if ws and h:
-            cases.append((label(r), ws["allocations"] <= h["allocations"]))
-    check("allocations per call with a workspace (`_grad_with`): ≤ hand-written", cases)
+    for impl, description in (
+        ("generated", "allocations per call: generated ≤ hand-written"),
+        ("workspace", "allocations per call with a workspace (`_grad_with`): ≤ hand-written"),
+    ):
+        cases = []
+        for r in rows:
+            ours = allocations.get((r["workload"], r["size"], impl))
+            h = allocations.get((r["workload"], r["size"], "hand"))
+            if ours and h:
+                cases.append((label(r), ours["allocations"] <= h["allocations"]))
+        check(description, cases)
     check(
         "generated faster than JAX and candle (small and middle sizes)",
         [
