@@ -126,7 +126,7 @@ pub fn pass_through_reuse_g<V: Dense>(g: V, slot: &mut Option<V>) {
 #[inline]
 #[track_caller]
 pub fn pass_through<V: Dense>(g: &V, slot: &mut Option<V>) {
-    accumulate_with(slot, || g.map_entries(|_, v| v), |a| a.add_assign(g))
+    accumulate_with(slot, || g.clone_pooled(), |a| a.add_assign(g))
 }
 
 /// `slot -= ḡ` (the pullback of the right operand of `-`, and of unary `-`).

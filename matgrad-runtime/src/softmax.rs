@@ -81,7 +81,8 @@ fn lane_exps<T: Scalar>(x: &[T], shape: (usize, usize), lanes: Lanes) -> Option<
         return None;
     }
     // Each lane's first entry, then the larger of it and each entry.
-    let first = (0..count).map(|l| x[lanes.at(shape, l, 0)]).collect();
+    let mut first = crate::workspace::take_vec(count);
+    first.extend((0..count).map(|l| x[lanes.at(shape, l, 0)]));
     let m = lane_fold(x, shape, lanes, first, |a, b| a.max(b));
     let mut e = crate::workspace::copy_vec(x);
     lane_apply(&mut e, shape, lanes, &m, |_, v, m| v - m);
@@ -258,9 +259,7 @@ where
     DefaultAllocator: Allocator<R, C> + Allocator<R>,
 {
     let lse = lane_logsumexp(x.as_slice(), x.shape(), Lanes::Rows);
-    let y = crate::workspace::matrix_from_entries(x.shape_generic().0, U1, lse.iter().copied());
-    crate::workspace::recycle_vec(lse);
-    y
+    OVector::from_vec_generic(x.shape_generic().0, U1, lse)
 }
 
 /// `x̄ᵢⱼ = ḡᵢ·e^{xᵢⱼ − yᵢ}`.
@@ -281,9 +280,7 @@ where
     DefaultAllocator: Allocator<R, C> + Allocator<U1, C>,
 {
     let lse = lane_logsumexp(x.as_slice(), x.shape(), Lanes::Columns);
-    let y = crate::workspace::matrix_from_entries(U1, x.shape_generic().1, lse.iter().copied());
-    crate::workspace::recycle_vec(lse);
-    y
+    OMatrix::from_vec_generic(U1, x.shape_generic().1, lse)
 }
 
 /// `x̄ᵢⱼ = ḡⱼ·e^{xᵢⱼ − yⱼ}`.

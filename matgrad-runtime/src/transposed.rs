@@ -37,13 +37,12 @@ pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
     // `NALGEBRA_SMALL_DIM`. Below, `tr_mul` (dot products).
     let small = [k, m, b.ncols()].iter().any(|&d| d <= NALGEBRA_SMALL_DIM);
     if small {
-        if acc.is_none() && !workspace::installed() {
-            *acc = Some(a.tr_mul(b));
-            return;
-        }
-        let beta = if acc.is_some() { T::one() } else { T::zero() };
-        let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mg, ng));
-        return dst.gemm_tr(T::one(), a, b, beta);
+        return acc_by_nalgebra(
+            acc,
+            (mg, ng),
+            || a.tr_mul(b),
+            |dst, beta| dst.gemm_tr(T::one(), a, b, beta),
+        );
     }
     let n = b.ncols();
     let at = MatrixView::from_slice_with_strides_generic(a.as_slice(), Dyn(m), Dyn(k), Dyn(k), U1);
@@ -73,13 +72,12 @@ pub(crate) fn acc_nt<T: Scalar, M: Dim, K: Dim, N: Dim>(
     }
     let (ng, kg) = b.shape_generic();
     let bt = MatrixView::from_slice_with_strides_generic(b.as_slice(), kg, ng, Dyn(n), U1);
-    if acc.is_none() && !workspace::installed() {
-        *acc = Some(a * bt);
-        return;
-    }
-    let beta = if acc.is_some() { T::one() } else { T::zero() };
-    let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mn.0, mn.1));
-    dst.gemm(T::one(), a, &bt, beta)
+    acc_by_nalgebra(
+        acc,
+        mn,
+        || a * bt,
+        |dst, beta| dst.gemm(T::one(), a, &bt, beta),
+    )
 }
 
 /// `acc += A·B`.
@@ -94,13 +92,30 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
     if acc_blocked(acc, mn, k, Orientation::NN, (a.as_slice(), b.as_slice())) {
         return;
     }
-    if acc.is_none() && !workspace::installed() {
-        *acc = Some(a * b);
-        return;
+    acc_by_nalgebra(
+        acc,
+        mn,
+        || a * b,
+        |dst, beta| dst.gemm(T::one(), a, b, beta),
+    )
+}
+
+/// `acc += a product` by nalgebra: `gemm(dst, β)` computes `dst ← product + β·dst`. A filled
+/// slot takes it with β = 1; an empty one takes `fresh()` (nalgebra's product into a new,
+/// uninitialised buffer), or, while a workspace is installed, a buffer from it with β = 0.
+fn acc_by_nalgebra<T: Scalar, M: Dim, N: Dim>(
+    acc: &mut Option<OMatrix<T, M, N>>,
+    (mg, ng): (M, N),
+    fresh: impl FnOnce() -> OMatrix<T, M, N>,
+    gemm: impl FnOnce(&mut OMatrix<T, M, N>, T),
+) where
+    DefaultAllocator: Allocator<M, N>,
+{
+    match acc {
+        Some(dst) => gemm(dst, T::one()),
+        None if !workspace::installed() => *acc = Some(fresh()),
+        None => gemm(acc.insert(workspace::zeros_generic(mg, ng)), T::zero()),
     }
-    let beta = if acc.is_some() { T::one() } else { T::zero() };
-    let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mn.0, mn.1));
-    dst.gemm(T::one(), a, b, beta)
 }
 
 /// nalgebra's `gemm` of dynamically sized matrices goes to matrixmultiply (which reads any

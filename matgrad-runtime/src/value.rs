@@ -128,7 +128,7 @@ where
     }
     fn with_entries(&self, entries: Vec<T>) -> Self {
         let (r, c) = self.shape_generic();
-        if R::try_to_usize().is_some() && C::try_to_usize().is_some() {
+        if !crate::workspace::on_heap::<R, C>() {
             // Copied into the matrix's own array: the buffer goes back to a workspace.
             let m = OMatrix::from_column_slice_generic(r, c, &entries);
             crate::workspace::recycle_vec(entries);

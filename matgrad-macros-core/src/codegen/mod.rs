@@ -101,6 +101,7 @@ pub fn sweeps_recycling(
 ) -> Sweeps {
     let mut gen = Gen::new(body, tables, names, locals);
     gen.recycle = true;
+    gen.moved_forward = gen.moved_forward();
     gen.sweeps(&seed)
 }
 
@@ -176,6 +177,8 @@ pub(crate) struct Gen<'a> {
     type_witness: HashMap<ValueId, Ident>,
     /// Whether dead values go back to an installed workspace ([`sweeps_recycling`]).
     recycle: bool,
+    /// With `recycle`: per value, whether the forward sweep moves it (`Gen::moved_forward`).
+    moved_forward: Vec<bool>,
 }
 
 impl<'a> Gen<'a> {
@@ -264,6 +267,7 @@ impl<'a> Gen<'a> {
             maybe_ref: maybe_references(body),
             type_witness: type_witnesses(body, t, names),
             recycle: false,
+            moved_forward: Vec::new(),
         }
     }
 

@@ -3,10 +3,12 @@
 //! buffers from there instead of allocating.
 //!
 //! Only what is certainly still bound is given back: a cotangent that no kernel took by
-//! value, at the end of its pullback; and at the end of the sweeps, each top-level value
-//! computed by a kernel that nothing moved (not into a kernel of either sweep, not into the
-//! user's own code, which may name it). Anything else drops as before: a value missed costs
-//! an allocation in the next call, never a wrong result.
+//! value, at the end of its pullback; at the end of a loop iteration, the values it computed
+//! that neither its tape nor its carried variables take; after a top-level loop's reverse
+//! sweep, its tape and its deferred products; and at the end of the sweeps, each top-level
+//! value computed by a kernel that nothing moved (not into a kernel of either sweep, not into
+//! the user's own code, which may name it). Anything else drops as before: a value missed
+//! costs an allocation in the next call, never a wrong result.
 
 use super::nodes::{NodeCall, Pullbacks};
 use super::Gen;
@@ -114,17 +116,12 @@ impl Gen<'_> {
     fn bound_at_end(&self, id: ValueId) -> bool {
         let (body, t) = (self.body, self.t);
         let v = &body.values[id];
-        let taken = body
-            .values
-            .iter()
-            .enumerate()
-            .any(|(u, value)| self.moves(u, &value.kind, id));
         self.recyclable(id)
             && t.bindings.bound[id]
             && t.bindings.by_kernel[id]
             && !t.reuse.consumed[id]
             && !t.reuse.pinned[id]
-            && !taken
+            && !self.moved_forward[id]
             && !v.mutable
             && matches!(
                 v.kind,
@@ -132,32 +129,38 @@ impl Gen<'_> {
             )
     }
 
-    /// Whether the forward code of value `u` (of kind `kind`) moves the value `id`: into the
-    /// kernel that computes in its buffer, into `map_reuse`, or into an operation kept as
-    /// written (`into_owned`).
-    fn moves(&self, u: ValueId, kind: &Kind, id: ValueId) -> bool {
-        if !self.t.bindings.bound[u] || !self.t.bindings.by_kernel[u] {
-            return false;
+    /// Per value, whether the forward code of another moves it: into the kernel that
+    /// computes in its buffer, into `map_reuse`, or into an operation kept as written
+    /// (`into_owned`).
+    pub(super) fn moved_forward(&self) -> Vec<bool> {
+        let mut moved = vec![false; self.body.values.len()];
+        for (u, value) in self.body.values.iter().enumerate() {
+            if !self.t.bindings.bound[u] || !self.t.bindings.by_kernel[u] {
+                continue;
+            }
+            match &value.kind {
+                Kind::Op { op, inputs, .. } if op.spec().forward_as_written => {
+                    inputs.iter().for_each(|&i| moved[i] = true)
+                }
+                Kind::Op {
+                    op,
+                    inputs,
+                    completion: Completion::Plain | Completion::Unwrap,
+                    ..
+                } => match self.forward_reuse(*op, inputs) {
+                    Some(Side::Lhs) => moved[inputs[0]] = true,
+                    Some(Side::Rhs) => moved[inputs[1]] = true,
+                    None => {}
+                },
+                Kind::Map {
+                    input,
+                    second: None,
+                    ..
+                } if self.t.reuse.consumable[*input] => moved[*input] = true,
+                _ => {}
+            }
         }
-        match kind {
-            Kind::Op { op, inputs, .. } if op.spec().forward_as_written => inputs.contains(&id),
-            Kind::Op {
-                op,
-                inputs,
-                completion: Completion::Plain | Completion::Unwrap,
-                ..
-            } => match self.forward_reuse(*op, inputs) {
-                Some(Side::Lhs) => inputs[0] == id,
-                Some(Side::Rhs) => inputs[1] == id,
-                None => false,
-            },
-            Kind::Map {
-                input,
-                second: None,
-                ..
-            } => *input == id && self.t.reuse.consumable[id],
-            _ => false,
-        }
+        moved
     }
 
     /// Whether a saved value is an owned differentiable value (active, not a reference).

@@ -163,7 +163,7 @@ fn cast_vec<A: 'static, B: 'static>(v: Vec<A>) -> Result<Vec<B>, Vec<A>> {
 }
 
 /// An empty buffer with room for `len` entries: from the installed workspace's pool if it
-/// has one, else newly allocated.
+/// has one (emptied), else newly allocated.
 #[inline]
 pub fn take_vec<T: 'static>(len: usize) -> Vec<T> {
     let pooled = if INSTALLED.load(Relaxed) == 0 {
@@ -179,13 +179,7 @@ pub fn take_vec<T: 'static>(len: usize) -> Vec<T> {
     } else {
         None
     };
-    match pooled {
-        Some(mut v) => {
-            v.clear();
-            v
-        }
-        None => Vec::with_capacity(len),
-    }
+    pooled.unwrap_or_else(|| Vec::with_capacity(len))
 }
 
 /// A copy of `xs` in a buffer from [`take_vec`].
@@ -231,7 +225,7 @@ fn give(f: impl FnOnce(&mut Pool)) {
 /// Whether a matrix of these dimensions keeps its entries on the heap (a dimension is
 /// dynamic): only those are pooled.
 #[inline]
-fn on_heap<R: Dim, C: Dim>() -> bool {
+pub(crate) fn on_heap<R: Dim, C: Dim>() -> bool {
     R::try_to_usize().is_none() || C::try_to_usize().is_none()
 }
 
@@ -246,12 +240,10 @@ pub fn matrix_from_entries<T: Scalar, R: Dim, C: Dim>(
 where
     DefaultAllocator: Allocator<R, C>,
 {
-    let len = r.value() * c.value();
-    let mut v = if on_heap::<R, C>() {
-        take_vec(len)
-    } else {
-        Vec::with_capacity(len)
-    };
+    if !on_heap::<R, C>() {
+        return OMatrix::from_iterator_generic(r, c, entries);
+    }
+    let mut v = take_vec(r.value() * c.value());
     v.extend(entries);
     OMatrix::from_vec_generic(r, c, v)
 }
