@@ -30,6 +30,7 @@ import re
 import subprocess
 import sys
 
+import across_runs
 import loop_report
 import second_order_report
 
@@ -1382,7 +1383,9 @@ def render(
     core_text = f"{info['cpus']} CPUs"
     if cores and sockets and tpc:
         core_text += f" ({sockets} socket × {cores} cores × {tpc} thread per core)"
-    w(f"- CPU: {info['cpu']}, {core_text}" + (f", {info['hypervisor']} guest" if info.get("hypervisor") else ""))
+    generation = across_runs.cpu_generation()
+    cpu = f"{info['cpu']} ({generation})" if generation else info["cpu"]
+    w(f"- CPU: {cpu}, {core_text}" + (f", {info['hypervisor']} guest" if info.get("hypervisor") else ""))
     features = loop_report.cpu_features()
     if features:
         w(f"- vector features: {', '.join(features)}")
@@ -1561,6 +1564,7 @@ def main():
             previous = f.read()
     text = second_order_report.splice(text, previous, opts.target_dir)
     text = loop_report.keep_compile_cost(text, previous)
+    text = across_runs.insert(text, os.path.join(opts.docs, "performance"))
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     missing = [
