@@ -64,6 +64,7 @@ mod products;
 mod qr;
 mod reductions;
 mod shape;
+mod small_products;
 mod softmax;
 mod spectral;
 mod summation;

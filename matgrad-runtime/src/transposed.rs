@@ -10,13 +10,15 @@
 //! small-matrix path does not take a transposed view as the left operand, so small `Aᵀ·B` use
 //! `gemm_tr`).
 
-use crate::product_path::{product_path, Orientation, ProductPath};
+use crate::product_path::{product_path, Orientation, ProductPath, PATHS_FROM};
 use crate::shape;
+use crate::small_products::small_product;
 use crate::value::{accumulate_with, Scalar};
 use crate::workspace;
 use nalgebra::{
     allocator::Allocator, DefaultAllocator, Dim, Dyn, MatrixView, MatrixViewMut, OMatrix, U1,
 };
+use std::any::TypeId;
 
 /// `acc += Aᵀ·B` for `A` k×m and `B` k×n.
 pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
@@ -29,7 +31,9 @@ pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
     let (k, m) = a.shape();
     let (mg, ng) = (a.shape_generic().1, b.shape_generic().1);
     let ab = (a.as_slice(), b.as_slice());
-    if acc_blocked(acc, (mg, ng), k, Orientation::TN, ab) {
+    if acc_blocked(acc, (mg, ng), k, Orientation::TN, ab)
+        || acc_small(acc, (mg, ng), k, Orientation::TN, ab)
+    {
         return;
     }
     // nalgebra's `gemm` reads a left operand whose rows are not adjacent right only on its
@@ -67,7 +71,8 @@ pub(crate) fn acc_nt<T: Scalar, M: Dim, K: Dim, N: Dim>(
 {
     let (k, n) = (a.ncols(), b.nrows());
     let mn = (a.shape_generic().0, b.shape_generic().0);
-    if acc_blocked(acc, mn, k, Orientation::NT, (a.as_slice(), b.as_slice())) {
+    let ab = (a.as_slice(), b.as_slice());
+    if acc_blocked(acc, mn, k, Orientation::NT, ab) || acc_small(acc, mn, k, Orientation::NT, ab) {
         return;
     }
     let (ng, kg) = b.shape_generic();
@@ -89,7 +94,8 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
     DefaultAllocator: Allocator<M, K> + Allocator<K, N> + Allocator<M, N>,
 {
     let (mn, k) = ((a.shape_generic().0, b.shape_generic().1), a.ncols());
-    if acc_blocked(acc, mn, k, Orientation::NN, (a.as_slice(), b.as_slice())) {
+    let ab = (a.as_slice(), b.as_slice());
+    if acc_blocked(acc, mn, k, Orientation::NN, ab) || acc_small(acc, mn, k, Orientation::NN, ab) {
         return;
     }
     acc_by_nalgebra(
@@ -118,6 +124,50 @@ fn acc_by_nalgebra<T: Scalar, M: Dim, N: Dim>(
     }
 }
 
+/// `acc += op(a)·op(b)` by [`small_product`] for an `f64` product on the heap below
+/// [`PATHS_FROM`] multiply-adds with every dimension above [`NALGEBRA_SMALL_DIM`], which
+/// nalgebra would hand to matrixmultiply (packing both operands into a buffer it allocates);
+/// `false`, having done nothing, otherwise.
+fn acc_small<T: Scalar, M: Dim, N: Dim>(
+    acc: &mut Option<OMatrix<T, M, N>>,
+    (mg, ng): (M, N),
+    k: usize,
+    orientation: Orientation,
+    (a, b): (&[T], &[T]),
+) -> bool
+where
+    DefaultAllocator: Allocator<M, N>,
+{
+    let (m, n) = (mg.value(), ng.value());
+    let small = m.min(n).min(k) > NALGEBRA_SMALL_DIM && m * n * k < PATHS_FROM;
+    let (Some(a), Some(b)) = (f64s(a), f64s(b)) else {
+        return false;
+    };
+    if !small || !workspace::on_heap::<M, N>() {
+        return false;
+    }
+    let read_dst = acc.is_some();
+    let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mg, ng));
+    shape::same("+= (a product)", dst.shape(), (m, n));
+    let (lhs, rhs) = orientation.operands(a, b, [m, n, k]);
+    let dst = f64s_mut(dst.as_mut_slice()).expect("f64 like its operands");
+    small_product(dst, (m, n, k), read_dst, lhs, rhs)
+}
+
+/// `s` as `f64`s, where `T` is `f64`.
+fn f64s<T: 'static>(s: &[T]) -> Option<&[f64]> {
+    // SAFETY: T is f64, so the slice is one of f64s.
+    (TypeId::of::<T>() == TypeId::of::<f64>())
+        .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<f64>(), s.len()) })
+}
+
+/// `s` as `f64`s, where `T` is `f64`.
+fn f64s_mut<T: 'static>(s: &mut [T]) -> Option<&mut [f64]> {
+    // SAFETY: T is f64, so the slice is one of f64s.
+    (TypeId::of::<T>() == TypeId::of::<f64>())
+        .then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<f64>(), s.len()) })
+}
+
 /// nalgebra's `gemm` of dynamically sized matrices goes to matrixmultiply (which reads any
 /// strides) when every dimension is above this (`SMALL_DIM` in nalgebra's `blas_uninit.rs`);
 /// below it, its own loop, which misreads a left operand whose rows are not adjacent (an
@@ -144,7 +194,6 @@ fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
 where
     DefaultAllocator: Allocator<M, N>,
 {
-    use std::any::TypeId;
     let (m, n) = (mg.value(), ng.value());
     let supported =
         TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();

@@ -207,7 +207,7 @@ slice_functions! {
 /// The instructions the slice functions use on this CPU.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
-enum Level {
+pub(crate) enum Level {
     Avx512,
     Avx2,
     Baseline,
@@ -216,7 +216,7 @@ enum Level {
 /// Detected once (`is_x86_feature_detected!` caches its answer).
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn level() -> Level {
+pub(crate) fn level() -> Level {
     if std::is_x86_feature_detected!("avx512f") {
         Level::Avx512
     } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {

@@ -9,6 +9,9 @@ pub(super) const IDLE_CALLS: u32 = 4;
 /// The capacities a pool keeps a list for, empty or not, before it forgets the empty ones.
 pub(super) const CAPACITIES: usize = 256;
 
+/// Free buffers of one capacity, each with the calls it has sat unused.
+type List<T> = Vec<(Vec<T>, u32)>;
+
 /// Free buffers of one scalar type, by capacity.
 ///
 /// A call asks for few distinct capacities, again and again (a loop's steps, a gradient's
@@ -16,9 +19,8 @@ pub(super) const CAPACITIES: usize = 256;
 /// a take and a give cost a few comparisons and a push or pop, less than a B-tree's walk
 /// (which was a fifth of a small RNN's gradient in a workspace).
 pub(super) struct Free<T> {
-    /// `(capacity, buffers)` in increasing capacity, each buffer with the calls it has sat
-    /// unused.
-    lists: Vec<(usize, Vec<(Vec<T>, u32)>)>,
+    /// `(capacity, buffers)` in increasing capacity.
+    lists: Vec<(usize, List<T>)>,
     count: usize,
 }
 
