@@ -161,6 +161,34 @@ def counts(all_runs):
     return out
 
 
+def same_machine(all_runs):
+    """For each CPU with two runs or more, how far apart its two newest runs put generated ÷
+    hand-written, over the cases both have: the run-to-run noise of that machine (plus what
+    changed between their commits), as text lines."""
+    out = []
+    for cpu in dict.fromkeys(r["cpu"] for r in all_runs):
+        runs_of = [(k, r) for k, r in enumerate(all_runs) if r["cpu"] == cpu]
+        if len(runs_of) < 2 or "family" not in cpu:
+            continue
+        (a, ra), (b, rb) = runs_of[:2]
+        apart = []
+        for key, case in ra["cases"].items():
+            other = rb["cases"].get(key)
+            x, y = ratios(case)[0], ratios(other)[0] if other else None
+            if x and y:
+                apart.append((max(x, y) / min(x, y) - 1, key))
+        if not apart:
+            continue
+        apart.sort()
+        widest = ", ".join(f"{w} {s} {100 * d:.0f} %" for d, (w, s) in reversed(apart[-3:]))
+        out.append(
+            f"{cpu}, runs {a + 1} and {b + 1} (`{ra['commit']}`, `{rb['commit']}`): generated ÷ "
+            f"hand-written differs by a median of {100 * statistics.median(d for d, _ in apart):.0f} % "
+            f"over {len(apart)} cases; most: {widest}"
+        )
+    return out
+
+
 def section(current_text, archive):
     """The section's markdown lines (none when no run is parsed)."""
     all_runs = runs(current_text, archive)
@@ -186,6 +214,14 @@ def section(current_text, archive):
             f"{simd(run['features'])} | {page} |"
         )
     out += [""] + [f"- {line}" for line in counts(all_runs)] + [""]
+    noise = same_machine(all_runs)
+    if noise:
+        out += [
+            "Two runs on one machine, one after the other, say how much a single run's ratio "
+            "moves by itself (both are 2-vCPU virtual machines shared with other guests), plus "
+            "whatever changed between their commits:",
+            "",
+        ] + [f"- {line}" for line in noise] + [""]
     out += table(all_runs, 0, "Generated ÷ hand-written") + [""]
     out += table(all_runs, 1, "Generated ÷ the fastest peer (JAX or candle)") + [""]
     return out

@@ -23,7 +23,10 @@ WHAT_TO_EXPECT = (
     "`matgrad_runtime::vmath`'s loops for AVX-512F, else AVX2+FMA, else the baseline: without "
     "AVX-512 expect the element-wise workloads (batch norm, the RNN) about 1.5× slower "
     "element-wise kernels; the ratios to the hand-written code, which uses libm, move "
-    "accordingly. Runs on other machines are kept in docs/performance/."
+    "accordingly. `f64` products below 16³ multiply-adds with every dimension above 5 run the runtime's own loop (AVX-512F, else "
+    "AVX2+FMA, else the baseline). Runs on other machines are kept in docs/performance/; "
+    "\"Across runs and machines\" below puts their ratios beside this run's, with the median "
+    "and spread of each case."
 )
 
 

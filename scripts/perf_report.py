@@ -244,9 +244,10 @@ EXPLAIN = {
         "`RUSTFLAGS='-C target-cpu=native'`, which speeds up the hand-written code alike."
     ),
     "frobenius": (
-        "At n = 16 both sides are two 16×16 products through nalgebra; the difference is "
-        "the generated code's fixed per-call work (adjoint slots, shape checks) on a gradient "
-        "of about a microsecond. From n = 128 the products take the path measured fastest "
+        "At n = 16 both sides are two 16×16 products (16³ multiply-adds: the generated "
+        "code's take the path measured for their class, the hand-written code's nalgebra's); "
+        "the rest of the difference is the generated code's fixed per-call work (adjoint "
+        "slots, shape checks) on a gradient of about a microsecond. From n = 128 the products take the path measured fastest "
         "for their size class and orientation (docs/products.md; the Machine section above "
         "says which), "
         "where the hand-written code's run on nalgebra's (matrixmultiply's threads). "
@@ -328,12 +329,14 @@ EXPLAIN = {
         "saved value, as `softmax`'s pullback reads its output)."
     ),
     "attention": (
-        "Every product goes through the same kernels as the hand-written code (`mul_tn` for "
-        "KᵀQ, the products' pullbacks with strided transposes); at the small size the "
-        "generated code's fixed costs show: its own buffers for S, A, each cotangent and the "
-        "scaled S̄, the softmax's pullback as its own pass, and allocator calls in the "
-        "profile, where the hand-written code writes A over S and S̄ over Ā and reuses O's and "
-        "V's buffers for Q̄ and K̄."
+        "From 64×32×64 every product goes through the same libraries as the hand-written "
+        "code's (`mul_tn` for KᵀQ, the products' pullbacks with strided transposes); at "
+        "16×8×16 the products (8×16×16) run the runtime's own loop, which packs nothing and "
+        "allocates nothing (docs/products.md, \"Small products\"), where the hand-written "
+        "code's go to matrixmultiply. What the generated code pays more: its own buffers for "
+        "S, A, each cotangent and the scaled S̄, and the softmax's pullback as its own pass, "
+        "where the hand-written code writes A over S and S̄ over Ā and reuses O's and V's "
+        "buffers for Q̄ and K̄."
     ),
     "layer_norm_linear": (
         "X is an input, so the normalisation is computed forward only (no cotangent reaches "
