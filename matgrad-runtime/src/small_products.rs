@@ -7,7 +7,7 @@
 //!
 //! `f64` only; other scalars keep nalgebra's product.
 
-use crate::transposed::Operand;
+use crate::transposed::{assert_fits, Operand};
 
 /// `kernel::<FMA>(args..)` compiled for AVX-512F, for AVX2 with FMA, or for the baseline,
 /// whichever the CPU runs (as `vmath`'s slice functions).
@@ -51,15 +51,7 @@ pub(crate) fn small_product(
     lhs: Operand<'_, f64>,
     rhs: Operand<'_, f64>,
 ) -> bool {
-    let last = |o: &Operand<'_, f64>, rows: usize, cols: usize| {
-        (rows as isize - 1) * o.2 + (cols as isize - 1) * o.1
-    };
-    assert!(
-        dst.len() >= m * n
-            && last(&lhs, m, k) < lhs.0.len() as isize
-            && last(&rhs, k, n) < rhs.0.len() as isize,
-        "matgrad: product operands smaller than their shapes"
-    );
+    assert_fits(dst.len(), (m, n, k), &lhs, &rhs);
     let dst = &mut dst[..m * n];
     let shape = |lhs_col: usize| Shape {
         m,

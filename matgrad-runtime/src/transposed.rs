@@ -234,16 +234,7 @@ pub(crate) fn gemm_crate<T: Scalar>(
     rhs: Operand<'_, T>,
     parallelism: gemm::Parallelism,
 ) {
-    // The last entry each operand reads lies in its storage.
-    let last = |o: &Operand<'_, T>, rows: usize, cols: usize| {
-        (rows as isize - 1) * o.2 + (cols as isize - 1) * o.1
-    };
-    assert!(
-        dst.len() >= m * n
-            && last(&lhs, m, k) < lhs.0.len() as isize
-            && last(&rhs, k, n) < rhs.0.len() as isize,
-        "matgrad: product operands smaller than their shapes"
-    );
+    assert_fits(dst.len(), (m, n, k), &lhs, &rhs);
     // SAFETY: `dst` is a contiguous column-major m×n matrix (column step m, row step 1), and
     // every entry the operands' strides reach lies in their slices (checked above); the gemm
     // crate panics on a T other than f32 and f64.
@@ -270,6 +261,28 @@ pub(crate) fn gemm_crate<T: Scalar>(
             parallelism,
         );
     }
+}
+
+/// Asserts that an m×n `dst` of `dst_len` entries and an m×k by k×n operand fit their
+/// storage: the last entry each operand's strides reach lies in its slice.
+///
+/// # Panics
+/// If one does not.
+pub(crate) fn assert_fits<T>(
+    dst_len: usize,
+    (m, n, k): (usize, usize, usize),
+    lhs: &Operand<'_, T>,
+    rhs: &Operand<'_, T>,
+) {
+    let last = |o: &Operand<'_, T>, rows: usize, cols: usize| {
+        (rows as isize - 1) * o.2 + (cols as isize - 1) * o.1
+    };
+    assert!(
+        dst_len >= m * n
+            && last(lhs, m, k) < lhs.0.len() as isize
+            && last(rhs, k, n) < rhs.0.len() as isize,
+        "matgrad: product operands smaller than their shapes"
+    );
 }
 
 // ---------------------------------------------------------------- Aᵀ·B
