@@ -31,9 +31,7 @@ pub(crate) fn acc_tn<T: Scalar, K: Dim, M: Dim, N: Dim>(
     let (k, m) = a.shape();
     let (mg, ng) = (a.shape_generic().1, b.shape_generic().1);
     let ab = (a.as_slice(), b.as_slice());
-    if acc_blocked(acc, (mg, ng), k, Orientation::TN, ab)
-        || acc_small(acc, (mg, ng), k, Orientation::TN, ab)
-    {
+    if acc_by_runtime(acc, (mg, ng), k, Orientation::TN, ab) {
         return;
     }
     // nalgebra's `gemm` reads a left operand whose rows are not adjacent right only on its
@@ -72,7 +70,7 @@ pub(crate) fn acc_nt<T: Scalar, M: Dim, K: Dim, N: Dim>(
     let (k, n) = (a.ncols(), b.nrows());
     let mn = (a.shape_generic().0, b.shape_generic().0);
     let ab = (a.as_slice(), b.as_slice());
-    if acc_blocked(acc, mn, k, Orientation::NT, ab) || acc_small(acc, mn, k, Orientation::NT, ab) {
+    if acc_by_runtime(acc, mn, k, Orientation::NT, ab) {
         return;
     }
     let (ng, kg) = b.shape_generic();
@@ -95,7 +93,7 @@ pub(crate) fn acc_nn<T: Scalar, M: Dim, K: Dim, N: Dim>(
 {
     let (mn, k) = ((a.shape_generic().0, b.shape_generic().1), a.ncols());
     let ab = (a.as_slice(), b.as_slice());
-    if acc_blocked(acc, mn, k, Orientation::NN, ab) || acc_small(acc, mn, k, Orientation::NN, ab) {
+    if acc_by_runtime(acc, mn, k, Orientation::NN, ab) {
         return;
     }
     acc_by_nalgebra(
@@ -124,36 +122,6 @@ fn acc_by_nalgebra<T: Scalar, M: Dim, N: Dim>(
     }
 }
 
-/// `acc += op(a)·op(b)` by [`small_product`] for an `f64` product on the heap below
-/// [`PATHS_FROM`] multiply-adds with every dimension above [`NALGEBRA_SMALL_DIM`], which
-/// nalgebra would hand to matrixmultiply (packing both operands into a buffer it allocates);
-/// `false`, having done nothing, otherwise.
-fn acc_small<T: Scalar, M: Dim, N: Dim>(
-    acc: &mut Option<OMatrix<T, M, N>>,
-    (mg, ng): (M, N),
-    k: usize,
-    orientation: Orientation,
-    (a, b): (&[T], &[T]),
-) -> bool
-where
-    DefaultAllocator: Allocator<M, N>,
-{
-    let (m, n) = (mg.value(), ng.value());
-    let small = m.min(n).min(k) > NALGEBRA_SMALL_DIM && m * n * k < PATHS_FROM;
-    let (Some(a), Some(b)) = (f64s(a), f64s(b)) else {
-        return false;
-    };
-    if !small || !workspace::on_heap::<M, N>() {
-        return false;
-    }
-    let read_dst = acc.is_some();
-    let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mg, ng));
-    shape::same("+= (a product)", dst.shape(), (m, n));
-    let (lhs, rhs) = orientation.operands(a, b, [m, n, k]);
-    let dst = f64s_mut(dst.as_mut_slice()).expect("f64 like its operands");
-    small_product(dst, (m, n, k), read_dst, lhs, rhs)
-}
-
 /// `s` as `f64`s, where `T` is `f64`.
 fn f64s<T: 'static>(s: &[T]) -> Option<&[f64]> {
     // SAFETY: T is f64, so the slice is one of f64s.
@@ -180,11 +148,14 @@ pub(crate) const NALGEBRA_SMALL_DIM: usize = 5;
 pub(crate) struct Operand<'a, T>(pub &'a [T], pub isize, pub isize);
 
 /// `acc += op(a)·op(b)` (an m×k by a k×n operand, `a` and `b` stored as `orientation` has
-/// them: [`Orientation::operands`]) by the gemm crate, on the calling thread or on rayon's,
-/// when the scalar is `f32` or `f64` and [`product_path`] chooses the gemm crate for the shape
-/// and orientation; `false`, having done nothing, otherwise. An empty slot is written with the
-/// product (`read_dst` off), a filled one accumulates it (`beta = 1`).
-fn acc_blocked<T: Scalar, M: Dim, N: Dim>(
+/// them: [`Orientation::operands`]) by the runtime's own kernels where one takes the product:
+/// [`small_product`] for an `f64` product on the heap below [`PATHS_FROM`] multiply-adds with
+/// every dimension above [`NALGEBRA_SMALL_DIM`] (which nalgebra would hand to matrixmultiply,
+/// packing both operands into a buffer it allocates), else the gemm crate, on the calling
+/// thread or on rayon's, for `f32` or `f64` where [`product_path`] chooses it; `false`, having
+/// done nothing, otherwise. An empty slot is written with the product (`read_dst` off), a
+/// filled one accumulates it (`beta = 1`).
+fn acc_by_runtime<T: Scalar, M: Dim, N: Dim>(
     acc: &mut Option<OMatrix<T, M, N>>,
     (mg, ng): (M, N),
     k: usize,
@@ -195,28 +166,43 @@ where
     DefaultAllocator: Allocator<M, N>,
 {
     let (m, n) = (mg.value(), ng.value());
-    let supported =
-        TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
-    if !supported {
+    let is_f64 = TypeId::of::<T>() == TypeId::of::<f64>();
+    if !is_f64 && TypeId::of::<T>() != TypeId::of::<f32>() {
         return false;
     }
-    let parallelism = match product_path(m, n, k, orientation) {
-        ProductPath::Nalgebra => return false,
-        ProductPath::Gemm => gemm::Parallelism::None,
-        ProductPath::GemmThreaded => gemm::Parallelism::Rayon(0),
+    let small = is_f64
+        && workspace::on_heap::<M, N>()
+        && m.min(n).min(k) > NALGEBRA_SMALL_DIM
+        && m * n * k < PATHS_FROM;
+    let parallelism = match small {
+        true => None,
+        false => match product_path(m, n, k, orientation) {
+            ProductPath::Nalgebra => return false,
+            ProductPath::Gemm => Some(gemm::Parallelism::None),
+            ProductPath::GemmThreaded => Some(gemm::Parallelism::Rayon(0)),
+        },
     };
     let read_dst = acc.is_some();
     let dst = acc.get_or_insert_with(|| workspace::zeros_generic(mg, ng));
     shape::same("+= (a product)", dst.shape(), (m, n));
-    let (lhs, rhs) = orientation.operands(a, b, [m, n, k]);
-    gemm_crate(
-        dst.as_mut_slice(),
-        (m, n, k),
-        read_dst,
-        lhs,
-        rhs,
-        parallelism,
-    );
+    let dst = dst.as_mut_slice();
+    match parallelism {
+        Some(parallelism) => {
+            let (lhs, rhs) = orientation.operands(a, b, [m, n, k]);
+            gemm_crate(dst, (m, n, k), read_dst, lhs, rhs, parallelism);
+        }
+        None => {
+            let (Some(dst), Some(a), Some(b)) = (f64s_mut(dst), f64s(a), f64s(b)) else {
+                unreachable!("small products are of f64");
+            };
+            let (lhs, rhs) = orientation.operands(a, b, [m, n, k]);
+            let done = small_product(dst, (m, n, k), read_dst, lhs, rhs);
+            assert!(
+                done,
+                "an orientation's left operand has adjacent columns or rows"
+            );
+        }
+    }
     true
 }
 
