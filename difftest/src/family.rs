@@ -119,6 +119,11 @@ families! {
     /// top level (from a stream of its own): the loops' reverse sweeps replayed from saved
     /// states.
     Checkpoint = "checkpoint",
+    /// Dynamic shapes and inner dimensions of 6 and 7 (a fifth of the programs that have
+    /// dynamic shapes, from a stream of their own): products with every dimension above 5,
+    /// which the runtime computes by its own small-product loop (nalgebra's products of such
+    /// sizes went to matrixmultiply).
+    Wide = "wide",
 }
 
 impl Family {

@@ -116,7 +116,7 @@ impl Gen {
         if s.is_static() {
             Dim::Fix(k)
         } else {
-            Dim::Dyn(k)
+            Dim::Dyn(self.widen(k))
         }
     }
 

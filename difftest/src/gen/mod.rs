@@ -106,6 +106,8 @@ pub struct Gen {
     pub(crate) checkpoint_rng: StdRng,
     /// Whether the program takes `forward` (the `forward` family, `rules.rs`).
     pub(crate) forward: bool,
+    /// Whether the program's dynamic sizes are 6 and 7 (the `wide` family).
+    pub(crate) wide: bool,
     pub(crate) loop_depth: usize,
     pub(crate) block_depth: usize,
     pub(crate) closure: bool,
@@ -113,6 +115,10 @@ pub struct Gen {
     /// Expression nodes left for the current statement (keeps compile times bounded).
     pub(crate) budget: usize,
 }
+
+/// The salt of the `wide` family's stream (apart from the others, so that a program it does
+/// not take is what it was before the family existed).
+const WIDE_SALT: u64 = 0x3c6e_f372_fe94_f82b;
 
 /// Generates program number `id` from `seed` with the enabled families.
 pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
@@ -130,6 +136,9 @@ pub fn generate(id: usize, seed: u64, families: FamilySet) -> Program {
         callees: Vec::new(),
         vjps: Vec::new(),
         forward: false,
+        wide: families.has(Family::Wide)
+            && families.has(Family::Dynamic)
+            && StdRng::seed_from_u64(seed ^ WIDE_SALT).random_bool(0.2),
         loop_depth: 0,
         block_depth: 0,
         closure: false,
@@ -191,6 +200,7 @@ impl Gen {
     fn pick_shapes(&mut self) {
         let (a, b, c) = (self.size(), self.size(), self.size());
         if self.on(Family::Dynamic) {
+            let (a, b, c) = (self.widen(a), self.widen(b), self.widen(c));
             self.shapes.extend([
                 Shape::dmat(a, b),
                 Shape::dvec(a),
@@ -215,6 +225,15 @@ impl Gen {
                 self.shapes.push(Shape::smat(s, r));
             }
         }
+    }
+    /// A dynamic size drawn by [`Gen::size`] as the `wide` family has it: 6 or 7 in a wide
+    /// program (marking the family), else as drawn.
+    pub(crate) fn widen(&mut self, n: usize) -> usize {
+        if !self.wide {
+            return n;
+        }
+        self.mark(Family::Wide);
+        6 + n % 2
     }
     /// A dimension: 1 to 4, mostly 2 and 3.
     pub(crate) fn size(&mut self) -> usize {
