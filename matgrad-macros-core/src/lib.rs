@@ -24,6 +24,7 @@ pub mod emit;
 pub mod error;
 pub mod ir;
 pub mod lower;
+pub mod math;
 pub mod names;
 pub mod ops;
 pub mod parse;

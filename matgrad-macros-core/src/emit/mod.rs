@@ -5,10 +5,13 @@
 //!   bound makes calling it a clear error);
 //! - `fn <name>_pullback(..) -> (value, impl Fn(&cotangent) -> <Name>Grad)`;
 //! - `const <NAME>_GRAPH: &str`, the computation graph in Graphviz DOT;
+//! - `const <NAME>_DERIVATION: &str` and `<NAME>_DERIVATION_LATEX`, the derivative's forward
+//!   and adjoint equations in mathematical notation (`math`), also in the companions' docs;
 //! - a hidden `struct <name> {}` whose `vjp` lets other `#[grad]` functions call this one.
 
 mod companions;
 pub mod context;
+mod derivation;
 mod drivers;
 mod fallible;
 mod forward;

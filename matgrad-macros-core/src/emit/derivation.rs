@@ -1,0 +1,76 @@
+//! The derivation's companions: `const F_DERIVATION` and `F_DERIVATION_LATEX`, and the
+//! derivation section of `f_grad`'s and `f_pullback`'s docs (`math` writes the text).
+
+use super::companions::Companions;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::Ident;
+
+/// The longest derivation the docs of `f_grad` and `f_pullback` show (in bytes); a longer one
+/// is only named there.
+const LONGEST_DOC: usize = 16_000;
+
+impl Companions<'_> {
+    /// The consts' name: `F_DERIVATION` for `f`.
+    fn derivation_name(&self, suffix: &str) -> Ident {
+        format_ident!(
+            "{}_DERIVATION{suffix}",
+            self.fn_name
+                .to_string()
+                .trim_start_matches("r#")
+                .to_uppercase()
+        )
+    }
+
+    /// `const F_DERIVATION: &str` (Unicode) and `const F_DERIVATION_LATEX: &str`.
+    pub(super) fn derivation_consts(&self) -> TokenStream {
+        let fn_name = self.fn_name;
+        let (vis, attrs) = (&self.func.vis, &self.attrs);
+        let (name, latex_name) = (self.derivation_name(""), self.derivation_name("_LATEX"));
+        let text = self.derivation.text(crate::math::Style::Unicode);
+        let latex = self.derivation.text(crate::math::Style::Latex);
+        let doc = format!(
+            "The derivative of [`{fn_name}`] that `#[grad]` generates, in mathematical notation: the \
+             forward equations, then the adjoint equations in reverse order (x̄ the adjoint of x, ᵀ \
+             transposes, ⊙ and ⊘ entry-wise products and quotients, Σᵢ and Σⱼ sums over rows and \
+             columns), with the source's names. One equation per line.\n\n```text\n{text}\n```"
+        );
+        let latex_doc = format!(
+            "[`{name}`] as a LaTeX `aligned` block (KaTeX and MathJax render it), for a paper or \
+             notes."
+        );
+        quote! {
+            #[doc = #doc]
+            #(#attrs)*
+            #[allow(dead_code)]
+            #vis const #name: &str = #text;
+            #[doc = #latex_doc]
+            #(#attrs)*
+            #[allow(dead_code)]
+            #vis const #latex_name: &str = #latex;
+        }
+    }
+
+    /// The derivation section of `f_grad`'s and `f_pullback`'s docs: the Unicode text, and
+    /// the LaTeX hidden for a docs header that renders it (`docs/katex-header.html`).
+    pub(super) fn derivation_doc(&self) -> String {
+        let text = self.derivation.text(crate::math::Style::Unicode);
+        let (name, latex_name) = (self.derivation_name(""), self.derivation_name("_LATEX"));
+        if text.len() > LONGEST_DOC {
+            return format!(
+                "\n\n# Derivation\n\nThe derivative as generated is [`{name}`] ({} lines; \
+                 [`{latex_name}`] in LaTeX).\n",
+                text.lines().count()
+            );
+        }
+        let latex = self.derivation.text(crate::math::Style::Latex);
+        let escaped = latex
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        format!(
+            "\n\n# Derivation\n\nThe derivative as generated (also [`{name}`], and [`{latex_name}`] in \
+             LaTeX):\n\n```text\n{text}\n```\n\n<div class=\"matgrad-latex\" hidden>{escaped}</div>\n",
+        )
+    }
+}
