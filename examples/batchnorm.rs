@@ -537,8 +537,58 @@ pub fn report() -> Report {
     }
 }
 
+/// The seed's path-by-path equations (its "Computation Graph" section), each beside the line
+/// of [`BATCH_NORM_DERIVATION`] that computes the same adjoint (`var` is σ², `centred` is
+/// x − μ, and `x̂ = centred ⊘ √(var + ε)`).
+pub const SEED_PATHS: &[(&str, &str, &str)] = &[
+    ("∂l/∂x̂ᵢ = ∂l/∂yᵢ·γ", "x̂̄ = ȳ ⊙ γ", "the one path x̂ → y → l"),
+    (
+        "∂l/∂γ = Σᵢ ∂l/∂yᵢ·x̂ᵢ",
+        "γ̄ = Σᵢ(ȳ ⊙ x̂)",
+        "m paths γ → yᵢ → l",
+    ),
+    ("∂l/∂β = Σᵢ ∂l/∂yᵢ", "β̄ = Σᵢ ȳ", "m paths β → yᵢ → l"),
+    (
+        "∂l/∂σ² = Σᵢ ∂l/∂x̂ᵢ·(xᵢ − μ)·(−½)(σ² + ε)^(−3/2)",
+        "v̅a̅r̅ = −(Σᵢ(x̂̄ ⊙ x̂ ⊘ √(var + ε)) ⊘ (2·√(var + ε)))",
+        "x̂ ⊘ √(var + ε) is (x − μ)(σ² + ε)^(−1), and ⊘ (2√(σ² + ε)) the other ½(σ² + ε)^(−1/2)",
+    ),
+    (
+        "∂l/∂μ = Σᵢ ∂l/∂x̂ᵢ·(−1/√(σ² + ε)) + ∂l/∂σ²·Σᵢ (−2/m)(xᵢ − μ)",
+        "μ̄ = −Σᵢ c̅e̅n̅t̅r̅e̅d̅",
+        "c̅e̅n̅t̅r̅e̅d̅ is the x̂ path plus the σ² path; Σᵢ of the σ² path's part is 0, as the seed says",
+    ),
+    (
+        "∂l/∂xᵢ = ∂l/∂x̂ᵢ/√(σ² + ε) + ∂l/∂σ²·2(xᵢ − μ)/m + ∂l/∂μ/m",
+        "c̅e̅n̅t̅r̅e̅d̅ = x̂̄ ⊘ √(var + ε) + 2·(v̅a̅r̅/m ⊙ centred)",
+        "the x̂ path and the σ² path of ∂l/∂xᵢ",
+    ),
+    (
+        "",
+        "x̄ = c̅e̅n̅t̅r̅e̅d̅ + μ̄/m",
+        "the μ path added: the seed's three paths",
+    ),
+];
+
+/// [`BATCH_NORM_DERIVATION`] and the seed's path-by-path equations, line by line.
+pub fn derivation() -> String {
+    let mut out = String::from("batch_norm: the derivation #[grad] generated\n");
+    for line in BATCH_NORM_DERIVATION.lines() {
+        out += &format!("  {line}\n");
+    }
+    out += "the seed's path-by-path equations, and the line above that computes each:\n";
+    for (seed, line, how) in SEED_PATHS {
+        if !seed.is_empty() {
+            out += &format!("  seed:      {seed}\n");
+        }
+        out += &format!("  generated: {line}\n             ({how})\n");
+    }
+    out
+}
+
 fn main() {
     println!("{}", compare(&problem()));
+    println!("\n{}", derivation());
     if std::env::args().any(|a| a == "--write-graph") {
         let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/docs");
         std::fs::create_dir_all(docs).expect("create docs/");

@@ -34,6 +34,16 @@ pub fn report() -> Report {
     Report::new("frobenius", value, &grad.x, &closed_form, check)
 }
 
+/// The seed's closed form, as the notes write it.
+pub const SEED_FORM: &str = "∇‖XAᵀ − B‖²_F = 2(XAᵀ − B)A";
+
+/// The derivation `#[grad]` wrote (`FROBENIUS_DERIVATION`) beside the seed's closed form: its last line,
+/// the gradient with the intermediates substituted, is the seed's formula in the source's names.
+pub fn derivation() -> String {
+    crate::support::derivation("frobenius", FROBENIUS_DERIVATION, SEED_FORM)
+}
+
 fn main() {
     println!("{}", report());
+    println!("\n{}", derivation());
 }

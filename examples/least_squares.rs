@@ -33,6 +33,16 @@ pub fn report() -> Report {
     Report::new("least_squares", value, &grad.x, &closed_form, check)
 }
 
+/// The seed's closed form, as the notes write it.
+pub const SEED_FORM: &str = "∇ₓ‖Ax − b‖² = 2Aᵀ(Ax − b)";
+
+/// The derivation `#[grad]` wrote (`LEAST_SQUARES_DERIVATION`) beside the seed's closed form: its last line,
+/// the gradient with the intermediates substituted, is the seed's formula in the source's names.
+pub fn derivation() -> String {
+    crate::support::derivation("least_squares", LEAST_SQUARES_DERIVATION, SEED_FORM)
+}
+
 fn main() {
     println!("{}", report());
+    println!("\n{}", derivation());
 }

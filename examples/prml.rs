@@ -48,6 +48,16 @@ pub fn report() -> Report {
     Report::new("prml", value, &grad.w, &closed_form, check)
 }
 
+/// The seed's closed form, as the notes write it.
+pub const SEED_FORM: &str = "∇f = −βΦᵀ(ΦW − T)";
+
+/// The derivation `#[grad]` wrote (`LOG_LIKELIHOOD_DERIVATION`) beside the seed's closed form: its last line,
+/// the gradient with the intermediates substituted, is the seed's formula in the source's names.
+pub fn derivation() -> String {
+    crate::support::derivation("prml", LOG_LIKELIHOOD_DERIVATION, SEED_FORM)
+}
+
 fn main() {
     println!("{}", report());
+    println!("\n{}", derivation());
 }

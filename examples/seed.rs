@@ -46,6 +46,14 @@ fn main() {
         autoencoder::report(),
     ];
     println!("{}", support::table(&reports));
+    for derivation in [
+        least_squares::derivation(),
+        frobenius::derivation(),
+        prml::derivation(),
+        batchnorm::derivation(),
+    ] {
+        println!("\n{derivation}");
+    }
     if !reports.iter().all(support::Report::agrees) {
         std::process::exit(1);
     }

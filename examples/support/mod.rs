@@ -167,6 +167,17 @@ pub fn table(reports: &[Report]) -> String {
     out
 }
 
+/// An example's derivation as `#[grad]` wrote it (its `F_DERIVATION`), indented, under a
+/// title, followed by the seed's own closed form for comparison.
+pub fn derivation(name: &str, generated: &str, seed: &str) -> String {
+    let mut out = format!("{name}: the derivation #[grad] generated\n");
+    for line in generated.lines() {
+        out += &format!("  {line}\n");
+    }
+    out += &format!("  the seed's closed form: {seed}");
+    out
+}
+
 /// A generator seeded with `seed`, so every run sees the same data.
 pub fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)

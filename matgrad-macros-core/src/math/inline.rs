@@ -24,7 +24,7 @@ pub fn gradients(d: &Derivation) -> Vec<(Var, Term)> {
     for l in lines() {
         let Line::Eq(v, t) = l else { continue };
         let inlined = rebuild(t, &|w| defined.get(&key(w)).cloned());
-        if nodes(&inlined) > MOST_NODES {
+        if nodes(&inlined) > MOST_NODES || cites(&inlined) {
             return Vec::new();
         }
         if d.gradients.contains(v) {
@@ -34,6 +34,20 @@ pub fn gradients(d: &Derivation) -> Vec<(Var, Term)> {
         }
     }
     out
+}
+
+/// Whether `t` holds a pullback the notation does not know (`(∂y/∂x)ᵀ[ḡ]`): substituted,
+/// it says nothing the lines do not.
+fn cites(t: &Term) -> bool {
+    match t {
+        Term::Pullback { .. } => true,
+        Term::Num(_) | Term::Var(_) | Term::Text(_) => false,
+        Term::Sum(ts) => ts.iter().any(|(_, t)| cites(t)),
+        Term::Prod(_, fs) | Term::Apply(_, fs) | Term::Call(_, fs, _) => fs.iter().any(cites),
+        Term::Frac(a, b) | Term::Had(a, b) | Term::HadDiv(a, b) => cites(a) || cites(b),
+        Term::T(a) | Term::Pow(a, _) => cites(a),
+        Term::Cases(arms) => arms.iter().any(|(_, t)| cites(t)),
+    }
 }
 
 /// The number of nodes of `t`.

@@ -169,30 +169,34 @@ impl Builder<'_> {
     }
 
     pub(super) fn reverse_loop(&mut self, l: &Loop) {
-        for c in &l.carried {
-            if self.active(c.out) {
-                // Written where named; the loop starts from h̄_T.
-                let _ = self.settle(c.out);
-            }
-        }
+        // Each carried adjoint at t = T: the adjoint of the value after the loop, written
+        // where that is named (`h̄_T = …`), or zero.
+        let starts: Vec<Option<Term>> = l
+            .carried
+            .iter()
+            .map(|c| self.active(c.out).then(|| self.settle(c.out)).flatten())
+            .collect();
         let before: Vec<usize> = self.contributions.iter().map(Vec::len).collect();
         self.out.adjoint.push(Line::Open("for t = T, …, 1:".into()));
-        for c in &l.carried {
-            if let (true, Some(next)) = (self.active(c.next), self.display[c.next].clone()) {
-                let carried = Var {
-                    sub: Some(Sub::Now),
-                    ..next.bar()
-                };
-                if let Some(out) = self.display[c.out].clone() {
-                    self.out.adjoint.push(Line::Note(vec![
-                        Piece::Math(Term::Var(carried.clone())),
-                        Piece::Words(" starts at t = T from ".into()),
-                        Piece::Math(Term::Var(out.bar())),
-                        Piece::Words(" (0 where the loop's result is not used)".into()),
-                    ]));
-                }
-                self.contributions[c.next].push(Term::Var(carried));
-            }
+        for (c, start) in l.carried.iter().zip(starts) {
+            let (true, Some(next)) = (self.active(c.next), self.display[c.next].clone()) else {
+                continue;
+            };
+            let carried = Var {
+                sub: Some(Sub::Now),
+                ..next.bar()
+            };
+            let from = match start {
+                Some(t) => vec![
+                    Piece::Words(" starts at t = T from ".into()),
+                    Piece::Math(t),
+                ],
+                None => vec![Piece::Words(" starts at t = T from 0".into())],
+            };
+            let mut note = vec![Piece::Math(Term::Var(carried.clone()))];
+            note.extend(from);
+            self.out.adjoint.push(Line::Note(note));
+            self.contributions[c.next].push(Term::Var(carried));
         }
         self.reverse_steps(&l.body);
         for c in &l.carried {

@@ -42,6 +42,14 @@ fn level(t: &Term) -> u8 {
     }
 }
 
+/// The level the left operand of ⊙ or ⊘ needs: another ⊙ or ⊘ reads left to right.
+fn entrywise_left(a: &Term) -> u8 {
+    match a {
+        Term::Had(..) | Term::HadDiv(..) => 2,
+        _ => 4,
+    }
+}
+
 impl Func {
     fn is_sum(self) -> bool {
         matches!(
@@ -63,7 +71,9 @@ impl Writer {
     /// `t` parenthesised unless its level is at least `min`.
     fn at(&self, t: &Term, min: u8) -> String {
         let s = self.term(t);
-        if level(t) >= min {
+        // `\frac` delimits itself.
+        let framed = self.latex() && matches!(t, Term::Frac(..));
+        if framed || level(t) >= min {
             s
         } else if self.latex() {
             format!("\\left({s}\\right)")
@@ -97,13 +107,14 @@ impl Writer {
             Term::Prod(c, fs) => self.product(*c, fs),
             Term::Frac(a, b) if l => format!("\\frac{{{}}}{{{}}}", self.term(a), self.term(b)),
             Term::Frac(a, b) => format!("{}/{}", self.at(a, 3), self.at(b, 4)),
+            // A product or fraction beside ⊙ or ⊘ is parenthesised: `(wᵀ·h̄) ⊙ y`.
             Term::Had(a, b) => {
                 let op = if l { " \\odot " } else { " ⊙ " };
-                format!("{}{op}{}", self.at(a, 2), self.at(b, 3))
+                format!("{}{op}{}", self.at(a, entrywise_left(a)), self.at(b, 4))
             }
             Term::HadDiv(a, b) => {
                 let op = if l { " \\oslash " } else { " ⊘ " };
-                format!("{}{op}{}", self.at(a, 2), self.at(b, 4))
+                format!("{}{op}{}", self.at(a, entrywise_left(a)), self.at(b, 4))
             }
             Term::T(a) => match &**a {
                 Term::Pow(x, (-1, 1)) if l => format!("{}^{{-\\top}}", self.at(x, 5)),
@@ -303,7 +314,7 @@ impl Writer {
             }
             if v.bar {
                 base = match base.chars().filter(|c| !is_combining(*c)).count() {
-                    1 => format!("{base}\u{304}"),
+                    1 => precomposed_bar(&base).unwrap_or_else(|| format!("{base}\u{304}")),
                     _ => base.chars().flat_map(|c| [c, '\u{305}']).collect(),
                 };
             }
@@ -325,6 +336,30 @@ impl Writer {
             base
         }
     }
+}
+
+/// The letter with a macron as one character, where Unicode has one (`ȳ`, `ā`, `ḡ`).
+fn precomposed_bar(letter: &str) -> Option<String> {
+    const BARRED: &[(&str, &str)] = &[
+        ("a", "ā"),
+        ("e", "ē"),
+        ("g", "ḡ"),
+        ("i", "ī"),
+        ("o", "ō"),
+        ("u", "ū"),
+        ("y", "ȳ"),
+        ("A", "Ā"),
+        ("E", "Ē"),
+        ("G", "Ḡ"),
+        ("I", "Ī"),
+        ("O", "Ō"),
+        ("U", "Ū"),
+        ("Y", "Ȳ"),
+    ];
+    BARRED
+        .iter()
+        .find(|(l, _)| *l == letter)
+        .map(|(_, b)| b.to_string())
 }
 
 fn is_combining(c: char) -> bool {

@@ -310,12 +310,13 @@ pub fn frac(a: Term, b: Term) -> Term {
     }
 }
 
-/// `a ⊙ b`: with a float operand, the product; `a ⊙ (c/d)` is `c·(a ⊘ d)`.
+/// `a ⊙ b`: with a float operand, the product; `a ⊙ (c/d)` and `a ⊙ (c ⊘ d)` are
+/// `c·(a ⊘ d)`.
 pub fn had(a: Term, b: Term) -> Term {
     if a.is_scalar() || b.is_scalar() {
         return mul(a, b);
     }
-    if let Term::Frac(n, d) = &b {
+    if let Term::Frac(n, d) | Term::HadDiv(n, d) = &b {
         if let Term::Num(c) = **n {
             return scale(c, had_div(a, (**d).clone()));
         }
