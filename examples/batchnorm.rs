@@ -560,7 +560,7 @@ pub const SEED_PATHS: &[(&str, &str, &str)] = &[
     ),
     (
         "∂l/∂xᵢ = ∂l/∂x̂ᵢ/√(σ² + ε) + ∂l/∂σ²·2(xᵢ − μ)/m + ∂l/∂μ/m",
-        "c̅e̅n̅t̅r̅e̅d̅ = x̂̄ ⊘ √(var + ε) + 2·(v̅a̅r̅/m ⊙ centred)",
+        "c̅e̅n̅t̅r̅e̅d̅ = x̂̄ ⊘ √(var + ε) + 2·((v̅a̅r̅/m) ⊙ centred)",
         "the x̂ path and the σ² path of ∂l/∂xᵢ",
     ),
     (

@@ -12,8 +12,10 @@
 //!    wait for the end of a loop), and the errors for what cannot be differentiated;
 //!    [`tangent`] (for forward mode and second order): the body's tangent program, a body
 //!    like any other;
-//! 4. [`codegen`]: the forward and reverse sweeps, from the IR and the tables;
-//! 5. [`emit`]: the companions (`_grad`, `_pullback`, the gradient struct, `vjp`, the graph).
+//! 4. [`codegen`]: the forward and reverse sweeps, from the IR and the tables; [`math`]:
+//!    the derivation, the same derivative as equations in mathematical notation;
+//! 5. [`emit`]: the companions (`_grad`, `_pullback`, the gradient struct, `vjp`, the graph,
+//!    the derivation's constants).
 //!
 //! [`derive`] holds `#[derive(Differentiable)]`, which reads a struct, not a function body.
 

@@ -99,7 +99,7 @@ impl<'a> Builder<'a> {
         let body = self.body;
         self.forward_steps(&body.steps);
         if let Some(o) = body.output.filter(|&o| self.active(o)) {
-            let var = self.display[o].clone().expect("the output is named");
+            let var = self.var_of(o);
             let seed = if self.float_output {
                 self.out.adjoint.push(Line::Eq(var.bar(), num(1.0)));
                 num(1.0)
@@ -115,11 +115,20 @@ impl<'a> Builder<'a> {
         self.reverse_steps(&body.steps);
         for &p in &self.params.clone() {
             let total = sum(self.take(p));
-            let var = self.display[p].clone().expect("a parameter is named");
+            let var = self.var_of(p);
             self.out.gradients.push(var.bar());
             self.out.adjoint.push(Line::Eq(var.bar(), total));
         }
         self.out
+    }
+
+    /// The variable `id` is written as: its name, or its binding's for a value the source does
+    /// not name (a parameter bound by a pattern).
+    fn var_of(&self, id: ValueId) -> Var {
+        self.display[id].clone().unwrap_or_else(|| {
+            let scalar = self.shapes[id] == Shape::Scalar;
+            Var::new(&self.body.values[id].name.to_string(), scalar)
+        })
     }
 
     /// The forward equations of `steps`.

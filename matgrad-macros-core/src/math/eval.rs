@@ -208,6 +208,14 @@ fn apply(f: Func, mut args: Vec<Val>) -> Val {
             "atan" => map(a, f64::atan),
             "sign" => map(a, f64::signum),
             "mean" => Val::S(m().mean()),
+            "diag" => match m() {
+                v if v.ncols() == 1 => Val::M(DMatrix::from_diagonal(&v.column(0))),
+                v => Val::M(DMatrix::from_column_slice(
+                    v.nrows().min(v.ncols()),
+                    1,
+                    v.diagonal().as_slice(),
+                )),
+            },
             other => panic!("the evaluator does not know `{other}`"),
         },
         other => panic!("the evaluator does not know {other:?}"),

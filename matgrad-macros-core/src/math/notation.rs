@@ -106,6 +106,9 @@ pub fn value(op: Op, o: &Operands) -> Option<Term> {
         Powi => Term::Pow(Box::new(x()), int_exponent(o)?),
         Powf => named2("pow", x(), b()),
         Identity => x(),
+        Diagonal | FromDiagonal => named("diag", x()),
+        Ln1p => named("ln", add(num(1.0), x())),
+        ExpM1 => sub(named("exp", x()), num(1.0)),
         _ => return None,
     })
 }
@@ -188,6 +191,9 @@ pub fn adjoint(op: Op, i: usize, g: &Term, o: &Operands, y: &Term) -> Option<Ter
         (Abs, _) => had(g(), named("sign", x())),
         (Mean, _) => frac(mul(g(), Term::Text("𝟙".into())), Term::Text("mn".into())),
         (Recip, _) => neg(o.times(g(), pow(y(), 2, 1))),
+        (Diagonal | FromDiagonal, _) => named("diag", g()),
+        (Ln1p, _) => o.over(g(), add(num(1.0), x())),
+        (ExpM1, _) => o.times(g(), named("exp", x())),
         (Powi, _) => {
             let (n, _) = int_exponent(o)?;
             scale(f64::from(n), o.times(g(), pow(x(), n - 1, 1)))

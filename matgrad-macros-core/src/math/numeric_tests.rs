@@ -266,10 +266,22 @@ fn operations() {
             vec![("x", Some((3, 2)), true), ("w", Some((4, 3)), true)],
             |v| Val::S((m(&v[1]) * m(&v[0])).map(|v| v.abs() + v * v).sum() / 2.0),
         ),
+        case(
+            "fn f(a: &DMatrix<f64>, v: &DVector<f64>) -> f64 { let d = a.diagonal(); let m = DMatrix::from_diagonal(&v); d.map(|x| x.ln_1p()).sum() + (m * a).map(|x| x.exp_m1()).sum() }",
+            vec![("a", Some((3, 3)), true), ("v", Some((3, 1)), true)],
+            |v| {
+                let (a, w) = (m(&v[0]), m(&v[1]));
+                let d = a.diagonal();
+                let mm = DMatrix::from_diagonal(&w.column(0));
+                Val::S(d.map(|x| x.ln_1p()).sum() + (mm * a).map(|x| x.exp_m1()).sum())
+            },
+        ),
     ];
     let mut cases = cases;
     // The matrix inverted: diagonally dominant.
     cases[4].fix = |v| v[0] = Val::M(v[0].matrix() + DMatrix::<f64>::identity(3, 3) * 4.0);
+    // ln(1 + x) of the diagonal: positive entries.
+    cases[9].fix = |v| v[0] = Val::M(v[0].matrix().abs());
     for (k, c) in cases.iter().enumerate() {
         for seed in 0..2 {
             check(c, 10 * k as u64 + seed, &[("m", 4.0), ("n", 3.0)]);

@@ -65,7 +65,7 @@ fn section(out: &mut Vec<String>, name: &str, lines: &[Line], style: Style) {
                 out.push(note(h, depth, style));
                 depth += 1;
             }
-            Line::Close => depth -= 1,
+            Line::Close => depth = depth.saturating_sub(1),
             Line::Note(pieces) => out.push(remark(pieces, depth, style)),
         }
     }
@@ -83,7 +83,10 @@ fn equation(lhs: &str, op: &str, rhs: &str, depth: usize, style: Style) -> Strin
         Style::Unicode => format!("{}{lhs} {op} {rhs}", "  ".repeat(depth)),
         Style::Latex => {
             let op = if op == "+=" { "\\mathrel{+}=" } else { "=" };
-            format!("{}{lhs} &{op} {rhs}", "\\quad ".repeat(depth - 1))
+            format!(
+                "{}{lhs} &{op} {rhs}",
+                "\\quad ".repeat(depth.saturating_sub(1))
+            )
         }
     }
 }
@@ -91,7 +94,11 @@ fn equation(lhs: &str, op: &str, rhs: &str, depth: usize, style: Style) -> Strin
 fn note(n: &str, depth: usize, style: Style) -> String {
     match style {
         Style::Unicode => format!("{}{n}", "  ".repeat(depth)),
-        Style::Latex => format!("&{}\\text{{{}}}", "\\quad ".repeat(depth - 1), words(n)),
+        Style::Latex => format!(
+            "&{}\\text{{{}}}",
+            "\\quad ".repeat(depth.saturating_sub(1)),
+            words(n)
+        ),
     }
 }
 
@@ -106,7 +113,7 @@ fn remark(pieces: &[Piece], depth: usize, style: Style) -> String {
         .collect();
     match style {
         Style::Unicode => format!("{}{body}", "  ".repeat(depth)),
-        Style::Latex => format!("&{}{body}", "\\quad ".repeat(depth - 1)),
+        Style::Latex => format!("&{}{body}", "\\quad ".repeat(depth.saturating_sub(1))),
     }
 }
 
