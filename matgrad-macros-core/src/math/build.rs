@@ -231,6 +231,7 @@ impl<'a> Builder<'a> {
                     entrywise: self.entrywise,
                 };
                 let y = self.term(id);
+                self.cite_rule(*op);
                 for (i, &input) in inputs.iter().enumerate() {
                     if !self.active(input) {
                         continue;
@@ -260,13 +261,19 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// `(∂y/∂x)ᵀ[ḡ]` for an operation the notation does not know, its formula cited.
-    fn cite(&mut self, op: Op, y: &Term, x: &Term, g: &Term) -> Term {
+    /// Lists `op`'s registry formula among the rules the derivation used.
+    fn cite_rule(&mut self, op: Op) {
         let spec = op.spec();
         let rule = (spec.label, spec.formula);
         if !self.out.rules.contains(&rule) {
             self.out.rules.push(rule);
         }
+    }
+
+    /// `(∂y/∂x)ᵀ[ḡ]` for an operation the notation does not know (its formula is among the
+    /// rules cited).
+    fn cite(&mut self, op: Op, y: &Term, x: &Term, g: &Term) -> Term {
+        self.cite_rule(op);
         Term::Pullback {
             y: Box::new(y.clone()),
             x: Box::new(x.clone()),

@@ -8,8 +8,9 @@
 //! Simplified as it is built (`term`): numeric factors folded (`r̄ = 2·l̄·r` with `l̄ = 1` is
 //! `r̄ = 2·r`), double transposes removed, unnamed intermediates and pass-through adjoints
 //! inlined, zero adjoints dropped. Loops are recurrences over t, run backwards for the
-//! adjoints; branches are cases; calls go through the callee's pullback by name. An operation
-//! without a notation is written `(∂y/∂x)ᵀ[ḡ]` and its registry formula cited below.
+//! adjoints; branches are cases; calls go through the callee's pullback by name. The
+//! registry's formula line of every operation used is listed at the end; an operation without
+//! a notation is written `(∂y/∂x)ᵀ[ḡ]`, its formula line the only statement of its rule.
 
 mod build;
 #[cfg(test)]
@@ -59,7 +60,8 @@ pub enum Piece {
 pub struct Derivation {
     pub forward: Vec<Line>,
     pub adjoint: Vec<Line>,
-    /// The registry's formula line of each operation written without a notation.
+    /// The registry's label and formula line of each operation the adjoints went through, in
+    /// the order they were met (the last sweep's order).
     pub rules: Vec<(&'static str, &'static str)>,
     /// The differentiated parameters' adjoints (x̄), in the signature's order.
     pub gradients: Vec<Var>,

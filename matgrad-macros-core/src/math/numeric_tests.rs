@@ -192,11 +192,9 @@ fn case(source: &'static str, params: Vec<Param>, f: fn(&[Val]) -> Val) -> Case 
     }
 }
 
-/// Every operation with a notation, in functions of straight code and `map` closures, at two
-/// shapes each where the shape is free.
-#[test]
-fn operations() {
-    let cases = [
+/// Functions of straight code and `map` closures that use every operation with a notation.
+fn operation_cases() -> Vec<Case> {
+    let mut cases = vec![
         case(
             "fn f(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 { let c = a.transpose() * b; let d = a * b.transpose(); c.component_mul(&c).sum() + d.norm() }",
             vec![("a", Some((4, 3)), true), ("b", Some((4, 3)), true)],
@@ -277,12 +275,17 @@ fn operations() {
             },
         ),
     ];
-    let mut cases = cases;
     // The matrix inverted: diagonally dominant.
     cases[4].fix = |v| v[0] = Val::M(v[0].matrix() + DMatrix::<f64>::identity(3, 3) * 4.0);
     // ln(1 + x) of the diagonal: positive entries.
     cases[9].fix = |v| v[0] = Val::M(v[0].matrix().abs());
-    for (k, c) in cases.iter().enumerate() {
+    cases
+}
+
+/// Every operation with a notation, each function at two random points.
+#[test]
+fn operations() {
+    for (k, c) in operation_cases().iter().enumerate() {
         for seed in 0..2 {
             check(c, 10 * k as u64 + seed, &[("m", 4.0), ("n", 3.0)]);
         }

@@ -135,37 +135,42 @@ impl Writer {
             Term::Cases(arms) => self.cases(arms),
             Term::Text(s) if l => latex_text(s),
             Term::Text(s) => s.clone(),
-            Term::Call(name, args, pick) => {
-                let args = args
-                    .iter()
-                    .map(|a| self.term(a))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let name = match l {
-                    true => format!("\\operatorname{{{}}}", name.replace('_', "\\_")),
-                    false => name.clone(),
-                };
-                match (pick, l) {
-                    (None, true) => format!("{name}\\left({args}\\right)"),
-                    (None, false) => format!("{name}({args})"),
-                    (Some(k), true) => format!("{name}\\left({args}\\right)_{{{k}}}"),
-                    (Some(k), false) => format!("{name}({args}){}", subscript(*k)),
-                }
-            }
-            Term::Pullback { y, x, g } => match l {
-                true => format!(
-                    "\\left(\\frac{{\\partial {}}}{{\\partial {}}}\\right)^{{\\top}}\\left[{}\\right]",
-                    self.term(y),
-                    self.term(x),
-                    self.term(g)
-                ),
-                false => format!(
-                    "(∂{}/∂{})ᵀ[{}]",
-                    self.at(y, 5),
-                    self.at(x, 5),
-                    self.term(g)
-                ),
-            },
+            Term::Call(name, args, pick) => self.call(name, args, *pick),
+            Term::Pullback { y, x, g } => self.pullback(y, x, g),
+        }
+    }
+
+    /// `name(args)`, the `k`-th entry of its result subscripted.
+    fn call(&self, name: &str, args: &[Term], pick: Option<usize>) -> String {
+        let l = self.latex();
+        let args = args
+            .iter()
+            .map(|a| self.term(a))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let name = match l {
+            true => format!("\\operatorname{{{}}}", name.replace('_', "\\_")),
+            false => name.to_string(),
+        };
+        match (pick, l) {
+            (None, true) => format!("{name}\\left({args}\\right)"),
+            (None, false) => format!("{name}({args})"),
+            (Some(k), true) => format!("{name}\\left({args}\\right)_{{{k}}}"),
+            (Some(k), false) => format!("{name}({args}){}", subscript(k)),
+        }
+    }
+
+    /// `(∂y/∂x)ᵀ[ḡ]`.
+    fn pullback(&self, y: &Term, x: &Term, g: &Term) -> String {
+        if self.latex() {
+            format!(
+                "\\left(\\frac{{\\partial {}}}{{\\partial {}}}\\right)^{{\\top}}\\left[{}\\right]",
+                self.term(y),
+                self.term(x),
+                self.term(g)
+            )
+        } else {
+            format!("(∂{}/∂{})ᵀ[{}]", self.at(y, 5), self.at(x, 5), self.term(g))
         }
     }
 

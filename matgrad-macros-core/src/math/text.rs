@@ -20,7 +20,10 @@ pub fn lines(d: &Derivation, style: Style) -> String {
         }
     }
     if !d.rules.is_empty() {
-        out.push(heading("the registry's rules cited above", style));
+        out.push(heading(
+            "the registry's rule of each operation above",
+            style,
+        ));
         for (label, formula) in &d.rules {
             out.push(note(&format!("{label}: {formula}"), 1, style));
         }
