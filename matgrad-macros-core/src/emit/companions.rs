@@ -27,7 +27,7 @@ pub struct Companions<'a> {
     pub(super) struct_args: TokenStream,
     pub(super) struct_params: TokenStream,
     /// The derivative in mathematical notation (`F_DERIVATION`, and the companions' docs).
-    pub(super) derivation: crate::math::Derivation,
+    pub(super) derivation: super::derivation::Texts,
 }
 
 /// The forward and reverse code of the three companions' bodies.
@@ -107,7 +107,7 @@ impl<'a> Companions<'a> {
             grad_struct: format_ident!("{}Grad", camel(&fn_name.to_string())),
             struct_args,
             struct_params,
-            derivation: crate::math::derive(body, sig),
+            derivation: super::derivation::Texts::of(body, sig),
         }
     }
 

@@ -2,6 +2,9 @@
 //! derivation section of `f_grad`'s and `f_pullback`'s docs (`math` writes the text).
 
 use super::companions::Companions;
+use crate::ir::Body;
+use crate::math::Style;
+use crate::parse::Signature;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::Ident;
@@ -9,6 +12,22 @@ use syn::Ident;
 /// The longest derivation the docs of `f_grad` and `f_pullback` show (in bytes); a longer one
 /// is only named there.
 const LONGEST_DOC: usize = 16_000;
+
+/// The derivation's two texts, written once for the constants and both docs.
+pub(super) struct Texts {
+    pub unicode: String,
+    pub latex: String,
+}
+
+impl Texts {
+    pub fn of(body: &Body, sig: &Signature) -> Texts {
+        let d = crate::math::derive(body, sig);
+        Texts {
+            unicode: d.text(Style::Unicode),
+            latex: d.text(Style::Latex),
+        }
+    }
+}
 
 impl Companions<'_> {
     /// The consts' name: `F_DERIVATION` for `f`.
@@ -27,8 +46,7 @@ impl Companions<'_> {
         let fn_name = self.fn_name;
         let (vis, attrs) = (&self.func.vis, &self.attrs);
         let (name, latex_name) = (self.derivation_name(""), self.derivation_name("_LATEX"));
-        let text = self.derivation.text(crate::math::Style::Unicode);
-        let latex = self.derivation.text(crate::math::Style::Latex);
+        let (text, latex) = (&self.derivation.unicode, &self.derivation.latex);
         let doc = format!(
             "The derivative of [`{fn_name}`] that `#[grad]` generates, in mathematical notation: the \
              forward equations, then the adjoint equations in reverse order (x̄ the adjoint of x, ᵀ \
@@ -54,7 +72,7 @@ impl Companions<'_> {
     /// The derivation section of `f_grad`'s and `f_pullback`'s docs: the Unicode text, and
     /// the LaTeX hidden for a docs header that renders it (`docs/katex-header.html`).
     pub(super) fn derivation_doc(&self) -> String {
-        let text = self.derivation.text(crate::math::Style::Unicode);
+        let text = &self.derivation.unicode;
         let (name, latex_name) = (self.derivation_name(""), self.derivation_name("_LATEX"));
         if text.len() > LONGEST_DOC {
             return format!(
@@ -63,8 +81,9 @@ impl Companions<'_> {
                 text.lines().count()
             );
         }
-        let latex = self.derivation.text(crate::math::Style::Latex);
-        let escaped = latex
+        let escaped = self
+            .derivation
+            .latex
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;");

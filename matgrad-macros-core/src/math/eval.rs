@@ -3,8 +3,8 @@
 //! finite differences of the function it was written from.
 //!
 //! Straight code only (no loop or branch lines). Sizes the notation leaves implicit are bound
-//! by the test: `m` and `n` (a mean's count), `𝟙` a float 1 broadcast where it is added or
-//! multiplied entry-wise.
+//! by the test: `m` and `n` (a mean's count). A zero matrix the terms simplified to 0 is a
+//! zero of the shape where it is used.
 
 use super::term::{Func, Term, Var};
 use super::{Derivation, Line};
@@ -49,7 +49,22 @@ pub fn run(d: &Derivation, mut env: Env) -> Env {
     for line in d.forward.iter().chain(&d.adjoint) {
         match line {
             Line::Eq(v, t) => {
-                let value = eval(t, &env);
+                let value = match eval(t, &env) {
+                    // An adjoint c·𝟙 has its variable's shape.
+                    Val::Ones(c) if v.bar => {
+                        let primal = Var {
+                            bar: false,
+                            ..v.clone()
+                        };
+                        match env.get(&key(&primal)) {
+                            Some(Val::M(m)) => {
+                                Val::M(DMatrix::from_element(m.nrows(), m.ncols(), c))
+                            }
+                            _ => Val::Ones(c),
+                        }
+                    }
+                    value => value,
+                };
                 env.insert(key(v), value);
             }
             Line::Note(_) => {}
@@ -97,6 +112,10 @@ fn map(a: Val, f: impl Fn(f64) -> f64) -> Val {
 /// `a·b`: a float scales, matrices multiply.
 fn product(a: Val, b: Val) -> Val {
     match (&a, &b) {
+        // A zero (a zero matrix simplified to 0) makes a zero of the shape where it is used.
+        (Val::S(z) | Val::Ones(z), _) | (_, Val::S(z) | Val::Ones(z)) if *z == 0.0 => {
+            Val::Ones(0.0)
+        }
         (Val::M(p), Val::M(q)) if p.ncols() == q.nrows() => Val::M(p * q),
         (Val::M(p), Val::M(q)) if p.len() == 1 || q.len() == 1 => zip(a, b, |x, y| x * y),
         (Val::M(p), Val::M(q)) => panic!(
@@ -160,7 +179,6 @@ pub fn eval(t: &Term, env: &Env) -> Val {
         }
         Term::Apply(f, args) => apply(*f, args.iter().map(e).collect()),
         Term::Text(s) => match s.as_str() {
-            "𝟙" => Val::Ones(1.0),
             s => env
                 .get(s)
                 .cloned()
@@ -179,8 +197,16 @@ pub fn eval(t: &Term, env: &Env) -> Val {
 
 fn apply(f: Func, mut args: Vec<Val>) -> Val {
     let a = args.remove(0);
+    // ⟨c·𝟙, b⟩ and ⟨c, b⟩ (a zero matrix simplified to 0) are c·Σ b.
+    if let (Func::Inner, Val::Ones(c) | Val::S(c), b) | (Func::Inner, b, Val::Ones(c) | Val::S(c)) =
+        (f, a.clone(), args.first().cloned().unwrap_or(Val::S(0.0)))
+    {
+        return Val::S(c * b.matrix().sum());
+    }
     let m = || a.matrix();
     match f {
+        Func::Ones => Val::M(DMatrix::from_element(m().nrows(), m().ncols(), 1.0)),
+        Func::Identity => Val::M(DMatrix::identity(m().nrows(), m().ncols())),
         Func::Sqrt => map(a, f64::sqrt),
         Func::Abs => map(a, f64::abs),
         Func::Norm => Val::S(m().norm()),

@@ -19,6 +19,8 @@ mod inline;
 mod notation;
 #[cfg(test)]
 mod numeric_tests;
+#[cfg(test)]
+mod property_tests;
 mod regions;
 pub mod render;
 pub mod term;

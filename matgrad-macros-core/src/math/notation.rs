@@ -11,6 +11,7 @@ use crate::ops::Op;
 
 /// The terms an operation is written with: its operands, its non-differentiated extras and
 /// its result.
+#[derive(Clone, Copy)]
 pub struct Operands<'a> {
     pub inputs: &'a [Term],
     pub extras: &'a [Term],
@@ -146,10 +147,23 @@ pub fn adjoint(op: Op, i: usize, g: &Term, o: &Operands, y: &Term) -> Option<Ter
         }
         (Mul | Scale, 0) => mul(g(), tr(b())),
         (Mul | Scale, _) => mul(tr(x()), g()),
-        (MulTn, 0) => mul(b(), tr(g())),
-        (MulTn, _) => mul(x(), g()),
-        (MulNt, 0) => mul(g(), b()),
-        (MulNt, _) => mul(tr(g()), x()),
+        // `aᵀ·b` and `a·bᵀ` as products of the transposed operand, a float factor included.
+        (MulTn | MulNt, _) => {
+            let tn = op == MulTn;
+            let inputs = match tn {
+                true => [tr(x()), b()],
+                false => [x(), tr(b())],
+            };
+            let product = Operands {
+                inputs: &inputs,
+                ..*o
+            };
+            let c = adjoint(Mul, i, &g(), &product, &y())?;
+            match (tn, i) {
+                (true, 0) | (false, 1) => tr(c),
+                _ => c,
+            }
+        }
         (Div, 0) => o.over(g(), b()),
         (Div, _) if o.entrywise => neg(had_div(had(g(), x()), pow(b(), 2, 1))),
         (Div, _) => neg(frac(inner(g(), x()), pow(b(), 2, 1))),
@@ -166,10 +180,10 @@ pub fn adjoint(op: Op, i: usize, g: &Term, o: &Operands, y: &Term) -> Option<Ter
         (BroadcastDiv, 0) => had_div(g(), b()),
         (BroadcastDiv, _) => neg(broadcast_sum(o, had_div(had(g(), y()), b()))),
         (Transpose, _) => tr(g()),
-        (Sum, _) => mul(g(), Term::Text("𝟙".into())),
+        (Sum, _) => mul(g(), apply(Func::Ones, vec![x()])),
         (NormSquared, _) => scale(2.0, mul(g(), x())),
         (Norm, _) => frac(mul(g(), x()), y()),
-        (Trace, _) => mul(g(), Term::Text("I".into())),
+        (Trace, _) => mul(g(), apply(Func::Identity, vec![x()])),
         (Determinant, _) => mul(mul(g(), y()), tr(pow(x(), -1, 1))),
         (Inverse, _) => neg(prod(vec![tr(y()), g(), tr(y())])),
         (RowSum | ColumnSum, _) => g(),
@@ -189,7 +203,10 @@ pub fn adjoint(op: Op, i: usize, g: &Term, o: &Operands, y: &Term) -> Option<Ter
         (Tanh, _) => had(g(), sub(num(1.0), had(y(), y()))),
         (Atan, _) => o.over(g(), add(num(1.0), pow(x(), 2, 1))),
         (Abs, _) => had(g(), named("sign", x())),
-        (Mean, _) => frac(mul(g(), Term::Text("𝟙".into())), Term::Text("mn".into())),
+        (Mean, _) => frac(
+            mul(g(), apply(Func::Ones, vec![x()])),
+            Term::Text("mn".into()),
+        ),
         (Recip, _) => neg(o.times(g(), pow(y(), 2, 1))),
         (Diagonal | FromDiagonal, _) => named("diag", g()),
         (Ln1p, _) => o.over(g(), add(num(1.0), x())),

@@ -226,6 +226,9 @@ impl Writer {
             (Func::Inner, true) => format!("\\langle {} \\rangle", list()),
             (Func::Abs, false) => format!("|{}|", one()),
             (Func::Abs, true) => format!("\\lvert {} \\rvert", one()),
+            (Func::Ones, false) => "𝟙".to_string(),
+            (Func::Ones, true) => "\\mathbf{1}".to_string(),
+            (Func::Identity, _) => "I".to_string(),
             (Func::Named(n), false) => format!("{n}({})", list()),
             (Func::Named(n), true) => format!("\\operatorname{{{n}}}\\left({}\\right)", list()),
             (sum, _) => {
@@ -450,8 +453,7 @@ fn subscript(k: usize) -> String {
 /// Text of the source's own, or a symbol, in LaTeX.
 fn latex_text(s: &str) -> String {
     match s {
-        "𝟙" => "\\mathbf{1}".to_string(),
-        "I" | "m" | "n" | "mn" => s.to_string(),
+        "m" | "n" | "mn" => s.to_string(),
         _ => {
             let escaped: String = s
                 .chars()

@@ -50,6 +50,10 @@ pub enum Func {
     SumIterations,
     /// `x summed over the broadcast rows or columns` (shape known only at run time).
     SumBroadcast,
+    /// `𝟙`: the matrix of ones of its argument's shape (the argument is not written).
+    Ones,
+    /// `I`: the identity of its argument's size (the argument is not written).
+    Identity,
     /// `name(x, ..)` as written (`tr`, `det`, `exp`, `ln`, `sin`, ...).
     Named(&'static str),
 }
@@ -193,6 +197,8 @@ pub fn prod(factors: Vec<Term>) -> Term {
     if c == 0.0 {
         return num(0.0);
     }
+    // Floats commute: in one order (variables first), so that equal products merge in sums.
+    scalars.sort_by_cached_key(|t| (!matches!(t, Term::Var(_)), format!("{t:?}")));
     scalars.extend(others);
     // `c·a·(k/d)` is `(c·k)·a/d`.
     if let Some(at) = scalars
@@ -285,12 +291,15 @@ pub fn sub(a: Term, b: Term) -> Term {
     sum(vec![(false, a), (true, b)])
 }
 
-/// `aᵀ`, with `(aᵀ)ᵀ = a`, a scalar its own transpose and `(c·a)ᵀ = c·aᵀ`.
+/// `aᵀ`, with `(aᵀ)ᵀ = a`, a scalar its own transpose and `(c·a·b)ᵀ = c·bᵀ·aᵀ`.
 pub fn tr(a: Term) -> Term {
     match a {
         Term::T(inner) => *inner,
         t if t.is_scalar() => t,
-        Term::Prod(c, fs) if c != 1.0 => scale(c, tr(Term::Prod(1.0, fs))),
+        Term::Prod(c, fs) => {
+            let reversed = fs.into_iter().rev().map(tr);
+            prod(std::iter::once(num(c)).chain(reversed).collect())
+        }
         t => Term::T(Box::new(t)),
     }
 }
