@@ -178,12 +178,10 @@ pub fn eval(t: &Term, env: &Env) -> Val {
             map(e(a), |x| x.powf(k))
         }
         Term::Apply(f, args) => apply(*f, args.iter().map(e).collect()),
-        Term::Text(s) => match s.as_str() {
-            s => env
-                .get(s)
-                .cloned()
-                .unwrap_or_else(|| panic!("no value for `{s}`")),
-        },
+        Term::Text(s) => env
+            .get(s.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("no value for `{s}`")),
         Term::Call(name, args, None) => apply(
             Func::Named(match name.as_str() {
                 "exp" => "exp",
