@@ -218,17 +218,10 @@ impl<'a> Builder<'a> {
             Kind::Op {
                 op, inputs, extras, ..
             } => {
-                let terms: Vec<Term> = inputs.iter().map(|&i| self.term(i)).collect();
-                let extras: Vec<Term> = extras.iter().map(|&i| self.term(i)).collect();
+                let (terms, extras) = self.operand_terms(inputs, extras);
                 let operands = Operands {
-                    inputs: &terms,
-                    extras: &extras,
-                    row: inputs.get(1).and_then(|&r| match self.shapes[r] {
-                        Shape::Row => Some(true),
-                        Shape::Column => Some(false),
-                        _ => None,
-                    }),
-                    entrywise: self.entrywise,
+                    row: self.broadcast_row(inputs),
+                    ..self.operands(&terms, &extras)
                 };
                 let y = self.term(id);
                 self.cite_rule(*op);
@@ -292,6 +285,31 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The terms of an operation's operands and of its extras.
+    fn operand_terms(&self, inputs: &[ValueId], extras: &[ValueId]) -> (Vec<Term>, Vec<Term>) {
+        let terms = |ids: &[ValueId]| ids.iter().map(|&i| self.term(i)).collect();
+        (terms(inputs), terms(extras))
+    }
+
+    /// An operation's terms as the notation takes them.
+    fn operands<'t>(&self, inputs: &'t [Term], extras: &'t [Term]) -> Operands<'t> {
+        Operands {
+            inputs,
+            extras,
+            row: None,
+            entrywise: self.entrywise,
+        }
+    }
+
+    /// Whether a broadcast's second operand is known to be a row or a column.
+    fn broadcast_row(&self, inputs: &[ValueId]) -> Option<bool> {
+        match self.shapes[*inputs.get(1)?] {
+            Shape::Row => Some(true),
+            Shape::Column => Some(false),
+            _ => None,
+        }
+    }
+
     /// `id`'s expression from its operands.
     pub fn build(&self, id: ValueId) -> Term {
         let v = &self.body.values[id];
@@ -299,14 +317,8 @@ impl<'a> Builder<'a> {
             Kind::Op {
                 op, inputs, extras, ..
             } => {
-                let terms: Vec<Term> = inputs.iter().map(|&i| self.term(i)).collect();
-                let extras: Vec<Term> = extras.iter().map(|&i| self.term(i)).collect();
-                let operands = Operands {
-                    inputs: &terms,
-                    extras: &extras,
-                    row: None,
-                    entrywise: self.entrywise,
-                };
+                let (terms, extras) = self.operand_terms(inputs, extras);
+                let operands = self.operands(&terms, &extras);
                 notation::value(*op, &operands).unwrap_or_else(|| {
                     let mut args = terms.clone();
                     args.extend(extras);

@@ -5,7 +5,7 @@ use super::build::{clean, Builder, Shape};
 use super::term::*;
 use super::{Line, Piece};
 use crate::analysis::Activity;
-use crate::ir::{defined_within, Body, Branch, Head, Kind, Loop, Source, Step, ValueId};
+use crate::ir::{defined_within, Body, Branch, Head, Kind, Loop, ScalarFn, Source, Step, ValueId};
 use std::collections::{HashMap, HashSet};
 
 /// The variable each named value is written as: the user's name, primed where the source
@@ -121,6 +121,26 @@ pub(super) fn carried_shapes(steps: &[Step], shapes: &mut [Shape]) {
             _ => {}
         }
     }
+}
+
+/// A `map`'s input, second input (`zip_map`) and closure.
+fn map_parts(body: &Body, id: ValueId) -> Option<(ValueId, Option<ValueId>, &ScalarFn)> {
+    match &body.values[id].kind {
+        Kind::Map {
+            input,
+            second,
+            scalar,
+            ..
+        } => Some((*input, *second, scalar)),
+        _ => None,
+    }
+}
+
+/// A closure's parameters (one, or two for `zip_map`), in order.
+fn closure_params(body: &Body) -> Vec<ValueId> {
+    (0..body.values.len())
+        .filter(|&p| matches!(body.values[p].kind, Kind::Param { .. }))
+        .collect()
 }
 
 /// Ends a block of lines; a block with no line is dropped.
@@ -330,24 +350,12 @@ impl Builder<'_> {
 
     /// The closure's parameters and captures as the enclosing body's terms.
     fn closure_env(&self, id: ValueId) -> HashMap<ValueId, Term> {
-        let Kind::Map {
-            input,
-            second,
-            scalar,
-            ..
-        } = &self.body.values[id].kind
-        else {
+        let Some((input, second, scalar)) = map_parts(self.body, id) else {
             return HashMap::new();
         };
-        let params = scalar
-            .body
-            .values
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| matches!(v.kind, Kind::Param { .. }))
-            .map(|(p, _)| p);
-        let mut env: HashMap<ValueId, Term> = params
-            .zip(std::iter::once(*input).chain(*second))
+        let mut env: HashMap<ValueId, Term> = closure_params(&scalar.body)
+            .into_iter()
+            .zip(std::iter::once(input).chain(second))
             .map(|(p, outer)| (p, self.term(outer)))
             .collect();
         for (&inner, &outer) in scalar.body.captured.iter().zip(&scalar.captures) {
@@ -373,13 +381,7 @@ impl Builder<'_> {
     /// What a `map` passes on: ḡ ⊙ f′(x) to its input (and ⊙ ∂f/∂w to a second input), the
     /// same summed for a captured float.
     pub(super) fn map_adjoint(&mut self, id: ValueId, g: &Term) {
-        let Kind::Map {
-            input,
-            second,
-            scalar,
-            ..
-        } = &self.body.values[id].kind
-        else {
+        let Some((input, second, scalar)) = map_parts(self.body, id) else {
             return;
         };
         let activity = Activity::of_closure(scalar, self.activity);
@@ -393,12 +395,9 @@ impl Builder<'_> {
             inner.contributions[o].push(num(1.0));
             inner.reverse_steps(&scalar.body.steps);
         }
-        let params: Vec<ValueId> = (0..scalar.body.values.len())
-            .filter(|&p| matches!(scalar.body.values[p].kind, Kind::Param { .. }))
-            .collect();
-        let mut targets: Vec<(ValueId, ValueId)> = params
+        let mut targets: Vec<(ValueId, ValueId)> = closure_params(&scalar.body)
             .into_iter()
-            .zip(std::iter::once(*input).chain(*second))
+            .zip(std::iter::once(input).chain(second))
             .collect();
         targets.extend(
             scalar
@@ -408,7 +407,7 @@ impl Builder<'_> {
                 .copied()
                 .zip(scalar.captures.clone()),
         );
-        let entrywise = self.shapes[*input] != Shape::Scalar;
+        let entrywise = self.shapes[input] != Shape::Scalar;
         for (inner_id, outer) in targets {
             if !self.active(outer) {
                 continue;
