@@ -157,3 +157,31 @@ fn outer(x: &DVector<f64>) -> f64 {
 fn a_call_goes_through_the_callees_pullback() {
     assert_line(OUTER_DERIVATION, "x̄ = 2·piecewise_pullback(1)₁");
 }
+
+#[allow(dead_code)]
+#[path = "../examples/rnn.rs"]
+mod rnn_example;
+
+#[allow(dead_code)]
+#[path = "../examples/autoencoder.rs"]
+mod autoencoder;
+
+#[test]
+fn the_seeds_rnn_sums_over_time() {
+    // The seed: ∂l/∂W = Σₖ (∂l/∂hₖ) f(hₖ₋₁)ᵀ, f = tanh; ∂l/∂hₖ₋₁ through W and f′.
+    let d = rnn_example::RNN_LOSS_DERIVATION;
+    assert_line(d, "hₜ = w·tanh(hₜ₋₁) + u·xₜ + b");
+    assert_line(d, "w̄ = Σₜ(h̄ₜ·tanh(hₜ₋₁)ᵀ)");
+    assert_line(d, "h̄ₜ₋₁ = tanh_pullback(wᵀ·h̄ₜ)₁");
+}
+
+#[test]
+fn the_seeds_autoencoder_has_both_terms() {
+    // The seed: ∇_W = σ(Wx + b₁)(∇_z l)ᵀ + diag(σ′(u)) W ∇_t l xᵀ, u = Wx + b₁.
+    let d = autoencoder::LOSS_MAP_DERIVATION;
+    assert_line(d, "v = 1 ⊘ (1 + exp(−u))");
+    assert_line(d, "z̄ = 2·(z − x)");
+    assert_line(d, "v̄ = w·z̄");
+    assert_line(d, "ū = v̄ ⊙ (1 ⊘ (1 + exp(−u))² ⊙ exp(−u))");
+    assert_line(d, "w̄ = v·z̄ᵀ + ū·xᵀ");
+}

@@ -51,7 +51,8 @@ impl Companions<'_> {
             "The derivative of [`{fn_name}`] that `#[grad]` generates, in mathematical notation: the \
              forward equations, then the adjoint equations in reverse order (x̄ the adjoint of x, ᵀ \
              transposes, ⊙ and ⊘ entry-wise products and quotients, Σᵢ and Σⱼ sums over rows and \
-             columns), with the source's names. One equation per line.\n\n```text\n{text}\n```"
+             columns), with the source's names, one equation per line; the docs of its `_grad` and \
+             `_pullback` show it."
         );
         let latex_doc = format!(
             "[`{name}`] as a LaTeX `aligned` block (KaTeX and MathJax render it), for a paper or \
@@ -70,8 +71,10 @@ impl Companions<'_> {
     }
 
     /// The derivation section of `f_grad`'s and `f_pullback`'s docs: the Unicode text, and
-    /// the LaTeX hidden for a docs header that renders it (`docs/katex-header.html`).
-    pub(super) fn derivation_doc(&self) -> String {
+    /// `with_latex` the LaTeX hidden for a docs header that renders it
+    /// (`docs/katex-header.html`); one of the two carries it (`f_grad` for a float-valued
+    /// function), as a copy in each costs compile time for nothing.
+    pub(super) fn derivation_doc(&self, with_latex: bool) -> String {
         let text = &self.derivation.unicode;
         let (name, latex_name) = (self.derivation_name(""), self.derivation_name("_LATEX"));
         if text.len() > LONGEST_DOC {
@@ -81,15 +84,20 @@ impl Companions<'_> {
                 text.lines().count()
             );
         }
-        let escaped = self
-            .derivation
-            .latex
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
+        let hidden = match with_latex {
+            true => format!(
+                "\n<div class=\"matgrad-latex\" hidden>{}</div>\n",
+                self.derivation
+                    .latex
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            ),
+            false => String::new(),
+        };
         format!(
             "\n\n# Derivation\n\nThe derivative as generated (also [`{name}`], and [`{latex_name}`] in \
-             LaTeX):\n\n```text\n{text}\n```\n\n<div class=\"matgrad-latex\" hidden>{escaped}</div>\n",
+             LaTeX):\n\n```text\n{text}\n```\n{hidden}",
         )
     }
 }

@@ -62,6 +62,35 @@ fn batch_norm() {
 }
 
 #[test]
+fn seed_rnn() {
+    insta::assert_snapshot!(texts(
+        "w, u, b",
+        "fn rnn_loss(w: &DMatrix<f64>, u: &DMatrix<f64>, b: &DVector<f64>, h0: &DVector<f64>, xs: &[DVector<f64>]) -> f64 {
+            let mut h = h0.clone();
+            let mut l = 0.0;
+            for x in xs.iter() {
+                h = w * tanh(&h) + u * x + b;
+                l += 0.5 * h.norm_squared();
+            }
+            l
+        }"
+    ));
+}
+
+#[test]
+fn seed_autoencoder() {
+    insta::assert_snapshot!(texts(
+        "w, b1, b2",
+        "fn loss_map(w: &DMatrix<f64>, b1: &DVector<f64>, b2: &DVector<f64>, x: &DVector<f64>) -> f64 {
+            let u = w * x + b1;
+            let v = u.map(|v| 1.0 / (1.0 + (-v).exp()));
+            let z = b2 + w.transpose() * v;
+            (z - x).norm_squared()
+        }"
+    ));
+}
+
+#[test]
 fn rnn_loop() {
     insta::assert_snapshot!(texts(
         "w, u, b",
