@@ -219,9 +219,10 @@ impl<'a> Builder<'a> {
                 op, inputs, extras, ..
             } => {
                 let (terms, extras) = self.operand_terms(inputs, extras);
+                let factored = self.factored(*op, inputs);
                 let operands = Operands {
                     row: self.broadcast_row(inputs),
-                    ..self.operands(&terms, &extras)
+                    ..self.operands(&terms, &extras, factored.as_ref())
                 };
                 let y = self.term(id);
                 self.cite_rule(*op);
@@ -292,12 +293,38 @@ impl<'a> Builder<'a> {
     }
 
     /// An operation's terms as the notation takes them.
-    fn operands<'t>(&self, inputs: &'t [Term], extras: &'t [Term]) -> Operands<'t> {
+    fn operands<'t>(
+        &self,
+        inputs: &'t [Term],
+        extras: &'t [Term],
+        factored: Option<&'t Term>,
+    ) -> Operands<'t> {
         Operands {
             inputs,
             extras,
             row: None,
             entrywise: self.entrywise,
+            factored,
+        }
+    }
+
+    /// The matrix whose factorisation (`cholesky()`, `lu()`, `qr()`, `col_piv_qr()`) a solve
+    /// or a log-determinant reads as its first operand, where it is in sight.
+    fn factored(&self, op: Op, inputs: &[ValueId]) -> Option<Term> {
+        if !matches!(op, Op::Solve | Op::LnDeterminant) {
+            return None;
+        }
+        let mut id = *inputs.first()?;
+        while let Kind::Version { of } = self.body.values[id].kind {
+            id = of;
+        }
+        match &self.body.values[id].kind {
+            Kind::Op {
+                op: Op::Cholesky | Op::Lu | Op::Qr | Op::ColPivQr,
+                inputs,
+                ..
+            } => Some(self.term(inputs[0])),
+            _ => None,
         }
     }
 
@@ -318,7 +345,8 @@ impl<'a> Builder<'a> {
                 op, inputs, extras, ..
             } => {
                 let (terms, extras) = self.operand_terms(inputs, extras);
-                let operands = self.operands(&terms, &extras);
+                let factored = self.factored(*op, inputs);
+                let operands = self.operands(&terms, &extras, factored.as_ref());
                 notation::value(*op, &operands).unwrap_or_else(|| {
                     let mut args = terms.clone();
                     args.extend(extras);
@@ -361,6 +389,16 @@ fn constant(e: &syn::Expr) -> Term {
     }
     if let syn::Expr::Paren(p) = e {
         return constant(&p.expr);
+    }
+    if let syn::Expr::Unary(syn::ExprUnary {
+        op: syn::UnOp::Neg(_),
+        expr,
+        ..
+    }) = e
+    {
+        if let Term::Num(n) = constant(expr) {
+            return num(-n);
+        }
     }
     Term::Text(clean(&e.to_token_stream().to_string()))
 }

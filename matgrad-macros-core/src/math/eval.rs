@@ -182,6 +182,12 @@ pub fn eval(t: &Term, env: &Env) -> Val {
             .get(s.as_str())
             .cloned()
             .unwrap_or_else(|| panic!("no value for `{s}`")),
+        // A factorisation stands for its matrix.
+        Term::Call(name, args, None)
+            if ["cholesky", "lu", "qr", "col_piv_qr"].contains(&name.as_str()) =>
+        {
+            e(&args[0])
+        }
         Term::Call(name, args, None) => apply(
             Func::Named(match name.as_str() {
                 "exp" => "exp",
@@ -206,6 +212,13 @@ fn apply(f: Func, mut args: Vec<Val>) -> Val {
         Func::Ones => Val::M(DMatrix::from_element(m().nrows(), m().ncols(), 1.0)),
         Func::Identity => Val::M(DMatrix::identity(m().nrows(), m().ncols())),
         Func::Sqrt => map(a, f64::sqrt),
+        Func::Cbrt => map(a, f64::cbrt),
+        Func::Power => zip(a, args.remove(0), f64::powf),
+        Func::Step => map(a, |x| match x {
+            x if x > 0.0 => 1.0,
+            x if x < 0.0 => 0.0,
+            _ => 0.5,
+        }),
         Func::Abs => map(a, f64::abs),
         Func::Norm => Val::S(m().norm()),
         Func::NormSquared => Val::S(m().norm_squared()),
@@ -232,6 +245,17 @@ fn apply(f: Func, mut args: Vec<Val>) -> Val {
             "atan" => map(a, f64::atan),
             "sign" => map(a, f64::signum),
             "mean" => Val::S(m().mean()),
+            "var" => Val::S(m().variance()),
+            "log₂" => map(a, f64::log2),
+            "log₁₀" => map(a, f64::log10),
+            "max" => zip(a, args.remove(0), f64::max),
+            "min" => zip(a, args.remove(0), f64::min),
+            "clamp" => {
+                let (lo, hi) = (args[0].scalar(), args[1].scalar());
+                map(a, |x| x.clamp(lo, hi))
+            }
+            "tril" => Val::M(m().lower_triangle()),
+            "triu" => Val::M(m().upper_triangle()),
             "diag" => match m() {
                 v if v.ncols() == 1 => Val::M(DMatrix::from_diagonal(&v.column(0))),
                 v => Val::M(DMatrix::from_column_slice(

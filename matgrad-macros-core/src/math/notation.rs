@@ -20,6 +20,9 @@ pub struct Operands<'a> {
     pub row: Option<bool>,
     /// In a `map` closure: the operands stand for a matrix's entries, one at a time.
     pub entrywise: bool,
+    /// The matrix a solve's or log-determinant's factorisation operand factorises, where the
+    /// builder sees it (`None`: the operation is cited).
+    pub factored: Option<&'a Term>,
 }
 
 impl Operands<'_> {
@@ -53,6 +56,14 @@ impl Operands<'_> {
     }
     fn b(&self) -> Term {
         self.inputs[1].clone()
+    }
+    /// The matrix a factorisation operand stands for.
+    fn factored(&self) -> Option<Term> {
+        self.factored.cloned()
+    }
+    /// The extra `k` (a bound of `clamp`).
+    fn extra(&self, k: usize) -> Option<Term> {
+        self.extras.get(k).cloned()
     }
 }
 
@@ -105,11 +116,23 @@ pub fn value(op: Op, o: &Operands) -> Option<Term> {
         Recip => o.over(num(1.0), x()),
         Abs => apply(Func::Abs, vec![x()]),
         Powi => Term::Pow(Box::new(x()), int_exponent(o)?),
-        Powf => named2("pow", x(), b()),
         Identity => x(),
         Diagonal | FromDiagonal => named("diag", x()),
         Ln1p => named("ln", add(num(1.0), x())),
         ExpM1 => sub(named("exp", x()), num(1.0)),
+        Log2 => named("log₂", x()),
+        Log10 => named("log₁₀", x()),
+        Cbrt => apply(Func::Cbrt, vec![x()]),
+        Powf => power(x(), b()),
+        Hypot => apply(Func::Sqrt, vec![add(pow(x(), 2, 1), pow(b(), 2, 1))]),
+        Max => named2("max", x(), b()),
+        Min => named2("min", x(), b()),
+        Clamp => apply(Func::Named("clamp"), vec![x(), o.extra(0)?, o.extra(1)?]),
+        Variance => named("var", x()),
+        Solve => mul(pow(o.factored()?, -1, 1), b()),
+        LnDeterminant => named("ln", named("det", o.factored()?)),
+        SolveLower | SolveUpper => mul(pow(triangle(op, x()), -1, 1), b()),
+        TrSolveLower | TrSolveUpper => mul(tr(pow(triangle(op, x()), -1, 1)), b()),
         _ => return None,
     })
 }
@@ -215,8 +238,63 @@ pub fn adjoint(op: Op, i: usize, g: &Term, o: &Operands, y: &Term) -> Option<Ter
             let (n, _) = int_exponent(o)?;
             scale(f64::from(n), o.times(g(), pow(x(), n - 1, 1)))
         }
+        (Log2 | Log10, _) => {
+            let base = num(if op == Log2 { 2.0 } else { 10.0 });
+            o.over(g(), mul(named("ln", base), x()))
+        }
+        (Cbrt, _) => o.over(g(), scale(3.0, pow(y(), 2, 1))),
+        (Powf, 0) => o.times(g(), o.times(b(), power(x(), sub(b(), num(1.0))))),
+        (Powf, _) => o.times(g(), o.times(y(), named("ln", x()))),
+        (Hypot, _) => o.over(o.times(g(), o.inputs[i].clone()), y()),
+        // ḡ where this operand is the larger (`max`) or smaller (`min`), ḡ/2 at a tie.
+        (Max, _) => o.times(g(), step(sub(o.inputs[i].clone(), other()))),
+        (Min, _) => o.times(g(), step(sub(other(), o.inputs[i].clone()))),
+        (Clamp, _) => o.times(
+            g(),
+            o.times(step(sub(x(), o.extra(0)?)), step(sub(o.extra(1)?, x()))),
+        ),
+        (Variance, _) => frac(
+            scale(2.0, mul(g(), sub(x(), mul(named("mean", x()), ones(x()))))),
+            Term::Text("mn".into()),
+        ),
+        // The factorisation's adjoint is its matrix's (`Cholesky`, `Lu`, …, below).
+        (Solve, 0) => neg(prod(vec![tr(pow(o.factored()?, -1, 1)), g(), tr(y())])),
+        (Solve, _) => mul(tr(pow(o.factored()?, -1, 1)), g()),
+        (LnDeterminant, _) => mul(g(), pow(o.factored()?, -1, 1)),
+        // `cholesky()` reads one triangle of a matrix taken as symmetric: its adjoint is
+        // symmetrised.
+        (Cholesky, _) => scale(0.5, add(g(), tr(g()))),
+        (Lu | Qr | ColPivQr, _) => g(),
+        (SolveLower | SolveUpper, 0) => {
+            let t = tr(pow(triangle(op, x()), -1, 1));
+            neg(triangle(op, mul(mul(t, g()), tr(y()))))
+        }
+        (TrSolveLower | TrSolveUpper, 0) => {
+            let t = pow(triangle(op, x()), -1, 1);
+            neg(triangle(op, mul(y(), tr(mul(t, g())))))
+        }
+        (SolveLower | SolveUpper, _) => mul(tr(pow(triangle(op, x()), -1, 1)), g()),
+        (TrSolveLower | TrSolveUpper, _) => mul(pow(triangle(op, x()), -1, 1), g()),
         _ => return None,
     })
+}
+
+/// The triangle a triangular solve reads: `tril(t)` or `triu(t)`.
+fn triangle(op: Op, t: Term) -> Term {
+    match op {
+        Op::SolveLower | Op::TrSolveLower => named("tril", t),
+        _ => named("triu", t),
+    }
+}
+
+/// `H(x)`, the step with `H(0) = ½`.
+fn step(x: Term) -> Term {
+    apply(Func::Step, vec![x])
+}
+
+/// `𝟙` of `x`'s shape.
+fn ones(x: Term) -> Term {
+    apply(Func::Ones, vec![x])
 }
 
 /// `⟨a, b⟩`, the product where both are floats.

@@ -274,7 +274,62 @@ fn operation_cases() -> Vec<Case> {
                 Val::S(d.map(|x| x.ln_1p()).sum() + (mm * a).map(|x| x.exp_m1()).sum())
             },
         ),
+        case(
+            "fn f(s: f64, t: f64) -> f64 { (s * s + 1.0).powf(t) + s.hypot(t) + (t * t + 2.0).log10() + s.cbrt() + s.max(t) + t.min(0.5 * s) + s.clamp(-0.3, 2.0) }",
+            vec![("s", None, true), ("t", None, true)],
+            |v| {
+                let (s, t) = (v[0].scalar(), v[1].scalar());
+                Val::S((s * s + 1.0).powf(t) + s.hypot(t) + (t * t + 2.0).log10() + s.cbrt() + s.max(t) + t.min(0.5 * s) + s.clamp(-0.3, 2.0))
+            },
+        ),
+        case(
+            "fn f(x: &DMatrix<f64>) -> f64 { x.map(|v| (v * v + 1.0).log2() + v.hypot(2.0) + (v * v + 0.5).powf(0.7) + (v * v).powf(2.5) + v.max(0.0) + v.min(0.25) + v.clamp(-1.0, 1.0) + v.abs().cbrt()).sum() }",
+            vec![("x", Some((3, 2)), true)],
+            |v| Val::S(m(&v[0]).map(|v| (v * v + 1.0).log2() + v.hypot(2.0) + (v * v + 0.5).powf(0.7) + (v * v).powf(2.5) + v.max(0.0) + v.min(0.25) + v.clamp(-1.0, 1.0) + v.abs().cbrt()).sum()),
+        ),
+        case(
+            "fn f(x: &DMatrix<f64>) -> f64 { x.variance() * x.norm() }",
+            vec![("x", Some((4, 3)), true)],
+            |v| Val::S(m(&v[0]).variance() * m(&v[0]).norm()),
+        ),
+        case(
+            "fn f(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 { let c = a.clone().lu(); let x = c.solve(b).unwrap(); let q = a.clone().qr(); x.norm_squared() + q.solve(&x).unwrap().sum() }",
+            vec![("a", Some((3, 3)), true), ("b", Some((3, 1)), true)],
+            |v| {
+                let (a, b) = (m(&v[0]), m(&v[1]));
+                let x = a.clone().lu().solve(&b).unwrap();
+                Val::S(x.norm_squared() + a.qr().solve(&x).unwrap().sum())
+            },
+        ),
+        Case {
+            source: "fn f(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 { let c = a.clone().cholesky().unwrap(); c.solve(b).dot(b) + c.ln_determinant() }",
+            params: vec![("a", Some((3, 3)), true), ("b", Some((3, 1)), true)],
+            // The function of the symmetric matrix `cholesky()` reads, as its gradient is.
+            f: |v| {
+                let (a, b) = (m(&v[0]), m(&v[1]));
+                let c = ((&a + a.transpose()) * 0.5).cholesky().unwrap();
+                Val::S(c.solve(&b).dot(&b) + c.ln_determinant())
+            },
+            fix: |v| {
+                let a = v[0].matrix();
+                v[0] = Val::M(&a * a.transpose() + DMatrix::<f64>::identity(3, 3) * 2.0);
+            },
+        },
+        case(
+            "fn f(t: &DMatrix<f64>, b: &DVector<f64>) -> f64 { let y = t.solve_lower_triangular(b).unwrap(); let z = t.tr_solve_upper_triangular(&y).unwrap(); z.norm_squared() + t.solve_upper_triangular(b).unwrap().sum() + t.tr_solve_lower_triangular(b).unwrap().sum() }",
+            vec![("t", Some((3, 3)), true), ("b", Some((3, 1)), true)],
+            |v| {
+                let (t, b) = (m(&v[0]), m(&v[1]));
+                let y = t.solve_lower_triangular(&b).unwrap();
+                let z = t.tr_solve_upper_triangular(&y).unwrap();
+                Val::S(z.norm_squared() + t.solve_upper_triangular(&b).unwrap().sum() + t.tr_solve_lower_triangular(&b).unwrap().sum())
+            },
+        ),
     ];
+    // Invertible well: diagonally dominant.
+    for k in [13, 15] {
+        cases[k].fix = |v| v[0] = Val::M(v[0].matrix() + DMatrix::<f64>::identity(3, 3) * 4.0);
+    }
     // The matrix inverted: diagonally dominant.
     cases[4].fix = |v| v[0] = Val::M(v[0].matrix() + DMatrix::<f64>::identity(3, 3) * 4.0);
     // ln(1 + x) of the diagonal: positive entries.
@@ -287,7 +342,11 @@ fn operation_cases() -> Vec<Case> {
 fn operations() {
     for (k, c) in operation_cases().iter().enumerate() {
         for seed in 0..2 {
-            check(c, 10 * k as u64 + seed, &[("m", 4.0), ("n", 3.0)]);
+            check(
+                c,
+                10 * k as u64 + seed,
+                &[("m", 4.0), ("n", 3.0), ("mn", 12.0)],
+            );
         }
     }
 }

@@ -37,7 +37,7 @@ impl Program {
             return self.pick(&m);
         }
         let (a, b) = (self.matrix(depth - 1), self.matrix(depth - 1));
-        match self.rng.random_range(0..11) {
+        match self.rng.random_range(0..13) {
             0 => format!("({a} + {b})"),
             // Not `a − a`: a zero matrix simplifies to 0, whose shape the evaluator cannot
             // know.
@@ -51,6 +51,8 @@ impl Program {
             7 => format!("{a}.component_div(&{b}.map(|e| e * e + 1.0))"),
             8 => format!("{a}.transpose().transpose()"),
             9 => format!("({a} * {b}.transpose() * {})", self.matrix(depth - 1)),
+            10 => format!("{a}.map(|e| e.hypot(1.0) + (e * e + 1.0).log2())"),
+            11 => format!("{a}.map(|e| (e * e + 0.5).powf(0.75) - (e * e + 1.0).cbrt().hypot(e))"),
             _ => format!("({a} / ({} * {} + 1.0))", self.float(0), self.float(0)),
         }
     }

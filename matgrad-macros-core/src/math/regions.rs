@@ -416,7 +416,11 @@ impl Builder<'_> {
             if d.is_zero() {
                 continue;
             }
-            let c = had(g.clone(), d);
+            // 𝟙 ⊙ d is d where d has the map's shape (it reads an entry of the matrix).
+            let c = match g {
+                Term::Apply(Func::Ones, _) if !d.is_scalar() => d,
+                _ => had(g.clone(), d),
+            };
             let c = match entrywise && self.shapes[outer] == Shape::Scalar {
                 true => apply(Func::SumAll, vec![c]),
                 false => c,

@@ -36,7 +36,9 @@ fn level(t: &Term) -> u8 {
         Term::Num(n) if *n < 0.0 => 3,
         Term::Prod(..) | Term::Frac(..) => 3,
         Term::Apply(f, args) if f.is_sum() && level(&args[0]) >= 4 => 3,
-        Term::T(_) | Term::Pow(..) => 4,
+        Term::T(_) | Term::Pow(..) | Term::Apply(Func::Power, _) => 4,
+        // `(√x)²`, not `√x²`.
+        Term::Apply(Func::Sqrt | Func::Cbrt, _) => 4,
         Term::Text(s) if s.contains(' ') => 3,
         _ => 5,
     }
@@ -197,6 +199,11 @@ impl Writer {
         } else if (1.0 / a).fract() == 0.0 && a < 1.0 {
             let n = number(1.0 / a);
             if l {
+                // The fraction bar groups its numerator: no parentheses.
+                let body = match fs {
+                    [f] => self.term(f),
+                    _ => body,
+                };
                 format!("{minus}\\frac{{{body}}}{{{n}}}")
             } else {
                 format!("{minus}{body}/{n}")
@@ -218,6 +225,8 @@ impl Writer {
         match (f, l) {
             (Func::Sqrt, false) => format!("√{}", self.at(&args[0], 5)),
             (Func::Sqrt, true) => format!("\\sqrt{{{}}}", one()),
+            (Func::Cbrt, false) => format!("∛{}", self.at(&args[0], 5)),
+            (Func::Cbrt, true) => format!("\\sqrt[3]{{{}}}", one()),
             (Func::Norm, false) => format!("‖{}‖", one()),
             (Func::Norm, true) => format!("\\lVert {} \\rVert", one()),
             (Func::NormSquared, false) => format!("‖{}‖²", one()),
@@ -229,8 +238,14 @@ impl Writer {
             (Func::Ones, false) => "𝟙".to_string(),
             (Func::Ones, true) => "\\mathbf{1}".to_string(),
             (Func::Identity, _) => "I".to_string(),
+            (Func::Power, false) => {
+                format!("{}^{}", self.at(&args[0], 5), self.at(&args[1], 5))
+            }
+            (Func::Power, true) => format!("{}^{{{}}}", self.at(&args[0], 5), self.term(&args[1])),
+            (Func::Step, false) => format!("H({})", one()),
+            (Func::Step, true) => format!("H\\left({}\\right)", one()),
             (Func::Named(n), false) => format!("{n}({})", list()),
-            (Func::Named(n), true) => format!("\\operatorname{{{n}}}\\left({}\\right)", list()),
+            (Func::Named(n), true) => format!("{}\\left({}\\right)", latex_operator(n), list()),
             (sum, _) => {
                 let sign = match (sum, l) {
                     (Func::SumRows, false) => "Σᵢ",
@@ -424,7 +439,9 @@ pub fn number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64).replace('-', "−")
     } else {
-        format!("{n}").replace('-', "−")
+        // To 12 significant digits: 0.7 − 1 is −0.3, not −0.30000000000000004.
+        let rounded: f64 = format!("{n:.11e}").parse().unwrap_or(n);
+        format!("{rounded}").replace('-', "−")
     }
 }
 
@@ -464,5 +481,14 @@ fn latex_text(s: &str) -> String {
                 .collect();
             format!("\\texttt{{{escaped}}}")
         }
+    }
+}
+
+/// A named function's LaTeX operator: `\log_{2}` for `log₂`, else `\operatorname{name}`.
+fn latex_operator(name: &str) -> String {
+    match name {
+        "log₂" => "\\log_{2}".to_string(),
+        "log₁₀" => "\\log_{10}".to_string(),
+        n => format!("\\operatorname{{{n}}}"),
     }
 }

@@ -32,6 +32,8 @@ pub enum Sub {
 pub enum Func {
     /// `√x`.
     Sqrt,
+    /// `∛x`, the real cube root (of a negative `x` too).
+    Cbrt,
     /// `‖x‖`.
     Norm,
     /// `‖x‖²`.
@@ -54,6 +56,11 @@ pub enum Func {
     Ones,
     /// `I`: the identity of its argument's size (the argument is not written).
     Identity,
+    /// `aᵇ` for a real exponent `b` (a rational one is a [`Term::Pow`]).
+    Power,
+    /// `H(x)`: the Heaviside step, 1 above 0, ½ at 0, 0 below (the registry's ties, split
+    /// evenly, of `max`, `min` and `clamp`).
+    Step,
     /// `name(x, ..)` as written (`tr`, `det`, `exp`, `ln`, `sin`, ...).
     Named(&'static str),
 }
@@ -144,6 +151,24 @@ impl Term {
             Term::Cases(arms) => arms.iter().all(|(_, t)| t.is_scalar()),
             Term::Text(_) | Term::Call(..) => false,
             Term::Pullback { x, .. } => x.is_scalar(),
+        }
+    }
+
+    /// Whether `p` holds of this term or of any term inside it.
+    pub fn any(&self, p: &dyn Fn(&Term) -> bool) -> bool {
+        if p(self) {
+            return true;
+        }
+        match self {
+            Term::Num(_) | Term::Var(_) | Term::Text(_) => false,
+            Term::Sum(ts) => ts.iter().any(|(_, t)| t.any(p)),
+            Term::Cases(arms) => arms.iter().any(|(_, t)| t.any(p)),
+            Term::Prod(_, ts) | Term::Apply(_, ts) | Term::Call(_, ts, _) => {
+                ts.iter().any(|t| t.any(p))
+            }
+            Term::Frac(a, b) | Term::Had(a, b) | Term::HadDiv(a, b) => a.any(p) || b.any(p),
+            Term::T(a) | Term::Pow(a, _) => a.any(p),
+            Term::Pullback { y, x, g } => y.any(p) || x.any(p) || g.any(p),
         }
     }
 
@@ -368,6 +393,18 @@ pub fn apply(f: Func, args: Vec<Term>) -> Term {
 /// A named function of one argument.
 pub fn named(name: &'static str, a: Term) -> Term {
     apply(Func::Named(name), vec![a])
+}
+
+/// `aᵇ`: a rational power where `b` is a number with a denominator up to 4.
+pub fn power(a: Term, b: Term) -> Term {
+    if let Term::Num(n) = b {
+        // Not −1, which is a matrix's inverse.
+        let q = (1..=4).find(|q| (n * f64::from(*q)).fract() == 0.0);
+        if let Some(q) = q.filter(|_| n != -1.0 && n.abs() < 1e6) {
+            return pow(a, (n * f64::from(q)) as i32, q);
+        }
+    }
+    apply(Func::Power, vec![a, b])
 }
 
 /// `t` with every variable `v` for which `f` gives a term replaced by it, simplified again.

@@ -124,9 +124,10 @@ fn call_and_cited_rule() {
     insta::assert_snapshot!(texts(
         "a",
         "fn f(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
-            let l = a.cholesky().unwrap();
-            let x = l.solve(b);
-            helper(&x, 2.0)
+            let c = a.cholesky().unwrap();
+            let x = c.solve(b);
+            let k = c.l();
+            helper(&x, 2.0) + k.sum()
         }"
     ));
 }
@@ -139,4 +140,28 @@ fn no_generated_name_appears() {
         "fn f(x: &DMatrix<f64>) -> f64 { let y = x.transpose() * x; (y * 2.0).trace() + y.norm() }",
     );
     assert!(!t.contains("__"), "{t}");
+}
+
+#[test]
+fn solve_and_log_determinant() {
+    insta::assert_snapshot!(texts(
+        "a, b",
+        "fn f(a: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+            let c = a.clone().cholesky().unwrap();
+            let y = c.solve(b);
+            let z = a.solve_lower_triangular(&y).unwrap();
+            z.dot(b) + c.ln_determinant()
+        }"
+    ));
+}
+
+#[test]
+fn steps_and_powers() {
+    insta::assert_snapshot!(texts(
+        "s, t",
+        "fn f(s: f64, t: f64) -> f64 {
+            let p = (s * s + 1.0).powf(t) + s.hypot(t) + s.cbrt();
+            p.max(t) + s.clamp(-0.3, 2.0) + (t * t).log10()
+        }"
+    ));
 }

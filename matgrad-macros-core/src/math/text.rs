@@ -1,6 +1,7 @@
 //! A derivation as text: Unicode, one equation per line, or a LaTeX `aligned` block.
 
 use super::render::{text, var, Style};
+use super::term::{Func, Term};
 use super::{Derivation, Line, Piece};
 
 /// The derivation's lines: the forward equations, the adjoint equations, and the registry
@@ -9,6 +10,13 @@ pub fn lines(d: &Derivation, style: Style) -> String {
     let mut out = Vec::new();
     section(&mut out, "forward", &d.forward, style);
     section(&mut out, "adjoint", &d.adjoint, style);
+    if d.adjoint.iter().any(uses_step) {
+        out.push(note(
+            "H is the Heaviside step: 1 above 0, ½ at 0 (a tie split evenly), 0 below",
+            1,
+            style,
+        ));
+    }
     let short = d.inlined.iter().all(|(v, t)| {
         let line = format!("{} = {}", var(v, Style::Unicode), text(t, Style::Unicode));
         line.chars().count() <= INLINED_WIDTH
@@ -71,6 +79,17 @@ fn section(out: &mut Vec<String>, name: &str, lines: &[Line], style: Style) {
             Line::Close => depth = depth.saturating_sub(1),
             Line::Note(pieces) => out.push(remark(pieces, depth, style)),
         }
+    }
+}
+
+/// Whether an equation writes the step `H`.
+fn uses_step(line: &Line) -> bool {
+    match line {
+        Line::Eq(_, t) | Line::AddEq(_, t) => t.any(&|t| matches!(t, Term::Apply(Func::Step, _))),
+        Line::Note(pieces) => pieces.iter().any(
+            |p| matches!(p, Piece::Math(t) if t.any(&|t| matches!(t, Term::Apply(Func::Step, _)))),
+        ),
+        Line::Open(_) | Line::Close => false,
     }
 }
 
