@@ -449,13 +449,21 @@ impl<'a> Companions<'a> {
         }
     }
 
+    /// A companion const's name: `F_GRAPH` for `f` and `"_GRAPH"`.
+    pub(super) fn const_name(&self, suffix: &str) -> Ident {
+        format_ident!(
+            "{}{suffix}",
+            self.fn_name
+                .to_string()
+                .trim_start_matches("r#")
+                .to_uppercase()
+        )
+    }
+
     fn graph_const(&self) -> TokenStream {
         let fn_name = self.fn_name;
         let (vis, attrs) = (&self.func.vis, &self.attrs);
-        let name = format_ident!(
-            "{}_GRAPH",
-            fn_name.to_string().trim_start_matches("r#").to_uppercase()
-        );
+        let name = self.const_name("_GRAPH");
         let activity = crate::analysis::Activity::of(self.body);
         let dot = super::graph::dot(&fn_name.to_string(), self.body, &activity);
         let doc = format!(

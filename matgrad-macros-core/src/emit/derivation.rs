@@ -6,8 +6,7 @@ use crate::ir::Body;
 use crate::math::Style;
 use crate::parse::Signature;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
-use syn::Ident;
+use quote::quote;
 
 /// The longest derivation the docs of `f_grad` and `f_pullback` show (in bytes); a longer one
 /// is only named there.
@@ -30,22 +29,14 @@ impl Texts {
 }
 
 impl Companions<'_> {
-    /// The consts' name: `F_DERIVATION` for `f`.
-    fn derivation_name(&self, suffix: &str) -> Ident {
-        format_ident!(
-            "{}_DERIVATION{suffix}",
-            self.fn_name
-                .to_string()
-                .trim_start_matches("r#")
-                .to_uppercase()
-        )
-    }
-
     /// `const F_DERIVATION: &str` (Unicode) and `const F_DERIVATION_LATEX: &str`.
     pub(super) fn derivation_consts(&self) -> TokenStream {
         let fn_name = self.fn_name;
         let (vis, attrs) = (&self.func.vis, &self.attrs);
-        let (name, latex_name) = (self.derivation_name(""), self.derivation_name("_LATEX"));
+        let (name, latex_name) = (
+            self.const_name("_DERIVATION"),
+            self.const_name("_DERIVATION_LATEX"),
+        );
         let (text, latex) = (&self.derivation.unicode, &self.derivation.latex);
         let doc = format!(
             "The derivative of [`{fn_name}`] that `#[grad]` generates, in mathematical notation: the \
@@ -76,7 +67,10 @@ impl Companions<'_> {
     /// function), as a copy in each costs compile time for nothing.
     pub(super) fn derivation_doc(&self, with_latex: bool) -> String {
         let text = &self.derivation.unicode;
-        let (name, latex_name) = (self.derivation_name(""), self.derivation_name("_LATEX"));
+        let (name, latex_name) = (
+            self.const_name("_DERIVATION"),
+            self.const_name("_DERIVATION_LATEX"),
+        );
         if text.len() > LONGEST_DOC {
             return format!(
                 "\n\n# Derivation\n\nThe derivative as generated is [`{name}`] ({} lines; \

@@ -37,11 +37,11 @@ impl Program {
             return self.pick(&m);
         }
         let (a, b) = (self.matrix(depth - 1), self.matrix(depth - 1));
-        match self.rng.random_range(0..13) {
+        match self.rng.random_range(0..14) {
             0 => format!("({a} + {b})"),
-            // Not `a − a`: a zero matrix simplifies to 0, whose shape the evaluator cannot
-            // know.
-            1 if a != b => format!("({a} - {b})"),
+            // Not `a − a` (nor `a − aᵀᵀ`): a zero matrix simplifies to 0, whose shape the
+            // evaluator cannot know.
+            1 if plain(&a) != plain(&b) => format!("({a} - {b})"),
             1 => format!("({a} - {b} * 0.5)"),
             2 => format!("{a}.component_mul(&{b})"),
             3 => format!("({a} * {})", self.float(depth - 1)),
@@ -53,6 +53,7 @@ impl Program {
             9 => format!("({a} * {b}.transpose() * {})", self.matrix(depth - 1)),
             10 => format!("{a}.map(|e| e.hypot(1.0) + (e * e + 1.0).log2())"),
             11 => format!("{a}.map(|e| (e * e + 0.5).powf(0.75) - (e * e + 1.0).cbrt().hypot(e))"),
+            12 => format!("{a}.map(|e| e.max(0.25) - e.clamp(-0.5, 0.5) + e.min(-0.25))"),
             _ => format!("({a} / ({} * {} + 1.0))", self.float(0), self.float(0)),
         }
     }
@@ -64,8 +65,14 @@ impl Program {
             return self.pick(&f);
         }
         let a = self.matrix(depth - 1);
-        match self.rng.random_range(0..6) {
+        match self.rng.random_range(0..9) {
             0 => format!("{a}.norm_squared()"),
+            6 => format!("{a}.variance()"),
+            7 => {
+                let f = self.float(0);
+                format!("({f} * {f} + 1.0).log10()")
+            }
+            8 => format!("{}.max({})", self.float(depth - 1), self.float(depth - 1)),
             1 => format!("{a}.dot(&{})", self.matrix(depth - 1)),
             2 => format!("{a}.sum()"),
             3 => format!("({} * {})", self.float(depth - 1), self.float(depth - 1)),
@@ -94,6 +101,11 @@ impl Program {
     }
 }
 
+/// An expression without its double transposes.
+fn plain(e: &str) -> String {
+    e.replace(".transpose().transpose()", "")
+}
+
 /// The derivation's forward equations only.
 fn forward_only(d: &Derivation) -> Derivation {
     Derivation {
@@ -117,6 +129,8 @@ fn params(rng: &mut StdRng) -> Env {
         env.insert(name.into(), Val::M(m));
     }
     env.insert("s".into(), Val::S(rng.random_range(0.5..1.5)));
+    // The entry count a variance divides by.
+    env.insert("mn".into(), Val::S(6.0));
     env
 }
 

@@ -416,11 +416,8 @@ impl Builder<'_> {
             if d.is_zero() {
                 continue;
             }
-            // 𝟙 ⊙ d is d where d has the map's shape (it reads an entry of the matrix).
-            let c = match g {
-                Term::Apply(Func::Ones, _) if !d.is_scalar() => d,
-                _ => had(g.clone(), d),
-            };
+            // d, of the map's shape where it is not a float.
+            let c = had_same(g.clone(), d);
             let c = match entrywise && self.shapes[outer] == Shape::Scalar {
                 true => apply(Func::SumAll, vec![c]),
                 false => c,

@@ -344,6 +344,17 @@ pub fn frac(a: Term, b: Term) -> Term {
     }
 }
 
+/// `a ⊙ b` for `a` and `b` of one shape: `𝟙 ⊙ b` is `b`. (Of two shapes, a row or column
+/// broadcast, `𝟙 ⊙ b` is not `b`: that is [`had`].)
+pub fn had_same(a: Term, b: Term) -> Term {
+    let ones = |t: &Term| matches!(t, Term::Apply(Func::Ones, _));
+    match (ones(&a), ones(&b)) {
+        (true, _) if !b.is_scalar() => b,
+        (_, true) if !a.is_scalar() => a,
+        _ => had(a, b),
+    }
+}
+
 /// `a ⊙ b`: with a float operand, the product; `a ⊙ (c/d)` and `a ⊙ (c ⊘ d)` are
 /// `c·(a ⊘ d)`.
 pub fn had(a: Term, b: Term) -> Term {
